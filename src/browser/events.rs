@@ -1,0 +1,150 @@
+//! What a tab's CDP event stream tells us: the main frame's URL, navigation lifecycle events
+//! (to wait for `DOMContentLoaded` of one navigation), and dialogs, which must be answered at
+//! once or the page blocks.
+//!
+//! headless_chrome calls listeners on the tab's event thread; they only record and notify.
+
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Instant;
+
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::Page;
+use headless_chrome::Tab;
+
+/// How many lifecycle events we keep per tab (enough for any navigation we wait on).
+const LIFECYCLE_KEEP: usize = 256;
+
+/// The dialog policy: sticky and daemon-wide, accept by default.
+#[derive(Debug, Clone)]
+pub struct DialogPolicy {
+    pub accept: bool,
+    pub prompt_text: Option<String>,
+}
+
+impl Default for DialogPolicy {
+    fn default() -> Self {
+        Self {
+            accept: true,
+            prompt_text: None,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    main_frame: Option<String>,
+    url: String,
+    lifecycle: Vec<(String, String)>,
+    /// Bumped on every main-frame navigation, same-document ones included.
+    navigations: u64,
+}
+
+/// One tab's recorded events.
+#[derive(Debug, Default)]
+pub struct PageEvents {
+    log: Mutex<Log>,
+    changed: Condvar,
+}
+
+impl PageEvents {
+    /// Starts listening on `tab`, answering dialogs with `policy`.
+    pub fn attach(
+        tab: &Arc<Tab>,
+        main_frame: Option<String>,
+        policy: Arc<Mutex<DialogPolicy>>,
+    ) -> anyhow::Result<Arc<Self>> {
+        let events = Arc::new(PageEvents::default());
+        {
+            let mut log = lock(&events.log);
+            log.main_frame = main_frame;
+            log.url = tab.get_url();
+        }
+        let weak_tab: Weak<Tab> = Arc::downgrade(tab);
+        let sink = Arc::clone(&events);
+        tab.add_event_listener(Arc::new(move |event: &Event| {
+            sink.record(event);
+            if let Event::PageJavascriptDialogOpening(_) = event {
+                answer_dialog(weak_tab.clone(), &policy);
+            }
+        }))?;
+        Ok(events)
+    }
+
+    fn record(&self, event: &Event) {
+        let mut log = lock(&self.log);
+        match event {
+            Event::PageLifecycleEvent(e) => {
+                log.lifecycle
+                    .push((e.params.loader_id.clone(), e.params.name.clone()));
+                if log.lifecycle.len() > LIFECYCLE_KEEP {
+                    log.lifecycle.remove(0);
+                }
+            }
+            Event::PageFrameNavigated(e) if e.params.frame.parent_id.is_none() => {
+                log.main_frame = Some(e.params.frame.id.clone());
+                log.url = e.params.frame.url.clone()
+                    + e.params.frame.url_fragment.as_deref().unwrap_or("");
+                log.navigations += 1;
+            }
+            Event::PageNavigatedWithinDocument(e)
+                if log.main_frame.as_deref() == Some(e.params.frame_id.as_str()) =>
+            {
+                log.url = e.params.url.clone();
+                log.navigations += 1;
+            }
+            _ => return,
+        }
+        drop(log);
+        self.changed.notify_all();
+    }
+
+    /// The main frame's current URL, hash and pushState changes included.
+    pub fn url(&self) -> String {
+        lock(&self.log).url.clone()
+    }
+
+    /// Counts main-frame navigations; a change means refs are void.
+    pub fn navigation_count(&self) -> u64 {
+        lock(&self.log).navigations
+    }
+
+    /// Waits until `loader_id` has fired lifecycle event `name`. False at the deadline.
+    pub fn wait_lifecycle(&self, loader_id: &str, name: &str, deadline: Instant) -> bool {
+        let mut log = lock(&self.log);
+        loop {
+            if log
+                .lifecycle
+                .iter()
+                .any(|(l, n)| l == loader_id && n == name)
+            {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            log = match self.changed.wait_timeout(log, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+}
+
+/// Answers a dialog from another thread: the event thread must not block on a CDP call.
+fn answer_dialog(tab: Weak<Tab>, policy: &Arc<Mutex<DialogPolicy>>) {
+    let policy = lock(policy).clone();
+    std::thread::spawn(move || {
+        if let Some(tab) = tab.upgrade() {
+            let _ = tab.call_method(Page::HandleJavaScriptDialog {
+                accept: policy.accept,
+                prompt_text: policy.prompt_text,
+            });
+        }
+    });
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it.
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

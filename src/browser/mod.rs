@@ -1,0 +1,250 @@
+//! The browser session the daemon drives: one Chromium, its tabs with stable ids, and the
+//! dispatch of browser commands to their handlers.
+//!
+//! Commands run on blocking threads. Commands for one tab are serialised by that tab's lock;
+//! commands for different tabs run in parallel. Nothing here knows about locks files, records
+//! or HTTP: a command is a name and words in, text or a [`CommandError`] out.
+
+pub mod events;
+mod navigation;
+mod reading;
+pub mod url_policy;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use headless_chrome::protocol::cdp::Runtime;
+use headless_chrome::{Browser, Tab};
+use serde_json::Value;
+
+use crate::catalogue;
+use crate::wire::{CommandRequest, ErrorBody};
+use events::{lock, DialogPolicy, PageEvents};
+
+/// How long a single page-side script may run before Chromium terminates it.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A failed command: the HTTP status and the body the CLI prints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandError {
+    pub status: u16,
+    pub body: ErrorBody,
+}
+
+impl CommandError {
+    /// The command ran and failed (gstack answers these with 500).
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            status: 500,
+            body: ErrorBody::new(message),
+        }
+    }
+
+    /// `Usage: browse <name> <synopsis>`.
+    pub fn usage(name: &str) -> Self {
+        let synopsis = catalogue::lookup(name).map_or("", |c| c.synopsis);
+        Self::failed(format!("Usage: browse {name} {synopsis}").trim_end().to_owned())
+    }
+
+    /// The request itself was wrong (400).
+    pub fn bad_request(body: ErrorBody) -> Self {
+        Self { status: 400, body }
+    }
+
+    /// gstack's unknown-command error with a "did you mean" and the list of commands.
+    pub fn unknown_command(name: &str) -> Self {
+        let mut error = format!("Unknown command: '{name}'.");
+        if let Some(s) = catalogue::suggest(name) {
+            error.push_str(&format!(" Did you mean '{s}'?"));
+        }
+        Self::bad_request(ErrorBody::with_hint(
+            error,
+            format!("Available commands: {}", catalogue::all_names()),
+        ))
+    }
+}
+
+impl From<anyhow::Error> for CommandError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::failed(format!("{e:#}"))
+    }
+}
+
+pub type CommandResult = Result<String, CommandError>;
+
+/// One tab: a stable id, its CDP handle, its recorded events, and the lock that serialises
+/// the commands sent to it.
+pub struct TabHandle {
+    pub id: u64,
+    pub cdp: Arc<Tab>,
+    pub events: Arc<PageEvents>,
+    pub serial: Mutex<()>,
+}
+
+struct Tabs {
+    next_id: u64,
+    active: u64,
+    map: BTreeMap<u64, Arc<TabHandle>>,
+}
+
+/// The daemon's browser: Chromium's CDP connection and the tab table.
+pub struct Session {
+    browser: Option<Browser>,
+    tabs: Mutex<Tabs>,
+    dialog_policy: Arc<Mutex<DialogPolicy>>,
+    /// Where relative paths and `file://./` resolve: the cwd of the CLI that started us.
+    pub cwd: PathBuf,
+}
+
+impl Session {
+    /// Wraps a connected browser (or none, in the browser-less test mode) and adopts its
+    /// initial tab as tab 1.
+    pub fn new(browser: Option<Browser>, cwd: PathBuf) -> anyhow::Result<Self> {
+        let session = Session {
+            browser,
+            tabs: Mutex::new(Tabs {
+                next_id: 1,
+                active: 0,
+                map: BTreeMap::new(),
+            }),
+            dialog_policy: Arc::new(Mutex::new(DialogPolicy::default())),
+            cwd,
+        };
+        if let Some(browser) = &session.browser {
+            session.adopt(initial_tab(browser)?)?;
+        }
+        Ok(session)
+    }
+
+    fn adopt(&self, cdp: Arc<Tab>) -> anyhow::Result<Arc<TabHandle>> {
+        cdp.set_default_timeout(Duration::from_secs(15));
+        let events = PageEvents::attach(&cdp, None, Arc::clone(&self.dialog_policy))?;
+        let mut tabs = lock(&self.tabs);
+        let id = tabs.next_id;
+        tabs.next_id += 1;
+        let handle = Arc::new(TabHandle {
+            id,
+            cdp,
+            events,
+            serial: Mutex::new(()),
+        });
+        tabs.map.insert(id, Arc::clone(&handle));
+        tabs.active = id;
+        Ok(handle)
+    }
+
+    /// Number of open tabs.
+    pub fn tab_count(&self) -> usize {
+        lock(&self.tabs).map.len()
+    }
+
+    /// The active tab's URL (`about:blank` when there is none).
+    pub fn active_url(&self) -> String {
+        self.active_tab()
+            .map(|t| t.events.url())
+            .unwrap_or_else(|| "about:blank".into())
+    }
+
+    fn active_tab(&self) -> Option<Arc<TabHandle>> {
+        let tabs = lock(&self.tabs);
+        tabs.map.get(&tabs.active).cloned()
+    }
+
+    /// The tab a request targets: its pinned `tabId` if that tab exists, else the active tab.
+    /// Pinning never changes the active tab.
+    fn target_tab(&self, pinned: Option<u64>) -> Result<Arc<TabHandle>, CommandError> {
+        if self.browser.is_none() {
+            return Err(CommandError::failed(
+                "no browser in this daemon (BROWSE_TEST_NO_BROWSER=1 is a launcher test mode)",
+            ));
+        }
+        let tabs = lock(&self.tabs);
+        pinned
+            .and_then(|id| tabs.map.get(&id))
+            .or_else(|| tabs.map.get(&tabs.active))
+            .cloned()
+            .ok_or_else(|| CommandError::failed("no tab is open"))
+    }
+
+    /// True while Chromium answers a browser-level call (no page involved).
+    pub fn browser_answers(&self) -> bool {
+        match &self.browser {
+            Some(b) => b.get_version().is_ok(),
+            None => true,
+        }
+    }
+
+    /// Runs one browser command.
+    pub fn execute(&self, req: &CommandRequest) -> CommandResult {
+        let Some(info) = catalogue::lookup(&req.command) else {
+            return Err(CommandError::unknown_command(&req.command));
+        };
+        let args = req.args.as_slice();
+        match info.name {
+            "help" => return Ok(catalogue::help_text()),
+            "status" | "stop" | "restart" => {
+                return Err(CommandError::failed(format!(
+                    "'{}' is handled by the daemon, not the browser",
+                    info.name
+                )))
+            }
+            _ => {}
+        }
+        let tab = self.target_tab(req.tab_id)?;
+        let _serial = lock(&tab.serial);
+        match info.name {
+            "goto" => navigation::goto(self, &tab, args),
+            "url" => Ok(tab.events.url()),
+            "text" => reading::text(&tab),
+            other => Err(CommandError::unknown_command(other)),
+        }
+    }
+}
+
+/// The page Chromium opened at launch, once target discovery has reported it; a new one if
+/// it does not show up promptly.
+fn initial_tab(browser: &Browser) -> anyhow::Result<Arc<Tab>> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        if let Some(tab) = lock(browser.get_tabs()).first().cloned() {
+            return Ok(tab);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    browser.new_tab()
+}
+
+/// Evaluates `expression` in the tab's main frame and returns its value (by value).
+/// An exception thrown by the page becomes a [`CommandError`].
+pub fn evaluate(tab: &Tab, expression: &str, await_promise: bool) -> Result<Value, CommandError> {
+    let reply = tab
+        .call_method(Runtime::Evaluate {
+            expression: expression.to_owned(),
+            object_group: None,
+            include_command_line_api: None,
+            silent: Some(true),
+            context_id: None,
+            return_by_value: Some(true),
+            generate_preview: None,
+            user_gesture: Some(true),
+            await_promise: Some(await_promise),
+            throw_on_side_effect: None,
+            timeout: Some(SCRIPT_TIMEOUT.as_millis() as f64),
+            disable_breaks: None,
+            repl_mode: None,
+            allow_unsafe_eval_blocked_by_csp: None,
+            unique_context_id: None,
+            serialization_options: None,
+        })
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    if let Some(details) = reply.exception_details {
+        let message = details
+            .exception
+            .and_then(|ex| ex.description)
+            .unwrap_or(details.text);
+        return Err(CommandError::failed(message));
+    }
+    Ok(reply.result.value.unwrap_or(Value::Null))
+}

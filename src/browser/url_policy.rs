@@ -1,0 +1,206 @@
+//! Which URLs `goto` may open, with gstack's messages: http, https, `about:blank` and `file:`
+//! inside the daemon's cwd or the temp dir; no scheme guessing; cloud-metadata hosts refused,
+//! also when a name resolves to them (DNS rebinding).
+
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+/// gstack's temp root on POSIX.
+pub const TEMP_DIR: &str = "/tmp";
+
+const METADATA_HOSTS: &[&str] = &[
+    "169.254.169.254",
+    "metadata.google.internal",
+    "metadata.azure.internal",
+    "fe80::1",
+    "::ffff:169.254.169.254",
+    "::ffff:a9fe:a9fe",
+    "::a9fe:a9fe",
+];
+
+/// Checks `input` and returns the URL to navigate to and echo: http(s) exactly as typed,
+/// `file:` in canonical `file:///` form.
+pub fn validate(input: &str, cwd: &Path) -> Result<String, String> {
+    let trimmed = input.trim();
+    if trimmed.eq_ignore_ascii_case("about:blank") {
+        return Ok("about:blank".into());
+    }
+    if let Some(rest) = strip_prefix_ci(trimmed, "file://") {
+        return validate_file(trimmed, rest, cwd);
+    }
+    let parsed = Url::parse(trimmed).map_err(|_| format!("Invalid URL: {input}"))?;
+    match parsed.scheme() {
+        "http" | "https" => {}
+        "file" => return validate_file(trimmed, &trimmed[5..], cwd),
+        other => {
+            return Err(format!(
+                "Blocked: scheme \"{other}:\" is not allowed. Only http:, https:, file:, and about:blank URLs are permitted."
+            ))
+        }
+    }
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| format!("Invalid URL: {input}"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    if is_metadata_host(&host) {
+        return Err(format!(
+            "Blocked: {host} is a cloud metadata endpoint. Access is denied for security."
+        ));
+    }
+    if needs_dns_check(&host) {
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        if let Ok(addrs) = (host.as_str(), port).to_socket_addrs() {
+            if addrs.into_iter().any(|a| is_metadata_ip(&a.ip())) {
+                return Err(format!(
+                    "Blocked: {host} resolves to a cloud metadata IP. Possible DNS rebinding attack."
+                ));
+            }
+        }
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn validate_file(input: &str, after_scheme: &str, cwd: &Path) -> Result<String, String> {
+    let (path_part, suffix) = split_suffix(after_scheme);
+    let path: PathBuf = if let Some(rel) = path_part.strip_prefix("./") {
+        if rel.is_empty() {
+            return Err(format!("Invalid file URL: {input}. Name a file after file://./"));
+        }
+        cwd.join(rel)
+    } else if let Some(rel) = path_part.strip_prefix("~/") {
+        if rel.is_empty() {
+            return Err(format!("Invalid file URL: {input}. Name a file after file://~/"));
+        }
+        let home = std::env::var_os("HOME").ok_or("Invalid file URL: HOME is not set")?;
+        PathBuf::from(home).join(rel)
+    } else if path_part.is_empty() {
+        return Err(format!(
+            "Invalid file URL: {input}. Use file:///<absolute-path> for local files."
+        ));
+    } else {
+        let url = Url::parse(&format!("file://{path_part}")).map_err(|_| format!("Invalid URL: {input}"))?;
+        match url.host_str() {
+            None | Some("") | Some("localhost") => {}
+            Some(host) => {
+                return Err(format!(
+                    "Unsupported file URL host: {host}. Use file:///<absolute-path> for local files."
+                ))
+            }
+        }
+        url.to_file_path().map_err(|_| format!("Invalid URL: {input}"))?
+    };
+    let resolved = path
+        .canonicalize()
+        .map_err(|e| format!("Cannot open {}: {e}", path.display()))?;
+    let allowed = [PathBuf::from(TEMP_DIR), cwd.to_path_buf()];
+    let inside = allowed.iter().any(|dir| {
+        dir.canonicalize()
+            .is_ok_and(|dir| resolved.starts_with(dir))
+    });
+    if !inside {
+        return Err(format!(
+            "Path must be within: {}",
+            allowed
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let canonical = Url::from_file_path(&resolved).map_err(|_| format!("Invalid URL: {input}"))?;
+    Ok(format!("{canonical}{suffix}"))
+}
+
+/// Splits `path?query#hash` into the path and the rest.
+fn split_suffix(s: &str) -> (&str, &str) {
+    match s.find(['?', '#']) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, ""),
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &s[prefix.len()..])
+}
+
+fn is_metadata_host(host: &str) -> bool {
+    if METADATA_HOSTS.contains(&host) {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(ip) => is_metadata_ip(&ip),
+        Err(_) => false,
+    }
+}
+
+fn is_metadata_ip(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.octets() == [169, 254, 169, 254],
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4() {
+                if v4.octets() == [169, 254, 169, 254] {
+                    return true;
+                }
+            }
+            let first = v6.segments()[0];
+            // fc00::/7 (unique local) and fe80::/10 (link local).
+            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+fn needs_dns_check(host: &str) -> bool {
+    if matches!(host, "localhost" | "127.0.0.1" | "::1") {
+        return false;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => !(v4.is_private() || v4.is_loopback()),
+        Ok(IpAddr::V6(_)) => false,
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(u: &str) -> Result<String, String> {
+        validate(u, Path::new("/tmp"))
+    }
+
+    #[test]
+    fn http_is_echoed_as_typed() {
+        assert_eq!(check("http://127.0.0.1:8080/a?b#c").unwrap(), "http://127.0.0.1:8080/a?b#c");
+        assert_eq!(check("ABOUT:BLANK").unwrap(), "about:blank");
+    }
+
+    #[test]
+    fn no_scheme_guessing_and_no_other_schemes() {
+        assert_eq!(check("example.com").unwrap_err(), "Invalid URL: example.com");
+        assert!(check("javascript:alert(1)").unwrap_err().starts_with("Blocked: scheme \"javascript:\""));
+        assert!(check("localhost:3000").unwrap_err().starts_with("Blocked: scheme \"localhost:\""));
+    }
+
+    #[test]
+    fn metadata_is_refused() {
+        for u in ["http://169.254.169.254/latest", "http://[::ffff:169.254.169.254]/", "http://metadata.google.internal/"] {
+            assert!(check(u).unwrap_err().contains("cloud metadata"), "{u}");
+        }
+    }
+
+    #[test]
+    fn file_urls_stay_inside_allowed_dirs() {
+        let dir = tempfile::tempdir_in("/tmp").unwrap();
+        let page = dir.path().join("p.html");
+        std::fs::write(&page, "<p>x</p>").unwrap();
+        let url = format!("file://{}", page.display());
+        assert_eq!(check(&(url.clone() + "#top")).unwrap(), format!("{url}#top"));
+        assert!(check("file:///etc/passwd").unwrap_err().starts_with("Path must be within"));
+        assert!(check("file://evil.example/x").unwrap_err().starts_with("Unsupported file URL host"));
+    }
+}

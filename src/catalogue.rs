@@ -1,0 +1,127 @@
+//! The command catalogue: every command's name, synopsis and one-line description, shared by
+//! the CLI's help and the daemon's unknown-command errors so the two never disagree.
+
+/// One command as users see it.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandInfo {
+    pub name: &'static str,
+    pub category: &'static str,
+    pub synopsis: &'static str,
+    pub description: &'static str,
+}
+
+const fn c(
+    name: &'static str,
+    category: &'static str,
+    synopsis: &'static str,
+    description: &'static str,
+) -> CommandInfo {
+    CommandInfo {
+        name,
+        category,
+        synopsis,
+        description,
+    }
+}
+
+/// Every command, grouped by category in the order help prints them.
+pub const COMMANDS: &[CommandInfo] = &[
+    c("goto", "Navigation", "<url>", "Navigate the active tab to an http(s), file or about:blank URL"),
+    c("url", "Navigation", "", "Print the active tab's URL"),
+    c("text", "Reading", "", "Print the page's text, one trimmed line per line"),
+    c("status", "Server", "", "Show the daemon's status, active URL, tab count and pid"),
+    c("stop", "Server", "", "Stop the daemon and its Chromium; stopping a dead daemon succeeds"),
+    c("restart", "Server", "", "Stop the daemon and start a fresh one"),
+    c("help", "Server", "", "List every command"),
+];
+
+/// Alternative names, resolved before dispatch.
+pub const ALIASES: &[(&str, &str)] = &[];
+
+/// The command `name` refers to, after resolving aliases.
+pub fn lookup(name: &str) -> Option<&'static CommandInfo> {
+    let canonical = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, target)| *target);
+    COMMANDS.iter().find(|c| c.name == canonical)
+}
+
+/// gstack's "did you mean": only for inputs of 4+ characters, within edit distance 2 of a
+/// command or alias; ties go to the alphabetically first.
+pub fn suggest(input: &str) -> Option<&'static str> {
+    if input.chars().count() < 4 {
+        return None;
+    }
+    let mut candidates: Vec<(usize, &'static str)> = COMMANDS
+        .iter()
+        .map(|c| c.name)
+        .chain(ALIASES.iter().map(|(a, _)| *a))
+        .map(|name| (levenshtein(input, name), name))
+        .filter(|(d, _)| *d <= 2)
+        .collect();
+    candidates.sort();
+    candidates.first().map(|(_, name)| *name)
+}
+
+/// All names, sorted, joined by ", " (the hint of an unknown-command error).
+pub fn all_names() -> String {
+    let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    names.join(", ")
+}
+
+/// Help text: commands grouped by category, one line each.
+pub fn help_text() -> String {
+    let mut out = String::from(
+        "browse: drive a headless Chromium from the shell\n\n\
+         Usage: browse [--force-restart] [--tab-id N] <command> [args...]\n",
+    );
+    let mut category = "";
+    for info in COMMANDS {
+        if info.category != category {
+            category = info.category;
+            out.push_str(&format!("\n{category}:\n"));
+        }
+        let usage = format!("{} {}", info.name, info.synopsis);
+        out.push_str(&format!("  {:<34} {}\n", usage.trim_end(), info.description));
+    }
+    out.push_str(
+        "\nGlobal flags:\n  --force-restart                    Replace a live daemon that does not answer (loses tabs and cookies)\n  --tab-id <N>                       Run the command against tab N (or set BROWSE_TAB)\n\nRun 'browse <command> --help' for one command.\n",
+    );
+    out
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(suggest("stauts"), Some("status"));
+        assert_eq!(suggest("got"), None);
+        assert_eq!(suggest("zzzzzzzz"), None);
+    }
+
+    #[test]
+    fn every_command_is_in_help() {
+        let help = help_text();
+        for info in COMMANDS {
+            assert!(help.contains(info.name));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `stop`, `restart` and version skew: the CLI-side lifecycle commands. They talk to the
+//! daemon through the launcher's primitives and never delete state themselves.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use super::{exit, fail, launch_failure, Globals};
+use crate::client::Reply;
+use crate::launcher::paths::StatePaths;
+use crate::launcher::{self, ConnectOptions, Daemon, StaleOutcome};
+use crate::settings::compare_versions;
+use crate::wire::{CommandRequest, PROTOCOL};
+
+/// How long `stop` waits for the daemon and Chromium to be gone.
+const STOP_DEADLINE: Duration = Duration::from_secs(20);
+
+/// What a stop achieved, before anything is printed.
+enum Stopped {
+    Graceful,
+    Forced,
+    NothingRunning,
+    CleanedStale,
+    AlreadyGone,
+}
+
+/// `browse stop`: returns once daemon and Chromium are gone; a dead or absent daemon is success.
+pub fn stop(paths: &StatePaths, globals: &Globals) -> ExitCode {
+    match stop_daemon(paths, globals) {
+        Ok(Stopped::Graceful) => println!("Server stopped"),
+        Ok(Stopped::Forced) => println!("Daemon stopped (forced — tabs/cookies/logins discarded)."),
+        Ok(Stopped::NothingRunning) => println!("No daemon running — nothing to stop."),
+        Ok(Stopped::CleanedStale) => {
+            println!("No daemon running (cleaned stale state) — nothing to stop.")
+        }
+        Ok(Stopped::AlreadyGone) => println!("Daemon already stopped (cleaned stale state)."),
+        Err(code) => return code,
+    }
+    ExitCode::SUCCESS
+}
+
+/// `browse restart`: stop whatever runs, then elect and start a fresh daemon.
+pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
+    if let Err(code) = stop_daemon(paths, globals) {
+        return code;
+    }
+    println!("Restarting...");
+    let opts = ConnectOptions {
+        force_restart: globals.force_restart,
+    };
+    match launcher::connect(paths, opts) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => launch_failure(&e),
+    }
+}
+
+fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCode> {
+    let deadline = Instant::now() + STOP_DEADLINE;
+    let Some(daemon) = launcher::find_running(paths) else {
+        return match launcher::clean_stale(paths) {
+            Ok(StaleOutcome::NothingThere) => Ok(Stopped::NothingRunning),
+            Ok(StaleOutcome::Cleaned) => Ok(Stopped::CleanedStale),
+            Ok(StaleOutcome::AliveButSilent(record)) if globals.force_restart => {
+                launcher::kill_daemon(&record);
+                wait_gone(paths, &record, deadline)?;
+                Ok(Stopped::Forced)
+            }
+            Ok(StaleOutcome::AliveButSilent(record)) => Err(launch_failure(
+                &launcher::LaunchError::Busy { pid: record.pid },
+            )),
+            Err(e) => Err(launch_failure(&e)),
+        };
+    };
+    let record = daemon.record.clone();
+    if globals.force_restart {
+        launcher::kill_daemon(&record);
+        wait_gone(paths, &record, deadline)?;
+        return Ok(Stopped::Forced);
+    }
+    match daemon
+        .client()
+        .command(&CommandRequest::new("stop", vec![]), Duration::from_secs(10))
+    {
+        Ok(Reply::Ok(_)) => {
+            wait_gone(paths, &record, deadline)?;
+            Ok(Stopped::Graceful)
+        }
+        Ok(Reply::Err { body, .. }) => Err(fail(exit::FAILED, &body.error)),
+        Err(_) if !launcher::is_alive(&record) => {
+            wait_gone(paths, &record, deadline)?;
+            Ok(Stopped::AlreadyGone)
+        }
+        Err(e) => Err(fail(exit::FAILED, &format!("cannot stop the daemon: {e}"))),
+    }
+}
+
+fn wait_gone(
+    paths: &StatePaths,
+    record: &launcher::record::StateRecord,
+    deadline: Instant,
+) -> Result<(), ExitCode> {
+    if launcher::wait_for_exit(paths, record, deadline) {
+        Ok(())
+    } else {
+        Err(fail(
+            exit::FAILED,
+            &format!(
+                "daemon {} did not exit within {}s",
+                record.pid,
+                STOP_DEADLINE.as_secs()
+            ),
+        ))
+    }
+}
+
+/// A newer CLI replaces an older daemon once, only when it has no request in flight; an older
+/// CLI uses a newer daemon when the protocol matches and otherwise refuses, never downgrading.
+pub fn settle_version_skew(
+    paths: &StatePaths,
+    daemon: Daemon,
+    opts: ConnectOptions,
+) -> Result<Daemon, ExitCode> {
+    let ours = crate::settings::version();
+    let theirs = daemon.health.version.clone();
+    match compare_versions(&ours, &theirs) {
+        std::cmp::Ordering::Equal => Ok(daemon),
+        std::cmp::Ordering::Less => {
+            if daemon.health.protocol == PROTOCOL {
+                Ok(daemon)
+            } else {
+                Err(fail(
+                    exit::FAILED,
+                    &format!(
+                        "the running daemon is browse {theirs} (protocol {}), newer than this CLI ({ours}, protocol {PROTOCOL}). Use the newer browse, or stop the daemon with it",
+                        daemon.health.protocol
+                    ),
+                ))
+            }
+        }
+        std::cmp::Ordering::Greater => {
+            let stop_if_idle = CommandRequest::new("stop", vec!["--if-idle".into()]);
+            match daemon.client().command(&stop_if_idle, Duration::from_secs(10)) {
+                Ok(Reply::Ok(_)) => {
+                    eprintln!(
+                        "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
+                    );
+                    let deadline = Instant::now() + STOP_DEADLINE;
+                    wait_gone(paths, &daemon.record, deadline)?;
+                    launcher::connect(paths, opts).map_err(|e| launch_failure(&e))
+                }
+                _ => {
+                    eprintln!(
+                        "[browse] daemon runs browse {theirs}, this CLI is {ours}; it is busy, so it is kept for now (run 'browse restart' to upgrade it)"
+                    );
+                    Ok(daemon)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The `browse` command line: global flags, help, and the short life of one call — find or
+//! start the daemon, send the command, print the answer, exit with a documented code.
+//!
+//! Data goes to stdout, diagnostics to stderr with a `[browse] ` prefix. Exit codes:
+//! 0 success, 1 the command failed, 2 bad usage, 3 no daemon could be started.
+
+mod lifecycle;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::catalogue;
+use crate::client::{Reply, TransportError};
+use crate::launcher::paths::StatePaths;
+use crate::launcher::{self, ConnectOptions, Daemon, LaunchError};
+use crate::wire::CommandRequest;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const NO_DAEMON: u8 = 3;
+}
+
+/// Global flags, removed from argv wherever they appear (gstack does the same).
+#[derive(Debug, Default, Clone)]
+pub struct Globals {
+    pub force_restart: bool,
+    pub tab_id: Option<u64>,
+}
+
+/// Entry point of every `browse` call that is not the daemon.
+pub fn run(argv: Vec<String>) -> ExitCode {
+    let (globals, rest) = match split_globals(argv) {
+        Ok(split) => split,
+        Err(message) => return usage_error(&message),
+    };
+    let matches = match clap_command().try_get_matches_from(
+        std::iter::once("browse".to_owned()).chain(rest),
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    let Some(command) = matches.get_one::<String>("command").cloned() else {
+        print!("{}", catalogue::help_text());
+        return ExitCode::SUCCESS;
+    };
+    let args: Vec<String> = matches
+        .get_many::<String>("args")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    if command == "help" || command == "--help" {
+        print!("{}", catalogue::help_text());
+        return ExitCode::SUCCESS;
+    }
+    if args.first().is_some_and(|a| a == "--help") {
+        return command_help(&command);
+    }
+    let paths = match StatePaths::resolve() {
+        Ok(p) => p,
+        Err(e) => return fail(exit::FAILED, &format!("{e:#}")),
+    };
+    match command.as_str() {
+        "stop" => lifecycle::stop(&paths, &globals),
+        "restart" => lifecycle::restart(&paths, &globals),
+        _ => {
+            let mut req = CommandRequest::new(command, args);
+            req.tab_id = globals.tab_id;
+            run_remote(&paths, &globals, &req)
+        }
+    }
+}
+
+fn clap_command() -> clap::Command {
+    clap::Command::new("browse")
+        .version(env!("CARGO_PKG_VERSION"))
+        .override_help(catalogue::help_text())
+        .disable_help_subcommand(true)
+        .arg(clap::Arg::new("command").value_name("COMMAND"))
+        .arg(
+            clap::Arg::new("args")
+                .value_name("ARGS")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true),
+        )
+}
+
+/// Pulls `--force-restart` and `--tab-id N` out of argv; `BROWSE_TAB` is the default tab.
+fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
+    let mut globals = Globals {
+        tab_id: std::env::var("BROWSE_TAB")
+            .ok()
+            .and_then(|v| v.trim().parse().ok()),
+        ..Globals::default()
+    };
+    let mut rest = Vec::with_capacity(argv.len());
+    let mut words = argv.into_iter();
+    while let Some(word) = words.next() {
+        if word == "--force-restart" {
+            globals.force_restart = true;
+        } else if word == "--tab-id" {
+            let value = words.next().ok_or("--tab-id needs a tab number")?;
+            globals.tab_id = Some(parse_tab(&value)?);
+        } else if let Some(value) = word.strip_prefix("--tab-id=") {
+            globals.tab_id = Some(parse_tab(value)?);
+        } else {
+            rest.push(word);
+        }
+    }
+    Ok((globals, rest))
+}
+
+fn parse_tab(value: &str) -> Result<u64, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("--tab-id takes a tab number, not {value:?}"))
+}
+
+fn command_help(name: &str) -> ExitCode {
+    match catalogue::lookup(name) {
+        Some(info) => {
+            println!(
+                "Usage: browse {} {}\n\n{}",
+                info.name, info.synopsis, info.description
+            );
+            ExitCode::SUCCESS
+        }
+        None => usage_error(&format!(
+            "unknown command '{name}'; run 'browse help' for the list"
+        )),
+    }
+}
+
+/// Runs a daemon command with gstack's recovery rules: one retry after a lost connection
+/// (restarting a dead daemon through the election), one after a token change.
+fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> ExitCode {
+    let opts = ConnectOptions {
+        force_restart: globals.force_restart,
+    };
+    let daemon = match connect(paths, opts) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let timeout = crate::settings::command_timeout();
+    match daemon.client().command(req, timeout) {
+        Ok(reply) => finish_reply(paths, &daemon, req, reply),
+        Err(TransportError::TimedOut) => timed_out(&daemon, timeout),
+        Err(e) => {
+            if launcher::is_alive(&daemon.record) && launcher::find_running(paths).is_some() {
+                eprintln!("[browse] Server was briefly unresponsive (busy); retrying command...");
+                match daemon.client().command(req, timeout) {
+                    Ok(reply) => finish_reply(paths, &daemon, req, reply),
+                    Err(_) => fail(exit::FAILED, "Server unresponsive after retry — aborting"),
+                }
+            } else {
+                tracing::debug!("lost the daemon: {e}");
+                eprintln!("[browse] Server connection lost. Restarting...");
+                let daemon = match connect(paths, opts) {
+                    Ok(d) => d,
+                    Err(code) => return code,
+                };
+                match daemon.client().command(req, timeout) {
+                    Ok(reply) => finish_reply(paths, &daemon, req, reply),
+                    Err(TransportError::TimedOut) => timed_out(&daemon, timeout),
+                    Err(_) => fail(exit::FAILED, "Server crashed twice in a row — aborting"),
+                }
+            }
+        }
+    }
+}
+
+/// Connects, then settles version skew: a newer CLI replaces an older idle daemon once; an
+/// older CLI uses a newer daemon if the protocol matches and never downgrades it.
+fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, ExitCode> {
+    let daemon = launcher::connect(paths, opts).map_err(|e| launch_failure(&e))?;
+    lifecycle::settle_version_skew(paths, daemon, opts)
+}
+
+fn finish_reply(paths: &StatePaths, daemon: &Daemon, req: &CommandRequest, reply: Reply) -> ExitCode {
+    match reply {
+        Reply::Ok(text) => print_result(&text),
+        Reply::Err { status: 401, .. } => {
+            eprintln!("[browse] Auth failed — server may have restarted. Retrying...");
+            let fresh = launcher::find_running(paths)
+                .filter(|d| d.record.token != daemon.record.token);
+            match fresh.map(|d| d.client().command(req, crate::settings::command_timeout())) {
+                Some(Ok(Reply::Ok(text))) => print_result(&text),
+                Some(Ok(Reply::Err { status, body })) if status != 401 => {
+                    print_error(&body.error, body.hint.as_deref())
+                }
+                _ => fail(exit::FAILED, "Authentication failed"),
+            }
+        }
+        Reply::Err { body, .. } => print_error(&body.error, body.hint.as_deref()),
+    }
+}
+
+fn timed_out(daemon: &Daemon, timeout: std::time::Duration) -> ExitCode {
+    let secs = timeout.as_secs();
+    if launcher::is_alive(&daemon.record) {
+        fail(
+            exit::FAILED,
+            &format!("Command timed out after {secs}s (server still alive — busy, not restarting). Retry, or raise load."),
+        )
+    } else {
+        fail(exit::FAILED, &format!("Command timed out after {secs}s"))
+    }
+}
+
+/// Prints a launcher failure and picks its exit code.
+pub fn launch_failure(e: &LaunchError) -> ExitCode {
+    let code = match e {
+        LaunchError::Busy { .. } => exit::FAILED,
+        _ => exit::NO_DAEMON,
+    };
+    fail(code, &e.to_string())
+}
+
+fn print_result(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+    ExitCode::SUCCESS
+}
+
+fn print_error(error: &str, hint: Option<&str>) -> ExitCode {
+    eprintln!("{error}");
+    if let Some(hint) = hint {
+        eprintln!("{hint}");
+    }
+    ExitCode::from(exit::FAILED)
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("[browse] {message}");
+    ExitCode::from(code)
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("[browse] {message}");
+    ExitCode::from(exit::USAGE)
+}

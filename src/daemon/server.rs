@@ -1,0 +1,339 @@
+//! The daemon's HTTP server (axum on tokio): `GET /health`, `POST /command`, and the
+//! lifecycle around them — activity tracking for idle shutdown, signals, and the one
+//! graceful shutdown every exit path goes through.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use subtle::ConstantTimeEq;
+use tokio::sync::watch;
+
+use super::{watch as watchers, Daemon};
+use crate::browser::{events::lock, CommandError, Session};
+use crate::launcher::record;
+use crate::wire::{CommandRequest, ErrorBody, Health, MAX_BODY_BYTES, PROTOCOL};
+
+/// How long in-flight requests may take to finish once shutdown has begun.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Requests being served and the time of the last one, for idle shutdown.
+#[derive(Debug)]
+pub struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<Instant>,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            in_flight: AtomicUsize::new(0),
+            last: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn begin(self: &Arc<Self>) -> ActivityGuard {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        *lock(&self.last) = Instant::now();
+        ActivityGuard(Arc::clone(self))
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// How long nothing has been in flight (zero while something is).
+    pub fn idle_for(&self) -> Duration {
+        if self.in_flight() > 0 {
+            return Duration::ZERO;
+        }
+        lock(&self.last).elapsed()
+    }
+}
+
+/// Marks one request in flight until dropped.
+struct ActivityGuard(Arc<Activity>);
+
+impl Drop for ActivityGuard {
+    fn drop(&mut self) {
+        *lock(&self.0.last) = Instant::now();
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Asks the daemon to shut down, with the reason for the log. The first reason wins.
+#[derive(Clone)]
+pub struct Shutdown(Arc<watch::Sender<Option<String>>>);
+
+impl Shutdown {
+    pub fn trigger(&self, reason: impl Into<String>) {
+        let reason = reason.into();
+        self.0.send_if_modified(|current| {
+            if current.is_none() {
+                *current = Some(reason);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    pub async fn triggered(&self) -> String {
+        let mut rx = self.0.subscribe();
+        let reason = match rx.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone().unwrap_or_default(),
+            Err(_) => "shutdown channel closed".into(),
+        };
+        reason
+    }
+}
+
+/// What every handler can see.
+pub struct AppState {
+    pub token: String,
+    pub port: u16,
+    pub pid: u32,
+    pub instance_id: String,
+    pub version: String,
+    pub started_at: String,
+    pub started: Instant,
+    pub session: Arc<Session>,
+    pub activity: Arc<Activity>,
+    pub shutdown: Shutdown,
+    pub browser_healthy: AtomicBool,
+}
+
+/// Serves until shutdown, then cleans up. Runs on the main thread, which also launched
+/// Chromium: its parent-death signal is tied to this thread's life.
+pub fn serve(daemon: Daemon) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return finish(&daemon);
+        }
+    };
+    let code = runtime.block_on(serve_async(&daemon));
+    // Commands still running on blocking threads are abandoned: Chromium is about to die.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    finish(&daemon);
+    code
+}
+
+async fn serve_async(daemon: &Daemon) -> ExitCode {
+    let (tx, _rx) = watch::channel(None);
+    let shutdown = Shutdown(Arc::new(tx));
+    let state = Arc::new(AppState {
+        token: daemon.record.token.clone(),
+        port: daemon.record.port,
+        pid: daemon.record.pid,
+        instance_id: daemon.record.instance_id.clone(),
+        version: daemon.record.version.clone(),
+        started_at: daemon.record.started_at.clone(),
+        started: Instant::now(),
+        session: Arc::clone(&daemon.session),
+        activity: Arc::new(Activity::new()),
+        shutdown: shutdown.clone(),
+        browser_healthy: AtomicBool::new(true),
+    });
+    let listener = match daemon
+        .listener
+        .try_clone()
+        .and_then(|l| {
+            l.set_nonblocking(true)?;
+            tokio::net::TcpListener::from_std(l)
+        }) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot serve on the bound listener: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    watchers::spawn_all(daemon, &state);
+    let app = router(Arc::clone(&state));
+    let stop = shutdown.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let reason = stop.triggered().await;
+        tracing::info!("shutting down: {reason}");
+    });
+    let drained = async {
+        shutdown.triggered().await;
+        tokio::time::sleep(DRAIN_TIMEOUT).await;
+    };
+    tokio::select! {
+        result = server => {
+            if let Err(e) = result {
+                tracing::error!("server error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+        () = drained => tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// The exit every path shares: Chromium's group dies, the record goes if it is still ours.
+fn finish(daemon: &Daemon) -> ExitCode {
+    if let Some(chromium) = &daemon.chromium {
+        lock(chromium).kill();
+    }
+    record::remove_if_owned(&daemon.paths.state_file, &daemon.record.instance_id);
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/command", post(command))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            loopback_only,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Refuses requests a web page could make: a `Host` other than our loopback address (DNS
+/// rebinding) or any browser `Origin`.
+async fn loopback_only(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let host_ok = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| {
+            h == format!("127.0.0.1:{}", state.port) || h == format!("localhost:{}", state.port)
+        });
+    if !host_ok {
+        return error(StatusCode::FORBIDDEN, ErrorBody::new("Forbidden: bad Host header"));
+    }
+    if req.headers().contains_key(header::ORIGIN) {
+        return error(
+            StatusCode::FORBIDDEN,
+            ErrorBody::new("Forbidden: browser requests are not accepted"),
+        );
+    }
+    next.run(req).await
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
+    let healthy = state.browser_healthy.load(Ordering::SeqCst);
+    Json(Health {
+        status: if healthy { "healthy" } else { "unhealthy" }.into(),
+        mode: "launched".into(),
+        uptime: state.started.elapsed().as_secs(),
+        tabs: state.session.tab_count(),
+        terminal_port: None,
+        pid: state.pid,
+        instance_id: state.instance_id.clone(),
+        version: state.version.clone(),
+        started_at: state.started_at.clone(),
+        protocol: PROTOCOL,
+        in_flight: state.activity.in_flight(),
+    })
+}
+
+fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+    let expected = format!("Bearer {}", state.token);
+    headers
+        .get(header::AUTHORIZATION)
+        .is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !authorized(&state, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorBody::new("Unauthorized"));
+    }
+    let _active = state.activity.begin();
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => return error(StatusCode::BAD_REQUEST, ErrorBody::new("Invalid JSON body")),
+    };
+    let req = match CommandRequest::from_json(value) {
+        Ok(r) => r,
+        Err(body) => return error(StatusCode::BAD_REQUEST, body),
+    };
+    match run_command(&state, req).await {
+        Ok(text) => text_reply(text),
+        Err(e) => error(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.body,
+        ),
+    }
+}
+
+/// Lifecycle commands are answered here; browser commands go to the session on a blocking
+/// thread.
+async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<String, CommandError> {
+    match req.command.as_str() {
+        "status" => Ok(status_text(state)),
+        "stop" | "restart" => {
+            let if_idle = req.args.iter().any(|a| a == "--if-idle");
+            // This request is itself in flight.
+            if if_idle && state.activity.in_flight() > 1 {
+                return Err(CommandError {
+                    status: 409,
+                    body: ErrorBody::new("Daemon busy: other requests are in flight"),
+                });
+            }
+            state.shutdown.trigger(format!("{} command", req.command));
+            Ok(if req.command == "stop" {
+                "Server stopped".into()
+            } else {
+                "Restarting...".into()
+            })
+        }
+        _ => {
+            let session = Arc::clone(&state.session);
+            tokio::task::spawn_blocking(move || session.execute(&req))
+                .await
+                .unwrap_or_else(|e| Err(CommandError::failed(format!("command crashed: {e}"))))
+        }
+    }
+}
+
+fn status_text(state: &AppState) -> String {
+    let healthy = state.browser_healthy.load(Ordering::SeqCst);
+    format!(
+        "Status: {}\nMode: launched\nURL: {}\nTabs: {}\nPID: {}",
+        if healthy { "healthy" } else { "unhealthy" },
+        state.session.active_url(),
+        state.session.tab_count(),
+        state.pid
+    )
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Not found",
+    )
+        .into_response()
+}
+
+fn text_reply(text: String) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, body: ErrorBody) -> Response {
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,136 @@
+//! The daemon's background watchers: idle shutdown, signals, Chromium's heartbeat, and the
+//! record/lock watch that heals a split brain (invariant 9) and a deleted lock file.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{signal, SignalKind};
+
+use super::server::AppState;
+use super::Daemon;
+use crate::browser::events::lock;
+use crate::launcher::lock::{Attempt, ElectionLock};
+use crate::launcher::record;
+
+/// Starts every watcher; each ends by triggering shutdown or with the runtime.
+pub fn spawn_all(daemon: &Daemon, state: &Arc<AppState>) {
+    spawn_idle(state);
+    spawn_signals(state);
+    spawn_heartbeat(daemon, state);
+    spawn_record_watch(daemon, state);
+}
+
+fn spawn_idle(state: &Arc<AppState>) {
+    let state = Arc::clone(state);
+    let idle = crate::settings::idle_timeout();
+    let tick = (idle / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(tick).await;
+            // A request in flight resets the clock: idle time only counts when nothing runs.
+            let idle_for = state.activity.idle_for();
+            if state.activity.in_flight() == 0 && idle_for >= idle {
+                state.shutdown.trigger(format!(
+                    "Idle for {}s, shutting down",
+                    idle_for.as_secs()
+                ));
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_signals(state: &Arc<AppState>) {
+    for (kind, name) in [
+        (SignalKind::terminate(), "SIGTERM"),
+        (SignalKind::interrupt(), "SIGINT"),
+        (SignalKind::hangup(), "SIGHUP"),
+    ] {
+        let state = Arc::clone(state);
+        match signal(kind) {
+            Ok(mut stream) => {
+                tokio::spawn(async move {
+                    if stream.recv().await.is_some() {
+                        state.shutdown.trigger(format!("received {name}"));
+                    }
+                });
+            }
+            Err(e) => tracing::warn!("cannot watch {name}: {e}"),
+        }
+    }
+}
+
+/// Checks that Chromium is alive and answers a browser-level call. Its death ends the daemon
+/// (the next command starts a fresh one); a slow answer only marks `/health` unhealthy.
+fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
+    let Some(chromium) = daemon.chromium.clone() else {
+        return;
+    };
+    let state = Arc::clone(state);
+    let every = crate::settings::heartbeat_interval();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if lock(&chromium).has_exited() {
+                state.shutdown.trigger("Chromium exited");
+                return;
+            }
+            let session = Arc::clone(&state.session);
+            let answered = tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::task::spawn_blocking(move || session.browser_answers()),
+            )
+            .await;
+            let healthy = matches!(answered, Ok(Ok(true)));
+            state.browser_healthy.store(healthy, Ordering::SeqCst);
+        }
+    });
+}
+
+/// Re-reads `browse.json` and the lock path every few seconds. A record naming another
+/// instance means another daemon was elected (a filesystem whose locks lie): we leave. A
+/// missing or broken record is rewritten (we hold the lock). A deleted or replaced lock file
+/// is re-locked so that starters keep seeing a held lock.
+fn spawn_record_watch(daemon: &Daemon, state: &Arc<AppState>) {
+    let state = Arc::clone(state);
+    let paths = daemon.paths.clone();
+    let ours = daemon.record.clone();
+    let locks = Arc::clone(&daemon.locks);
+    let every = crate::settings::watch_interval();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match record::read(&paths.state_file) {
+                Ok(r) if r.instance_id == ours.instance_id => {}
+                Ok(_) => {
+                    state
+                        .shutdown
+                        .trigger("browse.json names another daemon instance");
+                    return;
+                }
+                Err(why) => {
+                    tracing::warn!("state record is unusable ({why}); rewriting it");
+                    if matches!(std::fs::symlink_metadata(&paths.state_file), Ok(m) if m.is_dir())
+                    {
+                        record::remove_stale(&paths.state_file);
+                    }
+                    if let Err(e) = record::write(&paths.state_file, &ours) {
+                        tracing::warn!("cannot rewrite the state record: {e}");
+                    }
+                }
+            }
+            let mut held = lock(&locks);
+            if !held.iter().any(|l| l.still_at(&paths.lock_file)) {
+                // A starter may hold the new file for a moment; we retry on the next tick.
+                if let Ok(Attempt::Acquired(mut relock)) =
+                    ElectionLock::try_acquire(&paths.lock_file)
+                {
+                    tracing::warn!("lock file was deleted or replaced; locked the new one");
+                    relock.note_holder(std::process::id());
+                    held.push(relock);
+                }
+            }
+        }
+    });
+}

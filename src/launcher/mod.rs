@@ -1,0 +1,329 @@
+//! The launcher: finds the workspace's daemon or elects exactly one starter to spawn it.
+//!
+//! It owns the paths, the state record, the election lock, process identity and the spawn; it
+//! knows nothing of browser commands. Every path that starts, restarts or replaces a daemon goes
+//! through [`connect`], and nothing here deletes `browse.json` without holding the lock. The
+//! invariants it keeps are listed in ARCHITECTURE.md.
+
+pub mod identity;
+pub mod lock;
+pub mod paths;
+pub mod readiness;
+pub mod record;
+pub mod spawn;
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::client::DaemonClient;
+use crate::wire::Health;
+use lock::{Attempt, ElectionLock};
+use paths::StatePaths;
+use record::StateRecord;
+
+/// How long one health probe may take on the fast path.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(2_000);
+/// After this long waiting for another starter, say who holds the lock.
+const ANNOUNCE_AFTER: Duration = Duration::from_secs(1);
+
+/// A daemon whose identity was confirmed through `/health`.
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    pub record: StateRecord,
+    pub health: Health,
+}
+
+impl Daemon {
+    pub fn client(&self) -> DaemonClient {
+        DaemonClient::new(self.record.port, &self.record.token)
+    }
+}
+
+/// Why no daemon could be had.
+#[derive(Debug)]
+pub enum LaunchError {
+    /// The daemon could not be started; the cause is ready to print.
+    StartFailed(String),
+    /// A live daemon (identity confirmed) does not answer.
+    Busy { pid: u32 },
+    /// `BROWSE_NO_AUTOSTART=1` and no daemon runs.
+    AutostartDisabled,
+    /// Another starter held the lock past the deadline.
+    TimedOut,
+    /// The workspace itself is unusable (state dir, lock file).
+    Workspace(anyhow::Error),
+}
+
+impl std::fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaunchError::StartFailed(cause) => write!(f, "Server failed to start: {cause}"),
+            LaunchError::Busy { pid } => write!(
+                f,
+                "Daemon busy — process {pid} is alive but did not answer /health in time.\n\
+                 [browse] Retry shortly (heavy page loads pass), or force a restart — which LOSES tabs, cookies, and logins:\n\
+                 [browse]   browse --force-restart <command>"
+            ),
+            LaunchError::AutostartDisabled => {
+                f.write_str("Server not available and BROWSE_NO_AUTOSTART is set.")
+            }
+            LaunchError::TimedOut => {
+                f.write_str("Timed out waiting for another instance to start the server")
+            }
+            LaunchError::Workspace(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+/// Options of one connect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnectOptions {
+    /// `--force-restart`: replace a live daemon that does not answer.
+    pub force_restart: bool,
+}
+
+/// Returns the workspace's daemon, starting one if none runs.
+pub fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, LaunchError> {
+    let began_ms = readiness::now_ms();
+    let stale = match record::read(&paths.state_file) {
+        Ok(rec) => match probe(&rec, PROBE_TIMEOUT) {
+            Some(daemon) => return Ok(daemon),
+            None => Some(rec),
+        },
+        Err(_) => None,
+    };
+    if crate::settings::autostart_disabled() {
+        return Err(LaunchError::AutostartDisabled);
+    }
+    if opts.force_restart {
+        if let Some(rec) = stale.as_ref().filter(|r| is_alive(r)) {
+            eprintln!(
+                "[browse] --force-restart: replacing live-but-unresponsive daemon (tabs/cookies/logins will be lost)..."
+            );
+            kill_daemon(rec);
+        }
+    }
+    elect(paths, began_ms)
+}
+
+/// Fast path only: the daemon named by the record, if it answers with the same identity.
+pub fn find_running(paths: &StatePaths) -> Option<Daemon> {
+    let rec = record::read(&paths.state_file).ok()?;
+    probe(&rec, PROBE_TIMEOUT)
+}
+
+/// Confirms a record through `/health`: same pid and instance id, and healthy.
+fn probe(rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
+    let health = DaemonClient::new(rec.port, &rec.token).health(timeout).ok()?;
+    (health.instance_id == rec.instance_id && health.pid == rec.pid && health.status == "healthy")
+        .then(|| Daemon {
+            record: rec.clone(),
+            health,
+        })
+}
+
+/// True when the record's daemon process is alive on this host (identity-checked).
+pub fn is_alive(rec: &StateRecord) -> bool {
+    rec.hostname == identity::hostname() && identity::is_same_live_process(rec.pid, rec.pid_start_time)
+}
+
+/// The election: wait for whoever holds the lock, or take it and start the daemon.
+fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
+    paths.ensure_state_dir().map_err(LaunchError::Workspace)?;
+    let started = Instant::now();
+    let deadline = started + crate::settings::start_timeout();
+    let mut backoff = Duration::from_millis(5);
+    let mut announced = false;
+    loop {
+        let attempt = ElectionLock::try_acquire(&paths.lock_file).map_err(|e| {
+            LaunchError::Workspace(anyhow::anyhow!(
+                "cannot open the lock file {}: {e}",
+                paths.lock_file.display()
+            ))
+        })?;
+        match attempt {
+            Attempt::Acquired(lock) => return start_as_leader(paths, lock, began_ms, deadline),
+            Attempt::Held => {
+                if let Some(daemon) = find_running(paths) {
+                    return Ok(daemon);
+                }
+                if let Some(cause) =
+                    readiness::start_error_since(&paths.start_error_file, began_ms)
+                {
+                    return Err(LaunchError::StartFailed(cause));
+                }
+                if !announced && started.elapsed() >= ANNOUNCE_AFTER {
+                    announced = true;
+                    announce_holder(paths);
+                }
+                if Instant::now() >= deadline {
+                    return Err(match record::read(&paths.state_file) {
+                        Ok(rec) if is_alive(&rec) => LaunchError::Busy { pid: rec.pid },
+                        _ => LaunchError::TimedOut,
+                    });
+                }
+                std::thread::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())));
+                backoff = (backoff * 2).min(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+fn announce_holder(paths: &StatePaths) {
+    match lock::holder_diagnostic(&paths.lock_file) {
+        Some((pid, held)) => eprintln!(
+            "[browse] Another instance is starting the server, waiting... (lock held by pid {pid} for {:.1}s)",
+            held.as_secs_f64()
+        ),
+        None => eprintln!("[browse] Another instance is starting the server, waiting..."),
+    }
+}
+
+/// We hold the lock: re-check, clean up after a dead daemon, spawn, wait for readiness.
+fn start_as_leader(
+    paths: &StatePaths,
+    mut lock: ElectionLock,
+    began_ms: u64,
+    deadline: Instant,
+) -> Result<Daemon, LaunchError> {
+    // The previous holder may have just finished starting (or the daemon's lock file was
+    // replaced under it): a daemon that answers wins over anything we would do.
+    if let Some(daemon) = find_running(paths) {
+        return Ok(daemon);
+    }
+    if let Some(cause) = readiness::start_error_since(&paths.start_error_file, began_ms) {
+        return Err(LaunchError::StartFailed(cause));
+    }
+    if let Ok(rec) = record::read(&paths.state_file) {
+        if is_alive(&rec) {
+            // Alive but not holding this lock file (it was deleted or replaced) and not
+            // answering: a live daemon is never replaced without --force-restart.
+            return Err(LaunchError::Busy { pid: rec.pid });
+        }
+    }
+    clean_up_dead_daemon(paths);
+    lock.note_holder(std::process::id());
+    let _ = fs::remove_file(&paths.start_error_file);
+    eprintln!("[browse] Starting server...");
+    match spawn::spawn_daemon(paths, &lock, deadline) {
+        Ok(started) => {
+            let rec = record::read(&paths.state_file).map_err(|why| {
+                LaunchError::StartFailed(format!("the daemon reported ready but {why}"))
+            })?;
+            if rec.instance_id != started.instance_id {
+                return Err(LaunchError::StartFailed(
+                    "the state record does not name the daemon that was just started".into(),
+                ));
+            }
+            probe(&rec, PROBE_TIMEOUT).ok_or_else(|| {
+                LaunchError::StartFailed(format!(
+                    "the daemon (pid {}, port {}) reported ready but does not answer /health",
+                    started.pid, started.port
+                ))
+            })
+        }
+        Err(cause) => {
+            readiness::publish_start_error(&paths.start_error_file, &cause);
+            Err(LaunchError::StartFailed(cause))
+        }
+    }
+}
+
+/// Removes what a dead daemon left: its record, temp files, its Chromium (identity-checked)
+/// and the profile's singleton locks. The caller holds the lock and has seen no live daemon.
+fn clean_up_dead_daemon(paths: &StatePaths) {
+    if let Ok(rec) = record::read(&paths.state_file) {
+        kill_chromium(&rec);
+    }
+    record::remove_stale(&paths.state_file);
+    crate::atomic_file::sweep_temps(&paths.state_file);
+    for name in ["SingletonLock", "SingletonSocket", "SingletonCookie"] {
+        let _ = fs::remove_file(paths.profile_dir.join(name));
+    }
+}
+
+/// SIGKILLs the record's Chromium process group, if it is still the process we started.
+fn kill_chromium(rec: &StateRecord) {
+    if rec.hostname != identity::hostname() {
+        return;
+    }
+    if let (Some(pid), Some(start)) = (rec.chrome_pid, rec.chrome_start_time) {
+        identity::signal_group_if_same(pid, start, Signal::SIGKILL);
+    }
+}
+
+/// SIGKILLs a live daemon and its Chromium after confirming both identities
+/// (`--force-restart` only).
+pub fn kill_daemon(rec: &StateRecord) {
+    if rec.hostname != identity::hostname() {
+        return;
+    }
+    identity::signal_group_if_same(rec.pid, rec.pid_start_time, Signal::SIGKILL);
+    kill_chromium(rec);
+}
+
+/// Waits until the daemon of `rec` and its Chromium are gone, then removes what they left.
+/// Returns false if they were still there at `deadline`.
+pub fn wait_for_exit(paths: &StatePaths, rec: &StateRecord, deadline: Instant) -> bool {
+    let mut backoff = Duration::from_millis(2);
+    loop {
+        let daemon_gone = !is_alive(rec);
+        let chrome_gone = match (rec.chrome_pid, rec.chrome_start_time) {
+            (Some(pid), Some(start)) => !identity::is_same_live_process(pid, start),
+            _ => true,
+        };
+        if daemon_gone && chrome_gone {
+            if let Ok(Attempt::Acquired(_lock)) = ElectionLock::try_acquire(&paths.lock_file) {
+                record::remove_if_owned(&paths.state_file, &rec.instance_id);
+                crate::atomic_file::sweep_temps(&paths.state_file);
+            }
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(backoff);
+        backoff = (backoff * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Outcome of cleaning a record that no live daemon answers for (`stop` on a dead daemon).
+pub enum StaleOutcome {
+    /// There was no record at all.
+    NothingThere,
+    /// A record of a dead daemon was removed.
+    Cleaned,
+    /// The record's daemon is alive (identity confirmed) but did not answer.
+    AliveButSilent(StateRecord),
+}
+
+/// Removes a dead daemon's leftovers under the lock. Never touches a live daemon.
+pub fn clean_stale(paths: &StatePaths) -> Result<StaleOutcome, LaunchError> {
+    let rec = match record::read(&paths.state_file) {
+        Ok(rec) => Some(rec),
+        Err(record::Unusable::Missing) => return Ok(StaleOutcome::NothingThere),
+        Err(record::Unusable::Invalid(_)) => None,
+    };
+    if let Some(rec) = rec.as_ref().filter(|r| is_alive(r)) {
+        return Ok(StaleOutcome::AliveButSilent(rec.clone()));
+    }
+    let deadline = Instant::now() + crate::settings::start_timeout();
+    loop {
+        match ElectionLock::try_acquire(&paths.lock_file) {
+            Ok(Attempt::Acquired(_lock)) => {
+                if find_running(paths).is_some() {
+                    return Ok(StaleOutcome::NothingThere);
+                }
+                clean_up_dead_daemon(paths);
+                return Ok(StaleOutcome::Cleaned);
+            }
+            Ok(Attempt::Held) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Ok(Attempt::Held) => return Err(LaunchError::TimedOut),
+            Err(e) => return Err(LaunchError::Workspace(e.into())),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Workspace resolution: which `.gstack/` directory a `browse` call belongs to, and the names of
+//! every file the launcher keeps there.
+//!
+//! `BROWSE_STATE_FILE` wins; otherwise the nearest ancestor of the current directory holding a
+//! `.git` entry (directory or file, so worktrees and submodules work) is the project root; otherwise
+//! the current directory is. No subprocess is spawned: this runs on every warm command.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// Every path the launcher and the daemon use for one workspace.
+#[derive(Debug, Clone)]
+pub struct StatePaths {
+    /// The project the state belongs to (daemon cwd defaults to the CLI's cwd, not this).
+    pub project_dir: PathBuf,
+    /// `<project>/.gstack`, mode 0700.
+    pub state_dir: PathBuf,
+    /// `browse.json`, the state record.
+    pub state_file: PathBuf,
+    /// `browse.lock`, the advisory election lock.
+    pub lock_file: PathBuf,
+    /// `browse-daemon.log`, the daemon's stdout and stderr.
+    pub daemon_log: PathBuf,
+    /// `browse-start-error.json`, the shared cause of the last failed start.
+    pub start_error_file: PathBuf,
+    /// `browse-startup-error.log`, gstack's human-readable start failure.
+    pub startup_error_log: PathBuf,
+    /// `chromium-profile/`, the per-workspace Chromium profile.
+    pub profile_dir: PathBuf,
+    /// True when the state dir is the default `.gstack` (and so ours to chmod and fill).
+    pub default_location: bool,
+}
+
+impl StatePaths {
+    /// Resolves the workspace from the environment and the current directory.
+    pub fn resolve() -> Result<Self> {
+        if let Some(file) = std::env::var_os("BROWSE_STATE_FILE").filter(|v| !v.is_empty()) {
+            let file = absolute(Path::new(&file))?;
+            return Ok(Self::from_state_file(file, false));
+        }
+        let cwd = std::env::current_dir()
+            .context("cannot read the current directory; cd somewhere that exists")?;
+        let project = find_project_root(&cwd).unwrap_or(cwd);
+        Ok(Self::from_state_file(
+            project.join(".gstack").join("browse.json"),
+            true,
+        ))
+    }
+
+    /// Builds the set of paths around an absolute state-file path.
+    pub fn from_state_file(state_file: PathBuf, default_location: bool) -> Self {
+        let state_dir = state_file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let project_dir = state_dir
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| state_dir.clone());
+        Self {
+            lock_file: state_dir.join("browse.lock"),
+            daemon_log: state_dir.join("browse-daemon.log"),
+            start_error_file: state_dir.join("browse-start-error.json"),
+            startup_error_log: state_dir.join("browse-startup-error.log"),
+            profile_dir: state_dir.join("chromium-profile"),
+            project_dir,
+            state_dir,
+            state_file,
+            default_location,
+        }
+    }
+
+    /// Creates the state directory (0700) with a `.gitignore` of `*`, or checks an existing one.
+    ///
+    /// A directory we did not create at a location the user chose (`BROWSE_STATE_FILE` pointing
+    /// into `/tmp`, say) is used as it is: we never chmod or fill someone else's directory.
+    pub fn ensure_state_dir(&self) -> Result<()> {
+        let dir = &self.state_dir;
+        let created = match fs::DirBuilder::new().mode(0o700).create(dir) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| state_dir_error(dir, &e))?;
+                true
+            }
+            Err(e) => return Err(state_dir_error(dir, &e)),
+        };
+        let meta = fs::metadata(dir).map_err(|e| state_dir_error(dir, &e))?;
+        if !meta.is_dir() {
+            bail!(
+                "Cannot create state directory {}: a file exists at that path (remove it or set BROWSE_STATE_FILE)",
+                dir.display()
+            );
+        }
+        if created || self.default_location {
+            if meta.permissions().mode() & 0o777 != 0o700 {
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                    .map_err(|e| state_dir_error(dir, &e))?;
+            }
+            let ignore = dir.join(".gitignore");
+            if fs::read(&ignore).map(|c| c != b"*\n").unwrap_or(true) {
+                // Best effort: a read-only state dir is reported by the write that matters.
+                let _ = fs::write(&ignore, b"*\n");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn state_dir_error(dir: &Path, e: &io::Error) -> anyhow::Error {
+    match e.raw_os_error() {
+        Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS) => anyhow::anyhow!(
+            "Cannot create state directory {}: permission denied",
+            dir.display()
+        ),
+        Some(libc::ENOTDIR) | Some(libc::EEXIST) => anyhow::anyhow!(
+            "Cannot create state directory {}: a file exists at that path (remove it or set BROWSE_STATE_FILE)",
+            dir.display()
+        ),
+        _ => anyhow::anyhow!("Cannot create state directory {}: {e}", dir.display()),
+    }
+}
+
+/// The nearest ancestor (or `start` itself) that holds a `.git` entry.
+pub fn find_project_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| fs::symlink_metadata(dir.join(".git")).is_ok())
+        .map(Path::to_path_buf)
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(cwd.join(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_up_to_the_git_entry() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        let deep = root.join("a/b/c");
+        fs::create_dir_all(&deep).unwrap();
+        fs::write(root.join(".git"), "gitdir: elsewhere\n").unwrap();
+        assert_eq!(find_project_root(&deep), Some(root.clone()));
+        assert_eq!(find_project_root(&root), Some(root));
+    }
+
+    #[test]
+    fn state_paths_hang_off_the_state_file() {
+        let p = StatePaths::from_state_file(PathBuf::from("/w/.gstack/browse.json"), true);
+        assert_eq!(p.project_dir, PathBuf::from("/w"));
+        assert_eq!(p.lock_file, PathBuf::from("/w/.gstack/browse.lock"));
+    }
+}

@@ -1,0 +1,211 @@
+//! The state record `.gstack/browse.json`: its fields (gstack's plus our identity fields), the
+//! tolerant reader and the compare-and-delete.
+//!
+//! Writes go through [`crate::atomic_file::write_atomic`] only, and only a holder of the
+//! election lock writes or deletes the record (the daemon for its whole life, or a starter that
+//! is cleaning up after a dead daemon).
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::atomic_file;
+
+/// Version of the record layout we write.
+pub const SCHEMA: u32 = 1;
+/// A record larger than this is not ours.
+const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
+/// The contents of `browse.json`. Field names are gstack's (camelCase); gstack's readers ignore
+/// the fields it does not know.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StateRecord {
+    pub pid: u32,
+    pub port: u16,
+    pub token: String,
+    pub started_at: String,
+    pub server_path: String,
+    pub mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_hash: Option<String>,
+    pub schema: u32,
+    pub instance_id: String,
+    pub pid_start_time: u64,
+    pub version: String,
+    #[serde(default)]
+    pub chrome_pid: Option<u32>,
+    #[serde(default)]
+    pub chrome_start_time: Option<u64>,
+    pub hostname: String,
+}
+
+/// Why there is no usable record. Kept for diagnostics; every variant means "no daemon known".
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unusable {
+    Missing,
+    Invalid(String),
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Missing => f.write_str("no state record"),
+            Unusable::Invalid(why) => write!(f, "unusable state record: {why}"),
+        }
+    }
+}
+
+/// Reads the record. Any problem (missing, empty, garbage, truncated, wrong types, oversized,
+/// a directory, another user's file) is an [`Unusable`], never a panic.
+pub fn read(path: &Path) -> Result<StateRecord, Unusable> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Unusable::Missing),
+        Err(e) => return Err(Unusable::Invalid(format!("cannot open: {e}"))),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| Unusable::Invalid(format!("cannot stat: {e}")))?;
+    if !meta.is_file() {
+        return Err(Unusable::Invalid("not a regular file".into()));
+    }
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(Unusable::Invalid(format!(
+            "owned by uid {}, not by this user (uid {me})",
+            meta.uid()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_RECORD_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Unusable::Invalid(format!("cannot read: {e}")))?;
+    parse(&bytes)
+}
+
+/// Parses record bytes; split from [`read`] so fuzzers and unit tests can drive it directly.
+pub fn parse(bytes: &[u8]) -> Result<StateRecord, Unusable> {
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return Err(Unusable::Invalid("larger than 64 KiB".into()));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Unusable::Invalid("empty".into()));
+    }
+    let record: StateRecord =
+        serde_json::from_slice(bytes).map_err(|e| Unusable::Invalid(e.to_string()))?;
+    if record.pid == 0 || record.port == 0 || record.token.is_empty() {
+        return Err(Unusable::Invalid("pid, port or token missing".into()));
+    }
+    if record.instance_id.is_empty() {
+        return Err(Unusable::Invalid("no instanceId".into()));
+    }
+    Ok(record)
+}
+
+/// Publishes the record (0600) atomically.
+pub fn write(path: &Path, record: &StateRecord) -> io::Result<()> {
+    let mut json = serde_json::to_vec_pretty(record).map_err(io::Error::other)?;
+    json.push(b'\n');
+    atomic_file::write_atomic(path, &json, 0o600)
+}
+
+/// Deletes the record only if it still names `instance_id`. The caller holds the lock.
+pub fn remove_if_owned(path: &Path, instance_id: &str) -> bool {
+    match read(path) {
+        Ok(r) if r.instance_id == instance_id => fs::remove_file(path).is_ok(),
+        _ => false,
+    }
+}
+
+/// Deletes whatever is at the record's path (garbage, a directory of junk, another record).
+/// The caller holds the lock and has proven that no daemon owns the record.
+pub fn remove_stale(path: &Path) {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            let _ = fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> StateRecord {
+        StateRecord {
+            pid: 42,
+            port: 12345,
+            token: "t".repeat(36),
+            started_at: "2026-08-21T09:14:03.512Z".into(),
+            server_path: "/usr/bin/browse".into(),
+            mode: "launched".into(),
+            config_hash: None,
+            schema: SCHEMA,
+            instance_id: "9f2c0d5e7a1b4c3d8e6f0a2b1c4d7e9f".into(),
+            pid_start_time: 7,
+            version: "0.1.0".into(),
+            chrome_pid: Some(43),
+            chrome_start_time: Some(8),
+            hostname: "h".into(),
+        }
+    }
+
+    #[test]
+    fn round_trips_with_gstack_field_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("browse.json");
+        write(&path, &sample()).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        for key in ["\"pid\"", "\"startedAt\"", "\"serverPath\"", "\"instanceId\"", "\"pidStartTime\""] {
+            assert!(text.contains(key), "{key} missing in {text}");
+        }
+        assert!(!text.contains("binaryVersion"));
+        assert_eq!(read(&path).unwrap(), sample());
+    }
+
+    #[test]
+    fn bad_records_are_unusable_not_panics() {
+        let full = serde_json::to_vec(&sample()).unwrap();
+        let cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"   \n".to_vec(),
+            b"not-json".to_vec(),
+            full[..full.len() / 2].to_vec(),
+            br#"{"pid":"x","port":1,"token":"t"}"#.to_vec(),
+            br#"{"pid":0,"port":0,"token":""}"#.to_vec(),
+            vec![b' '; 70 * 1024],
+            vec![0xff, 0xfe, 0x00],
+        ];
+        for bytes in cases {
+            assert!(parse(&bytes).is_err());
+        }
+    }
+
+    #[test]
+    fn a_directory_or_nothing_is_unusable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("browse.json");
+        assert_eq!(read(&path), Err(Unusable::Missing));
+        fs::create_dir(&path).unwrap();
+        assert!(matches!(read(&path), Err(Unusable::Invalid(_))));
+    }
+
+    #[test]
+    fn compare_and_delete_spares_another_instance() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("browse.json");
+        write(&path, &sample()).unwrap();
+        assert!(!remove_if_owned(&path, "someone-else"));
+        assert!(path.exists());
+        assert!(remove_if_owned(&path, &sample().instance_id));
+        assert!(!path.exists());
+    }
+}
