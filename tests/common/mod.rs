@@ -1,0 +1,332 @@
+//! Test support: a throw-away workspace, real `browse` processes run in it, a process table
+//! scan for its daemons and Chromium, a fixture HTTP server on 127.0.0.1, and waiting for a
+//! condition under a deadline (never a bare sleep).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const BROWSE: &str = env!("CARGO_BIN_EXE_browse");
+
+/// Polls `cond` until it holds or `within` passes; panics with `what` on timeout.
+pub fn wait_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    let mut backoff = Duration::from_millis(2);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for: {what}");
+        thread::sleep(backoff);
+        backoff = (backoff * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Serialises the tests that start a real Chromium: two at once on a 2-core machine only
+/// measure contention.
+pub fn chromium_slot() -> MutexGuard<'static, ()> {
+    static SLOT: Mutex<()> = Mutex::new(());
+    SLOT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A fresh project directory (with a `.git` entry) whose `.gstack/` belongs to this test.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+    pub browserless: bool,
+}
+
+impl Workspace {
+    /// A workspace whose daemons run without Chromium (launcher race and fault tests).
+    pub fn browserless() -> Self {
+        let mut ws = Self::new_inner(true);
+        ws.set("BROWSE_TEST_NO_BROWSER", "1");
+        ws
+    }
+
+    /// A workspace whose daemons run a real Chromium.
+    pub fn with_chromium() -> Self {
+        Self::new_inner(false)
+    }
+
+    fn new_inner(browserless: bool) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("browse-test-")
+            .tempdir()
+            .expect("tempdir");
+        fs::create_dir(dir.path().join(".git")).expect(".git");
+        let mut ws = Workspace {
+            dir,
+            env: Vec::new(),
+            browserless,
+        };
+        ws.set("BROWSE_WATCH_INTERVAL", "200");
+        ws.set("BROWSE_HEARTBEAT_INTERVAL", "200");
+        ws.set("BROWSE_START_TIMEOUT", "60000");
+        ws
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.path().join(".gstack")
+    }
+
+    pub fn state_file(&self) -> PathBuf {
+        self.state_dir().join("browse.json")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BROWSE);
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_remove("BROWSE_STATE_FILE")
+            .env_remove("BROWSE_TAB")
+            .env_remove("BROWSE_TEST_VERSION")
+            .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs `browse <args>` to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run browse")
+    }
+
+    /// Runs `browse <args>`, asserting exit 0, and returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "browse {args:?} failed ({}):\nstdout: {}\nstderr: {}\nlog:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.daemon_log_tail()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `browse <args>` without waiting.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn browse")
+    }
+
+    /// Runs `n` copies of `browse <args>` at once (all released together) and collects them.
+    pub fn stampede(&self, n: usize, args: &[&str]) -> Vec<Output> {
+        let children: Vec<Child> = (0..n).map(|_| self.spawn(args)).collect();
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("wait browse"))
+            .collect()
+    }
+
+    pub fn record(&self) -> Option<serde_json::Value> {
+        let text = fs::read_to_string(self.state_file()).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    pub fn daemon_log_tail(&self) -> String {
+        let log = fs::read_to_string(self.state_dir().join("browse-daemon.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Live (non-zombie) daemon processes serving this workspace.
+    pub fn daemons(&self) -> Vec<u32> {
+        let state_file = self.state_file();
+        live_processes()
+            .into_iter()
+            .filter(|p| p.cmdline.get(1).map(String::as_str) == Some("__daemon"))
+            .filter(|p| {
+                p.environ.get("BROWSE_STATE_FILE").map(PathBuf::from).as_deref()
+                    == Some(state_file.as_path())
+            })
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    /// Live Chromium main processes (not renderers or helpers) using this workspace's profile.
+    pub fn chromium_mains(&self) -> Vec<u32> {
+        self.chromium_processes(true)
+    }
+
+    /// Every live Chromium process (main, renderers, helpers) using this workspace's profile.
+    pub fn chromium_all(&self) -> Vec<u32> {
+        self.chromium_processes(false)
+    }
+
+    fn chromium_processes(&self, mains_only: bool) -> Vec<u32> {
+        let flag = format!(
+            "--user-data-dir={}",
+            self.state_dir().join("chromium-profile").display()
+        );
+        live_processes()
+            .into_iter()
+            .filter(|p| p.cmdline.iter().any(|a| a == &flag))
+            .filter(|p| !mains_only || !p.cmdline.iter().any(|a| a.starts_with("--type=")))
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    /// Temp files left beside the record.
+    pub fn leftover_temps(&self) -> Vec<String> {
+        fs::read_dir(self.state_dir())
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| n.contains(".tmp."))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Stops the daemon and waits until nothing of this workspace runs.
+    pub fn shut_down(&self) {
+        let _ = self.run(&["stop"]);
+        for pid in self.daemons() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+        for pid in self.chromium_all() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+        wait_until("workspace processes gone", Duration::from_secs(20), || {
+            self.daemons().is_empty() && self.chromium_all().is_empty()
+        });
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        if !thread::panicking() || !self.daemons().is_empty() {
+            self.shut_down();
+        }
+    }
+}
+
+/// One process from /proc.
+pub struct Proc {
+    pub pid: u32,
+    pub cmdline: Vec<String>,
+    pub environ: HashMap<String, String>,
+}
+
+/// Every process that is not a zombie, with its command line and environment.
+pub fn live_processes() -> Vec<Proc> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !is_live(pid) {
+            continue;
+        }
+        let split = |bytes: Vec<u8>| -> Vec<String> {
+            bytes
+                .split(|b| *b == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect()
+        };
+        let cmdline = split(fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default());
+        let environ = split(fs::read(format!("/proc/{pid}/environ")).unwrap_or_default())
+            .into_iter()
+            .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect();
+        out.push(Proc {
+            pid,
+            cmdline,
+            environ,
+        });
+    }
+    out
+}
+
+/// True when `pid` exists and is not a zombie.
+pub fn is_live(pid: u32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(close) = stat.rfind(')') else {
+        return false;
+    };
+    !matches!(stat[close + 1..].split_whitespace().next(), Some("Z") | Some("X") | None)
+}
+
+/// Fixture pages served on 127.0.0.1 by a real HTTP server, for the life of the value.
+pub struct PageServer {
+    pub base: String,
+    server: Arc<tiny_http::Server>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl PageServer {
+    /// Serves `pages` (path → HTML); anything else is a 404.
+    pub fn start(pages: &[(&str, &str)]) -> Self {
+        let pages: HashMap<String, String> = pages
+            .iter()
+            .map(|(p, body)| (p.to_string(), body.to_string()))
+            .collect();
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind fixture server"));
+        let port = server.server_addr().to_ip().expect("ip addr").port();
+        let worker = Arc::clone(&server);
+        let thread = thread::spawn(move || {
+            for request in worker.incoming_requests() {
+                let path = request.url().split('?').next().unwrap_or("/").to_owned();
+                let html = tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
+                    .expect("header");
+                let response = match pages.get(&path) {
+                    Some(body) => tiny_http::Response::from_string(body.clone()).with_header(html),
+                    None => tiny_http::Response::from_string("not found")
+                        .with_status_code(404)
+                        .with_header(html),
+                };
+                let _ = request.respond(response);
+            }
+        });
+        PageServer {
+            base: format!("http://127.0.0.1:{port}"),
+            server,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for PageServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
