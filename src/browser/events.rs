@@ -37,6 +37,8 @@ struct Log {
     lifecycle: Vec<(String, String)>,
     /// Bumped on every main-frame navigation, same-document ones included.
     navigations: u64,
+    /// Bumped when the main frame gets a new document (not on pushState or hash changes).
+    documents: u64,
 }
 
 /// One tab's recorded events.
@@ -85,6 +87,7 @@ impl PageEvents {
                 log.url = e.params.frame.url.clone()
                     + e.params.frame.url_fragment.as_deref().unwrap_or("");
                 log.navigations += 1;
+                log.documents += 1;
             }
             Event::PageNavigatedWithinDocument(e)
                 if log.main_frame.as_deref() == Some(e.params.frame_id.as_str()) =>
@@ -106,6 +109,11 @@ impl PageEvents {
     /// Counts main-frame navigations; a change means refs are void.
     pub fn navigation_count(&self) -> u64 {
         lock(&self.log).navigations
+    }
+
+    /// Counts new main-frame documents; refs taken before a change are void.
+    pub fn document_count(&self) -> u64 {
+        lock(&self.log).documents
     }
 
     /// Waits until `loader_id` has fired lifecycle event `name`. False at the deadline.

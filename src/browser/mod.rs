@@ -5,9 +5,19 @@
 //! commands for different tabs run in parallel. Nothing here knows about locks files, records
 //! or HTTP: a command is a name and words in, text or a [`CommandError`] out.
 
+pub mod capture;
+mod chain;
+pub mod envelope;
 pub mod events;
+mod interaction;
+mod keys;
 mod navigation;
 mod reading;
+pub mod refs;
+mod screenshot;
+mod selector;
+mod snapshot;
+mod tabs;
 pub mod url_policy;
 
 use std::collections::BTreeMap;
@@ -80,7 +90,15 @@ pub struct TabHandle {
     pub id: u64,
     pub cdp: Arc<Tab>,
     pub events: Arc<PageEvents>,
-    pub serial: Mutex<()>,
+    /// Held for the whole of each command on this tab; guards the per-tab state too.
+    pub serial: Mutex<TabState>,
+}
+
+/// State kept per tab (gstack keeps the same per tab): refs and the last snapshot.
+#[derive(Default)]
+pub struct TabState {
+    pub refs: refs::RefMap,
+    pub last_snapshot: Option<String>,
 }
 
 struct Tabs {
@@ -128,7 +146,7 @@ impl Session {
             id,
             cdp,
             events,
-            serial: Mutex::new(()),
+            serial: Mutex::new(TabState::default()),
         });
         tabs.map.insert(id, Arc::clone(&handle));
         tabs.active = id;
@@ -192,15 +210,68 @@ impl Session {
             }
             _ => {}
         }
-        let tab = self.target_tab(req.tab_id)?;
-        let _serial = lock(&tab.serial);
+        // Commands that manage tabs or run other commands take the tab locks themselves.
         match info.name {
-            "goto" => navigation::goto(self, &tab, args),
+            "tabs" => return tabs::list(self),
+            "tab" => return tabs::switch(self, args),
+            "newtab" => return tabs::open(self, args),
+            "closetab" => return tabs::close(self, args),
+            "chain" => return chain::run(self, req),
+            "console" => return capture::console(self, args),
+            "network" => return capture::network(self, args),
+            "dialog" => return capture::dialog(self, args),
+            "dialog-accept" => return interaction::dialog_accept(self, args),
+            "dialog-dismiss" => return interaction::dialog_dismiss(self, args),
+            _ => {}
+        }
+        let tab = self.target_tab(req.tab_id)?;
+        let mut state = lock(&tab.serial);
+        let ctx = &mut Ctx {
+            session: self,
+            tab: &tab,
+            state: &mut state,
+        };
+        match info.name {
+            "goto" => navigation::goto(ctx, args),
+            "back" => navigation::back(ctx, args),
+            "forward" => navigation::forward(ctx, args),
+            "reload" => navigation::reload(ctx, args),
             "url" => Ok(tab.events.url()),
-            "text" => reading::text(&tab),
+            "wait" => navigation::wait(ctx, args),
+            "text" => reading::text(ctx, args),
+            "html" => reading::html(ctx, args),
+            "links" => reading::links(ctx, args),
+            "forms" => reading::forms(ctx, args),
+            "js" => reading::js(ctx, args),
+            "eval" => reading::eval(ctx, args),
+            "attrs" => reading::attrs(ctx, args),
+            "is" => reading::is(ctx, args),
+            "css" => reading::css(ctx, args),
+            "cookies" => reading::cookies(ctx, args),
+            "cookie" => interaction::cookie(ctx, args),
+            "storage" => reading::storage(ctx, args),
+            "snapshot" => snapshot::snapshot(ctx, args),
+            "click" => interaction::click(ctx, args),
+            "fill" => interaction::fill(ctx, args),
+            "select" => interaction::select(ctx, args),
+            "hover" => interaction::hover(ctx, args),
+            "type" => interaction::type_text(ctx, args),
+            "press" => interaction::press(ctx, args),
+            "scroll" => interaction::scroll(ctx, args),
+            "upload" => interaction::upload(ctx, args),
+            "viewport" => interaction::viewport(ctx, args),
+            "screenshot" => screenshot::screenshot(ctx, args),
+            "pdf" => screenshot::pdf(ctx, args),
             other => Err(CommandError::unknown_command(other)),
         }
     }
+}
+
+/// What a tab command gets: the session, its tab, and the tab's state (locked for the command).
+pub struct Ctx<'a> {
+    pub session: &'a Session,
+    pub tab: &'a Arc<TabHandle>,
+    pub state: &'a mut TabState,
 }
 
 /// The page Chromium opened at launch, once target discovery has reported it; a new one if

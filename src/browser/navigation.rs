@@ -4,18 +4,18 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page;
 
-use super::{evaluate, url_policy, CommandError, CommandResult, Session, TabHandle};
+use super::{evaluate, url_policy, CommandError, CommandResult, Ctx, TabHandle};
 
 /// How long a navigation may take to reach `DOMContentLoaded`.
 pub const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// `goto <url>` → `Navigated to <url> (<status>)`.
-pub fn goto(session: &Session, tab: &TabHandle, args: &[String]) -> CommandResult {
+pub fn goto(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let [input, ..] = args else {
         return Err(CommandError::usage("goto"));
     };
-    let url = url_policy::validate(input, &session.cwd).map_err(CommandError::failed)?;
-    let status = navigate(tab, &url)?;
+    let url = url_policy::validate(input, &ctx.session.cwd).map_err(CommandError::failed)?;
+    let status = navigate(ctx.tab, &url)?;
     Ok(format!("Navigated to {url} ({status})"))
 }
 
@@ -55,4 +55,20 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
     .ok()
     .and_then(|v| v.as_u64());
     Ok(status.map_or_else(|| "unknown".into(), |s| s.to_string()))
+}
+
+pub fn back(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    Err(CommandError::failed("not implemented yet"))
+}
+
+pub fn forward(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    Err(CommandError::failed("not implemented yet"))
+}
+
+pub fn reload(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    Err(CommandError::failed("not implemented yet"))
+}
+
+pub fn wait(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    Err(CommandError::failed("not implemented yet"))
 }

@@ -1,0 +1,1 @@
+//! gstack's untrusted-content envelope around page content, off by default.
