@@ -107,11 +107,47 @@ struct Tabs {
     map: BTreeMap<u64, Arc<TabHandle>>,
 }
 
+/// Emulation settings shared by every tab (gstack keeps them in its one browser context).
+#[derive(Debug, Clone, Default)]
+pub struct Emulation {
+    /// `viewport WxH [--scale N]`: width, height, device scale factor.
+    pub viewport: Option<(u32, u32, f64)>,
+}
+
+impl Emulation {
+    /// Applies these settings to one tab.
+    pub fn apply(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Emulation as Cdp;
+        if let Some((width, height, scale)) = self.viewport {
+            tab.call_method(Cdp::SetDeviceMetricsOverride {
+                width,
+                height,
+                device_scale_factor: scale,
+                mobile: false,
+                scale: None,
+                screen_width: None,
+                screen_height: None,
+                position_x: None,
+                position_y: None,
+                dont_set_visible_size: None,
+                screen_orientation: None,
+                viewport: None,
+                display_feature: None,
+                device_posture: None,
+            })?;
+        }
+        Ok(())
+    }
+}
+
 /// The daemon's browser: Chromium's CDP connection and the tab table.
 pub struct Session {
     browser: Option<Browser>,
     tabs: Mutex<Tabs>,
-    dialog_policy: Arc<Mutex<DialogPolicy>>,
+    /// Sticky, daemon-wide dialog policy (accept by default).
+    pub(crate) dialog_policy: Arc<Mutex<DialogPolicy>>,
+    /// Viewport and other emulation applied to every current and future tab.
+    pub(crate) emulation: Mutex<Emulation>,
     /// Where relative paths and `file://./` resolve: the cwd of the CLI that started us.
     pub cwd: PathBuf,
 }
@@ -128,6 +164,7 @@ impl Session {
                 map: BTreeMap::new(),
             }),
             dialog_policy: Arc::new(Mutex::new(DialogPolicy::default())),
+            emulation: Mutex::new(Emulation::default()),
             cwd,
         };
         if let Some(browser) = &session.browser {
@@ -136,8 +173,11 @@ impl Session {
         Ok(session)
     }
 
-    fn adopt(&self, cdp: Arc<Tab>) -> anyhow::Result<Arc<TabHandle>> {
+    /// Registers a CDP tab under the next stable id, makes it active, and applies the
+    /// daemon-wide emulation to it. Every tab, the first included, comes through here.
+    pub(crate) fn adopt(&self, cdp: Arc<Tab>) -> anyhow::Result<Arc<TabHandle>> {
         cdp.set_default_timeout(Duration::from_secs(15));
+        lock(&self.emulation).apply(&cdp)?;
         let events = PageEvents::attach(&cdp, None, Arc::clone(&self.dialog_policy))?;
         let mut tabs = lock(&self.tabs);
         let id = tabs.next_id;
