@@ -280,6 +280,13 @@ async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
 async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<String, CommandError> {
     match req.command.as_str() {
         "status" => Ok(status_text(state)),
+        // A request that stays in flight, for the idle and stop-race tests of the launcher;
+        // it exists only in the browser-less test mode.
+        "__test-sleep" if crate::settings::browserless() => {
+            let ms = req.args.first().and_then(|a| a.parse().ok()).unwrap_or(1000);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(format!("slept {ms}ms"))
+        }
         "stop" | "restart" => {
             let if_idle = req.args.iter().any(|a| a == "--if-idle");
             // This request is itself in flight.
