@@ -44,6 +44,12 @@ pub fn browserless() -> bool {
     std::env::var("BROWSE_TEST_NO_BROWSER").is_ok_and(|v| v == "1")
 }
 
+/// `BROWSE_TEST_START_DELAY_MS`: extra start-up time before the daemon publishes its record,
+/// so tests can kill a spawner while its daemon is still starting.
+pub fn test_start_delay() -> Duration {
+    millis("BROWSE_TEST_START_DELAY_MS", 0)
+}
+
 /// `BROWSE_TEST_VERSION`: the version this binary reports (tests of version skew only).
 pub fn version() -> String {
     std::env::var("BROWSE_TEST_VERSION")

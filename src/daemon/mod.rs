@@ -149,6 +149,7 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
         (Some(chromium), Some(browser))
     };
     let session = Session::new(browser, cwd).context("cannot open Chromium's first tab")?;
+    std::thread::sleep(crate::settings::test_start_delay());
     let me = std::process::id();
     let record = StateRecord {
         pid: me,

@@ -102,8 +102,12 @@ impl StatePaths {
         }
         if created || self.default_location {
             if meta.permissions().mode() & 0o777 != 0o700 {
-                fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                    .map_err(|e| state_dir_error(dir, &e))?;
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+                    anyhow::anyhow!(
+                        "Cannot make state directory {} private (chmod 0700): {e}",
+                        dir.display()
+                    )
+                })?;
             }
             let ignore = dir.join(".gitignore");
             if fs::read(&ignore).map(|c| c != b"*\n").unwrap_or(true) {

@@ -330,3 +330,57 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// `GET /health` of the daemon the record names (None if it does not answer).
+pub fn health(ws: &Workspace) -> Option<serde_json::Value> {
+    let port = ws.record()?.get("port")?.as_u64()?;
+    let resp = ureq::get(&format!("http://127.0.0.1:{port}/health"))
+        .timeout(Duration::from_secs(2))
+        .call()
+        .ok()?;
+    serde_json::from_str(&resp.into_string().ok()?).ok()
+}
+
+/// The `PID: N` line of a `status` answer.
+pub fn status_pid(out: &Output) -> Option<u32> {
+    stdout(out)
+        .lines()
+        .find_map(|l| l.strip_prefix("PID: "))
+        .and_then(|p| p.trim().parse().ok())
+}
+
+/// The kernel start time of `pid` (field 22 of /proc/<pid>/stat).
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+/// A syntactically valid record naming `pid`/`port`, for stale-record tests.
+pub fn fake_record(pid: u32, pid_start_time: u64, port: u16) -> String {
+    serde_json::json!({
+        "pid": pid, "port": port, "token": "00000000-0000-4000-8000-000000000000",
+        "startedAt": "2026-01-01T00:00:00.000Z", "serverPath": "/nonexistent", "mode": "launched",
+        "schema": 1, "instanceId": "00000000000000000000000000000000",
+        "pidStartTime": pid_start_time, "version": "0.1.0", "chromePid": pid,
+        "chromeStartTime": pid_start_time, "hostname": hostname()
+    })
+    .to_string()
+}
+
+pub fn hostname() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Sends `sig` to `pid`.
+pub fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill(2) with a pid and signal number; no memory is involved.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
