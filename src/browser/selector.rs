@@ -1,2 +1,467 @@
-//! Resolving a selector argument (CSS, `text=`, `xpath=`, `//…`, or an `@eN`/`@cN` ref) to
-//! exactly one element, with Playwright's auto-wait, strictness and actionability rules.
+//! Resolving a selector argument (CSS, `css=`, `text=`, `xpath=`, `//…`, or an `@eN`/`@cN`
+//! ref) to exactly one element of the tab's main frame, with Playwright's auto-wait and
+//! strictness: more than one match is an error, never "the first one".
+//!
+//! An [`Element`] is a CDP remote object; it is released when the value is dropped so a
+//! long-lived page does not accumulate handles.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use headless_chrome::protocol::cdp::{Runtime, DOM};
+use headless_chrome::Tab;
+use serde_json::Value;
+
+use super::refs::RefEntry;
+use super::{CommandError, Ctx};
+
+/// How long locator actions wait for their element (click, fill, select, hover, `html <sel>`).
+pub const ACTION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often a waiting lookup asks the page again.
+const POLL: Duration = Duration::from_millis(75);
+
+/// The strict-mode violation text (spec §5.3).
+pub const STRICT_VIOLATION: &str =
+    "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.";
+
+/// One element of the tab's main frame, as a CDP remote object.
+pub struct Element {
+    /// `Runtime.RemoteObjectId`, usable with `Runtime.callFunctionOn` and the `DOM` domain.
+    pub object_id: String,
+    tab: Arc<Tab>,
+}
+
+impl Element {
+    /// Wraps a remote object id whose lifetime this value now owns.
+    fn new(tab: &Arc<Tab>, object_id: String) -> Self {
+        Self {
+            object_id,
+            tab: Arc::clone(tab),
+        }
+    }
+}
+
+impl Drop for Element {
+    fn drop(&mut self) {
+        // Failure only means the page (and so the object) is already gone.
+        let _ = self.tab.call_method(Runtime::ReleaseObject {
+            object_id: self.object_id.clone(),
+        });
+    }
+}
+
+/// Finds the single element `selector` designates, waiting up to `wait` for it to appear.
+///
+/// More than one match fails at once with [`STRICT_VIOLATION`]; ref errors fail at once with
+/// gstack's texts; no match at the deadline fails with `Timeout <ms>ms exceeded.` (see
+/// [`is_timeout`]).
+pub fn find_one(ctx: &Ctx, selector: &str, wait: Duration) -> Result<Element, CommandError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Some(element) = find_optional(ctx, selector)? {
+            return Ok(element);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(timeout_error(wait));
+        }
+        std::thread::sleep(left.min(POLL));
+    }
+}
+
+/// Finds the single element `selector` designates without waiting; `None` when nothing
+/// matches. Still strict, and a ref that does not resolve is still an error.
+pub fn find_optional(ctx: &Ctx, selector: &str) -> Result<Option<Element>, CommandError> {
+    if let Some(name) = ref_name(selector) {
+        return resolve_ref(ctx, selector, name).map(Some);
+    }
+    let query = Query::parse(selector)?;
+    query_one(&ctx.tab.cdp, &query)
+}
+
+/// True for the error [`find_one`] gives when nothing matched before its deadline.
+pub fn is_timeout(error: &CommandError) -> bool {
+    error.body.error.starts_with("Timeout ") && error.body.error.ends_with("ms exceeded.")
+}
+
+fn timeout_error(wait: Duration) -> CommandError {
+    CommandError::failed(format!("Timeout {}ms exceeded.", wait.as_millis()))
+}
+
+/// `e3` for `@e3` / `@c1`; `None` for anything that is not a ref.
+fn ref_name(selector: &str) -> Option<&str> {
+    let name = selector.strip_prefix('@')?;
+    let digits = name.strip_prefix('e').or_else(|| name.strip_prefix('c'))?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(name)
+}
+
+fn resolve_ref(ctx: &Ctx, selector: &str, name: &str) -> Result<Element, CommandError> {
+    let Some(entry) = ctx.state.refs.entries.get(name) else {
+        return Err(CommandError::failed(format!(
+            "Ref {selector} not found. Run 'snapshot' to get fresh refs."
+        )));
+    };
+    let stale = || stale_error(selector, entry);
+    if ctx.state.refs.document != ctx.tab.events.document_count() {
+        return Err(stale());
+    }
+    let tab = &ctx.tab.cdp;
+    if let Some(element) = resolve_backend_node(tab, entry.backend_node_id)? {
+        return Ok(element);
+    }
+    // A cursor-interactive ref may have been re-rendered into an equivalent node.
+    if let Some(path) = &entry.css_path {
+        if let Ok(Some(element)) = query_one(tab, &Query::Css(path.clone())) {
+            return Ok(element);
+        }
+    }
+    Err(stale())
+}
+
+fn stale_error(selector: &str, entry: &RefEntry) -> CommandError {
+    CommandError::failed(format!(
+        "Ref {selector} ({} \"{}\") is stale — element no longer exists. Run 'snapshot' for fresh refs.",
+        entry.role, entry.name
+    ))
+}
+
+/// The live, still-connected element behind a backend node id, if there is one.
+fn resolve_backend_node(
+    tab: &Arc<Tab>,
+    backend_node_id: i64,
+) -> Result<Option<Element>, CommandError> {
+    let Ok(backend_node_id) = u32::try_from(backend_node_id) else {
+        return Ok(None);
+    };
+    let Ok(reply) = tab.call_method(DOM::ResolveNode {
+        node_id: None,
+        backend_node_id: Some(backend_node_id),
+        object_group: None,
+        execution_context_id: None,
+    }) else {
+        return Ok(None);
+    };
+    let Some(object_id) = reply.object.object_id else {
+        return Ok(None);
+    };
+    let element = Element::new(tab, object_id);
+    // A node removed from the page can still be alive in memory; it is stale all the same.
+    let connected = call_function(
+        tab,
+        &element.object_id,
+        "function() { return this.isConnected; }",
+    )?;
+    Ok((connected == Value::Bool(true)).then_some(element))
+}
+
+/// Runs `function` with `this` bound to the remote object and returns its result by value.
+pub(crate) fn call_function(
+    tab: &Tab,
+    object_id: &str,
+    function: &str,
+) -> Result<Value, CommandError> {
+    call_function_with(tab, object_id, function, Vec::new())
+}
+
+/// [`call_function`] with JSON arguments.
+pub(crate) fn call_function_with(
+    tab: &Tab,
+    object_id: &str,
+    function: &str,
+    args: Vec<Value>,
+) -> Result<Value, CommandError> {
+    let reply = tab
+        .call_method(Runtime::CallFunctionOn {
+            function_declaration: function.to_owned(),
+            object_id: Some(object_id.to_owned()),
+            arguments: Some(
+                args.into_iter()
+                    .map(|v| Runtime::CallArgument {
+                        value: Some(v),
+                        unserializable_value: None,
+                        object_id: None,
+                    })
+                    .collect(),
+            ),
+            silent: Some(true),
+            return_by_value: Some(true),
+            generate_preview: None,
+            user_gesture: Some(true),
+            await_promise: Some(true),
+            execution_context_id: None,
+            object_group: None,
+            throw_on_side_effect: None,
+            unique_context_id: None,
+            serialization_options: None,
+        })
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    if let Some(details) = reply.exception_details {
+        let message = details
+            .exception
+            .and_then(|ex| ex.description)
+            .unwrap_or(details.text);
+        return Err(CommandError::failed(message));
+    }
+    Ok(reply.result.value.unwrap_or(Value::Null))
+}
+
+/// A parsed non-ref selector.
+#[derive(Debug, Clone, PartialEq)]
+enum Query {
+    Css(String),
+    XPath(String),
+    /// Case-insensitive substring of the normalised text.
+    TextContains(String),
+    /// Exact (case-sensitive) match of the normalised text, from `text="…"`.
+    TextExact(String),
+    /// `text=/re/flags`.
+    TextRegex(String, String),
+}
+
+/// Playwright-only syntax we do not emulate; rejected rather than misread as CSS.
+const UNSUPPORTED: &[&str] = &[
+    ">>",
+    ":has-text(",
+    ":text(",
+    ":text-is(",
+    ":text-matches(",
+    "internal:",
+];
+
+impl Query {
+    fn parse(selector: &str) -> Result<Self, CommandError> {
+        let selector = selector.trim();
+        if selector.is_empty() {
+            return Err(CommandError::failed("Empty selector"));
+        }
+        if let Some(rest) = selector.strip_prefix("text=") {
+            return Ok(text_query(rest));
+        }
+        if let Some(rest) = selector.strip_prefix("xpath=") {
+            return Ok(Query::XPath(rest.to_owned()));
+        }
+        if selector.starts_with("//") || selector.starts_with("(//") {
+            return Ok(Query::XPath(selector.to_owned()));
+        }
+        for syntax in UNSUPPORTED {
+            if selector.contains(syntax) {
+                return Err(unsupported(selector, syntax));
+            }
+        }
+        if let Some(rest) = selector.strip_prefix("css=") {
+            return Ok(Query::Css(rest.to_owned()));
+        }
+        // `role=button`, `id=x`, `data-testid=y`: Playwright engines, never valid CSS.
+        if let Some((engine, _)) = selector.split_once('=') {
+            if !engine.is_empty()
+                && engine
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(unsupported(selector, &format!("{engine}=")));
+            }
+        }
+        Ok(Query::Css(selector.to_owned()))
+    }
+
+    /// A JS expression evaluating to an array of the matching elements.
+    fn matches_expression(&self) -> String {
+        let quote = |s: &str| Value::String(s.to_owned()).to_string();
+        match self {
+            Query::Css(css) => format!("Array.from(document.querySelectorAll({}))", quote(css)),
+            Query::XPath(xpath) => format!(
+                "(() => {{ const r = document.evaluate({}, document, null, \
+                 XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null); const out = []; \
+                 for (let i = 0; i < r.snapshotLength; i++) {{ const n = r.snapshotItem(i); \
+                 if (n.nodeType === 1) out.push(n); }} return out; }})()",
+                quote(xpath)
+            ),
+            Query::TextContains(t) => text_expression(&format!(
+                "(s) => s.toLowerCase().includes({})",
+                quote(&normalise(t).to_lowercase())
+            )),
+            Query::TextExact(t) => {
+                text_expression(&format!("(s) => s === {}", quote(&normalise(t))))
+            }
+            Query::TextRegex(source, flags) => text_expression(&format!(
+                "(() => {{ const re = new RegExp({}, {}); return (s) => re.test(s); }})()",
+                quote(source),
+                quote(flags)
+            )),
+        }
+    }
+}
+
+fn unsupported(selector: &str, syntax: &str) -> CommandError {
+    CommandError::failed(format!(
+        "Unsupported selector syntax '{syntax}' in {selector:?}: Playwright-only selectors are not \
+         supported. Use CSS, css=, text=, xpath= (or //…), or an @ref from 'snapshot'."
+    ))
+}
+
+/// `text=` forms: `"exact"` / `'exact'`, `/regex/flags`, or a case-insensitive substring.
+fn text_query(value: &str) -> Query {
+    let bytes = value.as_bytes();
+    if value.len() >= 2 {
+        let (first, last) = (bytes[0], bytes[value.len() - 1]);
+        if (first == b'"' || first == b'\'') && first == last {
+            return Query::TextExact(value[1..value.len() - 1].to_owned());
+        }
+        if first == b'/' {
+            if let Some(end) = value.rfind('/').filter(|&e| e > 0) {
+                let flags = &value[end + 1..];
+                if flags.chars().all(|c| "dgimsuyv".contains(c)) {
+                    return Query::TextRegex(value[1..end].to_owned(), flags.to_owned());
+                }
+            }
+        }
+    }
+    Query::TextContains(value.to_owned())
+}
+
+/// Whitespace collapsed and trimmed, as Playwright's text engine compares text.
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Elements whose normalised text satisfies `predicate`, keeping only the innermost: a
+/// parent matched only because a child element matches is left out.
+fn text_expression(predicate: &str) -> String {
+    format!(
+        "(() => {{ const test = {predicate}; \
+         const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'HEAD', 'TITLE']); \
+         const norm = (s) => s.replace(/\\s+/g, ' ').trim(); \
+         const textOf = (el) => {{ if (el instanceof HTMLInputElement && \
+           ['button', 'submit', 'reset'].includes(el.type)) return norm(el.value); \
+           return norm(el.textContent || ''); }}; \
+         const out = []; \
+         const visit = (el) => {{ if (skip.has(el.tagName)) return false; \
+           let childMatched = false; \
+           for (const c of el.children) if (visit(c)) childMatched = true; \
+           if (childMatched) return true; \
+           if (test(textOf(el))) {{ out.push(el); return true; }} return false; }}; \
+         if (document.body) visit(document.body); \
+         return out; }})()"
+    )
+}
+
+/// Runs the query once: the element when exactly one matches, `None` for none.
+fn query_one(tab: &Arc<Tab>, query: &Query) -> Result<Option<Element>, CommandError> {
+    let expression = format!(
+        "(() => {{ const m = {}; return m.length === 1 ? m[0] : m.length; }})()",
+        query.matches_expression()
+    );
+    let reply = tab
+        .call_method(Runtime::Evaluate {
+            expression,
+            object_group: None,
+            include_command_line_api: None,
+            silent: Some(true),
+            context_id: None,
+            return_by_value: Some(false),
+            generate_preview: None,
+            user_gesture: None,
+            await_promise: Some(false),
+            throw_on_side_effect: None,
+            timeout: None,
+            disable_breaks: None,
+            repl_mode: None,
+            allow_unsafe_eval_blocked_by_csp: None,
+            unique_context_id: None,
+            serialization_options: None,
+        })
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    if let Some(details) = reply.exception_details {
+        let message = details
+            .exception
+            .and_then(|ex| ex.description)
+            .unwrap_or(details.text);
+        // Only the first line: a SyntaxError's stack adds nothing for the user.
+        let first = message.lines().next().unwrap_or_default().to_owned();
+        return Err(CommandError::failed(first));
+    }
+    if let Some(object_id) = reply.result.object_id {
+        return Ok(Some(Element::new(tab, object_id)));
+    }
+    match reply.result.value.as_ref().and_then(Value::as_u64) {
+        Some(0) | None => Ok(None),
+        Some(_) => Err(CommandError::failed(STRICT_VIOLATION)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_are_recognised() {
+        assert_eq!(ref_name("@e3"), Some("e3"));
+        assert_eq!(ref_name("@c12"), Some("c12"));
+        assert_eq!(ref_name("@e"), None);
+        assert_eq!(ref_name("@x1"), None);
+        assert_eq!(ref_name("e3"), None);
+        assert_eq!(ref_name("@e3a"), None);
+    }
+
+    #[test]
+    fn selector_forms_parse() {
+        assert_eq!(Query::parse("#a .b").ok(), Some(Query::Css("#a .b".into())));
+        assert_eq!(
+            Query::parse("css=div > p").ok(),
+            Some(Query::Css("div > p".into()))
+        );
+        assert_eq!(
+            Query::parse("input[name=q]").ok(),
+            Some(Query::Css("input[name=q]".into()))
+        );
+        assert_eq!(
+            Query::parse("//div[@id='x']").ok(),
+            Some(Query::XPath("//div[@id='x']".into()))
+        );
+        assert_eq!(
+            Query::parse("xpath=//p").ok(),
+            Some(Query::XPath("//p".into()))
+        );
+        assert_eq!(
+            Query::parse("text=Save").ok(),
+            Some(Query::TextContains("Save".into()))
+        );
+        assert_eq!(
+            Query::parse("text=\"Save\"").ok(),
+            Some(Query::TextExact("Save".into()))
+        );
+        assert_eq!(
+            Query::parse("text=/sa+ve/i").ok(),
+            Some(Query::TextRegex("sa+ve".into(), "i".into()))
+        );
+        assert_eq!(
+            Query::parse("text=a/b").ok(),
+            Some(Query::TextContains("a/b".into()))
+        );
+    }
+
+    #[test]
+    fn playwright_only_syntax_is_rejected() {
+        for s in [
+            "div >> text=x",
+            "button:has-text(\"Go\")",
+            "p:text(\"x\")",
+            "internal:role=button",
+            "role=button",
+            "data-testid=x",
+        ] {
+            let err = Query::parse(s)
+                .err()
+                .map(|e| e.body.error)
+                .unwrap_or_default();
+            assert!(err.starts_with("Unsupported selector syntax"), "{s}: {err}");
+        }
+    }
+
+    #[test]
+    fn timeout_errors_are_recognisable() {
+        assert!(is_timeout(&timeout_error(ACTION_TIMEOUT)));
+        assert!(!is_timeout(&CommandError::failed(STRICT_VIOLATION)));
+    }
+}
