@@ -26,11 +26,11 @@ pub fn is_same_live_process(pid: u32, start_time: u64) -> bool {
     }
 }
 
-/// True when `pid` exists and is not a zombie (no identity implied).
-pub fn is_running(pid: u32) -> bool {
-    stat_fields(pid)
-        .and_then(|f| f.first().map(|s| *s != "Z" && *s != "X"))
-        .unwrap_or(false)
+/// True when `pid` still names the process that started at `start_time`, even as a zombie.
+/// A zombie group leader keeps its process group id reserved, so signalling the group is
+/// still safe and reaches helpers that outlived it.
+fn is_same_process(pid: u32, start_time: u64) -> bool {
+    stat_fields(pid).and_then(|f| f.get(19)?.parse::<u64>().ok()) == Some(start_time)
 }
 
 /// The fields of `/proc/<pid>/stat` after the command name: index 0 is the state,
@@ -57,7 +57,7 @@ pub fn hostname() -> String {
 /// Sends `signal` to the process group led by `pid`, but only if `pid` is still the process
 /// that started at `start_time`. Returns whether a signal was sent.
 pub fn signal_group_if_same(pid: u32, start_time: u64, sig: Signal) -> bool {
-    if !is_same_live_process(pid, start_time) {
+    if !is_same_process(pid, start_time) {
         return false;
     }
     let Ok(raw) = i32::try_from(pid) else {

@@ -1,0 +1,104 @@
+//! The launcher invariants that must also hold with a real Chromium: one daemon and one
+//! Chromium per stampede, `stop` leaving nothing, recovery after SIGKILL, and start-up
+//! failures reported by every waiter.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::*;
+
+const SETTLE: Duration = Duration::from_secs(30);
+
+fn stampede_with_chromium(n: usize) {
+    let ws = Workspace::with_chromium();
+    let outs = ws.stampede(n, &["status"]);
+    for out in &outs {
+        assert!(out.status.success(), "a CLI failed: {}\n{}", stderr(out), ws.daemon_log_tail());
+    }
+    let pids: BTreeSet<_> = outs.iter().map(status_pid).collect();
+    assert_eq!(pids.len(), 1, "CLIs saw different daemons: {pids:?}");
+    assert_eq!(ws.daemons().len(), 1);
+    let record = ws.record().expect("record");
+    assert_eq!(
+        ws.chromium_mains(),
+        vec![record["chromePid"].as_u64().unwrap() as u32],
+        "expected exactly the recorded Chromium"
+    );
+    assert!(ws.leftover_temps().is_empty());
+}
+
+#[test]
+fn stampede_of_8_starts_one_chromium() {
+    let _slot = chromium_slot();
+    stampede_with_chromium(8);
+}
+
+#[test]
+fn stampede_of_32_starts_one_chromium() {
+    let _slot = chromium_slot();
+    stampede_with_chromium(32);
+}
+
+#[test]
+fn stop_leaves_no_daemon_and_no_chromium() {
+    let _slot = chromium_slot();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["status"]);
+    assert!(!ws.chromium_all().is_empty());
+    assert_eq!(ws.ok(&["stop"]), "Server stopped\n");
+    assert!(ws.daemons().is_empty(), "daemon alive after stop returned");
+    assert!(ws.chromium_mains().is_empty(), "Chromium alive after stop returned");
+    wait_until("Chromium helpers gone", SETTLE, || ws.chromium_all().is_empty());
+    assert!(!ws.state_file().exists());
+}
+
+#[test]
+fn sigkill_of_the_daemon_then_a_stampede_leaves_one_daemon_and_no_orphan_chromium() {
+    let _slot = chromium_slot();
+    let ws = Workspace::with_chromium();
+    let old = status_pid(&ws.run(&["status"])).unwrap();
+    let old_chrome = ws.record().unwrap()["chromePid"].as_u64().unwrap() as u32;
+    signal(old, libc::SIGKILL);
+    wait_until("old daemon dead", SETTLE, || !is_live(old));
+    let outs = ws.stampede(8, &["status"]);
+    assert!(outs.iter().all(|o| o.status.success()));
+    let daemons = ws.daemons();
+    assert_eq!(daemons.len(), 1);
+    assert_ne!(daemons[0], old);
+    let new_chrome = ws.record().unwrap()["chromePid"].as_u64().unwrap() as u32;
+    assert_ne!(new_chrome, old_chrome);
+    wait_until("old Chromium gone", SETTLE, || !is_live(old_chrome));
+    assert_eq!(ws.chromium_mains(), vec![new_chrome]);
+}
+
+#[test]
+fn chromium_killed_from_outside_ends_the_daemon_cleanly_and_the_next_command_recovers() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/p.html", "<p>back again</p>")]);
+    let ws = Workspace::with_chromium();
+    let daemon = status_pid(&ws.run(&["status"])).unwrap();
+    let chrome = ws.record().unwrap()["chromePid"].as_u64().unwrap() as u32;
+    signal(chrome, libc::SIGKILL);
+    wait_until("daemon noticed Chromium's death", SETTLE, || !is_live(daemon));
+    assert!(!ws.state_file().exists(), "daemon left its record after Chromium died");
+    ws.ok(&["goto", &pages.url("/p.html")]);
+    assert_eq!(ws.ok(&["text"]), "back again\n");
+}
+
+#[test]
+fn missing_chromium_is_reported_fast_by_every_cli_of_a_stampede() {
+    let _slot = chromium_slot();
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_CHROME", "/nonexistent/chromium");
+    let outs = ws.stampede(16, &["status"]);
+    for out in &outs {
+        assert_eq!(out.status.code(), Some(3));
+        let err = stderr(out);
+        // The timeout path would say "Timed out"/"failed to start within": the cause proves
+        // that every waiter got the shared failure instead.
+        assert!(err.contains("no Chromium at /nonexistent/chromium"), "{err}");
+    }
+    assert!(ws.daemons().is_empty());
+}
