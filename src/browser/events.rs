@@ -1,18 +1,25 @@
 //! What a tab's CDP event stream tells us: the main frame's URL, navigation lifecycle events
 //! (to wait for `DOMContentLoaded` of one navigation), and dialogs, which must be answered at
-//! once or the page blocks.
+//! once or the page blocks. Console, network and dialog events are also handed to the
+//! daemon-global capture buffers (`capture.rs`).
 //!
 //! headless_chrome calls listeners on the tab's event thread; they only record and notify.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Instant;
 
 use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::Page;
+use headless_chrome::protocol::cdp::{Network, Page, Runtime};
 use headless_chrome::Tab;
+
+use super::capture;
 
 /// How many lifecycle events we keep per tab (enough for any navigation we wait on).
 const LIFECYCLE_KEEP: usize = 256;
+
+/// Source of the per-tab keys that scope network requestIds in the capture buffers.
+static NEXT_CAPTURE_KEY: AtomicU64 = AtomicU64::new(1);
 
 /// The dialog policy: sticky and daemon-wide, accept by default.
 #[derive(Debug, Clone)]
@@ -63,12 +70,27 @@ impl PageEvents {
         }
         let weak_tab: Weak<Tab> = Arc::downgrade(tab);
         let sink = Arc::clone(&events);
+        // Network requestIds are only unique per renderer; the key keeps tabs apart.
+        let capture_key = NEXT_CAPTURE_KEY.fetch_add(1, Ordering::Relaxed);
         tab.add_event_listener(Arc::new(move |event: &Event| {
             sink.record(event);
-            if let Event::PageJavascriptDialogOpening(_) = event {
-                answer_dialog(weak_tab.clone(), &policy);
+            capture::global().observe(capture_key, event);
+            if let Event::PageJavascriptDialogOpening(e) = event {
+                let policy = lock(&policy).clone();
+                capture::global().record_dialog(&e.params, &policy);
+                answer_dialog(weak_tab.clone(), policy);
             }
         }))?;
+        // Console and network capture need these domains; enabled after the listener so
+        // nothing they report is missed.
+        tab.call_method(Runtime::Enable(None))?;
+        tab.call_method(Network::Enable {
+            max_total_buffer_size: None,
+            max_resource_buffer_size: None,
+            max_post_data_size: None,
+            report_direct_socket_traffic: None,
+            enable_durable_messages: None,
+        })?;
         Ok(events)
     }
 
@@ -140,8 +162,7 @@ impl PageEvents {
 }
 
 /// Answers a dialog from another thread: the event thread must not block on a CDP call.
-fn answer_dialog(tab: Weak<Tab>, policy: &Arc<Mutex<DialogPolicy>>) {
-    let policy = lock(policy).clone();
+fn answer_dialog(tab: Weak<Tab>, policy: DialogPolicy) {
     std::thread::spawn(move || {
         if let Some(tab) = tab.upgrade() {
             let _ = tab.call_method(Page::HandleJavaScriptDialog {

@@ -198,6 +198,42 @@ impl Session {
         lock(&self.tabs).map.len()
     }
 
+    /// Opens a blank tab through the browser and adopts it; it becomes the active tab.
+    pub(crate) fn open_tab(&self) -> Result<Arc<TabHandle>, CommandError> {
+        let Some(browser) = &self.browser else {
+            return Err(no_browser());
+        };
+        let cdp = browser
+            .new_tab()
+            .map_err(|e| CommandError::failed(format!("cannot open a tab: {e:#}")))?;
+        Ok(self.adopt(cdp)?)
+    }
+
+    /// The active tab's id and every tab in creation order.
+    pub(crate) fn tab_list(&self) -> (u64, Vec<Arc<TabHandle>>) {
+        let tabs = lock(&self.tabs);
+        (tabs.active, tabs.map.values().cloned().collect())
+    }
+
+    /// Makes tab `id` the active one; `None` when there is no such tab.
+    pub(crate) fn activate_tab(&self, id: u64) -> Option<Arc<TabHandle>> {
+        let mut tabs = lock(&self.tabs);
+        let tab = tabs.map.get(&id).cloned()?;
+        tabs.active = id;
+        Some(tab)
+    }
+
+    /// Takes tab `id` out of the table (the caller closes its target). If it was active, the
+    /// last tab in creation order becomes active.
+    pub(crate) fn forget_tab(&self, id: u64) -> Option<Arc<TabHandle>> {
+        let mut tabs = lock(&self.tabs);
+        let tab = tabs.map.remove(&id)?;
+        if tabs.active == id {
+            tabs.active = tabs.map.keys().next_back().copied().unwrap_or(0);
+        }
+        Some(tab)
+    }
+
     /// The active tab's URL (`about:blank` when there is none).
     pub fn active_url(&self) -> String {
         self.active_tab()
@@ -214,9 +250,7 @@ impl Session {
     /// Pinning never changes the active tab.
     fn target_tab(&self, pinned: Option<u64>) -> Result<Arc<TabHandle>, CommandError> {
         if self.browser.is_none() {
-            return Err(CommandError::failed(
-                "no browser in this daemon (BROWSE_TEST_NO_BROWSER=1 is a launcher test mode)",
-            ));
+            return Err(no_browser());
         }
         let tabs = lock(&self.tabs);
         pinned
@@ -234,8 +268,23 @@ impl Session {
         }
     }
 
-    /// Runs one browser command.
+    /// Runs one browser command; page content is enveloped here, centrally, when asked for.
     pub fn execute(&self, req: &CommandRequest) -> CommandResult {
+        let result = self.dispatch(req)?;
+        if !envelope::enabled(req.envelope) {
+            return Ok(result);
+        }
+        let Some(info) = catalogue::lookup(&req.command) else {
+            return Ok(result);
+        };
+        let source = match self.target_tab(req.tab_id) {
+            Ok(tab) => tab.events.url(),
+            Err(_) => self.active_url(),
+        };
+        Ok(envelope::apply(info.name, result, &source))
+    }
+
+    fn dispatch(&self, req: &CommandRequest) -> CommandResult {
         let Some(info) = catalogue::lookup(&req.command) else {
             return Err(CommandError::unknown_command(&req.command));
         };
@@ -305,6 +354,12 @@ impl Session {
             other => Err(CommandError::unknown_command(other)),
         }
     }
+}
+
+fn no_browser() -> CommandError {
+    CommandError::failed(
+        "no browser in this daemon (BROWSE_TEST_NO_BROWSER=1 is a launcher test mode)",
+    )
 }
 
 /// What a tab command gets: the session, its tab, and the tab's state (locked for the command).

@@ -1,19 +1,119 @@
-//! Tab commands: tabs, tab, newtab, closetab.
+//! Tab commands: `tabs`, `tab <id>`, `newtab [url] [--json]` and `closetab [id]`.
+//!
+//! Ids come from [`Session::adopt`] and are never reused. The tab table and the active id
+//! live in the session; this module only decides what the commands do with them.
 
-use super::{CommandError, CommandResult, Session};
+use std::sync::Arc;
 
-pub fn list(_session: &Session) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+use super::events::lock;
+use super::{evaluate, navigation, url_policy, CommandError, CommandResult, Session, TabHandle};
+
+/// `tabs`: one line per tab in creation order, the active one marked with `→`.
+pub fn list(session: &Session) -> CommandResult {
+    let (active, tabs) = session.tab_list();
+    Ok(tabs
+        .iter()
+        .map(|tab| {
+            let title = title_of(tab);
+            format!(
+                "{}[{}] {} — {}",
+                if tab.id == active { "→ " } else { "  " },
+                tab.id,
+                if title.is_empty() { "(untitled)" } else { &title },
+                tab.events.url()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
-pub fn switch(_session: &Session, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `document.title`, as gstack reads it; an empty string when the page cannot answer.
+fn title_of(tab: &TabHandle) -> String {
+    evaluate(&tab.cdp, "document.title", false)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
-pub fn open(_session: &Session, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `tab <id>`: makes the tab active.
+pub fn switch(session: &Session, args: &[String]) -> CommandResult {
+    let id = args
+        .first()
+        .and_then(|a| parse_id(a))
+        .ok_or_else(|| CommandError::usage("tab"))?;
+    let tab = session
+        .activate_tab(id)
+        .ok_or_else(|| CommandError::failed(format!("Tab {id} not found")))?;
+    bring_to_front(&tab);
+    Ok(format!("Switched to tab {id}"))
 }
 
-pub fn close(_session: &Session, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `newtab [url] [--json]`: checks the URL first (a refused URL opens nothing), opens a
+/// blank tab, makes it active, then navigates it.
+pub fn open(session: &Session, args: &[String]) -> CommandResult {
+    let json = args.iter().any(|a| a == "--json");
+    let url = args.iter().find(|a| *a != "--json");
+    let target = url
+        .map(|u| url_policy::validate(u, &session.cwd).map_err(CommandError::failed))
+        .transpose()?;
+    let tab = session.open_tab()?;
+    bring_to_front(&tab);
+    if let Some(target) = &target {
+        let _serial = lock(&tab.serial);
+        navigation::navigate(&tab, target)?;
+    }
+    if json {
+        return Ok(serde_json::json!({ "tabId": tab.id, "url": url }).to_string());
+    }
+    Ok(match url {
+        Some(url) => format!("Opened tab {} → {url}", tab.id),
+        None => format!("Opened tab {}", tab.id),
+    })
+}
+
+/// `closetab [id]`: closes that tab or the active one. The last remaining tab becomes active;
+/// closing the only tab leaves a fresh blank one.
+pub fn close(session: &Session, args: &[String]) -> CommandResult {
+    let given = match args.first() {
+        Some(a) => Some(parse_id(a).ok_or_else(|| CommandError::usage("closetab"))?),
+        None => None,
+    };
+    let id = match given {
+        Some(id) => id,
+        None => session.tab_list().0,
+    };
+    let tab = session
+        .forget_tab(id)
+        .ok_or_else(|| CommandError::failed(format!("Tab {id} not found")))?;
+    {
+        // A command still running on the tab finishes before its target goes away.
+        let _serial = lock(&tab.serial);
+        if let Err(e) = tab.cdp.close_target() {
+            tracing::warn!("closing tab {id}: {e:#}");
+        }
+    }
+    if session.tab_count() == 0 {
+        session.open_tab()?;
+    }
+    let (active, tabs) = session.tab_list();
+    if let Some(now_active) = tabs.iter().find(|t| t.id == active) {
+        bring_to_front(now_active);
+    }
+    Ok(match given {
+        Some(id) => format!("Closed tab {id}"),
+        None => "Closed tab".into(),
+    })
+}
+
+/// A tab id as typed: a whole positive number.
+fn parse_id(arg: &str) -> Option<u64> {
+    arg.trim().parse().ok().filter(|id| *id > 0)
+}
+
+/// Best effort: headless Chromium has no visible window, so a failure changes nothing users
+/// can see.
+fn bring_to_front(tab: &Arc<TabHandle>) {
+    if let Err(e) = tab.cdp.activate() {
+        tracing::debug!("activating tab {}: {e:#}", tab.id);
+    }
 }
