@@ -27,6 +27,17 @@ fn stampede_with_chromium(n: usize) {
         "expected exactly the recorded Chromium"
     );
     assert!(ws.leftover_temps().is_empty());
+    let lock = ws.state_dir().join("browse.lock");
+    for pid in ws.chromium_all() {
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).into_iter().flatten().flatten();
+        for fd in fds {
+            assert_ne!(
+                std::fs::read_link(fd.path()).ok().as_deref(),
+                Some(lock.as_path()),
+                "Chromium process {pid} inherited the election lock"
+            );
+        }
+    }
 }
 
 #[test]

@@ -40,7 +40,16 @@ fn stampedes_elect_exactly_one_daemon() {
 #[test]
 fn state_dir_and_record_are_private() {
     let ws = Workspace::browserless();
+    // gstack's rule appends `.gstack/` to a project .gitignore only when git does not ignore
+    // the state dir already; its own `*` .gitignore does, so the project file is untouched.
+    let git_init = Command::new("git").args(["init", "-q"]).current_dir(ws.path()).status();
+    let git_works = git_init.is_ok_and(|s| s.success());
+    fs::write(ws.path().join(".gitignore"), "target/\n").unwrap();
     ws.ok(&["status"]);
+    if git_works {
+        let ignore = fs::read_to_string(ws.path().join(".gitignore")).unwrap();
+        assert_eq!(ignore, "target/\n");
+    }
     let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&ws.state_dir()), 0o700);
     assert_eq!(mode(&ws.state_file()), 0o600);

@@ -176,6 +176,7 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
         )
     })?;
     let _ = std::fs::remove_file(&paths.startup_error_log);
+    paths.ensure_project_ignores_state_dir();
     let daemon = Daemon {
         paths,
         record,

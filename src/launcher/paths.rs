@@ -119,6 +119,55 @@ impl StatePaths {
     }
 }
 
+impl StatePaths {
+    /// gstack's rule: when the project has a `.gitignore` and git does not already ignore
+    /// `.gstack/`, append a `.gstack/` line. Run once per daemon start, never on the warm path;
+    /// a missing or slow git only means the line is not added.
+    pub fn ensure_project_ignores_state_dir(&self) {
+        if self.state_dir.file_name().and_then(|n| n.to_str()) != Some(".gstack") {
+            return;
+        }
+        let gitignore = self.project_dir.join(".gitignore");
+        if !gitignore.is_file() {
+            return;
+        }
+        let Ok(mut child) = std::process::Command::new("git")
+            .args(["check-ignore", "-q", "--", ".gstack/"])
+            .current_dir(&self.project_dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+            }
+        };
+        // Exit 1 means "not ignored"; anything else (ignored, not a repository, no git) means
+        // leave the file alone.
+        if status.and_then(|s| s.code()) == Some(1) {
+            let mut text = fs::read_to_string(&gitignore).unwrap_or_default();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(".gstack/\n");
+            let _ = fs::write(&gitignore, text);
+        }
+    }
+}
+
 fn state_dir_error(dir: &Path, e: &io::Error) -> anyhow::Error {
     match e.raw_os_error() {
         Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS) => anyhow::anyhow!(
