@@ -177,12 +177,7 @@ impl Capture {
                 self.with_open(tab, &p.request_id, false, |entry| {
                     entry.status = Some(p.response.status);
                     entry.duration_ms = Some(elapsed_ms(entry.started, p.timestamp));
-                    entry.content_length = p
-                        .response
-                        .headers
-                        .0
-                        .as_ref()
-                        .and_then(content_length);
+                    entry.content_length = p.response.headers.0.as_ref().and_then(content_length);
                 });
             }
             Event::NetworkDataReceived(e) => {
@@ -209,7 +204,11 @@ impl Capture {
     }
 
     /// Records a dialog and how `policy` answers it.
-    pub fn record_dialog(&self, dialog: &JavascriptDialogOpeningEventParams, policy: &DialogPolicy) {
+    pub fn record_dialog(
+        &self,
+        dialog: &JavascriptDialogOpeningEventParams,
+        policy: &DialogPolicy,
+    ) {
         let kind = serde_json::to_value(&dialog.Type)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -240,7 +239,13 @@ impl Capture {
         });
     }
 
-    fn with_open(&self, tab: u64, request_id: &str, finish: bool, f: impl FnOnce(&mut NetworkEntry)) {
+    fn with_open(
+        &self,
+        tab: u64,
+        request_id: &str,
+        finish: bool,
+        f: impl FnOnce(&mut NetworkEntry),
+    ) {
         let mut log = lock(&self.network);
         let key = (tab, request_id.to_owned());
         let Some(seq) = log.open.get(&key).copied() else {

@@ -1,8 +1,158 @@
-//! `chain`: several commands in one call, gstack's JSON and pipe forms.
+//! `chain`: several commands in one call, in gstack's JSON form (`[["goto","url"],["text"]]`)
+//! or its pipe form (`goto url | text`, double quotes group words).
+//!
+//! Each sub-command goes through [`Session::execute`], so it is dispatched, pinned and
+//! enveloped exactly as if it had been sent alone. The chain never stops at an error and
+//! always succeeds as a whole; failures appear as `[<label>] ERROR: <message>` blocks.
+//!
+//! Lifecycle commands are the daemon's, not the session's: `status` is answered here with the
+//! same text the server gives (the daemon is this process), while `stop` and `restart` are
+//! refused inside a chain, since ending the daemon halfway through a chain helps nobody.
+
+use serde_json::Value;
 
 use super::{CommandError, CommandResult, Session};
+use crate::catalogue;
 use crate::wire::CommandRequest;
 
-pub fn run(_session: &Session, _req: &CommandRequest) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+const USAGE: &str = "Usage: echo '[[\"goto\",\"url\"],[\"text\"]]' | browse chain\n   \
+                     or: browse chain 'goto url | click @e5 | snapshot -ic'";
+
+/// Runs the chain given in `req.args[0]`.
+pub fn run(session: &Session, req: &CommandRequest) -> CommandResult {
+    let input = req.args.first().map(|s| s.trim()).unwrap_or_default();
+    if input.is_empty() {
+        return Err(CommandError::failed(USAGE));
+    }
+    let commands = parse(input)?;
+    let blocks: Vec<String> = commands
+        .into_iter()
+        .map(|words| run_one(session, req, words))
+        .collect();
+    Ok(blocks.join("\n\n"))
+}
+
+fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> String {
+    let mut words = words.into_iter();
+    let Some(name) = words.next() else {
+        return "[] ERROR: empty command".into();
+    };
+    let args: Vec<String> = words.collect();
+    let canonical = catalogue::lookup(&name).map(|c| c.name);
+    let label = match canonical {
+        Some(c) if c != name => format!("{name}→{c}"),
+        _ => name.clone(),
+    };
+    let outcome = match canonical {
+        Some("chain") => Err("Nested chain commands are not allowed".to_owned()),
+        Some("status") => Ok(status_text(session)),
+        Some(lifecycle @ ("stop" | "restart")) => Err(format!(
+            "'{lifecycle}' cannot run inside chain; run it on its own"
+        )),
+        _ => session
+            .execute(&CommandRequest {
+                command: name,
+                args,
+                tab_id: parent.tab_id,
+                envelope: parent.envelope,
+            })
+            .map_err(|e| e.body.error),
+    };
+    match outcome {
+        Ok(result) => format!("[{label}] {result}"),
+        Err(message) => format!("[{label}] ERROR: {message}"),
+    }
+}
+
+/// The server's `status` text; this process is the daemon.
+fn status_text(session: &Session) -> String {
+    format!(
+        "Status: {}\nMode: launched\nURL: {}\nTabs: {}\nPID: {}",
+        if session.browser_answers() {
+            "healthy"
+        } else {
+            "unhealthy"
+        },
+        session.active_url(),
+        session.tab_count(),
+        std::process::id()
+    )
+}
+
+/// JSON first (an array of word arrays); anything that is not a JSON array is the pipe form.
+fn parse(input: &str) -> Result<Vec<Vec<String>>, CommandError> {
+    match serde_json::from_str::<Value>(input) {
+        Ok(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::Array(words) => Ok(words.into_iter().map(word).collect()),
+                _ => Err(CommandError::failed(
+                    "chain: each command must be a JSON array of words, e.g. [[\"goto\",\"url\"],[\"text\"]]",
+                )),
+            })
+            .collect(),
+        _ => Ok(input
+            .split(" | ")
+            .map(str::trim)
+            .filter(|segment| !segment.is_empty())
+            .map(tokenize)
+            .collect()),
+    }
+}
+
+/// A JSON word as JavaScript's `String(v)` would give it.
+fn word(value: Value) -> String {
+    match value {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Splits a pipe segment on spaces; double quotes group words and are removed.
+fn tokenize(segment: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for ch in segment.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            _ => current.push(ch),
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_forms() {
+        assert_eq!(
+            parse(r#"[["goto","http://x"],["wait",500],["text"]]"#).unwrap(),
+            vec![vec!["goto", "http://x"], vec!["wait", "500"], vec!["text"]]
+        );
+        assert_eq!(
+            parse(r#"goto http://x | fill #q "hello world" |  | text"#).unwrap(),
+            vec![
+                vec!["goto", "http://x"],
+                vec!["fill", "#q", "hello world"],
+                vec!["text"]
+            ]
+        );
+        assert!(parse(r#"[1]"#).is_err());
+    }
+
+    #[test]
+    fn quotes_group_and_vanish() {
+        assert_eq!(tokenize(r#"js "a  b"c d"#), vec!["js", "a  bc", "d"]);
+    }
 }

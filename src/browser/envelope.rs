@@ -38,9 +38,8 @@ pub fn enabled(requested: Option<bool>) -> bool {
 /// `BROWSE_UNTRUSTED_ENVELOPE=1` in the daemon's environment, read once.
 fn daemon_default() -> bool {
     static DEFAULT: OnceLock<bool> = OnceLock::new();
-    *DEFAULT.get_or_init(|| {
-        std::env::var("BROWSE_UNTRUSTED_ENVELOPE").is_ok_and(|v| v.trim() == "1")
-    })
+    *DEFAULT
+        .get_or_init(|| std::env::var("BROWSE_UNTRUSTED_ENVELOPE").is_ok_and(|v| v.trim() == "1"))
 }
 
 /// Wraps a successful result of `command` if that command returns page content. `snapshot`

@@ -19,7 +19,11 @@ pub fn list(session: &Session) -> CommandResult {
                 "{}[{}] {} — {}",
                 if tab.id == active { "→ " } else { "  " },
                 tab.id,
-                if title.is_empty() { "(untitled)" } else { &title },
+                if title.is_empty() {
+                    "(untitled)"
+                } else {
+                    &title
+                },
                 tab.events.url()
             )
         })

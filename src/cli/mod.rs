@@ -28,6 +28,8 @@ pub mod exit {
 pub struct Globals {
     pub force_restart: bool,
     pub tab_id: Option<u64>,
+    /// `--untrusted-envelope` / `BROWSE_UNTRUSTED_ENVELOPE`; `None` leaves it to the daemon.
+    pub envelope: Option<bool>,
 }
 
 /// Entry point of every `browse` call that is not the daemon.
@@ -49,10 +51,15 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         print!("{}", catalogue::help_text());
         return ExitCode::SUCCESS;
     };
-    let args: Vec<String> = matches
+    let mut args: Vec<String> = matches
         .get_many::<String>("args")
         .map(|v| v.cloned().collect())
         .unwrap_or_default();
+    if command == "chain" && args.is_empty() {
+        if let Some(input) = chain_from_stdin() {
+            args.push(input);
+        }
+    }
     if command == "help" || command == "--help" {
         print!("{}", catalogue::help_text());
         return ExitCode::SUCCESS;
@@ -70,6 +77,7 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         _ => {
             let mut req = CommandRequest::new(command, args);
             req.tab_id = globals.tab_id;
+            req.envelope = globals.envelope;
             run_remote(&paths, &globals, &req)
         }
     }
@@ -90,12 +98,21 @@ fn clap_command() -> clap::Command {
         )
 }
 
-/// Pulls `--force-restart` and `--tab-id N` out of argv; `BROWSE_TAB` is the default tab.
+/// Pulls `--force-restart`, `--tab-id N` and `--untrusted-envelope` out of argv; `BROWSE_TAB`
+/// is the default tab and `BROWSE_UNTRUSTED_ENVELOPE` (1 or 0) the default envelope choice.
 fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
     let mut globals = Globals {
         tab_id: std::env::var("BROWSE_TAB")
             .ok()
             .and_then(|v| v.trim().parse().ok()),
+        envelope: match std::env::var("BROWSE_UNTRUSTED_ENVELOPE")
+            .as_deref()
+            .map(str::trim)
+        {
+            Ok("1") => Some(true),
+            Ok("0") => Some(false),
+            _ => None,
+        },
         ..Globals::default()
     };
     let mut rest = Vec::with_capacity(argv.len());
@@ -103,6 +120,8 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
     while let Some(word) = words.next() {
         if word == "--force-restart" {
             globals.force_restart = true;
+        } else if word == "--untrusted-envelope" {
+            globals.envelope = Some(true);
         } else if word == "--tab-id" {
             let value = words.next().ok_or("--tab-id needs a tab number")?;
             globals.tab_id = Some(parse_tab(&value)?);
@@ -113,6 +132,20 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         }
     }
     Ok((globals, rest))
+}
+
+/// `chain` with no arguments reads its commands from stdin (gstack trims it). A terminal is
+/// not read: the daemon's usage text is more helpful than a silent wait.
+fn chain_from_stdin() -> Option<String> {
+    use std::io::{IsTerminal, Read};
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return None;
+    }
+    let mut input = String::new();
+    stdin.read_to_string(&mut input).ok()?;
+    let input = input.trim();
+    (!input.is_empty()).then(|| input.to_owned())
 }
 
 fn parse_tab(value: &str) -> Result<u64, String> {

@@ -1,5 +1,5 @@
-//! The daemon's HTTP server (axum on tokio): `GET /health`, `POST /command`, and the
-//! lifecycle around them — activity tracking for idle shutdown, signals, and the one
+//! The daemon's HTTP server (axum on tokio): `GET /health`, `POST /command`, `POST /batch`,
+//! and the lifecycle around them — activity tracking for idle shutdown, signals, and the one
 //! graceful shutdown every exit path goes through.
 
 use std::process::ExitCode;
@@ -20,7 +20,10 @@ use tokio::sync::watch;
 use super::{watch as watchers, Daemon};
 use crate::browser::{events::lock, CommandError, Session};
 use crate::launcher::record;
-use crate::wire::{CommandRequest, ErrorBody, Health, MAX_BODY_BYTES, PROTOCOL};
+use crate::wire::{
+    BatchEntryResult, BatchReply, CommandRequest, ErrorBody, Health, MAX_BATCH, MAX_BODY_BYTES,
+    PROTOCOL,
+};
 
 /// How long in-flight requests may take to finish once shutdown has begun.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -198,6 +201,7 @@ fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/command", post(command))
+        .route("/batch", post(batch))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -273,6 +277,83 @@ async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
             e.body,
         ),
     }
+}
+
+/// `POST /batch`: up to [`MAX_BATCH`] commands run one after another through the same path as
+/// `/command`; a failing entry does not stop the rest. Each entry may pin its own tab.
+async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !authorized(&state, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorBody::new("Unauthorized"));
+    }
+    let _active = state.activity.begin();
+    let started = Instant::now();
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => return error(StatusCode::BAD_REQUEST, ErrorBody::new("Invalid JSON body")),
+    };
+    // A batch-wide envelope choice applies to the entries that make none of their own.
+    let envelope = value.get("envelope").and_then(serde_json::Value::as_bool);
+    let entries = match value.get("commands") {
+        Some(serde_json::Value::Array(entries)) if !entries.is_empty() => entries.clone(),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                ErrorBody::new("\"commands\" must be a non-empty array"),
+            )
+        }
+    };
+    if entries.len() > MAX_BATCH {
+        return error(
+            StatusCode::BAD_REQUEST,
+            ErrorBody::new(format!("Max {MAX_BATCH} commands per batch")),
+        );
+    }
+    let mut results = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.into_iter().enumerate() {
+        let command = entry
+            .get("command")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let tab_id = entry.get("tabId").and_then(serde_json::Value::as_u64);
+        let outcome = if command == "batch" {
+            Err(CommandError::bad_request(ErrorBody::new(
+                "Nested batch commands are not allowed",
+            )))
+        } else {
+            match CommandRequest::from_json(entry) {
+                Ok(mut req) => {
+                    req.envelope = req.envelope.or(envelope);
+                    run_command(&state, req).await
+                }
+                Err(body) => Err(CommandError::bad_request(body)),
+            }
+        };
+        let (status, result) = match outcome {
+            Ok(text) => (200, text),
+            Err(e) => (
+                e.status,
+                serde_json::to_string(&e.body).unwrap_or_else(|_| e.body.error.clone()),
+            ),
+        };
+        results.push(BatchEntryResult {
+            index,
+            status,
+            result,
+            command,
+            tab_id,
+        });
+    }
+    let succeeded = results.iter().filter(|r| r.status == 200).count();
+    let total = results.len();
+    Json(BatchReply {
+        results,
+        duration: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        total,
+        succeeded,
+        failed: total - succeeded,
+    })
+    .into_response()
 }
 
 /// Lifecycle commands are answered here; browser commands go to the session on a blocking
