@@ -53,7 +53,6 @@ impl DaemonClient {
     pub fn new(port: u16, token: &str) -> Self {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(2))
-            .max_idle_connections(0)
             .build();
         Self {
             agent,

@@ -134,6 +134,7 @@ fn adopt_lock(paths: &StatePaths) -> Result<ElectionLock> {
 }
 
 fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
+    let began = std::time::Instant::now();
     let listener = bind_loopback()?;
     let port = listener.local_addr()?.port();
     let cwd = std::env::current_dir().unwrap_or_else(|_| paths.project_dir.clone());
@@ -141,6 +142,10 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
         (None, None)
     } else {
         let chromium = Chromium::launch(&paths.profile_dir)?;
+        tracing::info!(
+            chromium_ms = began.elapsed().as_millis() as u64,
+            "Chromium launched"
+        );
         let browser = headless_chrome::Browser::connect_with_timeout(
             chromium.ws_url.clone(),
             CDP_IDLE_TIMEOUT,
@@ -175,6 +180,10 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
             paths.state_file.display()
         )
     })?;
+    tracing::info!(
+        start_ms = began.elapsed().as_millis() as u64,
+        "record published"
+    );
     let _ = std::fs::remove_file(&paths.startup_error_log);
     paths.ensure_project_ignores_state_dir();
     let daemon = Daemon {
