@@ -1,0 +1,104 @@
+//! End-to-end tab commands with a real Chromium: `tabs`, `tab`, `newtab`, `closetab`, stable
+//! ids that are never reused, and `--tab-id` pinning that leaves the active tab alone.
+
+mod common;
+
+use common::*;
+
+/// Runs `browse <args>`, asserting it fails, and returns its stderr.
+fn fails(ws: &Workspace, args: &[&str]) -> String {
+    let out = ws.run(args);
+    assert!(
+        !out.status.success(),
+        "browse {args:?} should fail; stdout: {}",
+        stdout(&out)
+    );
+    assert_eq!(out.status.code(), Some(1), "exit code of browse {args:?}");
+    stderr(&out)
+}
+
+#[test]
+fn tabs_open_switch_pin_and_close() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        (
+            "/a.html",
+            "<html><head><title>Page A</title></head><body>alpha</body></html>",
+        ),
+        ("/b.html", "<html><body>untitled b</body></html>"),
+    ]);
+    let ws = Workspace::with_chromium();
+    let a = pages.url("/a.html");
+    let b = pages.url("/b.html");
+
+    assert_eq!(ws.ok(&["tabs"]), "→ [1] (untitled) — about:blank\n");
+
+    assert_eq!(ws.ok(&["newtab", &a]), format!("Opened tab 2 → {a}\n"));
+    assert_eq!(
+        ws.ok(&["tabs"]),
+        format!("  [1] (untitled) — about:blank\n→ [2] Page A — {a}\n")
+    );
+    assert_eq!(ws.ok(&["url"]), format!("{a}\n"));
+
+    assert_eq!(ws.ok(&["newtab", "--json"]), "{\"tabId\":3,\"url\":null}\n");
+    assert_eq!(ws.ok(&["url"]), "about:blank\n");
+    assert_eq!(
+        ws.ok(&["newtab", &b, "--json"]),
+        format!("{{\"tabId\":4,\"url\":\"{b}\"}}\n")
+    );
+    assert_eq!(ws.ok(&["text"]), "untitled b\n");
+
+    // A refused URL opens no tab.
+    assert_eq!(
+        fails(&ws, &["newtab", "ftp://example.com/"]),
+        "Blocked: scheme \"ftp:\" is not allowed. Only http:, https:, file:, and about:blank URLs are permitted.\n"
+    );
+    assert_eq!(ws.ok(&["tabs"]).lines().count(), 4);
+
+    assert_eq!(ws.ok(&["tab", "2"]), "Switched to tab 2\n");
+    assert_eq!(ws.ok(&["url"]), format!("{a}\n"));
+    assert_eq!(fails(&ws, &["tab", "x"]), "Usage: browse tab <id>\n");
+    assert_eq!(fails(&ws, &["tab"]), "Usage: browse tab <id>\n");
+    assert_eq!(fails(&ws, &["tab", "99"]), "Tab 99 not found\n");
+
+    // Pinning runs on tab 4 without making it active.
+    assert_eq!(ws.ok(&["--tab-id", "4", "url"]), format!("{b}\n"));
+    assert_eq!(ws.ok(&["text", "--tab-id=4"]), "untitled b\n");
+    assert_eq!(ws.ok(&["url"]), format!("{a}\n"));
+    let listing = ws.ok(&["tabs"]);
+    assert!(
+        listing.contains(&format!("→ [2] Page A — {a}")),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(&format!("  [4] (untitled) — {b}")),
+        "{listing}"
+    );
+
+    // Closing a tab that is not active keeps the active one.
+    assert_eq!(ws.ok(&["closetab", "3"]), "Closed tab 3\n");
+    assert_eq!(
+        ws.ok(&["tabs"]),
+        format!("  [1] (untitled) — about:blank\n→ [2] Page A — {a}\n  [4] (untitled) — {b}\n")
+    );
+    // Closing the active tab activates the last remaining one.
+    assert_eq!(ws.ok(&["closetab"]), "Closed tab\n");
+    assert_eq!(ws.ok(&["url"]), format!("{b}\n"));
+    assert_eq!(fails(&ws, &["closetab", "2"]), "Tab 2 not found\n");
+    assert_eq!(
+        fails(&ws, &["closetab", "two"]),
+        "Usage: browse closetab [id]\n"
+    );
+
+    // Closing the last tab leaves a fresh blank one; ids are never reused.
+    assert_eq!(ws.ok(&["closetab", "1"]), "Closed tab 1\n");
+    assert_eq!(ws.ok(&["closetab", "4"]), "Closed tab 4\n");
+    assert_eq!(ws.ok(&["tabs"]), "→ [5] (untitled) — about:blank\n");
+    assert_eq!(ws.ok(&["newtab"]), "Opened tab 6\n");
+    assert_eq!(ws.ok(&["tab", "5"]), "Switched to tab 5\n");
+    assert_eq!(
+        ws.ok(&["tabs"]),
+        "→ [5] (untitled) — about:blank\n  [6] (untitled) — about:blank\n"
+    );
+    assert!(ws.ok(&["status"]).contains("\nTabs: 2\n"));
+}
