@@ -1,51 +1,1005 @@
-//! Interaction commands: click, fill, select, hover, type, press, scroll, upload, viewport, cookie and the dialog policy.
+//! Interaction commands: click, fill, select, hover, type, press, scroll, upload, viewport,
+//! cookie and the dialog policy.
+//!
+//! Locator actions follow Playwright's actionability rules (spec §5.3): the element is looked
+//! up again and re-checked on every attempt until [`ACTION_TIMEOUT`], because pages re-render
+//! and animate under us. Mouse and keyboard go through `Input.dispatch*Event`, so the page
+//! sees trusted events with real hit testing.
 
-use super::{CommandError, CommandResult, Ctx, Session};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
 
-pub fn click(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+use headless_chrome::browser::tab::EventListener;
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::{Input, Network, DOM};
+use headless_chrome::Tab;
+use serde_json::{json, Value};
+
+use super::events::lock;
+use super::navigation::NAVIGATION_TIMEOUT;
+use super::selector::{self, call_function, call_function_with, Element, ACTION_TIMEOUT};
+use super::{evaluate, keys, url_policy, CommandError, CommandResult, Ctx, Session};
+
+/// How long click, fill and select wait afterwards for the page to settle.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long an action waits to see whether it started a navigation. Navigations a click
+/// starts are requested while the click is handled, so their first event follows at once.
+const NAVIGATION_START_GRACE: Duration = Duration::from_millis(60);
+
+const NOT_INTERACTABLE: &str = "Element not found or not interactable within timeout. \
+     Check your selector or run 'snapshot' for fresh refs.";
+
+const OPTION_CLICK: &str = "Cannot click <option> elements. Use 'browse select <parent-select> \
+     <value>' instead of 'click' for dropdown options.";
+
+/// `click <sel>` → `Clicked <sel> → now at <url>`.
+pub fn click(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
+        return Err(CommandError::failed("Usage: browse click <selector>"));
+    };
+    if let Some(out) = click_option_ref(ctx, sel)? {
+        return Ok(out);
+    }
+    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    pointer_action(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    watch.settle();
+    Ok(format!("Clicked {sel} → now at {}", ctx.tab.events.url()))
 }
 
-pub fn fill(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// An `@e` ref to a real `<option>` in a `<select>` is selected rather than clicked: an
+/// option has no box of its own to click.
+fn click_option_ref(ctx: &mut Ctx, sel: &str) -> Result<Option<String>, CommandError> {
+    let key = sel.trim_start_matches('@');
+    let is_option = ctx
+        .state
+        .refs
+        .entries
+        .get(key)
+        .is_some_and(|e| e.role == "option");
+    if !sel.starts_with('@') || !is_option {
+        return Ok(None);
+    }
+    let element = selector::find_one(ctx, sel, ACTION_TIMEOUT)?;
+    let info = call_function(
+        &ctx.tab.cdp,
+        &element.object_id,
+        "function() { return this.tagName === 'OPTION' && this.closest('select') \
+         ? { value: this.value, text: this.text } : null; }",
+    )?;
+    let Some(text) = info.get("text").and_then(Value::as_str).map(str::to_owned) else {
+        return Ok(None);
+    };
+    drop(element);
+    let value = info
+        .get("value")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    select_option(ctx, sel, value).map_err(|e| e.rewrite(&select_timeout()))?;
+    watch.settle();
+    Ok(Some(format!(
+        "Selected \"{text}\" (auto-routed from click on <option>) → now at {}",
+        ctx.tab.events.url()
+    )))
 }
 
-pub fn select(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `fill <sel> <value…>` → `Filled <sel>`.
+pub fn fill(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let (Some(sel), value) = (args.first(), args.get(1..).unwrap_or_default().join(" ")) else {
+        return Err(CommandError::failed(
+            "Usage: browse fill <selector> <value>",
+        ));
+    };
+    if sel.is_empty() || value.is_empty() {
+        return Err(CommandError::failed(
+            "Usage: browse fill <selector> <value>",
+        ));
+    }
+    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    fill_element(ctx, sel, &value).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    watch.settle();
+    Ok(format!("Filled {sel}"))
 }
 
-pub fn hover(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `select <sel> <value…>` → `Selected "<value>" in <sel>`.
+pub fn select(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let (Some(sel), value) = (args.first(), args.get(1..).unwrap_or_default().join(" ")) else {
+        return Err(CommandError::failed(
+            "Usage: browse select <selector> <value>",
+        ));
+    };
+    if sel.is_empty() || value.is_empty() {
+        return Err(CommandError::failed(
+            "Usage: browse select <selector> <value>",
+        ));
+    }
+    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    select_option(ctx, sel, &value).map_err(|e| e.rewrite(&select_timeout()))?;
+    watch.settle();
+    Ok(format!("Selected \"{value}\" in {sel}"))
 }
 
-pub fn type_text(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `hover <sel>` → `Hovered <sel>`.
+pub fn hover(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
+        return Err(CommandError::failed("Usage: browse hover <selector>"));
+    };
+    pointer_action(ctx, sel, false).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    Ok(format!("Hovered {sel}"))
 }
 
-pub fn press(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `type <text…>` → `Typed <n> characters`, typed key by key into the focused element.
+pub fn type_text(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let text = args.join(" ");
+    if text.is_empty() {
+        return Err(CommandError::failed("Usage: browse type <text>"));
+    }
+    let tab = &ctx.tab.cdp;
+    for c in text.chars() {
+        match keys::for_char(c) {
+            Some(key) => {
+                dispatch_key(tab, keys::key_down(&key, 0))?;
+                dispatch_key(tab, keys::key_up(&key, 0))?;
+            }
+            // No key types it on a US layout: insert it as an IME would.
+            None => {
+                tab.call_method(Input::InsertText {
+                    text: c.to_string(),
+                })
+                .map_err(cdp_error)?;
+            }
+        }
+    }
+    Ok(format!("Typed {} characters", text.encode_utf16().count()))
 }
 
-pub fn scroll(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `press <key>` → `Pressed <key>`.
+pub fn press(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let Some(key) = args.first().filter(|s| !s.is_empty()) else {
+        return Err(CommandError::failed(
+            "Usage: browse press <key> (e.g., Enter, Tab, Escape)",
+        ));
+    };
+    let events = keys::press_events(key).map_err(CommandError::failed)?;
+    for event in events {
+        dispatch_key(&ctx.tab.cdp, event)?;
+    }
+    Ok(format!("Pressed {key}"))
 }
 
-pub fn upload(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `scroll [sel] [--times N] [--wait ms]`.
+pub fn scroll(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let flag_value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .map(|i| (i + 1, args.get(i + 1).and_then(|v| js_parse_int(v))))
+    };
+    let times_flag = flag_value("--times");
+    let wait_flag = flag_value("--wait");
+    let times = times_flag.map_or(0, |(_, n)| n.filter(|&n| n != 0).unwrap_or(1));
+    let wait_ms = wait_flag.map_or(1000, |(_, n)| n.filter(|&n| n != 0).unwrap_or(1000));
+    let value_slots = [times_flag.map(|(i, _)| i), wait_flag.map(|(i, _)| i)];
+    let sel = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && !value_slots.contains(&Some(*i)))
+        .map(|(_, a)| a.as_str());
+
+    let scroll_once = |ctx: &mut Ctx| -> Result<(), CommandError> {
+        match sel {
+            Some(sel) => scroll_into_view(ctx, sel),
+            None => evaluate(
+                &ctx.tab.cdp,
+                "window.scrollTo(0, document.body.scrollHeight)",
+                false,
+            )
+            .map(drop),
+        }
+    };
+    if times > 0 {
+        for i in 0..times {
+            scroll_once(ctx)?;
+            if i < times - 1 {
+                // The delay is the command's purpose: it lets lazy-loading pages fetch more.
+                std::thread::sleep(Duration::from_millis(wait_ms.max(0) as u64));
+            }
+        }
+        let on = sel.map(|s| format!(" ({s})")).unwrap_or_default();
+        return Ok(format!("Scrolled {times} times{on} with {wait_ms}ms delay"));
+    }
+    scroll_once(ctx)?;
+    Ok(match sel {
+        Some(sel) => format!("Scrolled {sel} into view"),
+        None => "Scrolled to bottom".into(),
+    })
 }
 
-pub fn viewport(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `upload <sel> <file…>` → `Uploaded: <name> (<size>B), …`.
+pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let [sel, files @ ..] = args else {
+        return Err(CommandError::failed(
+            "Usage: browse upload <selector> <file1> [file2...]",
+        ));
+    };
+    if files.is_empty() {
+        return Err(CommandError::failed(
+            "Usage: browse upload <selector> <file1> [file2...]",
+        ));
+    }
+    let mut resolved = Vec::with_capacity(files.len());
+    let mut described = Vec::with_capacity(files.len());
+    for file in files {
+        let path = upload_path(&ctx.session.cwd, file)?;
+        let size = std::fs::metadata(&path)
+            .map_err(|e| CommandError::failed(format!("Cannot read {file}: {e}")))?
+            .len();
+        let name = Path::new(file)
+            .file_name()
+            .map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned());
+        described.push(format!("{name} ({size}B)"));
+        resolved.push(path.to_string_lossy().into_owned());
+    }
+    let element = selector::find_one(ctx, sel, ACTION_TIMEOUT).map_err(|e| {
+        if selector::is_timeout(&e) {
+            timed_out("locator.setInputFiles")
+        } else {
+            e
+        }
+    })?;
+    let kind = call_function(
+        &ctx.tab.cdp,
+        &element.object_id,
+        "function() { return this.tagName === 'INPUT' ? this.type : this.tagName.toLowerCase(); }",
+    )?;
+    if kind != json!("file") {
+        return Err(CommandError::failed(
+            "Node is not an HTMLInputElement[type=file]",
+        ));
+    }
+    ctx.tab
+        .cdp
+        .call_method(DOM::SetFileInputFiles {
+            files: resolved,
+            node_id: None,
+            backend_node_id: None,
+            object_id: Some(element.object_id.clone()),
+        })
+        .map_err(cdp_error)?;
+    Ok(format!("Uploaded: {}", described.join(", ")))
 }
 
-pub fn cookie(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// An upload source: relative to the daemon's cwd, no `..`, and inside the cwd or TEMP_DIR
+/// once symlinks are resolved.
+fn upload_path(cwd: &Path, file: &str) -> Result<PathBuf, CommandError> {
+    let given = Path::new(file);
+    if given.components().any(|c| c == Component::ParentDir) {
+        return Err(CommandError::failed(
+            "Path traversal sequences (..) are not allowed",
+        ));
+    }
+    let joined = cwd.join(given);
+    let Ok(real) = joined.canonicalize() else {
+        return Err(CommandError::failed(format!("File not found: {file}")));
+    };
+    let allowed = [PathBuf::from(url_policy::TEMP_DIR), cwd.to_path_buf()];
+    let inside = allowed
+        .iter()
+        .any(|dir| dir.canonicalize().is_ok_and(|dir| real.starts_with(dir)));
+    if !inside {
+        return Err(CommandError::failed(format!(
+            "Path must be within: {}",
+            allowed
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if !real.is_file() {
+        return Err(CommandError::failed(format!("Not a file: {file}")));
+    }
+    Ok(real)
 }
 
-pub fn dialog_accept(_session: &Session, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `viewport [<W>x<H>] [--scale <n>]`, applied to every open tab and every later one.
+pub fn viewport(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let usage = "Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)";
+    let mut size_arg: Option<&str> = None;
+    let mut scale_arg: Option<f64> = None;
+    let mut words = args.iter();
+    while let Some(arg) = words.next() {
+        if arg == "--scale" {
+            let Some(val) = words.next().filter(|v| !v.is_empty()) else {
+                return Err(CommandError::failed(
+                    "viewport --scale: missing value. Usage: viewport [WxH] --scale <n>",
+                ));
+            };
+            let parsed = js_number(val).filter(|n| n.is_finite()).ok_or_else(|| {
+                CommandError::failed(format!(
+                    "viewport --scale: value '{val}' is not a finite number."
+                ))
+            })?;
+            scale_arg = Some(parsed);
+        } else if arg.starts_with("--") {
+            return Err(CommandError::failed(format!(
+                "Unknown viewport flag: {arg}"
+            )));
+        } else if size_arg.is_none() {
+            size_arg = Some(arg);
+        } else {
+            return Err(CommandError::failed(format!(
+                "Unexpected positional arg: {arg}. Usage: viewport [WxH] [--scale <n>]"
+            )));
+        }
+    }
+    if size_arg.is_none() && scale_arg.is_none() {
+        return Err(CommandError::failed(usage));
+    }
+    if let Some(scale) = scale_arg {
+        if !(1.0..=3.0).contains(&scale) {
+            return Err(CommandError::failed(format!(
+                "viewport --scale: value must be between 1 and 3 (gstack policy cap), got {}",
+                js_display(scale)
+            )));
+        }
+    }
+    let current = lock(&ctx.session.emulation).viewport;
+    let (width, height) = match size_arg {
+        Some(size) => {
+            if !size.contains('x') {
+                return Err(CommandError::failed(
+                    "Usage: browse viewport [<WxH>] [--scale <n>] (e.g., 375x812)",
+                ));
+            }
+            let mut parts = size.split('x');
+            let dim = |part: Option<&str>, default: u32| {
+                let n = part.and_then(js_number).map_or(0.0, |n| (n + 0.5).floor());
+                if n == 0.0 || n.is_nan() {
+                    default
+                } else {
+                    n.clamp(1.0, 16384.0) as u32
+                }
+            };
+            (dim(parts.next(), 1280), dim(parts.next(), 720))
+        }
+        None => match current {
+            Some((w, h, _)) => (w, h),
+            None => window_size(ctx)?,
+        },
+    };
+    let scale = scale_arg.unwrap_or_else(|| current.map_or(1.0, |(_, _, s)| s));
+    let settings = {
+        let mut emulation = lock(&ctx.session.emulation);
+        emulation.viewport = Some((width, height, scale));
+        emulation.clone()
+    };
+    let (_, tabs) = ctx.session.tab_list();
+    let failure = tabs
+        .iter()
+        .find_map(|tab| settings.apply(&tab.cdp).err())
+        .map(|e| format!("{e:#}"));
+    match (scale_arg, failure) {
+        (Some(_), Some(err)) => Ok(format!("Viewport partially set: {err}")),
+        (None, Some(err)) => Err(CommandError::failed(err)),
+        (Some(s), None) => Ok(format!(
+            "Viewport set to {width}x{height} @ {}x (context recreated; refs and load-html content replayed)",
+            js_display(s)
+        )),
+        (None, None) => Ok(format!("Viewport set to {width}x{height}")),
+    }
 }
 
-pub fn dialog_dismiss(_session: &Session, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// The page's current layout viewport, for `--scale` without a size.
+fn window_size(ctx: &Ctx) -> Result<(u32, u32), CommandError> {
+    let v = evaluate(
+        &ctx.tab.cdp,
+        "[window.innerWidth, window.innerHeight]",
+        false,
+    )?;
+    let dim = |i: usize, default: u32| {
+        v.get(i)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(default)
+    };
+    Ok((dim(0, 1280), dim(1, 720)))
+}
+
+/// `cookie <name>=<value>` → `Cookie set: <name>=****`, for the current page's host.
+pub fn cookie(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let Some((name, value)) = args.first().and_then(|a| a.split_once('=')) else {
+        return Err(CommandError::failed("Usage: browse cookie <name>=<value>"));
+    };
+    let page = ctx.tab.events.url();
+    let host = url::Url::parse(&page)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| {
+            CommandError::failed(format!(
+                "Cannot set a cookie on {page}: the page has no hostname. Navigate to a site first."
+            ))
+        })?;
+    let reply = ctx
+        .tab
+        .cdp
+        .call_method(Network::SetCookie {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            url: None,
+            domain: Some(host),
+            path: Some("/".into()),
+            secure: None,
+            http_only: None,
+            same_site: None,
+            expires: None,
+            priority: None,
+            same_party: None,
+            source_scheme: None,
+            source_port: None,
+            partition_key: None,
+        })
+        .map_err(cdp_error)?;
+    if !reply.success {
+        return Err(CommandError::failed(format!(
+            "Chromium refused the cookie {name}"
+        )));
+    }
+    Ok(format!("Cookie set: {name}=****"))
+}
+
+/// `dialog-accept [text…]`: accept dialogs from now on, answering prompts with the text.
+pub fn dialog_accept(session: &Session, args: &[String]) -> CommandResult {
+    let text = (!args.is_empty()).then(|| args.join(" "));
+    let mut policy = lock(&session.dialog_policy);
+    policy.accept = true;
+    policy.prompt_text = text.clone();
+    Ok(match text {
+        Some(t) => format!("Dialogs will be accepted with text: \"{t}\""),
+        None => "Dialogs will be accepted".into(),
+    })
+}
+
+/// `dialog-dismiss`: dismiss dialogs from now on.
+pub fn dialog_dismiss(session: &Session, _args: &[String]) -> CommandResult {
+    let mut policy = lock(&session.dialog_policy);
+    policy.accept = false;
+    policy.prompt_text = None;
+    Ok("Dialogs will be dismissed".into())
+}
+
+// ---------------------------------------------------------------------------------------
+// Actionability
+
+/// Why a locator action failed: something final, or it ran out of time.
+enum ActionError {
+    Fatal(CommandError),
+    TimedOut,
+}
+
+impl ActionError {
+    /// The user-facing error, with a timeout reported as `timeout_message`.
+    fn rewrite(self, timeout_message: &str) -> CommandError {
+        match self {
+            ActionError::Fatal(e) => e,
+            ActionError::TimedOut => CommandError::failed(timeout_message),
+        }
+    }
+}
+
+/// What one attempt at an action came to.
+enum Attempt<T> {
+    Done(T),
+    /// Not actionable yet; try again with a fresh lookup.
+    Retry,
+}
+
+/// `Operation timed out: locator.selectOption: Timeout 5000ms exceeded.`
+fn select_timeout() -> String {
+    timed_out("locator.selectOption").body.error
+}
+
+fn timed_out(api: &str) -> CommandError {
+    CommandError::failed(format!(
+        "Operation timed out: {api}: Timeout {}ms exceeded.",
+        ACTION_TIMEOUT.as_millis()
+    ))
+}
+
+/// Looks `sel` up and runs `attempt` on it until it is done or [`ACTION_TIMEOUT`] passes.
+/// Strictness and ref errors end the wait at once.
+fn retry_action<T>(
+    ctx: &Ctx,
+    sel: &str,
+    mut attempt: impl FnMut(&Element) -> Result<Attempt<T>, CommandError>,
+) -> Result<T, ActionError> {
+    let deadline = Instant::now() + ACTION_TIMEOUT;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let element = match selector::find_one(ctx, sel, left) {
+            Ok(element) => element,
+            Err(e) if selector::is_timeout(&e) => return Err(ActionError::TimedOut),
+            Err(e) => return Err(ActionError::Fatal(e)),
+        };
+        match attempt(&element) {
+            Ok(Attempt::Done(value)) => return Ok(value),
+            Ok(Attempt::Retry) => {}
+            Err(e) => return Err(ActionError::Fatal(e)),
+        }
+        drop(element);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ActionError::TimedOut);
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+/// Visible, stable over two animation frames, and (for clicks) enabled. An `<option>` in a
+/// dropdown has no box and can never pass, which gets its own answer.
+const POINTER_CHECK: &str = r#"async function(needEnabled) {
+  if (!this.isConnected) return 'detached';
+  const box = () => { const r = this.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
+  const b0 = box();
+  if (b0[2] === 0 || b0[3] === 0 || getComputedStyle(this).visibility !== 'visible') {
+    return this.tagName === 'OPTION' && this.closest('select') ? 'option' : 'hidden';
+  }
+  await new Promise((done) => {
+    const t = setTimeout(done, 100);
+    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(t); done(); }));
+  });
+  const b1 = box();
+  if (b0.some((v, i) => v !== b1[i])) return 'unstable';
+  if (needEnabled) {
+    if (this.matches(':disabled')) return 'disabled';
+    for (let e = this; e; e = e.parentElement) {
+      if (e.getAttribute('aria-disabled') === 'true') return 'disabled';
+    }
+  }
+  return 'ok';
+}"#;
+
+/// Whether the element (or something inside it) is what the mouse would hit at (x, y).
+const HIT_CHECK: &str = r#"function(x, y) {
+  let hit = document.elementFromPoint(x, y);
+  while (hit && hit.shadowRoot) {
+    const inner = hit.shadowRoot.elementFromPoint(x, y);
+    if (!inner || inner === hit) break;
+    hit = inner;
+  }
+  if (!hit) return false;
+  for (let n = hit; n; n = n.parentNode || n.host) if (n === this) return true;
+  return false;
+}"#;
+
+/// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
+fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> {
+    let tab = &ctx.tab.cdp;
+    let point = retry_action(ctx, sel, |element| {
+        let state = call_function_with(tab, &element.object_id, POINTER_CHECK, vec![json!(click)])
+            .unwrap_or(Value::Null);
+        match state.as_str() {
+            Some("ok") => {}
+            Some("option") if click => return Err(CommandError::failed(OPTION_CLICK)),
+            _ => return Ok(Attempt::Retry),
+        }
+        let Some((x, y)) = scroll_and_locate(tab, element) else {
+            return Ok(Attempt::Retry);
+        };
+        let hit = call_function_with(tab, &element.object_id, HIT_CHECK, vec![json!(x), json!(y)])
+            .unwrap_or(Value::Null);
+        Ok(if hit == Value::Bool(true) {
+            Attempt::Done((x, y))
+        } else {
+            Attempt::Retry
+        })
+    })?;
+    let (x, y) = point;
+    use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
+    mouse(tab, Kind::MouseMoved, x, y, MouseButton::None, 0)?;
+    if click {
+        mouse(tab, Kind::MousePressed, x, y, MouseButton::Left, 1)?;
+        mouse(tab, Kind::MouseReleased, x, y, MouseButton::Left, 0)?;
+    }
+    Ok(())
+}
+
+/// One mouse event at (x, y); presses and releases carry `clickCount: 1`.
+fn mouse(
+    tab: &Tab,
+    kind: Input::DispatchMouseEventTypeOption,
+    x: f64,
+    y: f64,
+    button: Input::MouseButton,
+    buttons: u32,
+) -> Result<(), ActionError> {
+    let pressing = button != Input::MouseButton::None;
+    tab.call_method(Input::DispatchMouseEvent {
+        Type: kind,
+        x,
+        y,
+        modifiers: None,
+        timestamp: None,
+        button: Some(button),
+        buttons: Some(buttons),
+        click_count: pressing.then_some(1),
+        force: None,
+        tangential_pressure: None,
+        tilt_x: None,
+        tilt_y: None,
+        twist: None,
+        delta_x: None,
+        delta_y: None,
+        pointer_Type: None,
+    })
+    .map(drop)
+    .map_err(|e| ActionError::Fatal(cdp_error(e)))
+}
+
+/// Scrolls the element into view and returns the centre of its first non-empty quad, in
+/// viewport CSS pixels. `None` while it has no layout.
+fn scroll_and_locate(tab: &Arc<Tab>, element: &Element) -> Option<(f64, f64)> {
+    tab.call_method(DOM::ScrollIntoViewIfNeeded {
+        node_id: None,
+        backend_node_id: None,
+        object_id: Some(element.object_id.clone()),
+        rect: None,
+    })
+    .ok()?;
+    let quads = tab
+        .call_method(DOM::GetContentQuads {
+            node_id: None,
+            backend_node_id: None,
+            object_id: Some(element.object_id.clone()),
+        })
+        .ok()?
+        .quads;
+    quads.iter().find_map(|q| {
+        if q.len() < 8 {
+            return None;
+        }
+        let area = ((q[0] * q[3] - q[1] * q[2])
+            + (q[2] * q[5] - q[3] * q[4])
+            + (q[4] * q[7] - q[5] * q[6])
+            + (q[6] * q[1] - q[7] * q[0]))
+            .abs()
+            / 2.0;
+        (area > 0.99).then(|| {
+            (
+                (q[0] + q[2] + q[4] + q[6]) / 4.0,
+                (q[1] + q[3] + q[5] + q[7]) / 4.0,
+            )
+        })
+    })
+}
+
+/// Prepares a fill as Playwright does: follows a label to its control, refuses what cannot
+/// be filled, sets date-like inputs directly, and otherwise focuses and selects the content
+/// so the inserted text replaces it. Returns `{done}`, `{retry}`, `{error}` or `{insert}`.
+const FILL_PREPARE: &str = r#"function(value) {
+  const el = this.tagName === 'LABEL' && this.control ? this.control : this;
+  if (!el.isConnected) return { retry: 'detached' };
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility !== 'visible') return { retry: 'hidden' };
+  const setValue = ['color', 'date', 'time', 'datetime-local', 'month', 'range', 'week'];
+  const typeInto = ['', 'email', 'number', 'password', 'search', 'tel', 'text', 'url'];
+  const tag = el.tagName;
+  const type = tag === 'INPUT' ? el.type.toLowerCase() : '';
+  if (tag === 'INPUT') {
+    if (!typeInto.includes(type) && !setValue.includes(type)) return { error: `Input of type "${type}" cannot be filled` };
+  } else if (tag !== 'TEXTAREA' && !el.isContentEditable) {
+    return { error: 'Element is not an <input>, <textarea> or [contenteditable] element' };
+  }
+  if (el.matches(':disabled')) return { retry: 'disabled' };
+  for (let e = el; e; e = e.parentElement) if (e.getAttribute('aria-disabled') === 'true') return { retry: 'disabled' };
+  if ((tag === 'INPUT' || tag === 'TEXTAREA') && el.readOnly) return { retry: 'readonly' };
+  if (type === 'number' && isNaN(Number(value.trim()))) return { error: 'Cannot type text into input[type=number]' };
+  if (setValue.includes(type)) {
+    const v = value.trim();
+    el.focus();
+    el.value = v;
+    if (el.value !== v) return { error: 'Malformed value' };
+    el.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+    return { done: true };
+  }
+  if (tag === 'INPUT') { el.select(); el.focus(); }
+  else if (tag === 'TEXTAREA') { el.selectionStart = 0; el.selectionEnd = el.value.length; el.focus(); }
+  else {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const s = window.getSelection();
+    s.removeAllRanges();
+    s.addRange(range);
+    el.focus();
+  }
+  return { insert: true };
+}"#;
+
+fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
+    let tab = &ctx.tab.cdp;
+    retry_action(ctx, sel, |element| {
+        let Ok(state) =
+            call_function_with(tab, &element.object_id, FILL_PREPARE, vec![json!(value)])
+        else {
+            return Ok(Attempt::Retry);
+        };
+        if let Some(error) = state.get("error").and_then(Value::as_str) {
+            return Err(CommandError::failed(error));
+        }
+        if state.get("done").is_some() {
+            return Ok(Attempt::Done(()));
+        }
+        if state.get("insert").is_none() {
+            return Ok(Attempt::Retry);
+        }
+        tab.call_method(Input::InsertText {
+            text: value.to_owned(),
+        })
+        .map_err(cdp_error)?;
+        call_function(
+            tab,
+            &element.object_id,
+            "function() { const el = this.tagName === 'LABEL' && this.control ? this.control : this; \
+             el.dispatchEvent(new Event('change', { bubbles: true })); }",
+        )?;
+        Ok(Attempt::Done(()))
+    })
+}
+
+/// Selects the option of a `<select>` (or the `<option>` itself) whose value, else label, is
+/// `value`, then fires `input` and `change`. Retries until the option exists.
+const SELECT_OPTION: &str = r#"function(value) {
+  const el = this.tagName === 'OPTION' ? this.closest('select') : this;
+  if (!el || el.tagName !== 'SELECT') return { error: 'Element is not a <select> element' };
+  if (!el.isConnected) return { retry: 'detached' };
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility !== 'visible') return { retry: 'hidden' };
+  if (el.matches(':disabled')) return { retry: 'disabled' };
+  const options = Array.from(el.options);
+  const option = this.tagName === 'OPTION' ? this
+    : options.find((o) => o.value === value) || options.find((o) => o.label === value);
+  if (!option) return { retry: 'no such option' };
+  if (option.disabled) return { retry: 'option disabled' };
+  options.forEach((o) => { o.selected = o === option; });
+  el.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+  el.dispatchEvent(new Event('change', { bubbles: true }));
+  return { done: option.text };
+}"#;
+
+fn select_option(ctx: &Ctx, sel: &str, value: &str) -> Result<String, ActionError> {
+    let tab = &ctx.tab.cdp;
+    retry_action(ctx, sel, |element| {
+        let Ok(state) =
+            call_function_with(tab, &element.object_id, SELECT_OPTION, vec![json!(value)])
+        else {
+            return Ok(Attempt::Retry);
+        };
+        if let Some(error) = state.get("error").and_then(Value::as_str) {
+            return Err(CommandError::failed(error));
+        }
+        Ok(match state.get("done").and_then(Value::as_str) {
+            Some(text) => Attempt::Done(text.to_owned()),
+            None => Attempt::Retry,
+        })
+    })
+}
+
+/// Scrolls `sel` into view once it has a layout box (5 s, strict).
+fn scroll_into_view(ctx: &Ctx, sel: &str) -> Result<(), CommandError> {
+    let tab = &ctx.tab.cdp;
+    retry_action(ctx, sel, |element| {
+        let scrolled = tab.call_method(DOM::ScrollIntoViewIfNeeded {
+            node_id: None,
+            backend_node_id: None,
+            object_id: Some(element.object_id.clone()),
+            rect: None,
+        });
+        Ok(if scrolled.is_ok() {
+            Attempt::Done(())
+        } else {
+            Attempt::Retry
+        })
+    })
+    .map_err(|e| e.rewrite(&timed_out("locator.scrollIntoViewIfNeeded").body.error))
+}
+
+// ---------------------------------------------------------------------------------------
+// Settling after an action
+
+#[derive(Default)]
+struct NavigationState {
+    started: bool,
+    committed: bool,
+    content_loaded: bool,
+    finished: bool,
+}
+
+type Listener = dyn EventListener<Event> + Send + Sync;
+
+/// Watches the main frame while an action runs, so that an action that starts a navigation
+/// returns only once the new document is usable (and its URL is the one reported).
+struct NavigationWatch {
+    tab: Arc<Tab>,
+    listener: Weak<Listener>,
+    state: Arc<(Mutex<NavigationState>, Condvar)>,
+}
+
+impl NavigationWatch {
+    fn start(tab: &Arc<Tab>) -> Result<Self, CommandError> {
+        // A page target's main frame id is its target id.
+        let main_frame = tab.get_target_id().clone();
+        let state: Arc<(Mutex<NavigationState>, Condvar)> = Arc::default();
+        let sink = Arc::clone(&state);
+        let listener = tab
+            .add_event_listener(Arc::new(move |event: &Event| {
+                let (log, changed) = &*sink;
+                let mut s = lock(log);
+                match event {
+                    Event::PageFrameStartedLoading(e) if e.params.frame_id == main_frame => {
+                        s.started = true;
+                    }
+                    Event::PageFrameRequestedNavigation(e) if e.params.frame_id == main_frame => {
+                        s.started = true;
+                    }
+                    Event::PageFrameNavigated(e) if e.params.frame.parent_id.is_none() => {
+                        s.started = true;
+                        s.committed = true;
+                    }
+                    Event::PageNavigatedWithinDocument(e) if e.params.frame_id == main_frame => {
+                        s.committed = true;
+                        s.content_loaded = true;
+                    }
+                    Event::PageLifecycleEvent(e)
+                        if e.params.frame_id == main_frame
+                            && e.params.name == "DOMContentLoaded" =>
+                    {
+                        s.content_loaded = true;
+                    }
+                    Event::PageDomContentEventFired(_) => s.content_loaded = true,
+                    Event::PageFrameStoppedLoading(e) if e.params.frame_id == main_frame => {
+                        s.finished = true;
+                    }
+                    _ => return,
+                }
+                drop(s);
+                changed.notify_all();
+            }))
+            .map_err(cdp_error)?;
+        Ok(Self {
+            tab: Arc::clone(tab),
+            listener,
+            state,
+        })
+    }
+
+    /// Waits until `done` holds or `deadline` passes.
+    fn wait(&self, deadline: Instant, done: impl Fn(&NavigationState) -> bool) -> bool {
+        let (log, changed) = &*self.state;
+        let mut s = lock(log);
+        while !done(&s) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            s = match changed.wait_timeout(s, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+
+    /// If the action started a navigation: waits for it to commit (as Playwright's actions
+    /// do), then up to [`SETTLE_TIMEOUT`] for its DOMContentLoaded. Failures are ignored, as
+    /// gstack ignores its network-idle wait failing.
+    fn settle(self) {
+        let now = Instant::now();
+        if !self.wait(now + NAVIGATION_START_GRACE, |s| s.started || s.committed) {
+            return;
+        }
+        if !self.wait(now + NAVIGATION_TIMEOUT, |s| s.committed || s.finished) {
+            return;
+        }
+        self.wait(Instant::now() + SETTLE_TIMEOUT, |s| {
+            s.content_loaded || s.finished
+        });
+    }
+}
+
+impl Drop for NavigationWatch {
+    fn drop(&mut self) {
+        let _ = self.tab.remove_event_listener(&self.listener);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Small helpers
+
+fn dispatch_key(tab: &Tab, event: Input::DispatchKeyEvent) -> Result<(), CommandError> {
+    tab.call_method(event).map(drop).map_err(cdp_error)
+}
+
+fn cdp_error(e: anyhow::Error) -> CommandError {
+    CommandError::failed(format!("{e:#}"))
+}
+
+/// JavaScript's `parseInt(s, 10)`: optional sign and leading digits after whitespace.
+fn js_parse_int(s: &str) -> Option<i64> {
+    let t = s.trim_start();
+    let (sign, digits) = match t.as_bytes().first() {
+        Some(b'-') => (-1, &t[1..]),
+        Some(b'+') => (1, &t[1..]),
+        _ => (1, t),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse::<i64>().ok().map(|n| sign * n)
+}
+
+/// JavaScript's `Number(s)` for the forms a CLI user types; `None` where it gives NaN.
+fn js_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Some(0.0);
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower.contains("inf") || lower.contains("nan") {
+        return match t {
+            "Infinity" | "+Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        };
+    }
+    t.parse::<f64>().ok()
+}
+
+/// A number as JavaScript prints it (`2`, not `2.0`).
+fn js_display(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn js_number_parsing() {
+        assert_eq!(js_parse_int("3"), Some(3));
+        assert_eq!(js_parse_int(" 12abc"), Some(12));
+        assert_eq!(js_parse_int("-4"), Some(-4));
+        assert_eq!(js_parse_int("abc"), None);
+        assert_eq!(js_number("375"), Some(375.0));
+        assert_eq!(js_number(""), Some(0.0));
+        assert_eq!(js_number("abc"), None);
+        assert_eq!(js_number("inf"), None);
+        assert_eq!(js_display(2.0), "2");
+        assert_eq!(js_display(1.5), "1.5");
+    }
+
+    #[test]
+    fn upload_paths_are_confined() {
+        let dir = std::env::temp_dir();
+        let err =
+            |r: Result<PathBuf, CommandError>| r.err().map(|e| e.body.error).unwrap_or_default();
+        assert_eq!(
+            err(upload_path(&dir, "../etc/passwd")),
+            "Path traversal sequences (..) are not allowed"
+        );
+        assert_eq!(
+            err(upload_path(&dir, "/no/such/file")),
+            "File not found: /no/such/file"
+        );
+        assert!(err(upload_path(&dir, "/etc/passwd")).starts_with("Path must be within: /tmp, "));
+    }
 }

@@ -1,0 +1,393 @@
+//! End-to-end with a real Chromium: interaction commands (click, fill, select, hover, type,
+//! press, scroll, viewport, dialog policy, cookie, upload), each output checked against
+//! gstack's exact template. Fixture pages write what they observe into the DOM, and the
+//! tests read it back with `browse text`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const NOT_INTERACTABLE: &str = "Element not found or not interactable within timeout. \
+     Check your selector or run 'snapshot' for fresh refs.\n";
+const STRICT: &str =
+    "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.\n";
+
+/// Runs `browse <args>`, asserting exit 1, and returns stderr.
+fn fails(ws: &Workspace, args: &[&str]) -> String {
+    let out = ws.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "browse {args:?} should fail:\nstdout: {}\nstderr: {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stderr(&out)
+}
+
+/// True when `browse text` has a line equal to `line`.
+fn has_line(ws: &Workspace, line: &str) -> bool {
+    ws.ok(&["text"]).lines().any(|l| l == line)
+}
+
+/// Waits (bounded) until the page shows `line`; the page may react a little after a command.
+fn shows(ws: &Workspace, line: &str) {
+    wait_until(
+        &format!("page shows {line:?}"),
+        Duration::from_secs(5),
+        || has_line(ws, line),
+    );
+}
+
+const CLICKS: &str = r#"<!DOCTYPE html><html><body>
+<p id="out">
+idle
+</p>
+<button id="go" onclick="document.getElementById('out').textContent = 'clicked ' + event.isTrusted">Go</button>
+<a id="next" href="/next.html">Next page</a>
+<button class="dup">One</button>
+<button class="dup">Two</button>
+<button id="off" disabled onclick="document.getElementById('out').textContent = 'disabled clicked'">Off</button>
+<div style="position: relative">
+<button id="covered" onclick="document.getElementById('out').textContent = 'covered clicked'">Covered</button>
+<div id="overlay" style="position: absolute; left: 0; top: 0; width: 400px; height: 60px; background: red"></div>
+</div>
+<select id="sel"><option value="a">Apple</option></select>
+<div style="height: 3000px"></div>
+<button id="far" onclick="document.getElementById('out').textContent = 'far clicked'">Far away</button>
+</body></html>"#;
+
+const NEXT: &str = "<!DOCTYPE html><html><body><h1>Next</h1></body></html>";
+
+#[test]
+fn click_buttons_links_refusals_and_selector_forms() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/clicks.html", CLICKS), ("/next.html", NEXT)]);
+    let ws = Workspace::with_chromium();
+    let url = pages.url("/clicks.html");
+    ws.ok(&["goto", &url]);
+
+    // A trusted click that the page's handler sees.
+    assert_eq!(
+        ws.ok(&["click", "#go"]),
+        format!("Clicked #go → now at {url}\n")
+    );
+    shows(&ws, "clicked true");
+
+    // An element below the fold is scrolled into view first.
+    assert_eq!(
+        ws.ok(&["click", "#far"]),
+        format!("Clicked #far → now at {url}\n")
+    );
+    shows(&ws, "far clicked");
+
+    // Other selector engines.
+    ws.ok(&["click", "text=\"Go\""]);
+    ws.ok(&["click", "xpath=//button[@id='far']"]);
+    ws.ok(&["click", "//button[@id='go']"]);
+    ws.ok(&["click", "css=#go"]);
+
+    // Strictness is an immediate error, never "the first match".
+    assert_eq!(fails(&ws, &["click", ".dup"]), STRICT);
+    assert_eq!(fails(&ws, &["click", "text=o"]), STRICT);
+
+    // Playwright-only syntax is refused rather than misread as CSS.
+    let err = fails(&ws, &["click", "button >> text=Go"]);
+    assert!(err.starts_with("Unsupported selector syntax '>>'"), "{err}");
+    let err = fails(&ws, &["click", "button:has-text(\"Go\")"]);
+    assert!(
+        err.starts_with("Unsupported selector syntax ':has-text('"),
+        "{err}"
+    );
+
+    // Refs that were never taken.
+    assert_eq!(
+        fails(&ws, &["click", "@e42"]),
+        "Ref @e42 not found. Run 'snapshot' to get fresh refs.\n"
+    );
+
+    // Usage.
+    assert_eq!(fails(&ws, &["click"]), "Usage: browse click <selector>\n");
+
+    // A covered element and a disabled one are never clicked; the wait ends in the
+    // rewritten timeout message.
+    assert_eq!(fails(&ws, &["click", "#covered"]), NOT_INTERACTABLE);
+    assert_eq!(fails(&ws, &["click", "#off"]), NOT_INTERACTABLE);
+    assert!(has_line(&ws, "clicked true"), "neither handler ran");
+
+    // An <option> in a dropdown: told to use select.
+    assert_eq!(
+        fails(&ws, &["click", "#sel option"]),
+        "Cannot click <option> elements. Use 'browse select <parent-select> <value>' instead of 'click' for dropdown options.\n"
+    );
+
+    // A link: the click waits for the new document and reports where we are.
+    let next = pages.url("/next.html");
+    assert_eq!(
+        ws.ok(&["click", "#next"]),
+        format!("Clicked #next → now at {next}\n")
+    );
+    assert_eq!(ws.ok(&["url"]), format!("{next}\n"));
+    assert!(has_line(&ws, "Next"));
+}
+
+const FORM: &str = r#"<!DOCTYPE html><html><body>
+<p id="echo">
+none
+</p>
+<p id="change">
+no change
+</p>
+<input id="name" value="old" oninput="document.getElementById('echo').textContent = 'name=' + this.value" onchange="document.getElementById('change').textContent = 'changed=' + this.value">
+<textarea id="notes" oninput="document.getElementById('echo').textContent = 'notes=' + JSON.stringify(this.value)"></textarea>
+<input id="when" type="date" oninput="document.getElementById('echo').textContent = 'date=' + this.value">
+<input id="cb" type="checkbox">
+<input id="ro" readonly value="fixed">
+<select id="fruit" onchange="document.getElementById('echo').textContent = 'fruit=' + this.value">
+<option value="a">Apple</option>
+<option value="b">Banana</option>
+<option value="c">Cherry</option>
+</select>
+<div id="hover" onmouseover="this.textContent = 'hovered'" style="width: 200px; height: 40px">
+hover me
+</div>
+<form id="f" onsubmit="event.preventDefault(); document.getElementById('echo').textContent = 'submitted ' + document.getElementById('q').value">
+<input id="q" name="q">
+</form>
+</body></html>"#;
+
+#[test]
+fn fill_select_hover_type_and_press() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/form.html", FORM)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/form.html")]);
+
+    // fill replaces the content, then fires change.
+    assert_eq!(
+        ws.ok(&["fill", "#name", "Ada", "Lovelace"]),
+        "Filled #name\n"
+    );
+    shows(&ws, "name=Ada Lovelace");
+    shows(&ws, "changed=Ada Lovelace");
+    assert_eq!(ws.ok(&["fill", "#name", "Bob"]), "Filled #name\n");
+    shows(&ws, "name=Bob");
+
+    // Date inputs are set by value with an input event.
+    assert_eq!(ws.ok(&["fill", "#when", "2024-02-29"]), "Filled #when\n");
+    shows(&ws, "date=2024-02-29");
+
+    // What cannot be filled.
+    assert_eq!(
+        fails(&ws, &["fill", "#cb", "x"]),
+        "Input of type \"checkbox\" cannot be filled\n"
+    );
+    assert_eq!(fails(&ws, &["fill", "#ro", "x"]), NOT_INTERACTABLE);
+    assert_eq!(
+        fails(&ws, &["fill", "#name"]),
+        "Usage: browse fill <selector> <value>\n"
+    );
+    assert_eq!(
+        fails(&ws, &["fill"]),
+        "Usage: browse fill <selector> <value>\n"
+    );
+
+    // select by value, then by label.
+    assert_eq!(
+        ws.ok(&["select", "#fruit", "b"]),
+        "Selected \"b\" in #fruit\n"
+    );
+    shows(&ws, "fruit=b");
+    assert_eq!(
+        ws.ok(&["select", "#fruit", "Cherry"]),
+        "Selected \"Cherry\" in #fruit\n"
+    );
+    shows(&ws, "fruit=c");
+    assert_eq!(
+        fails(&ws, &["select", "#fruit"]),
+        "Usage: browse select <selector> <value>\n"
+    );
+
+    // hover moves the mouse over the element.
+    assert_eq!(ws.ok(&["hover", "#hover"]), "Hovered #hover\n");
+    shows(&ws, "hovered");
+    assert_eq!(fails(&ws, &["hover"]), "Usage: browse hover <selector>\n");
+
+    // type goes to the focused element; Enter submits its form.
+    ws.ok(&["click", "#q"]);
+    assert_eq!(ws.ok(&["type", "héllo", "wörld!"]), "Typed 12 characters\n");
+    assert_eq!(ws.ok(&["press", "Enter"]), "Pressed Enter\n");
+    shows(&ws, "submitted héllo wörld!");
+
+    // Control+A selects everything, so typing replaces it.
+    assert_eq!(ws.ok(&["press", "Control+A"]), "Pressed Control+A\n");
+    ws.ok(&["type", "Z"]);
+    ws.ok(&["press", "Enter"]);
+    shows(&ws, "submitted Z");
+
+    // Shift+Enter in a textarea inserts a line break.
+    ws.ok(&["click", "#notes"]);
+    ws.ok(&["type", "a"]);
+    assert_eq!(ws.ok(&["press", "Shift+Enter"]), "Pressed Shift+Enter\n");
+    ws.ok(&["type", "b"]);
+    shows(&ws, "notes=\"a\\nb\"");
+
+    assert_eq!(fails(&ws, &["press", "Entr"]), "Unknown key: \"Entr\"\n");
+    assert_eq!(
+        fails(&ws, &["press"]),
+        "Usage: browse press <key> (e.g., Enter, Tab, Escape)\n"
+    );
+    assert_eq!(fails(&ws, &["type"]), "Usage: browse type <text>\n");
+}
+
+const MISC: &str = r#"<!DOCTYPE html><html><body>
+<p id="out">
+start
+</p>
+<p id="size">
+size unknown
+</p>
+<button id="ask" onclick="document.getElementById('out').textContent = 'confirm=' + confirm('Sure?')">Ask</button>
+<button id="name" onclick="document.getElementById('out').textContent = 'prompt=' + prompt('Name?')">Name</button>
+<button id="jar" onclick="document.getElementById('out').textContent = 'cookie ' + document.cookie">Jar</button>
+<input id="file" type="file" multiple onchange="document.getElementById('out').textContent = 'files ' + Array.from(this.files).map(f => f.name + ':' + f.size).join(',')">
+<div style="height: 4000px"></div>
+<p id="foot">
+Footer
+</p>
+<script>
+window.addEventListener('scroll', () => {
+  document.getElementById('out').textContent = 'scrolled ' + (window.scrollY > 1000);
+});
+window.addEventListener('resize', () => {
+  document.getElementById('size').textContent = 'size ' + innerWidth + 'x' + innerHeight;
+});
+</script>
+</body></html>"#;
+
+#[test]
+fn scroll_viewport_dialogs_cookie_and_upload() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/misc.html", MISC)]);
+    let ws = Workspace::with_chromium();
+    let url = pages.url("/misc.html");
+    ws.ok(&["goto", &url]);
+
+    // scroll
+    assert_eq!(ws.ok(&["scroll"]), "Scrolled to bottom\n");
+    shows(&ws, "scrolled true");
+    assert_eq!(ws.ok(&["scroll", "#ask"]), "Scrolled #ask into view\n");
+    shows(&ws, "scrolled false");
+    assert_eq!(
+        ws.ok(&["scroll", "--times", "2", "--wait", "10"]),
+        "Scrolled 2 times with 10ms delay\n"
+    );
+    assert_eq!(
+        ws.ok(&["scroll", "#foot", "--times", "2", "--wait", "10"]),
+        "Scrolled 2 times (#foot) with 10ms delay\n"
+    );
+
+    // viewport
+    assert_eq!(ws.ok(&["viewport", "400x300"]), "Viewport set to 400x300\n");
+    shows(&ws, "size 400x300");
+    assert_eq!(
+        ws.ok(&["viewport", "0x99999"]),
+        "Viewport set to 1280x16384\n"
+    );
+    assert_eq!(
+        ws.ok(&["viewport", "500x400", "--scale", "2"]),
+        "Viewport set to 500x400 @ 2x (context recreated; refs and load-html content replayed)\n"
+    );
+    shows(&ws, "size 500x400");
+    assert_eq!(
+        fails(&ws, &["viewport", "--bogus"]),
+        "Unknown viewport flag: --bogus\n"
+    );
+    assert_eq!(
+        fails(&ws, &["viewport", "500x400", "--scale", "5"]),
+        "viewport --scale: value must be between 1 and 3 (gstack policy cap), got 5\n"
+    );
+    assert_eq!(
+        fails(&ws, &["viewport"]),
+        "Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)\n"
+    );
+    // A tab opened later gets the same viewport.
+    ws.ok(&["newtab", &url]);
+    ws.ok(&["viewport", "640x480"]);
+    shows(&ws, "size 640x480");
+    ws.ok(&["closetab"]);
+    shows(&ws, "size 640x480");
+
+    // Dialogs: accepted by default, then dismissed, then accepted with prompt text.
+    ws.ok(&["scroll", "#ask"]);
+    ws.ok(&["click", "#ask"]);
+    shows(&ws, "confirm=true");
+    assert_eq!(ws.ok(&["dialog-dismiss"]), "Dialogs will be dismissed\n");
+    ws.ok(&["click", "#ask"]);
+    shows(&ws, "confirm=false");
+    ws.ok(&["click", "#name"]);
+    shows(&ws, "prompt=null");
+    assert_eq!(
+        ws.ok(&["dialog-accept", "Ada", "L"]),
+        "Dialogs will be accepted with text: \"Ada L\"\n"
+    );
+    ws.ok(&["click", "#name"]);
+    shows(&ws, "prompt=Ada L");
+    assert_eq!(ws.ok(&["dialog-accept"]), "Dialogs will be accepted\n");
+    ws.ok(&["click", "#ask"]);
+    shows(&ws, "confirm=true");
+
+    // cookie: set for this host, value masked in the output.
+    assert_eq!(
+        ws.ok(&["cookie", "flavour=oat=meal"]),
+        "Cookie set: flavour=****\n"
+    );
+    ws.ok(&["click", "#jar"]);
+    shows(&ws, "cookie flavour=oat=meal");
+    assert_eq!(
+        fails(&ws, &["cookie", "novalue"]),
+        "Usage: browse cookie <name>=<value>\n"
+    );
+
+    // upload: files in /tmp (or the daemon's cwd) only.
+    let dir = tempfile::Builder::new()
+        .prefix("browse-upload-")
+        .tempdir_in("/tmp")
+        .expect("tempdir in /tmp");
+    let one = dir.path().join("one.txt");
+    let two = dir.path().join("two.bin");
+    std::fs::write(&one, "hello").expect("write");
+    std::fs::write(&two, [0u8; 1024]).expect("write");
+    let (one, two) = (
+        one.to_string_lossy().into_owned(),
+        two.to_string_lossy().into_owned(),
+    );
+    assert_eq!(
+        ws.ok(&["upload", "#file", &one, &two]),
+        "Uploaded: one.txt (5B), two.bin (1024B)\n"
+    );
+    shows(&ws, "files one.txt:5,two.bin:1024");
+    std::fs::write(ws.path().join("local.txt"), "abc").expect("write");
+    assert_eq!(
+        ws.ok(&["upload", "#file", "local.txt"]),
+        "Uploaded: local.txt (3B)\n"
+    );
+    shows(&ws, "files local.txt:3");
+    assert!(
+        fails(&ws, &["upload", "#file", "/etc/passwd"]).starts_with("Path must be within: /tmp, ")
+    );
+    assert_eq!(
+        fails(&ws, &["upload", "#file", "../x.txt"]),
+        "Path traversal sequences (..) are not allowed\n"
+    );
+    assert_eq!(
+        fails(&ws, &["upload", "#file", "missing.txt"]),
+        "File not found: missing.txt\n"
+    );
+    assert_eq!(
+        fails(&ws, &["upload", "#file"]),
+        "Usage: browse upload <selector> <file1> [file2...]\n"
+    );
+}
