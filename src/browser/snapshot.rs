@@ -1,7 +1,1301 @@
-//! `snapshot`: the accessibility tree as gstack's `@eN [role] "name"` lines, and the ref map it leaves behind.
+//! `snapshot`: the accessibility tree as gstack's `@eN [role] "name"` lines, and the ref map
+//! it leaves behind.
+//!
+//! gstack asks Playwright for aria-YAML and parses it back. We ask Chromium once for
+//! `Accessibility.getFullAXTree`, fold it into the same shape Playwright would have produced
+//! (§6.6 of the compatibility spec), and then apply gstack's emit rules (§6.1, §6.2) to that
+//! tree. Every ref is keyed on the node's backend DOM id, so duplicate names, unnamed nodes and
+//! names with quotes all resolve to the element that was printed.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use headless_chrome::protocol::cdp::types::Method;
+use headless_chrome::Tab;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::refs::{RefEntry, RefMap};
 use super::{CommandError, CommandResult, Ctx};
 
-pub fn snapshot(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// gstack's `INTERACTIVE_ROLES` (`snapshot.ts:29-34`).
+const INTERACTIVE_ROLES: &[&str] = &[
+    "button",
+    "link",
+    "textbox",
+    "checkbox",
+    "radio",
+    "combobox",
+    "listbox",
+    "menuitem",
+    "menuitemcheckbox",
+    "menuitemradio",
+    "option",
+    "searchbox",
+    "slider",
+    "spinbutton",
+    "switch",
+    "tab",
+    "treeitem",
+];
+
+const OUTPUT_WARNING: &str = "[warning] -o/--output was ignored: it names the output file for an \
+annotated (-a/--annotate) or heatmap (-H/--heatmap) screenshot. For a plain screenshot use: \
+browse screenshot <path>";
+
+const CURSOR_HEADER: &str = "── cursor-interactive (not in ARIA tree) ──";
+
+const NO_BASELINE: &str =
+    "(no previous snapshot to diff against — this snapshot stored as baseline)";
+
+/// Deeper DOM nesting than this is not walked: the tree is built recursively and a
+/// pathological page must not overflow the worker thread's stack.
+const MAX_TREE_DEPTH: usize = 512;
+
+/// The CDP object group for the remote objects a snapshot holds, released at its end.
+const OBJECT_GROUP: &str = "browse-snapshot";
+
+/// `snapshot` and its flags (§6.3).
+pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let opts = Options::parse(args)?;
+    let tab = &ctx.tab.cdp;
+    let result = take(tab, &opts);
+    if opts.selector.is_some() || opts.cursor {
+        // The remote objects only served this command. Releasing them is housekeeping the
+        // reply need not wait for, and a failure to release is harmless.
+        let tab = Arc::clone(tab);
+        std::thread::spawn(move || {
+            let _ = tab.call_method(ReleaseObjectGroup(json!({ "objectGroup": OBJECT_GROUP })));
+        });
+    }
+    let taken = result?;
+
+    let mut refs = RefMap {
+        document: ctx.tab.events.document_count(),
+        ..RefMap::default()
+    };
+    let text = match taken {
+        Taken::Empty => {
+            ctx.state.refs = refs;
+            return Ok("(no accessible elements found)".into());
+        }
+        Taken::Tree { lines, cursor } => render(&opts, &lines, &cursor, &mut refs),
+    };
+    ctx.state.refs = refs;
+
+    let previous = ctx.state.last_snapshot.replace(text.clone());
+    let mut out = if !opts.diff {
+        text
+    } else if let Some(previous) = previous {
+        line_diff(&previous, &text)
+    } else {
+        format!("{text}\n\n{NO_BASELINE}")
+    };
+    if opts.output.is_some() {
+        out.push('\n');
+        out.push_str(OUTPUT_WARNING);
+    }
+    Ok(out)
+}
+
+/// The parsed flags.
+#[derive(Debug, Default, PartialEq)]
+struct Options {
+    interactive: bool,
+    compact: bool,
+    depth: Option<usize>,
+    selector: Option<String>,
+    diff: bool,
+    cursor: bool,
+    output: Option<String>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Self, CommandError> {
+        let mut opts = Options::default();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "-i" | "--interactive" => opts.interactive = true,
+                "-c" | "--compact" => opts.compact = true,
+                "-D" | "--diff" => opts.diff = true,
+                "-C" | "--cursor-interactive" => opts.cursor = true,
+                "-d" | "--depth" => {
+                    let n = it.next().and_then(|n| n.parse::<usize>().ok());
+                    opts.depth = Some(n.ok_or_else(|| CommandError::usage("snapshot"))?);
+                }
+                "-s" | "--selector" => {
+                    let sel = it.next().ok_or_else(|| CommandError::usage("snapshot"))?;
+                    opts.selector = Some(sel.clone());
+                }
+                "-o" | "--output" => {
+                    let path = it.next().ok_or_else(|| CommandError::usage("snapshot"))?;
+                    opts.output = Some(path.clone());
+                }
+                "-a" | "--annotate" | "-H" | "--heatmap" => {
+                    return Err(CommandError::failed(format!(
+                        "snapshot {arg}: annotated and heatmap screenshots are not supported yet"
+                    )))
+                }
+                // Bundled boolean short flags (`-ic`, `-iC`): gstack refuses them although its
+                // own chain usage shows `-ic` (§10 row 10); accepting them only turns an error
+                // into a result.
+                bundle
+                    if bundle.len() > 2
+                        && bundle.starts_with('-')
+                        && !bundle.starts_with("--")
+                        && bundle[1..].chars().all(|c| "icDC".contains(c)) =>
+                {
+                    for c in bundle[1..].chars() {
+                        match c {
+                            'i' => opts.interactive = true,
+                            'c' => opts.compact = true,
+                            'D' => opts.diff = true,
+                            _ => opts.cursor = true,
+                        }
+                    }
+                }
+                other => {
+                    return Err(CommandError::failed(format!(
+                        "Unknown snapshot flag: {other}"
+                    )))
+                }
+            }
+        }
+        // `-i` turns the cursor scan on by itself (`snapshot.ts`).
+        opts.cursor |= opts.interactive;
+        Ok(opts)
+    }
+}
+
+/// What was read from the page before the emit rules run.
+enum Taken {
+    /// The tree had nothing to print at all: gstack's `(no accessible elements found)`.
+    Empty,
+    Tree {
+        lines: Vec<Line>,
+        cursor: CursorScan,
+    },
+}
+
+/// Reads the tree (and the cursor scan) from the page. The two are independent, so they run
+/// side by side: each CDP round trip is the dominant cost of a small snapshot.
+fn take(tab: &Tab, opts: &Options) -> Result<Taken, CommandError> {
+    let scope = match &opts.selector {
+        Some(sel) => Some(resolve_scope(tab, sel)?),
+        None => None,
+    };
+    let scope_object = scope.as_ref().map(|s| s.object_id.as_str());
+    let (tree, cursor) = std::thread::scope(|s| {
+        let cursor = opts
+            .cursor
+            .then(|| s.spawn(|| cursor_scan(tab, scope_object)));
+        let tree = full_ax_tree(tab);
+        let cursor = match cursor.map(|h| h.join()) {
+            Some(Ok(scan)) => scan,
+            Some(Err(_)) => CursorScan::Failed,
+            None => CursorScan::Found(Vec::new()),
+        };
+        (tree, cursor)
+    });
+    let mut tree = tree?;
+    let root = match scope.as_ref().map(|s| s.backend) {
+        Some(backend) => tree.nodes.iter().position(|n| n.backend == Some(backend)),
+        None => tree.root(),
+    };
+    let Some(root) = root else {
+        return Ok(Taken::Empty);
+    };
+    tree.fetch_label_texts(tab, root)?;
+    let lines = tree.lines(root, scope.is_none());
+    if lines.is_empty() {
+        return Ok(Taken::Empty);
+    }
+    Ok(Taken::Tree { lines, cursor })
+}
+
+/// Runs `f` on every item, many at once, keeping the order. CDP calls on one tab are
+/// independent, and issuing them together costs one round trip instead of one each.
+fn in_parallel<T: Send, R: Send>(
+    items: Vec<T>,
+    f: impl Fn(T) -> Result<R, CommandError> + Sync,
+) -> Result<Vec<R>, CommandError> {
+    const WAVE: usize = 64;
+    let mut out = Vec::with_capacity(items.len());
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let wave: Vec<T> = items.by_ref().take(WAVE).collect();
+        let f = &f;
+        let results: Vec<Result<R, CommandError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = wave.into_iter().map(|x| s.spawn(move || f(x))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(CommandError::failed("a snapshot worker panicked")))
+                })
+                .collect()
+        });
+        for r in results {
+            out.push(r?);
+        }
+    }
+    Ok(out)
+}
+
+/// Applies gstack's emit rules (§6.1 step 5 to 7) and fills `refs`.
+fn render(opts: &Options, lines: &[Line], cursor: &CursorScan, refs: &mut RefMap) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut n = 0;
+    for line in lines {
+        if opts.depth.is_some_and(|max| line.depth > max) {
+            continue;
+        }
+        let interactive = INTERACTIVE_ROLES.contains(&line.role.as_str());
+        if opts.interactive && !interactive {
+            continue;
+        }
+        if opts.compact && !interactive && line.name.is_empty() && line.text.is_none() {
+            continue;
+        }
+        n += 1;
+        let mut s = format!("{}@e{n} [{}]", "  ".repeat(line.depth), line.role);
+        if !line.name.is_empty() {
+            s.push_str(&format!(" \"{}\"", line.name));
+        }
+        if !line.props.is_empty() {
+            s.push(' ');
+            s.push_str(&line.props);
+        }
+        if let Some(text) = &line.text {
+            s.push_str(": ");
+            s.push_str(text);
+        }
+        out.push(s);
+        refs.entries.insert(
+            format!("e{n}"),
+            RefEntry {
+                backend_node_id: line.backend.unwrap_or_default(),
+                role: line.role.clone(),
+                name: line.name.clone(),
+                css_path: None,
+            },
+        );
+    }
+    match cursor {
+        CursorScan::Found(found) if found.is_empty() => {}
+        CursorScan::Found(found) => {
+            out.push(String::new());
+            out.push(CURSOR_HEADER.into());
+            for (i, c) in found.iter().enumerate() {
+                let key = format!("c{}", i + 1);
+                out.push(format!("@{key} [{}] \"{}\"", c.reasons, c.label));
+                refs.entries.insert(
+                    key,
+                    RefEntry {
+                        backend_node_id: c.backend,
+                        role: "cursor-interactive".into(),
+                        name: c.label.clone(),
+                        css_path: Some(c.path.clone()),
+                    },
+                );
+            }
+        }
+        CursorScan::Failed => {
+            out.push(String::new());
+            out.push("(cursor scan failed — CSP restriction)".into());
+        }
+    }
+    if out.is_empty() {
+        return "(no interactive elements found)".into();
+    }
+    out.join("\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// CDP calls. headless_chrome's generated types reject enum values newer than its protocol
+// snapshot (a new AX property name would fail the whole reply), so these take and return
+// plain JSON and are read through the lenient structs below.
+
+macro_rules! raw_method {
+    ($ty:ident, $name:literal, $ret:ty) => {
+        #[derive(Debug, Serialize)]
+        #[serde(transparent)]
+        struct $ty(Value);
+        impl Method for $ty {
+            const NAME: &'static str = $name;
+            type ReturnObject = $ret;
+        }
+    };
+}
+
+raw_method!(AxEnable, "Accessibility.enable", Value);
+raw_method!(GetFullAxTree, "Accessibility.getFullAXTree", AxTreeReply);
+raw_method!(Evaluate, "Runtime.evaluate", EvalReply);
+raw_method!(CallFunctionOn, "Runtime.callFunctionOn", EvalReply);
+raw_method!(GetProperties, "Runtime.getProperties", PropertiesReply);
+raw_method!(DescribeNode, "DOM.describeNode", DescribeReply);
+raw_method!(ReleaseObjectGroup, "Runtime.releaseObjectGroup", Value);
+
+fn cdp_error(e: anyhow::Error) -> CommandError {
+    CommandError::failed(format!("{e:#}"))
+}
+
+#[derive(Debug, Deserialize)]
+struct AxTreeReply {
+    #[serde(default)]
+    nodes: Vec<AxNode>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AxNode {
+    #[serde(rename = "nodeId")]
+    node_id: String,
+    #[serde(default)]
+    ignored: bool,
+    #[serde(rename = "ignoredReasons", default)]
+    ignored_reasons: Vec<AxProperty>,
+    #[serde(default)]
+    role: Option<AxValue>,
+    #[serde(default)]
+    name: Option<AxValue>,
+    #[serde(default)]
+    value: Option<AxValue>,
+    #[serde(default)]
+    properties: Vec<AxProperty>,
+    #[serde(rename = "childIds", default)]
+    child_ids: Vec<String>,
+    #[serde(rename = "backendDOMNodeId", default)]
+    backend: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AxValue {
+    #[serde(default)]
+    value: Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct AxProperty {
+    name: String,
+    #[serde(default)]
+    value: AxValue,
+}
+
+#[derive(Debug, Deserialize)]
+struct EvalReply {
+    result: RemoteObject,
+    #[serde(rename = "exceptionDetails", default)]
+    exception: Option<ExceptionDetails>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RemoteObject {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    value: Value,
+    #[serde(rename = "objectId", default)]
+    object_id: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExceptionDetails {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    exception: Option<RemoteObject>,
+}
+
+impl ExceptionDetails {
+    fn message(&self) -> String {
+        self.exception
+            .as_ref()
+            .and_then(|e| e.description.clone())
+            .unwrap_or_else(|| self.text.clone())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PropertiesReply {
+    #[serde(default)]
+    result: Vec<PropertyDescriptor>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PropertyDescriptor {
+    name: String,
+    #[serde(default)]
+    value: Option<RemoteObject>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DescribeReply {
+    node: DescribedNode,
+}
+
+#[derive(Debug, Deserialize)]
+struct DescribedNode {
+    #[serde(rename = "backendNodeId")]
+    backend_node_id: i64,
+    #[serde(rename = "nodeType", default)]
+    node_type: i64,
+    #[serde(rename = "nodeValue", default)]
+    node_value: String,
+}
+
+fn evaluate_by_ref(tab: &Tab, expression: &str) -> Result<RemoteObject, CommandError> {
+    let reply = tab
+        .call_method(Evaluate(json!({
+            "expression": expression,
+            "objectGroup": OBJECT_GROUP,
+            "returnByValue": false,
+            "silent": true,
+            "awaitPromise": false,
+        })))
+        .map_err(cdp_error)?;
+    match reply.exception {
+        Some(e) => Err(CommandError::failed(e.message())),
+        None => Ok(reply.result),
+    }
+}
+
+fn backend_of(tab: &Tab, object_id: &str) -> Result<i64, CommandError> {
+    let reply = tab
+        .call_method(DescribeNode(json!({ "objectId": object_id })))
+        .map_err(cdp_error)?;
+    Ok(reply.node.backend_node_id)
+}
+
+/// The `-s` root: the one element the CSS selector matches.
+struct Scope {
+    object_id: String,
+    backend: i64,
+}
+
+fn resolve_scope(tab: &Tab, selector: &str) -> Result<Scope, CommandError> {
+    let quoted =
+        serde_json::to_string(selector).map_err(|e| CommandError::failed(e.to_string()))?;
+    let found = evaluate_by_ref(
+        tab,
+        &format!(
+            "(() => {{ const all = document.querySelectorAll({quoted}); \
+             return all.length === 1 ? all[0] : all.length; }})()"
+        ),
+    )?;
+    match (found.object_id, found.value.as_u64()) {
+        (Some(object_id), _) => {
+            let backend = backend_of(tab, &object_id)?;
+            Ok(Scope { object_id, backend })
+        }
+        (None, Some(0)) | (None, None) => Err(CommandError::failed(format!(
+            "Selector not found: {selector}"
+        ))),
+        (None, Some(_)) => Err(CommandError::failed(
+            "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.",
+        )),
+    }
+}
+
+/// The targets whose Accessibility domain we enabled. Enabling keeps Chromium's accessibility
+/// cache alive between snapshots, which roughly halves the cost of a warm `getFullAXTree` on a
+/// large page; the domain stays enabled across the target's navigations.
+static AX_ENABLED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
+    let target = tab.get_target_id().clone();
+    let enabled = super::events::lock(&AX_ENABLED)
+        .as_ref()
+        .is_some_and(|set| set.contains(&target));
+    if !enabled {
+        tab.call_method(AxEnable(json!({}))).map_err(cdp_error)?;
+        super::events::lock(&AX_ENABLED)
+            .get_or_insert_with(HashSet::new)
+            .insert(target);
+    }
+    let reply = tab
+        .call_method(GetFullAxTree(json!({})))
+        .map_err(cdp_error)?;
+    Ok(AxTree::new(reply.nodes))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation: the CDP tree folded into the tree Playwright's aria snapshot describes.
+
+/// One parsed line of the aria-YAML gstack would have read (§6.1 step 3).
+#[derive(Debug, Clone, PartialEq)]
+struct Line {
+    depth: usize,
+    role: String,
+    /// Empty when the node has no name.
+    name: String,
+    /// `[checked] [level=2]`…, empty when none.
+    props: String,
+    /// The inline text after `: `, YAML-quoted where Playwright would have quoted it.
+    text: Option<String>,
+    backend: Option<i64>,
+}
+
+/// A child in the normalised tree: a node, or a run of text.
+#[derive(Debug)]
+enum Item {
+    Node(Node),
+    Text { text: String, backend: Option<i64> },
+}
+
+#[derive(Debug)]
+struct Node {
+    role: String,
+    name: String,
+    props: String,
+    backend: Option<i64>,
+    /// Links carry a `/url` prop in Playwright's YAML, which keeps their text off the line.
+    has_yaml_props: bool,
+    children: Vec<Item>,
+}
+
+struct AxTree {
+    nodes: Vec<AxNode>,
+    index: HashMap<String, usize>,
+    /// Text of the DOM text nodes Chromium hides inside a label that names a control.
+    label_texts: HashMap<i64, String>,
+}
+
+impl AxTree {
+    fn new(nodes: Vec<AxNode>) -> Self {
+        let index = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.node_id.clone(), i))
+            .collect();
+        AxTree {
+            nodes,
+            index,
+            label_texts: HashMap::new(),
+        }
+    }
+
+    /// Chromium marks the text of a `<label>` that wraps its control as ignored and drops its
+    /// name, but Playwright shows it (`@e11 [text]: I agree`). Those text nodes are read from
+    /// the DOM, all at once.
+    fn fetch_label_texts(&mut self, tab: &Tab, root: usize) -> Result<(), CommandError> {
+        let mut wanted = Vec::new();
+        let mut stack = vec![(root, false, 0)];
+        while let Some((i, in_label, depth)) = stack.pop() {
+            let node = &self.nodes[i];
+            let in_label = in_label
+                || (node.ignored && node.ignored_reasons.iter().any(|r| r.name == "labelFor"));
+            if in_label && node.ignored && node.child_ids.is_empty() {
+                if let Some(backend) = node.backend {
+                    wanted.push(backend);
+                }
+            }
+            if depth < MAX_TREE_DEPTH {
+                for child in &node.child_ids {
+                    if let Some(&c) = self.index.get(child) {
+                        stack.push((c, in_label, depth + 1));
+                    }
+                }
+            }
+        }
+        let texts = in_parallel(wanted, |backend| {
+            let reply = tab
+                .call_method(DescribeNode(json!({ "backendNodeId": backend })))
+                .map_err(cdp_error)?;
+            Ok((backend, reply.node))
+        })?;
+        for (backend, node) in texts {
+            // Node.TEXT_NODE
+            if node.node_type == 3 {
+                self.label_texts.insert(backend, node.node_value);
+            }
+        }
+        Ok(())
+    }
+
+    fn root(&self) -> Option<usize> {
+        self.nodes
+            .iter()
+            .position(|n| role_of(n) == "RootWebArea")
+            .or(if self.nodes.is_empty() { None } else { Some(0) })
+    }
+
+    /// The lines for the subtree at `root`. The document root itself is never printed.
+    fn lines(&self, root: usize, skip_root: bool) -> Vec<Line> {
+        let mut items = Vec::new();
+        if skip_root {
+            self.children_items(root, 0, &mut items);
+        } else {
+            self.items(root, 0, &mut items);
+        }
+        let items = normalise_children(items, "");
+        let mut lines = Vec::new();
+        for item in &items {
+            emit(item, None, 0, &mut lines);
+        }
+        lines
+    }
+
+    fn children_items(&self, i: usize, depth: usize, out: &mut Vec<Item>) {
+        if depth > MAX_TREE_DEPTH {
+            return;
+        }
+        for child in &self.nodes[i].child_ids {
+            if let Some(&c) = self.index.get(child) {
+                self.items(c, depth + 1, out);
+            }
+        }
+    }
+
+    /// Appends what node `i` contributes to its parent: itself, its children moved up, a
+    /// piece of text, or nothing.
+    fn items(&self, i: usize, depth: usize, out: &mut Vec<Item>) {
+        let node = &self.nodes[i];
+        let role = role_of(node);
+        let name = normalise_space(&string_of(node.name.as_ref()));
+        match role {
+            "InlineTextBox" | "ListMarker" => return,
+            "StaticText" => {
+                if !node.ignored {
+                    out.push(Item::Text {
+                        text: string_of(node.name.as_ref()),
+                        backend: node.backend,
+                    });
+                }
+                return;
+            }
+            "LineBreak" => {
+                out.push(Item::Text {
+                    text: "\n".into(),
+                    backend: node.backend,
+                });
+                return;
+            }
+            _ => {}
+        }
+        if node.ignored && node.child_ids.is_empty() {
+            if let Some(text) = node.backend.and_then(|b| self.label_texts.get(&b)) {
+                out.push(Item::Text {
+                    text: text.clone(),
+                    backend: node.backend,
+                });
+            }
+            return;
+        }
+        let Some(role) = (!node.ignored)
+            .then(|| playwright_role(role, &name))
+            .flatten()
+        else {
+            // Playwright surrounds a block element's text with spaces so that the text of
+            // neighbouring blocks does not run together. Chromium keeps inline elements out of
+            // the tree, except labels.
+            let block =
+                role != "LabelText" && !node.ignored_reasons.iter().any(|r| r.name == "labelFor");
+            if block {
+                out.push(space());
+            }
+            self.children_items(i, depth, out);
+            if block {
+                out.push(space());
+            }
+            return;
+        };
+        let mut children = Vec::new();
+        let value = string_of(node.value.as_ref());
+        if takes_value_as_text(role, node) {
+            // Playwright gives an input its value as its only child and ignores what Chromium
+            // shows inside it (the placeholder, the editor's inner text).
+            children.push(Item::Text {
+                text: value,
+                backend: node.backend,
+            });
+        } else {
+            self.children_items(i, depth, &mut children);
+        }
+        let children = normalise_children(children, &name);
+        out.push(Item::Node(Node {
+            role: role.to_owned(),
+            props: props_of(role, node),
+            name,
+            backend: node.backend,
+            has_yaml_props: role == "link",
+            children,
+        }));
+    }
+}
+
+fn space() -> Item {
+    Item::Text {
+        text: " ".into(),
+        backend: None,
+    }
+}
+
+fn role_of(node: &AxNode) -> &str {
+    node.role
+        .as_ref()
+        .and_then(|r| r.value.as_str())
+        .unwrap_or_default()
+}
+
+fn string_of(value: Option<&AxValue>) -> String {
+    match value.map(|v| &v.value) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The role Playwright prints for a Chromium role, or `None` when Playwright folds the node
+/// away and moves its children up.
+fn playwright_role<'a>(role: &'a str, name: &str) -> Option<&'a str> {
+    match role {
+        "" | "generic" | "none" | "presentation" | "RootWebArea" | "MenuListPopup" => None,
+        // Without a name these are not landmarks, and Playwright gives them no role.
+        "form" | "region" if name.is_empty() => None,
+        "Iframe" => Some("iframe"),
+        "image" => Some("img"),
+        // Chromium's internal roles (`LabelText`, `Pre`, `Canvas`…) have no ARIA counterpart.
+        r if r.starts_with(|c: char| c.is_ascii_uppercase()) => None,
+        r => Some(r),
+    }
+}
+
+/// Playwright shows an `<input>`'s value (not a checkbox's or radio's) as its inline text.
+fn takes_value_as_text(role: &str, node: &AxNode) -> bool {
+    match role {
+        "textbox" | "searchbox" | "spinbutton" | "slider" => true,
+        // A `<select>` is a combobox with a popup of options; an editable one has no children.
+        "combobox" => node.child_ids.is_empty(),
+        _ => false,
+    }
+}
+
+/// The true states, in the order Playwright prints them.
+fn props_of(role: &str, node: &AxNode) -> String {
+    let prop = |name: &str| node.properties.iter().find(|p| p.name == name);
+    let flag = |name: &str| prop(name).is_some_and(|p| p.value.value == Value::Bool(true));
+    let tristate = |name: &str| match prop(name).map(|p| &p.value.value) {
+        Some(Value::String(s)) if s == "true" => Some(""),
+        Some(Value::Bool(true)) => Some(""),
+        Some(Value::String(s)) if s == "mixed" => Some("=mixed"),
+        _ => None,
+    };
+    let mut props = Vec::new();
+    if let Some(v) = tristate("checked") {
+        props.push(format!("[checked{v}]"));
+    }
+    if flag("disabled") {
+        props.push("[disabled]".into());
+    }
+    if flag("expanded") {
+        props.push("[expanded]".into());
+    }
+    if role == "heading" {
+        if let Some(level) = prop("level").and_then(|p| p.value.value.as_i64()) {
+            props.push(format!("[level={level}]"));
+        }
+    }
+    if let Some(v) = tristate("pressed") {
+        props.push(format!("[pressed{v}]"));
+    }
+    if flag("selected") {
+        props.push("[selected]".into());
+    }
+    props.join(" ")
+}
+
+/// Playwright's `normalizeWhiteSpace`.
+fn normalise_space(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.replace(['\u{200b}', '\u{ad}'], ""))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Playwright's `normalizeStringChildren`: adjacent text merged, whitespace collapsed, empty
+/// text dropped, and a lone text equal to the node's name dropped.
+fn normalise_children(items: Vec<Item>, name: &str) -> Vec<Item> {
+    let mut out: Vec<Item> = Vec::new();
+    let mut buffer = String::new();
+    let mut buffer_backend = None;
+    let flush = |out: &mut Vec<Item>, buffer: &mut String, backend: &mut Option<i64>| {
+        let text = normalise_space(buffer);
+        if !text.is_empty() {
+            out.push(Item::Text {
+                text,
+                backend: backend.take(),
+            });
+        }
+        buffer.clear();
+        *backend = None;
+    };
+    for item in items {
+        match item {
+            Item::Text { text, backend } => {
+                if buffer_backend.is_none() {
+                    buffer_backend = backend;
+                }
+                buffer.push_str(&text);
+            }
+            node => {
+                flush(&mut out, &mut buffer, &mut buffer_backend);
+                out.push(node);
+            }
+        }
+    }
+    flush(&mut out, &mut buffer, &mut buffer_backend);
+    if let [Item::Text { text, .. }] = out.as_slice() {
+        if text == name {
+            out.clear();
+        }
+    }
+    out
+}
+
+/// Turns the normalised tree into lines the way Playwright renders YAML and gstack parses it.
+fn emit(item: &Item, parent: Option<&Node>, depth: usize, lines: &mut Vec<Line>) {
+    match item {
+        Item::Text { text, backend } => {
+            if parent.is_none_or(|p| text_adds_information(&p.name, text)) {
+                lines.push(Line {
+                    depth,
+                    role: "text".into(),
+                    name: String::new(),
+                    props: String::new(),
+                    text: Some(yaml_value(text)),
+                    backend: *backend,
+                });
+            }
+        }
+        Item::Node(node) => {
+            let mut line = Line {
+                depth,
+                role: node.role.clone(),
+                name: node.name.clone(),
+                props: node.props.clone(),
+                text: None,
+                backend: node.backend,
+            };
+            match node.children.as_slice() {
+                [] => lines.push(line),
+                [Item::Text { text, .. }] if !node.has_yaml_props => {
+                    if text_adds_information(&node.name, text) {
+                        line.text = Some(yaml_value(text));
+                    }
+                    lines.push(line);
+                }
+                children => {
+                    lines.push(line);
+                    for child in children {
+                        emit(child, Some(node), depth + 1, lines);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Playwright's test for whether a node's text says more than its name does.
+fn text_adds_information(name: &str, text: &str) -> bool {
+    let text_units = text.encode_utf16().count();
+    if text_units == 0 {
+        return false;
+    }
+    if name.is_empty() {
+        return true;
+    }
+    if name.encode_utf16().count() > text_units {
+        return false;
+    }
+    let common = if text_units <= 200 && name.encode_utf16().count() <= 200 {
+        longest_common_substring(text, name)
+    } else {
+        String::new()
+    };
+    let mut filtered = text.to_owned();
+    if !common.is_empty() {
+        while filtered.contains(&common) {
+            filtered = filtered.replacen(&common, "", 1);
+        }
+    }
+    let left = filtered.trim().encode_utf16().count();
+    left as f64 / text_units as f64 > 0.1
+}
+
+fn longest_common_substring(a: &str, b: &str) -> String {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut best = (0, 0);
+    let mut prev = vec![0usize; b.len() + 1];
+    for i in 1..=a.len() {
+        let mut row = vec![0usize; b.len() + 1];
+        for j in 1..=b.len() {
+            if a[i - 1] == b[j - 1] {
+                row[j] = prev[j - 1] + 1;
+                if row[j] > best.0 {
+                    best = (row[j], i);
+                }
+            }
+        }
+        prev = row;
+    }
+    a[best.1 - best.0..best.1].iter().collect()
+}
+
+/// Playwright's `yamlEscapeValueIfNeeded`: gstack prints the inline text as it appears in
+/// the YAML, quotes included.
+fn yaml_value(text: &str) -> String {
+    if !yaml_needs_quotes(text) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn yaml_needs_quotes(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return true;
+    };
+    let last = s.chars().last().unwrap_or(first);
+    let bytes: Vec<char> = s.chars().collect();
+    let control = |c: char| {
+        let u = c as u32;
+        (u <= 0x08)
+            || u == 0x0b
+            || u == 0x0c
+            || (0x0e..=0x1f).contains(&u)
+            || (0x7f..=0x9f).contains(&u)
+    };
+    let colon_or_newline_then_space = bytes
+        .windows(2)
+        .any(|w| (w[0] == ':' || w[0] == '\n') && w[1].is_whitespace())
+        || matches!(last, ':' | '\n');
+    first.is_whitespace()
+        || last.is_whitespace()
+        || s.chars().any(control)
+        || first == '-'
+        || colon_or_newline_then_space
+        || bytes
+            .windows(2)
+            .any(|w| w[0].is_whitespace() && w[1] == '#')
+        || s.contains(['\n', '\r'])
+        || "&*],?!>|@\"'#%".contains(first)
+        || s.contains(['{', '}', '`'])
+        || first == '['
+        || js_number_like(s)
+        || ["y", "n", "yes", "no", "true", "false", "on", "off", "null"]
+            .contains(&s.to_lowercase().as_str())
+}
+
+/// `!isNaN(Number(s))` for the strings that reach it (non-empty, no surrounding space).
+fn js_number_like(s: &str) -> bool {
+    let t = s.trim();
+    if t.is_empty() {
+        return true;
+    }
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned == "Infinity" {
+        return true;
+    }
+    let lower = t.to_ascii_lowercase();
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if let Some(digits) = lower.strip_prefix(prefix) {
+            return !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
+        }
+    }
+    !unsigned.starts_with(|c: char| c.is_alphabetic())
+        && !unsigned.contains(|c: char| c.is_alphabetic() && c != 'e' && c != 'E')
+        && t.parse::<f64>().is_ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cursor scan (-C): clickable elements the ARIA tree does not show.
+
+#[derive(Debug)]
+enum CursorScan {
+    Found(Vec<CursorHit>),
+    Failed,
+}
+
+#[derive(Debug)]
+struct CursorHit {
+    reasons: String,
+    label: String,
+    path: String,
+    backend: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct CursorMeta {
+    reasons: String,
+    label: String,
+    path: String,
+}
+
+/// Returns `[JSON of the hits, ...the hit elements]` so one call gives both the data and the
+/// handles whose backend ids key the refs.
+const CURSOR_SCAN: &str = r#"function () {
+  const root = this && this.nodeType === 1 ? this : document.body;
+  if (!root) return ['[]'];
+  const skip = new Set(['A', 'BUTTON', 'INPUT', 'SELECT', 'TEXTAREA', 'SUMMARY', 'DETAILS']);
+  const floating = (el) => {
+    for (let p = el.parentElement; p && p !== document.documentElement; p = p.parentElement) {
+      if (p.hasAttribute('data-radix-popper-content-wrapper') || p.hasAttribute('data-radix-portal')
+          || p.hasAttribute('data-floating-ui-portal')) return true;
+      const r = p.getAttribute('role');
+      if (r === 'listbox' || r === 'menu') return true;
+      const s = getComputedStyle(p);
+      if ((s.position === 'fixed' || s.position === 'absolute') && (parseInt(s.zIndex, 10) || 0) >= 10) return true;
+    }
+    return false;
+  };
+  const path = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.documentElement; e = e.parentElement) {
+      const k = e.parentElement ? Array.prototype.indexOf.call(e.parentElement.children, e) + 1 : 1;
+      parts.unshift(e.tagName.toLowerCase() + ':nth-child(' + k + ')');
+    }
+    return ['html'].concat(parts).join(' > ');
+  };
+  const meta = [], els = [];
+  for (const el of root.querySelectorAll('*')) {
+    if (skip.has(el.tagName) || !el.offsetParent) continue;
+    const pointer = getComputedStyle(el).cursor === 'pointer';
+    const onclick = el.hasAttribute('onclick');
+    const tab = el.hasAttribute('tabindex') ? parseInt(el.getAttribute('tabindex'), 10) : NaN;
+    if (!pointer && !onclick && !(tab >= 0)) continue;
+    const role = el.getAttribute('role');
+    const inFloating = floating(el);
+    if (role && !inFloating) continue;
+    const reasons = [];
+    if (inFloating) reasons.push('popover-child');
+    if (pointer) reasons.push('cursor:pointer');
+    if (onclick) reasons.push('onclick');
+    if (tab >= 0) reasons.push('tabindex=' + tab);
+    if (role) reasons.push('role=' + role);
+    const text = (el.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 80);
+    meta.push({ reasons: reasons.join(', '), label: text || el.tagName.toLowerCase(), path: path(el) });
+    els.push(el);
+  }
+  return [JSON.stringify(meta)].concat(els);
+}"#;
+
+fn cursor_scan(tab: &Tab, scope: Option<&str>) -> CursorScan {
+    match try_cursor_scan(tab, scope) {
+        Ok(hits) => CursorScan::Found(hits),
+        Err(_) => CursorScan::Failed,
+    }
+}
+
+fn try_cursor_scan(tab: &Tab, scope: Option<&str>) -> Result<Vec<CursorHit>, CommandError> {
+    let reply = match scope {
+        Some(object_id) => tab
+            .call_method(CallFunctionOn(json!({
+                "functionDeclaration": CURSOR_SCAN,
+                "objectId": object_id,
+                "objectGroup": OBJECT_GROUP,
+                "returnByValue": false,
+                "silent": true,
+            })))
+            .map_err(cdp_error)?,
+        None => tab
+            .call_method(Evaluate(json!({
+                "expression": format!("({CURSOR_SCAN}).call(document.body)"),
+                "objectGroup": OBJECT_GROUP,
+                "returnByValue": false,
+                "silent": true,
+            })))
+            .map_err(cdp_error)?,
+    };
+    if let Some(e) = reply.exception {
+        return Err(CommandError::failed(e.message()));
+    }
+    if reply.result.description.as_deref() == Some("Array(1)") {
+        // Only the (empty) metadata: nothing qualified.
+        return Ok(Vec::new());
+    }
+    let array = reply
+        .result
+        .object_id
+        .ok_or_else(|| CommandError::failed("cursor scan returned no array"))?;
+    let props = tab
+        .call_method(GetProperties(
+            json!({ "objectId": array, "ownProperties": true }),
+        ))
+        .map_err(cdp_error)?;
+    let mut slots: Vec<(usize, RemoteObject)> = props
+        .result
+        .into_iter()
+        .filter_map(|p| Some((p.name.parse::<usize>().ok()?, p.value?)))
+        .collect();
+    slots.sort_by_key(|(i, _)| *i);
+    let mut slots = slots.into_iter().map(|(_, v)| v);
+    let meta: Vec<CursorMeta> = slots
+        .next()
+        .and_then(|v| v.value.as_str().map(str::to_owned))
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .ok_or_else(|| CommandError::failed("cursor scan returned no data"))?;
+    let pairs: Vec<(CursorMeta, String)> = meta
+        .into_iter()
+        .zip(slots)
+        .filter(|(_, element)| element.kind == "object")
+        .filter_map(|(m, element)| Some((m, element.object_id?)))
+        .collect();
+    in_parallel(pairs, |(m, object_id)| {
+        Ok(CursorHit {
+            reasons: m.reasons,
+            label: m.label,
+            path: m.path,
+            backend: backend_of(tab, &object_id)?,
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// -D: a line diff against the previous snapshot, in the shape of jsdiff's `diffLines` output
+// as gstack prints it.
+
+fn line_diff(old: &str, new: &str) -> String {
+    let a: Vec<&str> = old.split('\n').collect();
+    let b: Vec<&str> = new.split('\n').collect();
+    let mut out = vec![
+        "--- previous snapshot".to_owned(),
+        "+++ current snapshot".to_owned(),
+        String::new(),
+    ];
+    for (op, line) in diff_ops(&a, &b) {
+        if line.is_empty() {
+            // gstack drops empty lines of each diff part.
+            continue;
+        }
+        out.push(format!("{op}{line}"));
+    }
+    out.join("\n")
+}
+
+/// An LCS line diff; within a changed region removals come before additions, as in jsdiff.
+fn diff_ops<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(&'static str, &'a str)> {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (am, bm) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    let mut ops: Vec<(&'static str, &'a str)> = a[..prefix].iter().map(|l| ("  ", *l)).collect();
+    let (n, m) = (am.len(), bm.len());
+    if n.saturating_mul(m) > 16_000_000 {
+        // Too large for the table: report the middle as replaced.
+        ops.extend(am.iter().map(|l| ("- ", *l)));
+        ops.extend(bm.iter().map(|l| ("+ ", *l)));
+    } else {
+        // lcs[i][j]: LCS length of am[i..] and bm[j..].
+        let w = m + 1;
+        let mut lcs = vec![0u32; (n + 1) * w];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                lcs[i * w + j] = if am[i] == bm[j] {
+                    lcs[(i + 1) * w + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        let mut removed = Vec::new();
+        let mut added = Vec::new();
+        while i < n || j < m {
+            if i < n && j < m && am[i] == bm[j] {
+                ops.extend(removed.drain(..).map(|l| ("- ", l)));
+                ops.extend(added.drain(..).map(|l| ("+ ", l)));
+                ops.push(("  ", am[i]));
+                i += 1;
+                j += 1;
+            } else if j >= m || (i < n && lcs[(i + 1) * w + j] >= lcs[i * w + j + 1]) {
+                removed.push(am[i]);
+                i += 1;
+            } else {
+                added.push(bm[j]);
+                j += 1;
+            }
+        }
+        ops.extend(removed.into_iter().map(|l| ("- ", l)));
+        ops.extend(added.into_iter().map(|l| ("+ ", l)));
+    }
+    ops.extend(a[a.len() - suffix..].iter().map(|l| ("  ", *l)));
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_parse_including_bundles() {
+        let o = Options::parse(&args(&["-ic"])).unwrap();
+        assert!(o.interactive && o.compact && o.cursor);
+        let o = Options::parse(&args(&["-d", "2", "-s", "nav", "-D"])).unwrap();
+        assert_eq!(o.depth, Some(2));
+        assert_eq!(o.selector.as_deref(), Some("nav"));
+        assert!(o.diff && !o.cursor);
+        let e = Options::parse(&args(&["-x"])).unwrap_err();
+        assert_eq!(e.body.error, "Unknown snapshot flag: -x");
+        let e = Options::parse(&args(&["-id"])).unwrap_err();
+        assert_eq!(e.body.error, "Unknown snapshot flag: -id");
+    }
+
+    #[test]
+    fn yaml_quoting_matches_playwright() {
+        assert_eq!(yaml_value("I agree"), "I agree");
+        assert_eq!(yaml_value("42"), "\"42\"");
+        assert_eq!(yaml_value("Note: this"), "\"Note: this\"");
+        assert_eq!(yaml_value("say \"hi\""), "say \"hi\"");
+        assert_eq!(yaml_value("\"hi\""), "\"\\\"hi\\\"\"");
+        assert_eq!(yaml_value("yes"), "\"yes\"");
+        assert_eq!(yaml_value("a # b"), "\"a # b\"");
+        assert_eq!(yaml_value("1e5x"), "1e5x");
+    }
+
+    #[test]
+    fn text_equal_to_name_adds_nothing() {
+        assert!(!text_adds_information("Submit", "Submit"));
+        assert!(text_adds_information("", "Submit"));
+        assert!(text_adds_information("Go", "Go to the next page now"));
+    }
+
+    #[test]
+    fn diff_marks_changes() {
+        let d = line_diff("a\nb\nc", "a\nx\nc");
+        assert_eq!(
+            d,
+            "--- previous snapshot\n+++ current snapshot\n\n  a\n- b\n+ x\n  c"
+        );
+    }
 }
