@@ -138,6 +138,33 @@ impl PageEvents {
         lock(&self.log).documents
     }
 
+    /// Waits until the main frame has navigated (same-document or not) since
+    /// [`navigation_count`](Self::navigation_count) returned `seen`. False at the deadline.
+    pub fn wait_navigation_after(&self, seen: u64, deadline: Instant) -> bool {
+        let mut log = lock(&self.log);
+        while log.navigations <= seen {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            log = match self.changed.wait_timeout(log, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+
+    /// True when some lifecycle event of `loader_id` was recorded. False for a document that
+    /// loaded before we attached (or whose events aged out), whose state must be asked of the
+    /// page instead.
+    pub fn knows_loader(&self, loader_id: &str) -> bool {
+        lock(&self.log)
+            .lifecycle
+            .iter()
+            .any(|(l, _)| l == loader_id)
+    }
+
     /// Waits until `loader_id` has fired lifecycle event `name`. False at the deadline.
     pub fn wait_lifecycle(&self, loader_id: &str, name: &str, deadline: Instant) -> bool {
         let mut log = lock(&self.log);

@@ -1,10 +1,14 @@
-//! Navigation commands: `goto` (and, with issue 3, history and reload).
+//! Navigation commands and load-state waits: `goto`, `back`, `forward`, `reload` and `wait`.
+//!
+//! A navigation is done when the new main-frame document reached `DOMContentLoaded`; a
+//! same-document one (pushState, hash) is done when it is committed, since it fires no
+//! lifecycle event at all.
 
 use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page;
 
-use super::{evaluate, url_policy, CommandError, CommandResult, Ctx, TabHandle};
+use super::{evaluate, reading, url_policy, CommandError, CommandResult, Ctx, TabHandle};
 
 /// How long a navigation may take to reach `DOMContentLoaded`.
 pub const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(15);
@@ -38,13 +42,12 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
     let Some(loader) = reply.loader_id else {
         return Ok("unknown".into());
     };
-    if !tab
-        .events
-        .wait_lifecycle(&loader, "DOMContentLoaded", Instant::now() + NAVIGATION_TIMEOUT)
-    {
-        return Err(CommandError::failed(
-            "Page navigation timed out. The URL may be unreachable or the page may be loading slowly.",
-        ));
+    if !tab.events.wait_lifecycle(
+        &loader,
+        "DOMContentLoaded",
+        Instant::now() + NAVIGATION_TIMEOUT,
+    ) {
+        return Err(navigation_timeout());
     }
     let status = evaluate(
         &tab.cdp,
@@ -57,18 +60,235 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
     Ok(status.map_or_else(|| "unknown".into(), |s| s.to_string()))
 }
 
-pub fn back(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// How often load-state and element waits look again when no event can wake them.
+const POLL: Duration = Duration::from_millis(100);
+
+/// `wait <sel> [ms]` and `wait --networkidle [ms]`: the default timeout and its clamp.
+const WAIT_DEFAULT_MS: u64 = 15_000;
+const WAIT_MIN_MS: u64 = 1_000;
+const WAIT_MAX_MS: u64 = 300_000;
+
+fn navigation_timeout() -> CommandError {
+    CommandError::failed(
+        "Page navigation timed out. The URL may be unreachable or the page may be loading slowly.",
+    )
 }
 
-pub fn forward(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `back` → `Back → <url>`; a silent no-op at the start of history.
+pub fn back(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    history_step(ctx.tab, -1)?;
+    Ok(format!("Back → {}", ctx.tab.events.url()))
 }
 
-pub fn reload(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `forward` → `Forward → <url>`; a silent no-op at the end of history.
+pub fn forward(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    history_step(ctx.tab, 1)?;
+    Ok(format!("Forward → {}", ctx.tab.events.url()))
 }
 
-pub fn wait(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `reload` → `Reloaded <url>`.
+pub fn reload(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    let tab = ctx.tab;
+    let (navs, docs) = (tab.events.navigation_count(), tab.events.document_count());
+    tab.cdp
+        .call_method(Page::Reload {
+            ignore_cache: None,
+            script_to_evaluate_on_load: None,
+            loader_id: None,
+        })
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    settle_after(tab, navs, docs)?;
+    Ok(format!("Reloaded {}", tab.events.url()))
+}
+
+/// Moves `delta` entries through the tab's history and waits for the result.
+fn history_step(tab: &TabHandle, delta: i64) -> Result<(), CommandError> {
+    let history = tab
+        .cdp
+        .call_method(Page::GetNavigationHistory(None))
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    let target = i64::from(history.current_index) + delta;
+    let Some(entry) = usize::try_from(target)
+        .ok()
+        .and_then(|i| history.entries.get(i))
+    else {
+        return Ok(());
+    };
+    let (navs, docs) = (tab.events.navigation_count(), tab.events.document_count());
+    tab.cdp
+        .call_method(Page::NavigateToHistoryEntry { entry_id: entry.id })
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    settle_after(tab, navs, docs)
+}
+
+/// Waits for a navigation started after the counts `navs`/`docs` were read: its commit, then,
+/// if it brought a new document, that document's `DOMContentLoaded`.
+fn settle_after(tab: &TabHandle, navs: u64, docs: u64) -> Result<(), CommandError> {
+    let deadline = Instant::now() + NAVIGATION_TIMEOUT;
+    if !tab.events.wait_navigation_after(navs, deadline) {
+        return Err(navigation_timeout());
+    }
+    if tab.events.document_count() == docs {
+        return Ok(());
+    }
+    if reach_load_state(tab, LoadState::DomContentLoaded, deadline)? {
+        Ok(())
+    } else {
+        Err(navigation_timeout())
+    }
+}
+
+/// The load states `wait` knows, by their Chromium lifecycle event names.
+#[derive(Clone, Copy)]
+enum LoadState {
+    DomContentLoaded,
+    Load,
+    NetworkIdle,
+}
+
+impl LoadState {
+    fn lifecycle_name(self) -> &'static str {
+        match self {
+            LoadState::DomContentLoaded => "DOMContentLoaded",
+            LoadState::Load => "load",
+            LoadState::NetworkIdle => "networkIdle",
+        }
+    }
+
+    /// Asks the page itself, for a document whose lifecycle events we never saw. Network
+    /// idleness is then judged by the resource timings: loaded, and nothing finished in the
+    /// last 500 ms.
+    fn page_check(self) -> &'static str {
+        match self {
+            LoadState::DomContentLoaded => "document.readyState !== 'loading'",
+            LoadState::Load => "document.readyState === 'complete'",
+            LoadState::NetworkIdle => {
+                "document.readyState === 'complete' && performance.getEntriesByType('resource')\
+                 .every(e => performance.now() - e.responseEnd >= 500)"
+            }
+        }
+    }
+}
+
+/// The loader id of the main frame's current document.
+fn main_loader(tab: &TabHandle) -> Result<String, CommandError> {
+    let tree = tab
+        .cdp
+        .call_method(Page::GetFrameTree(None))
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    Ok(tree.frame_tree.frame.loader_id)
+}
+
+/// Waits until the main frame's current document reached `state`. True at once when it
+/// already had; false at the deadline.
+fn reach_load_state(
+    tab: &TabHandle,
+    state: LoadState,
+    deadline: Instant,
+) -> Result<bool, CommandError> {
+    loop {
+        let slice_end = (Instant::now() + POLL).min(deadline);
+        let loader = main_loader(tab)?;
+        if tab.events.knows_loader(&loader) {
+            if tab
+                .events
+                .wait_lifecycle(&loader, state.lifecycle_name(), slice_end)
+            {
+                return Ok(true);
+            }
+        } else {
+            // The context may be between documents; an error just means "not yet".
+            if let Ok(serde_json::Value::Bool(true)) = evaluate(&tab.cdp, state.page_check(), false)
+            {
+                return Ok(true);
+            }
+            std::thread::sleep(slice_end.saturating_duration_since(Instant::now()));
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+    }
+}
+
+/// gstack's timeout argument: `parseInt(arg) || 1000`, 15000 when absent, clamped to
+/// 1000–300000.
+fn wait_timeout(arg: Option<&String>) -> Duration {
+    let ms = match arg {
+        None => WAIT_DEFAULT_MS,
+        Some(text) => parse_int_prefix(text)
+            .filter(|&n| n != 0)
+            .map_or(WAIT_MIN_MS, |n| n.clamp(0, i64::MAX) as u64),
+    };
+    Duration::from_millis(ms.clamp(WAIT_MIN_MS, WAIT_MAX_MS))
+}
+
+/// JavaScript's `parseInt(s, 10)`: leading whitespace, a sign, then as many digits as there
+/// are. `None` where it gives `NaN`.
+fn parse_int_prefix(s: &str) -> Option<i64> {
+    let s = s.trim_start();
+    let (negative, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let magnitude = digits.parse::<i64>().unwrap_or(i64::MAX);
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// `wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded`.
+pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let Some(first) = args.first() else {
+        return Err(CommandError::usage("wait"));
+    };
+    let (state, timeout, done) = match first.as_str() {
+        "--networkidle" => (
+            LoadState::NetworkIdle,
+            wait_timeout(args.get(1)),
+            "Network idle",
+        ),
+        "--load" => (LoadState::Load, NAVIGATION_TIMEOUT, "Page loaded"),
+        "--domcontentloaded" => (
+            LoadState::DomContentLoaded,
+            NAVIGATION_TIMEOUT,
+            "DOM content loaded",
+        ),
+        selector => {
+            let timeout = wait_timeout(args.get(1));
+            reading::wait_visible(ctx, selector, timeout)?;
+            return Ok(format!("Element {selector} appeared"));
+        }
+    };
+    if reach_load_state(ctx.tab, state, Instant::now() + timeout)? {
+        Ok(done.to_owned())
+    } else {
+        Err(CommandError::failed(format!(
+            "Operation timed out: page.waitForLoadState: Timeout {}ms exceeded.",
+            timeout.as_millis()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(arg: Option<&str>) -> u128 {
+        wait_timeout(arg.map(str::to_owned).as_ref()).as_millis()
+    }
+
+    #[test]
+    fn wait_timeouts_follow_gstack() {
+        assert_eq!(ms(None), 15_000);
+        assert_eq!(ms(Some("2500")), 2_500);
+        assert_eq!(ms(Some("2500ms")), 2_500);
+        assert_eq!(ms(Some("10")), 1_000);
+        assert_eq!(ms(Some("0")), 1_000);
+        assert_eq!(ms(Some("abc")), 1_000);
+        assert_eq!(ms(Some("-5")), 1_000);
+        assert_eq!(ms(Some("999999999")), 300_000);
+    }
 }

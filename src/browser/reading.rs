@@ -1,5 +1,21 @@
-//! Reading commands: `text` (and, with issue 3, html, links, forms and friends).
+//! Reading and inspection commands: `text`, `html`, `links`, `forms`, `js`, `eval`, `attrs`,
+//! `is`, `css`, `cookies` and `storage`, plus the page-side visibility test `wait <sel>`
+//! shares with `is visible`.
+//!
+//! Whatever gstack prints as `JSON.stringify(v, null, 2)` of a page value is stringified in
+//! the page, so key order is the page's (serde_json would sort it).
 
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use headless_chrome::protocol::cdp::{Network, Runtime};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::screenshot::confine_output;
+use super::selector::{self, Element};
 use super::{evaluate, CommandError, CommandResult, Ctx};
 
 /// gstack's `text`: the body cloned without scripts, styles and SVG, its `innerText` (which on
@@ -18,42 +34,914 @@ pub fn text(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
-pub fn html(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// The doctype line (if any) and the root element's markup.
+const DOCUMENT_HTML_SCRIPT: &str = r#"(() => {
+  const dt = document.doctype;
+  const root = document.documentElement;
+  const html = root ? root.outerHTML : '';
+  return dt ? `<!DOCTYPE ${dt.name}>\n${html}` : html;
+})()"#;
+
+/// `html [sel]`: the whole document, or the `innerHTML` of the one element `sel` matches.
+pub fn html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let Some(sel) = args.first() else {
+        let value = evaluate(&ctx.tab.cdp, DOCUMENT_HTML_SCRIPT, false)?;
+        return Ok(value.as_str().unwrap_or_default().to_owned());
+    };
+    let element = selector::find_one(ctx, sel, selector::ACTION_TIMEOUT)
+        .map_err(|e| timed_out("locator.innerHTML", e))?;
+    let value = call_on(
+        ctx,
+        &element,
+        "function() { return this.innerHTML; }",
+        vec![],
+    )?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
-pub fn links(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// Playwright reports a locator timeout as `<api>: Timeout <ms>ms exceeded.`, which gstack
+/// prefixes with `Operation timed out: `.
+fn timed_out(api: &str, error: CommandError) -> CommandError {
+    if selector::is_timeout(&error) {
+        CommandError::failed(format!("Operation timed out: {api}: {}", error.body.error))
+    } else {
+        error
+    }
 }
 
-pub fn forms(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// Runs `function` on an element and returns its result by value.
+fn call_on(
+    ctx: &Ctx,
+    element: &Element,
+    function: &str,
+    args: Vec<Value>,
+) -> Result<Value, CommandError> {
+    selector::call_function_with(&ctx.tab.cdp, &element.object_id, function, args)
 }
 
-pub fn js(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// Every link with text; `slice(0, 120)` counts UTF-16 units, as gstack does.
+const LINKS_SCRIPT: &str = r#"(() => [...document.querySelectorAll('a[href]')]
+  .map(a => ({ text: (a.textContent || '').trim().slice(0, 120), href: a.href }))
+  .filter(l => l.text && l.href)
+  .map(l => `${l.text} → ${l.href}`)
+  .join('\n'))()"#;
+
+/// `links`: one `<text> → <href>` line per link.
+pub fn links(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    let value = evaluate(&ctx.tab.cdp, LINKS_SCRIPT, false)?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
-pub fn eval(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// The secret-name pattern of gstack's `cookies` (also used for form fields and storage).
+const SECRET_NAME_JS: &str = r"/(^|[_.-])(token|secret|key|password|credential|auth|jwt|session|csrf|sid)($|[_.-])|api.?key/i";
+
+/// The secret-value pattern of gstack's `cookies` and `storage`.
+const SECRET_VALUE_JS: &str = r"/^(eyJ|sk-|sk_live_|sk_test_|pk_live_|pk_test_|rk_live_|sk-ant-|ghp_|gho_|github_pat_|xox[bpsa]-|AKIA[A-Z0-9]{16}|AIza|SG\.|Bearer\s|sbp_)/";
+
+/// Every form and its fields. `undefined` members vanish in `JSON.stringify`, which is how
+/// missing keys are left out; the object literals fix the key order.
+fn forms_script() -> String {
+    format!(
+        r#"(() => {{
+  const secret = {SECRET_NAME_JS};
+  const forms = [...document.querySelectorAll('form')].map((form, index) => {{
+    const fields = [...form.querySelectorAll('input, select, textarea')].map(el => {{
+      const redact = el.type === 'password'
+        || (!!el.name && secret.test(el.name))
+        || (!!el.id && secret.test(el.id));
+      return {{
+        tag: el.tagName.toLowerCase(),
+        type: el.type || undefined,
+        name: el.name || undefined,
+        id: el.id || undefined,
+        placeholder: el.placeholder || undefined,
+        required: el.required || undefined,
+        value: redact ? '[redacted]' : (el.value || undefined),
+        options: el.tagName === 'SELECT'
+          ? [...el.options].map(o => ({{ value: o.value, text: o.text }}))
+          : undefined,
+      }};
+    }});
+    return {{
+      index,
+      action: form.action || undefined,
+      method: form.method || 'get',
+      id: form.id || undefined,
+      fields,
+    }};
+  }});
+  return JSON.stringify(forms, null, 2);
+}})()"#
+    )
 }
 
-pub fn attrs(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `forms`: 2-space JSON of every form, secrets redacted.
+pub fn forms(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    let value = evaluate(&ctx.tab.cdp, &forms_script(), false)?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
-pub fn is(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `--out`, `--raw` and the remaining words of `js` / `eval`.
+#[derive(Debug, Default, PartialEq)]
+struct OutArgs {
+    out: Option<String>,
+    raw: bool,
+    rest: Vec<String>,
 }
 
-pub fn css(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+fn parse_out_args(args: &[String]) -> Result<OutArgs, CommandError> {
+    let mut parsed = OutArgs::default();
+    let mut words = args.iter();
+    while let Some(arg) = words.next() {
+        let path = if arg == "--out" {
+            match words.next() {
+                Some(v) if !v.starts_with("--") => Some(v.clone()),
+                _ => return Err(CommandError::failed("--out requires a file path")),
+            }
+        } else if let Some(v) = arg.strip_prefix("--out=") {
+            if v.is_empty() {
+                return Err(CommandError::failed("--out requires a file path"));
+            }
+            Some(v.to_owned())
+        } else if arg == "--raw" {
+            parsed.raw = true;
+            None
+        } else if let Some(v) = arg.strip_prefix("--raw=") {
+            parsed.raw = match v.to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(CommandError::failed("--raw must be true or false")),
+            };
+            None
+        } else {
+            parsed.rest.push(arg.clone());
+            None
+        };
+        if let Some(path) = path {
+            if parsed.out.replace(path).is_some() {
+                return Err(CommandError::failed("--out specified more than once"));
+            }
+        }
+    }
+    Ok(parsed)
 }
 
-pub fn cookies(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `js <expr…> [--out <f>] [--raw]`.
+pub fn js(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let parsed = parse_out_args(args)?;
+    let code = parsed.rest.join(" ");
+    if code.is_empty() {
+        return Err(CommandError::usage("js"));
+    }
+    let result = run_script(ctx, &code)?;
+    match parsed.out {
+        Some(out) => {
+            let n = write_result(&ctx.session.cwd, &out, &result, parsed.raw)?;
+            Ok(format!("JS result written: {out} ({n} bytes)"))
+        }
+        None => Ok(result),
+    }
 }
 
-pub fn storage(_ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    Err(CommandError::failed("not implemented yet"))
+/// `eval <file.js> [--out <f>] [--raw]`: as `js`, with the code read from a file.
+pub fn eval(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let parsed = parse_out_args(args)?;
+    let Some(file) = parsed.rest.first() else {
+        return Err(CommandError::usage("eval"));
+    };
+    // gstack checks input paths with the same rule as output paths.
+    let path = confine_output(&ctx.session.cwd, file)?;
+    if !path.is_file() {
+        return Err(CommandError::failed(format!("File not found: {file}")));
+    }
+    let code = fs::read_to_string(&path)
+        .map_err(|e| CommandError::failed(format!("Cannot read {file}: {e}")))?;
+    let result = run_script(ctx, &code)?;
+    match parsed.out {
+        Some(out) => {
+            let n = write_result(&ctx.session.cwd, &out, &result, parsed.raw)?;
+            Ok(format!("Eval result written: {out} ({n} bytes)"))
+        }
+        None => Ok(result),
+    }
+}
+
+/// True when `code` uses `await` outside comments (a string mentioning it also counts; the
+/// async wrapper is harmless then).
+fn has_await(code: &str) -> bool {
+    let mut stripped = String::with_capacity(code.len());
+    for line in code.split('\n') {
+        if !stripped.is_empty() {
+            stripped.push('\n');
+        }
+        stripped.push_str(line.find("//").map_or(line, |i| &line[..i]));
+    }
+    let mut text = String::with_capacity(stripped.len());
+    let mut rest = stripped.as_str();
+    while let Some(start) = rest.find("/*") {
+        match rest[start + 2..].find("*/") {
+            Some(end) => {
+                text.push_str(&rest[..start]);
+                rest = &rest[start + 2 + end + 2..];
+            }
+            None => break,
+        }
+    }
+    text.push_str(rest);
+    contains_word(&text, "await")
+}
+
+/// `\bword\b` for an ASCII word.
+fn contains_word(text: &str, word: &str) -> bool {
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    text.match_indices(word).any(|(i, _)| {
+        !is_word(text[..i].chars().next_back()) && !is_word(text[i + word.len()..].chars().next())
+    })
+}
+
+/// JavaScript's `code.replace(/;+\s*$/, '')`.
+fn strip_trailing_semicolons(code: &str) -> &str {
+    let body = code.trim_end_matches(is_js_space);
+    let cut = body.trim_end_matches(';');
+    if cut.len() == body.len() {
+        code
+    } else {
+        cut
+    }
+}
+
+/// Index of the parenthesis closing the one `src` starts with, skipping string literals.
+fn matching_paren(src: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in src.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if let Some(q) = quote {
+            if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+        } else if matches!(c, '"' | '\'' | '`') {
+            quote = Some(c);
+        } else if c == '(' {
+            depth += 1;
+        } else if c == ')' {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+/// One parenthesised expression or IIFE (optionally awaited, optionally followed by a
+/// member access), however many lines or semicolons it holds inside.
+fn is_single_paren_expression(code: &str) -> bool {
+    let trimmed = strip_trailing_semicolons(code.trim());
+    let mut src = trimmed;
+    if let Some(after) = ["await ", "await\t", "await\n"]
+        .iter()
+        .find_map(|p| src.strip_prefix(p))
+    {
+        src = after.trim();
+    }
+    if !src.starts_with('(') {
+        return false;
+    }
+    let Some(close) = matching_paren(src) else {
+        return false;
+    };
+    let rest = src[close + 1..].trim();
+    if rest.is_empty() {
+        return true;
+    }
+    if rest.starts_with('(') {
+        if let Some(call_close) = matching_paren(rest) {
+            let after = rest[call_close + 1..].trim();
+            return after.is_empty() || after.starts_with('.');
+        }
+    }
+    false
+}
+
+/// Whether awaited code needs a statement body rather than an expression body.
+fn needs_block(code: &str) -> bool {
+    let trimmed = code.trim();
+    if is_single_paren_expression(trimmed) {
+        return false;
+    }
+    let clean = strip_trailing_semicolons(trimmed);
+    const KEYWORDS: &[&str] = &[
+        "const", "let", "var", "function", "class", "return", "throw", "if", "for", "while",
+        "switch", "try",
+    ];
+    clean.contains('\n') || KEYWORDS.iter().any(|k| contains_word(clean, k)) || clean.contains(';')
+}
+
+/// gstack's async wrap: code using `await` runs inside an async arrow, as an expression body
+/// or, for statements, a block body (which then needs its own `return`).
+fn wrap_for_evaluate(code: &str) -> String {
+    if !has_await(code) {
+        return code.to_owned();
+    }
+    let trimmed = code.trim();
+    if needs_block(trimmed) {
+        format!("(async()=>{{\n{code}\n}})()")
+    } else {
+        format!("(async()=>({}))()", strip_trailing_semicolons(trimmed))
+    }
+}
+
+/// Objects go through `JSON.stringify(v, null, 2)`, in the page so key order is kept.
+const STRINGIFY_OBJECT: &str = "function() { 'use strict'; \
+    return typeof this === 'object' ? JSON.stringify(this, null, 2) : String(this); }";
+
+/// Evaluates user code (awaiting a promise result) and turns the result into gstack's text.
+fn run_script(ctx: &Ctx, code: &str) -> Result<String, CommandError> {
+    let reply = ctx
+        .tab
+        .cdp
+        .call_method(Runtime::Evaluate {
+            expression: wrap_for_evaluate(code),
+            object_group: Some("browse-js".into()),
+            include_command_line_api: None,
+            silent: Some(true),
+            context_id: None,
+            return_by_value: Some(false),
+            generate_preview: None,
+            user_gesture: Some(true),
+            await_promise: Some(true),
+            throw_on_side_effect: None,
+            timeout: None,
+            disable_breaks: None,
+            repl_mode: None,
+            allow_unsafe_eval_blocked_by_csp: None,
+            unique_context_id: None,
+            serialization_options: None,
+        })
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    let text = match reply.exception_details {
+        Some(details) => Err(CommandError::failed(exception_message(details))),
+        None => stringify_result(ctx, &reply.result),
+    };
+    let _ = ctx.tab.cdp.call_method(Runtime::ReleaseObjectGroup {
+        object_group: "browse-js".into(),
+    });
+    text
+}
+
+/// An exception as one message: an error's `Name: message` without its stack frames, or the
+/// thrown value itself.
+fn exception_message(details: Runtime::ExceptionDetails) -> String {
+    let Some(exception) = details.exception else {
+        return details.text;
+    };
+    if let Some(Value::String(s)) = &exception.value {
+        return s.clone();
+    }
+    match exception.description {
+        Some(description) => description
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("at "))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => exception
+            .value
+            .map(|v| v.to_string())
+            .unwrap_or(details.text),
+    }
+}
+
+/// `String(v)` for primitives, `JSON.stringify(v, null, 2)` for objects and null, and an
+/// empty string for undefined.
+fn stringify_result(ctx: &Ctx, result: &Runtime::RemoteObject) -> Result<String, CommandError> {
+    use Runtime::RemoteObjectType as T;
+    if result.subtype == Some(Runtime::RemoteObjectSubtype::Null) {
+        return Ok("null".into());
+    }
+    match result.Type {
+        T::Undefined => Ok(String::new()),
+        T::String => Ok(result
+            .value
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()),
+        T::Boolean => Ok(result
+            .value
+            .as_ref()
+            .map(Value::to_string)
+            .unwrap_or_default()),
+        // The description is the page's own number formatting (`1e+21`, `NaN`), except
+        // that `String(-0)` is `0` and `String(5n)` is `5`.
+        T::Number | T::Bigint => {
+            let description = result.description.clone().unwrap_or_default();
+            Ok(match description.as_str() {
+                "-0" => "0".into(),
+                d => d.strip_suffix('n').unwrap_or(d).to_owned(),
+            })
+        }
+        _ => {
+            let Some(object_id) = &result.object_id else {
+                return Ok(result.description.clone().unwrap_or_default());
+            };
+            let value = selector::call_function_with(
+                &ctx.tab.cdp,
+                object_id,
+                STRINGIFY_OBJECT,
+                Vec::new(),
+            )?;
+            Ok(value.as_str().unwrap_or_default().to_owned())
+        }
+    }
+}
+
+/// Writes a `js`/`eval` result for `--out` and returns the byte count. A base64 data URL is
+/// decoded to its bytes unless `raw`.
+fn write_result(cwd: &Path, out: &str, text: &str, raw: bool) -> Result<usize, CommandError> {
+    let path = confine_output(cwd, out)?;
+    let bytes = match (raw, decode_data_url(text)) {
+        (false, Some(decoded)) => decoded?,
+        _ => text.as_bytes().to_vec(),
+    };
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| {
+            CommandError::failed(format!("Cannot create {}: {e}", parent.display()))
+        })?;
+    }
+    fs::write(&path, &bytes)
+        .map_err(|e| CommandError::failed(format!("Cannot write {out}: {e}")))?;
+    Ok(bytes.len())
+}
+
+/// The payload of a `data:…;base64,…` URL; `None` for anything else.
+fn decode_data_url(text: &str) -> Option<Result<Vec<u8>, CommandError>> {
+    let rest = text.strip_prefix("data:")?;
+    let (header, payload) = rest.split_once(',')?;
+    if !header
+        .split(';')
+        .any(|t| t.trim().eq_ignore_ascii_case("base64"))
+    {
+        return None;
+    }
+    let malformed = || {
+        CommandError::failed("--out: malformed base64 in data URL (decode would corrupt output)")
+    };
+    let payload: String = payload.chars().filter(|c| !c.is_whitespace()).collect();
+    let body = payload.trim_end_matches('=');
+    let padding = payload.len() - body.len();
+    let valid = padding <= 2
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+    if !valid {
+        return Some(Err(malformed()));
+    }
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    Some(engine.decode(body).map_err(|_| malformed()))
+}
+
+/// Every attribute, in document order.
+const ATTRS_FUNCTION: &str = "function() { const out = {}; \
+    for (const a of this.attributes) out[a.name] = a.value; \
+    return JSON.stringify(out, null, 2); }";
+
+/// `attrs <sel>`: 2-space JSON of the element's attributes.
+pub fn attrs(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let Some(sel) = args.first() else {
+        return Err(CommandError::usage("attrs"));
+    };
+    let Some(element) = selector::find_optional(ctx, sel)? else {
+        return Ok(format!("Element not found: {sel}"));
+    };
+    let value = call_on(ctx, &element, ATTRS_FUNCTION, vec![])?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+/// Playwright's visibility: a non-empty box and not `visibility: hidden` (nor hidden by
+/// `content-visibility` or a closed `<details>`); `display: contents` looks at the children.
+pub(super) const VISIBLE_FUNCTION: &str = r#"function() {
+  const visible = (el) => {
+    const style = getComputedStyle(el);
+    if (style.display === 'contents') {
+      for (let c = el.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 1 && visible(c)) return true;
+        if (c.nodeType === 3) {
+          const range = document.createRange();
+          range.selectNodeContents(c);
+          const r = range.getBoundingClientRect();
+          if (r.width > 0 && r.height > 0) return true;
+        }
+      }
+      return false;
+    }
+    if (el.checkVisibility && !el.checkVisibility()) return false;
+    if (style.visibility !== 'visible') return false;
+    const rect = el.getBoundingClientRect();
+    return rect.width > 0 && rect.height > 0;
+  };
+  return this.nodeType === 1 ? visible(this) : false;
+}"#;
+
+/// Playwright's `isEnabled`: native `disabled` (fieldsets included, via `:disabled`) or an
+/// `aria-disabled="true"` on the element or an ancestor.
+const ENABLED_FUNCTION: &str = r#"function() {
+  if (this.matches(':disabled')) return false;
+  return !this.closest('[aria-disabled="true"]');
+}"#;
+
+const CHECKED_FUNCTION: &str = r#"function() {
+  const el = this;
+  if (el.tagName === 'INPUT' && (el.type === 'checkbox' || el.type === 'radio')) return el.checked;
+  const roles = ['checkbox', 'radio', 'switch', 'menuitemcheckbox', 'menuitemradio', 'option', 'treeitem'];
+  if (roles.includes(el.getAttribute('role') || '')) return el.getAttribute('aria-checked') === 'true';
+  throw new Error('Not a checkbox or radio button');
+}"#;
+
+const EDITABLE_FUNCTION: &str = r#"function() {
+  const el = this;
+  const disabled = el.matches(':disabled') || !!el.closest('[aria-disabled="true"]');
+  if (['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName)) {
+    return !disabled && !el.hasAttribute('readonly');
+  }
+  if (el.isContentEditable) return !disabled;
+  const roles = ['checkbox', 'combobox', 'grid', 'gridcell', 'listbox', 'radiogroup', 'slider',
+    'spinbutton', 'textbox'];
+  if (roles.includes(el.getAttribute('role') || '')) {
+    return !disabled && el.getAttribute('aria-readonly') !== 'true';
+  }
+  throw new Error('Element is not an <input>, <textarea>, <select> or [contenteditable] and does not have a role allowing [aria-readonly]');
+}"#;
+
+const FOCUSED_FUNCTION: &str = "function() { return this === document.activeElement; }";
+
+/// `is <prop> <sel>` → `true` / `false`.
+pub fn is(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let [prop, sel, ..] = args else {
+        return Err(CommandError::usage("is"));
+    };
+    let (function, negate) = match prop.as_str() {
+        "visible" => (VISIBLE_FUNCTION, false),
+        "hidden" => (VISIBLE_FUNCTION, true),
+        "enabled" => (ENABLED_FUNCTION, false),
+        "disabled" => (ENABLED_FUNCTION, true),
+        "checked" => (CHECKED_FUNCTION, false),
+        "editable" => (EDITABLE_FUNCTION, false),
+        "focused" => (FOCUSED_FUNCTION, false),
+        other => {
+            return Err(CommandError::failed(format!(
+                "Unknown property: {other}. Use: visible, hidden, enabled, disabled, checked, editable, focused"
+            )))
+        }
+    };
+    // Playwright counts an element that is not there as hidden, and as nothing else.
+    let Some(element) = selector::find_optional(ctx, sel)? else {
+        return Ok((prop == "hidden").to_string());
+    };
+    let value = call_on(ctx, &element, function, vec![])?;
+    Ok(((value == Value::Bool(true)) != negate).to_string())
+}
+
+/// `wait <sel>`: polls until the one element `sel` matches is visible.
+pub(super) fn wait_visible(ctx: &Ctx, sel: &str, timeout: Duration) -> Result<(), CommandError> {
+    const POLL: Duration = Duration::from_millis(100);
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(element) = selector::find_optional(ctx, sel)? {
+            // The element may be replaced between lookup and check; that is just "not yet".
+            if let Ok(Value::Bool(true)) = call_on(ctx, &element, VISIBLE_FUNCTION, vec![]) {
+                return Ok(());
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(CommandError::failed(format!(
+                "Operation timed out: locator.waitFor: Timeout {}ms exceeded.",
+                timeout.as_millis()
+            )));
+        }
+        std::thread::sleep(left.min(POLL));
+    }
+}
+
+/// `css <sel> <prop>`: the computed value.
+pub fn css(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let [sel, prop, ..] = args else {
+        return Err(CommandError::usage("css"));
+    };
+    let Some(element) = selector::find_optional(ctx, sel)? else {
+        return Ok(format!("Element not found: {sel}"));
+    };
+    let value = call_on(
+        ctx,
+        &element,
+        "function(prop) { return getComputedStyle(this).getPropertyValue(prop); }",
+        vec![Value::String(prop.clone())],
+    )?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+/// `SECRET_NAME_JS` in Rust: `(^|[_.-])(token|…|sid)($|[_.-])|api.?key`, case-insensitive.
+fn secret_name(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "token",
+        "secret",
+        "key",
+        "password",
+        "credential",
+        "auth",
+        "jwt",
+        "session",
+        "csrf",
+        "sid",
+    ];
+    // ASCII lowering keeps byte offsets, and a JS non-unicode /i never folds non-ASCII
+    // letters onto ASCII ones.
+    let lower = name.to_ascii_lowercase();
+    let separator = |c: Option<char>| c.is_none_or(|c| matches!(c, '_' | '.' | '-'));
+    let delimited = WORDS.iter().any(|w| {
+        lower.match_indices(w).any(|(i, _)| {
+            separator(lower[..i].chars().next_back())
+                && separator(lower[i + w.len()..].chars().next())
+        })
+    });
+    let api_key = lower.match_indices("api").any(|(i, _)| {
+        let rest = &lower[i + 3..];
+        rest.starts_with("key")
+            || rest
+                .chars()
+                .next()
+                .filter(|c| !matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}'))
+                .is_some_and(|c| rest[c.len_utf8()..].starts_with("key"))
+    });
+    delimited || api_key
+}
+
+/// `SECRET_VALUE_JS` in Rust (case-sensitive prefixes).
+fn secret_value(value: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "eyJ",
+        "sk-",
+        "sk_live_",
+        "sk_test_",
+        "pk_live_",
+        "pk_test_",
+        "rk_live_",
+        "sk-ant-",
+        "ghp_",
+        "gho_",
+        "github_pat_",
+        "AIza",
+        "SG.",
+        "sbp_",
+    ];
+    if PREFIXES.iter().any(|p| value.starts_with(p)) {
+        return true;
+    }
+    if let Some(rest) = value.strip_prefix("xox") {
+        let mut chars = rest.chars();
+        if matches!(chars.next(), Some('b' | 'p' | 's' | 'a')) && chars.next() == Some('-') {
+            return true;
+        }
+    }
+    if let Some(rest) = value.strip_prefix("AKIA") {
+        let id: Vec<char> = rest.chars().take(16).collect();
+        if id.len() == 16
+            && id
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return true;
+        }
+    }
+    value
+        .strip_prefix("Bearer")
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(is_js_space)
+}
+
+/// JavaScript's `\s`.
+fn is_js_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
+}
+
+/// gstack's redaction of a secret-looking cookie or storage value.
+fn redacted(value: &str) -> String {
+    format!("[REDACTED — {} chars]", value.encode_utf16().count())
+}
+
+/// One cookie as Playwright's `context.cookies()` reports it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CookieOut {
+    name: String,
+    value: String,
+    domain: String,
+    path: String,
+    expires: Value,
+    http_only: bool,
+    secure: bool,
+    same_site: &'static str,
+}
+
+/// A number as JavaScript prints it: integral values without a fraction.
+fn js_number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+/// `cookies`: 2-space JSON of every cookie in the browser, secrets redacted.
+pub fn cookies(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+    let reply = ctx
+        .tab
+        .cdp
+        .call_method(Network::GetAllCookies(None))
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    let out: Vec<CookieOut> = reply
+        .cookies
+        .into_iter()
+        .map(|c| {
+            let value = if secret_name(&c.name) || secret_value(&c.value) {
+                redacted(&c.value)
+            } else {
+                c.value
+            };
+            CookieOut {
+                name: c.name,
+                value,
+                domain: c.domain,
+                path: c.path,
+                expires: js_number(c.expires),
+                http_only: c.http_only,
+                secure: c.secure,
+                // Playwright reports a cookie without the attribute as Lax.
+                same_site: match c.same_site {
+                    Some(Network::CookieSameSite::Strict) => "Strict",
+                    Some(Network::CookieSameSite::None) => "None",
+                    Some(Network::CookieSameSite::Lax) | None => "Lax",
+                },
+            }
+        })
+        .collect();
+    serde_json::to_string_pretty(&out).map_err(|e| CommandError::failed(e.to_string()))
+}
+
+/// Both storages, copied in the page (insertion order kept) and redacted like cookies.
+fn storage_script() -> String {
+    format!(
+        r#"(() => {{
+  const name = {SECRET_NAME_JS};
+  const value = {SECRET_VALUE_JS};
+  const copy = (store) => {{
+    const out = {{}};
+    for (const [k, v] of Object.entries({{ ...store }})) {{
+      out[k] = (name.test(k) || value.test(v)) ? `[REDACTED — ${{v.length}} chars]` : v;
+    }}
+    return out;
+  }};
+  return JSON.stringify({{ localStorage: copy(localStorage), sessionStorage: copy(sessionStorage) }}, null, 2);
+}})()"#
+    )
+}
+
+/// `storage` → 2-space JSON of both storages; `storage set <k> [v]` → `Set localStorage["<k>"]`.
+pub fn storage(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    if let [verb, key, rest @ ..] = args {
+        if verb == "set" {
+            let value = rest.first().cloned().unwrap_or_default();
+            let script = format!(
+                "localStorage.setItem({}, {})",
+                Value::String(key.clone()),
+                Value::String(value)
+            );
+            evaluate(&ctx.tab.cdp, &script, false)?;
+            return Ok(format!("Set localStorage[\"{key}\"]"));
+        }
+    }
+    let value = evaluate(&ctx.tab.cdp, &storage_script(), false)?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &[&str]) -> Vec<String> {
+        s.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn await_wrapping_follows_gstack() {
+        assert_eq!(wrap_for_evaluate("1 + 1"), "1 + 1");
+        assert_eq!(wrap_for_evaluate("// await\n1"), "// await\n1");
+        assert_eq!(wrap_for_evaluate("/* await */ 1"), "/* await */ 1");
+        assert_eq!(
+            wrap_for_evaluate("await fetch('/x');"),
+            "(async()=>(await fetch('/x')))()"
+        );
+        assert_eq!(
+            wrap_for_evaluate("const r = await f(); return r"),
+            "(async()=>{\nconst r = await f(); return r\n})()"
+        );
+        assert_eq!(
+            wrap_for_evaluate("await (async () => { const a = 1; return a; })()"),
+            "(async()=>(await (async () => { const a = 1; return a; })()))()"
+        );
+        assert_eq!(wrap_for_evaluate("awaited + 1"), "awaited + 1");
+    }
+
+    #[test]
+    fn out_args_parse_like_gstack() {
+        let p = parse_out_args(&words(&["1+1", "--out", "a.txt", "--raw"])).unwrap();
+        assert_eq!(
+            p,
+            OutArgs {
+                out: Some("a.txt".into()),
+                raw: true,
+                rest: words(&["1+1"])
+            }
+        );
+        let p = parse_out_args(&words(&["x", "--out=b.bin"])).unwrap();
+        assert_eq!(p.out.as_deref(), Some("b.bin"));
+        let err = |a: &[&str]| parse_out_args(&words(a)).unwrap_err().body.error;
+        assert_eq!(err(&["x", "--out"]), "--out requires a file path");
+        assert_eq!(err(&["x", "--out="]), "--out requires a file path");
+        assert_eq!(
+            err(&["x", "--out=a", "--out=b"]),
+            "--out specified more than once"
+        );
+        assert_eq!(err(&["x", "--raw=maybe"]), "--raw must be true or false");
+    }
+
+    #[test]
+    fn secret_patterns_match_gstack() {
+        for name in [
+            "session_id",
+            "SID",
+            "auth",
+            "x-csrf-token",
+            "my.key",
+            "apikey",
+            "API_KEY",
+            "api-key",
+        ] {
+            assert!(secret_name(name), "{name}");
+        }
+        for name in ["theme", "monkey", "sessions", "authors", "lang", "keyboard"] {
+            assert!(!secret_name(name), "{name}");
+        }
+        for value in [
+            "eyJhbGci",
+            "sk-abc",
+            "Bearer x",
+            "AKIAABCDEFGHIJKLMNOP",
+            "xoxb-1",
+            "SG.x",
+        ] {
+            assert!(secret_value(value), "{value}");
+        }
+        for value in ["hello", "bearer x", "AKIAabc", "xoxz-1", "Bearer"] {
+            assert!(!secret_value(value), "{value}");
+        }
+        assert_eq!(redacted("héllo"), "[REDACTED — 5 chars]");
+    }
+
+    #[test]
+    fn data_urls_decode_unless_malformed() {
+        assert_eq!(
+            decode_data_url("data:text/plain;base64,aGk=")
+                .unwrap()
+                .unwrap(),
+            b"hi"
+        );
+        assert_eq!(
+            decode_data_url("data:text/plain;base64,aGk")
+                .unwrap()
+                .unwrap(),
+            b"hi"
+        );
+        assert!(decode_data_url("data:text/plain;base64,a*k=")
+            .unwrap()
+            .is_err());
+        assert!(decode_data_url("data:text/plain,hi").is_none());
+        assert!(decode_data_url("hello").is_none());
+    }
+
+    #[test]
+    fn js_numbers_print_like_javascript() {
+        assert_eq!(js_number(-1.0).to_string(), "-1");
+        assert_eq!(js_number(1767225600.5).to_string(), "1767225600.5");
+    }
 }

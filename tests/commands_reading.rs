@@ -1,0 +1,472 @@
+//! End-to-end with a real Chromium: navigation (history, reload, waits, URL errors), reading
+//! (html, links, forms) and inspection (js, eval, attrs, is, css, cookies, storage), each
+//! output checked against gstack's exact template.
+
+mod common;
+
+use std::fs;
+use std::time::Duration;
+
+use common::*;
+
+/// Runs `browse <args>`, asserting exit 1, and returns stderr.
+fn fails(ws: &Workspace, args: &[&str]) -> String {
+    let out = ws.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "browse {args:?} should fail:\nstdout: {}\nstderr: {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stderr(&out)
+}
+
+const PAGE_A: &str =
+    "<!DOCTYPE html><html><head><title>A</title></head><body><h1>Page A</h1></body></html>";
+const PAGE_B: &str =
+    "<!DOCTYPE html><html><head><title>B</title></head><body><h1>Page B</h1></body></html>";
+const LATE: &str = "<html><body><p>soon</p><script>\
+    setTimeout(() => { const d = document.createElement('div'); d.id = 'late'; \
+    d.textContent = 'Late'; document.body.appendChild(d); }, 400);\
+    </script></body></html>";
+
+#[test]
+fn navigation_history_reload_waits_and_url_errors() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        ("/a.html", PAGE_A),
+        ("/b.html", PAGE_B),
+        ("/late.html", LATE),
+    ]);
+    let ws = Workspace::with_chromium();
+    let (a, b) = (pages.url("/a.html"), pages.url("/b.html"));
+
+    assert_eq!(ws.ok(&["url"]), "about:blank\n");
+    // URL errors come before any navigation.
+    assert_eq!(
+        fails(&ws, &["goto", "example.com"]),
+        "Invalid URL: example.com\n"
+    );
+    assert_eq!(
+        fails(&ws, &["goto", "javascript:alert(1)"]),
+        "Blocked: scheme \"javascript:\" is not allowed. Only http:, https:, file:, and about:blank URLs are permitted.\n"
+    );
+    assert!(fails(&ws, &["goto", "file:///etc/passwd"]).starts_with("Path must be within: "));
+
+    // Back to the start of history, whatever the browser kept before our first page.
+    assert_eq!(ws.ok(&["goto", &a]), format!("Navigated to {a} (200)\n"));
+    let mut previous = ws.ok(&["url"]);
+    loop {
+        let out = ws.ok(&["back"]);
+        let now = out
+            .strip_prefix("Back → ")
+            .expect("Back template")
+            .to_owned();
+        if now == previous {
+            break;
+        }
+        previous = now;
+    }
+    assert_eq!(ws.ok(&["url"]), previous, "back at the start is a no-op");
+
+    // Two pages: back, forward, and forward at the end.
+    assert_eq!(ws.ok(&["goto", &a]), format!("Navigated to {a} (200)\n"));
+    assert_eq!(ws.ok(&["goto", &b]), format!("Navigated to {b} (200)\n"));
+    assert_eq!(ws.ok(&["back"]), format!("Back → {a}\n"));
+    assert_eq!(ws.ok(&["text"]), "Page A\n");
+    assert_eq!(ws.ok(&["forward"]), format!("Forward → {b}\n"));
+    assert_eq!(ws.ok(&["text"]), "Page B\n");
+    assert_eq!(ws.ok(&["forward"]), format!("Forward → {b}\n"));
+    assert_eq!(ws.ok(&["url"]), format!("{b}\n"));
+
+    // Reload gives a fresh document (the page-side mark disappears).
+    assert_eq!(ws.ok(&["js", "window.mark = 1; window.mark"]), "1\n");
+    assert_eq!(ws.ok(&["reload"]), format!("Reloaded {b}\n"));
+    assert_eq!(ws.ok(&["js", "typeof window.mark"]), "undefined\n");
+
+    // pushState and hash changes show in `url`; history through them fires no lifecycle.
+    let pushed = pages.url("/pushed");
+    assert_eq!(ws.ok(&["js", "history.pushState({}, '', '/pushed')"]), "\n");
+    wait_until("pushState reported", Duration::from_secs(5), || {
+        ws.ok(&["url"]) == format!("{pushed}\n")
+    });
+    assert_eq!(ws.ok(&["js", "location.hash = 'frag'"]), "frag\n");
+    wait_until("hash change reported", Duration::from_secs(5), || {
+        ws.ok(&["url"]) == format!("{pushed}#frag\n")
+    });
+    assert_eq!(ws.ok(&["back"]), format!("Back → {pushed}\n"));
+    assert_eq!(ws.ok(&["back"]), format!("Back → {b}\n"));
+    assert_eq!(ws.ok(&["text"]), "Page B\n");
+    assert_eq!(ws.ok(&["forward"]), format!("Forward → {pushed}\n"));
+
+    // wait: for an element a timer adds, for load states, and a timeout.
+    let late = pages.url("/late.html");
+    assert_eq!(
+        ws.ok(&["goto", &late]),
+        format!("Navigated to {late} (200)\n")
+    );
+    assert_eq!(ws.ok(&["wait", "#late"]), "Element #late appeared\n");
+    assert_eq!(ws.ok(&["html", "#late"]), "Late\n");
+    assert_eq!(
+        ws.ok(&["wait", "--domcontentloaded"]),
+        "DOM content loaded\n"
+    );
+    assert_eq!(ws.ok(&["wait", "--load"]), "Page loaded\n");
+    assert_eq!(ws.ok(&["wait", "--networkidle"]), "Network idle\n");
+    assert_eq!(ws.ok(&["wait", "--networkidle", "3000"]), "Network idle\n");
+    assert_eq!(
+        fails(&ws, &["wait", "#never", "10"]),
+        "Operation timed out: locator.waitFor: Timeout 1000ms exceeded.\n"
+    );
+    assert_eq!(
+        fails(&ws, &["wait"]),
+        "Usage: browse wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded\n"
+    );
+}
+
+const READ_PAGE: &str = r#"<!DOCTYPE html>
+<html><head><title>Read</title><style>#box { color: rgb(255, 0, 0); }</style></head>
+<body>
+<div id="box" class="c1" data-x="1">Hello <b>bold</b></div>
+<a href="/a.html">  First link  </a>
+<a href="https://example.com/x">Second</a>
+<a href="/empty">   </a>
+<a href="/long">LONGTEXT</a>
+<form id="login" action="/login" method="post">
+<input type="text" name="user" id="user" placeholder="User" required value="bob">
+<input type="password" name="pw" value="hunter2">
+<input type="hidden" name="csrf_token" value="abc">
+<select name="color"><option value="r">Red</option><option value="g" selected>Green</option></select>
+<textarea name="note"></textarea>
+</form>
+<form><input name="q"></form>
+<input id="dis" disabled>
+<input id="ro" readonly>
+<input type="checkbox" id="cb" checked>
+<input type="checkbox" id="cb2">
+<div id="gone" style="display:none">x</div>
+<div id="invis" style="visibility:hidden">x</div>
+<p class="twice">1</p><p class="twice">2</p>
+<script>
+document.cookie = "theme=dark";
+document.cookie = "session_id=abcdef";
+document.cookie = "plain=eyJhbGciOi";
+localStorage.setItem('api_key', 'secret123');
+sessionStorage.setItem('s', '1');
+</script>
+</body></html>"#;
+
+#[test]
+fn reading_and_inspection_commands() {
+    let _slot = chromium_slot();
+    let long_text = "é".repeat(130);
+    let read_page = READ_PAGE.replace("LONGTEXT", &long_text);
+    let small = "<!DOCTYPE html><html><head></head><body><p>hi</p></body></html>";
+    let pages = PageServer::start(&[
+        ("/read.html", read_page.as_str()),
+        ("/small.html", small),
+        ("/nodoctype.html", "<p>x</p>"),
+    ]);
+    let ws = Workspace::with_chromium();
+    let base = &pages.base;
+
+    // html: the document with its doctype line, without one, and an element's innerHTML.
+    ws.ok(&["goto", &pages.url("/small.html")]);
+    assert_eq!(
+        ws.ok(&["html"]),
+        "<!DOCTYPE html>\n<html><head></head><body><p>hi</p></body></html>\n"
+    );
+    ws.ok(&["goto", &pages.url("/nodoctype.html")]);
+    assert_eq!(
+        ws.ok(&["html"]),
+        "<html><head></head><body><p>x</p></body></html>\n"
+    );
+
+    let read = pages.url("/read.html");
+    assert_eq!(
+        ws.ok(&["goto", &read]),
+        format!("Navigated to {read} (200)\n")
+    );
+    assert_eq!(ws.ok(&["html", "#box"]), "Hello <b>bold</b>\n");
+    assert_eq!(
+        fails(&ws, &["html", ".twice"]),
+        "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.\n"
+    );
+    assert_eq!(
+        fails(&ws, &["html", "#nope"]),
+        "Operation timed out: locator.innerHTML: Timeout 5000ms exceeded.\n"
+    );
+
+    // links: trimmed text, absolute href, empty text dropped, cut to 120 UTF-16 units.
+    assert_eq!(
+        ws.ok(&["links"]),
+        format!(
+            "First link → {base}/a.html\nSecond → https://example.com/x\n{} → {base}/long\n",
+            "é".repeat(120)
+        )
+    );
+
+    // forms: keys in gstack's order, missing keys left out, secrets redacted.
+    let expected_forms = format!(
+        r#"[
+  {{
+    "index": 0,
+    "action": "{base}/login",
+    "method": "post",
+    "id": "login",
+    "fields": [
+      {{
+        "tag": "input",
+        "type": "text",
+        "name": "user",
+        "id": "user",
+        "placeholder": "User",
+        "required": true,
+        "value": "bob"
+      }},
+      {{
+        "tag": "input",
+        "type": "password",
+        "name": "pw",
+        "value": "[redacted]"
+      }},
+      {{
+        "tag": "input",
+        "type": "hidden",
+        "name": "csrf_token",
+        "value": "[redacted]"
+      }},
+      {{
+        "tag": "select",
+        "type": "select-one",
+        "name": "color",
+        "value": "g",
+        "options": [
+          {{
+            "value": "r",
+            "text": "Red"
+          }},
+          {{
+            "value": "g",
+            "text": "Green"
+          }}
+        ]
+      }},
+      {{
+        "tag": "textarea",
+        "type": "textarea",
+        "name": "note"
+      }}
+    ]
+  }},
+  {{
+    "index": 1,
+    "action": "{read}",
+    "method": "get",
+    "fields": [
+      {{
+        "tag": "input",
+        "type": "text",
+        "name": "q"
+      }}
+    ]
+  }}
+]
+"#
+    );
+    assert_eq!(ws.ok(&["forms"]), expected_forms);
+
+    // attrs, in document order; a miss is a success.
+    assert_eq!(
+        ws.ok(&["attrs", "#box"]),
+        "{\n  \"id\": \"box\",\n  \"class\": \"c1\",\n  \"data-x\": \"1\"\n}\n"
+    );
+    assert_eq!(ws.ok(&["attrs", "#nope"]), "Element not found: #nope\n");
+
+    // is, for every state.
+    let is = |prop: &str, sel: &str| ws.ok(&["is", prop, sel]);
+    assert_eq!(is("visible", "#box"), "true\n");
+    assert_eq!(is("visible", "#gone"), "false\n");
+    assert_eq!(is("visible", "#invis"), "false\n");
+    assert_eq!(is("visible", "#nope"), "false\n");
+    assert_eq!(is("hidden", "#gone"), "true\n");
+    assert_eq!(is("hidden", "#box"), "false\n");
+    assert_eq!(is("enabled", "#user"), "true\n");
+    assert_eq!(is("enabled", "#dis"), "false\n");
+    assert_eq!(is("disabled", "#dis"), "true\n");
+    assert_eq!(is("disabled", "#user"), "false\n");
+    assert_eq!(is("enabled", "#nope"), "false\n");
+    assert_eq!(is("checked", "#cb"), "true\n");
+    assert_eq!(is("checked", "#cb2"), "false\n");
+    assert_eq!(is("editable", "#user"), "true\n");
+    assert_eq!(is("editable", "#ro"), "false\n");
+    assert_eq!(is("editable", "#dis"), "false\n");
+    assert_eq!(is("focused", "#user"), "false\n");
+    ws.ok(&["js", "document.getElementById('user').focus()"]);
+    assert_eq!(is("focused", "#user"), "true\n");
+    assert_eq!(
+        fails(&ws, &["is", "shiny", "#box"]),
+        "Unknown property: shiny. Use: visible, hidden, enabled, disabled, checked, editable, focused\n"
+    );
+
+    // css: the computed value; a miss is a success.
+    assert_eq!(ws.ok(&["css", "#box", "color"]), "rgb(255, 0, 0)\n");
+    assert_eq!(ws.ok(&["css", "#gone", "display"]), "none\n");
+    assert_eq!(
+        ws.ok(&["css", "#nope", "color"]),
+        "Element not found: #nope\n"
+    );
+
+    // cookies set by the page: secret names and values redacted, session cookies at -1.
+    let cookies = ws.ok(&["cookies"]);
+    let cookie = |name: &str, value: &str| {
+        format!(
+            "  {{\n    \"name\": \"{name}\",\n    \"value\": \"{value}\",\n    \"domain\": \"127.0.0.1\",\n    \"path\": \"/\",\n    \"expires\": -1,\n    \"httpOnly\": false,\n    \"secure\": false,\n    \"sameSite\": \"Lax\"\n  }}"
+        )
+    };
+    assert!(
+        cookies.starts_with("[\n") && cookies.ends_with("\n]\n"),
+        "{cookies}"
+    );
+    for (name, value) in [
+        ("theme", "dark"),
+        ("session_id", "[REDACTED — 6 chars]"),
+        ("plain", "[REDACTED — 10 chars]"),
+    ] {
+        assert!(
+            cookies.contains(&cookie(name, value)),
+            "{name} in:\n{cookies}"
+        );
+    }
+    let parsed: serde_json::Value = serde_json::from_str(&cookies).expect("cookies JSON");
+    assert_eq!(parsed.as_array().map(Vec::len), Some(3));
+
+    // storage: both stores, redacted like cookies; `storage set` writes localStorage.
+    assert_eq!(
+        ws.ok(&["storage"]),
+        "{\n  \"localStorage\": {\n    \"api_key\": \"[REDACTED — 9 chars]\"\n  },\n  \"sessionStorage\": {\n    \"s\": \"1\"\n  }\n}\n"
+    );
+    assert_eq!(
+        ws.ok(&["storage", "set", "theme", "dark"]),
+        "Set localStorage[\"theme\"]\n"
+    );
+    assert_eq!(ws.ok(&["js", "localStorage.getItem('theme')"]), "dark\n");
+    let storage: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["storage"])).expect("storage JSON");
+    assert_eq!(storage["localStorage"]["theme"], "dark");
+    assert_eq!(storage["localStorage"]["api_key"], "[REDACTED — 9 chars]");
+}
+
+#[test]
+fn js_and_eval_results_files_and_errors() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/a.html", PAGE_A)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/a.html")]);
+
+    // Result formatting: String(v) for primitives, 2-space JSON for objects and null.
+    assert_eq!(ws.ok(&["js", "1 + 2"]), "3\n");
+    assert_eq!(ws.ok(&["js", "0.1 + 0.2"]), "0.30000000000000004\n");
+    assert_eq!(ws.ok(&["js", "1e21"]), "1e+21\n");
+    assert_eq!(ws.ok(&["js", "'a' + 'b'"]), "ab\n");
+    assert_eq!(ws.ok(&["js", "true"]), "true\n");
+    assert_eq!(ws.ok(&["js", "undefined"]), "\n");
+    assert_eq!(ws.ok(&["js", "null"]), "null\n");
+    assert_eq!(ws.ok(&["js", "document.title"]), "A\n");
+    assert_eq!(
+        ws.ok(&["js", "({b: 1, a: [1, 'x'], c: null})"]),
+        "{\n  \"b\": 1,\n  \"a\": [\n    1,\n    \"x\"\n  ],\n  \"c\": null\n}\n"
+    );
+    assert_eq!(ws.ok(&["js", "[]"]), "[]\n");
+    assert_eq!(ws.ok(&["js", "1", "+", "1"]), "2\n", "words are joined");
+
+    // await: an expression body, and a block body for statements over several lines.
+    assert_eq!(ws.ok(&["js", "await Promise.resolve(7)"]), "7\n");
+    assert_eq!(
+        ws.ok(&[
+            "js",
+            "const x = await Promise.resolve(2);\nreturn { x: x * 3 };"
+        ]),
+        "{\n  \"x\": 6\n}\n"
+    );
+    assert_eq!(ws.ok(&["js", "Promise.resolve('p')"]), "p\n");
+
+    // Exceptions are errors with their message.
+    assert_eq!(
+        fails(&ws, &["js", "throw new Error('boom')"]),
+        "Error: boom\n"
+    );
+    assert_eq!(
+        fails(&ws, &["js", "await Promise.reject(new TypeError('nope'))"]),
+        "TypeError: nope\n"
+    );
+    assert_eq!(fails(&ws, &["js", "throw 'plain'"]), "plain\n");
+    assert_eq!(
+        fails(&ws, &["js"]),
+        "Usage: browse js <expr> [--out <file>] [--raw]\n"
+    );
+
+    // --out: data URLs are decoded unless --raw; paths stay inside cwd or /tmp.
+    let data_url = "'data:text/plain;base64,aGVsbG8='";
+    assert_eq!(
+        ws.ok(&["js", data_url, "--out", "out/hello.bin"]),
+        "JS result written: out/hello.bin (5 bytes)\n"
+    );
+    assert_eq!(fs::read(ws.path().join("out/hello.bin")).unwrap(), b"hello");
+    assert_eq!(
+        ws.ok(&["js", data_url, "--out=raw.txt", "--raw"]),
+        "JS result written: raw.txt (31 bytes)\n"
+    );
+    assert_eq!(
+        fs::read_to_string(ws.path().join("raw.txt")).unwrap(),
+        "data:text/plain;base64,aGVsbG8="
+    );
+    assert_eq!(
+        ws.ok(&["js", "({k: 'é'})", "--out", "obj.json"]),
+        "JS result written: obj.json (15 bytes)\n"
+    );
+    assert_eq!(
+        fs::read_to_string(ws.path().join("obj.json")).unwrap(),
+        "{\n  \"k\": \"é\"\n}"
+    );
+    assert!(
+        fails(&ws, &["js", "1", "--out", "/etc/browse-out"]).starts_with("Path must be within: ")
+    );
+    assert_eq!(
+        fails(&ws, &["js", "1", "--out"]),
+        "--out requires a file path\n"
+    );
+
+    // eval: code from a file in the workspace, with the same wrapping and --out.
+    fs::write(
+        ws.path().join("script.js"),
+        "// adds one\nconst a = await Promise.resolve(20);\nreturn a + 1;\n",
+    )
+    .unwrap();
+    assert_eq!(ws.ok(&["eval", "script.js"]), "21\n");
+    fs::write(ws.path().join("expr.js"), "document.title + '!'").unwrap();
+    assert_eq!(ws.ok(&["eval", "expr.js"]), "A!\n");
+    assert_eq!(
+        ws.ok(&["eval", "expr.js", "--out", "eval.txt"]),
+        "Eval result written: eval.txt (2 bytes)\n"
+    );
+    assert_eq!(
+        fs::read_to_string(ws.path().join("eval.txt")).unwrap(),
+        "A!"
+    );
+    assert!(fails(&ws, &["eval", "/etc/passwd"]).starts_with("Path must be within: "));
+    assert_eq!(
+        fails(&ws, &["eval", "missing.js"]),
+        "File not found: missing.js\n"
+    );
+    fs::write(
+        ws.path().join("bad.js"),
+        "throw new RangeError('out of range')",
+    )
+    .unwrap();
+    assert_eq!(
+        fails(&ws, &["eval", "bad.js"]),
+        "RangeError: out of range\n"
+    );
+}
