@@ -299,6 +299,10 @@ fn reading_and_inspection_commands() {
     assert_eq!(is("enabled", "#nope"), "false\n");
     assert_eq!(is("checked", "#cb"), "true\n");
     assert_eq!(is("checked", "#cb2"), "false\n");
+    assert_eq!(
+        fails(&ws, &["is", "checked", "#box"]),
+        "Error: Not a checkbox or radio button\n"
+    );
     assert_eq!(is("editable", "#user"), "true\n");
     assert_eq!(is("editable", "#ro"), "false\n");
     assert_eq!(is("editable", "#dis"), "false\n");
@@ -361,7 +365,9 @@ fn reading_and_inspection_commands() {
 #[test]
 fn js_and_eval_results_files_and_errors() {
     let _slot = chromium_slot();
-    let pages = PageServer::start(&[("/a.html", PAGE_A)]);
+    let csp = "<html><head><meta http-equiv=\"Content-Security-Policy\" \
+        content=\"script-src 'none'\"><title>CSP</title></head><body></body></html>";
+    let pages = PageServer::start(&[("/a.html", PAGE_A), ("/csp.html", csp)]);
     let ws = Workspace::with_chromium();
     ws.ok(&["goto", &pages.url("/a.html")]);
 
@@ -380,6 +386,17 @@ fn js_and_eval_results_files_and_errors() {
     );
     assert_eq!(ws.ok(&["js", "[]"]), "[]\n");
     assert_eq!(ws.ok(&["js", "1", "+", "1"]), "2\n", "words are joined");
+
+    // Declarations are local to one run, as with Playwright's indirect eval, also on a page
+    // whose CSP forbids eval.
+    assert_eq!(ws.ok(&["js", "const a = 1; a"]), "1\n");
+    assert_eq!(ws.ok(&["js", "const a = 2; a"]), "2\n");
+    assert_eq!(ws.ok(&["js", "typeof a"]), "undefined\n");
+    ws.ok(&["goto", &pages.url("/csp.html")]);
+    assert_eq!(ws.ok(&["js", "let c = 3; c"]), "3\n");
+    assert_eq!(ws.ok(&["js", "let c = 4; c"]), "4\n");
+    assert_eq!(ws.ok(&["js", "document.title"]), "CSP\n");
+    ws.ok(&["goto", &pages.url("/a.html")]);
 
     // await: an expression body, and a block body for statements over several lines.
     assert_eq!(ws.ok(&["js", "await Promise.resolve(7)"]), "7\n");

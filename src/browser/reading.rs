@@ -77,6 +77,16 @@ fn call_on(
     args: Vec<Value>,
 ) -> Result<Value, CommandError> {
     selector::call_function_with(&ctx.tab.cdp, &element.object_id, function, args)
+        .map_err(|e| CommandError::failed(without_stack(&e.body.error)))
+}
+
+/// An error description without its `at …` stack frames.
+fn without_stack(description: &str) -> String {
+    description
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("at "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Every link with text; `slice(0, 120)` counts UTF-16 units, as gstack does.
@@ -361,13 +371,29 @@ const STRINGIFY_OBJECT: &str = "function() { 'use strict'; \
     return typeof this === 'object' ? JSON.stringify(this, null, 2) : String(this); }";
 
 /// Evaluates user code (awaiting a promise result) and turns the result into gstack's text.
+///
+/// Playwright runs the code through an indirect `eval`, so its `let`/`const` live only for
+/// that call and the same `js` can run twice on one page; a plain `Runtime.evaluate` would
+/// keep them and refuse the second run. CDP lets that `eval` through a page's CSP.
 fn run_script(ctx: &Ctx, code: &str) -> Result<String, CommandError> {
+    let literal = Value::String(wrap_for_evaluate(code)).to_string();
+    let text = evaluate_user_code(ctx, &format!("(0, eval)({literal})"));
+    let _ = ctx.tab.cdp.call_method(Runtime::ReleaseObjectGroup {
+        object_group: JS_OBJECT_GROUP.into(),
+    });
+    text
+}
+
+/// Where `js`/`eval` results live until they are stringified.
+const JS_OBJECT_GROUP: &str = "browse-js";
+
+fn evaluate_user_code(ctx: &Ctx, expression: &str) -> Result<String, CommandError> {
     let reply = ctx
         .tab
         .cdp
         .call_method(Runtime::Evaluate {
-            expression: wrap_for_evaluate(code),
-            object_group: Some("browse-js".into()),
+            expression: expression.to_owned(),
+            object_group: Some(JS_OBJECT_GROUP.into()),
             include_command_line_api: None,
             silent: Some(true),
             context_id: None,
@@ -379,19 +405,15 @@ fn run_script(ctx: &Ctx, code: &str) -> Result<String, CommandError> {
             timeout: None,
             disable_breaks: None,
             repl_mode: None,
-            allow_unsafe_eval_blocked_by_csp: None,
+            allow_unsafe_eval_blocked_by_csp: Some(true),
             unique_context_id: None,
             serialization_options: None,
         })
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
-    let text = match reply.exception_details {
+    match reply.exception_details {
         Some(details) => Err(CommandError::failed(exception_message(details))),
         None => stringify_result(ctx, &reply.result),
-    };
-    let _ = ctx.tab.cdp.call_method(Runtime::ReleaseObjectGroup {
-        object_group: "browse-js".into(),
-    });
-    text
+    }
 }
 
 /// An exception as one message: an error's `Name: message` without its stack frames, or the
@@ -404,11 +426,7 @@ fn exception_message(details: Runtime::ExceptionDetails) -> String {
         return s.clone();
     }
     match exception.description {
-        Some(description) => description
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("at "))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Some(description) => without_stack(&description),
         None => exception
             .value
             .map(|v| v.to_string())
@@ -449,12 +467,9 @@ fn stringify_result(ctx: &Ctx, result: &Runtime::RemoteObject) -> Result<String,
             let Some(object_id) = &result.object_id else {
                 return Ok(result.description.clone().unwrap_or_default());
             };
-            let value = selector::call_function_with(
-                &ctx.tab.cdp,
-                object_id,
-                STRINGIFY_OBJECT,
-                Vec::new(),
-            )?;
+            let value =
+                selector::call_function_with(&ctx.tab.cdp, object_id, STRINGIFY_OBJECT, Vec::new())
+                    .map_err(|e| CommandError::failed(without_stack(&e.body.error)))?;
             Ok(value.as_str().unwrap_or_default().to_owned())
         }
     }
