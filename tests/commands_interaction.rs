@@ -55,7 +55,7 @@ idle
 <div id="overlay" style="position: absolute; left: 0; top: 0; width: 400px; height: 60px; background: red"></div>
 </div>
 <select id="sel"><option value="a">Apple</option></select>
-<div style="height: 3000px"></div>
+<div id="tall" style="height: 3000px" onclick="document.getElementById('out').textContent = 'tall clicked'"></div>
 <button id="far" onclick="document.getElementById('out').textContent = 'far clicked'">Far away</button>
 </body></html>"#;
 
@@ -82,6 +82,10 @@ fn click_buttons_links_refusals_and_selector_forms() {
         format!("Clicked #far → now at {url}\n")
     );
     shows(&ws, "far clicked");
+
+    // An element taller than the viewport is clicked inside the visible part.
+    ws.ok(&["click", "#tall"]);
+    shows(&ws, "tall clicked");
 
     // Other selector engines.
     ws.ok(&["click", "text=\"Go\""]);
@@ -390,4 +394,73 @@ fn scroll_viewport_dialogs_cookie_and_upload() {
         fails(&ws, &["upload", "#file"]),
         "Usage: browse upload <selector> <file1> [file2...]\n"
     );
+}
+
+const REFS: &str = r#"<!DOCTYPE html><html><body>
+<p id="out">
+idle
+</p>
+<button id="save" onclick="document.getElementById('out').textContent = 'saved'">Save</button>
+<button onclick="document.getElementById('save').remove()">Remove save</button>
+<label for="who">Who</label>
+<input id="who" oninput="document.getElementById('out').textContent = 'who=' + this.value">
+<select aria-label="Fruit" onchange="document.getElementById('out').textContent = 'fruit=' + this.value">
+<option value="a">Apple</option>
+<option value="b">Banana</option>
+</select>
+</body></html>"#;
+
+/// The ref `snapshot` printed for the node with this role and name.
+fn ref_for(snapshot: &str, role: &str, name: &str) -> String {
+    let wanted = format!("[{role}] \"{name}\"");
+    snapshot
+        .lines()
+        .find(|l| l.contains(&wanted))
+        .and_then(|l| l.split_whitespace().next())
+        .filter(|r| r.starts_with('@'))
+        .unwrap_or_else(|| panic!("no {wanted} in snapshot:\n{snapshot}"))
+        .to_owned()
+}
+
+#[test]
+fn refs_click_fill_option_autoroute_and_stale_refs() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/refs.html", REFS), ("/next.html", NEXT)]);
+    let ws = Workspace::with_chromium();
+    let url = pages.url("/refs.html");
+    ws.ok(&["goto", &url]);
+    let snapshot = ws.ok(&["snapshot"]);
+    let save = ref_for(&snapshot, "button", "Save");
+    let remove = ref_for(&snapshot, "button", "Remove save");
+    let who = ref_for(&snapshot, "textbox", "Who");
+    let banana = ref_for(&snapshot, "option", "Banana");
+
+    assert_eq!(
+        ws.ok(&["click", &save]),
+        format!("Clicked {save} → now at {url}\n")
+    );
+    shows(&ws, "saved");
+    assert_eq!(ws.ok(&["fill", &who, "Grace"]), format!("Filled {who}\n"));
+    shows(&ws, "who=Grace");
+
+    // A dropdown option ref is selected, not clicked.
+    assert_eq!(
+        ws.ok(&["click", &banana]),
+        format!("Selected \"Banana\" (auto-routed from click on <option>) → now at {url}\n")
+    );
+    shows(&ws, "fruit=b");
+
+    // The node behind a ref is gone: stale, at once.
+    ws.ok(&["click", &remove]);
+    assert_eq!(
+        fails(&ws, &["click", &save]),
+        format!(
+            "Ref {save} (button \"Save\") is stale — element no longer exists. Run 'snapshot' for fresh refs.\n"
+        )
+    );
+
+    // A new document voids every ref.
+    ws.ok(&["goto", &pages.url("/next.html")]);
+    let err = fails(&ws, &["click", &remove]);
+    assert!(err.starts_with(&format!("Ref {remove} ")), "{err}");
 }

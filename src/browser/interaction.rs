@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::browser::tab::EventListener;
 use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::{Input, Network, DOM};
+use headless_chrome::protocol::cdp::{Input, Network, Page, DOM};
 use headless_chrome::Tab;
 use serde_json::{json, Value};
 
@@ -24,9 +24,10 @@ use super::{evaluate, keys, url_policy, CommandError, CommandResult, Ctx, Sessio
 /// How long click, fill and select wait afterwards for the page to settle.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// How long an action waits to see whether it started a navigation. Navigations a click
-/// starts are requested while the click is handled, so their first event follows at once.
-const NAVIGATION_START_GRACE: Duration = Duration::from_millis(60);
+/// How long an action waits, after a round trip to the page, to see whether it started a
+/// navigation. The page reports a navigation it requests before it answers that round trip;
+/// the grace only covers the browser-side start event.
+const NAVIGATION_START_GRACE: Duration = Duration::from_millis(10);
 
 const NOT_INTERACTABLE: &str = "Element not found or not interactable within timeout. \
      Check your selector or run 'snapshot' for fresh refs.";
@@ -563,17 +564,32 @@ const POINTER_CHECK: &str = r#"async function(needEnabled) {
   return 'ok';
 }"#;
 
-/// Whether the element (or something inside it) is what the mouse would hit at (x, y).
-const HIT_CHECK: &str = r#"function(x, y) {
-  let hit = document.elementFromPoint(x, y);
+/// Picks the click point from the element's content quads (each clipped to the viewport):
+/// the centre of the first one with an area. Then checks that the element, or something
+/// inside it, is what the mouse would hit there. Returns `[x, y]`, or null to retry.
+const CLICK_POINT: &str = r#"function(quads) {
+  const vw = window.visualViewport ? visualViewport.width : innerWidth;
+  const vh = window.visualViewport ? visualViewport.height : innerHeight;
+  let point = null;
+  for (const q of quads) {
+    const p = [];
+    for (let i = 0; i < 8; i += 2) p.push([Math.min(Math.max(q[i], 0), vw), Math.min(Math.max(q[i + 1], 0), vh)]);
+    let area = 0;
+    for (let i = 0; i < 4; i++) { const a = p[i], b = p[(i + 1) % 4]; area += a[0] * b[1] - b[0] * a[1]; }
+    if (Math.abs(area) / 2 > 0.99) {
+      point = [(p[0][0] + p[1][0] + p[2][0] + p[3][0]) / 4, (p[0][1] + p[1][1] + p[2][1] + p[3][1]) / 4];
+      break;
+    }
+  }
+  if (!point) return null;
+  let hit = document.elementFromPoint(point[0], point[1]);
   while (hit && hit.shadowRoot) {
-    const inner = hit.shadowRoot.elementFromPoint(x, y);
+    const inner = hit.shadowRoot.elementFromPoint(point[0], point[1]);
     if (!inner || inner === hit) break;
     hit = inner;
   }
-  if (!hit) return false;
-  for (let n = hit; n; n = n.parentNode || n.host) if (n === this) return true;
-  return false;
+  for (let n = hit; n; n = n.parentNode || n.host) if (n === this) return point;
+  return null;
 }"#;
 
 /// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
@@ -587,16 +603,20 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> 
             Some("option") if click => return Err(CommandError::failed(OPTION_CLICK)),
             _ => return Ok(Attempt::Retry),
         }
-        let Some((x, y)) = scroll_and_locate(tab, element) else {
+        let Some(quads) = scroll_and_quads(tab, element) else {
             return Ok(Attempt::Retry);
         };
-        let hit = call_function_with(tab, &element.object_id, HIT_CHECK, vec![json!(x), json!(y)])
+        let point = call_function_with(tab, &element.object_id, CLICK_POINT, vec![json!(quads)])
             .unwrap_or(Value::Null);
-        Ok(if hit == Value::Bool(true) {
-            Attempt::Done((x, y))
-        } else {
-            Attempt::Retry
-        })
+        Ok(
+            match (
+                point.get(0).and_then(Value::as_f64),
+                point.get(1).and_then(Value::as_f64),
+            ) {
+                (Some(x), Some(y)) => Attempt::Done((x, y)),
+                _ => Attempt::Retry,
+            },
+        )
     })?;
     let (x, y) = point;
     use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
@@ -640,9 +660,9 @@ fn mouse(
     .map_err(|e| ActionError::Fatal(cdp_error(e)))
 }
 
-/// Scrolls the element into view and returns the centre of its first non-empty quad, in
-/// viewport CSS pixels. `None` while it has no layout.
-fn scroll_and_locate(tab: &Arc<Tab>, element: &Element) -> Option<(f64, f64)> {
+/// Scrolls the element into view and returns its content quads (viewport CSS pixels).
+/// `None` while it has no layout.
+fn scroll_and_quads(tab: &Arc<Tab>, element: &Element) -> Option<Vec<Vec<f64>>> {
     tab.call_method(DOM::ScrollIntoViewIfNeeded {
         node_id: None,
         backend_node_id: None,
@@ -658,23 +678,8 @@ fn scroll_and_locate(tab: &Arc<Tab>, element: &Element) -> Option<(f64, f64)> {
         })
         .ok()?
         .quads;
-    quads.iter().find_map(|q| {
-        if q.len() < 8 {
-            return None;
-        }
-        let area = ((q[0] * q[3] - q[1] * q[2])
-            + (q[2] * q[5] - q[3] * q[4])
-            + (q[4] * q[7] - q[5] * q[6])
-            + (q[6] * q[1] - q[7] * q[0]))
-            .abs()
-            / 2.0;
-        (area > 0.99).then(|| {
-            (
-                (q[0] + q[2] + q[4] + q[6]) / 4.0,
-                (q[1] + q[3] + q[5] + q[7]) / 4.0,
-            )
-        })
-    })
+    let quads: Vec<Vec<f64>> = quads.into_iter().filter(|q| q.len() == 8).collect();
+    (!quads.is_empty()).then_some(quads)
 }
 
 /// Prepares a fill as Playwright does: follows a label to its control, refuses what cannot
@@ -843,7 +848,11 @@ impl NavigationWatch {
                     Event::PageFrameStartedLoading(e) if e.params.frame_id == main_frame => {
                         s.started = true;
                     }
-                    Event::PageFrameRequestedNavigation(e) if e.params.frame_id == main_frame => {
+                    Event::PageFrameRequestedNavigation(e)
+                        if e.params.frame_id == main_frame
+                            && e.params.disposition
+                                == Page::ClientNavigationDisposition::CurrentTab =>
+                    {
                         s.started = true;
                     }
                     Event::PageFrameNavigated(e) if e.params.frame.parent_id.is_none() => {
@@ -898,6 +907,9 @@ impl NavigationWatch {
     /// do), then up to [`SETTLE_TIMEOUT`] for its DOMContentLoaded. Failures are ignored, as
     /// gstack ignores its network-idle wait failing.
     fn settle(self) {
+        // Events the page sent before answering this are delivered before the answer. A
+        // failure means the old document is already gone, which the events tell as well.
+        let _ = evaluate(&self.tab, "0", false);
         let now = Instant::now();
         if !self.wait(now + NAVIGATION_START_GRACE, |s| s.started || s.committed) {
             return;
