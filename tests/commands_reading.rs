@@ -43,6 +43,11 @@ fn navigation_history_reload_waits_and_url_errors() {
     let (a, b) = (pages.url("/a.html"), pages.url("/b.html"));
 
     assert_eq!(ws.ok(&["url"]), "about:blank\n");
+    // The blank start page has no origin, so no storage: a one-line error.
+    assert_eq!(
+        fails(&ws, &["storage"]),
+        "SecurityError: Failed to read the 'localStorage' property from 'Window': Access is denied for this document.\n"
+    );
     // URL errors come before any navigation.
     assert_eq!(
         fails(&ws, &["goto", "example.com"]),

@@ -30,8 +30,14 @@ const TEXT_SCRIPT: &str = r#"(() => {
 
 /// `text`: extra arguments are ignored, as in gstack.
 pub fn text(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    let value = evaluate(&ctx.tab.cdp, TEXT_SCRIPT, false)?;
+    let value = page_script(ctx, TEXT_SCRIPT)?;
     Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+/// Evaluates one of our page scripts; a page exception becomes a one-line-per-message error.
+fn page_script(ctx: &Ctx, script: &str) -> Result<Value, CommandError> {
+    evaluate(&ctx.tab.cdp, script, false)
+        .map_err(|e| CommandError::failed(without_stack(&e.body.error)))
 }
 
 /// The doctype line (if any) and the root element's markup.
@@ -45,7 +51,7 @@ const DOCUMENT_HTML_SCRIPT: &str = r#"(() => {
 /// `html [sel]`: the whole document, or the `innerHTML` of the one element `sel` matches.
 pub fn html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first() else {
-        let value = evaluate(&ctx.tab.cdp, DOCUMENT_HTML_SCRIPT, false)?;
+        let value = page_script(ctx, DOCUMENT_HTML_SCRIPT)?;
         return Ok(value.as_str().unwrap_or_default().to_owned());
     };
     let element = selector::find_one(ctx, sel, selector::ACTION_TIMEOUT)
@@ -98,7 +104,7 @@ const LINKS_SCRIPT: &str = r#"(() => [...document.querySelectorAll('a[href]')]
 
 /// `links`: one `<text> → <href>` line per link.
 pub fn links(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    let value = evaluate(&ctx.tab.cdp, LINKS_SCRIPT, false)?;
+    let value = page_script(ctx, LINKS_SCRIPT)?;
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
@@ -147,7 +153,7 @@ fn forms_script() -> String {
 
 /// `forms`: 2-space JSON of every form, secrets redacted.
 pub fn forms(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
-    let value = evaluate(&ctx.tab.cdp, &forms_script(), false)?;
+    let value = page_script(ctx, &forms_script())?;
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
@@ -841,11 +847,11 @@ pub fn storage(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                 Value::String(key.clone()),
                 Value::String(value)
             );
-            evaluate(&ctx.tab.cdp, &script, false)?;
+            page_script(ctx, &script)?;
             return Ok(format!("Set localStorage[\"{key}\"]"));
         }
     }
-    let value = evaluate(&ctx.tab.cdp, &storage_script(), false)?;
+    let value = page_script(ctx, &storage_script())?;
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
