@@ -296,7 +296,7 @@ pub enum StaleOutcome {
     /// A record of a dead daemon was removed.
     Cleaned,
     /// The record's daemon is alive (identity confirmed) but did not answer.
-    AliveButSilent(StateRecord),
+    AliveButSilent(Box<StateRecord>),
 }
 
 /// Removes a dead daemon's leftovers under the lock. Never touches a live daemon.
@@ -307,7 +307,7 @@ pub fn clean_stale(paths: &StatePaths) -> Result<StaleOutcome, LaunchError> {
         Err(record::Unusable::Invalid(_)) => None,
     };
     if let Some(rec) = rec.as_ref().filter(|r| is_alive(r)) {
-        return Ok(StaleOutcome::AliveButSilent(rec.clone()));
+        return Ok(StaleOutcome::AliveButSilent(Box::new(rec.clone())));
     }
     let deadline = Instant::now() + crate::settings::start_timeout();
     loop {
