@@ -27,6 +27,11 @@ fn main() -> Result<()> {
     let tab = browser.new_tab()?;
     tab.navigate_to(&url)?.wait_until_navigated()?;
     let text = tab.evaluate("document.body.innerText", false)?;
-    println!("{}", text.value.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
+    println!(
+        "{}",
+        text.value
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    );
     Ok(())
 }

@@ -23,7 +23,12 @@ pub fn write_atomic(target: &Path, contents: &[u8], mode: u32) -> io::Result<()>
     result
 }
 
-fn write_temp_then_rename(temp: &Path, target: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+fn write_temp_then_rename(
+    temp: &Path,
+    target: &Path,
+    contents: &[u8],
+    mode: u32,
+) -> io::Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -74,8 +74,13 @@ impl DaemonClient {
     }
 
     /// `POST /command`, waiting at most `timeout` for the answer.
-    pub fn command(&self, req: &CommandRequest, timeout: Duration) -> Result<Reply, TransportError> {
-        let body = serde_json::to_string(req).map_err(|e| TransportError::Garbled(e.to_string()))?;
+    pub fn command(
+        &self,
+        req: &CommandRequest,
+        timeout: Duration,
+    ) -> Result<Reply, TransportError> {
+        let body =
+            serde_json::to_string(req).map_err(|e| TransportError::Garbled(e.to_string()))?;
         let result = self
             .agent
             .post(&format!("{}/command", self.base))

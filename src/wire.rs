@@ -125,8 +125,9 @@ mod tests {
 
     #[test]
     fn decodes_gstack_bodies() {
-        let r = CommandRequest::from_json(serde_json::json!({"command":"goto","args":["x"],"tabId":2}))
-            .unwrap();
+        let r =
+            CommandRequest::from_json(serde_json::json!({"command":"goto","args":["x"],"tabId":2}))
+                .unwrap();
         assert_eq!(r.tab_id, Some(2));
         let r = CommandRequest::from_json(serde_json::json!({"command":"url"})).unwrap();
         assert!(r.args.is_empty());

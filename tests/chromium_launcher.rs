@@ -15,7 +15,12 @@ fn stampede_with_chromium(n: usize) {
     let ws = Workspace::with_chromium();
     let outs = ws.stampede(n, &["status"]);
     for out in &outs {
-        assert!(out.status.success(), "a CLI failed: {}\n{}", stderr(out), ws.daemon_log_tail());
+        assert!(
+            out.status.success(),
+            "a CLI failed: {}\n{}",
+            stderr(out),
+            ws.daemon_log_tail()
+        );
     }
     let pids: BTreeSet<_> = outs.iter().map(status_pid).collect();
     assert_eq!(pids.len(), 1, "CLIs saw different daemons: {pids:?}");
@@ -29,7 +34,10 @@ fn stampede_with_chromium(n: usize) {
     assert!(ws.leftover_temps().is_empty());
     let lock = ws.state_dir().join("browse.lock");
     for pid in ws.chromium_all() {
-        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).into_iter().flatten().flatten();
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten();
         for fd in fds {
             assert_ne!(
                 std::fs::read_link(fd.path()).ok().as_deref(),
@@ -60,8 +68,13 @@ fn stop_leaves_no_daemon_and_no_chromium() {
     assert!(!ws.chromium_all().is_empty());
     assert_eq!(ws.ok(&["stop"]), "Server stopped\n");
     assert!(ws.daemons().is_empty(), "daemon alive after stop returned");
-    assert!(ws.chromium_mains().is_empty(), "Chromium alive after stop returned");
-    wait_until("Chromium helpers gone", SETTLE, || ws.chromium_all().is_empty());
+    assert!(
+        ws.chromium_mains().is_empty(),
+        "Chromium alive after stop returned"
+    );
+    wait_until("Chromium helpers gone", SETTLE, || {
+        ws.chromium_all().is_empty()
+    });
     assert!(!ws.state_file().exists());
 }
 
@@ -92,8 +105,13 @@ fn chromium_killed_from_outside_ends_the_daemon_cleanly_and_the_next_command_rec
     let daemon = status_pid(&ws.run(&["status"])).unwrap();
     let chrome = ws.record().unwrap()["chromePid"].as_u64().unwrap() as u32;
     signal(chrome, libc::SIGKILL);
-    wait_until("daemon noticed Chromium's death", SETTLE, || !is_live(daemon));
-    assert!(!ws.state_file().exists(), "daemon left its record after Chromium died");
+    wait_until("daemon noticed Chromium's death", SETTLE, || {
+        !is_live(daemon)
+    });
+    assert!(
+        !ws.state_file().exists(),
+        "daemon left its record after Chromium died"
+    );
     ws.ok(&["goto", &pages.url("/p.html")]);
     assert_eq!(ws.ok(&["text"]), "back again\n");
 }
@@ -109,7 +127,10 @@ fn missing_chromium_is_reported_fast_by_every_cli_of_a_stampede() {
         let err = stderr(out);
         // The timeout path would say "Timed out"/"failed to start within": the cause proves
         // that every waiter got the shared failure instead.
-        assert!(err.contains("no Chromium at /nonexistent/chromium"), "{err}");
+        assert!(
+            err.contains("no Chromium at /nonexistent/chromium"),
+            "{err}"
+        );
     }
     assert!(ws.daemons().is_empty());
 }

@@ -13,9 +13,15 @@ fn goto_url_text_on_a_served_page() {
     )]);
     let ws = Workspace::with_chromium();
     let url = pages.url("/hello.html");
-    assert_eq!(ws.ok(&["goto", &url]), format!("Navigated to {url} (200)\n"));
+    assert_eq!(
+        ws.ok(&["goto", &url]),
+        format!("Navigated to {url} (200)\n")
+    );
     assert_eq!(ws.ok(&["url"]), format!("{url}\n"));
     assert_eq!(ws.ok(&["text"]), "Hello\nWorld\n");
     let missing = pages.url("/missing.html");
-    assert_eq!(ws.ok(&["goto", &missing]), format!("Navigated to {missing} (404)\n"));
+    assert_eq!(
+        ws.ok(&["goto", &missing]),
+        format!("Navigated to {missing} (404)\n")
+    );
 }

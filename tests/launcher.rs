@@ -24,10 +24,17 @@ fn assert_one_daemon_after_stampede(n: usize) {
     assert_eq!(pids.len(), 1, "CLIs saw different daemons: {pids:?}");
     assert_eq!(ws.daemons().len(), 1, "daemons alive: {:?}", ws.daemons());
     let record = ws.record().expect("record");
-    assert_eq!(pids.into_iter().next().flatten(), record["pid"].as_u64().map(|p| p as u32));
+    assert_eq!(
+        pids.into_iter().next().flatten(),
+        record["pid"].as_u64().map(|p| p as u32)
+    );
     let health = health(&ws).expect("health");
     assert_eq!(health["instanceId"], record["instanceId"]);
-    assert!(ws.leftover_temps().is_empty(), "temps: {:?}", ws.leftover_temps());
+    assert!(
+        ws.leftover_temps().is_empty(),
+        "temps: {:?}",
+        ws.leftover_temps()
+    );
 }
 
 #[test]
@@ -42,7 +49,10 @@ fn state_dir_and_record_are_private() {
     let ws = Workspace::browserless();
     // gstack's rule appends `.gstack/` to a project .gitignore only when git does not ignore
     // the state dir already; its own `*` .gitignore does, so the project file is untouched.
-    let git_init = Command::new("git").args(["init", "-q"]).current_dir(ws.path()).status();
+    let git_init = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(ws.path())
+        .status();
     let git_works = git_init.is_ok_and(|s| s.success());
     fs::write(ws.path().join(".gitignore"), "target/\n").unwrap();
     ws.ok(&["status"]);
@@ -53,17 +63,27 @@ fn state_dir_and_record_are_private() {
     let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&ws.state_dir()), 0o700);
     assert_eq!(mode(&ws.state_file()), 0o600);
-    assert_eq!(fs::read_to_string(ws.state_dir().join(".gitignore")).unwrap(), "*\n");
+    assert_eq!(
+        fs::read_to_string(ws.state_dir().join(".gitignore")).unwrap(),
+        "*\n"
+    );
     let health = health(&ws).expect("health");
     let token = ws.record().unwrap()["token"].as_str().unwrap().to_owned();
-    assert!(!health.to_string().contains(&token), "/health leaks the token");
+    assert!(
+        !health.to_string().contains(&token),
+        "/health leaks the token"
+    );
     assert!(!ws.ok(&["status"]).contains(&token));
     let port = ws.record().unwrap()["port"].as_u64().unwrap();
     let unauthorized = ureq::post(&format!("http://127.0.0.1:{port}/command"))
         .set("Authorization", "Bearer wrong")
         .send_string(r#"{"command":"stop"}"#);
     assert!(matches!(unauthorized, Err(ureq::Error::Status(401, _))));
-    assert_eq!(ws.daemons().len(), 1, "an unauthorized stop must not stop the daemon");
+    assert_eq!(
+        ws.daemons().len(),
+        1,
+        "an unauthorized stop must not stop the daemon"
+    );
 }
 
 #[test]
@@ -74,7 +94,10 @@ fn stop_returns_when_the_daemon_is_gone_and_stopping_nothing_succeeds() {
     assert_eq!(stdout(&out), "No daemon running — nothing to stop.\n");
     ws.ok(&["status"]);
     assert_eq!(ws.ok(&["stop"]), "Server stopped\n");
-    assert!(ws.daemons().is_empty(), "daemon still alive after stop returned");
+    assert!(
+        ws.daemons().is_empty(),
+        "daemon still alive after stop returned"
+    );
     assert!(!ws.state_file().exists(), "record left behind");
     assert_eq!(ws.ok(&["stop"]), "No daemon running — nothing to stop.\n");
 }
@@ -118,7 +141,10 @@ fn stale_record_with_a_dead_pid_is_replaced() {
     let outs = ws.stampede(8, &["status"]);
     assert!(outs.iter().all(|o| o.status.success()));
     assert_eq!(ws.daemons().len(), 1);
-    assert!(ws.leftover_temps().is_empty(), "a killed writer's temp was not swept");
+    assert!(
+        ws.leftover_temps().is_empty(),
+        "a killed writer's temp was not swept"
+    );
 }
 
 #[test]
@@ -173,7 +199,10 @@ fn corrupted_records_of_every_kind_mean_no_daemon() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("empty", vec![]),
         ("not json", b"not-json".to_vec()),
-        ("wrong types", br#"{"pid":"x","port":"y","token":7}"#.to_vec()),
+        (
+            "wrong types",
+            br#"{"pid":"x","port":"y","token":7}"#.to_vec(),
+        ),
         ("truncated", full.as_bytes()[..full.len() / 2].to_vec()),
         ("oversized", vec![b' '; 100 * 1024]),
     ];
@@ -213,15 +242,25 @@ fn read_only_state_dir_is_a_clear_error_and_leaves_nothing() {
     fs::write(ws.state_dir().join(".gitignore"), "*\n").unwrap();
     fs::set_permissions(ws.state_dir(), fs::Permissions::from_mode(0o700)).unwrap();
     // Root ignores mode bits; the immutable attribute stops root too.
-    let immutable = Command::new("chattr").arg("+i").arg(ws.state_dir()).status();
+    let immutable = Command::new("chattr")
+        .arg("+i")
+        .arg(ws.state_dir())
+        .status();
     if !immutable.is_ok_and(|s| s.success()) {
         eprintln!("chattr +i unavailable here; read-only case not exercised");
         return;
     }
     let out = ws.run(&["status"]);
-    let _ = Command::new("chattr").arg("-i").arg(ws.state_dir()).status();
+    let _ = Command::new("chattr")
+        .arg("-i")
+        .arg(ws.state_dir())
+        .status();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("cannot write the state record"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot write the state record"),
+        "{}",
+        stderr(&out)
+    );
     assert!(ws.daemons().is_empty());
     assert!(ws.leftover_temps().is_empty());
 }
@@ -259,7 +298,9 @@ fn a_spawner_killed_before_readiness_leaves_one_working_daemon() {
     let mut ws = Workspace::browserless();
     ws.set("BROWSE_TEST_START_DELAY_MS", "1500");
     let mut spawner = ws.spawn(&["status"]);
-    wait_until("daemon process started", SETTLE, || !ws.daemons().is_empty());
+    wait_until("daemon process started", SETTLE, || {
+        !ws.daemons().is_empty()
+    });
     spawner.kill().unwrap();
     spawner.wait().unwrap();
     let outs = ws.stampede(8, &["status"]);
@@ -304,7 +345,11 @@ fn idle_shutdown_waits_for_the_request_in_flight() {
     let mut ws = Workspace::browserless();
     ws.set("BROWSE_IDLE_TIMEOUT", "200");
     let out = ws.run(&["__test-sleep", "1500"]);
-    assert!(out.status.success(), "the in-flight request was cut: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "the in-flight request was cut: {}",
+        stderr(&out)
+    );
     assert_eq!(stdout(&out), "slept 1500ms\n");
     wait_until("idle daemon exited", SETTLE, || ws.daemons().is_empty());
     assert!(!ws.state_file().exists(), "idle exit left its record");
@@ -335,7 +380,10 @@ fn a_busy_daemon_is_kept_unless_forced() {
     let out = ws.run(&["status"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("Daemon busy"), "{}", stderr(&out));
-    assert!(is_live(pid), "a busy daemon was killed without --force-restart");
+    assert!(
+        is_live(pid),
+        "a busy daemon was killed without --force-restart"
+    );
     ws.set("BROWSE_START_TIMEOUT", "60000");
     let out = ws.run(&["--force-restart", "status"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -352,12 +400,20 @@ fn a_newer_cli_replaces_an_older_daemon_and_an_older_cli_never_downgrades() {
     ws.set("BROWSE_TEST_VERSION", "0.1.0");
     let out = ws.run(&["status"]);
     assert!(out.status.success());
-    assert!(stderr(&out).contains("replacing daemon browse 0.0.1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("replacing daemon browse 0.0.1"),
+        "{}",
+        stderr(&out)
+    );
     let new = status_pid(&out).unwrap();
     assert_ne!(new, old);
     ws.set("BROWSE_TEST_VERSION", "0.0.1");
     let out = ws.run(&["status"]);
-    assert_eq!(status_pid(&out), Some(new), "an older CLI replaced a newer daemon");
+    assert_eq!(
+        status_pid(&out),
+        Some(new),
+        "an older CLI replaced a newer daemon"
+    );
     assert_eq!(ws.daemons(), vec![new]);
 }
 
@@ -380,7 +436,8 @@ fn bad_usage_and_unknown_commands_fail_clearly() {
     assert_eq!(out.status.code(), Some(2));
     let out = ws.run(&["stauts"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("Unknown command: 'stauts'. Did you mean 'status'?\nAvailable commands: "));
+    assert!(stderr(&out)
+        .contains("Unknown command: 'stauts'. Did you mean 'status'?\nAvailable commands: "));
     let help = ws.run(&["--help"]);
     assert!(help.status.success() && stdout(&help).contains("goto"));
     assert!(ws.daemons().len() <= 1);

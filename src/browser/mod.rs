@@ -55,7 +55,11 @@ impl CommandError {
     /// `Usage: browse <name> <synopsis>`.
     pub fn usage(name: &str) -> Self {
         let synopsis = catalogue::lookup(name).map_or("", |c| c.synopsis);
-        Self::failed(format!("Usage: browse {name} {synopsis}").trim_end().to_owned())
+        Self::failed(
+            format!("Usage: browse {name} {synopsis}")
+                .trim_end()
+                .to_owned(),
+        )
     }
 
     /// The request itself was wrong (400).

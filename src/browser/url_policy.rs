@@ -68,12 +68,16 @@ fn validate_file(input: &str, after_scheme: &str, cwd: &Path) -> Result<String, 
     let (path_part, suffix) = split_suffix(after_scheme);
     let path: PathBuf = if let Some(rel) = path_part.strip_prefix("./") {
         if rel.is_empty() {
-            return Err(format!("Invalid file URL: {input}. Name a file after file://./"));
+            return Err(format!(
+                "Invalid file URL: {input}. Name a file after file://./"
+            ));
         }
         cwd.join(rel)
     } else if let Some(rel) = path_part.strip_prefix("~/") {
         if rel.is_empty() {
-            return Err(format!("Invalid file URL: {input}. Name a file after file://~/"));
+            return Err(format!(
+                "Invalid file URL: {input}. Name a file after file://~/"
+            ));
         }
         let home = std::env::var_os("HOME").ok_or("Invalid file URL: HOME is not set")?;
         PathBuf::from(home).join(rel)
@@ -82,16 +86,16 @@ fn validate_file(input: &str, after_scheme: &str, cwd: &Path) -> Result<String, 
             "Invalid file URL: {input}. Use file:///<absolute-path> for local files."
         ));
     } else {
-        let url = Url::parse(&format!("file://{path_part}")).map_err(|_| format!("Invalid URL: {input}"))?;
+        let url = Url::parse(&format!("file://{path_part}"))
+            .map_err(|_| format!("Invalid URL: {input}"))?;
         match url.host_str() {
             None | Some("") | Some("localhost") => {}
-            Some(host) => {
-                return Err(format!(
-                    "Unsupported file URL host: {host}. Use file:///<absolute-path> for local files."
-                ))
-            }
+            Some(host) => return Err(format!(
+                "Unsupported file URL host: {host}. Use file:///<absolute-path> for local files."
+            )),
         }
-        url.to_file_path().map_err(|_| format!("Invalid URL: {input}"))?
+        url.to_file_path()
+            .map_err(|_| format!("Invalid URL: {input}"))?
     };
     let resolved = path
         .canonicalize()
@@ -175,20 +179,34 @@ mod tests {
 
     #[test]
     fn http_is_echoed_as_typed() {
-        assert_eq!(check("http://127.0.0.1:8080/a?b#c").unwrap(), "http://127.0.0.1:8080/a?b#c");
+        assert_eq!(
+            check("http://127.0.0.1:8080/a?b#c").unwrap(),
+            "http://127.0.0.1:8080/a?b#c"
+        );
         assert_eq!(check("ABOUT:BLANK").unwrap(), "about:blank");
     }
 
     #[test]
     fn no_scheme_guessing_and_no_other_schemes() {
-        assert_eq!(check("example.com").unwrap_err(), "Invalid URL: example.com");
-        assert!(check("javascript:alert(1)").unwrap_err().starts_with("Blocked: scheme \"javascript:\""));
-        assert!(check("localhost:3000").unwrap_err().starts_with("Blocked: scheme \"localhost:\""));
+        assert_eq!(
+            check("example.com").unwrap_err(),
+            "Invalid URL: example.com"
+        );
+        assert!(check("javascript:alert(1)")
+            .unwrap_err()
+            .starts_with("Blocked: scheme \"javascript:\""));
+        assert!(check("localhost:3000")
+            .unwrap_err()
+            .starts_with("Blocked: scheme \"localhost:\""));
     }
 
     #[test]
     fn metadata_is_refused() {
-        for u in ["http://169.254.169.254/latest", "http://[::ffff:169.254.169.254]/", "http://metadata.google.internal/"] {
+        for u in [
+            "http://169.254.169.254/latest",
+            "http://[::ffff:169.254.169.254]/",
+            "http://metadata.google.internal/",
+        ] {
             assert!(check(u).unwrap_err().contains("cloud metadata"), "{u}");
         }
     }
@@ -199,8 +217,15 @@ mod tests {
         let page = dir.path().join("p.html");
         std::fs::write(&page, "<p>x</p>").unwrap();
         let url = format!("file://{}", page.display());
-        assert_eq!(check(&(url.clone() + "#top")).unwrap(), format!("{url}#top"));
-        assert!(check("file:///etc/passwd").unwrap_err().starts_with("Path must be within"));
-        assert!(check("file://evil.example/x").unwrap_err().starts_with("Unsupported file URL host"));
+        assert_eq!(
+            check(&(url.clone() + "#top")).unwrap(),
+            format!("{url}#top")
+        );
+        assert!(check("file:///etc/passwd")
+            .unwrap_err()
+            .starts_with("Path must be within"));
+        assert!(check("file://evil.example/x")
+            .unwrap_err()
+            .starts_with("Unsupported file URL host"));
     }
 }

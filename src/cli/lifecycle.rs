@@ -64,9 +64,11 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
                 wait_gone(paths, &record, deadline)?;
                 Ok(Stopped::Forced)
             }
-            Ok(StaleOutcome::AliveButSilent(record)) => Err(launch_failure(
-                &launcher::LaunchError::Busy { pid: record.pid },
-            )),
+            Ok(StaleOutcome::AliveButSilent(record)) => {
+                Err(launch_failure(&launcher::LaunchError::Busy {
+                    pid: record.pid,
+                }))
+            }
             Err(e) => Err(launch_failure(&e)),
         };
     };
@@ -76,10 +78,10 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
         wait_gone(paths, &record, deadline)?;
         return Ok(Stopped::Forced);
     }
-    match daemon
-        .client()
-        .command(&CommandRequest::new("stop", vec![]), Duration::from_secs(10))
-    {
+    match daemon.client().command(
+        &CommandRequest::new("stop", vec![]),
+        Duration::from_secs(10),
+    ) {
         Ok(Reply::Ok(_)) => {
             wait_gone(paths, &record, deadline)?;
             Ok(Stopped::Graceful)
@@ -138,7 +140,10 @@ pub fn settle_version_skew(
         }
         std::cmp::Ordering::Greater => {
             let stop_if_idle = CommandRequest::new("stop", vec!["--if-idle".into()]);
-            match daemon.client().command(&stop_if_idle, Duration::from_secs(10)) {
+            match daemon
+                .client()
+                .command(&stop_if_idle, Duration::from_secs(10))
+            {
                 Ok(Reply::Ok(_)) => {
                     eprintln!(
                         "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"

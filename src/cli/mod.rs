@@ -38,13 +38,17 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         Ok(split) => split,
         Err(message) => return usage_error(&message),
     };
-    let matches = match clap_command().try_get_matches_from(
-        std::iter::once("browse".to_owned()).chain(rest),
-    ) {
+    let matches = match clap_command()
+        .try_get_matches_from(std::iter::once("browse".to_owned()).chain(rest))
+    {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     let Some(command) = matches.get_one::<String>("command").cloned() else {
@@ -215,13 +219,18 @@ fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, ExitCode>
     lifecycle::settle_version_skew(paths, daemon, opts)
 }
 
-fn finish_reply(paths: &StatePaths, daemon: &Daemon, req: &CommandRequest, reply: Reply) -> ExitCode {
+fn finish_reply(
+    paths: &StatePaths,
+    daemon: &Daemon,
+    req: &CommandRequest,
+    reply: Reply,
+) -> ExitCode {
     match reply {
         Reply::Ok(text) => print_result(&text),
         Reply::Err { status: 401, .. } => {
             eprintln!("[browse] Auth failed — server may have restarted. Retrying...");
-            let fresh = launcher::find_running(paths)
-                .filter(|d| d.record.token != daemon.record.token);
+            let fresh =
+                launcher::find_running(paths).filter(|d| d.record.token != daemon.record.token);
             match fresh.map(|d| d.client().command(req, crate::settings::command_timeout())) {
                 Some(Ok(Reply::Ok(text))) => print_result(&text),
                 Some(Ok(Reply::Err { status, body })) if status != 401 => {

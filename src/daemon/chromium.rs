@@ -35,7 +35,10 @@ impl Chromium {
     pub fn launch(profile_dir: &Path) -> Result<Self> {
         let binary = find_binary()?;
         std::fs::create_dir_all(profile_dir).with_context(|| {
-            format!("cannot create the Chromium profile {}", profile_dir.display())
+            format!(
+                "cannot create the Chromium profile {}",
+                profile_dir.display()
+            )
         })?;
         let mut command = Command::new(&binary);
         command
@@ -58,7 +61,10 @@ impl Chromium {
             .with_context(|| format!("cannot start Chromium at {}", binary.display()))?;
         let pid = child.id();
         let start_time = identity::start_time(pid).unwrap_or(0);
-        let stderr = child.stderr.take().context("Chromium's stderr was not captured")?;
+        let stderr = child
+            .stderr
+            .take()
+            .context("Chromium's stderr was not captured")?;
         let ws_url = match wait_for_devtools_url(stderr) {
             Ok(url) => url,
             Err(e) => {

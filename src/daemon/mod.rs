@@ -72,11 +72,7 @@ pub fn run() -> ExitCode {
                 // A spawner killed before readiness is not our problem: we keep serving.
                 let _ = ready.send(pipe);
             }
-            tracing::info!(
-                pid = daemon.record.pid,
-                port = daemon.record.port,
-                "ready"
-            );
+            tracing::info!(pid = daemon.record.pid, port = daemon.record.port, "ready");
             server::serve(daemon)
         }
         Err(e) => {
@@ -129,7 +125,10 @@ fn adopt_lock(paths: &StatePaths) -> Result<ElectionLock> {
             lock.note_holder(std::process::id());
             Ok(lock)
         }
-        Attempt::Held => bail!("another daemon or starter holds {}", paths.lock_file.display()),
+        Attempt::Held => bail!(
+            "another daemon or starter holds {}",
+            paths.lock_file.display()
+        ),
     }
 }
 

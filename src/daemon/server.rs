@@ -151,13 +151,10 @@ async fn serve_async(daemon: &Daemon) -> ExitCode {
         shutdown: shutdown.clone(),
         browser_healthy: AtomicBool::new(true),
     });
-    let listener = match daemon
-        .listener
-        .try_clone()
-        .and_then(|l| {
-            l.set_nonblocking(true)?;
-            tokio::net::TcpListener::from_std(l)
-        }) {
+    let listener = match daemon.listener.try_clone().and_then(|l| {
+        l.set_nonblocking(true)?;
+        tokio::net::TcpListener::from_std(l)
+    }) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("cannot serve on the bound listener: {e}");
@@ -222,7 +219,10 @@ async fn loopback_only(State(state): State<Arc<AppState>>, req: Request, next: N
             h == format!("127.0.0.1:{}", state.port) || h == format!("localhost:{}", state.port)
         });
     if !host_ok {
-        return error(StatusCode::FORBIDDEN, ErrorBody::new("Forbidden: bad Host header"));
+        return error(
+            StatusCode::FORBIDDEN,
+            ErrorBody::new("Forbidden: bad Host header"),
+        );
     }
     if req.headers().contains_key(header::ORIGIN) {
         return error(
@@ -364,7 +364,11 @@ async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<Strin
         // A request that stays in flight, for the idle and stop-race tests of the launcher;
         // it exists only in the browser-less test mode.
         "__test-sleep" if crate::settings::browserless() => {
-            let ms = req.args.first().and_then(|a| a.parse().ok()).unwrap_or(1000);
+            let ms = req
+                .args
+                .first()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(1000);
             tokio::time::sleep(Duration::from_millis(ms)).await;
             Ok(format!("slept {ms}ms"))
         }

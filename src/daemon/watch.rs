@@ -31,10 +31,9 @@ fn spawn_idle(state: &Arc<AppState>) {
             // A request in flight resets the clock: idle time only counts when nothing runs.
             let idle_for = state.activity.idle_for();
             if state.activity.in_flight() == 0 && idle_for >= idle {
-                state.shutdown.trigger(format!(
-                    "Idle for {}s, shutting down",
-                    idle_for.as_secs()
-                ));
+                state
+                    .shutdown
+                    .trigger(format!("Idle for {}s, shutting down", idle_for.as_secs()));
                 return;
             }
         }
@@ -111,8 +110,7 @@ fn spawn_record_watch(daemon: &Daemon, state: &Arc<AppState>) {
                 }
                 Err(why) => {
                     tracing::warn!("state record is unusable ({why}); rewriting it");
-                    if matches!(std::fs::symlink_metadata(&paths.state_file), Ok(m) if m.is_dir())
-                    {
+                    if matches!(std::fs::symlink_metadata(&paths.state_file), Ok(m) if m.is_dir()) {
                         record::remove_stale(&paths.state_file);
                     }
                     if let Err(e) = record::write(&paths.state_file, &ours) {

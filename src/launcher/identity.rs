@@ -19,7 +19,9 @@ pub fn start_time(pid: u32) -> Option<u64> {
 pub fn is_same_live_process(pid: u32, start_time: u64) -> bool {
     match stat_fields(pid) {
         Some(fields) => {
-            fields.first().is_some_and(|state| *state != "Z" && *state != "X")
+            fields
+                .first()
+                .is_some_and(|state| *state != "Z" && *state != "X")
                 && fields.get(19).and_then(|t| t.parse::<u64>().ok()) == Some(start_time)
         }
         None => false,

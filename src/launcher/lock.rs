@@ -119,7 +119,10 @@ mod tests {
             Attempt::Acquired(l) => l,
             Attempt::Held => panic!("fresh lock was held"),
         };
-        assert!(matches!(ElectionLock::try_acquire(&path).unwrap(), Attempt::Held));
+        assert!(matches!(
+            ElectionLock::try_acquire(&path).unwrap(),
+            Attempt::Held
+        ));
         drop(first);
         assert!(matches!(
             ElectionLock::try_acquire(&path).unwrap(),

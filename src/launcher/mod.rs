@@ -116,7 +116,9 @@ pub fn find_running(paths: &StatePaths) -> Option<Daemon> {
 
 /// Confirms a record through `/health`: same pid and instance id, and healthy.
 fn probe(rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
-    let health = DaemonClient::new(rec.port, &rec.token).health(timeout).ok()?;
+    let health = DaemonClient::new(rec.port, &rec.token)
+        .health(timeout)
+        .ok()?;
     (health.instance_id == rec.instance_id && health.pid == rec.pid && health.status == "healthy")
         .then(|| Daemon {
             record: rec.clone(),
@@ -126,7 +128,8 @@ fn probe(rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
 
 /// True when the record's daemon process is alive on this host (identity-checked).
 pub fn is_alive(rec: &StateRecord) -> bool {
-    rec.hostname == identity::hostname() && identity::is_same_live_process(rec.pid, rec.pid_start_time)
+    rec.hostname == identity::hostname()
+        && identity::is_same_live_process(rec.pid, rec.pid_start_time)
 }
 
 /// The election: wait for whoever holds the lock, or take it and start the daemon.
@@ -149,8 +152,7 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
                 if let Some(daemon) = find_running(paths) {
                     return Ok(daemon);
                 }
-                if let Some(cause) =
-                    readiness::start_error_since(&paths.start_error_file, began_ms)
+                if let Some(cause) = readiness::start_error_since(&paths.start_error_file, began_ms)
                 {
                     return Err(LaunchError::StartFailed(cause));
                 }

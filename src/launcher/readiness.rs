@@ -20,8 +20,14 @@ use crate::atomic_file;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub enum Readiness {
-    Ready { pid: u32, port: u16, instance_id: String },
-    Failed { reason: String },
+    Ready {
+        pid: u32,
+        port: u16,
+        instance_id: String,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 impl Readiness {

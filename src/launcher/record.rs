@@ -164,7 +164,13 @@ mod tests {
         let path = dir.path().join("browse.json");
         write(&path, &sample()).unwrap();
         let text = fs::read_to_string(&path).unwrap();
-        for key in ["\"pid\"", "\"startedAt\"", "\"serverPath\"", "\"instanceId\"", "\"pidStartTime\""] {
+        for key in [
+            "\"pid\"",
+            "\"startedAt\"",
+            "\"serverPath\"",
+            "\"instanceId\"",
+            "\"pidStartTime\"",
+        ] {
             assert!(text.contains(key), "{key} missing in {text}");
         }
         assert!(!text.contains("binaryVersion"));

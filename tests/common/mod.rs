@@ -18,7 +18,10 @@ pub fn wait_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool) 
     let deadline = Instant::now() + within;
     let mut backoff = Duration::from_millis(2);
     while !cond() {
-        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for: {what}"
+        );
         thread::sleep(backoff);
         backoff = (backoff * 2).min(Duration::from_millis(50));
     }
@@ -142,7 +145,8 @@ impl Workspace {
     }
 
     pub fn daemon_log_tail(&self) -> String {
-        let log = fs::read_to_string(self.state_dir().join("browse-daemon.log")).unwrap_or_default();
+        let log =
+            fs::read_to_string(self.state_dir().join("browse-daemon.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
@@ -154,7 +158,10 @@ impl Workspace {
             .into_iter()
             .filter(|p| p.cmdline.get(1).map(String::as_str) == Some("__daemon"))
             .filter(|p| {
-                p.environ.get("BROWSE_STATE_FILE").map(PathBuf::from).as_deref()
+                p.environ
+                    .get("BROWSE_STATE_FILE")
+                    .map(PathBuf::from)
+                    .as_deref()
                     == Some(state_file.as_path())
             })
             .map(|p| p.pid)
@@ -233,7 +240,11 @@ pub fn live_processes() -> Vec<Proc> {
         return out;
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         if !is_live(pid) {
@@ -249,7 +260,10 @@ pub fn live_processes() -> Vec<Proc> {
         let cmdline = split(fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default());
         let environ = split(fs::read(format!("/proc/{pid}/environ")).unwrap_or_default())
             .into_iter()
-            .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .filter_map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            })
             .collect();
         out.push(Proc {
             pid,
@@ -268,7 +282,10 @@ pub fn is_live(pid: u32) -> bool {
     let Some(close) = stat.rfind(')') else {
         return false;
     };
-    !matches!(stat[close + 1..].split_whitespace().next(), Some("Z") | Some("X") | None)
+    !matches!(
+        stat[close + 1..].split_whitespace().next(),
+        Some("Z") | Some("X") | None
+    )
 }
 
 /// Fixture pages served on 127.0.0.1 by a real HTTP server, for the life of the value.
@@ -291,8 +308,9 @@ impl PageServer {
         let thread = thread::spawn(move || {
             for request in worker.incoming_requests() {
                 let path = request.url().split('?').next().unwrap_or("/").to_owned();
-                let html = tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
-                    .expect("header");
+                let html =
+                    tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
+                        .expect("header");
                 let response = match pages.get(&path) {
                     Some(body) => tiny_http::Response::from_string(body.clone()).with_header(html),
                     None => tiny_http::Response::from_string("not found")
