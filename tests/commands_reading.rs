@@ -5,6 +5,10 @@
 mod common;
 
 use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
 use std::time::Duration;
 
 use common::*;
@@ -20,6 +24,55 @@ fn fails(ws: &Workspace, args: &[&str]) -> String {
         stderr(&out)
     );
     stderr(&out)
+}
+
+/// An HTTP server on 127.0.0.1 that holds every response until [`HeldServer::release`].
+struct HeldServer {
+    url: String,
+    accepted: Arc<Mutex<usize>>,
+    released: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl HeldServer {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind held server");
+        let url = format!("http://{}/hold", listener.local_addr().expect("addr"));
+        let accepted = Arc::new(Mutex::new(0));
+        let released = Arc::new((Mutex::new(false), Condvar::new()));
+        let (count, gate) = (Arc::clone(&accepted), Arc::clone(&released));
+        thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                *count.lock().unwrap() += 1;
+                let gate = Arc::clone(&gate);
+                thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = stream.read(&mut buf);
+                    let (lock, cvar) = &*gate;
+                    let mut open = lock.lock().unwrap();
+                    while !*open {
+                        open = cvar.wait(open).unwrap();
+                    }
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\nok",
+                    );
+                });
+            }
+        });
+        HeldServer {
+            url,
+            accepted,
+            released,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        *self.accepted.lock().unwrap()
+    }
+
+    fn release(&self) {
+        *self.released.0.lock().unwrap() = true;
+        self.released.1.notify_all();
+    }
 }
 
 const PAGE_A: &str =
@@ -106,6 +159,31 @@ fn navigation_history_reload_waits_and_url_errors() {
     assert_eq!(ws.ok(&["forward"]), format!("Forward → {pushed}\n"));
 
     // wait: for an element a timer adds, for load states, and a timeout.
+    // --networkidle waits for a request still in flight, and is reached once it ends.
+    let held = HeldServer::start();
+    let fetching = format!(
+        "<html><body><p>busy</p><script>fetch('{}', {{ mode: 'no-cors' }})</script></body></html>",
+        held.url
+    );
+    let busy_pages = PageServer::start(&[("/busy.html", fetching.as_str())]);
+    let busy = busy_pages.url("/busy.html");
+    assert_eq!(
+        ws.ok(&["goto", &busy]),
+        format!("Navigated to {busy} (200)\n")
+    );
+    wait_until(
+        "the held request reached its server",
+        Duration::from_secs(10),
+        || held.accepted() > 0,
+    );
+    assert_eq!(ws.ok(&["wait", "--load"]), "Page loaded\n");
+    assert_eq!(
+        fails(&ws, &["wait", "--networkidle", "1500"]),
+        "Operation timed out: page.waitForLoadState: Timeout 1500ms exceeded.\n"
+    );
+    held.release();
+    assert_eq!(ws.ok(&["wait", "--networkidle"]), "Network idle\n");
+
     let late = pages.url("/late.html");
     assert_eq!(
         ws.ok(&["goto", &late]),
