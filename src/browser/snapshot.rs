@@ -8,6 +8,7 @@
 //! names with quotes all resolve to the element that was printed.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use headless_chrome::protocol::cdp::types::Method;
@@ -52,20 +53,25 @@ const NO_BASELINE: &str =
 /// pathological page must not overflow the worker thread's stack.
 const MAX_TREE_DEPTH: usize = 512;
 
-/// The CDP object group for the remote objects a snapshot holds, released at its end.
-const OBJECT_GROUP: &str = "browse-snapshot";
+/// Numbers the CDP object group each snapshot keeps its remote objects in. The group is
+/// released after the reply, so it must not be shared with the next snapshot.
+static OBJECT_GROUPS: AtomicU64 = AtomicU64::new(0);
 
 /// `snapshot` and its flags (§6.3).
 pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let opts = Options::parse(args)?;
     let tab = &ctx.tab.cdp;
-    let result = take(tab, &opts);
+    let group = format!(
+        "browse-snapshot-{}",
+        OBJECT_GROUPS.fetch_add(1, Ordering::Relaxed)
+    );
+    let result = take(tab, &opts, &group);
     if opts.selector.is_some() || opts.cursor {
         // The remote objects only served this command. Releasing them is housekeeping the
         // reply need not wait for, and a failure to release is harmless.
         let tab = Arc::clone(tab);
         std::thread::spawn(move || {
-            let _ = tab.call_method(ReleaseObjectGroup(json!({ "objectGroup": OBJECT_GROUP })));
+            let _ = tab.call_method(ReleaseObjectGroup(json!({ "objectGroup": group })));
         });
     }
     let taken = result?;
@@ -180,16 +186,16 @@ enum Taken {
 
 /// Reads the tree (and the cursor scan) from the page. The two are independent, so they run
 /// side by side: each CDP round trip is the dominant cost of a small snapshot.
-fn take(tab: &Tab, opts: &Options) -> Result<Taken, CommandError> {
+fn take(tab: &Tab, opts: &Options, group: &str) -> Result<Taken, CommandError> {
     let scope = match &opts.selector {
-        Some(sel) => Some(resolve_scope(tab, sel)?),
+        Some(sel) => Some(resolve_scope(tab, sel, group)?),
         None => None,
     };
     let scope_object = scope.as_ref().map(|s| s.object_id.as_str());
     let (tree, cursor) = std::thread::scope(|s| {
         let cursor = opts
             .cursor
-            .then(|| s.spawn(|| cursor_scan(tab, scope_object)));
+            .then(|| s.spawn(|| cursor_scan(tab, scope_object, group)));
         let tree = full_ax_tree(tab);
         let cursor = match cursor.map(|h| h.join()) {
             Some(Ok(scan)) => scan,
@@ -446,11 +452,11 @@ struct DescribedNode {
     node_value: String,
 }
 
-fn evaluate_by_ref(tab: &Tab, expression: &str) -> Result<RemoteObject, CommandError> {
+fn evaluate_by_ref(tab: &Tab, expression: &str, group: &str) -> Result<RemoteObject, CommandError> {
     let reply = tab
         .call_method(Evaluate(json!({
             "expression": expression,
-            "objectGroup": OBJECT_GROUP,
+            "objectGroup": group,
             "returnByValue": false,
             "silent": true,
             "awaitPromise": false,
@@ -475,7 +481,7 @@ struct Scope {
     backend: i64,
 }
 
-fn resolve_scope(tab: &Tab, selector: &str) -> Result<Scope, CommandError> {
+fn resolve_scope(tab: &Tab, selector: &str, group: &str) -> Result<Scope, CommandError> {
     let quoted =
         serde_json::to_string(selector).map_err(|e| CommandError::failed(e.to_string()))?;
     let found = evaluate_by_ref(
@@ -484,6 +490,7 @@ fn resolve_scope(tab: &Tab, selector: &str) -> Result<Scope, CommandError> {
             "(() => {{ const all = document.querySelectorAll({quoted}); \
              return all.length === 1 ? all[0] : all.length; }})()"
         ),
+        group,
     )?;
     match (found.object_id, found.value.as_u64()) {
         (Some(object_id), _) => {
@@ -551,7 +558,8 @@ struct Node {
     name: String,
     props: String,
     backend: Option<i64>,
-    /// Links carry a `/url` prop in Playwright's YAML, which keeps their text off the line.
+    /// Links with an href carry a `/url` prop in Playwright's YAML, which keeps their text off
+    /// the line.
     has_yaml_props: bool,
     children: Vec<Item>,
 }
@@ -633,7 +641,7 @@ impl AxTree {
         let items = normalise_children(items, "");
         let mut lines = Vec::new();
         for item in &items {
-            emit(item, None, 0, &mut lines);
+            emit(item, 0, &mut lines);
         }
         lines
     }
@@ -720,7 +728,7 @@ impl AxTree {
             props: props_of(role, node),
             name,
             backend: node.backend,
-            has_yaml_props: role == "link",
+            has_yaml_props: role == "link" && node.properties.iter().any(|p| p.name == "url"),
             children,
         }));
     }
@@ -858,25 +866,29 @@ fn normalise_children(items: Vec<Item>, name: &str) -> Vec<Item> {
 }
 
 /// Turns the normalised tree into lines the way Playwright renders YAML and gstack parses it.
-fn emit(item: &Item, parent: Option<&Node>, depth: usize, lines: &mut Vec<Line>) {
+fn emit(item: &Item, depth: usize, lines: &mut Vec<Line>) {
     match item {
         Item::Text { text, backend } => {
-            if parent.is_none_or(|p| text_adds_information(&p.name, text)) {
-                lines.push(Line {
-                    depth,
-                    role: "text".into(),
-                    name: String::new(),
-                    props: String::new(),
-                    text: Some(yaml_value(text)),
-                    backend: *backend,
-                });
-            }
+            lines.push(Line {
+                depth,
+                role: "text".into(),
+                name: String::new(),
+                props: String::new(),
+                text: Some(yaml_value(text)),
+                backend: *backend,
+            });
         }
         Item::Node(node) => {
+            // YAML limits a key to 1024 characters, so Playwright leaves longer names out.
+            let name = if node.name.encode_utf16().count() <= 900 {
+                node.name.clone()
+            } else {
+                String::new()
+            };
             let mut line = Line {
                 depth,
                 role: node.role.clone(),
-                name: node.name.clone(),
+                name,
                 props: node.props.clone(),
                 text: None,
                 backend: node.backend,
@@ -884,67 +896,18 @@ fn emit(item: &Item, parent: Option<&Node>, depth: usize, lines: &mut Vec<Line>)
             match node.children.as_slice() {
                 [] => lines.push(line),
                 [Item::Text { text, .. }] if !node.has_yaml_props => {
-                    if text_adds_information(&node.name, text) {
-                        line.text = Some(yaml_value(text));
-                    }
+                    line.text = Some(yaml_value(text));
                     lines.push(line);
                 }
                 children => {
                     lines.push(line);
                     for child in children {
-                        emit(child, Some(node), depth + 1, lines);
+                        emit(child, depth + 1, lines);
                     }
                 }
             }
         }
     }
-}
-
-/// Playwright's test for whether a node's text says more than its name does.
-fn text_adds_information(name: &str, text: &str) -> bool {
-    let text_units = text.encode_utf16().count();
-    if text_units == 0 {
-        return false;
-    }
-    if name.is_empty() {
-        return true;
-    }
-    if name.encode_utf16().count() > text_units {
-        return false;
-    }
-    let common = if text_units <= 200 && name.encode_utf16().count() <= 200 {
-        longest_common_substring(text, name)
-    } else {
-        String::new()
-    };
-    let mut filtered = text.to_owned();
-    if !common.is_empty() {
-        while filtered.contains(&common) {
-            filtered = filtered.replacen(&common, "", 1);
-        }
-    }
-    let left = filtered.trim().encode_utf16().count();
-    left as f64 / text_units as f64 > 0.1
-}
-
-fn longest_common_substring(a: &str, b: &str) -> String {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut best = (0, 0);
-    let mut prev = vec![0usize; b.len() + 1];
-    for i in 1..=a.len() {
-        let mut row = vec![0usize; b.len() + 1];
-        for j in 1..=b.len() {
-            if a[i - 1] == b[j - 1] {
-                row[j] = prev[j - 1] + 1;
-                if row[j] > best.0 {
-                    best = (row[j], i);
-                }
-            }
-        }
-        prev = row;
-    }
-    a[best.1 - best.0..best.1].iter().collect()
 }
 
 /// Playwright's `yamlEscapeValueIfNeeded`: gstack prints the inline text as it appears in
@@ -1102,20 +1065,24 @@ const CURSOR_SCAN: &str = r#"function () {
   return [JSON.stringify(meta)].concat(els);
 }"#;
 
-fn cursor_scan(tab: &Tab, scope: Option<&str>) -> CursorScan {
-    match try_cursor_scan(tab, scope) {
+fn cursor_scan(tab: &Tab, scope: Option<&str>, group: &str) -> CursorScan {
+    match try_cursor_scan(tab, scope, group) {
         Ok(hits) => CursorScan::Found(hits),
         Err(_) => CursorScan::Failed,
     }
 }
 
-fn try_cursor_scan(tab: &Tab, scope: Option<&str>) -> Result<Vec<CursorHit>, CommandError> {
+fn try_cursor_scan(
+    tab: &Tab,
+    scope: Option<&str>,
+    group: &str,
+) -> Result<Vec<CursorHit>, CommandError> {
     let reply = match scope {
         Some(object_id) => tab
             .call_method(CallFunctionOn(json!({
                 "functionDeclaration": CURSOR_SCAN,
                 "objectId": object_id,
-                "objectGroup": OBJECT_GROUP,
+                "objectGroup": group,
                 "returnByValue": false,
                 "silent": true,
             })))
@@ -1123,7 +1090,7 @@ fn try_cursor_scan(tab: &Tab, scope: Option<&str>) -> Result<Vec<CursorHit>, Com
         None => tab
             .call_method(Evaluate(json!({
                 "expression": format!("({CURSOR_SCAN}).call(document.body)"),
-                "objectGroup": OBJECT_GROUP,
+                "objectGroup": group,
                 "returnByValue": false,
                 "silent": true,
             })))
@@ -1281,13 +1248,6 @@ mod tests {
         assert_eq!(yaml_value("yes"), "\"yes\"");
         assert_eq!(yaml_value("a # b"), "\"a # b\"");
         assert_eq!(yaml_value("1e5x"), "1e5x");
-    }
-
-    #[test]
-    fn text_equal_to_name_adds_nothing() {
-        assert!(!text_adds_information("Submit", "Submit"));
-        assert!(text_adds_information("", "Submit"));
-        assert!(text_adds_information("Go", "Go to the next page now"));
     }
 
     #[test]
