@@ -97,6 +97,35 @@ pub struct Health {
     pub in_flight: usize,
 }
 
+/// A decoded `POST /batch` body: the raw entries (each decoded on its own, so one bad entry
+/// fails alone) and the batch-wide envelope choice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchRequest {
+    pub entries: Vec<Value>,
+    /// Applies to the entries that make no choice of their own.
+    pub envelope: Option<bool>,
+}
+
+impl BatchRequest {
+    /// Decodes `{"commands":[...]}` with gstack's error texts.
+    pub fn from_json(value: Value) -> Result<Self, ErrorBody> {
+        let envelope = value.get("envelope").and_then(Value::as_bool);
+        let entries = match value {
+            Value::Object(mut map) => match map.remove("commands") {
+                Some(Value::Array(entries)) if !entries.is_empty() => entries,
+                _ => return Err(ErrorBody::new("\"commands\" must be a non-empty array")),
+            },
+            _ => return Err(ErrorBody::new("\"commands\" must be a non-empty array")),
+        };
+        if entries.len() > MAX_BATCH {
+            return Err(ErrorBody::new(format!(
+                "Max {MAX_BATCH} commands per batch"
+            )));
+        }
+        Ok(Self { entries, envelope })
+    }
+}
+
 /// One entry of a `POST /batch` reply.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -139,5 +168,76 @@ mod tests {
         assert_eq!(missing.error, "Missing \"command\" field");
         assert!(CommandRequest::from_json(serde_json::json!({"command":"x","args":"y"})).is_err());
         assert!(CommandRequest::from_json(serde_json::json!([1])).is_err());
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! Property tests (run long by `scripts/fuzz`): decoding any JSON never panics, and what
+    //! decodes round-trips.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".*".prop_map(Value::String),
+            prop_oneof![
+                Just("command"),
+                Just("args"),
+                Just("tabId"),
+                Just("commands")
+            ]
+            .prop_map(|s| Value::String(s.into())),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("command".to_owned()),
+                        Just("args".to_owned()),
+                        Just("tabId".to_owned()),
+                        Just("envelope".to_owned()),
+                        Just("commands".to_owned()),
+                        ".{0,8}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn fuzz_command_body_decoding_never_panics(v in json()) {
+            if let Ok(req) = CommandRequest::from_json(v) {
+                prop_assert!(!req.command.is_empty());
+                let again = serde_json::to_value(&req).unwrap();
+                prop_assert_eq!(CommandRequest::from_json(again).unwrap(), req);
+            }
+        }
+
+        #[test]
+        fn fuzz_command_body_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                let _ = CommandRequest::from_json(v);
+            }
+        }
+
+        #[test]
+        fn fuzz_batch_body_decoding_never_panics(v in json()) {
+            if let Ok(batch) = BatchRequest::from_json(v) {
+                prop_assert!(!batch.entries.is_empty() && batch.entries.len() <= MAX_BATCH);
+                for entry in batch.entries {
+                    let _ = CommandRequest::from_json(entry);
+                }
+            }
+        }
     }
 }

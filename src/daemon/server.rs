@@ -21,7 +21,7 @@ use super::{watch as watchers, Daemon};
 use crate::browser::{events::lock, CommandError, Session};
 use crate::launcher::record;
 use crate::wire::{
-    BatchEntryResult, BatchReply, CommandRequest, ErrorBody, Health, MAX_BATCH, MAX_BODY_BYTES,
+    BatchEntryResult, BatchReply, BatchRequest, CommandRequest, ErrorBody, Health, MAX_BODY_BYTES,
     PROTOCOL,
 };
 
@@ -279,7 +279,7 @@ async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     }
 }
 
-/// `POST /batch`: up to [`MAX_BATCH`] commands run one after another through the same path as
+/// `POST /batch`: up to [`crate::wire::MAX_BATCH`] commands run one after another through the same path as
 /// `/command`; a failing entry does not stop the rest. Each entry may pin its own tab.
 async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     if !authorized(&state, &headers) {
@@ -291,23 +291,10 @@ async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
         Ok(v) => v,
         Err(_) => return error(StatusCode::BAD_REQUEST, ErrorBody::new("Invalid JSON body")),
     };
-    // A batch-wide envelope choice applies to the entries that make none of their own.
-    let envelope = value.get("envelope").and_then(serde_json::Value::as_bool);
-    let entries = match value.get("commands") {
-        Some(serde_json::Value::Array(entries)) if !entries.is_empty() => entries.clone(),
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                ErrorBody::new("\"commands\" must be a non-empty array"),
-            )
-        }
+    let BatchRequest { entries, envelope } = match BatchRequest::from_json(value) {
+        Ok(batch) => batch,
+        Err(body) => return error(StatusCode::BAD_REQUEST, body),
     };
-    if entries.len() > MAX_BATCH {
-        return error(
-            StatusCode::BAD_REQUEST,
-            ErrorBody::new(format!("Max {MAX_BATCH} commands per batch")),
-        );
-    }
     let mut results = Vec::with_capacity(entries.len());
     for (index, entry) in entries.into_iter().enumerate() {
         let command = entry

@@ -215,3 +215,45 @@ mod tests {
         assert!(!path.exists());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Property tests (run long by `scripts/fuzz`): the tolerant reader never panics, and every
+    //! record we write reads back equal.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fuzz_record_parse_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn fuzz_record_parse_of_mangled_json_never_panics(
+            cut in 0usize..400,
+            junk in ".{0,16}",
+        ) {
+            let good = br#"{"pid":42,"port":12345,"token":"tttttttttttttttt","startedAt":"x","serverPath":"/b","mode":"launched","schema":1,"instanceId":"i","pidStartTime":7,"version":"0.1.0","chromePid":43,"hostname":"h"}"#;
+            let mut bytes = good[..cut.min(good.len())].to_vec();
+            bytes.extend_from_slice(junk.as_bytes());
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn fuzz_written_records_read_back(
+            pid in 1u32.., port in 1u16.., token in "[a-z0-9-]{1,40}",
+            instance in "[a-f0-9]{1,32}", start in any::<u64>(), chrome in proptest::option::of(1u32..),
+        ) {
+            let record = StateRecord {
+                pid, port, token, started_at: "2026-01-01T00:00:00.000Z".into(),
+                server_path: "/bin/browse".into(), mode: "launched".into(), config_hash: None,
+                schema: SCHEMA, instance_id: instance, pid_start_time: start,
+                version: "0.1.0".into(), chrome_pid: chrome, chrome_start_time: None,
+                hostname: "h".into(),
+            };
+            let bytes = serde_json::to_vec_pretty(&record).unwrap();
+            prop_assert_eq!(parse(&bytes).unwrap(), record);
+        }
+    }
+}
