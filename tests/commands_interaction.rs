@@ -55,6 +55,15 @@ idle
 <div id="overlay" style="position: absolute; left: 0; top: 0; width: 400px; height: 60px; background: red"></div>
 </div>
 <select id="sel"><option value="a">Apple</option></select>
+<script>
+setTimeout(() => {
+  const b = document.createElement('button');
+  b.id = 'late';
+  b.textContent = 'Late';
+  b.onclick = () => { document.getElementById('out').textContent = 'late clicked'; };
+  document.body.prepend(b);
+}, 400);
+</script>
 <div id="tall" style="height: 3000px" onclick="document.getElementById('out').textContent = 'tall clicked'"></div>
 <button id="far" onclick="document.getElementById('out').textContent = 'far clicked'">Far away</button>
 </body></html>"#;
@@ -68,6 +77,13 @@ fn click_buttons_links_refusals_and_selector_forms() {
     let ws = Workspace::with_chromium();
     let url = pages.url("/clicks.html");
     ws.ok(&["goto", &url]);
+
+    // Auto-wait: the button appears a moment after the page loads.
+    assert_eq!(
+        ws.ok(&["click", "#late"]),
+        format!("Clicked #late → now at {url}\n")
+    );
+    shows(&ws, "late clicked");
 
     // A trusted click that the page's handler sees.
     assert_eq!(
@@ -265,9 +281,11 @@ Footer
 window.addEventListener('scroll', () => {
   document.getElementById('out').textContent = 'scrolled ' + (window.scrollY > 1000);
 });
-window.addEventListener('resize', () => {
+const size = () => {
   document.getElementById('size').textContent = 'size ' + innerWidth + 'x' + innerHeight;
-});
+};
+size();
+window.addEventListener('resize', size);
 </script>
 </body></html>"#;
 
@@ -317,8 +335,9 @@ fn scroll_viewport_dialogs_cookie_and_upload() {
         fails(&ws, &["viewport"]),
         "Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)\n"
     );
-    // A tab opened later gets the same viewport.
+    // A tab opened later gets the viewport; a change reaches every tab.
     ws.ok(&["newtab", &url]);
+    shows(&ws, "size 500x400");
     ws.ok(&["viewport", "640x480"]);
     shows(&ws, "size 640x480");
     ws.ok(&["closetab"]);

@@ -821,6 +821,7 @@ struct NavigationState {
     started: bool,
     committed: bool,
     content_loaded: bool,
+    network_idle: bool,
     finished: bool,
 }
 
@@ -869,6 +870,11 @@ impl NavigationWatch {
                     {
                         s.content_loaded = true;
                     }
+                    Event::PageLifecycleEvent(e)
+                        if e.params.frame_id == main_frame && e.params.name == "networkIdle" =>
+                    {
+                        s.network_idle = true;
+                    }
                     Event::PageDomContentEventFired(_) => s.content_loaded = true,
                     Event::PageFrameStoppedLoading(e) if e.params.frame_id == main_frame => {
                         s.finished = true;
@@ -904,8 +910,9 @@ impl NavigationWatch {
     }
 
     /// If the action started a navigation: waits for it to commit (as Playwright's actions
-    /// do), then up to [`SETTLE_TIMEOUT`] for its DOMContentLoaded. Failures are ignored, as
-    /// gstack ignores its network-idle wait failing.
+    /// do), then, within [`SETTLE_TIMEOUT`], for its DOMContentLoaded and network idle, as
+    /// gstack's `waitForLoadState('networkidle', 2000)` does. Running out of time is not an
+    /// error, as it is not in gstack.
     fn settle(self) {
         // Events the page sent before answering this are delivered before the answer. A
         // failure means the old document is already gone, which the events tell as well.
@@ -917,9 +924,13 @@ impl NavigationWatch {
         if !self.wait(now + NAVIGATION_TIMEOUT, |s| s.committed || s.finished) {
             return;
         }
-        self.wait(Instant::now() + SETTLE_TIMEOUT, |s| {
-            s.content_loaded || s.finished
-        });
+        let deadline = Instant::now() + SETTLE_TIMEOUT;
+        // A navigation that stopped without committing (a download, a 204) left the page be.
+        if self.wait(deadline, |s| {
+            s.content_loaded || (s.finished && !s.committed)
+        }) {
+            self.wait(deadline, |s| s.network_idle || (s.finished && !s.committed));
+        }
     }
 }
 
