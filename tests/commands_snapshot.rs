@@ -278,17 +278,74 @@ const CURSOR_SECTION: &str = "\n── cursor-interactive (not in ARIA tree) ─
 @c3 [tabindex=0] \"Focusable div\"\n\
 @c4 [onclick] \"Onclick div\"\n";
 
+/// Constructs whose CDP form differs from Playwright's aria tree.
+const MISC_HTML: &str = r#"<!DOCTYPE html>
+<html><head><title>Misc</title></head>
+<body>
+<label for="n">Full name</label><input id="n" value="Alice">
+<textarea aria-label="Bio">Hello there</textarea>
+<input type="search" aria-label="Find" value="">
+<p>Hello <b>bold</b> and <a href="/x">a link</a>.</p>
+<p>Line one<br>Line two</p>
+<ul><li>Apple</li><li>Banana</li></ul>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="Logo">
+<a href="/y" aria-label="Go">Go to the next page now</a>
+<div aria-hidden="true"><button>Hidden</button></div>
+<button disabled>Off</button>
+<button aria-pressed="true">Bold</button>
+<div role="checkbox" aria-checked="mixed" aria-label="Some"></div>
+<p>42</p>
+<p>Price: <span class="price">5 <b>EUR</b></span> only</p>
+</body></html>"#;
+
 #[test]
-fn cursor_scan_and_empty_pages() {
+fn cursor_scan_normalisation_and_empty_pages() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[
+        ("/misc.html", MISC_HTML),
         ("/cursor.html", CURSOR_HTML),
         ("/empty.html", "<html><body></body></html>"),
         ("/text.html", "<html><body><p>Just text</p></body></html>"),
     ]);
     let ws = Workspace::with_chromium();
-    ws.ok(&["goto", &pages.url("/cursor.html")]);
 
+    // Text runs merge, a block's text is spaced, values are inline text, only true states
+    // print, hidden subtrees vanish, and inline text is YAML-quoted where Playwright quotes it.
+    ws.ok(&["goto", &pages.url("/misc.html")]);
+    assert_eq!(
+        ws.ok(&["snapshot"]),
+        printed(&[
+            r#"@e1 [text]: Full name"#,
+            r#"@e2 [textbox] "Full name": Alice"#,
+            r#"@e3 [textbox] "Bio": Hello there"#,
+            r#"@e4 [searchbox] "Find""#,
+            r#"@e5 [paragraph]"#,
+            r#"  @e6 [text]: Hello bold and"#,
+            r#"  @e7 [link] "a link""#,
+            r#"  @e8 [text]: ."#,
+            r#"@e9 [paragraph]: Line one Line two"#,
+            r#"@e10 [list]"#,
+            r#"  @e11 [listitem]: Apple"#,
+            r#"  @e12 [listitem]: Banana"#,
+            r#"@e13 [img] "Logo""#,
+            r#"@e14 [link] "Go""#,
+            r#"  @e15 [text]: Go to the next page now"#,
+            r#"@e16 [button] "Off" [disabled]"#,
+            r#"@e17 [button] "Bold" [pressed]"#,
+            r#"@e18 [checkbox] "Some" [checked=mixed]"#,
+            r#"@e19 [paragraph]: "42""#,
+            r#"@e20 [paragraph]: "Price: 5 EUR only""#,
+        ])
+    );
+    // -s on an element Chromium keeps out of its tree still finds the content under it.
+    assert_eq!(ws.ok(&["snapshot", "-s", ".price"]), "@e1 [text]: 5 EUR\n");
+    // With -c the nameless list goes, and its items keep their indent.
+    assert_eq!(
+        ws.ok(&["snapshot", "-s", "ul", "-c"]),
+        printed(&[r#"  @e1 [listitem]: Apple"#, r#"  @e2 [listitem]: Banana"#])
+    );
+
+    ws.ok(&["goto", &pages.url("/cursor.html")]);
     // -i turns the scan on by itself; only real buttons are interactive in the tree.
     assert_eq!(
         ws.ok(&["snapshot", "-i"]),

@@ -205,15 +205,23 @@ fn take(tab: &Tab, opts: &Options, group: &str) -> Result<Taken, CommandError> {
         (tree, cursor)
     });
     let mut tree = tree?;
-    let root = match scope.as_ref().map(|s| s.backend) {
-        Some(backend) => tree.nodes.iter().position(|n| n.backend == Some(backend)),
-        None => tree.root(),
+    let roots = match &scope {
+        Some(scope) => match tree
+            .nodes
+            .iter()
+            .position(|n| n.backend == Some(scope.backend))
+        {
+            Some(root) => vec![root],
+            // Chromium keeps many inline elements out of its tree; their content is still in
+            // it, under the nodes that belong to the element's DOM subtree.
+            None => tree.roots_within(&dom_subtree(tab, &scope.object_id)?),
+        },
+        None => tree.root().into_iter().collect(),
     };
-    let Some(root) = root else {
-        return Ok(Taken::Empty);
-    };
-    tree.fetch_label_texts(tab, root)?;
-    let lines = tree.lines(root, scope.is_none());
+    for &root in &roots {
+        tree.fetch_label_texts(tab, root)?;
+    }
+    let lines = tree.lines(&roots, scope.is_none());
     if lines.is_empty() {
         return Ok(Taken::Empty);
     }
@@ -341,6 +349,7 @@ raw_method!(Evaluate, "Runtime.evaluate", EvalReply);
 raw_method!(CallFunctionOn, "Runtime.callFunctionOn", EvalReply);
 raw_method!(GetProperties, "Runtime.getProperties", PropertiesReply);
 raw_method!(DescribeNode, "DOM.describeNode", DescribeReply);
+raw_method!(DescribeSubtree, "DOM.describeNode", Value);
 raw_method!(ReleaseObjectGroup, "Runtime.releaseObjectGroup", Value);
 
 fn cdp_error(e: anyhow::Error) -> CommandError {
@@ -475,6 +484,26 @@ fn backend_of(tab: &Tab, object_id: &str) -> Result<i64, CommandError> {
     Ok(reply.node.backend_node_id)
 }
 
+/// The backend ids of an element and all its DOM descendants.
+fn dom_subtree(tab: &Tab, object_id: &str) -> Result<HashSet<i64>, CommandError> {
+    let reply = tab
+        .call_method(DescribeSubtree(
+            json!({ "objectId": object_id, "depth": -1 }),
+        ))
+        .map_err(cdp_error)?;
+    let mut ids = HashSet::new();
+    let mut stack: Vec<&Value> = reply.get("node").into_iter().collect();
+    while let Some(node) = stack.pop() {
+        if let Some(id) = node.get("backendNodeId").and_then(Value::as_i64) {
+            ids.insert(id);
+        }
+        if let Some(children) = node.get("children").and_then(Value::as_array) {
+            stack.extend(children);
+        }
+    }
+    Ok(ids)
+}
+
 /// The `-s` root: the one element the CSS selector matches.
 struct Scope {
     object_id: String,
@@ -585,6 +614,27 @@ impl AxTree {
         }
     }
 
+    /// The topmost nodes, in tree order, whose DOM node is in `dom`.
+    fn roots_within(&self, dom: &HashSet<i64>) -> Vec<usize> {
+        let mut roots = Vec::new();
+        let mut stack: Vec<(usize, usize)> = self.root().map(|r| (r, 0)).into_iter().collect();
+        while let Some((i, depth)) = stack.pop() {
+            let node = &self.nodes[i];
+            if node.backend.is_some_and(|b| dom.contains(&b)) {
+                roots.push(i);
+                continue;
+            }
+            if depth < MAX_TREE_DEPTH {
+                for child in node.child_ids.iter().rev() {
+                    if let Some(&c) = self.index.get(child) {
+                        stack.push((c, depth + 1));
+                    }
+                }
+            }
+        }
+        roots
+    }
+
     /// Chromium marks the text of a `<label>` that wraps its control as ignored and drops its
     /// name, but Playwright shows it (`@e11 [text]: I agree`). Those text nodes are read from
     /// the DOM, all at once.
@@ -630,13 +680,16 @@ impl AxTree {
             .or(if self.nodes.is_empty() { None } else { Some(0) })
     }
 
-    /// The lines for the subtree at `root`. The document root itself is never printed.
-    fn lines(&self, root: usize, skip_root: bool) -> Vec<Line> {
+    /// The lines for the subtrees at `roots`, as siblings. With `skip_root` (the document)
+    /// the roots themselves are not printed, only what is under them.
+    fn lines(&self, roots: &[usize], skip_root: bool) -> Vec<Line> {
         let mut items = Vec::new();
-        if skip_root {
-            self.children_items(root, 0, &mut items);
-        } else {
-            self.items(root, 0, &mut items);
+        for &root in roots {
+            if skip_root {
+                self.children_items(root, 0, &mut items);
+            } else {
+                self.items(root, 0, &mut items);
+            }
         }
         let items = normalise_children(items, "");
         let mut lines = Vec::new();
