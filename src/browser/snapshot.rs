@@ -61,6 +61,8 @@ static OBJECT_GROUPS: AtomicU64 = AtomicU64::new(0);
 pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let opts = Options::parse(args)?;
     let tab = &ctx.tab.cdp;
+    // Sampled before reading the tree: a navigation during the snapshot must void its refs.
+    let document = ctx.tab.events.document_count();
     let group = format!(
         "browse-snapshot-{}",
         OBJECT_GROUPS.fetch_add(1, Ordering::Relaxed)
@@ -77,7 +79,7 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let taken = result?;
 
     let mut refs = RefMap {
-        document: ctx.tab.events.document_count(),
+        document,
         ..RefMap::default()
     };
     let text = match taken {
@@ -192,20 +194,29 @@ fn take(tab: &Tab, opts: &Options, group: &str) -> Result<Taken, CommandError> {
         None => None,
     };
     let scope_object = scope.as_ref().map(|s| s.object_id.as_str());
-    let (tree, cursor) = std::thread::scope(|s| {
+    let (lines, cursor) = std::thread::scope(|s| {
         let cursor = opts
             .cursor
             .then(|| s.spawn(|| cursor_scan(tab, scope_object, group)));
-        let tree = full_ax_tree(tab);
+        let lines = tree_lines(tab, scope.as_ref());
         let cursor = match cursor.map(|h| h.join()) {
             Some(Ok(scan)) => scan,
             Some(Err(_)) => CursorScan::Failed,
             None => CursorScan::Found(Vec::new()),
         };
-        (tree, cursor)
+        (lines, cursor)
     });
-    let mut tree = tree?;
-    let roots = match &scope {
+    let lines = lines?;
+    if lines.is_empty() {
+        return Ok(Taken::Empty);
+    }
+    Ok(Taken::Tree { lines, cursor })
+}
+
+/// The normalised tree of the document, or of the `-s` element, as lines.
+fn tree_lines(tab: &Tab, scope: Option<&Scope>) -> Result<Vec<Line>, CommandError> {
+    let mut tree = full_ax_tree(tab)?;
+    let roots = match scope {
         Some(scope) => match tree
             .nodes
             .iter()
@@ -221,11 +232,7 @@ fn take(tab: &Tab, opts: &Options, group: &str) -> Result<Taken, CommandError> {
     for &root in &roots {
         tree.fetch_label_texts(tab, root)?;
     }
-    let lines = tree.lines(&roots, scope.is_none());
-    if lines.is_empty() {
-        return Ok(Taken::Empty);
-    }
-    Ok(Taken::Tree { lines, cursor })
+    Ok(tree.lines(&roots, scope.is_none()))
 }
 
 /// Runs `f` on every item, many at once, keeping the order. CDP calls on one tab are
