@@ -5,6 +5,7 @@
 mod atomic_file;
 mod browser;
 mod catalogue;
+mod cdp;
 mod cli;
 mod client;
 mod clock;

@@ -10,10 +10,10 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use headless_chrome::browser::tab::EventListener;
+use crate::cdp::EventListener;
+use crate::cdp::Tab;
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::protocol::cdp::{Input, Network, Page, DOM};
-use headless_chrome::Tab;
 use serde_json::{json, Value};
 
 use super::events::lock;

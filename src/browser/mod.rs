@@ -25,8 +25,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::cdp::{Browser, Tab};
 use headless_chrome::protocol::cdp::Runtime;
-use headless_chrome::{Browser, Tab};
 use serde_json::Value;
 
 use crate::catalogue;
@@ -172,7 +172,7 @@ impl Session {
             cwd,
         };
         if let Some(browser) = &session.browser {
-            session.adopt(initial_tab(browser)?)?;
+            session.adopt(browser.initial_tab()?)?;
         }
         Ok(session)
     }
@@ -371,19 +371,6 @@ pub struct Ctx<'a> {
     pub session: &'a Session,
     pub tab: &'a Arc<TabHandle>,
     pub state: &'a mut TabState,
-}
-
-/// The page Chromium opened at launch, once target discovery has reported it; a new one if
-/// it does not show up promptly.
-fn initial_tab(browser: &Browser) -> anyhow::Result<Arc<Tab>> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    while std::time::Instant::now() < deadline {
-        if let Some(tab) = lock(browser.get_tabs()).first().cloned() {
-            return Ok(tab);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    browser.new_tab()
 }
 
 /// Evaluates `expression` in the tab's main frame and returns its value (by value).

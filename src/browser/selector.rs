@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cdp::Tab;
 use headless_chrome::protocol::cdp::{Runtime, DOM};
-use headless_chrome::Tab;
 use serde_json::Value;
 
 use super::refs::RefEntry;

@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::cdp::Tab;
 use headless_chrome::protocol::cdp::types::Method;
-use headless_chrome::Tab;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

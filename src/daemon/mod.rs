@@ -15,7 +15,6 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use rand::rngs::OsRng;
@@ -28,10 +27,6 @@ use crate::launcher::readiness::{self, Readiness};
 use crate::launcher::record::{self, StateRecord};
 use crate::launcher::{identity, spawn};
 use chromium::Chromium;
-
-/// How long CDP may stay silent before headless_chrome drops the connection. Effectively
-/// never: our own heartbeat decides whether Chromium is alive.
-const CDP_IDLE_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Everything a started daemon owns.
 pub struct Daemon {
@@ -145,11 +140,8 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
             chromium_ms = began.elapsed().as_millis() as u64,
             "Chromium launched"
         );
-        let browser = headless_chrome::Browser::connect_with_timeout(
-            chromium.ws_url.clone(),
-            CDP_IDLE_TIMEOUT,
-        )
-        .context("cannot connect to Chromium's DevTools")?;
+        let browser = crate::cdp::Browser::connect(&chromium.ws_url)
+            .context("cannot connect to Chromium's DevTools")?;
         (Some(chromium), Some(browser))
     };
     let session = Session::new(browser, cwd).context("cannot open Chromium's first tab")?;
