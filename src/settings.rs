@@ -33,6 +33,12 @@ pub fn command_timeout() -> Duration {
     millis("BROWSE_COMMAND_TIMEOUT", 30_000).max(Duration::from_millis(1))
 }
 
+/// `BROWSE_HANG_CHECK`: while a command runs, how often the daemon checks that the page's
+/// main thread still answers (a stuck page script is then stopped).
+pub fn hang_check() -> Duration {
+    millis("BROWSE_HANG_CHECK", 4_000).max(Duration::from_millis(100))
+}
+
 /// `BROWSE_NO_AUTOSTART=1`: never start a daemon.
 pub fn autostart_disabled() -> bool {
     std::env::var("BROWSE_NO_AUTOSTART").is_ok_and(|v| v == "1")

@@ -40,6 +40,8 @@ impl Default for DialogPolicy {
 #[derive(Debug, Default)]
 struct Log {
     main_frame: Option<String>,
+    /// Loader ids of the main frame's new documents ("init"), oldest first.
+    main_inits: Vec<String>,
     url: String,
     lifecycle: Vec<(String, String)>,
     /// Bumped on every main-frame navigation, same-document ones included.
@@ -98,6 +100,14 @@ impl PageEvents {
         let mut log = lock(&self.log);
         match event {
             Event::PageLifecycleEvent(e) => {
+                if e.params.name == "init"
+                    && log.main_frame.as_deref() == Some(e.params.frame_id.as_str())
+                {
+                    log.main_inits.push(e.params.loader_id.clone());
+                    if log.main_inits.len() > LIFECYCLE_KEEP {
+                        log.main_inits.remove(0);
+                    }
+                }
                 log.lifecycle
                     .push((e.params.loader_id.clone(), e.params.name.clone()));
                 if log.lifecycle.len() > LIFECYCLE_KEEP {
@@ -165,6 +175,34 @@ impl PageEvents {
             .any(|(l, _)| l == loader_id)
     }
 
+    /// Waits until the main-frame document of `loader_id` fires `name`, or another main-frame
+    /// document replaces it first (a page that navigates away while loading).
+    pub fn wait_document(&self, loader_id: &str, name: &str, deadline: Instant) -> DocumentWait {
+        let mut log = lock(&self.log);
+        loop {
+            if log
+                .lifecycle
+                .iter()
+                .any(|(l, n)| l == loader_id && n == name)
+            {
+                return DocumentWait::Reached;
+            }
+            if let Some(ours) = log.main_inits.iter().position(|l| l == loader_id) {
+                if let Some(next) = log.main_inits.get(ours + 1) {
+                    return DocumentWait::Replaced(next.clone());
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return DocumentWait::TimedOut;
+            }
+            log = match self.changed.wait_timeout(log, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
     /// Waits until `loader_id` has fired lifecycle event `name`. False at the deadline.
     pub fn wait_lifecycle(&self, loader_id: &str, name: &str, deadline: Instant) -> bool {
         let mut log = lock(&self.log);
@@ -186,6 +224,15 @@ impl PageEvents {
             };
         }
     }
+}
+
+/// How waiting for a document's lifecycle event ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DocumentWait {
+    Reached,
+    /// Another main-frame document (this loader id) replaced ours before it got there.
+    Replaced(String),
+    TimedOut,
 }
 
 /// Answers a dialog from another thread: the event thread must not block on a CDP call.

@@ -19,6 +19,7 @@ mod selector;
 mod snapshot;
 mod tabs;
 pub mod url_policy;
+mod watchdog;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -182,7 +183,9 @@ impl Session {
     pub(crate) fn adopt(&self, cdp: Arc<Tab>) -> anyhow::Result<Arc<TabHandle>> {
         cdp.set_default_timeout(Duration::from_secs(15));
         lock(&self.emulation).apply(&cdp)?;
-        let events = PageEvents::attach(&cdp, None, Arc::clone(&self.dialog_policy))?;
+        // A page target's main frame id is its target id.
+        let main_frame = Some(cdp.get_target_id().clone());
+        let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
         let mut tabs = lock(&self.tabs);
         let id = tabs.next_id;
         tabs.next_id += 1;
@@ -319,12 +322,33 @@ impl Session {
         }
         let tab = self.target_tab(req.tab_id)?;
         let mut state = lock(&tab.serial);
+        let watch = watchdog::HangWatch::arm(Arc::clone(&tab.cdp), crate::settings::hang_check());
+        let result = self.run_on_tab(info.name, &tab, &mut state, args);
+        if watch.fired() {
+            if let Err(mut e) = result {
+                e.body.error = format!(
+                    "The page's JavaScript was stuck (an endless loop?) and was stopped; {} did not complete: {}. Run it again, or goto another page.",
+                    info.name, e.body.error
+                );
+                return Err(e);
+            }
+        }
+        result
+    }
+
+    fn run_on_tab(
+        &self,
+        name: &str,
+        tab: &Arc<TabHandle>,
+        state: &mut TabState,
+        args: &[String],
+    ) -> CommandResult {
         let ctx = &mut Ctx {
             session: self,
-            tab: &tab,
-            state: &mut state,
+            tab,
+            state,
         };
-        match info.name {
+        match name {
             "goto" => navigation::goto(ctx, args),
             "back" => navigation::back(ctx, args),
             "forward" => navigation::forward(ctx, args),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page;
 
+use super::events::DocumentWait;
 use super::{evaluate, reading, url_policy, CommandError, CommandResult, Ctx, TabHandle};
 
 /// How long a navigation may take to reach `DOMContentLoaded`.
@@ -42,12 +43,21 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
     let Some(loader) = reply.loader_id else {
         return Ok("unknown".into());
     };
-    if !tab.events.wait_lifecycle(
+    match tab.events.wait_document(
         &loader,
         "DOMContentLoaded",
         Instant::now() + NAVIGATION_TIMEOUT,
     ) {
-        return Err(navigation_timeout());
+        DocumentWait::Reached => {}
+        DocumentWait::TimedOut => return Err(navigation_timeout()),
+        DocumentWait::Replaced(_) => {
+            // The page moved on by itself (a redirect by script, a navigation loop): our
+            // document never finished, but the tab is usable; say where it is now.
+            return Err(CommandError::failed(format!(
+                "Navigation to {url} was interrupted by another navigation (now at {})",
+                tab.events.url()
+            )));
+        }
     }
     let status = evaluate(
         &tab.cdp,

@@ -308,6 +308,15 @@ impl Tab {
         self.conn.call(Some(&self.session_id), method, timeout)
     }
 
+    /// A typed call on this tab's session with its own deadline.
+    pub fn call_method_within<C: Method + Serialize>(
+        &self,
+        method: C,
+        timeout: Duration,
+    ) -> Result<C::ReturnObject> {
+        self.conn.call(Some(&self.session_id), method, timeout)
+    }
+
     /// How long calls on this tab wait for Chromium's answer.
     pub fn set_default_timeout(&self, timeout: Duration) -> &Self {
         *self.timeout.write().unwrap_or_else(|p| p.into_inner()) = timeout;

@@ -1,0 +1,80 @@
+//! The hang watchdog: while a command runs on a tab, check every few seconds that the page's
+//! main thread still answers; if a page script has it stuck (an endless loop), stop that
+//! script with `Runtime.terminateExecution` so the command fails clearly instead of wedging
+//! the tab, and the next command works.
+//!
+//! It probes responsiveness rather than timing the command, because commands such as
+//! `wait 60000` or `js "await slow()"` legitimately take long while the page stays responsive.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use headless_chrome::protocol::cdp::Runtime;
+
+use crate::cdp::Tab;
+
+/// How long a probe may take before the page counts as stuck.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Armed for the life of one command.
+pub struct HangWatch {
+    _stop: mpsc::Sender<()>,
+    fired: Arc<AtomicBool>,
+}
+
+impl HangWatch {
+    /// Starts watching `tab`, probing every `every`.
+    pub fn arm(tab: Arc<Tab>, every: Duration) -> Self {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let fired = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&fired);
+        let spawned = std::thread::Builder::new()
+            .name("hang-watch".into())
+            .spawn(move || {
+                // Disconnected (the command finished) ends the watch; a timeout means probe.
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    if !answers(&tab) {
+                        tracing::warn!("page script stuck; terminating it");
+                        flag.store(true, Ordering::SeqCst);
+                        let _ = tab
+                            .call_method_within(Runtime::TerminateExecution(None), PROBE_TIMEOUT);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("cannot start the hang watchdog: {e}");
+        }
+        HangWatch { _stop: stop, fired }
+    }
+
+    /// True when the watchdog had to stop a stuck page script during the command.
+    pub fn fired(&self) -> bool {
+        self.fired.load(Ordering::SeqCst)
+    }
+}
+
+fn answers(tab: &Tab) -> bool {
+    tab.call_method_within(
+        Runtime::Evaluate {
+            expression: "1".into(),
+            object_group: None,
+            include_command_line_api: None,
+            silent: Some(true),
+            context_id: None,
+            return_by_value: Some(true),
+            generate_preview: None,
+            user_gesture: None,
+            await_promise: None,
+            throw_on_side_effect: None,
+            timeout: None,
+            disable_breaks: None,
+            repl_mode: None,
+            allow_unsafe_eval_blocked_by_csp: None,
+            unique_context_id: None,
+            serialization_options: None,
+        },
+        PROBE_TIMEOUT,
+    )
+    .is_ok()
+}

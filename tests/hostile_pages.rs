@@ -1,0 +1,116 @@
+//! Pages that misbehave (issue 5): an endless script, endless dialogs, a navigation loop and
+//! 50 MB of text. Each command returns a clear error or a bounded result, and the next
+//! command works. The hang watchdog's probe interval is shortened through the environment.
+
+mod common;
+
+use common::*;
+
+fn hostile_workspace() -> Workspace {
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_HANG_CHECK", "300");
+    ws
+}
+
+#[test]
+fn an_endless_script_is_stopped_and_the_tab_keeps_working() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        (
+            "/loop.html",
+            "<p>before</p><script>addEventListener('load', () => setTimeout(() => { for (;;) {} }, 0))</script>",
+        ),
+        ("/ok.html", "<p>fine</p>"),
+    ]);
+    let ws = hostile_workspace();
+    ws.ok(&["goto", &pages.url("/loop.html")]);
+    // Whether the loop has started yet or not, text must come back, not hang.
+    let out = ws.run(&["text"]);
+    assert!(
+        out.status.success() || stderr(&out).contains("JavaScript was stuck"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ws.run(&["js", "while (true) {}"]);
+    assert_eq!(out.status.code(), Some(1), "an endless js must fail");
+    ws.ok(&["goto", &pages.url("/ok.html")]);
+    assert_eq!(ws.ok(&["text"]), "fine\n");
+}
+
+#[test]
+fn endless_dialogs_do_not_block_the_page() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        (
+            "/dialogs.html",
+            "<p>start</p><script>for (let i = 0; i < 300; i++) { alert('a' + i); confirm('c' + i); }</script><p>end</p>",
+        ),
+        ("/ok.html", "<p>fine</p>"),
+    ]);
+    let ws = hostile_workspace();
+    ws.ok(&["goto", &pages.url("/dialogs.html")]);
+    assert_eq!(ws.ok(&["text"]), "startend\n");
+    let dialogs = ws.ok(&["dialog"]);
+    assert_eq!(dialogs.lines().count(), 600);
+    assert!(dialogs
+        .lines()
+        .last()
+        .unwrap()
+        .contains("[confirm] \"c299\" → accepted"));
+    ws.ok(&["goto", &pages.url("/ok.html")]);
+}
+
+#[test]
+fn a_navigation_loop_gives_clear_answers_and_goto_escapes_it() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        (
+            "/a.html",
+            "<p>a</p><script>location.replace('/b.html')</script>",
+        ),
+        (
+            "/b.html",
+            "<p>b</p><script>location.replace('/a.html')</script>",
+        ),
+        ("/ok.html", "<p>fine</p>"),
+    ]);
+    let ws = hostile_workspace();
+    let out = ws.run(&["goto", &pages.url("/a.html")]);
+    assert!(
+        out.status.success() || stderr(&out).contains("was interrupted by another navigation"),
+        "{}",
+        stderr(&out)
+    );
+    for _ in 0..5 {
+        let out = ws.run(&["text"]);
+        // Either a page's text or a one-line error about the page going away.
+        let answer = if out.status.success() {
+            stdout(&out)
+        } else {
+            stderr(&out)
+        };
+        assert!(!answer.trim().is_empty());
+    }
+    wait_until(
+        "goto escapes the loop",
+        std::time::Duration::from_secs(60),
+        || {
+            ws.run(&["goto", &pages.url("/ok.html")]).status.success()
+                && ws.run(&["text"]).stdout == b"fine\n"
+        },
+    );
+}
+
+#[test]
+fn fifty_megabytes_of_text_come_back_whole() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[(
+        "/big.html",
+        "<body><script>document.body.textContent = 'x'.repeat(50 * 1024 * 1024)</script></body>",
+    )]);
+    let ws = hostile_workspace();
+    ws.ok(&["goto", &pages.url("/big.html")]);
+    let text = ws.ok(&["text"]);
+    assert_eq!(text.len(), 50 * 1024 * 1024 + 1);
+    ws.ok(&["url"]);
+}
