@@ -83,13 +83,9 @@ fn a_navigation_loop_gives_clear_answers_and_goto_escapes_it() {
     );
     for _ in 0..5 {
         let out = ws.run(&["text"]);
-        // Either a page's text or a one-line error about the page going away.
-        let answer = if out.status.success() {
-            stdout(&out)
-        } else {
-            stderr(&out)
-        };
-        assert!(!answer.trim().is_empty());
+        // Either a page's text (maybe empty, mid-load) or a one-line error about the page
+        // going away; never a hang or a crash of the daemon.
+        assert!(out.status.success() || !stderr(&out).trim().is_empty());
     }
     wait_until(
         "goto escapes the loop",
