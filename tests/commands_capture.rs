@@ -312,7 +312,11 @@ fn screenshots_and_pdf() {
     );
     assert!(!std::path::Path::new("/etc/browse-test-shot.png").exists());
     std::os::unix::fs::symlink("/etc/hostname", ws.path().join("escape.png")).expect("symlink");
-    assert!(fails(&ws, &["screenshot", "escape.png"]).starts_with("Path must be within: "));
+    // Writing through a symlink is refused outright, wherever it points (issue 5).
+    assert_eq!(
+        fails(&ws, &["screenshot", "escape.png"]),
+        "Refusing to write through a symlink: escape.png\n"
+    );
 
     // PDF.
     assert_eq!(ws.ok(&["pdf"]), "PDF saved: /tmp/browse-page.pdf\n");

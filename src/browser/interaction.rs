@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use super::events::lock;
 use super::navigation::NAVIGATION_TIMEOUT;
 use super::selector::{self, call_function, call_function_with, Element, ACTION_TIMEOUT};
-use super::{evaluate, keys, url_policy, CommandError, CommandResult, Ctx, Session};
+use super::{confine, evaluate, keys, CommandError, CommandResult, Ctx, Session};
 
 /// How long click, fill and select wait afterwards for the page to settle.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -271,37 +271,18 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     Ok(format!("Uploaded: {}", described.join(", ")))
 }
 
-/// An upload source: relative to the daemon's cwd, no `..`, and inside the cwd or TEMP_DIR
-/// once symlinks are resolved.
+/// An upload source: relative to the daemon's cwd, no `..`, a regular file inside the cwd or
+/// TEMP_DIR once symlinks are resolved.
 fn upload_path(cwd: &Path, file: &str) -> Result<PathBuf, CommandError> {
-    let given = Path::new(file);
-    if given.components().any(|c| c == Component::ParentDir) {
+    if Path::new(file)
+        .components()
+        .any(|c| c == Component::ParentDir)
+    {
         return Err(CommandError::failed(
             "Path traversal sequences (..) are not allowed",
         ));
     }
-    let joined = cwd.join(given);
-    let Ok(real) = joined.canonicalize() else {
-        return Err(CommandError::failed(format!("File not found: {file}")));
-    };
-    let allowed = [PathBuf::from(url_policy::TEMP_DIR), cwd.to_path_buf()];
-    let inside = allowed
-        .iter()
-        .any(|dir| dir.canonicalize().is_ok_and(|dir| real.starts_with(dir)));
-    if !inside {
-        return Err(CommandError::failed(format!(
-            "Path must be within: {}",
-            allowed
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    if !real.is_file() {
-        return Err(CommandError::failed(format!("Not a file: {file}")));
-    }
-    Ok(real)
+    confine::input(cwd, file)
 }
 
 /// `viewport [<W>x<H>] [--scale <n>]`, applied to every open tab and every later one.

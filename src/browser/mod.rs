@@ -7,6 +7,7 @@
 
 pub mod capture;
 mod chain;
+mod confine;
 pub mod envelope;
 pub mod events;
 mod interaction;

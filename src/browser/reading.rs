@@ -14,7 +14,7 @@ use headless_chrome::protocol::cdp::{Network, Runtime};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::screenshot::confine_output;
+use super::confine;
 use super::selector::{self, Element};
 use super::{evaluate, CommandError, CommandResult, Ctx};
 
@@ -225,11 +225,7 @@ pub fn eval(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(file) = parsed.rest.first() else {
         return Err(CommandError::usage("eval"));
     };
-    // gstack checks input paths with the same rule as output paths.
-    let path = confine_output(&ctx.session.cwd, file)?;
-    if !path.is_file() {
-        return Err(CommandError::failed(format!("File not found: {file}")));
-    }
+    let path = confine::input(&ctx.session.cwd, file)?;
     let code = fs::read_to_string(&path)
         .map_err(|e| CommandError::failed(format!("Cannot read {file}: {e}")))?;
     let result = run_script(ctx, &code)?;
@@ -484,7 +480,7 @@ fn stringify_result(ctx: &Ctx, result: &Runtime::RemoteObject) -> Result<String,
 /// Writes a `js`/`eval` result for `--out` and returns the byte count. A base64 data URL is
 /// decoded to its bytes unless `raw`.
 fn write_result(cwd: &Path, out: &str, text: &str, raw: bool) -> Result<usize, CommandError> {
-    let path = confine_output(cwd, out)?;
+    let path = confine::output(cwd, out)?;
     let bytes = match (raw, decode_data_url(text)) {
         (false, Some(decoded)) => decoded?,
         _ => text.as_bytes().to_vec(),

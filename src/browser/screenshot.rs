@@ -6,7 +6,7 @@
 //! once symlinks are resolved. Files are written atomically, so a reader or a crash never sees
 //! half an image.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 use headless_chrome::protocol::cdp::Page::{
@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::selector::{self, ACTION_TIMEOUT};
 use super::url_policy::TEMP_DIR;
-use super::{evaluate, CommandError, CommandResult, Ctx};
+use super::{confine, evaluate, CommandError, CommandResult, Ctx};
 use crate::atomic_file::write_atomic;
 
 /// The longest side, in image pixels, of a full-page capture (the vision-API limit gstack
@@ -171,7 +171,7 @@ fn js_display(n: f64) -> String {
 /// `screenshot [path] [sel] [--viewport] [--selector css] [--clip x,y,w,h] [--base64]`.
 pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let req = parse(args)?;
-    let target = confine_output(&ctx.session.cwd, &req.path)?;
+    let target = confine::output(&ctx.session.cwd, &req.path)?;
     check_conflicts(&req)?;
     let format = if req.base64 {
         Format::Png
@@ -432,7 +432,7 @@ pub fn pdf(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             _ => {}
         }
     }
-    let target = confine_output(&ctx.session.cwd, &path)?;
+    let target = confine::output(&ctx.session.cwd, &path)?;
     let reply = ctx
         .tab
         .cdp
@@ -484,42 +484,6 @@ fn decode(data: &str) -> Result<Vec<u8>, CommandError> {
 
 fn cdp_error(e: anyhow::Error) -> CommandError {
     CommandError::failed(format!("{e:#}"))
-}
-
-/// Resolves an output path against `cwd` and returns where to write: inside the temp dir or
-/// `cwd` once symlinks are resolved (an existing symlink's target is what gets checked and
-/// written), else gstack's `Path must be within: …`.
-pub(crate) fn confine_output(cwd: &Path, raw: &str) -> Result<PathBuf, CommandError> {
-    let joined = cwd.join(raw);
-    let refused = || {
-        CommandError::failed(format!(
-            "Path must be within: {TEMP_DIR}, {}",
-            cwd.display()
-        ))
-    };
-    // The deepest part that exists is resolved by the filesystem; the rest is only names.
-    let mut existing = joined.as_path();
-    let mut tail = Vec::new();
-    let resolved = loop {
-        if let Ok(real) = existing.canonicalize() {
-            break tail.iter().rev().fold(real, |acc: PathBuf, p| acc.join(p));
-        }
-        match existing.components().next_back() {
-            Some(Component::Normal(name)) => tail.push(name.to_owned()),
-            // `..` or `.` over a directory that does not exist: refuse rather than guess.
-            _ => return Err(refused()),
-        }
-        existing = existing.parent().ok_or_else(refused)?;
-    };
-    let inside = [Path::new(TEMP_DIR), cwd].iter().any(|dir| {
-        dir.canonicalize()
-            .is_ok_and(|dir| resolved.starts_with(dir))
-    });
-    if inside {
-        Ok(resolved)
-    } else {
-        Err(refused())
-    }
 }
 
 /// Writes atomically (0644), creating missing directories as Playwright does.
@@ -592,24 +556,5 @@ mod tests {
         );
         assert_eq!(js_display(10.0), "10");
         assert_eq!(js_display(2.5), "2.5");
-    }
-
-    #[test]
-    fn output_paths_stay_inside_cwd_or_tmp() {
-        let cwd = tempfile::tempdir().unwrap();
-        let ok = confine_output(cwd.path(), "sub/dir/a.png").unwrap();
-        assert!(ok.starts_with(cwd.path().canonicalize().unwrap()));
-        assert!(confine_output(cwd.path(), "/tmp/x.png").is_ok());
-        let refused = confine_output(cwd.path(), "/etc/x.png")
-            .unwrap_err()
-            .body
-            .error;
-        assert_eq!(
-            refused,
-            format!("Path must be within: /tmp, {}", cwd.path().display())
-        );
-        assert!(confine_output(cwd.path(), "nope/../../../../etc/x.png").is_err());
-        std::os::unix::fs::symlink("/etc/hostname", cwd.path().join("link.png")).unwrap();
-        assert!(confine_output(cwd.path(), "link.png").is_err());
     }
 }

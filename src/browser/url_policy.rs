@@ -105,20 +105,8 @@ fn validate_file(input: &str, after_scheme: &str, cwd: &Path) -> Result<String, 
     let resolved = path
         .canonicalize()
         .map_err(|e| format!("Cannot open {}: {e}", path.display()))?;
-    let allowed = [PathBuf::from(TEMP_DIR), cwd.to_path_buf()];
-    let inside = allowed.iter().any(|dir| {
-        dir.canonicalize()
-            .is_ok_and(|dir| resolved.starts_with(dir))
-    });
-    if !inside {
-        return Err(format!(
-            "Path must be within: {}",
-            allowed
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+    if !super::confine::is_allowed(&resolved, cwd) {
+        return Err(super::confine::refusal(cwd).body.error);
     }
     let canonical = Url::from_file_path(&resolved).map_err(|_| format!("Invalid URL: {input}"))?;
     Ok(format!("{canonical}{suffix}"))

@@ -1,0 +1,126 @@
+//! Where commands may read and write files: inside the daemon's cwd or the temp dir, judged
+//! after `..` and symlinks are resolved, with gstack's `Path must be within: …` refusal.
+//!
+//! Outputs are also refused when they would write through a symlink or onto something that is
+//! not a regular file (a directory, a device), and inputs must be regular files: a command
+//! told to write `out.png` must not end up truncating whatever `out.png` points at.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::url_policy::TEMP_DIR;
+use super::CommandError;
+
+/// True when `resolved` (already canonical) lies inside the temp dir or `cwd`.
+pub fn is_allowed(resolved: &Path, cwd: &Path) -> bool {
+    [Path::new(TEMP_DIR), cwd].iter().any(|dir| {
+        dir.canonicalize()
+            .is_ok_and(|dir| resolved.starts_with(dir))
+    })
+}
+
+/// gstack's refusal text.
+pub fn refusal(cwd: &Path) -> CommandError {
+    CommandError::failed(format!(
+        "Path must be within: {TEMP_DIR}, {}",
+        cwd.display()
+    ))
+}
+
+/// An existing regular file to read, relative to `cwd`.
+pub fn input(cwd: &Path, raw: &str) -> Result<PathBuf, CommandError> {
+    let real = cwd
+        .join(raw)
+        .canonicalize()
+        .map_err(|_| CommandError::failed(format!("File not found: {raw}")))?;
+    if !is_allowed(&real, cwd) {
+        return Err(refusal(cwd));
+    }
+    if !real.is_file() {
+        return Err(CommandError::failed(format!("Not a regular file: {raw}")));
+    }
+    Ok(real)
+}
+
+/// Where to write `raw` (relative to `cwd`): the deepest existing ancestor is resolved by the
+/// filesystem, the rest are plain names. The path itself must not be a symlink or anything but
+/// a regular file.
+pub fn output(cwd: &Path, raw: &str) -> Result<PathBuf, CommandError> {
+    let joined = cwd.join(raw);
+    if let Ok(meta) = std::fs::symlink_metadata(&joined) {
+        if meta.file_type().is_symlink() {
+            return Err(CommandError::failed(format!(
+                "Refusing to write through a symlink: {raw}"
+            )));
+        }
+        if !meta.is_file() {
+            return Err(CommandError::failed(format!("Not a regular file: {raw}")));
+        }
+    }
+    let mut existing = joined.as_path();
+    let mut tail = Vec::new();
+    let resolved = loop {
+        if let Ok(real) = existing.canonicalize() {
+            break tail.iter().rev().fold(real, |acc: PathBuf, p| acc.join(p));
+        }
+        match existing.components().next_back() {
+            Some(Component::Normal(name)) => tail.push(name.to_owned()),
+            // `..` or `.` over a directory that does not exist: refuse rather than guess.
+            _ => return Err(refusal(cwd)),
+        }
+        existing = existing.parent().ok_or_else(|| refusal(cwd))?;
+    };
+    if is_allowed(&resolved, cwd) {
+        Ok(resolved)
+    } else {
+        Err(refusal(cwd))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(r: Result<PathBuf, CommandError>) -> String {
+        r.err().map(|e| e.body.error).unwrap_or_default()
+    }
+
+    #[test]
+    fn outputs_stay_inside_cwd_or_tmp_and_never_follow_links() {
+        let cwd = tempfile::tempdir().unwrap();
+        let ok = output(cwd.path(), "sub/dir/a.png").unwrap();
+        assert!(ok.starts_with(cwd.path().canonicalize().unwrap()));
+        assert!(output(cwd.path(), "/tmp/x.png").is_ok());
+        assert_eq!(
+            err(output(cwd.path(), "/etc/x.png")),
+            format!("Path must be within: /tmp, {}", cwd.path().display())
+        );
+        assert!(output(cwd.path(), "nope/../../../../etc/x.png").is_err());
+        std::os::unix::fs::symlink("/etc/hostname", cwd.path().join("link.png")).unwrap();
+        assert_eq!(
+            err(output(cwd.path(), "link.png")),
+            "Refusing to write through a symlink: link.png"
+        );
+        std::fs::create_dir(cwd.path().join("d.png")).unwrap();
+        assert_eq!(
+            err(output(cwd.path(), "d.png")),
+            "Not a regular file: d.png"
+        );
+        assert_eq!(
+            err(output(cwd.path(), "/dev/null")),
+            "Not a regular file: /dev/null"
+        );
+    }
+
+    #[test]
+    fn inputs_must_be_regular_files_inside() {
+        let cwd = tempfile::tempdir().unwrap();
+        std::fs::write(cwd.path().join("a.js"), "1").unwrap();
+        assert!(input(cwd.path(), "a.js").is_ok());
+        assert_eq!(
+            err(input(cwd.path(), "missing.js")),
+            "File not found: missing.js"
+        );
+        assert!(err(input(cwd.path(), "/etc/passwd")).starts_with("Path must be within: /tmp, "));
+        assert_eq!(err(input(cwd.path(), ".")), "Not a regular file: .");
+    }
+}
