@@ -74,6 +74,8 @@ fn state_dir_and_record_are_private() {
         "/health leaks the token"
     );
     assert!(!ws.ok(&["status"]).contains(&token));
+    let log = fs::read_to_string(ws.state_dir().join("browse-daemon.log")).unwrap();
+    assert!(!log.contains(&token), "the daemon log holds the token");
     let port = ws.record().unwrap()["port"].as_u64().unwrap();
     let unauthorized = ureq::post(&format!("http://127.0.0.1:{port}/command"))
         .set("Authorization", "Bearer wrong")
