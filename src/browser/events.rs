@@ -151,18 +151,8 @@ impl PageEvents {
     /// Waits until the main frame has navigated (same-document or not) since
     /// [`navigation_count`](Self::navigation_count) returned `seen`. False at the deadline.
     pub fn wait_navigation_after(&self, seen: u64, deadline: Instant) -> bool {
-        let mut log = lock(&self.log);
-        while log.navigations <= seen {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            log = match self.changed.wait_timeout(log, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        true
+        self.wait_for(deadline, |log| (log.navigations > seen).then_some(()))
+            .is_some()
     }
 
     /// True when some lifecycle event of `loader_id` was recorded. False for a document that
@@ -178,45 +168,40 @@ impl PageEvents {
     /// Waits until the main-frame document of `loader_id` fires `name`, or another main-frame
     /// document replaces it first (a page that navigates away while loading).
     pub fn wait_document(&self, loader_id: &str, name: &str, deadline: Instant) -> DocumentWait {
-        let mut log = lock(&self.log);
-        loop {
-            if log
-                .lifecycle
-                .iter()
-                .any(|(l, n)| l == loader_id && n == name)
-            {
-                return DocumentWait::Reached;
+        self.wait_for(deadline, |log| {
+            if has_fired(log, loader_id, name) {
+                return Some(DocumentWait::Reached);
             }
-            if let Some(ours) = log.main_inits.iter().position(|l| l == loader_id) {
-                if let Some(next) = log.main_inits.get(ours + 1) {
-                    return DocumentWait::Replaced(next.clone());
-                }
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return DocumentWait::TimedOut;
-            }
-            log = match self.changed.wait_timeout(log, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+            let ours = log.main_inits.iter().position(|l| l == loader_id)?;
+            log.main_inits
+                .get(ours + 1)
+                .map(|next| DocumentWait::Replaced(next.clone()))
+        })
+        .unwrap_or(DocumentWait::TimedOut)
     }
 
     /// Waits until `loader_id` has fired lifecycle event `name`. False at the deadline.
     pub fn wait_lifecycle(&self, loader_id: &str, name: &str, deadline: Instant) -> bool {
+        self.wait_for(deadline, |log| {
+            has_fired(log, loader_id, name).then_some(())
+        })
+        .is_some()
+    }
+
+    /// Waits until `check` finds what it looks for in the log, or the deadline passes.
+    fn wait_for<T>(
+        &self,
+        deadline: Instant,
+        mut check: impl FnMut(&Log) -> Option<T>,
+    ) -> Option<T> {
         let mut log = lock(&self.log);
         loop {
-            if log
-                .lifecycle
-                .iter()
-                .any(|(l, n)| l == loader_id && n == name)
-            {
-                return true;
+            if let Some(found) = check(&log) {
+                return Some(found);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return false;
+                return None;
             }
             log = match self.changed.wait_timeout(log, left) {
                 Ok((guard, _)) => guard,
@@ -224,6 +209,12 @@ impl PageEvents {
             };
         }
     }
+}
+
+fn has_fired(log: &Log, loader_id: &str, name: &str) -> bool {
+    log.lifecycle
+        .iter()
+        .any(|(l, n)| l == loader_id && n == name)
 }
 
 /// How waiting for a document's lifecycle event ended.

@@ -401,32 +401,47 @@ pub struct Ctx<'a> {
 /// Evaluates `expression` in the tab's main frame and returns its value (by value).
 /// An exception thrown by the page becomes a [`CommandError`].
 pub fn evaluate(tab: &Tab, expression: &str, await_promise: bool) -> Result<Value, CommandError> {
+    let mut request = evaluate_request(expression, true);
+    request.user_gesture = Some(true);
+    request.await_promise = Some(await_promise);
+    request.timeout = Some(SCRIPT_TIMEOUT.as_millis() as f64);
     let reply = tab
-        .call_method(Runtime::Evaluate {
-            expression: expression.to_owned(),
-            object_group: None,
-            include_command_line_api: None,
-            silent: Some(true),
-            context_id: None,
-            return_by_value: Some(true),
-            generate_preview: None,
-            user_gesture: Some(true),
-            await_promise: Some(await_promise),
-            throw_on_side_effect: None,
-            timeout: Some(SCRIPT_TIMEOUT.as_millis() as f64),
-            disable_breaks: None,
-            repl_mode: None,
-            allow_unsafe_eval_blocked_by_csp: None,
-            unique_context_id: None,
-            serialization_options: None,
-        })
+        .call_method(request)
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     if let Some(details) = reply.exception_details {
-        let message = details
-            .exception
-            .and_then(|ex| ex.description)
-            .unwrap_or(details.text);
-        return Err(CommandError::failed(message));
+        return Err(script_error(details));
     }
     Ok(reply.result.value.unwrap_or(Value::Null))
+}
+
+/// A `Runtime.evaluate` of `expression` in the main frame, silent, everything else default.
+pub(crate) fn evaluate_request(expression: &str, return_by_value: bool) -> Runtime::Evaluate {
+    Runtime::Evaluate {
+        expression: expression.to_owned(),
+        object_group: None,
+        include_command_line_api: None,
+        silent: Some(true),
+        context_id: None,
+        return_by_value: Some(return_by_value),
+        generate_preview: None,
+        user_gesture: None,
+        await_promise: None,
+        throw_on_side_effect: None,
+        timeout: None,
+        disable_breaks: None,
+        repl_mode: None,
+        allow_unsafe_eval_blocked_by_csp: None,
+        unique_context_id: None,
+        serialization_options: None,
+    }
+}
+
+/// The error a page script threw, as the user should read it: its description (message and
+/// stack) when there is one, else CDP's summary text.
+pub(crate) fn script_error(details: Runtime::ExceptionDetails) -> CommandError {
+    let message = details
+        .exception
+        .and_then(|ex| ex.description)
+        .unwrap_or(details.text);
+    CommandError::failed(message)
 }

@@ -197,11 +197,7 @@ pub(crate) fn call_function_with(
         })
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     if let Some(details) = reply.exception_details {
-        let message = details
-            .exception
-            .and_then(|ex| ex.description)
-            .unwrap_or(details.text);
-        return Err(CommandError::failed(message));
+        return Err(super::script_error(details));
     }
     Ok(reply.result.value.unwrap_or(Value::Null))
 }
@@ -353,33 +349,19 @@ fn query_one(tab: &Arc<Tab>, query: &Query) -> Result<Option<Element>, CommandEr
         query.matches_expression()
     );
     let reply = tab
-        .call_method(Runtime::Evaluate {
-            expression,
-            object_group: None,
-            include_command_line_api: None,
-            silent: Some(true),
-            context_id: None,
-            return_by_value: Some(false),
-            generate_preview: None,
-            user_gesture: None,
-            await_promise: Some(false),
-            throw_on_side_effect: None,
-            timeout: None,
-            disable_breaks: None,
-            repl_mode: None,
-            allow_unsafe_eval_blocked_by_csp: None,
-            unique_context_id: None,
-            serialization_options: None,
-        })
+        .call_method(super::evaluate_request(&expression, false))
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     if let Some(details) = reply.exception_details {
-        let message = details
-            .exception
-            .and_then(|ex| ex.description)
-            .unwrap_or(details.text);
+        let mut error = super::script_error(details);
         // Only the first line: a SyntaxError's stack adds nothing for the user.
-        let first = message.lines().next().unwrap_or_default().to_owned();
-        return Err(CommandError::failed(first));
+        error.body.error = error
+            .body
+            .error
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        return Err(error);
     }
     if let Some(object_id) = reply.result.object_id {
         return Ok(Some(Element::new(tab, object_id)));

@@ -55,26 +55,6 @@ impl HangWatch {
 }
 
 fn answers(tab: &Tab) -> bool {
-    tab.call_method_within(
-        Runtime::Evaluate {
-            expression: "1".into(),
-            object_group: None,
-            include_command_line_api: None,
-            silent: Some(true),
-            context_id: None,
-            return_by_value: Some(true),
-            generate_preview: None,
-            user_gesture: None,
-            await_promise: None,
-            throw_on_side_effect: None,
-            timeout: None,
-            disable_breaks: None,
-            repl_mode: None,
-            allow_unsafe_eval_blocked_by_csp: None,
-            unique_context_id: None,
-            serialization_options: None,
-        },
-        PROBE_TIMEOUT,
-    )
-    .is_ok()
+    tab.call_method_within(super::evaluate_request("1", true), PROBE_TIMEOUT)
+        .is_ok()
 }
