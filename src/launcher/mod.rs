@@ -25,6 +25,10 @@ use record::StateRecord;
 
 /// How long one health probe may take on the fast path.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(2_000);
+/// The longest pause between two looks while another starter holds the lock. Short, because
+/// a waiter's lag after the daemon is ready is what a stampede adds to a cold start, and a
+/// look before the record exists is only a failed open.
+const MAX_POLL: Duration = Duration::from_millis(20);
 /// After this long waiting for another starter, say who holds the lock.
 const ANNOUNCE_AFTER: Duration = Duration::from_secs(1);
 
@@ -167,7 +171,7 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
                     });
                 }
                 std::thread::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())));
-                backoff = (backoff * 2).min(Duration::from_millis(100));
+                backoff = (backoff * 2).min(MAX_POLL);
             }
         }
     }
