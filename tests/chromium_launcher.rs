@@ -134,3 +134,25 @@ fn missing_chromium_is_reported_fast_by_every_cli_of_a_stampede() {
     }
     assert!(ws.daemons().is_empty());
 }
+
+#[test]
+fn chromium_crashing_at_start_is_reported_with_its_own_words() {
+    let _slot = chromium_slot();
+    let mut ws = Workspace::with_chromium();
+    let fake = ws.path().join("crashing-chromium");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'FATAL: the display is on fire' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    ws.set("BROWSE_CHROME", fake.to_str().unwrap());
+    let outs = ws.stampede(8, &["status"]);
+    for out in &outs {
+        assert_eq!(out.status.code(), Some(3));
+        let err = stderr(out);
+        assert!(err.contains("exited before opening DevTools"), "{err}");
+        assert!(err.contains("the display is on fire"), "{err}");
+    }
+    assert!(ws.daemons().is_empty());
+}

@@ -102,3 +102,27 @@ fn tabs_open_switch_pin_and_close() {
     );
     assert!(ws.ok(&["status"]).contains("\nTabs: 2\n"));
 }
+
+/// Commands for different tabs run in parallel: a slow `wait` on tab 1 does not hold up a
+/// command on tab 2 (commands for one tab are serialised by that tab's lock).
+#[test]
+fn different_tabs_run_in_parallel() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/a.html", "<p>first</p>"), ("/b.html", "<p>second</p>")]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/a.html")]);
+    ws.ok(&["newtab", &pages.url("/b.html")]);
+    let mut slow = ws.spawn(&["--tab-id", "1", "wait", "#never", "4000"]);
+    wait_until(
+        "the wait is in flight",
+        std::time::Duration::from_secs(20),
+        || health(&ws).and_then(|h| h["inFlight"].as_u64()) == Some(1),
+    );
+    assert_eq!(ws.ok(&["--tab-id", "2", "text"]), "second\n");
+    assert!(
+        slow.try_wait().unwrap().is_none(),
+        "tab 2's command waited for tab 1's"
+    );
+    let out = slow.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}

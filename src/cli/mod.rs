@@ -184,7 +184,7 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
         Ok(d) => d,
         Err(code) => return code,
     };
-    let timeout = crate::settings::command_timeout();
+    let timeout = answer_timeout(req);
     match daemon.client().command(req, timeout) {
         Ok(reply) => finish_reply(paths, &daemon, req, reply),
         Err(TransportError::TimedOut) => timed_out(&daemon, timeout),
@@ -209,6 +209,26 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
                 }
             }
         }
+    }
+}
+
+/// How long to wait for the daemon's answer: `BROWSE_COMMAND_TIMEOUT`, raised above a
+/// command's own limit when it is longer (`wait <sel> 120000` must not be cut at 30 s; gstack's
+/// defect 8 in the compatibility spec).
+fn answer_timeout(req: &CommandRequest) -> std::time::Duration {
+    let base = crate::settings::command_timeout();
+    let own_limit_ms = match req.command.as_str() {
+        "wait" => req
+            .args
+            .iter()
+            .filter_map(|a| a.parse::<u64>().ok())
+            .map(|ms| ms.min(300_000))
+            .max(),
+        _ => None,
+    };
+    match own_limit_ms {
+        Some(ms) => base.max(std::time::Duration::from_millis(ms + 5_000)),
+        None => base,
     }
 }
 
@@ -290,6 +310,21 @@ fn fail(code: u8, message: &str) -> ExitCode {
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("[browse] {message}");
     ExitCode::from(exit::USAGE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_wait_raises_the_answer_timeout() {
+        let wait = CommandRequest::new("wait", vec![".x".into(), "120000".into()]);
+        assert_eq!(answer_timeout(&wait).as_secs(), 125);
+        let short = CommandRequest::new("wait", vec![".x".into(), "2000".into()]);
+        assert_eq!(answer_timeout(&short), crate::settings::command_timeout());
+        let capped = CommandRequest::new("wait", vec!["--networkidle".into(), "999999999".into()]);
+        assert_eq!(answer_timeout(&capped).as_secs(), 305);
+    }
 }
 
 #[cfg(test)]
