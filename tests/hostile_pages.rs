@@ -110,3 +110,34 @@ fn fifty_megabytes_of_text_come_back_whole() {
     assert_eq!(text.len(), 50 * 1024 * 1024 + 1);
     ws.ok(&["url"]);
 }
+
+#[test]
+fn a_renderer_that_dies_of_memory_is_reported_and_goto_recovers() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        (
+            "/oom.html",
+            "<p>eating</p><script>addEventListener('load', () => setTimeout(() => { const a = []; for (;;) a.push(new Array(1e6).fill(Math.random())); }, 0))</script>",
+        ),
+        ("/ok.html", "<p>fine</p>"),
+    ]);
+    let mut ws = hostile_workspace();
+    // A small V8 heap makes the renderer die of memory in a moment instead of gigabytes.
+    ws.set("BROWSE_CHROME_ARGS", "--js-flags=--max-old-space-size=32");
+    ws.run(&["goto", &pages.url("/oom.html")]);
+    wait_until(
+        "the crash is reported",
+        std::time::Duration::from_secs(60),
+        || {
+            let out = ws.run(&["text"]);
+            !out.status.success() && stderr(&out).contains("the page crashed")
+        },
+    );
+    assert_eq!(
+        ws.daemons().len(),
+        1,
+        "a dead renderer must not take the daemon down"
+    );
+    ws.ok(&["goto", &pages.url("/ok.html")]);
+    assert_eq!(ws.ok(&["text"]), "fine\n");
+}

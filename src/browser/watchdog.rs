@@ -14,8 +14,10 @@ use headless_chrome::protocol::cdp::Runtime;
 
 use crate::cdp::Tab;
 
-/// How long a probe may take before the page counts as stuck.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a probe may take before the page counts as stuck. Long enough that our own heavy
+/// page scripts (50 MB of `text`) are not mistaken for a stuck page, short enough that a stuck
+/// page is stopped before a tab call's own 15 s limit.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Armed for the life of one command.
 pub struct HangWatch {
@@ -34,7 +36,8 @@ impl HangWatch {
             .spawn(move || {
                 // Disconnected (the command finished) ends the watch; a timeout means probe.
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                    if !answers(&tab) {
+                    // A crashed page fails every call at once; there is no script to stop.
+                    if !answers(&tab) && !tab.is_crashed() {
                         tracing::warn!("page script stuck; terminating it");
                         flag.store(true, Ordering::SeqCst);
                         let _ = tab

@@ -33,15 +33,30 @@ const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_MESSAGE: usize = 512 * 1024 * 1024;
 
 type Reply = std::result::Result<Value, String>;
+/// A call waiting for its answer: its session (None for the browser) and reply channel.
+type Waiter = (Option<String>, mpsc::Sender<Reply>);
 
 /// The WebSocket to Chromium, shared by the browser and every tab.
 pub struct Connection {
     writer: Mutex<WebSocket<TcpStream>>,
     next_id: AtomicU64,
-    pending: Mutex<HashMap<u64, mpsc::Sender<Reply>>>,
+    pending: Mutex<HashMap<u64, Waiter>>,
     sessions: Mutex<HashMap<String, mpsc::Sender<Value>>>,
+    /// Sessions whose renderer crashed: calls fail at once until a navigation revives them.
+    crashed: Mutex<std::collections::HashSet<String>>,
     closed: AtomicBool,
 }
+
+/// What a caller reads when the page's renderer process has died.
+const CRASHED: &str = "the page crashed (its renderer process died); goto a page to load a new one";
+
+/// Methods that load a new document, and so a new renderer, into a crashed page.
+const REVIVING: &[&str] = &[
+    "Page.navigate",
+    "Page.reload",
+    "Page.navigateToHistoryEntry",
+    "Target.closeTarget",
+];
 
 impl Connection {
     /// Connects to a DevTools WebSocket URL (`ws://127.0.0.1:PORT/devtools/browser/ID`).
@@ -67,6 +82,7 @@ impl Connection {
             next_id: AtomicU64::new(1),
             pending: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
+            crashed: Mutex::new(std::collections::HashSet::new()),
             closed: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&conn);
@@ -92,9 +108,17 @@ impl Connection {
         if self.is_closed() {
             bail!("Chromium's DevTools connection is closed");
         }
+        if let Some(session) = session {
+            let mut crashed = lock(&self.crashed);
+            if REVIVING.contains(&method) {
+                crashed.remove(session);
+            } else if crashed.contains(session) {
+                bail!("{method}: {CRASHED}");
+            }
+        }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = mpsc::channel();
-        lock(&self.pending).insert(id, tx);
+        lock(&self.pending).insert(id, (session.map(str::to_owned), tx));
         let mut message = json!({ "id": id, "method": method, "params": params });
         if let Some(session) = session {
             message["sessionId"] = Value::String(session.to_owned());
@@ -142,7 +166,7 @@ impl Connection {
                     .map_or_else(|| error.to_string(), str::to_owned)),
                 None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
             };
-            if let Some(tx) = lock(&self.pending).remove(&id) {
+            if let Some((_, tx)) = lock(&self.pending).remove(&id) {
                 let _ = tx.send(reply);
             }
             return;
@@ -150,6 +174,17 @@ impl Connection {
         let Some(session) = message.get("sessionId").and_then(Value::as_str) else {
             return;
         };
+        if message.get("method").and_then(Value::as_str) == Some("Inspector.targetCrashed") {
+            // Nothing will answer the calls waiting on this page: fail them now.
+            lock(&self.crashed).insert(session.to_owned());
+            lock(&self.pending).retain(|_, (owner, tx)| {
+                let ours = owner.as_deref() == Some(session);
+                if ours {
+                    let _ = tx.send(Err(CRASHED.to_owned()));
+                }
+                !ours
+            });
+        }
         let sessions = lock(&self.sessions);
         if let Some(tx) = sessions.get(session) {
             let _ = tx.send(message);
@@ -299,6 +334,13 @@ impl Tab {
             enable_file_chooser_opened_event: None,
         })?;
         tab.call_method(Page::SetLifecycleEventsEnabled { enabled: true })?;
+        // For Inspector.targetCrashed: a dead renderer must fail calls at once, not time out.
+        tab.conn.call_raw(
+            Some(&tab.session_id),
+            "Inspector.enable",
+            json!({}),
+            DEFAULT_CALL_TIMEOUT,
+        )?;
         Ok(tab)
     }
 
@@ -321,6 +363,11 @@ impl Tab {
     pub fn set_default_timeout(&self, timeout: Duration) -> &Self {
         *self.timeout.write().unwrap_or_else(|p| p.into_inner()) = timeout;
         self
+    }
+
+    /// True after the page's renderer died and before a navigation revived it.
+    pub fn is_crashed(&self) -> bool {
+        lock(&self.conn.crashed).contains(&self.session_id)
     }
 
     pub fn get_target_id(&self) -> &String {

@@ -144,6 +144,10 @@ fn launch_args(profile_dir: &Path) -> Vec<String> {
         // Chromium refuses to run sandboxed as root.
         args.push("--no-sandbox".into());
     }
+    // `BROWSE_CHROME_ARGS`: extra flags (a proxy, a V8 heap limit, …), split on spaces.
+    if let Ok(extra) = std::env::var("BROWSE_CHROME_ARGS") {
+        args.extend(extra.split_whitespace().map(str::to_owned));
+    }
     args.push("about:blank".into());
     args
 }
