@@ -82,15 +82,9 @@ fn stop_leaves_no_daemon_and_no_chromium() {
 fn sigkill_of_the_daemon_then_a_stampede_leaves_one_daemon_and_no_orphan_chromium() {
     let _slot = chromium_slot();
     let ws = Workspace::with_chromium();
-    let old = status_pid(&ws.run(&["status"])).unwrap();
+    ws.ok(&["status"]);
     let old_chrome = ws.record().unwrap()["chromePid"].as_u64().unwrap() as u32;
-    signal(old, libc::SIGKILL);
-    wait_until("old daemon dead", SETTLE, || !is_live(old));
-    let outs = ws.stampede(8, &["status"]);
-    assert!(outs.iter().all(|o| o.status.success()));
-    let daemons = ws.daemons();
-    assert_eq!(daemons.len(), 1);
-    assert_ne!(daemons[0], old);
+    sigkill_daemon_then_stampede(&ws, 8);
     let new_chrome = ws.record().unwrap()["chromePid"].as_u64().unwrap() as u32;
     assert_ne!(new_chrome, old_chrome);
     wait_until("old Chromium gone", SETTLE, || !is_live(old_chrome));

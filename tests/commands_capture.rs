@@ -13,18 +13,6 @@ use common::*;
 const WAIT: Duration = Duration::from_secs(10);
 
 /// Runs `browse <args>`, asserting exit 1, and returns its stderr.
-fn fails(ws: &Workspace, args: &[&str]) -> String {
-    let out = ws.run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "browse {args:?} should fail; stdout: {}\nstderr: {}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stderr(&out)
-}
-
 /// Checks a `[<ISO-8601 ms Z>] ` prefix and returns the rest of the line.
 fn after_timestamp(line: &str) -> &str {
     let ts = &line[1..25];
@@ -286,26 +274,26 @@ fn screenshots_and_pdf() {
 
     // Argument errors, exactly as gstack words them.
     assert_eq!(
-        fails(&ws, &["screenshot", "--bogus"]),
+        ws.fails(&["screenshot", "--bogus"]),
         "Unknown screenshot flag: --bogus\n"
     );
     assert_eq!(
-        fails(&ws, &["screenshot", "--selector", "#box", ".tall"]),
+        ws.fails(&["screenshot", "--selector", "#box", ".tall"]),
         "--selector conflicts with positional selector — choose one\n"
     );
     assert_eq!(
-        fails(&ws, &["screenshot", "--clip", "0,0,5,5", "#box"]),
+        ws.fails(&["screenshot", "--clip", "0,0,5,5", "#box"]),
         "Cannot use --clip with a selector/ref — choose one\n"
     );
     assert_eq!(
-        fails(&ws, &["screenshot", "--viewport", "--clip", "0,0,5,5"]),
+        ws.fails(&["screenshot", "--viewport", "--clip", "0,0,5,5"]),
         "Cannot use --viewport with --clip — choose one\n"
     );
     assert_eq!(
-        fails(&ws, &["screenshot", "--clip", "a,b,c,d"]),
+        ws.fails(&["screenshot", "--clip", "a,b,c,d"]),
         "Usage: screenshot --clip x,y,width,height — all must be numbers\n"
     );
-    let refused = fails(&ws, &["screenshot", "/etc/browse-test-shot.png"]);
+    let refused = ws.fails(&["screenshot", "/etc/browse-test-shot.png"]);
     assert!(
         refused.starts_with("Path must be within: /tmp, "),
         "{refused}"
@@ -314,7 +302,7 @@ fn screenshots_and_pdf() {
     std::os::unix::fs::symlink("/etc/hostname", ws.path().join("escape.png")).expect("symlink");
     // Writing through a symlink is refused outright, wherever it points (issue 5).
     assert_eq!(
-        fails(&ws, &["screenshot", "escape.png"]),
+        ws.fails(&["screenshot", "escape.png"]),
         "Refusing to write through a symlink: escape.png\n"
     );
 
@@ -329,7 +317,9 @@ fn screenshots_and_pdf() {
         "PDF saved: docs/page.pdf\n"
     );
     assert_eq!(&read("docs/page.pdf")[..5], b"%PDF-");
-    assert!(fails(&ws, &["pdf", "/etc/browse-test.pdf"]).starts_with("Path must be within: "));
+    assert!(ws
+        .fails(&["pdf", "/etc/browse-test.pdf"])
+        .starts_with("Path must be within: "));
 
     // Atomic writes leave no temp files behind.
     let leftovers: Vec<_> = walk(ws.path())
@@ -415,7 +405,7 @@ fn chain_and_batch() {
 
     // No input at all: the usage text.
     assert_eq!(
-        fails(&ws, &["chain"]),
+        ws.fails(&["chain"]),
         "Usage: echo '[[\"goto\",\"url\"],[\"text\"]]' | browse chain\n   or: browse chain 'goto url | click @e5 | snapshot -ic'\n"
     );
 
@@ -535,7 +525,7 @@ fn untrusted_envelope_on_and_off() {
     // Only page-content commands, and never errors.
     assert_eq!(ws.ok(&["--untrusted-envelope", "url"]), format!("{url}\n"));
     assert_eq!(
-        fails(&ws, &["--untrusted-envelope", "tab", "42"]),
+        ws.fails(&["--untrusted-envelope", "tab", "42"]),
         "Tab 42 not found\n"
     );
     ws.ok(&["console", "--clear"]);

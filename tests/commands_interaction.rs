@@ -14,19 +14,6 @@ const NOT_INTERACTABLE: &str = "Element not found or not interactable within tim
 const STRICT: &str =
     "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.\n";
 
-/// Runs `browse <args>`, asserting exit 1, and returns stderr.
-fn fails(ws: &Workspace, args: &[&str]) -> String {
-    let out = ws.run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "browse {args:?} should fail:\nstdout: {}\nstderr: {}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stderr(&out)
-}
-
 /// True when `browse text` has a line equal to `line`.
 fn has_line(ws: &Workspace, line: &str) -> bool {
     ws.ok(&["text"]).lines().any(|l| l == line)
@@ -110,13 +97,13 @@ fn click_buttons_links_refusals_and_selector_forms() {
     ws.ok(&["click", "css=#go"]);
 
     // Strictness is an immediate error, never "the first match".
-    assert_eq!(fails(&ws, &["click", ".dup"]), STRICT);
-    assert_eq!(fails(&ws, &["click", "text=o"]), STRICT);
+    assert_eq!(ws.fails(&["click", ".dup"]), STRICT);
+    assert_eq!(ws.fails(&["click", "text=o"]), STRICT);
 
     // Playwright-only syntax is refused rather than misread as CSS.
-    let err = fails(&ws, &["click", "button >> text=Go"]);
+    let err = ws.fails(&["click", "button >> text=Go"]);
     assert!(err.starts_with("Unsupported selector syntax '>>'"), "{err}");
-    let err = fails(&ws, &["click", "button:has-text(\"Go\")"]);
+    let err = ws.fails(&["click", "button:has-text(\"Go\")"]);
     assert!(
         err.starts_with("Unsupported selector syntax ':has-text('"),
         "{err}"
@@ -124,22 +111,22 @@ fn click_buttons_links_refusals_and_selector_forms() {
 
     // Refs that were never taken.
     assert_eq!(
-        fails(&ws, &["click", "@e42"]),
+        ws.fails(&["click", "@e42"]),
         "Ref @e42 not found. Run 'snapshot' to get fresh refs.\n"
     );
 
     // Usage.
-    assert_eq!(fails(&ws, &["click"]), "Usage: browse click <selector>\n");
+    assert_eq!(ws.fails(&["click"]), "Usage: browse click <selector>\n");
 
     // A covered element and a disabled one are never clicked; the wait ends in the
     // rewritten timeout message.
-    assert_eq!(fails(&ws, &["click", "#covered"]), NOT_INTERACTABLE);
-    assert_eq!(fails(&ws, &["click", "#off"]), NOT_INTERACTABLE);
+    assert_eq!(ws.fails(&["click", "#covered"]), NOT_INTERACTABLE);
+    assert_eq!(ws.fails(&["click", "#off"]), NOT_INTERACTABLE);
     assert!(has_line(&ws, "clicked true"), "neither handler ran");
 
     // An <option> in a dropdown: told to use select.
     assert_eq!(
-        fails(&ws, &["click", "#sel option"]),
+        ws.fails(&["click", "#sel option"]),
         "Cannot click <option> elements. Use 'browse select <parent-select> <value>' instead of 'click' for dropdown options.\n"
     );
 
@@ -201,16 +188,16 @@ fn fill_select_hover_type_and_press() {
 
     // What cannot be filled.
     assert_eq!(
-        fails(&ws, &["fill", "#cb", "x"]),
+        ws.fails(&["fill", "#cb", "x"]),
         "Input of type \"checkbox\" cannot be filled\n"
     );
-    assert_eq!(fails(&ws, &["fill", "#ro", "x"]), NOT_INTERACTABLE);
+    assert_eq!(ws.fails(&["fill", "#ro", "x"]), NOT_INTERACTABLE);
     assert_eq!(
-        fails(&ws, &["fill", "#name"]),
+        ws.fails(&["fill", "#name"]),
         "Usage: browse fill <selector> <value>\n"
     );
     assert_eq!(
-        fails(&ws, &["fill"]),
+        ws.fails(&["fill"]),
         "Usage: browse fill <selector> <value>\n"
     );
 
@@ -226,14 +213,14 @@ fn fill_select_hover_type_and_press() {
     );
     shows(&ws, "fruit=c");
     assert_eq!(
-        fails(&ws, &["select", "#fruit"]),
+        ws.fails(&["select", "#fruit"]),
         "Usage: browse select <selector> <value>\n"
     );
 
     // hover moves the mouse over the element.
     assert_eq!(ws.ok(&["hover", "#hover"]), "Hovered #hover\n");
     shows(&ws, "hovered");
-    assert_eq!(fails(&ws, &["hover"]), "Usage: browse hover <selector>\n");
+    assert_eq!(ws.fails(&["hover"]), "Usage: browse hover <selector>\n");
 
     // type goes to the focused element; Enter submits its form.
     ws.ok(&["click", "#q"]);
@@ -254,12 +241,12 @@ fn fill_select_hover_type_and_press() {
     ws.ok(&["type", "b"]);
     shows(&ws, "notes=\"a\\nb\"");
 
-    assert_eq!(fails(&ws, &["press", "Entr"]), "Unknown key: \"Entr\"\n");
+    assert_eq!(ws.fails(&["press", "Entr"]), "Unknown key: \"Entr\"\n");
     assert_eq!(
-        fails(&ws, &["press"]),
+        ws.fails(&["press"]),
         "Usage: browse press <key> (e.g., Enter, Tab, Escape)\n"
     );
-    assert_eq!(fails(&ws, &["type"]), "Usage: browse type <text>\n");
+    assert_eq!(ws.fails(&["type"]), "Usage: browse type <text>\n");
 }
 
 const MISC: &str = r#"<!DOCTYPE html><html><body>
@@ -324,15 +311,15 @@ fn scroll_viewport_dialogs_cookie_and_upload() {
     );
     shows(&ws, "size 500x400");
     assert_eq!(
-        fails(&ws, &["viewport", "--bogus"]),
+        ws.fails(&["viewport", "--bogus"]),
         "Unknown viewport flag: --bogus\n"
     );
     assert_eq!(
-        fails(&ws, &["viewport", "500x400", "--scale", "5"]),
+        ws.fails(&["viewport", "500x400", "--scale", "5"]),
         "viewport --scale: value must be between 1 and 3 (gstack policy cap), got 5\n"
     );
     assert_eq!(
-        fails(&ws, &["viewport"]),
+        ws.fails(&["viewport"]),
         "Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)\n"
     );
     // A tab opened later gets the viewport; a change reaches every tab.
@@ -370,7 +357,7 @@ fn scroll_viewport_dialogs_cookie_and_upload() {
     ws.ok(&["click", "#jar"]);
     shows(&ws, "cookie flavour=oat=meal");
     assert_eq!(
-        fails(&ws, &["cookie", "novalue"]),
+        ws.fails(&["cookie", "novalue"]),
         "Usage: browse cookie <name>=<value>\n"
     );
 
@@ -398,19 +385,19 @@ fn scroll_viewport_dialogs_cookie_and_upload() {
         "Uploaded: local.txt (3B)\n"
     );
     shows(&ws, "files local.txt:3");
-    assert!(
-        fails(&ws, &["upload", "#file", "/etc/passwd"]).starts_with("Path must be within: /tmp, ")
-    );
+    assert!(ws
+        .fails(&["upload", "#file", "/etc/passwd"])
+        .starts_with("Path must be within: /tmp, "));
     assert_eq!(
-        fails(&ws, &["upload", "#file", "../x.txt"]),
+        ws.fails(&["upload", "#file", "../x.txt"]),
         "Path traversal sequences (..) are not allowed\n"
     );
     assert_eq!(
-        fails(&ws, &["upload", "#file", "missing.txt"]),
+        ws.fails(&["upload", "#file", "missing.txt"]),
         "File not found: missing.txt\n"
     );
     assert_eq!(
-        fails(&ws, &["upload", "#file"]),
+        ws.fails(&["upload", "#file"]),
         "Usage: browse upload <selector> <file1> [file2...]\n"
     );
 }
@@ -472,7 +459,7 @@ fn refs_click_fill_option_autoroute_and_stale_refs() {
     // The node behind a ref is gone: stale, at once.
     ws.ok(&["click", &remove]);
     assert_eq!(
-        fails(&ws, &["click", &save]),
+        ws.fails(&["click", &save]),
         format!(
             "Ref {save} (button \"Save\") is stale — element no longer exists. Run 'snapshot' for fresh refs.\n"
         )
@@ -480,6 +467,6 @@ fn refs_click_fill_option_autoroute_and_stale_refs() {
 
     // A new document voids every ref.
     ws.ok(&["goto", &pages.url("/next.html")]);
-    let err = fails(&ws, &["click", &remove]);
+    let err = ws.fails(&["click", &remove]);
     assert!(err.starts_with(&format!("Ref {remove} ")), "{err}");
 }

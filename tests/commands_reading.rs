@@ -13,19 +13,6 @@ use std::time::Duration;
 
 use common::*;
 
-/// Runs `browse <args>`, asserting exit 1, and returns stderr.
-fn fails(ws: &Workspace, args: &[&str]) -> String {
-    let out = ws.run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "browse {args:?} should fail:\nstdout: {}\nstderr: {}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stderr(&out)
-}
-
 /// An HTTP server on 127.0.0.1 that holds every response until [`HeldServer::release`].
 struct HeldServer {
     url: String,
@@ -98,19 +85,21 @@ fn navigation_history_reload_waits_and_url_errors() {
     assert_eq!(ws.ok(&["url"]), "about:blank\n");
     // The blank start page has no origin, so no storage: a one-line error.
     assert_eq!(
-        fails(&ws, &["storage"]),
+        ws.fails(&["storage"]),
         "SecurityError: Failed to read the 'localStorage' property from 'Window': Access is denied for this document.\n"
     );
     // URL errors come before any navigation.
     assert_eq!(
-        fails(&ws, &["goto", "example.com"]),
+        ws.fails(&["goto", "example.com"]),
         "Invalid URL: example.com\n"
     );
     assert_eq!(
-        fails(&ws, &["goto", "javascript:alert(1)"]),
+        ws.fails(&["goto", "javascript:alert(1)"]),
         "Blocked: scheme \"javascript:\" is not allowed. Only http:, https:, file:, and about:blank URLs are permitted.\n"
     );
-    assert!(fails(&ws, &["goto", "file:///etc/passwd"]).starts_with("Path must be within: "));
+    assert!(ws
+        .fails(&["goto", "file:///etc/passwd"])
+        .starts_with("Path must be within: "));
 
     // Back to the start of history, whatever the browser kept before our first page.
     assert_eq!(ws.ok(&["goto", &a]), format!("Navigated to {a} (200)\n"));
@@ -178,7 +167,7 @@ fn navigation_history_reload_waits_and_url_errors() {
     );
     assert_eq!(ws.ok(&["wait", "--load"]), "Page loaded\n");
     assert_eq!(
-        fails(&ws, &["wait", "--networkidle", "1500"]),
+        ws.fails(&["wait", "--networkidle", "1500"]),
         "Operation timed out: page.waitForLoadState: Timeout 1500ms exceeded.\n"
     );
     held.release();
@@ -199,11 +188,11 @@ fn navigation_history_reload_waits_and_url_errors() {
     assert_eq!(ws.ok(&["wait", "--networkidle"]), "Network idle\n");
     assert_eq!(ws.ok(&["wait", "--networkidle", "3000"]), "Network idle\n");
     assert_eq!(
-        fails(&ws, &["wait", "#never", "10"]),
+        ws.fails(&["wait", "#never", "10"]),
         "Operation timed out: locator.waitFor: Timeout 1000ms exceeded.\n"
     );
     assert_eq!(
-        fails(&ws, &["wait"]),
+        ws.fails(&["wait"]),
         "Usage: browse wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded\n"
     );
 }
@@ -273,11 +262,11 @@ fn reading_and_inspection_commands() {
     );
     assert_eq!(ws.ok(&["html", "#box"]), "Hello <b>bold</b>\n");
     assert_eq!(
-        fails(&ws, &["html", ".twice"]),
+        ws.fails(&["html", ".twice"]),
         "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.\n"
     );
     assert_eq!(
-        fails(&ws, &["html", "#nope"]),
+        ws.fails(&["html", "#nope"]),
         "Operation timed out: locator.innerHTML: Timeout 5000ms exceeded.\n"
     );
 
@@ -383,7 +372,7 @@ fn reading_and_inspection_commands() {
     assert_eq!(is("checked", "#cb"), "true\n");
     assert_eq!(is("checked", "#cb2"), "false\n");
     assert_eq!(
-        fails(&ws, &["is", "checked", "#box"]),
+        ws.fails(&["is", "checked", "#box"]),
         "Error: Not a checkbox or radio button\n"
     );
     assert_eq!(is("editable", "#user"), "true\n");
@@ -393,7 +382,7 @@ fn reading_and_inspection_commands() {
     ws.ok(&["js", "document.getElementById('user').focus()"]);
     assert_eq!(is("focused", "#user"), "true\n");
     assert_eq!(
-        fails(&ws, &["is", "shiny", "#box"]),
+        ws.fails(&["is", "shiny", "#box"]),
         "Unknown property: shiny. Use: visible, hidden, enabled, disabled, checked, editable, focused\n"
     );
 
@@ -494,16 +483,16 @@ fn js_and_eval_results_files_and_errors() {
 
     // Exceptions are errors with their message.
     assert_eq!(
-        fails(&ws, &["js", "throw new Error('boom')"]),
+        ws.fails(&["js", "throw new Error('boom')"]),
         "Error: boom\n"
     );
     assert_eq!(
-        fails(&ws, &["js", "await Promise.reject(new TypeError('nope'))"]),
+        ws.fails(&["js", "await Promise.reject(new TypeError('nope'))"]),
         "TypeError: nope\n"
     );
-    assert_eq!(fails(&ws, &["js", "throw 'plain'"]), "plain\n");
+    assert_eq!(ws.fails(&["js", "throw 'plain'"]), "plain\n");
     assert_eq!(
-        fails(&ws, &["js"]),
+        ws.fails(&["js"]),
         "Usage: browse js <expr> [--out <file>] [--raw]\n"
     );
 
@@ -530,11 +519,11 @@ fn js_and_eval_results_files_and_errors() {
         fs::read_to_string(ws.path().join("obj.json")).unwrap(),
         "{\n  \"k\": \"é\"\n}"
     );
-    assert!(
-        fails(&ws, &["js", "1", "--out", "/etc/browse-out"]).starts_with("Path must be within: ")
-    );
+    assert!(ws
+        .fails(&["js", "1", "--out", "/etc/browse-out"])
+        .starts_with("Path must be within: "));
     assert_eq!(
-        fails(&ws, &["js", "1", "--out"]),
+        ws.fails(&["js", "1", "--out"]),
         "--out requires a file path\n"
     );
 
@@ -555,9 +544,11 @@ fn js_and_eval_results_files_and_errors() {
         fs::read_to_string(ws.path().join("eval.txt")).unwrap(),
         "A!"
     );
-    assert!(fails(&ws, &["eval", "/etc/passwd"]).starts_with("Path must be within: "));
+    assert!(ws
+        .fails(&["eval", "/etc/passwd"])
+        .starts_with("Path must be within: "));
     assert_eq!(
-        fails(&ws, &["eval", "missing.js"]),
+        ws.fails(&["eval", "missing.js"]),
         "File not found: missing.js\n"
     );
     fs::write(
@@ -565,8 +556,5 @@ fn js_and_eval_results_files_and_errors() {
         "throw new RangeError('out of range')",
     )
     .unwrap();
-    assert_eq!(
-        fails(&ws, &["eval", "bad.js"]),
-        "RangeError: out of range\n"
-    );
+    assert_eq!(ws.fails(&["eval", "bad.js"]), "RangeError: out of range\n");
 }

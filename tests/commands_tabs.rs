@@ -6,17 +6,6 @@ mod common;
 use common::*;
 
 /// Runs `browse <args>`, asserting it fails, and returns its stderr.
-fn fails(ws: &Workspace, args: &[&str]) -> String {
-    let out = ws.run(args);
-    assert!(
-        !out.status.success(),
-        "browse {args:?} should fail; stdout: {}",
-        stdout(&out)
-    );
-    assert_eq!(out.status.code(), Some(1), "exit code of browse {args:?}");
-    stderr(&out)
-}
-
 #[test]
 fn tabs_open_switch_pin_and_close() {
     let _slot = chromium_slot();
@@ -50,16 +39,16 @@ fn tabs_open_switch_pin_and_close() {
 
     // A refused URL opens no tab.
     assert_eq!(
-        fails(&ws, &["newtab", "ftp://example.com/"]),
+        ws.fails(&["newtab", "ftp://example.com/"]),
         "Blocked: scheme \"ftp:\" is not allowed. Only http:, https:, file:, and about:blank URLs are permitted.\n"
     );
     assert_eq!(ws.ok(&["tabs"]).lines().count(), 4);
 
     assert_eq!(ws.ok(&["tab", "2"]), "Switched to tab 2\n");
     assert_eq!(ws.ok(&["url"]), format!("{a}\n"));
-    assert_eq!(fails(&ws, &["tab", "x"]), "Usage: browse tab <id>\n");
-    assert_eq!(fails(&ws, &["tab"]), "Usage: browse tab <id>\n");
-    assert_eq!(fails(&ws, &["tab", "99"]), "Tab 99 not found\n");
+    assert_eq!(ws.fails(&["tab", "x"]), "Usage: browse tab <id>\n");
+    assert_eq!(ws.fails(&["tab"]), "Usage: browse tab <id>\n");
+    assert_eq!(ws.fails(&["tab", "99"]), "Tab 99 not found\n");
 
     // Pinning runs on tab 4 without making it active.
     assert_eq!(ws.ok(&["--tab-id", "4", "url"]), format!("{b}\n"));
@@ -84,9 +73,9 @@ fn tabs_open_switch_pin_and_close() {
     // Closing the active tab activates the last remaining one.
     assert_eq!(ws.ok(&["closetab"]), "Closed tab\n");
     assert_eq!(ws.ok(&["url"]), format!("{b}\n"));
-    assert_eq!(fails(&ws, &["closetab", "2"]), "Tab 2 not found\n");
+    assert_eq!(ws.fails(&["closetab", "2"]), "Tab 2 not found\n");
     assert_eq!(
-        fails(&ws, &["closetab", "two"]),
+        ws.fails(&["closetab", "two"]),
         "Usage: browse closetab [id]\n"
     );
 

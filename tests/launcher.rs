@@ -313,14 +313,7 @@ fn a_spawner_killed_before_readiness_leaves_one_working_daemon() {
 #[test]
 fn sigkill_of_the_daemon_then_a_stampede_starts_exactly_one_new_daemon() {
     let ws = Workspace::browserless();
-    let old = status_pid(&ws.run(&["status"])).unwrap();
-    signal(old, libc::SIGKILL);
-    wait_until("old daemon dead", SETTLE, || !is_live(old));
-    let outs = ws.stampede(8, &["status"]);
-    assert!(outs.iter().all(|o| o.status.success()));
-    let daemons = ws.daemons();
-    assert_eq!(daemons.len(), 1);
-    assert_ne!(daemons[0], old);
+    sigkill_daemon_then_stampede(&ws, 8);
 }
 
 #[test]

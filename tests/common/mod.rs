@@ -121,6 +121,19 @@ impl Workspace {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs `browse <args>`, asserting exit 1 (the command failed), and returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "browse {args:?} should fail:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     /// Starts `browse <args>` without waiting.
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
@@ -401,4 +414,18 @@ pub fn signal(pid: u32, sig: i32) {
     unsafe {
         libc::kill(pid as i32, sig);
     }
+}
+
+/// SIGKILLs the workspace's running daemon, then cold-starts `n` CLIs at once; asserts they all
+/// succeed with exactly one new daemon. Returns (old, new) daemon pids.
+pub fn sigkill_daemon_then_stampede(ws: &Workspace, n: usize) -> (u32, u32) {
+    let old = status_pid(&ws.run(&["status"])).expect("status pid");
+    signal(old, libc::SIGKILL);
+    wait_until("old daemon dead", Duration::from_secs(30), || !is_live(old));
+    let outs = ws.stampede(n, &["status"]);
+    assert!(outs.iter().all(|o| o.status.success()));
+    let daemons = ws.daemons();
+    assert_eq!(daemons.len(), 1, "daemons after the stampede: {daemons:?}");
+    assert_ne!(daemons[0], old);
+    (old, daemons[0])
 }
