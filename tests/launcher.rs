@@ -437,3 +437,25 @@ fn bad_usage_and_unknown_commands_fail_clearly() {
     assert!(help.status.success() && stdout(&help).contains("goto"));
     assert!(ws.daemons().len() <= 1);
 }
+
+#[test]
+fn a_token_that_stops_matching_fails_authentication_once() {
+    let ws = Workspace::browserless();
+    ws.ok(&["status"]);
+    let mut record = ws.record().unwrap();
+    record["token"] = "ffffffff-ffff-4fff-bfff-ffffffffffff".into();
+    fs::write(ws.state_file(), record.to_string()).unwrap();
+    let out = ws.run(&["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("[browse] Auth failed — server may have restarted. Retrying...")
+            && err.contains("[browse] Authentication failed"),
+        "{err}"
+    );
+    assert_eq!(
+        ws.daemons().len(),
+        1,
+        "an auth failure must not restart the daemon"
+    );
+}

@@ -249,6 +249,31 @@ impl Session {
             .unwrap_or_else(|| "about:blank".into())
     }
 
+    /// The active tab's refs as `(ref, role, name)` in ref order, for `GET /refs`. Waits for a
+    /// command running on that tab to finish, as any command would.
+    pub fn active_refs(&self) -> Vec<(String, String, String)> {
+        let Some(tab) = self.active_tab() else {
+            return Vec::new();
+        };
+        let state = lock(&tab.serial);
+        let mut refs: Vec<(String, String, String)> = state
+            .refs
+            .entries
+            .iter()
+            .map(|(key, e)| (format!("@{key}"), e.role.clone(), e.name.clone()))
+            .collect();
+        // e1, e2, …, e10 in number order; @c refs after the @e ones.
+        refs.sort_by_key(|(key, _, _)| {
+            (
+                !key.starts_with("@e"),
+                key.get(2..)
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(u64::MAX),
+            )
+        });
+        refs
+    }
+
     fn active_tab(&self) -> Option<Arc<TabHandle>> {
         let tabs = lock(&self.tabs);
         tabs.map.get(&tabs.active).cloned()

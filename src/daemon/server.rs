@@ -199,6 +199,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/command", post(command))
         .route("/batch", post(batch))
+        .route("/refs", get(refs))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -341,6 +342,27 @@ async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
         failed: total - succeeded,
     })
     .into_response()
+}
+
+/// `GET /refs` (gstack): the active tab's refs from its last snapshot, its URL and the mode.
+async fn refs(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if !authorized(&state, &headers) {
+        return error(StatusCode::UNAUTHORIZED, ErrorBody::new("Unauthorized"));
+    }
+    let session = Arc::clone(&state.session);
+    let listed =
+        tokio::task::spawn_blocking(move || (session.active_refs(), session.active_url())).await;
+    let Ok((refs, url)) = listed else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::new("cannot list refs"),
+        );
+    };
+    let refs: Vec<serde_json::Value> = refs
+        .into_iter()
+        .map(|(r, role, name)| serde_json::json!({ "ref": r, "role": role, "name": name }))
+        .collect();
+    Json(serde_json::json!({ "refs": refs, "url": url, "mode": "launched" })).into_response()
 }
 
 /// Lifecycle commands are answered here; browser commands go to the session on a blocking
