@@ -63,3 +63,37 @@ fn refs_endpoint_lists_the_last_snapshot() {
     let anonymous = ureq::get(&format!("http://127.0.0.1:{port}/refs")).call();
     assert!(matches!(anonymous, Err(ureq::Error::Status(401, _))));
 }
+
+#[test]
+fn capture_buffers_are_mirrored_to_private_log_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[(
+        "/log.html",
+        "<p>x</p><script>console.log('hello mirror'); alert('hi')</script>",
+    )]);
+    let ws = Workspace::with_chromium();
+    let url = pages.url("/log.html");
+    ws.ok(&["goto", &url]);
+    let read = |name: &str| std::fs::read_to_string(ws.state_dir().join(name)).unwrap_or_default();
+    wait_until(
+        "the mirror caught up",
+        std::time::Duration::from_secs(20),
+        || {
+            read("browse-console.log").contains("] [log] hello mirror\n")
+                && read("browse-dialog.log").contains("] [alert] \"hi\" → accepted\n")
+                && read("browse-network.log").contains(&format!("GET {url} → 200"))
+        },
+    );
+    for name in [
+        "browse-console.log",
+        "browse-network.log",
+        "browse-dialog.log",
+    ] {
+        let mode = std::fs::metadata(ws.state_dir().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+}

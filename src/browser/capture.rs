@@ -369,7 +369,7 @@ pub fn console(_session: &Session, args: &[String]) -> CommandResult {
         .items
         .iter()
         .filter(|e| !errors_only || e.level == "error" || e.level == "warning")
-        .map(|e| format!("[{}] [{}] {}", iso(e.timestamp_ms), e.level, e.text))
+        .map(console_line)
         .collect();
     Ok(if lines.is_empty() {
         if errors_only {
@@ -404,6 +404,52 @@ pub fn network(_session: &Session, args: &[String]) -> CommandResult {
         .join("\n"))
 }
 
+fn console_line(e: &ConsoleEntry) -> String {
+    format!("[{}] [{}] {}", iso(e.timestamp_ms), e.level, e.text)
+}
+
+fn dialog_line(e: &DialogEntry) -> String {
+    let mut line = format!(
+        "[{}] [{}] \"{}\" → {}",
+        iso(e.timestamp_ms),
+        e.kind,
+        e.message,
+        if e.accepted { "accepted" } else { "dismissed" }
+    );
+    if let Some(response) = e.response.as_deref().filter(|r| !r.is_empty()) {
+        line.push_str(&format!(" \"{response}\""));
+    }
+    line
+}
+
+/// Where the disk mirror has got to in each buffer (sequence numbers).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MirrorCursor {
+    console: u64,
+    network: u64,
+    dialogs: u64,
+}
+
+/// New lines for the disk mirror since `cursor`, which moves past them:
+/// (console, network, dialog) in the command output formats.
+pub fn mirror_since(cursor: &mut MirrorCursor) -> (Vec<String>, Vec<String>, Vec<String>) {
+    fn take<T>(ring: &Ring<T>, at: &mut u64, line: impl Fn(&T) -> String) -> Vec<String> {
+        let skip = usize::try_from(at.saturating_sub(ring.first)).unwrap_or(usize::MAX);
+        let lines = ring.items.iter().skip(skip).map(line).collect();
+        *at = ring.first + ring.items.len() as u64;
+        lines
+    }
+    let capture = global();
+    let console = take(&lock(&capture.console), &mut cursor.console, console_line);
+    let network = take(
+        &lock(&capture.network).ring,
+        &mut cursor.network,
+        network_line,
+    );
+    let dialogs = take(&lock(&capture.dialogs), &mut cursor.dialogs, dialog_line);
+    (console, network, dialogs)
+}
+
 fn network_line(e: &NetworkEntry) -> String {
     let or_unknown = |v: Option<u64>| v.filter(|v| *v > 0).map_or("?".into(), |v| v.to_string());
     format!(
@@ -432,19 +478,7 @@ pub fn dialog(_session: &Session, args: &[String]) -> CommandResult {
     Ok(ring
         .items
         .iter()
-        .map(|e| {
-            let mut line = format!(
-                "[{}] [{}] \"{}\" → {}",
-                iso(e.timestamp_ms),
-                e.kind,
-                e.message,
-                if e.accepted { "accepted" } else { "dismissed" }
-            );
-            if let Some(response) = e.response.as_deref().filter(|r| !r.is_empty()) {
-                line.push_str(&format!(" \"{response}\""));
-            }
-            line
-        })
+        .map(dialog_line)
         .collect::<Vec<_>>()
         .join("\n"))
 }

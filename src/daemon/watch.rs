@@ -19,6 +19,48 @@ pub fn spawn_all(daemon: &Daemon, state: &Arc<AppState>) {
     spawn_signals(state);
     spawn_heartbeat(daemon, state);
     spawn_record_watch(daemon, state);
+    spawn_capture_mirror(daemon);
+}
+
+/// gstack's disk mirror: every second, new console, network and dialog entries are appended to
+/// `browse-console.log`, `browse-network.log` and `browse-dialog.log` (0600, emptied at start),
+/// so they survive the daemon. Network lines carry the time they were written.
+fn spawn_capture_mirror(daemon: &Daemon) {
+    use std::io::Write;
+    let dir = daemon.paths.state_dir.clone();
+    let files = [
+        "browse-console.log",
+        "browse-network.log",
+        "browse-dialog.log",
+    ]
+    .map(|n| dir.join(n));
+    for file in &files {
+        let _ = crate::atomic_file::write_atomic(file, b"", 0o600);
+    }
+    tokio::spawn(async move {
+        let mut cursor = crate::browser::capture::MirrorCursor::default();
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let (console, network, dialogs) = crate::browser::capture::mirror_since(&mut cursor);
+            let stamp = crate::clock::iso8601_now();
+            let network: Vec<String> = network
+                .into_iter()
+                .map(|l| format!("[{stamp}] {l}"))
+                .collect();
+            for (file, lines) in files.iter().zip([console, network, dialogs]) {
+                if lines.is_empty() {
+                    continue;
+                }
+                let appended = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(file)
+                    .and_then(|mut f| f.write_all((lines.join("\n") + "\n").as_bytes()));
+                if let Err(e) = appended {
+                    tracing::warn!("cannot append to {}: {e}", file.display());
+                }
+            }
+        }
+    });
 }
 
 fn spawn_idle(state: &Arc<AppState>) {
