@@ -281,6 +281,15 @@ pub fn suggest(input: &str) -> Option<&'static str> {
     candidates.first().map(|(_, name)| *name)
 }
 
+/// gstack's unknown-command error: a "did you mean" when one is close, and every name.
+pub fn unknown_command(name: &str) -> crate::wire::ErrorBody {
+    let mut error = format!("Unknown command: '{name}'.");
+    if let Some(s) = suggest(name) {
+        error.push_str(&format!(" Did you mean '{s}'?"));
+    }
+    crate::wire::ErrorBody::with_hint(error, format!("Available commands: {}", all_names()))
+}
+
 /// All names, sorted, joined by ", " (the hint of an unknown-command error).
 pub fn all_names() -> String {
     let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
@@ -290,27 +299,54 @@ pub fn all_names() -> String {
 
 /// Help text: commands grouped by category, one line each.
 pub fn help_text() -> String {
+    const CATEGORIES: &[&str] = &[
+        "Navigation",
+        "Reading",
+        "Inspection",
+        "Interaction",
+        "Capture",
+        "Tabs",
+        "Server",
+    ];
     let mut out = String::from(
         "browse: drive a headless Chromium from the shell\n\n\
-         Usage: browse [--force-restart] [--tab-id N] <command> [args...]\n",
+         Usage: browse [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
     );
-    let mut category = "";
-    for info in COMMANDS {
-        if info.category != category {
-            category = info.category;
-            out.push_str(&format!("\n{category}:\n"));
+    for category in CATEGORIES {
+        out.push_str(&format!("\n{category}:\n"));
+        for info in COMMANDS.iter().filter(|c| c.category == *category) {
+            let usage = format!("{} {}", info.name, info.synopsis);
+            help_row(&mut out, usage.trim_end(), info.description);
         }
-        let usage = format!("{} {}", info.name, info.synopsis);
-        out.push_str(&format!(
-            "  {:<34} {}\n",
-            usage.trim_end(),
-            info.description
-        ));
     }
-    out.push_str(
-        "\nGlobal flags:\n  --force-restart                    Replace a live daemon that does not answer (loses tabs and cookies)\n  --tab-id <N>                       Run the command against tab N (or set BROWSE_TAB)\n\nRun 'browse <command> --help' for one command.\n",
+    out.push_str("\nGlobal flags:\n");
+    help_row(
+        &mut out,
+        "--force-restart",
+        "Replace a live daemon that does not answer (loses tabs and cookies)",
     );
+    help_row(
+        &mut out,
+        "--tab-id <N>",
+        "Run the command against tab N (or set BROWSE_TAB)",
+    );
+    help_row(
+        &mut out,
+        "--untrusted-envelope",
+        "Wrap page content in gstack's untrusted-content markers",
+    );
+    out.push_str("\nRun 'browse <command> --help' for one command.\n");
     out
+}
+
+/// One `  usage   description` row; a usage too long for the column gets its own line.
+fn help_row(out: &mut String, usage: &str, description: &str) {
+    const COLUMN: usize = 34;
+    if usage.chars().count() <= COLUMN {
+        out.push_str(&format!("  {usage:<COLUMN$} {description}\n"));
+    } else {
+        out.push_str(&format!("  {usage}\n  {:<COLUMN$} {description}\n", ""));
+    }
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {

@@ -431,10 +431,27 @@ fn bad_usage_and_unknown_commands_fail_clearly() {
     assert_eq!(out.status.code(), Some(2));
     let out = ws.run(&["stauts"]);
     assert_eq!(out.status.code(), Some(1));
+    assert!(ws.daemons().is_empty(), "a typo started a daemon");
     assert!(stderr(&out)
         .contains("Unknown command: 'stauts'. Did you mean 'status'?\nAvailable commands: "));
     let help = ws.run(&["--help"]);
     assert!(help.status.success() && stdout(&help).contains("goto"));
+    let listed = ws.ok(&["help"]);
+    for command in ["goto", "snapshot", "click", "screenshot", "chain", "stop"] {
+        assert!(
+            listed.contains(&format!("  {command} ")),
+            "help lacks {command}"
+        );
+    }
+    let one = ws.ok(&["click", "--help"]);
+    assert!(
+        one.starts_with(
+            "Usage: browse click <sel>
+"
+        ),
+        "{one}"
+    );
+    assert!(ws.ok(&[]).contains("Usage: browse"));
     assert!(ws.daemons().len() <= 1);
 }
 

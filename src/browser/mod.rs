@@ -71,14 +71,7 @@ impl CommandError {
 
     /// gstack's unknown-command error with a "did you mean" and the list of commands.
     pub fn unknown_command(name: &str) -> Self {
-        let mut error = format!("Unknown command: '{name}'.");
-        if let Some(s) = catalogue::suggest(name) {
-            error.push_str(&format!(" Did you mean '{s}'?"));
-        }
-        Self::bad_request(ErrorBody::with_hint(
-            error,
-            format!("Available commands: {}", catalogue::all_names()),
-        ))
+        Self::bad_request(catalogue::unknown_command(name))
     }
 }
 

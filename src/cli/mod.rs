@@ -64,12 +64,17 @@ pub fn run(argv: Vec<String>) -> ExitCode {
             args.push(input);
         }
     }
-    if command == "help" || command == "--help" {
+    if matches!(command.as_str(), "help" | "--help" | "-h") {
         print!("{}", catalogue::help_text());
         return ExitCode::SUCCESS;
     }
-    if args.first().is_some_and(|a| a == "--help") {
+    if args.first().is_some_and(|a| a == "--help" || a == "-h") {
         return command_help(&command);
+    }
+    // A typo needs no daemon: answer it here, with the daemon's own words.
+    if catalogue::lookup(&command).is_none() && !command.starts_with("__") {
+        let body = catalogue::unknown_command(&command);
+        return print_error(&body.error, body.hint.as_deref());
     }
     let paths = match StatePaths::resolve() {
         Ok(p) => p,
@@ -92,7 +97,14 @@ fn clap_command() -> clap::Command {
         .version(env!("CARGO_PKG_VERSION"))
         .override_help(catalogue::help_text())
         .disable_help_subcommand(true)
-        .arg(clap::Arg::new("command").value_name("COMMAND"))
+        // `--help` after a command is that command's help, handled below; before one it is
+        // the general help.
+        .disable_help_flag(true)
+        .arg(
+            clap::Arg::new("command")
+                .value_name("COMMAND")
+                .allow_hyphen_values(true),
+        )
         .arg(
             clap::Arg::new("args")
                 .value_name("ARGS")
