@@ -45,7 +45,7 @@ fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> St
     };
     let outcome = match canonical {
         Some("chain") => Err("Nested chain commands are not allowed".to_owned()),
-        Some("status") => Ok(status_text(session)),
+        Some("status") => Ok(session.status_text(session.browser_answers())),
         Some(lifecycle @ ("stop" | "restart")) => Err(format!(
             "'{lifecycle}' cannot run inside chain; run it on its own"
         )),
@@ -65,19 +65,6 @@ fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> St
 }
 
 /// The server's `status` text; this process is the daemon.
-fn status_text(session: &Session) -> String {
-    format!(
-        "Status: {}\nMode: launched\nURL: {}\nTabs: {}\nPID: {}",
-        if session.browser_answers() {
-            "healthy"
-        } else {
-            "unhealthy"
-        },
-        session.active_url(),
-        session.tab_count(),
-        std::process::id()
-    )
-}
 
 /// JSON first (an array of word arrays); anything that is not a JSON array is the pipe form.
 fn parse(input: &str) -> Result<Vec<Vec<String>>, CommandError> {

@@ -242,6 +242,17 @@ impl Session {
             .unwrap_or_else(|| "about:blank".into())
     }
 
+    /// gstack's `status` answer. `healthy` is the daemon's latest view of Chromium.
+    pub fn status_text(&self, healthy: bool) -> String {
+        format!(
+            "Status: {}\nMode: launched\nURL: {}\nTabs: {}\nPID: {}",
+            if healthy { "healthy" } else { "unhealthy" },
+            self.active_url(),
+            self.tab_count(),
+            std::process::id()
+        )
+    }
+
     /// The active tab's refs as `(ref, role, name)` in ref order, for `GET /refs`. Waits for a
     /// command running on that tab to finish, as any command would.
     pub fn active_refs(&self) -> Vec<(String, String, String)> {

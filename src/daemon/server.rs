@@ -369,7 +369,9 @@ async fn refs(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
 /// thread.
 async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<String, CommandError> {
     match req.command.as_str() {
-        "status" => Ok(status_text(state)),
+        "status" => Ok(state
+            .session
+            .status_text(state.browser_healthy.load(Ordering::SeqCst))),
         // A request that stays in flight, for the idle and stop-race tests of the launcher;
         // it exists only in the browser-less test mode.
         "__test-sleep" if crate::settings::browserless() => {
@@ -404,17 +406,6 @@ async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<Strin
                 .unwrap_or_else(|e| Err(CommandError::failed(format!("command crashed: {e}"))))
         }
     }
-}
-
-fn status_text(state: &AppState) -> String {
-    let healthy = state.browser_healthy.load(Ordering::SeqCst);
-    format!(
-        "Status: {}\nMode: launched\nURL: {}\nTabs: {}\nPID: {}",
-        if healthy { "healthy" } else { "unhealthy" },
-        state.session.active_url(),
-        state.session.tab_count(),
-        state.pid
-    )
 }
 
 async fn not_found() -> Response {
