@@ -64,8 +64,6 @@ fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> St
     }
 }
 
-/// The server's `status` text; this process is the daemon.
-
 /// JSON first (an array of word arrays); anything that is not a JSON array is the pipe form.
 fn parse(input: &str) -> Result<Vec<Vec<String>>, CommandError> {
     match serde_json::from_str::<Value>(input) {
