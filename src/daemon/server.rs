@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -195,11 +195,18 @@ fn finish(daemon: &Daemon) -> ExitCode {
 }
 
 fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/health", get(health))
+    // Everything but /health needs the token; checked before the body is read.
+    let private = Router::new()
         .route("/command", post(command))
         .route("/batch", post(batch))
         .route("/refs", get(refs))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            require_token,
+        ));
+    Router::new()
+        .route("/health", get(health))
+        .merge(private)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -251,21 +258,29 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
     })
 }
 
-fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+/// 401 unless the request carries `Bearer <token>` (compared in constant time).
+async fn require_token(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let expected = format!("Bearer {}", state.token);
-    headers
+    let authorized = req
+        .headers()
         .get(header::AUTHORIZATION)
-        .is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())))
-}
-
-async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&state, &headers) {
+        .is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())));
+    if !authorized {
         return error(StatusCode::UNAUTHORIZED, ErrorBody::new("Unauthorized"));
     }
+    next.run(req).await
+}
+
+/// The body as JSON, or gstack's error for anything that is not (sent with a 400).
+fn json_body(body: &[u8]) -> Result<serde_json::Value, ErrorBody> {
+    serde_json::from_slice(body).map_err(|_| ErrorBody::new("Invalid JSON body"))
+}
+
+async fn command(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let _active = state.activity.begin();
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
+    let value = match json_body(&body) {
         Ok(v) => v,
-        Err(_) => return error(StatusCode::BAD_REQUEST, ErrorBody::new("Invalid JSON body")),
+        Err(body) => return error(StatusCode::BAD_REQUEST, body),
     };
     let req = match CommandRequest::from_json(value) {
         Ok(r) => r,
@@ -282,15 +297,12 @@ async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
 
 /// `POST /batch`: up to [`crate::wire::MAX_BATCH`] commands run one after another through the same path as
 /// `/command`; a failing entry does not stop the rest. Each entry may pin its own tab.
-async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&state, &headers) {
-        return error(StatusCode::UNAUTHORIZED, ErrorBody::new("Unauthorized"));
-    }
+async fn batch(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let _active = state.activity.begin();
     let started = Instant::now();
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
+    let value = match json_body(&body) {
         Ok(v) => v,
-        Err(_) => return error(StatusCode::BAD_REQUEST, ErrorBody::new("Invalid JSON body")),
+        Err(body) => return error(StatusCode::BAD_REQUEST, body),
     };
     let BatchRequest { entries, envelope } = match BatchRequest::from_json(value) {
         Ok(batch) => batch,
@@ -345,10 +357,7 @@ async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
 }
 
 /// `GET /refs` (gstack): the active tab's refs from its last snapshot, its URL and the mode.
-async fn refs(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if !authorized(&state, &headers) {
-        return error(StatusCode::UNAUTHORIZED, ErrorBody::new("Unauthorized"));
-    }
+async fn refs(State(state): State<Arc<AppState>>) -> Response {
     let session = Arc::clone(&state.session);
     let listed =
         tokio::task::spawn_blocking(move || (session.active_refs(), session.active_url())).await;
