@@ -68,6 +68,9 @@ pub fn run() -> ExitCode {
                 let _ = ready.send(pipe);
             }
             tracing::info!(pid = daemon.record.pid, port = daemon.record.port, "ready");
+            // git may take a while; nobody waits for it, so it runs after readiness.
+            let paths = daemon.paths.clone();
+            std::thread::spawn(move || paths.ensure_project_ignores_state_dir());
             server::serve(daemon)
         }
         Err(e) => {
@@ -176,7 +179,6 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
         "record published"
     );
     let _ = std::fs::remove_file(&paths.startup_error_log);
-    paths.ensure_project_ignores_state_dir();
     let daemon = Daemon {
         paths,
         record,
