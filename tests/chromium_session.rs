@@ -36,9 +36,7 @@ fn refs_endpoint_lists_the_last_snapshot() {
     let ws = Workspace::with_chromium();
     ws.ok(&["goto", &pages.url("/b.html")]);
     ws.ok(&["snapshot", "-i"]);
-    let record = ws.record().unwrap();
-    let port = record["port"].as_u64().unwrap();
-    let token = record["token"].as_str().unwrap();
+    let (port, token) = ws.endpoint();
     let body: serde_json::Value = serde_json::from_str(
         &ureq::get(&format!("http://127.0.0.1:{port}/refs"))
             .set("Authorization", &format!("Bearer {token}"))

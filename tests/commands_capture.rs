@@ -34,23 +34,6 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (be(&bytes[16..20]), be(&bytes[20..24]))
 }
 
-/// `(status, body)` of a POST to the workspace's daemon, with its token unless `token` says
-/// otherwise.
-fn post(ws: &Workspace, path: &str, body: &str, token: Option<&str>) -> (u16, String) {
-    let record = ws.record().expect("state record");
-    let port = record["port"].as_u64().expect("port");
-    let token = token.unwrap_or_else(|| record["token"].as_str().expect("token"));
-    let reply = ureq::post(&format!("http://127.0.0.1:{port}{path}"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", "application/json")
-        .send_string(body);
-    match reply {
-        Ok(r) => (r.status(), r.into_string().expect("body")),
-        Err(ureq::Error::Status(code, r)) => (code, r.into_string().expect("body")),
-        Err(e) => panic!("POST {path}: {e}"),
-    }
-}
-
 #[test]
 fn console_network_and_dialog_buffers() {
     let _slot = chromium_slot();
@@ -418,7 +401,7 @@ fn chain_and_batch() {
         {"command": "batch"},
         {"command": "url", "tabId": 1},
     ]});
-    let (status, reply) = post(&ws, "/batch", &body.to_string(), None);
+    let (status, reply) = ws.post("/batch", &body.to_string(), None);
     assert_eq!(status, 200, "{reply}");
     assert!(
         reply.starts_with(&format!(
@@ -456,7 +439,7 @@ fn chain_and_batch() {
     assert!(reply["duration"].as_u64().is_some());
 
     // Whole-request errors.
-    let err = |body: &str| post(&ws, "/batch", body, None);
+    let err = |body: &str| ws.post("/batch", body, None);
     assert_eq!(
         err(r#"{"commands":[]}"#),
         (
@@ -484,8 +467,7 @@ fn chain_and_batch() {
         (400, r#"{"error":"Invalid JSON body"}"#.into())
     );
     assert_eq!(
-        post(
-            &ws,
+        ws.post(
             "/batch",
             r#"{"commands":[{"command":"url"}]}"#,
             Some("wrong")

@@ -16,11 +16,7 @@ use common::*;
 /// A started daemon's port and token.
 fn started(ws: &Workspace) -> (u16, String) {
     ws.ok(&["status"]);
-    let record = ws.record().expect("record");
-    (
-        record["port"].as_u64().unwrap() as u16,
-        record["token"].as_str().unwrap().to_owned(),
-    )
+    ws.endpoint()
 }
 
 /// Sends raw bytes and returns the status line's code.
@@ -37,18 +33,6 @@ fn raw_status(port: u16, request: &[u8]) -> u16 {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
-}
-
-fn post(port: u16, token: &str, body: &str) -> (u16, String) {
-    let result = ureq::post(&format!("http://127.0.0.1:{port}/command"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", "application/json")
-        .send_string(body);
-    match result {
-        Ok(r) => (r.status(), r.into_string().unwrap()),
-        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
-        Err(e) => panic!("transport error on {:?}: {e}", &body[..body.len().min(60)]),
-    }
 }
 
 #[test]
@@ -74,22 +58,33 @@ fn web_pages_cannot_drive_the_daemon() {
 fn bad_requests_get_clear_errors_and_execute_nothing() {
     let ws = Workspace::browserless();
     let (port, token) = started(&ws);
-    assert_eq!(post(port, "wrong", r#"{"command":"stop"}"#).0, 401);
-    assert_eq!(post(port, "", r#"{"command":"stop"}"#).0, 401);
-    let (code, body) = post(port, &token, "{not json");
+    assert_eq!(
+        ws.post("/command", r#"{"command":"stop"}"#, Some("wrong"))
+            .0,
+        401
+    );
+    assert_eq!(
+        ws.post("/command", r#"{"command":"stop"}"#, Some("")).0,
+        401
+    );
+    let (code, body) = ws.post("/command", "{not json", None);
     assert_eq!(
         (code, body.as_str()),
         (400, r#"{"error":"Invalid JSON body"}"#)
     );
-    let (code, body) = post(port, &token, r#"{"args":[]}"#);
+    let (code, body) = ws.post("/command", r#"{"args":[]}"#, None);
     assert_eq!(
         (code, body.as_str()),
         (400, r#"{"error":"Missing \"command\" field"}"#)
     );
-    assert_eq!(post(port, &token, r#"{"command":"url","args":"x"}"#).0, 400);
-    assert_eq!(post(port, &token, r#"{"command":7}"#).0, 400);
-    assert_eq!(post(port, &token, r#"[1,2,3]"#).0, 400);
-    let (code, body) = post(port, &token, r#"{"command":"stauts"}"#);
+    for bad in [
+        r#"{"command":"url","args":"x"}"#,
+        r#"{"command":7}"#,
+        r#"[1,2,3]"#,
+    ] {
+        assert_eq!(ws.post("/command", bad, None).0, 400, "{bad}");
+    }
+    let (code, body) = ws.post("/command", r#"{"command":"stauts"}"#, None);
     assert_eq!(code, 400);
     assert!(body.contains("Did you mean 'status'?"), "{body}");
     // Over the limit: a 413, or (when the daemon answers and closes before the client has

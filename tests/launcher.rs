@@ -68,7 +68,7 @@ fn state_dir_and_record_are_private() {
         "*\n"
     );
     let health = health(&ws).expect("health");
-    let token = ws.record().unwrap()["token"].as_str().unwrap().to_owned();
+    let (port, token) = ws.endpoint();
     assert!(
         !health.to_string().contains(&token),
         "/health leaks the token"
@@ -76,7 +76,6 @@ fn state_dir_and_record_are_private() {
     assert!(!ws.ok(&["status"]).contains(&token));
     let log = fs::read_to_string(ws.state_dir().join("browse-daemon.log")).unwrap();
     assert!(!log.contains(&token), "the daemon log holds the token");
-    let port = ws.record().unwrap()["port"].as_u64().unwrap();
     let unauthorized = ureq::post(&format!("http://127.0.0.1:{port}/command"))
         .set("Authorization", "Bearer wrong")
         .send_string(r#"{"command":"stop"}"#);

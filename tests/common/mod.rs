@@ -157,6 +157,31 @@ impl Workspace {
         serde_json::from_str(&text).ok()
     }
 
+    /// The running daemon's port and token, from the state record.
+    pub fn endpoint(&self) -> (u16, String) {
+        let record = self.record().expect("state record");
+        let port = record["port"].as_u64().expect("port");
+        let token = record["token"].as_str().expect("token");
+        (u16::try_from(port).expect("port fits"), token.to_owned())
+    }
+
+    /// `(status, body)` of a POST to the daemon, with its own token unless `token` is given.
+    pub fn post(&self, path: &str, body: &str, token: Option<&str>) -> (u16, String) {
+        let (port, own) = self.endpoint();
+        let reply = ureq::post(&format!("http://127.0.0.1:{port}{path}"))
+            .set(
+                "Authorization",
+                &format!("Bearer {}", token.unwrap_or(&own)),
+            )
+            .set("Content-Type", "application/json")
+            .send_string(body);
+        match reply {
+            Ok(r) => (r.status(), r.into_string().expect("body")),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().expect("body")),
+            Err(e) => panic!("POST {path}: {e}"),
+        }
+    }
+
     pub fn daemon_log_tail(&self) -> String {
         let log =
             fs::read_to_string(self.state_dir().join("browse-daemon.log")).unwrap_or_default();
