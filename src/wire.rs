@@ -25,6 +25,11 @@ pub struct CommandRequest {
     /// Wrap page content in gstack's untrusted-content envelope; absent means the daemon default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envelope: Option<bool>,
+    /// The calling CLI's working directory (absolute): relative file paths in the command
+    /// resolve against it, as a user expects from any CLI. Absent (gstack's CLI, raw HTTP
+    /// clients) means the daemon's own directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
 }
 
 impl CommandRequest {
@@ -34,6 +39,7 @@ impl CommandRequest {
             args,
             tab_id: None,
             envelope: None,
+            cwd: None,
         }
     }
 

@@ -55,6 +55,7 @@ fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> St
                 args,
                 tab_id: parent.tab_id,
                 envelope: parent.envelope,
+                cwd: parent.cwd.clone(),
             })
             .map_err(|e| e.body.error),
     };

@@ -232,7 +232,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let mut resolved = Vec::with_capacity(files.len());
     let mut described = Vec::with_capacity(files.len());
     for file in files {
-        let path = upload_path(&ctx.session.cwd, file)?;
+        let path = upload_path(&ctx.cwd, file)?;
         let size = std::fs::metadata(&path)
             .map_err(|e| CommandError::failed(format!("Cannot read {file}: {e}")))?
             .len();

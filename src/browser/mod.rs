@@ -54,6 +54,14 @@ impl CommandError {
         }
     }
 
+    /// A failure with a hint saying what to do.
+    pub fn failed_with_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            status: 500,
+            body: ErrorBody::with_hint(message, hint),
+        }
+    }
+
     /// `Usage: browse <name> <synopsis>`.
     pub fn usage(name: &str) -> Self {
         let synopsis = catalogue::lookup(name).map_or("", |c| c.synopsis);
@@ -283,18 +291,37 @@ impl Session {
         tabs.map.get(&tabs.active).cloned()
     }
 
-    /// The tab a request targets: its pinned `tabId` if that tab exists, else the active tab.
-    /// Pinning never changes the active tab.
+    /// The tab a request targets: its pinned `tabId`, else the active tab. Pinning never
+    /// changes the active tab; a pinned tab that does not exist is an error (acting on another
+    /// tab instead would report success for the wrong page).
     fn target_tab(&self, pinned: Option<u64>) -> Result<Arc<TabHandle>, CommandError> {
         if self.browser.is_none() {
             return Err(no_browser());
         }
         let tabs = lock(&self.tabs);
-        pinned
-            .and_then(|id| tabs.map.get(&id))
-            .or_else(|| tabs.map.get(&tabs.active))
-            .cloned()
-            .ok_or_else(|| CommandError::failed("no tab is open"))
+        match pinned {
+            Some(id) => tabs.map.get(&id).cloned().ok_or_else(|| {
+                CommandError::failed_with_hint(
+                    format!("Tab {id} not found"),
+                    "Run 'browse tabs' for the open tabs' ids.",
+                )
+            }),
+            None => tabs
+                .map
+                .get(&tabs.active)
+                .cloned()
+                .ok_or_else(|| CommandError::failed("no tab is open")),
+        }
+    }
+
+    /// Where the request's relative paths resolve: the caller's directory when it sent one
+    /// that exists, else the daemon's.
+    fn caller_dir(&self, req: &CommandRequest) -> PathBuf {
+        req.cwd
+            .as_deref()
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_absolute() && dir.is_dir())
+            .unwrap_or_else(|| self.cwd.clone())
     }
 
     /// True while Chromium answers a browser-level call (no page involved).
@@ -340,7 +367,7 @@ impl Session {
         match info.name {
             "tabs" => return tabs::list(self),
             "tab" => return tabs::switch(self, args),
-            "newtab" => return tabs::open(self, args),
+            "newtab" => return tabs::open(self, args, &self.caller_dir(req)),
             "closetab" => return tabs::close(self, args),
             "chain" => return chain::run(self, req),
             "console" => return capture::console(self, args),
@@ -353,7 +380,8 @@ impl Session {
         let tab = self.target_tab(req.tab_id)?;
         let mut state = lock(&tab.serial);
         let watch = watchdog::HangWatch::arm(Arc::clone(&tab.cdp), crate::settings::hang_check());
-        let result = self.run_on_tab(info.name, &tab, &mut state, args);
+        let cwd = self.caller_dir(req);
+        let result = self.run_on_tab(info.name, &tab, &mut state, args, cwd);
         if watch.fired() {
             if let Err(mut e) = result {
                 e.body.error = format!(
@@ -372,11 +400,13 @@ impl Session {
         tab: &Arc<TabHandle>,
         state: &mut TabState,
         args: &[String],
+        cwd: PathBuf,
     ) -> CommandResult {
         let ctx = &mut Ctx {
             session: self,
             tab,
             state,
+            cwd,
         };
         match name {
             "goto" => navigation::goto(ctx, args),
@@ -425,6 +455,8 @@ pub struct Ctx<'a> {
     pub session: &'a Session,
     pub tab: &'a Arc<TabHandle>,
     pub state: &'a mut TabState,
+    /// Where relative paths resolve: the calling CLI's directory (see [`CommandRequest::cwd`]).
+    pub cwd: PathBuf,
 }
 
 /// Evaluates `expression` in the tab's main frame and returns its value (by value).

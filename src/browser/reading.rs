@@ -212,7 +212,7 @@ pub fn js(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let result = run_script(ctx, &code)?;
     match parsed.out {
         Some(out) => {
-            let n = write_result(&ctx.session.cwd, &out, &result, parsed.raw)?;
+            let n = write_result(&ctx.cwd, &out, &result, parsed.raw)?;
             Ok(format!("JS result written: {out} ({n} bytes)"))
         }
         None => Ok(result),
@@ -225,13 +225,13 @@ pub fn eval(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(file) = parsed.rest.first() else {
         return Err(CommandError::usage("eval"));
     };
-    let path = confine::input(&ctx.session.cwd, file)?;
+    let path = confine::input(&ctx.cwd, file)?;
     let code = fs::read_to_string(&path)
         .map_err(|e| CommandError::failed(format!("Cannot read {file}: {e}")))?;
     let result = run_script(ctx, &code)?;
     match parsed.out {
         Some(out) => {
-            let n = write_result(&ctx.session.cwd, &out, &result, parsed.raw)?;
+            let n = write_result(&ctx.cwd, &out, &result, parsed.raw)?;
             Ok(format!("Eval result written: {out} ({n} bytes)"))
         }
         None => Ok(result),

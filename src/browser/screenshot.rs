@@ -171,7 +171,7 @@ fn js_display(n: f64) -> String {
 /// `screenshot [path] [sel] [--viewport] [--selector css] [--clip x,y,w,h] [--base64]`.
 pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let req = parse(args)?;
-    let target = confine::output(&ctx.session.cwd, &req.path)?;
+    let target = confine::output(&ctx.cwd, &req.path)?;
     check_conflicts(&req)?;
     let format = if req.base64 {
         Format::Png
@@ -432,7 +432,7 @@ pub fn pdf(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             _ => {}
         }
     }
-    let target = confine::output(&ctx.session.cwd, &path)?;
+    let target = confine::output(&ctx.cwd, &path)?;
     let reply = ctx
         .tab
         .cdp

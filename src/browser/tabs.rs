@@ -54,11 +54,11 @@ pub fn switch(session: &Session, args: &[String]) -> CommandResult {
 
 /// `newtab [url] [--json]`: checks the URL first (a refused URL opens nothing), opens a
 /// blank tab, makes it active, then navigates it.
-pub fn open(session: &Session, args: &[String]) -> CommandResult {
+pub fn open(session: &Session, args: &[String], cwd: &std::path::Path) -> CommandResult {
     let json = args.iter().any(|a| a == "--json");
     let url = args.iter().find(|a| *a != "--json");
     let target = url
-        .map(|u| url_policy::validate(u, &session.cwd).map_err(CommandError::failed))
+        .map(|u| url_policy::validate(u, cwd).map_err(CommandError::failed))
         .transpose()?;
     let tab = session.open_tab()?;
     bring_to_front(&tab);

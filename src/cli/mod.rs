@@ -4,6 +4,7 @@
 //! Data goes to stdout, diagnostics to stderr with a `[browse] ` prefix. Exit codes:
 //! 0 success, 1 the command failed, 2 bad usage, 3 no daemon could be started.
 
+mod args;
 mod lifecycle;
 
 use std::io::Write;
@@ -38,8 +39,12 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         Ok(split) => split,
         Err(message) => return usage_error(&message),
     };
+    // clap reads the global part (`--version`, `--help`, a mistyped global flag); the
+    // command's own words are checked against the catalogue by `args::check`, which keeps
+    // `--` (clap would swallow it).
+    let (head, tail) = rest.split_at(rest.len().min(1));
     let matches = match clap_command()
-        .try_get_matches_from(std::iter::once("browse".to_owned()).chain(rest))
+        .try_get_matches_from(std::iter::once("browse".to_owned()).chain(head.iter().cloned()))
     {
         Ok(m) => m,
         Err(e) => {
@@ -55,26 +60,47 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         print!("{}", catalogue::help_text());
         return ExitCode::SUCCESS;
     };
-    let mut args: Vec<String> = matches
-        .get_many::<String>("args")
-        .map(|v| v.cloned().collect())
-        .unwrap_or_default();
+    let mut args: Vec<String> = tail.to_vec();
+    if command == "help" {
+        return match args.first() {
+            Some(name) => command_help(name),
+            None => {
+                print!("{}", catalogue::help_text());
+                ExitCode::SUCCESS
+            }
+        };
+    }
+    let wants_help = args
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--help" || a == "-h");
+    if wants_help {
+        return command_help(&command);
+    }
+    // A typo needs no daemon: answer it here, with the daemon's own words.
+    match catalogue::lookup(&command) {
+        // Usage errors never start a browser: arity and flags are checked here.
+        Some(info) => match args::check(info, args) {
+            Ok(words) => args = words,
+            Err(args::UsageError(message)) => {
+                if !message.is_empty() {
+                    eprintln!("{message}");
+                }
+                eprintln!("{}", info.usage_line());
+                return ExitCode::from(exit::USAGE);
+            }
+        },
+        // The daemon's internal test commands (`__test-sleep`) go through unchecked.
+        None if command.starts_with("__") => {}
+        None => {
+            let body = catalogue::unknown_command(&command);
+            return print_error(&body.error, body.hint.as_deref());
+        }
+    }
     if command == "chain" && args.is_empty() {
         if let Some(input) = chain_from_stdin() {
             args.push(input);
         }
-    }
-    if matches!(command.as_str(), "help" | "--help" | "-h") {
-        print!("{}", catalogue::help_text());
-        return ExitCode::SUCCESS;
-    }
-    if args.first().is_some_and(|a| a == "--help" || a == "-h") {
-        return command_help(&command);
-    }
-    // A typo needs no daemon: answer it here, with the daemon's own words.
-    if catalogue::lookup(&command).is_none() && !command.starts_with("__") {
-        let body = catalogue::unknown_command(&command);
-        return print_error(&body.error, body.hint.as_deref());
     }
     let paths = match StatePaths::resolve() {
         Ok(p) => p,
@@ -87,6 +113,10 @@ pub fn run(argv: Vec<String>) -> ExitCode {
             let mut req = CommandRequest::new(command, args);
             req.tab_id = globals.tab_id;
             req.envelope = globals.envelope;
+            // Relative paths are the caller's: the daemon resolves them against this.
+            req.cwd = std::env::current_dir()
+                .ok()
+                .map(|dir| dir.to_string_lossy().into_owned());
             run_remote(&paths, &globals, &req)
         }
     }
@@ -96,21 +126,19 @@ fn clap_command() -> clap::Command {
     clap::Command::new("browse")
         .version(env!("CARGO_PKG_VERSION"))
         .override_help(catalogue::help_text())
+        .override_usage(
+            "browse [--tab-id N] [--force-restart] [--untrusted-envelope] <command> [args...]",
+        )
         .disable_help_subcommand(true)
         // `--help` after a command is that command's help, handled below; before one it is
         // the general help.
         .disable_help_flag(true)
+        .arg(clap::Arg::new("command").value_name("COMMAND"))
         .arg(
-            clap::Arg::new("command")
-                .value_name("COMMAND")
-                .allow_hyphen_values(true),
-        )
-        .arg(
-            clap::Arg::new("args")
-                .value_name("ARGS")
-                .num_args(0..)
-                .trailing_var_arg(true)
-                .allow_hyphen_values(true),
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help),
         )
 }
 
@@ -134,6 +162,12 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
     let mut rest = Vec::with_capacity(argv.len());
     let mut words = argv.into_iter();
     while let Some(word) = words.next() {
+        if word == "--" {
+            // Everything after `--` is the command's, globals included.
+            rest.push(word);
+            rest.extend(words.by_ref());
+            break;
+        }
         if word == "--force-restart" {
             globals.force_restart = true;
         } else if word == "--untrusted-envelope" {
@@ -174,10 +208,7 @@ fn parse_tab(value: &str) -> Result<u64, String> {
 fn command_help(name: &str) -> ExitCode {
     match catalogue::lookup(name) {
         Some(info) => {
-            println!(
-                "Usage: browse {} {}\n\n{}",
-                info.name, info.synopsis, info.description
-            );
+            print!("{}", catalogue::command_help_text(info));
             ExitCode::SUCCESS
         }
         None => usage_error(&format!(

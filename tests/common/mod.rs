@@ -134,6 +134,20 @@ impl Workspace {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
+    /// Runs `browse <args>`, asserting exit 2 (the CLI refused the command line itself, before
+    /// any daemon), and returns stderr.
+    pub fn usage_fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "browse {args:?} should be a usage error:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     /// Starts `browse <args>` without waiting.
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
