@@ -7,8 +7,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::url_policy::TEMP_DIR;
 use super::CommandError;
+/// gstack's temp root on POSIX: outputs may always go here.
+pub const TEMP_DIR: &str = "/tmp";
 
 /// True when `resolved` (already canonical) lies inside the temp dir, `cwd` (the caller's
 /// directory) or the daemon's own working directory (the workspace it was started from).

@@ -7,9 +7,6 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-/// gstack's temp root on POSIX.
-pub const TEMP_DIR: &str = "/tmp";
-
 const METADATA_HOSTS: &[&str] = &[
     "169.254.169.254",
     "metadata.google.internal",

@@ -434,3 +434,28 @@ impl Tab {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// A `Runtime.evaluate` of `expression` in the main frame, silent, everything else default.
+pub fn evaluate_request(
+    expression: &str,
+    return_by_value: bool,
+) -> headless_chrome::protocol::cdp::Runtime::Evaluate {
+    headless_chrome::protocol::cdp::Runtime::Evaluate {
+        expression: expression.to_owned(),
+        object_group: None,
+        include_command_line_api: None,
+        silent: Some(true),
+        context_id: None,
+        return_by_value: Some(return_by_value),
+        generate_preview: None,
+        user_gesture: None,
+        await_promise: None,
+        throw_on_side_effect: None,
+        timeout: None,
+        disable_breaks: None,
+        repl_mode: None,
+        allow_unsafe_eval_blocked_by_csp: None,
+        unique_context_id: None,
+        serialization_options: None,
+    }
+}

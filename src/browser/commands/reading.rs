@@ -14,9 +14,9 @@ use headless_chrome::protocol::cdp::{Network, Runtime};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::confine;
-use super::selector::{self, Element};
-use super::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::confine;
+use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::selector::{self, Element};
 
 /// gstack's `text`: the body cloned without scripts, styles and SVG, its `innerText` (which on
 /// a detached clone behaves like `textContent`), each line trimmed, empty lines dropped.

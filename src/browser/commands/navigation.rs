@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page;
 
-use super::events::DocumentWait;
-use super::{evaluate, reading, url_policy, CommandError, CommandResult, Ctx, TabHandle};
+use super::reading;
+use crate::browser::events::DocumentWait;
+use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::session::TabHandle;
+use crate::browser::url_policy;
 
 /// How long a navigation may take to reach `DOMContentLoaded`.
 pub const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(15);

@@ -11,7 +11,8 @@
 
 use serde_json::Value;
 
-use super::{CommandError, CommandResult, Session};
+use crate::browser::page::{CommandError, CommandResult};
+use crate::browser::session::Session;
 use crate::catalogue;
 use crate::wire::CommandRequest;
 

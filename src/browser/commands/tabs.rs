@@ -5,8 +5,11 @@
 
 use std::sync::Arc;
 
-use super::events::lock;
-use super::{evaluate, navigation, url_policy, CommandError, CommandResult, Session, TabHandle};
+use super::navigation;
+use crate::browser::events::lock;
+use crate::browser::page::{evaluate, CommandError, CommandResult};
+use crate::browser::session::{Session, TabHandle};
+use crate::browser::url_policy;
 
 /// `tabs`: one line per tab in creation order, the active one marked with `→`.
 pub fn list(session: &Session) -> CommandResult {

@@ -15,10 +15,11 @@ use headless_chrome::protocol::cdp::Page::{
 use headless_chrome::protocol::cdp::Runtime;
 use serde_json::Value;
 
-use super::selector::{self, ACTION_TIMEOUT};
-use super::url_policy::TEMP_DIR;
-use super::{confine, evaluate, CommandError, CommandResult, Ctx};
 use crate::atomic_file::write_atomic;
+use crate::browser::confine;
+use crate::browser::confine::TEMP_DIR;
+use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::selector::{self, ACTION_TIMEOUT};
 
 /// The longest side, in image pixels, of a full-page capture (the vision-API limit gstack
 /// guards against).
