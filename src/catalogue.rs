@@ -508,7 +508,7 @@ pub fn help_text() -> String {
     ];
     let mut out = String::from(
         "browse: drive a headless Chromium from the shell\n\n\
-         Usage: browse [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
+         Usage: browse [--json] [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
     );
     for category in CATEGORIES {
         out.push_str(&format!("\n{category}:\n"));
@@ -527,6 +527,11 @@ pub fn help_text() -> String {
         &mut out,
         "--tab-id <N>",
         "Run the command against tab N (or set BROWSE_TAB)",
+    );
+    help_row(
+        &mut out,
+        "--json",
+        "Print one JSON object per call (or set BROWSE_JSON=1)",
     );
     help_row(
         &mut out,
@@ -559,7 +564,7 @@ pub fn command_help_text(info: &CommandInfo) -> String {
         }
     }
     out.push_str(
-        "\nGlobal flags (any command): --tab-id <N>, --force-restart, --untrusted-envelope\n",
+        "\nGlobal flags (any command): --json, --tab-id <N>, --force-restart, --untrusted-envelope\n",
     );
     out.push_str("Use -- to end flags: browse fill '#q' -- --literal-text\n");
     out

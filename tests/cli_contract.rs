@@ -27,15 +27,103 @@ fn usage_errors_exit_2_without_starting_anything() {
     let ws = Workspace::with_chromium();
     assert_usage_error(&ws, &["goto"], "Usage: browse goto <url>");
     assert_usage_error(&ws, &["goto", "a", "b"], "at most 1 argument");
-    assert_usage_error(&ws, &["status", "--json"], "Unknown status flag: --json");
-    assert_usage_error(&ws, &["tabs", "--json"], "Unknown tabs flag: --json");
-    assert_usage_error(&ws, &["text", "--json"], "Unknown text flag: --json");
+    assert_usage_error(
+        &ws,
+        &["status", "--verbose"],
+        "Unknown status flag: --verbose",
+    );
+    assert_usage_error(&ws, &["tabs", "--all"], "Unknown tabs flag: --all");
+    assert_usage_error(&ws, &["text", "--raw"], "Unknown text flag: --raw");
     assert_usage_error(&ws, &["stop", "--all"], "Unknown stop flag: --all");
     assert_usage_error(&ws, &["snapshot", "-x"], "Unknown snapshot flag: -x");
     assert_usage_error(&ws, &["snapshot", "-d"], "-d needs a value");
     assert_usage_error(&ws, &["--verbose", "status"], "--verbose");
     assert_usage_error(&ws, &["url", "extra"], "'url' takes no arguments");
     assert!(ws.daemons().is_empty());
+}
+
+/// Parses the one line `browse --json …` printed and checks the documented envelope.
+fn json_answer(out: &std::process::Output) -> serde_json::Value {
+    let text = stdout(out);
+    assert_eq!(text.lines().count(), 1, "one JSON object per call: {text}");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("stdout is JSON");
+    let ok = value["ok"].as_bool().expect("ok is a boolean");
+    assert!(value["command"].is_string(), "{value}");
+    assert_eq!(ok, out.status.success(), "{value}");
+    if ok {
+        assert!(value.get("result").is_some(), "{value}");
+    } else {
+        assert!(value["error"].is_string(), "{value}");
+        assert_eq!(value["exitCode"].as_i64(), out.status.code().map(i64::from));
+    }
+    value
+}
+
+#[test]
+fn json_mode_prints_one_object_per_call_with_structured_results() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[(
+        "/j.html",
+        "<title>J</title><a href='/x'>X link</a><button>Go</button><input placeholder=User value=alice><script>console.log('hi')</script>",
+    )]);
+    let ws = Workspace::with_chromium();
+    let run = |args: &[&str]| json_answer(&ws.run(args));
+    assert_eq!(run(&["--json", "goto", &pages.url("/j.html")])["ok"], true);
+    let status = run(&["status", "--json"])["result"].clone();
+    assert_eq!(status["status"], "healthy");
+    assert!(status["pid"].is_u64() && status["tabs"] == 1, "{status}");
+    let tabs = run(&["--json", "tabs"])["result"].clone();
+    assert_eq!(tabs[0]["title"], "J");
+    assert_eq!(tabs[0]["active"], true);
+    let links = run(&["--json", "links"])["result"].clone();
+    assert_eq!(links[0]["text"], "X link");
+    assert!(links[0]["href"].as_str().is_some_and(|h| h.ends_with("/x")));
+    let snapshot = run(&["--json", "snapshot", "-i"])["result"].clone();
+    let nodes = snapshot["nodes"].as_array().expect("nodes");
+    assert!(
+        nodes.iter().any(|n| n["ref"] == "@e2"
+            && n["role"] == "button"
+            && n["name"] == "Go"
+            && n["depth"] == 0),
+        "{snapshot}"
+    );
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["role"] == "textbox" && n["value"] == "alice"),
+        "{snapshot}"
+    );
+    let console = run(&["--json", "console"])["result"].clone();
+    assert!(
+        console
+            .as_array()
+            .is_some_and(|c| c.iter().any(|e| e["level"] == "log" && e["text"] == "hi")),
+        "{console}"
+    );
+    let network = run(&["--json", "network"])["result"].clone();
+    assert!(
+        network
+            .as_array()
+            .is_some_and(|n| n.iter().any(|e| e["status"] == 200 && e["method"] == "GET")),
+        "{network}"
+    );
+    assert_eq!(run(&["--json", "is", "visible", "button"])["result"], true);
+    assert_eq!(run(&["--json", "text"])["result"], "X linkGo");
+
+    // Failures are JSON on stdout too, with the same exit codes.
+    let failed = ws.run(&["--json", "click", "#missing"]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(json_answer(&failed)["error"]
+        .as_str()
+        .is_some_and(|e| !e.is_empty()));
+    let usage = ws
+        .command(&["goto"])
+        .env("BROWSE_JSON", "1")
+        .output()
+        .expect("run");
+    assert_eq!(usage.status.code(), Some(2));
+    assert_eq!(json_answer(&usage)["error"], "Usage: browse goto <url>");
+    assert_eq!(run(&["--json", "stop"])["result"], "Server stopped");
 }
 
 #[test]

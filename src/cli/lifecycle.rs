@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use super::{exit, fail, launch_failure, Globals};
+use super::{exit, fail, launch_failure, output, Globals};
 use crate::client::Reply;
 use crate::launcher::paths::StatePaths;
 use crate::launcher::{self, ConnectOptions, Daemon, StaleOutcome};
@@ -25,17 +25,14 @@ enum Stopped {
 
 /// `browse stop`: returns once daemon and Chromium are gone; a dead or absent daemon is success.
 pub fn stop(paths: &StatePaths, globals: &Globals) -> ExitCode {
-    match stop_daemon(paths, globals) {
-        Ok(Stopped::Graceful) => println!("Server stopped"),
-        Ok(Stopped::Forced) => println!("Daemon stopped (forced — tabs/cookies/logins discarded)."),
-        Ok(Stopped::NothingRunning) => println!("No daemon running — nothing to stop."),
-        Ok(Stopped::CleanedStale) => {
-            println!("No daemon running (cleaned stale state) — nothing to stop.")
-        }
-        Ok(Stopped::AlreadyGone) => println!("Daemon already stopped (cleaned stale state)."),
+    output::result(match stop_daemon(paths, globals) {
+        Ok(Stopped::Graceful) => "Server stopped",
+        Ok(Stopped::Forced) => "Daemon stopped (forced — tabs/cookies/logins discarded).",
+        Ok(Stopped::NothingRunning) => "No daemon running — nothing to stop.",
+        Ok(Stopped::CleanedStale) => "No daemon running (cleaned stale state) — nothing to stop.",
+        Ok(Stopped::AlreadyGone) => "Daemon already stopped (cleaned stale state).",
         Err(code) => return code,
-    }
-    ExitCode::SUCCESS
+    })
 }
 
 /// `browse restart`: stop whatever runs, then elect and start a fresh daemon.
@@ -43,11 +40,15 @@ pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
     if let Err(code) = stop_daemon(paths, globals) {
         return code;
     }
-    println!("Restarting...");
+    // gstack prints this before starting; one JSON answer comes only once it is done.
+    if !output::json() {
+        println!("Restarting...");
+    }
     let opts = ConnectOptions {
         force_restart: globals.force_restart,
     };
     match launcher::connect(paths, opts) {
+        Ok(_) if output::json() => output::result("Restarted"),
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => launch_failure(&e),
     }

@@ -6,8 +6,9 @@
 
 mod args;
 mod lifecycle;
+mod output;
+mod structured;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use crate::catalogue;
@@ -31,6 +32,8 @@ pub struct Globals {
     pub tab_id: Option<u64>,
     /// `--untrusted-envelope` / `BROWSE_UNTRUSTED_ENVELOPE`; `None` leaves it to the daemon.
     pub envelope: Option<bool>,
+    /// `--json` / `BROWSE_JSON=1`: one JSON object per call on stdout (see `output`).
+    pub json: bool,
 }
 
 /// Entry point of every `browse` call that is not the daemon.
@@ -39,6 +42,10 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         Ok(split) => split,
         Err(message) => return usage_error(&message),
     };
+    output::set_json(globals.json);
+    if let Some(command) = rest.first() {
+        output::set_command(command);
+    }
     // clap reads the global part (`--version`, `--help`, a mistyped global flag); the
     // command's own words are checked against the catalogue by `args::check`, which keeps
     // `--` (clap would swallow it).
@@ -57,17 +64,13 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         }
     };
     let Some(command) = matches.get_one::<String>("command").cloned() else {
-        print!("{}", catalogue::help_text());
-        return ExitCode::SUCCESS;
+        return output::result(&catalogue::help_text());
     };
     let mut args: Vec<String> = tail.to_vec();
     if command == "help" {
         return match args.first() {
             Some(name) => command_help(name),
-            None => {
-                print!("{}", catalogue::help_text());
-                ExitCode::SUCCESS
-            }
+            None => output::result(&catalogue::help_text()),
         };
     }
     let wants_help = args
@@ -82,12 +85,11 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         // Usage errors never start a browser: arity and flags are checked here.
         Some(info) => match args::check(info, args) {
             Ok(words) => args = words,
+            Err(args::UsageError(message)) if message.is_empty() => {
+                return output::error(exit::USAGE, &info.usage_line(), None, false)
+            }
             Err(args::UsageError(message)) => {
-                if !message.is_empty() {
-                    eprintln!("{message}");
-                }
-                eprintln!("{}", info.usage_line());
-                return ExitCode::from(exit::USAGE);
+                return output::error(exit::USAGE, &message, Some(&info.usage_line()), false)
             }
         },
         // The daemon's internal test commands (`__test-sleep`) go through unchecked.
@@ -96,6 +98,10 @@ pub fn run(argv: Vec<String>) -> ExitCode {
             let body = catalogue::unknown_command(&command);
             return print_error(&body.error, body.hint.as_deref());
         }
+    }
+    // `newtab --json` is newtab's own flag too (gstack): its answer is JSON.
+    if command == "newtab" && globals.json && !args.iter().any(|a| a == "--json") {
+        args.push("--json".into());
     }
     if command == "chain" && args.is_empty() {
         if let Some(input) = chain_from_stdin() {
@@ -157,6 +163,7 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
             Ok("0") => Some(false),
             _ => None,
         },
+        json: std::env::var("BROWSE_JSON").is_ok_and(|v| v.trim() == "1"),
         ..Globals::default()
     };
     let mut rest = Vec::with_capacity(argv.len());
@@ -170,6 +177,8 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         }
         if word == "--force-restart" {
             globals.force_restart = true;
+        } else if word == "--json" {
+            globals.json = true;
         } else if word == "--untrusted-envelope" {
             globals.envelope = Some(true);
         } else if word == "--tab-id" {
@@ -207,10 +216,7 @@ fn parse_tab(value: &str) -> Result<u64, String> {
 
 fn command_help(name: &str) -> ExitCode {
     match catalogue::lookup(name) {
-        Some(info) => {
-            print!("{}", catalogue::command_help_text(info));
-            ExitCode::SUCCESS
-        }
+        Some(info) => output::result(&catalogue::command_help_text(info)),
         None => usage_error(&format!(
             "unknown command '{name}'; run 'browse help' for the list"
         )),
@@ -328,31 +334,21 @@ pub fn launch_failure(e: &LaunchError) -> ExitCode {
 }
 
 fn print_result(text: &str) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    if !text.ends_with('\n') {
-        let _ = out.write_all(b"\n");
-    }
-    let _ = out.flush();
-    ExitCode::SUCCESS
+    output::result(text)
 }
 
+/// The daemon's error (gstack's words, no prefix) and its hint; exit 1.
 fn print_error(error: &str, hint: Option<&str>) -> ExitCode {
-    eprintln!("{error}");
-    if let Some(hint) = hint {
-        eprintln!("{hint}");
-    }
-    ExitCode::from(exit::FAILED)
+    output::error(exit::FAILED, error, hint, false)
 }
 
+/// The CLI's own failure, with exit `code`.
 fn fail(code: u8, message: &str) -> ExitCode {
-    eprintln!("[browse] {message}");
-    ExitCode::from(code)
+    output::error(code, message, None, true)
 }
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("[browse] {message}");
-    ExitCode::from(exit::USAGE)
+    output::error(exit::USAGE, message, None, true)
 }
 
 #[cfg(test)]
