@@ -425,10 +425,14 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "chain",
         "Server",
-        "[json | 'cmd args | cmd args']",
+        "[--strict] [json | 'cmd args | cmd args']",
         "Run several commands in one call (args or stdin)",
     )
-    .words(0, ANY),
+    .words(0, ANY)
+    .flags(&[switch(
+        "--strict",
+        "stop at the first failing step and exit 1, naming it",
+    )]),
     c(
         "status",
         "Server",

@@ -183,3 +183,55 @@ fn relative_paths_are_the_callers_and_named_tabs_must_exist() {
     assert!(stderr(&out).contains("Tab 99 not found"));
     assert_eq!(ws.ok(&["--tab-id", "1", "text"]), "hello\n");
 }
+
+#[test]
+fn chain_strict_stops_at_the_first_failure_and_the_pipe_form_keeps_quotes() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/c.html", "<p class=x>value x</p>")]);
+    let ws = Workspace::with_chromium();
+    let url = pages.url("/c.html");
+
+    // gstack's default: every step runs, the chain succeeds as a whole.
+    let out = ws.run(&["chain", &format!("goto {url} | click #missing | url")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("[click] ERROR:"));
+    assert!(stdout(&out).contains(&format!("[url] {url}")));
+
+    // --strict: stops at step 2, exit 1, names the step; step 3 never ran.
+    ws.ok(&["goto", "about:blank"]);
+    let out = ws.run(&[
+        "chain",
+        "--strict",
+        &format!("goto {url} | click #missing | goto about:blank"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("[click] ERROR:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopped at step 2 of 3 (click)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        ws.ok(&["url"]),
+        format!("{url}\n"),
+        "step 3 must not have run"
+    );
+
+    // Quotes inside a word stay; steps may come one per line on stdin.
+    let mut child = ws
+        .command(&["chain", "--strict"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn chain");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "goto {url}").expect("write");
+        writeln!(stdin, "js document.querySelector(\".x\").textContent").expect("write");
+    }
+    let out = child.wait_with_output().expect("chain");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("[js] value x"), "{}", stdout(&out));
+}

@@ -99,11 +99,11 @@ pub fn run(argv: Vec<String>) -> ExitCode {
             return print_error(&body.error, body.hint.as_deref());
         }
     }
-    // `newtab --json` is newtab's own flag too (gstack): its answer is JSON.
+    // In JSON mode newtab answers with its own JSON too, parsed into `result`.
     if command == "newtab" && globals.json && !args.iter().any(|a| a == "--json") {
         args.push("--json".into());
     }
-    if command == "chain" && args.is_empty() {
+    if command == "chain" && args.iter().all(|a| a == "--strict") {
         if let Some(input) = chain_from_stdin() {
             args.push(input);
         }
@@ -177,7 +177,7 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         }
         if word == "--force-restart" {
             globals.force_restart = true;
-        } else if word == "--json" {
+        } else if word == "--json" && !command_has_own_json_flag(&rest) {
             globals.json = true;
         } else if word == "--untrusted-envelope" {
             globals.envelope = Some(true);
@@ -191,6 +191,15 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         }
     }
     Ok((globals, rest))
+}
+
+/// `newtab --json` is gstack's own flag (its raw `{"tabId":…}` answer): after such a command
+/// `--json` stays the command's; anywhere else it is the global JSON mode.
+fn command_has_own_json_flag(words_so_far: &[String]) -> bool {
+    words_so_far
+        .first()
+        .and_then(|name| catalogue::lookup(name))
+        .is_some_and(|info| info.flag("--json").is_some())
 }
 
 /// `chain` with no arguments reads its commands from stdin (gstack trims it). A terminal is
