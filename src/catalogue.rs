@@ -438,19 +438,56 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Server",
         "",
         "Show the daemon's status, active URL, tab count and pid",
-    ),
+    )
+    .flags(&[switch("--no-start", "report \"Status: not running\" (exit 1) instead of starting a daemon")]),
     c(
         "stop",
         "Server",
         "",
         "Stop the daemon and its Chromium; stopping a dead daemon succeeds",
-    ),
+    )
+    .flags(&[switch("--all", "stop every daemon of this user on this machine (see list)")]),
     c(
         "restart",
         "Server",
         "",
         "Stop the daemon and start a fresh one",
     ),
+    c(
+        "list",
+        "Server",
+        "",
+        "List every running daemon of this user: workspace, pid, uptime, tabs, memory",
+    ),
+    c(
+        "logs",
+        "Server",
+        "[-n N] [-f]",
+        "Print the daemon log's last lines (-f: keep following)",
+    )
+    .flags(&[
+        valued("--lines", "N", "how many lines (default 50)").or('n'),
+        switch("--follow", "keep printing new lines until interrupted").or('f'),
+    ]),
+    c(
+        "doctor",
+        "Server",
+        "",
+        "Check Chromium, the state dir, flock, loopback, and time a cold start",
+    ),
+    c(
+        "version",
+        "Server",
+        "",
+        "Print this CLI's version and the running daemon's",
+    ),
+    c(
+        "completions",
+        "Server",
+        "<bash|zsh|fish|elvish|powershell>",
+        "Print a shell completion script",
+    )
+    .words(1, 1),
     c("help", "Server", "", "List every command").words(0, 1),
 ];
 
@@ -574,6 +611,56 @@ pub fn command_help_text(info: &CommandInfo) -> String {
     out
 }
 
+/// The catalogue as a clap command tree, for generated shell completions (clap_complete):
+/// one subcommand per command with its flags. Parsing does not go through it (`cli/args.rs`
+/// checks words against the same entries).
+pub fn clap_command() -> clap::Command {
+    let mut root = clap::Command::new("browse")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("drive a headless Chromium from the shell")
+        .disable_help_subcommand(true)
+        .arg(
+            clap::Arg::new("json")
+                .long("json")
+                .global(true)
+                .action(clap::ArgAction::SetTrue),
+        )
+        .arg(
+            clap::Arg::new("tab-id")
+                .long("tab-id")
+                .global(true)
+                .value_name("N"),
+        )
+        .arg(
+            clap::Arg::new("force-restart")
+                .long("force-restart")
+                .global(true)
+                .action(clap::ArgAction::SetTrue),
+        );
+    for info in COMMANDS {
+        let mut sub = clap::Command::new(info.name).about(info.description);
+        // `newtab --json` is also the global flag; one declaration serves both.
+        for flag in info.flags.iter().filter(|f| f.long != "--json") {
+            let mut arg = clap::Arg::new(flag.long)
+                .long(&flag.long[2..])
+                .help(flag.help);
+            if let Some(letter) = flag.short {
+                arg = arg.short(letter);
+            }
+            arg = match flag.value {
+                Some(value) => arg.value_name(value),
+                None => arg.action(clap::ArgAction::SetTrue),
+            };
+            sub = sub.arg(arg);
+        }
+        if info.max_positional > 0 {
+            sub = sub.arg(clap::Arg::new("args").num_args(0..).value_name("ARGS"));
+        }
+        root = root.subcommand(sub);
+    }
+    root
+}
+
 /// One `  usage   description` row; a usage too long for the column gets its own line.
 fn help_row(out: &mut String, usage: &str, description: &str) {
     const COLUMN: usize = 34;
@@ -607,6 +694,11 @@ mod tests {
         assert_eq!(suggest("stauts"), Some("status"));
         assert_eq!(suggest("got"), None);
         assert_eq!(suggest("zzzzzzzz"), None);
+    }
+
+    #[test]
+    fn the_completion_tree_is_a_valid_clap_command() {
+        clap_command().debug_assert();
     }
 
     #[test]

@@ -58,7 +58,8 @@ impl Session {
         let args = req.args.as_slice();
         match info.name {
             "help" => return Ok(catalogue::help_text()),
-            "status" | "stop" | "restart" => {
+            "status" | "stop" | "restart" | "list" | "logs" | "doctor" | "version"
+            | "completions" => {
                 return Err(CommandError::failed(format!(
                     "'{}' is handled by the daemon, not the browser",
                     info.name

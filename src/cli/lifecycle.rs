@@ -35,6 +35,14 @@ pub fn stop(paths: &StatePaths, globals: &Globals) -> ExitCode {
     })
 }
 
+/// Stops the daemon of `paths` (as `stop` does) without printing the outcome; a failure's
+/// message has already gone to stderr.
+pub fn stop_quietly(paths: &StatePaths, globals: &Globals) -> Result<(), String> {
+    stop_daemon(paths, globals)
+        .map(|_| ())
+        .map_err(|_| "see the message above".to_owned())
+}
+
 /// `browse restart`: stop whatever runs, then elect and start a fresh daemon.
 pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
     if let Err(code) = stop_daemon(paths, globals) {

@@ -6,6 +6,7 @@
 
 mod args;
 mod lifecycle;
+mod local;
 mod output;
 mod structured;
 
@@ -112,7 +113,15 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(exit::FAILED, &format!("{e:#}")),
     };
+    let has = |flag: &str| args.iter().any(|a| a == flag);
     match command.as_str() {
+        "stop" if has("--all") => local::stop_all(&globals),
+        "status" if has("--no-start") => local::status_no_start(&paths),
+        "version" => local::version(&paths),
+        "logs" => local::logs(&paths, &args),
+        "list" => local::list(),
+        "doctor" => local::doctor(&paths),
+        "completions" => local::completions(&args),
         "stop" => lifecycle::stop(&paths, &globals),
         "restart" => lifecycle::restart(&paths, &globals),
         _ => {

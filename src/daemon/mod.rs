@@ -7,6 +7,8 @@
 //! Chromium's process group, compare-and-delete the record.
 
 mod chromium;
+/// Where Chromium is found (`browse doctor` reports it).
+pub use chromium::find_binary as find_chromium;
 mod server;
 mod watch;
 
