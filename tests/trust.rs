@@ -258,13 +258,37 @@ fn a_copied_workspace_gets_its_own_daemon_and_stop_there_spares_the_original() {
     // The copy's record names the original: stop there again must not touch it either.
     fs::copy(ws.state_file(), copy.state_file()).unwrap();
     copy.ok(&["stop", "--force-restart"]);
-    assert!(is_live(original), "stop --force-restart in the copy killed the original");
+    assert!(
+        is_live(original),
+        "stop --force-restart in the copy killed the original"
+    );
+}
+
+/// Starts the daemon and waits until it has made its start-up files (the capture logs are
+/// created just after readiness), so that deleting the workspace does not race them.
+fn settled_daemon(ws: &Workspace) -> u32 {
+    let pid = status_pid(&ws.run(&["status"])).expect("daemon");
+    wait_until("the capture logs exist", SETTLE, || {
+        [
+            "browse-console.log",
+            "browse-network.log",
+            "browse-dialog.log",
+        ]
+        .iter()
+        .all(|n| ws.state_dir().join(n).exists())
+            && ws.leftover_temps().is_empty()
+    });
+    pid
 }
 
 fn assert_deleted_workspace_stays_deleted(ws: &Workspace) {
-    let pid = status_pid(&ws.run(&["status"])).expect("daemon");
+    let pid = settled_daemon(ws);
     let chromium = ws.chromium_all();
-    fs::remove_dir_all(ws.path()).unwrap();
+    // `rm -rf` under a live Chromium can fail with "Directory not empty" (it writes its
+    // profile meanwhile); a user runs it again, and so do we.
+    wait_until("rm -rf of the workspace succeeds", SETTLE, || {
+        fs::remove_dir_all(ws.path()).is_ok() || !ws.path().exists()
+    });
     wait_until("the daemon of a deleted workspace exits", SETTLE, || {
         !is_live(pid) && chromium.iter().all(|c| !is_live(*c))
     });
@@ -282,7 +306,7 @@ fn a_deleted_or_replaced_workspace_stays_that_way() {
 
     // Replaced: the state dir moved away and a new empty one put in its place.
     let ws = Workspace::browserless();
-    let pid = status_pid(&ws.run(&["status"])).expect("daemon");
+    let pid = settled_daemon(&ws);
     fs::rename(ws.state_dir(), ws.path().join("old-state")).unwrap();
     fs::create_dir(ws.state_dir()).unwrap();
     wait_until("the daemon of a replaced state dir exits", SETTLE, || {

@@ -238,7 +238,8 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
         Ok(reply) => finish_reply(paths, &daemon, req, reply),
         Err(TransportError::TimedOut) => timed_out(paths, &daemon, timeout),
         Err(e) => {
-            if launcher::is_alive(paths, &daemon.record) && launcher::find_running(paths).is_some() {
+            if launcher::is_alive(paths, &daemon.record) && launcher::find_running(paths).is_some()
+            {
                 eprintln!("[browse] Server was briefly unresponsive (busy); retrying command...");
                 match daemon.client().command(req, timeout) {
                     Ok(reply) => finish_reply(paths, &daemon, req, reply),

@@ -95,7 +95,7 @@ pub fn prove_chromium(paths: &StatePaths, rec: &StateRecord) -> Option<ProvenChr
         return None;
     }
     let profile_flag = format!("--user-data-dir={}", paths.profile_dir.display());
-    let runs_profile = |pid: u32| cmdline(pid).iter().any(|a| *a == profile_flag);
+    let runs_profile = |pid: u32| cmdline(pid).contains(&profile_flag);
     let proven = if stat.is_live() {
         let parent_is_daemon = stat.ppid == rec.pid && prove_daemon(paths, rec).is_some();
         runs_profile(leader)
@@ -187,12 +187,14 @@ fn holds_lock(pid: u32, lock_file: &Path) -> bool {
             Err(_) => false,
         };
         same_file
-            && fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_string_lossy()))
-                .is_ok_and(|info| {
-                    info.lines().any(|l| {
-                        l.starts_with("lock:") && l.contains("FLOCK") && l.contains("WRITE")
-                    })
-                })
+            && fs::read_to_string(format!(
+                "/proc/{pid}/fdinfo/{}",
+                fd.file_name().to_string_lossy()
+            ))
+            .is_ok_and(|info| {
+                info.lines()
+                    .any(|l| l.starts_with("lock:") && l.contains("FLOCK") && l.contains("WRITE"))
+            })
     })
 }
 
@@ -200,10 +202,8 @@ fn holds_lock(pid: u32, lock_file: &Path) -> bool {
 /// daemon that launched it).
 fn started_for(pid: u32, paths: &StatePaths) -> bool {
     let wanted = format!("BROWSE_STATE_FILE={}", paths.state_file.display());
-    fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
-        env.split(|b| *b == 0)
-            .any(|kv| kv == wanted.as_bytes())
-    })
+    fs::read(format!("/proc/{pid}/environ"))
+        .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()))
 }
 
 /// The arguments of `pid` (empty for zombies, kernel threads and vanished processes).

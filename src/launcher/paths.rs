@@ -131,7 +131,10 @@ impl StatePaths {
     /// path, as 16 hex digits. `None` when the directory cannot be resolved (it is gone).
     pub fn state_dir_id(&self) -> Option<String> {
         let canonical = fs::canonicalize(&self.state_dir).ok()?;
-        Some(format!("{:016x}", fnv1a64(canonical.as_os_str().as_bytes())))
+        Some(format!(
+            "{:016x}",
+            fnv1a64(canonical.as_os_str().as_bytes())
+        ))
     }
 }
 

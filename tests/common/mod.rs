@@ -486,5 +486,6 @@ pub fn run_in_pid_namespace(ws: &Workspace, script: &str) -> Output {
     for (k, v) in &ws.env {
         cmd.env(k, v);
     }
-    cmd.output().expect("run unshare (needs root and util-linux)")
+    cmd.output()
+        .expect("run unshare (needs root and util-linux)")
 }
