@@ -322,3 +322,23 @@ fn a_deleted_workspace_with_chromium_stays_deleted() {
     let ws = Workspace::with_chromium();
     assert_deleted_workspace_stays_deleted(&ws);
 }
+
+#[test]
+fn a_symlinked_chromium_profile_is_refused_and_its_target_untouched() {
+    let _slot = chromium_slot();
+    let ws = Workspace::with_chromium();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let keep = canary_file(elsewhere.path(), "keep");
+    fs::create_dir(ws.state_dir()).unwrap();
+    symlink(elsewhere.path(), ws.state_dir().join("chromium-profile")).unwrap();
+    let out = ws.run(&["status"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("chromium-profile: it is not a directory"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(ws.chromium_all().is_empty());
+    assert_canary_untouched(&keep);
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 1);
+}

@@ -156,10 +156,9 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
             if meta.is_dir() {
                 Ok(())
             } else {
-                Err(io::Error::other(format!(
-                    "{} is not a directory (a symbolic link or a file): remove it",
-                    dir.display()
-                )))
+                Err(io::Error::other(
+                    "it is not a directory (a symbolic link or a file); remove it",
+                ))
             }
         }
         Err(e) => Err(e),
