@@ -69,7 +69,7 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
             Ok(StaleOutcome::NothingThere) => Ok(Stopped::NothingRunning),
             Ok(StaleOutcome::Cleaned) => Ok(Stopped::CleanedStale),
             Ok(StaleOutcome::AliveButSilent(record)) if globals.force_restart => {
-                launcher::kill_daemon(&record);
+                launcher::kill_daemon(paths, &record);
                 wait_gone(paths, &record, deadline)?;
                 Ok(Stopped::Forced)
             }
@@ -83,7 +83,7 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
     };
     let record = daemon.record.clone();
     if globals.force_restart {
-        launcher::kill_daemon(&record);
+        launcher::kill_daemon(paths, &record);
         wait_gone(paths, &record, deadline)?;
         return Ok(Stopped::Forced);
     }
@@ -96,7 +96,7 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
             Ok(Stopped::Graceful)
         }
         Ok(Reply::Err { body, .. }) => Err(fail(exit::FAILED, &body.error)),
-        Err(_) if !launcher::is_alive(&record) => {
+        Err(_) if !launcher::is_alive(paths, &record) => {
             wait_gone(paths, &record, deadline)?;
             Ok(Stopped::AlreadyGone)
         }

@@ -254,9 +254,10 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
     let timeout = answer_timeout(req);
     match daemon.client().command(req, timeout) {
         Ok(reply) => finish_reply(paths, &daemon, req, reply),
-        Err(TransportError::TimedOut) => timed_out(&daemon, timeout),
+        Err(TransportError::TimedOut) => timed_out(paths, &daemon, timeout),
         Err(e) => {
-            if launcher::is_alive(&daemon.record) && launcher::find_running(paths).is_some() {
+            if launcher::is_alive(paths, &daemon.record) && launcher::find_running(paths).is_some()
+            {
                 eprintln!("[browse] Server was briefly unresponsive (busy); retrying command...");
                 match daemon.client().command(req, timeout) {
                     Ok(reply) => finish_reply(paths, &daemon, req, reply),
@@ -271,7 +272,7 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
                 };
                 match daemon.client().command(req, timeout) {
                     Ok(reply) => finish_reply(paths, &daemon, req, reply),
-                    Err(TransportError::TimedOut) => timed_out(&daemon, timeout),
+                    Err(TransportError::TimedOut) => timed_out(paths, &daemon, timeout),
                     Err(_) => fail(exit::FAILED, "Server crashed twice in a row — aborting"),
                 }
             }
@@ -330,9 +331,9 @@ fn finish_reply(
     }
 }
 
-fn timed_out(daemon: &Daemon, timeout: std::time::Duration) -> ExitCode {
+fn timed_out(paths: &StatePaths, daemon: &Daemon, timeout: std::time::Duration) -> ExitCode {
     let secs = timeout.as_secs();
-    if launcher::is_alive(&daemon.record) {
+    if launcher::is_alive(paths, &daemon.record) {
         fail(
             exit::FAILED,
             &format!("Command timed out after {secs}s (server still alive — busy, not restarting). Retry, or raise load."),

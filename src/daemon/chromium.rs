@@ -34,7 +34,7 @@ impl Chromium {
     /// Launches Chromium with a per-workspace profile and waits for its DevTools address.
     pub fn launch(profile_dir: &Path) -> Result<Self> {
         let binary = find_binary()?;
-        std::fs::create_dir_all(profile_dir).with_context(|| {
+        crate::launcher::paths::create_private_dir(profile_dir).with_context(|| {
             format!(
                 "cannot create the Chromium profile {}",
                 profile_dir.display()
@@ -108,6 +108,16 @@ impl Chromium {
         }
         // Renderers and helpers may outlive the main process: the group kill reaches them.
         let _ = signal::killpg(group, Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    /// SIGKILLs the whole group with no grace period, and reaps the main process: for a
+    /// workspace that was deleted, where anything Chromium would save on the way out would
+    /// re-create its profile directory.
+    pub fn kill_at_once(&mut self) {
+        if let Ok(raw) = i32::try_from(self.pid) {
+            let _ = signal::killpg(Pid::from_raw(raw), Signal::SIGKILL);
+        }
         let _ = self.child.wait();
     }
 }

@@ -78,7 +78,12 @@ pub fn run() -> ExitCode {
         Err(e) => {
             let reason = format!("{e:#}");
             tracing::error!("start-up failed: {reason}");
-            let _ = std::fs::write(&paths.startup_error_log, format!("{reason}\n"));
+            // Replaced by rename: a symlink planted at the log's name is never written through.
+            let _ = crate::atomic_file::write_atomic(
+                &paths.startup_error_log,
+                format!("{reason}\n").as_bytes(),
+                0o600,
+            );
             readiness::publish_start_error(&paths.start_error_file, &reason);
             if let Some(pipe) = ready_pipe {
                 let _ = Readiness::Failed { reason }.send(pipe);

@@ -112,6 +112,8 @@ pub struct AppState {
     pub activity: Arc<Activity>,
     pub shutdown: Shutdown,
     pub browser_healthy: AtomicBool,
+    /// `/health`'s `stateDirId`: which workspace this daemon serves.
+    pub state_dir_id: Option<String>,
 }
 
 /// Serves until shutdown, then cleans up. Runs on the main thread, which also launched
@@ -150,6 +152,7 @@ async fn serve_async(daemon: &Daemon) -> ExitCode {
         activity: Arc::new(Activity::new()),
         shutdown: shutdown.clone(),
         browser_healthy: AtomicBool::new(true),
+        state_dir_id: daemon.paths.state_dir_id(),
     });
     let listener = match daemon.listener.try_clone().and_then(|l| {
         l.set_nonblocking(true)?;
@@ -255,6 +258,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
         started_at: state.started_at.clone(),
         protocol: PROTOCOL,
         in_flight: state.activity.in_flight(),
+        state_dir_id: state.state_dir_id.clone(),
     })
 }
 

@@ -19,7 +19,57 @@ pub fn spawn_all(daemon: &Daemon, state: &Arc<AppState>) {
     spawn_signals(state);
     spawn_heartbeat(daemon, state);
     spawn_record_watch(daemon, state);
+    spawn_workspace_watch(daemon, state);
     spawn_capture_mirror(daemon);
+}
+
+/// How often the state directory's identity is checked: often, because a Chromium that lives
+/// on in a deleted workspace re-creates its profile directory within seconds.
+const WORKSPACE_CHECK_MAX: Duration = Duration::from_millis(250);
+
+/// `(device, inode)` of a directory, not following a symlink.
+fn dir_identity(dir: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(dir)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// A deleted workspace stays deleted: once the state directory is gone or replaced (another
+/// inode at its path), Chromium's group is killed at once (a graceful close would write the
+/// profile back into a re-created directory) and the daemon exits without writing anything.
+/// The record watch checks the same identity before it rewrites anything.
+fn spawn_workspace_watch(daemon: &Daemon, state: &Arc<AppState>) {
+    let state = Arc::clone(state);
+    let dir = daemon.paths.state_dir.clone();
+    let Some(ours) = dir_identity(&dir) else {
+        state
+            .shutdown
+            .trigger("the state directory is gone; the workspace was deleted");
+        return;
+    };
+    let chromium = daemon.chromium.clone();
+    let every = crate::settings::watch_interval().min(WORKSPACE_CHECK_MAX);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if dir_identity(&dir) == Some(ours) {
+                continue;
+            }
+            tracing::warn!(
+                "the state directory {} was deleted or replaced; exiting without writing",
+                dir.display()
+            );
+            if let Some(chromium) = chromium {
+                let _ = tokio::task::spawn_blocking(move || lock(&chromium).kill_at_once()).await;
+            }
+            state
+                .shutdown
+                .trigger("the state directory was deleted or replaced");
+            return;
+        }
+    });
 }
 
 /// gstack's disk mirror: every second, new console, network and dialog entries are appended to
@@ -27,6 +77,7 @@ pub fn spawn_all(daemon: &Daemon, state: &Arc<AppState>) {
 /// so they survive the daemon. Network lines carry the time they were written.
 fn spawn_capture_mirror(daemon: &Daemon) {
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = daemon.paths.state_dir.clone();
     let files = [
         "browse-console.log",
@@ -53,6 +104,7 @@ fn spawn_capture_mirror(daemon: &Daemon) {
                 }
                 let appended = std::fs::OpenOptions::new()
                     .append(true)
+                    .custom_flags(libc::O_NOFOLLOW)
                     .open(file)
                     .and_then(|mut f| f.write_all((lines.join("\n") + "\n").as_bytes()));
                 if let Err(e) = appended {
@@ -139,9 +191,14 @@ fn spawn_record_watch(daemon: &Daemon, state: &Arc<AppState>) {
     let ours = daemon.record.clone();
     let locks = Arc::clone(&daemon.locks);
     let every = crate::settings::watch_interval();
+    let dir = dir_identity(&paths.state_dir);
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
+            if dir.is_none() || dir_identity(&paths.state_dir) != dir {
+                // The workspace watch ends the daemon; nothing is re-created meanwhile.
+                return;
+            }
             match record::read(&paths.state_file) {
                 Ok(r) if r.instance_id == ours.instance_id => {}
                 Ok(_) => {

@@ -7,7 +7,8 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -76,10 +77,14 @@ impl StatePaths {
 
     /// Creates the state directory (0700) with a `.gitignore` of `*`, or checks an existing one.
     ///
-    /// A directory we did not create at a location the user chose (`BROWSE_STATE_FILE` pointing
-    /// into `/tmp`, say) is used as it is: we never chmod or fill someone else's directory.
+    /// A state directory that is a symbolic link is refused, wherever it points: everything we
+    /// write there (record, lock, logs, the Chromium profile) would land in a directory we did
+    /// not make. A directory we did not create at a location the user chose (`BROWSE_STATE_FILE`
+    /// pointing into `/tmp`, say) is used as it is: we never chmod or fill someone else's
+    /// directory.
     pub fn ensure_state_dir(&self) -> Result<()> {
         let dir = &self.state_dir;
+        refuse_symlink(dir)?;
         let created = match fs::DirBuilder::new().mode(0o700).create(dir) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
@@ -93,7 +98,9 @@ impl StatePaths {
             }
             Err(e) => return Err(state_dir_error(dir, &e)),
         };
-        let meta = fs::metadata(dir).map_err(|e| state_dir_error(dir, &e))?;
+        // mkdir never follows a symlink, but one may have appeared since the first look.
+        refuse_symlink(dir)?;
+        let meta = fs::symlink_metadata(dir).map_err(|e| state_dir_error(dir, &e))?;
         if !meta.is_dir() {
             bail!(
                 "Cannot create state directory {}: a file exists at that path (remove it or set BROWSE_STATE_FILE)",
@@ -110,13 +117,81 @@ impl StatePaths {
                 })?;
             }
             let ignore = dir.join(".gitignore");
-            if fs::read(&ignore).map(|c| c != b"*\n").unwrap_or(true) {
-                // Best effort: a read-only state dir is reported by the write that matters.
-                let _ = fs::write(&ignore, b"*\n");
+            if read_no_follow(&ignore).map(|c| c != b"*\n").unwrap_or(true) {
+                // Replaced by rename, so a symlink planted there is replaced, never written
+                // through. Best effort: a read-only state dir is reported by the write that
+                // matters.
+                let _ = crate::atomic_file::write_atomic(&ignore, b"*\n", 0o600);
             }
         }
         Ok(())
     }
+
+    /// Which state directory this is, for `/health`'s `stateDirId`: FNV-1a 64 of the canonical
+    /// path, as 16 hex digits. `None` when the directory cannot be resolved (it is gone).
+    pub fn state_dir_id(&self) -> Option<String> {
+        let canonical = fs::canonicalize(&self.state_dir).ok()?;
+        Some(format!(
+            "{:016x}",
+            fnv1a64(canonical.as_os_str().as_bytes())
+        ))
+    }
+}
+
+/// FNV-1a, 64 bits: stable across builds and Rust versions (std's hashers are not), which a
+/// value compared between two binaries needs.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Creates `dir` (0700) if missing, refusing a symbolic link at its name: for directories we
+/// fill inside the state dir (the Chromium profile).
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let meta = fs::symlink_metadata(dir)?;
+            if meta.is_dir() {
+                Ok(())
+            } else {
+                Err(io::Error::other(
+                    "it is not a directory (a symbolic link or a file); remove it",
+                ))
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Refuses a state directory that is a symbolic link, with the one-line error and its hint.
+fn refuse_symlink(dir: &Path) -> Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = fs::read_link(dir)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            bail!(
+                "Refusing to use state directory {}: it is a symbolic link (to {target}), and browse writes nothing through a link it did not make. Replace it with a real directory (rm {0}) or set BROWSE_STATE_FILE",
+                dir.display()
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads a small file without following a symlink at its path.
+fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?
+        .take(64 * 1024)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 impl StatePaths {

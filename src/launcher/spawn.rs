@@ -134,8 +134,13 @@ fn reap(child: &mut Child) -> Option<std::process::ExitStatus> {
     None
 }
 
+/// Opens the daemon log for appending. A symlink planted at its name is removed (we hold the
+/// lock, and the name is ours), never written through.
 fn open_log(paths: &StatePaths) -> io::Result<File> {
-    if fs::metadata(&paths.daemon_log).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
+    if fs::symlink_metadata(&paths.daemon_log).is_ok_and(|m| m.file_type().is_symlink()) {
+        fs::remove_file(&paths.daemon_log)?;
+    }
+    if fs::symlink_metadata(&paths.daemon_log).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
         let _ = fs::rename(&paths.daemon_log, paths.daemon_log.with_extension("log.1"));
     }
     OpenOptions::new()

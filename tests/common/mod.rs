@@ -257,7 +257,8 @@ impl Workspace {
 
     /// Stops the daemon and waits until nothing of this workspace runs.
     pub fn shut_down(&self) {
-        let _ = self.run(&["stop"]);
+        // The workspace may have been deleted by the test: then there is nothing to run in.
+        let _ = self.command(&["stop"]).output();
         for pid in self.daemons() {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
@@ -467,4 +468,24 @@ pub fn sigkill_daemon_then_stampede(ws: &Workspace, n: usize) -> (u32, u32) {
     assert_eq!(daemons.len(), 1, "daemons after the stampede: {daemons:?}");
     assert_ne!(daemons[0], old);
     (old, daemons[0])
+}
+
+/// Runs `script` under `sh` as PID 1 of a throw-away PID namespace (`unshare -fp --mount-proc`;
+/// we are root): a bug that signals the wrong process, even `kill(-1)`, reaches only processes
+/// of that namespace, and all of them die with the script. The script runs in the workspace
+/// with its environment; `$BROWSE` is the binary under test.
+pub fn run_in_pid_namespace(ws: &Workspace, script: &str) -> Output {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-fp", "--mount-proc", "sh", "-c", script])
+        .current_dir(ws.path())
+        .env_remove("BROWSE_STATE_FILE")
+        .env_remove("BROWSE_TAB")
+        .env_remove("BROWSE_TEST_VERSION")
+        .env("BROWSE", BROWSE)
+        .stdin(Stdio::null());
+    for (k, v) in &ws.env {
+        cmd.env(k, v);
+    }
+    cmd.output()
+        .expect("run unshare (needs root and util-linux)")
 }
