@@ -34,7 +34,7 @@ fn usage_errors_exit_2_without_starting_anything() {
     );
     assert_usage_error(&ws, &["tabs", "--all"], "Unknown tabs flag: --all");
     assert_usage_error(&ws, &["text", "--raw"], "Unknown text flag: --raw");
-    assert_usage_error(&ws, &["stop", "--all"], "Unknown stop flag: --all");
+    assert_usage_error(&ws, &["stop", "--bogus"], "Unknown stop flag: --bogus");
     assert_usage_error(&ws, &["snapshot", "-x"], "Unknown snapshot flag: -x");
     assert_usage_error(&ws, &["snapshot", "-d"], "-d needs a value");
     assert_usage_error(&ws, &["--verbose", "status"], "--verbose");
@@ -234,4 +234,96 @@ fn chain_strict_stops_at_the_first_failure_and_the_pipe_form_keeps_quotes() {
     let out = child.wait_with_output().expect("chain");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("[js] value x"), "{}", stdout(&out));
+}
+
+/// `list` and `stop --all` see every daemon of the user on the machine, so this runs inside a
+/// throw-away PID namespace: there they see exactly the two started here, and nothing a
+/// concurrent test (or the developer) runs.
+#[test]
+fn list_and_stop_all_cover_every_workspace_and_nothing_else() {
+    let ws = Workspace::browserless();
+    let script = r#"
+        set -e
+        mkdir -p one/.git two/.git
+        (cd one && "$BROWSE" status >/dev/null)
+        (cd two && "$BROWSE" status >/dev/null)
+        "$BROWSE" list
+        echo ---
+        "$BROWSE" --json list
+        echo ---
+        "$BROWSE" stop --all
+        echo ---
+        "$BROWSE" list
+    "#;
+    let out = run_in_pid_namespace(&ws, script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let parts: Vec<&str> = text.split("---\n").collect();
+    assert_eq!(parts.len(), 4, "{text}");
+    let root = ws.path().canonicalize().expect("canonical root");
+    for name in ["one", "two"] {
+        let dir = root.join(name).display().to_string();
+        assert!(
+            parts[0].contains(&format!("{dir}  pid ")),
+            "list lacks {dir}: {}",
+            parts[0]
+        );
+        assert!(parts[2].contains(&format!("Stopped {dir}")), "{}", parts[2]);
+    }
+    assert_eq!(parts[0].lines().count(), 2, "{}", parts[0]);
+    assert!(
+        parts[1].starts_with("{\"command\":\"list\",\"ok\":true"),
+        "{}",
+        parts[1]
+    );
+    assert_eq!(parts[3], "(no daemons running)\n");
+}
+
+#[test]
+fn version_status_no_start_logs_and_completions_start_nothing() {
+    let ws = Workspace::browserless();
+    let version = ws.ok(&["version"]);
+    assert!(
+        version.starts_with(&format!("browse {} (protocol ", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    assert!(version.contains("daemon not running"));
+    let out = ws.run(&["status", "--no-start"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "Status: not running\n");
+    for shell in ["bash", "zsh", "fish"] {
+        let script = ws.ok(&["completions", shell]);
+        assert!(
+            script.contains("snapshot") && script.contains("interactive"),
+            "{shell}"
+        );
+    }
+    assert!(ws.daemons().is_empty(), "a local command started a daemon");
+
+    ws.ok(&["status"]);
+    assert!(ws
+        .ok(&["status", "--no-start"])
+        .starts_with("Status: healthy"));
+    assert!(ws
+        .ok(&["version"])
+        .contains("\ndaemon 0.1.0 (protocol 1, pid "));
+    let logs = ws.ok(&["logs", "-n", "2"]);
+    assert_eq!(logs.lines().count(), 2, "{logs}");
+    let doctor = ws.ok(&["doctor"]);
+    for check in [
+        "Chromium: ",
+        "state dir: ",
+        "filesystem: ",
+        "loopback: ",
+        "daemon: running",
+    ] {
+        assert!(doctor.contains(check), "doctor lacks {check:?}: {doctor}");
+    }
+    ws.ok(&["stop"]);
+    let doctor = ws.ok(&["doctor"]);
+    assert!(
+        doctor.contains("[ok  ] cold start: daemon and Chromium ready in "),
+        "{doctor}"
+    );
+    assert!(ws.daemons().is_empty(), "doctor leaves no daemon behind");
 }
