@@ -22,7 +22,7 @@ pub fn goto(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let [input, ..] = args else {
         return Err(CommandError::usage("goto"));
     };
-    let url = url_policy::validate(input, &ctx.cwd).map_err(CommandError::failed)?;
+    let url = url_policy::validate(input, &ctx.cwd)?;
     let status = navigate(ctx.tab, &url)?;
     Ok(format!("Navigated to {url} ({status})"))
 }

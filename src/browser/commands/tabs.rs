@@ -60,9 +60,7 @@ pub fn switch(session: &Session, args: &[String]) -> CommandResult {
 pub fn open(session: &Session, args: &[String], cwd: &std::path::Path) -> CommandResult {
     let json = args.iter().any(|a| a == "--json");
     let url = args.iter().find(|a| *a != "--json");
-    let target = url
-        .map(|u| url_policy::validate(u, cwd).map_err(CommandError::failed))
-        .transpose()?;
+    let target = url.map(|u| url_policy::validate(u, cwd)).transpose()?;
     let tab = session.open_tab()?;
     bring_to_front(&tab);
     if let Some(target) = &target {
