@@ -46,7 +46,8 @@ fn missing_scheme_hint(input: &str) -> Option<String> {
         return None;
     }
     let local = host == "localhost" || host.parse::<IpAddr>().is_ok();
-    if !(local || (host.contains('.') && !host.starts_with('.') && !host.ends_with('.'))) {
+    let dotted_name = host.contains('.') && !host.starts_with('.') && !host.ends_with('.');
+    if !local && !dotted_name {
         return None;
     }
     let scheme = if local { "http" } else { "https" };
