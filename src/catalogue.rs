@@ -549,7 +549,7 @@ pub fn help_text() -> String {
     ];
     let mut out = String::from(
         "browse: drive a headless Chromium from the shell\n\n\
-         Usage: browse [--json] [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
+         Usage: browse [--json] [--session NAME] [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
     );
     for category in CATEGORIES {
         out.push_str(&format!("\n{category}:\n"));
@@ -568,6 +568,11 @@ pub fn help_text() -> String {
         &mut out,
         "--tab-id <N>",
         "Run the command against tab N (or set BROWSE_TAB)",
+    );
+    help_row(
+        &mut out,
+        "--session <NAME>",
+        "Use the workspace's independent browser NAME (or set BROWSE_SESSION)",
     );
     help_row(
         &mut out,
@@ -605,7 +610,7 @@ pub fn command_help_text(info: &CommandInfo) -> String {
         }
     }
     out.push_str(
-        "\nGlobal flags (any command): --json, --tab-id <N>, --force-restart, --untrusted-envelope\n",
+        "\nGlobal flags (any command): --json, --session <NAME>, --tab-id <N>, --force-restart, --untrusted-envelope\n",
     );
     out.push_str("Use -- to end flags: browse fill '#q' -- --literal-text\n");
     out
@@ -624,6 +629,12 @@ pub fn clap_command() -> clap::Command {
                 .long("json")
                 .global(true)
                 .action(clap::ArgAction::SetTrue),
+        )
+        .arg(
+            clap::Arg::new("session")
+                .long("session")
+                .global(true)
+                .value_name("NAME"),
         )
         .arg(
             clap::Arg::new("tab-id")

@@ -215,7 +215,7 @@ pub fn list() -> ExitCode {
         .map(|d| {
             format!(
                 "{}  pid {}  up {}s  {} tab{}  {} MiB",
-                d.paths.project_dir.display(),
+                d.paths.label(),
                 d.pid,
                 d.uptime_s,
                 d.tabs,
@@ -238,12 +238,12 @@ pub fn stop_all(globals: &Globals) -> ExitCode {
     let mut failed = false;
     for daemon in &found {
         match lifecycle::stop_quietly(&daemon.paths, globals) {
-            Ok(()) => lines.push(format!("Stopped {}", daemon.paths.project_dir.display())),
+            Ok(()) => lines.push(format!("Stopped {}", daemon.paths.label())),
             Err(message) => {
                 failed = true;
                 lines.push(format!(
                     "Could not stop {}: {message}",
-                    daemon.paths.project_dir.display()
+                    daemon.paths.label()
                 ));
             }
         }

@@ -35,6 +35,8 @@ pub struct Globals {
     pub envelope: Option<bool>,
     /// `--json` / `BROWSE_JSON=1`: one JSON object per call on stdout (see `output`).
     pub json: bool,
+    /// `--session NAME` / `BROWSE_SESSION`: an independent browser of this workspace.
+    pub session: Option<String>,
 }
 
 /// Entry point of every `browse` call that is not the daemon.
@@ -109,8 +111,11 @@ pub fn run(argv: Vec<String>) -> ExitCode {
             args.push(input);
         }
     }
-    let paths = match StatePaths::resolve() {
+    let paths = match StatePaths::resolve_session(globals.session.as_deref()) {
         Ok(p) => p,
+        Err(e) if globals.session.is_some() && e.to_string().starts_with("invalid session") => {
+            return usage_error(&format!("{e:#}"))
+        }
         Err(e) => return fail(exit::FAILED, &format!("{e:#}")),
     };
     let has = |flag: &str| args.iter().any(|a| a == flag);
@@ -142,7 +147,7 @@ fn clap_command() -> clap::Command {
         .version(env!("CARGO_PKG_VERSION"))
         .override_help(catalogue::help_text())
         .override_usage(
-            "browse [--tab-id N] [--force-restart] [--untrusted-envelope] <command> [args...]",
+            "browse [--json] [--session NAME] [--tab-id N] [--force-restart] [--untrusted-envelope] <command> [args...]",
         )
         .disable_help_subcommand(true)
         // `--help` after a command is that command's help, handled below; before one it is
@@ -173,6 +178,10 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
             _ => None,
         },
         json: std::env::var("BROWSE_JSON").is_ok_and(|v| v.trim() == "1"),
+        session: std::env::var("BROWSE_SESSION")
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()),
         ..Globals::default()
     };
     let mut rest = Vec::with_capacity(argv.len());
@@ -190,6 +199,11 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
             globals.json = true;
         } else if word == "--untrusted-envelope" {
             globals.envelope = Some(true);
+        } else if word == "--session" {
+            let value = words.next().ok_or("--session needs a session name")?;
+            globals.session = Some(value);
+        } else if let Some(value) = word.strip_prefix("--session=") {
+            globals.session = Some(value.to_owned());
         } else if word == "--tab-id" {
             let value = words.next().ok_or("--tab-id needs a tab number")?;
             globals.tab_id = Some(parse_tab(&value)?);

@@ -52,13 +52,37 @@ impl StatePaths {
         ))
     }
 
+    /// The workspace's paths for the named session: `sessions/<name>/` beside the default
+    /// session's record (`.gstack/sessions/<name>/browse.json`), with its own lock, record,
+    /// log, profile and daemon. `None` is the default session at gstack's paths.
+    ///
+    /// # Errors
+    /// A name that is not 1-64 of `[A-Za-z0-9_.-]`, starting with a letter or digit (so it can
+    /// never be `..` or leave the sessions folder); the errors of [`StatePaths::resolve`].
+    pub fn resolve_session(session: Option<&str>) -> Result<Self> {
+        let base = Self::resolve()?;
+        let Some(name) = session else {
+            return Ok(base);
+        };
+        validate_session_name(name)?;
+        let state_file = base
+            .state_dir
+            .join(SESSIONS_DIR)
+            .join(name)
+            .join("browse.json");
+        Ok(Self::from_state_file(state_file, base.default_location))
+    }
+
     /// Builds the set of paths around an absolute state-file path.
     pub fn from_state_file(state_file: PathBuf, default_location: bool) -> Self {
         let state_dir = state_file
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let project_dir = state_dir
+        // A named session's state dir is `<root state dir>/sessions/<name>`; its project is
+        // the root state dir's parent, as for the default session.
+        let root_state_dir = session_root(&state_dir).unwrap_or(&state_dir);
+        let project_dir = root_state_dir
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| state_dir.clone());
@@ -83,6 +107,20 @@ impl StatePaths {
     /// pointing into `/tmp`, say) is used as it is: we never chmod or fill someone else's
     /// directory.
     pub fn ensure_state_dir(&self) -> Result<()> {
+        if let Some(root) = session_root(&self.state_dir) {
+            // A session lives under the root state dir and its `sessions/` folder: both are
+            // made (or checked) the same way first, so no link on the way is followed.
+            let root_paths = Self::from_state_file(root.join("browse.json"), self.default_location);
+            root_paths.ensure_state_dir()?;
+            let sessions = root.join(SESSIONS_DIR);
+            refuse_symlink(&sessions)?;
+            match fs::DirBuilder::new().mode(0o700).create(&sessions) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(state_dir_error(&sessions, &e)),
+            }
+            refuse_symlink(&sessions)?;
+        }
         let dir = &self.state_dir;
         refuse_symlink(dir)?;
         let created = match fs::DirBuilder::new().mode(0o700).create(dir) {
@@ -127,6 +165,21 @@ impl StatePaths {
         Ok(())
     }
 
+    /// The session's name, `None` for the default session.
+    pub fn session_name(&self) -> Option<String> {
+        session_root(&self.state_dir)?;
+        Some(self.state_dir.file_name()?.to_string_lossy().into_owned())
+    }
+
+    /// The workspace as people name it: the project dir, plus ` [session NAME]` for a named
+    /// session.
+    pub fn label(&self) -> String {
+        match self.session_name() {
+            Some(name) => format!("{} [session {name}]", self.project_dir.display()),
+            None => self.project_dir.display().to_string(),
+        }
+    }
+
     /// Which state directory this is, for `/health`'s `stateDirId`: FNV-1a 64 of the canonical
     /// path, as 16 hex digits. `None` when the directory cannot be resolved (it is gone).
     pub fn state_dir_id(&self) -> Option<String> {
@@ -166,6 +219,34 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Refuses a state directory that is a symbolic link, with the one-line error and its hint.
+/// The folder under a state dir that holds named sessions.
+pub const SESSIONS_DIR: &str = "sessions";
+
+/// The root state dir when `state_dir` is a named session's (`<root>/sessions/<name>`).
+fn session_root(state_dir: &Path) -> Option<&Path> {
+    let sessions = state_dir.parent()?;
+    (sessions.file_name()? == SESSIONS_DIR).then_some(())?;
+    sessions.parent()
+}
+
+/// Session names are 1-64 of `[A-Za-z0-9_.-]`, starting with a letter or digit.
+fn validate_session_name(name: &str) -> Result<()> {
+    let valid = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if !valid {
+        bail!(
+            "invalid session name {name:?}: use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        );
+    }
+    Ok(())
+}
+
 fn refuse_symlink(dir: &Path) -> Result<()> {
     match fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() => {

@@ -206,16 +206,35 @@ impl Workspace {
     /// Live (non-zombie) daemon processes serving this workspace.
     pub fn daemons(&self) -> Vec<u32> {
         let state_file = self.state_file();
+        self.daemons_where(|file| file == state_file.as_path())
+    }
+
+    /// Live daemons of named sessions and the default one (state files under `.gstack/`).
+    pub fn daemons_of_every_session(&self) -> Vec<u32> {
+        let state_dir = self.state_dir();
+        self.daemons_where(|file| file.starts_with(&state_dir))
+    }
+
+    fn daemons_where(&self, state_file_matches: impl Fn(&Path) -> bool) -> Vec<u32> {
         live_processes()
             .into_iter()
             .filter(|p| p.cmdline.get(1).map(String::as_str) == Some("__daemon"))
             .filter(|p| {
                 p.environ
                     .get("BROWSE_STATE_FILE")
-                    .map(PathBuf::from)
-                    .as_deref()
-                    == Some(state_file.as_path())
+                    .is_some_and(|file| state_file_matches(Path::new(file)))
             })
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    /// Live Chromium main processes of every session of this workspace.
+    pub fn chromium_mains_of_every_session(&self) -> Vec<u32> {
+        let prefix = format!("--user-data-dir={}/", self.state_dir().display());
+        live_processes()
+            .into_iter()
+            .filter(|p| p.cmdline.iter().any(|a| a.starts_with(&prefix)))
+            .filter(|p| !p.cmdline.iter().any(|a| a.starts_with("--type=")))
             .map(|p| p.pid)
             .collect()
     }
@@ -259,7 +278,10 @@ impl Workspace {
     pub fn shut_down(&self) {
         // The workspace may have been deleted by the test: then there is nothing to run in.
         let _ = self.command(&["stop"]).output();
-        for pid in self.daemons() {
+        for pid in self.daemons_of_every_session() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+        for pid in self.chromium_mains_of_every_session() {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
         for pid in self.chromium_all() {
