@@ -13,6 +13,36 @@ pub fn start_timeout() -> Duration {
     millis("BROWSE_START_TIMEOUT", default).max(Duration::from_millis(1))
 }
 
+/// How long a daemon may spend launching Chromium when its starter waits `wait`: all of it
+/// but a margin (a fifth, at most 3 s) for connecting to Chromium and publishing the record.
+/// A daemon that gives up inside the wait reports its own cause ("Chromium did not open its
+/// DevTools socket within N s") to every waiting CLI, instead of each timing out on its own.
+pub fn launch_budget(wait: Duration) -> Duration {
+    wait.saturating_sub((wait / 5).min(Duration::from_secs(3)))
+}
+
+/// The daemon's Chromium launch budget: what its spawner passed in `BROWSE_LAUNCH_BUDGET_MS`,
+/// else (started by hand) [`launch_budget`] of [`start_timeout`].
+pub fn daemon_launch_budget() -> Duration {
+    match std::env::var(crate::launcher::spawn::LAUNCH_BUDGET_ENV) {
+        Ok(_) => millis(crate::launcher::spawn::LAUNCH_BUDGET_ENV, 0).max(Duration::from_millis(1)),
+        Err(_) => launch_budget(start_timeout()),
+    }
+}
+
+/// `BROWSE_BROWSER_TIMEOUT`: how long Chromium may take to answer the heartbeat's browser-level
+/// call (`Browser.getVersion`) before the daemon reports it unresponsive (2000 ms, the limit
+/// gstack's compatibility spec sets for `healthy`).
+pub fn browser_timeout() -> Duration {
+    millis("BROWSE_BROWSER_TIMEOUT", 2_000).max(Duration::from_millis(50))
+}
+
+/// `BROWSE_CLOSE_TIMEOUT`: on shutdown, how long Chromium gets to close after `Browser.close`
+/// (flushing cookies and storage to the profile) before its process group is killed (5000 ms).
+pub fn close_timeout() -> Duration {
+    millis("BROWSE_CLOSE_TIMEOUT", 5_000)
+}
+
 /// `BROWSE_IDLE_TIMEOUT`: idle shutdown of the daemon (30 minutes; 0 means at once).
 pub fn idle_timeout() -> Duration {
     millis("BROWSE_IDLE_TIMEOUT", 1_800_000)
@@ -69,7 +99,7 @@ fn millis(name: &str, default_ms: u64) -> Duration {
         Ok(v) => match v.trim().parse::<u64>() {
             Ok(ms) => Duration::from_millis(ms),
             Err(_) => {
-                eprintln!("[browse] ignoring {name}={v:?}: not a whole number of milliseconds");
+                errln!("[browse] ignoring {name}={v:?}: not a whole number of milliseconds");
                 Duration::from_millis(default_ms)
             }
         },

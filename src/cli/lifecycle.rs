@@ -26,13 +26,13 @@ enum Stopped {
 /// `browse stop`: returns once daemon and Chromium are gone; a dead or absent daemon is success.
 pub fn stop(paths: &StatePaths, globals: &Globals) -> ExitCode {
     match stop_daemon(paths, globals) {
-        Ok(Stopped::Graceful) => println!("Server stopped"),
-        Ok(Stopped::Forced) => println!("Daemon stopped (forced — tabs/cookies/logins discarded)."),
-        Ok(Stopped::NothingRunning) => println!("No daemon running — nothing to stop."),
+        Ok(Stopped::Graceful) => outln!("Server stopped"),
+        Ok(Stopped::Forced) => outln!("Daemon stopped (forced — tabs/cookies/logins discarded)."),
+        Ok(Stopped::NothingRunning) => outln!("No daemon running — nothing to stop."),
         Ok(Stopped::CleanedStale) => {
-            println!("No daemon running (cleaned stale state) — nothing to stop.")
+            outln!("No daemon running (cleaned stale state) — nothing to stop.")
         }
-        Ok(Stopped::AlreadyGone) => println!("Daemon already stopped (cleaned stale state)."),
+        Ok(Stopped::AlreadyGone) => outln!("Daemon already stopped (cleaned stale state)."),
         Err(code) => return code,
     }
     ExitCode::SUCCESS
@@ -43,7 +43,7 @@ pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
     if let Err(code) = stop_daemon(paths, globals) {
         return code;
     }
-    println!("Restarting...");
+    outln!("Restarting...");
     let opts = ConnectOptions {
         force_restart: globals.force_restart,
     };
@@ -145,7 +145,7 @@ pub fn settle_version_skew(
                 .command(&stop_if_idle, Duration::from_secs(10))
             {
                 Ok(Reply::Ok(_)) => {
-                    eprintln!(
+                    errln!(
                         "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
                     );
                     let deadline = Instant::now() + STOP_DEADLINE;
@@ -153,7 +153,7 @@ pub fn settle_version_skew(
                     launcher::connect(paths, opts).map_err(|e| launch_failure(&e))
                 }
                 _ => {
-                    eprintln!(
+                    errln!(
                         "[browse] daemon runs browse {theirs}, this CLI is {ours}; it is busy, so it is kept for now (run 'browse restart' to upgrade it)"
                     );
                     Ok(daemon)

@@ -52,7 +52,7 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         }
     };
     let Some(command) = matches.get_one::<String>("command").cloned() else {
-        print!("{}", catalogue::help_text());
+        out!("{}", catalogue::help_text());
         return ExitCode::SUCCESS;
     };
     let mut args: Vec<String> = matches
@@ -65,7 +65,7 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         }
     }
     if matches!(command.as_str(), "help" | "--help" | "-h") {
-        print!("{}", catalogue::help_text());
+        out!("{}", catalogue::help_text());
         return ExitCode::SUCCESS;
     }
     if args.first().is_some_and(|a| a == "--help" || a == "-h") {
@@ -174,9 +174,11 @@ fn parse_tab(value: &str) -> Result<u64, String> {
 fn command_help(name: &str) -> ExitCode {
     match catalogue::lookup(name) {
         Some(info) => {
-            println!(
+            outln!(
                 "Usage: browse {} {}\n\n{}",
-                info.name, info.synopsis, info.description
+                info.name,
+                info.synopsis,
+                info.description
             );
             ExitCode::SUCCESS
         }
@@ -202,14 +204,14 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
         Err(TransportError::TimedOut) => timed_out(&daemon, timeout),
         Err(e) => {
             if launcher::is_alive(&daemon.record) && launcher::find_running(paths).is_some() {
-                eprintln!("[browse] Server was briefly unresponsive (busy); retrying command...");
+                errln!("[browse] Server was briefly unresponsive (busy); retrying command...");
                 match daemon.client().command(req, timeout) {
                     Ok(reply) => finish_reply(paths, &daemon, req, reply),
                     Err(_) => fail(exit::FAILED, "Server unresponsive after retry — aborting"),
                 }
             } else {
                 tracing::debug!("lost the daemon: {e}");
-                eprintln!("[browse] Server connection lost. Restarting...");
+                errln!("[browse] Server connection lost. Restarting...");
                 let daemon = match connect(paths, opts) {
                     Ok(d) => d,
                     Err(code) => return code,
@@ -260,7 +262,7 @@ fn finish_reply(
     match reply {
         Reply::Ok(text) => print_result(&text),
         Reply::Err { status: 401, .. } => {
-            eprintln!("[browse] Auth failed — server may have restarted. Retrying...");
+            errln!("[browse] Auth failed — server may have restarted. Retrying...");
             let fresh =
                 launcher::find_running(paths).filter(|d| d.record.token != daemon.record.token);
             match fresh.map(|d| d.client().command(req, crate::settings::command_timeout())) {
@@ -307,20 +309,20 @@ fn print_result(text: &str) -> ExitCode {
 }
 
 fn print_error(error: &str, hint: Option<&str>) -> ExitCode {
-    eprintln!("{error}");
+    errln!("{error}");
     if let Some(hint) = hint {
-        eprintln!("{hint}");
+        errln!("{hint}");
     }
     ExitCode::from(exit::FAILED)
 }
 
 fn fail(code: u8, message: &str) -> ExitCode {
-    eprintln!("[browse] {message}");
+    errln!("[browse] {message}");
     ExitCode::from(code)
 }
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("[browse] {message}");
+    errln!("[browse] {message}");
     ExitCode::from(exit::USAGE)
 }
 

@@ -3,10 +3,12 @@
 //!
 //! Start-up order is the readiness contract: bind `127.0.0.1` first, launch Chromium, publish
 //! `browse.json`, and only then tell the spawner `Ready`. Every exit path (stop, idle, signals,
-//! Chromium's death, losing the record) runs the same shutdown: stop accepting, drain, kill
-//! Chromium's process group, compare-and-delete the record.
+//! Chromium's death, losing the record) runs the same shutdown: stop accepting, drain, close
+//! Chromium (CDP `Browser.close`, wait for its process group, SIGKILL what is left),
+//! compare-and-delete the record.
 
 mod chromium;
+mod log;
 mod server;
 mod watch;
 
@@ -36,14 +38,16 @@ pub struct Daemon {
     pub chromium: Option<Arc<Mutex<Chromium>>>,
     /// The election lock(s) held for life; more than one after the lock file was replaced.
     pub locks: Arc<Mutex<Vec<ElectionLock>>>,
-    pub listener: TcpListener,
+    /// Taken by the server, which closes it when it stops serving: from then on a CLI is
+    /// refused at once instead of waiting on a listener nobody accepts from.
+    pub listener: Option<TcpListener>,
 }
 
 /// Entry point of `browse __daemon`.
 pub fn run() -> ExitCode {
-    init_logging();
+    log::init();
     let Some(state_file) = std::env::var_os("BROWSE_STATE_FILE").filter(|v| !v.is_empty()) else {
-        eprintln!("[browse] the daemon is started by the browse CLI; run a browse command instead");
+        errln!("[browse] the daemon is started by the browse CLI; run a browse command instead");
         return ExitCode::from(2);
     };
     let paths = StatePaths::from_state_file(PathBuf::from(state_file), false);
@@ -74,7 +78,12 @@ pub fn run() -> ExitCode {
             server::serve(daemon)
         }
         Err(e) => {
-            let reason = format!("{e:#}");
+            let mut reason = format!("{e:#}");
+            if let Some(why) = log::failure() {
+                reason.push_str(&format!(
+                    " (the daemon log could not be written either: {why})"
+                ));
+            }
             tracing::error!("start-up failed: {reason}");
             let _ = std::fs::write(&paths.startup_error_log, format!("{reason}\n"));
             readiness::publish_start_error(&paths.start_error_file, &reason);
@@ -84,16 +93,6 @@ pub fn run() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BROWSE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
 }
 
 /// Takes an inherited descriptor named by `var` and removes the variable, so nothing we start
@@ -138,7 +137,8 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
     let (chromium, browser) = if crate::settings::browserless() {
         (None, None)
     } else {
-        let chromium = Chromium::launch(&paths.profile_dir)?;
+        let chromium =
+            Chromium::launch(&paths.profile_dir, crate::settings::daemon_launch_budget())?;
         tracing::info!(
             chromium_ms = began.elapsed().as_millis() as u64,
             "Chromium launched"
@@ -185,7 +185,7 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
         session: Arc::new(session),
         chromium: chromium.map(|c| Arc::new(Mutex::new(c))),
         locks: Arc::new(Mutex::new(vec![lock])),
-        listener,
+        listener: Some(listener),
     };
     Ok(daemon)
 }
