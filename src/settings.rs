@@ -13,21 +13,30 @@ pub fn start_timeout() -> Duration {
     millis("BROWSE_START_TIMEOUT", default).max(Duration::from_millis(1))
 }
 
-/// How long a daemon may spend launching Chromium when its starter waits `wait`: all of it
-/// but a margin (a fifth, at most 3 s) for connecting to Chromium and publishing the record.
-/// A daemon that gives up inside the wait reports its own cause ("Chromium did not open its
-/// DevTools socket within N s") to every waiting CLI, instead of each timing out on its own.
-pub fn launch_budget(wait: Duration) -> Duration {
-    wait.saturating_sub((wait / 5).min(Duration::from_secs(3)))
+/// How long the daemon's spawner will wait for it: `BROWSE_SPAWNER_WAIT_MS`, which the spawner
+/// sets to what is left of its `BROWSE_START_TIMEOUT`, else (started by hand) [`start_timeout`].
+/// Everything the daemon does before it is ready fits inside this, so that its own cause
+/// ("Chromium did not open its DevTools socket within N s") reaches every waiting CLI before
+/// any of them gives up with a generic timeout.
+pub fn spawner_wait() -> Duration {
+    match std::env::var(crate::launcher::spawn::SPAWNER_WAIT_ENV) {
+        Ok(_) => millis(crate::launcher::spawn::SPAWNER_WAIT_ENV, 0),
+        Err(_) => start_timeout(),
+    }
 }
 
-/// The daemon's Chromium launch budget: what its spawner passed in `BROWSE_LAUNCH_BUDGET_MS`,
-/// else (started by hand) [`launch_budget`] of [`start_timeout`].
-pub fn daemon_launch_budget() -> Duration {
-    match std::env::var(crate::launcher::spawn::LAUNCH_BUDGET_ENV) {
-        Ok(_) => millis(crate::launcher::spawn::LAUNCH_BUDGET_ENV, 0).max(Duration::from_millis(1)),
-        Err(_) => launch_budget(start_timeout()),
-    }
+/// How long Chromium may take to open its DevTools socket when the spawner waits `wait`: all
+/// of it but a margin (a fifth, at most 3 s) for connecting to it and publishing the record.
+pub fn launch_budget(wait: Duration) -> Duration {
+    wait.saturating_sub((wait / 5).min(Duration::from_secs(3)))
+        .max(Duration::from_millis(1))
+}
+
+/// When the daemon gives up on its whole start (Chromium answering DevTools, the first tab,
+/// the record) when the spawner waits `wait`: all of it but half the launch margin.
+pub fn start_limit(wait: Duration) -> Duration {
+    wait.saturating_sub((wait / 10).min(Duration::from_millis(1_500)))
+        .max(Duration::from_millis(1))
 }
 
 /// `BROWSE_BROWSER_TIMEOUT`: how long Chromium may take to answer the heartbeat's browser-level

@@ -136,6 +136,42 @@ fn a_chromium_that_hangs_at_launch_is_reported_with_the_same_cause_by_every_race
     });
 }
 
+#[test]
+fn a_chromium_whose_devtools_never_answers_is_reported_by_every_racer_in_time() {
+    let _slot = chromium_slot();
+    // A DevTools port that accepts connections (the kernel's backlog) but never answers the
+    // WebSocket handshake.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let mut ws = Workspace::with_chromium();
+    let fake = ws.path().join("silent-chromium");
+    fs::write(
+        &fake,
+        "#!/bin/sh\necho \"DevTools listening on ws://127.0.0.1:$SILENT_PORT/devtools/browser/x\" >&2\nsleep 120\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    ws.set("BROWSE_CHROME", fake.to_str().unwrap());
+    ws.set("SILENT_PORT", &port.to_string());
+    ws.set("BROWSE_START_TIMEOUT", "4000");
+    let began = Instant::now();
+    let outs = ws.stampede(4, &["status"]);
+    let took = began.elapsed();
+    let causes = racing_causes(&outs);
+    for (code, cause) in &causes {
+        assert_eq!(*code, Some(3), "{cause}");
+        assert!(
+            cause.contains("did not finish starting within"),
+            "a racer did not get the daemon's cause: {cause}"
+        );
+        assert_eq!(cause, &causes[0].1, "racers printed different causes");
+    }
+    assert!(took < Duration::from_secs(8), "the stampede took {took:?}");
+    wait_until("daemon and fake Chromium gone", SETTLE, || {
+        ws.daemons().is_empty() && ws.chromium_all().is_empty()
+    });
+}
+
 /// Runs `script` with `sh` inside a private mount namespace (`unshare -m`, as root), so that
 /// the tmpfs it mounts disappears with it. `$BROWSE`, `$WS` and the workspace's environment
 /// are set.

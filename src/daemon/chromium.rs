@@ -30,7 +30,7 @@ pub struct Chromium {
 
 impl Chromium {
     /// Launches Chromium with a per-workspace profile and waits up to `budget` for its
-    /// DevTools address (see [`crate::settings::daemon_launch_budget`]).
+    /// DevTools address (see [`crate::settings::launch_budget`]).
     pub fn launch(profile_dir: &Path, budget: Duration) -> Result<Self> {
         let binary = find_binary()?;
         std::fs::create_dir_all(profile_dir).with_context(|| {

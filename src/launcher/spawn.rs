@@ -20,9 +20,9 @@ pub const DAEMON_ARG: &str = "__daemon";
 /// Environment variables through which the daemon finds its inherited descriptors.
 pub const LOCK_FD_ENV: &str = "BROWSE_LOCK_FD";
 pub const READY_FD_ENV: &str = "BROWSE_READY_FD";
-/// Milliseconds the daemon may spend launching Chromium: what is left of this spawner's wait,
-/// minus a margin ([`crate::settings::launch_budget`]), so its cause arrives before we give up.
-pub const LAUNCH_BUDGET_ENV: &str = "BROWSE_LAUNCH_BUDGET_MS";
+/// Milliseconds this spawner will still wait for readiness; the daemon fits its start inside
+/// ([`crate::settings::spawner_wait`]), so its cause arrives before we give up.
+pub const SPAWNER_WAIT_ENV: &str = "BROWSE_SPAWNER_WAIT_MS";
 
 /// The daemon log is rotated once it passes this size.
 const LOG_ROTATE_BYTES: u64 = 10 * 1024 * 1024;
@@ -62,8 +62,9 @@ pub fn spawn_daemon(
         .env(LOCK_FD_ENV, lock_fd.to_string())
         .env(READY_FD_ENV, ready_fd.to_string())
         .env(
-            LAUNCH_BUDGET_ENV,
-            crate::settings::launch_budget(deadline.saturating_duration_since(Instant::now()))
+            SPAWNER_WAIT_ENV,
+            deadline
+                .saturating_duration_since(Instant::now())
                 .as_millis()
                 .to_string(),
         )
