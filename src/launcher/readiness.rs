@@ -126,9 +126,10 @@ pub fn publish_start_error(path: &Path, reason: &str) {
             }
             return;
         }
-        let keep = reason
-            .len()
-            .saturating_sub(json.len() - START_ERROR_BYTES + 3);
+        // Escaping makes JSON longer than the text: keep the share of the text that fits,
+        // with room for the envelope and the ellipsis, and look again.
+        let keep = (reason.len() * (START_ERROR_BYTES - 64) / json.len())
+            .min(reason.len().saturating_sub(4));
         let mut cut = keep;
         while !reason.is_char_boundary(cut) {
             cut -= 1;
@@ -161,4 +162,39 @@ pub fn start_error_since(path: &Path, since_ms: u64) -> Option<String> {
     let bytes = fs::read(path).ok()?;
     let err: StartError = serde_json::from_slice(&bytes).ok()?;
     (err.at_ms >= since_ms).then_some(err.reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reservation_is_no_error_and_a_published_one_fits_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("browse-start-error.json");
+        fs::write(&path, "{\"at_ms\":1,\"reason\":\"an old failure\"}").unwrap();
+        reserve_start_error(&path).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), START_ERROR_BYTES as u64);
+        assert_eq!(start_error_since(&path, 0), None);
+        let began = now_ms();
+        publish_start_error(&path, "No space left on device");
+        assert_eq!(
+            start_error_since(&path, began).as_deref(),
+            Some("No space left on device")
+        );
+        assert_eq!(fs::metadata(&path).unwrap().len(), START_ERROR_BYTES as u64);
+    }
+
+    #[test]
+    fn a_long_cause_is_cut_to_the_reservation_keeping_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("browse-start-error.json");
+        reserve_start_error(&path).unwrap();
+        let long = format!("the cause\n{}", "é\"\n".repeat(5_000));
+        publish_start_error(&path, &long);
+        let got = start_error_since(&path, 0).unwrap();
+        assert!(got.starts_with("the cause\n"), "{got:.40}");
+        assert!(got.ends_with('…'));
+        assert_eq!(fs::metadata(&path).unwrap().len(), START_ERROR_BYTES as u64);
+    }
 }
