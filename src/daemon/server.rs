@@ -203,12 +203,12 @@ fn finish(daemon: &Daemon) -> ExitCode {
 /// cookies and storage to the profile and exit; we wait (`BROWSE_CLOSE_TIMEOUT`) until no
 /// process of its group is left, then SIGKILL whatever is. A Chromium that does not answer
 /// (frozen, stopped) is killed at once: it cannot close, and waiting only delays the exit.
-fn close_chromium(session: &Session, chromium: &mut Chromium) {
+fn close_chromium(session: &Arc<Session>, chromium: &mut Chromium) {
     let began = Instant::now();
     let deadline = began + crate::settings::close_timeout();
     if let Some(cause) = session.browser_fault() {
         tracing::warn!("killing Chromium without closing it: {cause}");
-    } else if !session.close_browser(deadline.saturating_duration_since(Instant::now())) {
+    } else if !ask_to_close(session, deadline) {
         tracing::warn!("Chromium did not take Browser.close; killing its process group");
     } else if chromium.wait_for_group_exit(deadline) {
         tracing::info!(
@@ -222,6 +222,20 @@ fn close_chromium(session: &Session, chromium: &mut Chromium) {
         );
     }
     chromium.kill();
+}
+
+/// Sends `Browser.close` from a thread of its own, so that a send that cannot complete (a
+/// frozen browser's full socket) never holds the exit past `deadline`.
+fn ask_to_close(session: &Arc<Session>, deadline: Instant) -> bool {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let session = Arc::clone(session);
+    let within = deadline.saturating_duration_since(Instant::now());
+    let spawned = std::thread::Builder::new()
+        .name("browser-close".into())
+        .spawn(move || {
+            let _ = tx.send(session.close_browser(within));
+        });
+    spawned.is_ok() && rx.recv_timeout(within).unwrap_or(false)
 }
 
 fn router(state: Arc<AppState>) -> Router {

@@ -125,7 +125,14 @@ fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
                 chromium.pid
             };
             let session = Arc::clone(&state.session);
-            let answered = tokio::task::spawn_blocking(move || session.probe_browser(within)).await;
+            // The outer limit covers a probe stuck before it is even sent (a writer blocked on
+            // a full socket to a frozen browser).
+            let answered = tokio::time::timeout(
+                within + Duration::from_millis(500),
+                tokio::task::spawn_blocking(move || session.probe_browser(within)),
+            )
+            .await
+            .unwrap_or_else(|_| Ok(Err(anyhow::anyhow!("the probe could not even be sent"))));
             let was = state.session.browser_fault();
             match answered {
                 Ok(Ok(())) => {
