@@ -83,6 +83,7 @@ fn a_frozen_chromium_is_reported_at_once_and_stop_recovers() {
         began.elapsed()
     );
     assert!(!is_live(daemon));
+    assert!(!ws.state_file().exists(), "stop left the record");
     wait_until("the frozen Chromium's group is gone", SETTLE, || {
         ws.chromium_all().is_empty()
     });
