@@ -171,15 +171,30 @@ impl Session {
             .unwrap_or_else(|| "about:blank".into())
     }
 
-    /// gstack's `status` answer. `healthy` is the daemon's latest view of Chromium.
-    pub fn status_text(&self, healthy: bool) -> String {
-        format!(
+    /// gstack's `status` answer, from the heartbeat's latest view of Chromium. When Chromium
+    /// does not answer, a last line gives the cause (gstack has no such line).
+    pub fn status_text(&self) -> String {
+        let fault = self.browser_fault();
+        let mut text = format!(
             "Status: {}\nMode: launched\nURL: {}\nTabs: {}\nPID: {}",
-            if healthy { "healthy" } else { "unhealthy" },
+            if fault.is_none() {
+                "healthy"
+            } else {
+                "unhealthy"
+            },
             self.active_url(),
             self.tab_count(),
             std::process::id()
-        )
+        );
+        if let Some(cause) = fault {
+            text.push_str(&format!("\nCause: {cause}"));
+        }
+        text
+    }
+
+    /// Why Chromium is considered unresponsive (the heartbeat's cause), if it is.
+    pub fn browser_fault(&self) -> Option<String> {
+        self.browser.as_ref().and_then(Browser::unresponsive)
     }
 
     /// The active tab's refs as `(ref, role, name)` in ref order, for `GET /refs`. Waits for a
@@ -245,12 +260,29 @@ impl Session {
             .unwrap_or_else(|| self.cwd.clone())
     }
 
-    /// True while Chromium answers a browser-level call (no page involved).
-    pub fn browser_answers(&self) -> bool {
+    /// Whether Chromium answers a browser-level call (no page involved) within `timeout`.
+    /// Always Ok in the browser-less test mode.
+    pub fn probe_browser(&self, timeout: Duration) -> anyhow::Result<()> {
         match &self.browser {
-            Some(b) => b.get_version().is_ok(),
-            None => true,
+            Some(b) => b.probe(timeout),
+            None => Ok(()),
         }
+    }
+
+    /// Records the heartbeat's verdict: with a cause, every CDP call waiting or made later
+    /// fails at once with it; `None` once the browser answers again.
+    pub fn set_browser_unresponsive(&self, cause: Option<String>) {
+        if let Some(b) = &self.browser {
+            b.set_unresponsive(cause);
+        }
+    }
+
+    /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and
+    /// storage to the profile. False when there is no browser or it did not take the request.
+    pub fn close_browser(&self, timeout: Duration) -> bool {
+        self.browser
+            .as_ref()
+            .is_some_and(|b| b.close(timeout).is_ok())
     }
 }
 

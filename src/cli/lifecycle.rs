@@ -50,7 +50,7 @@ pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
     }
     // gstack prints this before starting; one JSON answer comes only once it is done.
     if !output::json() {
-        println!("Restarting...");
+        outln!("Restarting...");
     }
     let opts = ConnectOptions {
         force_restart: globals.force_restart,
@@ -154,7 +154,7 @@ pub fn settle_version_skew(
                 .command(&stop_if_idle, Duration::from_secs(10))
             {
                 Ok(Reply::Ok(_)) => {
-                    eprintln!(
+                    errln!(
                         "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
                     );
                     let deadline = Instant::now() + STOP_DEADLINE;
@@ -162,7 +162,7 @@ pub fn settle_version_skew(
                     launcher::connect(paths, opts).map_err(|e| launch_failure(&e))
                 }
                 _ => {
-                    eprintln!(
+                    errln!(
                         "[browse] daemon runs browse {theirs}, this CLI is {ours}; it is busy, so it is kept for now (run 'browse restart' to upgrade it)"
                     );
                     Ok(daemon)

@@ -42,7 +42,7 @@ pub fn status_no_start(paths: &StatePaths) -> ExitCode {
         if output::json() {
             return output::error(exit::FAILED, "Status: not running", None, false);
         }
-        println!("Status: not running");
+        outln!("Status: not running");
         return ExitCode::from(exit::FAILED);
     };
     let h = &daemon.health;

@@ -272,14 +272,14 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
         Err(e) => {
             if launcher::is_alive(paths, &daemon.record) && launcher::find_running(paths).is_some()
             {
-                eprintln!("[browse] Server was briefly unresponsive (busy); retrying command...");
+                errln!("[browse] Server was briefly unresponsive (busy); retrying command...");
                 match daemon.client().command(req, timeout) {
                     Ok(reply) => finish_reply(paths, &daemon, req, reply),
                     Err(_) => fail(exit::FAILED, "Server unresponsive after retry — aborting"),
                 }
             } else {
                 tracing::debug!("lost the daemon: {e}");
-                eprintln!("[browse] Server connection lost. Restarting...");
+                errln!("[browse] Server connection lost. Restarting...");
                 let daemon = match connect(paths, opts) {
                     Ok(d) => d,
                     Err(code) => return code,
@@ -330,7 +330,7 @@ fn finish_reply(
     match reply {
         Reply::Ok(text) => print_result(&text),
         Reply::Err { status: 401, .. } => {
-            eprintln!("[browse] Auth failed — server may have restarted. Retrying...");
+            errln!("[browse] Auth failed — server may have restarted. Retrying...");
             let fresh =
                 launcher::find_running(paths).filter(|d| d.record.token != daemon.record.token);
             match fresh.map(|d| d.client().command(req, crate::settings::command_timeout())) {

@@ -71,12 +71,12 @@ pub fn error(code: u8, error: &str, hint: Option<&str>, ours: bool) -> ExitCode 
         if let Some(hint) = hint {
             value["hint"] = Value::String(hint.to_owned());
         }
-        println!("{value}");
+        outln!("{value}");
     } else {
         let prefix = if ours { "[browse] " } else { "" };
-        eprintln!("{prefix}{error}");
+        errln!("{prefix}{error}");
         if let Some(hint) = hint {
-            eprintln!("{hint}");
+            errln!("{hint}");
         }
     }
     ExitCode::from(code)

@@ -1,7 +1,6 @@
 //! The daemon's background watchers: idle shutdown, signals, Chromium's heartbeat, and the
 //! record/lock watch that heals a split brain (invariant 9) and a deleted lock file.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -154,31 +153,78 @@ fn spawn_signals(state: &Arc<AppState>) {
     }
 }
 
-/// Checks that Chromium is alive and answers a browser-level call. Its death ends the daemon
-/// (the next command starts a fresh one); a slow answer only marks `/health` unhealthy.
+/// Checks that Chromium is alive and answers a browser-level call (`Browser.getVersion`)
+/// within `BROWSE_BROWSER_TIMEOUT`. Its death ends the daemon (the next command starts a fresh
+/// one). A browser that does not answer is marked unresponsive with the cause: `/health` says
+/// `unhealthy`, waiting CDP calls fail at once, and commands are refused with the cause until
+/// it answers again; `stop` and `restart` still work and kill it.
 fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
     let Some(chromium) = daemon.chromium.clone() else {
         return;
     };
     let state = Arc::clone(state);
     let every = crate::settings::heartbeat_interval();
+    let within = crate::settings::browser_timeout();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            if lock(&chromium).has_exited() {
-                state.shutdown.trigger("Chromium exited");
-                return;
-            }
+            let pid = {
+                let mut chromium = lock(&chromium);
+                if chromium.has_exited() {
+                    state.shutdown.trigger("Chromium exited");
+                    return;
+                }
+                chromium.pid
+            };
             let session = Arc::clone(&state.session);
+            // The outer limit covers a probe stuck before it is even sent (a writer blocked on
+            // a full socket to a frozen browser).
             let answered = tokio::time::timeout(
-                Duration::from_secs(5),
-                tokio::task::spawn_blocking(move || session.browser_answers()),
+                within + Duration::from_millis(500),
+                tokio::task::spawn_blocking(move || session.probe_browser(within)),
             )
-            .await;
-            let healthy = matches!(answered, Ok(Ok(true)));
-            state.browser_healthy.store(healthy, Ordering::SeqCst);
+            .await
+            .unwrap_or_else(|_| Ok(Err(anyhow::anyhow!("the probe could not even be sent"))));
+            let was = state.session.browser_fault();
+            match answered {
+                Ok(Ok(())) => {
+                    if was.is_some() {
+                        tracing::info!("Chromium answers again");
+                        state.session.set_browser_unresponsive(None);
+                    }
+                }
+                Ok(Err(e)) => {
+                    // Re-described on every miss: a hung browser may since have been stopped.
+                    let cause = unresponsive_cause(pid, within);
+                    if was.as_ref() != Some(&cause) {
+                        tracing::warn!("{cause} ({e:#})");
+                        state.session.set_browser_unresponsive(Some(cause));
+                    }
+                }
+                Err(e) => tracing::warn!("the heartbeat probe crashed: {e}"),
+            }
         }
     });
+}
+
+/// What to tell the user about a browser that did not answer: a stopped process (SIGSTOP, a
+/// debugger) is named as such, from `/proc/<pid>/stat`.
+fn unresponsive_cause(pid: u32, within: Duration) -> String {
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = &stat[stat.rfind(')')? + 1..];
+            rest.split_whitespace().next().map(str::to_owned)
+        });
+    let secs = within.as_secs_f64();
+    match state.as_deref() {
+        Some("T") | Some("t") => format!(
+            "Chromium (pid {pid}) is stopped (SIGSTOP or a debugger) and did not answer DevTools within {secs:.1}s"
+        ),
+        _ => format!(
+            "Chromium (pid {pid}) did not answer DevTools within {secs:.1}s: it is hung or the machine is overloaded"
+        ),
+    }
 }
 
 /// Re-reads `browse.json` and the lock path every few seconds. A record naming another

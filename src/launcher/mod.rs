@@ -103,7 +103,7 @@ pub fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, Launc
     }
     if opts.force_restart {
         if let Some(rec) = stale.as_ref().filter(|r| is_alive(paths, r)) {
-            eprintln!(
+            errln!(
                 "[browse] --force-restart: replacing live-but-unresponsive daemon (tabs/cookies/logins will be lost)..."
             );
             kill_daemon(paths, rec);
@@ -118,9 +118,11 @@ pub fn find_running(paths: &StatePaths) -> Option<Daemon> {
     probe(paths, &rec, PROBE_TIMEOUT)
 }
 
-/// Confirms a record through `/health`: same pid and instance id, healthy, and serving this
-/// state directory (a `cp -a` copy of a workspace holds the original's record, whose daemon
-/// answers with the original's `stateDirId`).
+/// Confirms a record through `/health`: same pid and instance id, serving this state
+/// directory (a `cp -a` copy of a workspace holds the original's record, whose daemon answers
+/// with the original's `stateDirId`). An `unhealthy` daemon (its Chromium does not answer) is
+/// still the workspace's daemon: it refuses commands with the cause at once, and
+/// `stop`/`restart` reach it; starting a second one would fail on the lock.
 fn probe(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
     let health = DaemonClient::new(rec.port, &rec.token)
         .health(timeout)
@@ -131,7 +133,7 @@ fn probe(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Dae
         // gstack's and older daemons do not say; pid and instance id are all we have.
         None => true,
     };
-    (same_identity && same_workspace && health.status == "healthy").then(|| Daemon {
+    (same_identity && same_workspace).then(|| Daemon {
         record: rec.clone(),
         health,
     })
@@ -186,11 +188,11 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
 
 fn announce_holder(paths: &StatePaths) {
     match lock::holder_diagnostic(&paths.lock_file) {
-        Some((pid, held)) => eprintln!(
+        Some((pid, held)) => errln!(
             "[browse] Another instance is starting the server, waiting... (lock held by pid {pid} for {:.1}s)",
             held.as_secs_f64()
         ),
-        None => eprintln!("[browse] Another instance is starting the server, waiting..."),
+        None => errln!("[browse] Another instance is starting the server, waiting..."),
     }
 }
 
@@ -218,8 +220,14 @@ fn start_as_leader(
     }
     clean_up_dead_daemon(paths);
     lock.note_holder(std::process::id());
-    let _ = fs::remove_file(&paths.start_error_file);
-    eprintln!("[browse] Starting server...");
+    // Reserved now so that the cause can be published even if the disk is full by then.
+    if let Err(e) = readiness::reserve_start_error(&paths.start_error_file) {
+        return Err(LaunchError::StartFailed(format!(
+            "cannot write in the state directory ({}): {e}",
+            paths.start_error_file.display()
+        )));
+    }
+    errln!("[browse] Starting server...");
     match spawn::spawn_daemon(paths, &lock, deadline) {
         Ok(started) => {
             let rec = record::read(&paths.state_file).map_err(|why| {

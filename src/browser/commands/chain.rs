@@ -67,7 +67,7 @@ fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> (S
     };
     let outcome = match canonical {
         Some("chain") => Err("Nested chain commands are not allowed".to_owned()),
-        Some("status") => Ok(session.status_text(session.browser_answers())),
+        Some("status") => Ok(session.status_text()),
         Some(lifecycle @ ("stop" | "restart")) => Err(format!(
             "'{lifecycle}' cannot run inside chain; run it on its own"
         )),
