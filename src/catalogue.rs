@@ -549,7 +549,7 @@ pub fn help_text() -> String {
     ];
     let mut out = String::from(
         "browse: drive a headless Chromium from the shell\n\n\
-         Usage: browse [--json] [--session NAME] [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
+         Usage: browse [--json] [--session NAME] [--headed] [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
     );
     for category in CATEGORIES {
         out.push_str(&format!("\n{category}:\n"));
@@ -573,6 +573,11 @@ pub fn help_text() -> String {
         &mut out,
         "--session <NAME>",
         "Use the workspace's independent browser NAME (or set BROWSE_SESSION)",
+    );
+    help_row(
+        &mut out,
+        "--headed",
+        "Start a visible Chromium (or set BROWSE_HEADED=1)",
     );
     help_row(
         &mut out,
@@ -610,7 +615,7 @@ pub fn command_help_text(info: &CommandInfo) -> String {
         }
     }
     out.push_str(
-        "\nGlobal flags (any command): --json, --session <NAME>, --tab-id <N>, --force-restart, --untrusted-envelope\n",
+        "\nGlobal flags (any command): --json, --session <NAME>, --headed, --tab-id <N>, --force-restart, --untrusted-envelope\n",
     );
     out.push_str("Use -- to end flags: browse fill '#q' -- --literal-text\n");
     out

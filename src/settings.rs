@@ -3,6 +3,32 @@
 
 use std::time::Duration;
 
+/// `BROWSE_HEADED=1` (the CLI's `--headed` sets it for the daemon it starts): a visible
+/// Chromium window instead of headless. gstack's record `mode` is then `headed`.
+pub fn headed() -> bool {
+    std::env::var("BROWSE_HEADED").is_ok_and(|v| v.trim() == "1")
+}
+
+/// gstack's `mode` for the record, `/health` and `status`: `headed` or `launched` (headless).
+pub fn mode_name() -> &'static str {
+    if headed() {
+        "headed"
+    } else {
+        "launched"
+    }
+}
+
+/// gstack's `configHash`: the first 16 hex digits of
+/// `sha256(JSON.stringify({proxy: null, headed}))` (`proxy-config.ts`), precomputed since
+/// proxies are not supported.
+pub fn config_hash() -> &'static str {
+    if headed() {
+        "5d55da6d39d487d2"
+    } else {
+        "303a7eeccc03078b"
+    }
+}
+
 /// `BROWSE_START_TIMEOUT`: how long a starter waits for a daemon (15 s, 30 s when `CI` is set).
 pub fn start_timeout() -> Duration {
     let default = if std::env::var_os("CI").is_some() {

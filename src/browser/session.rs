@@ -176,12 +176,13 @@ impl Session {
     pub fn status_text(&self) -> String {
         let fault = self.browser_fault();
         let mut text = format!(
-            "Status: {}\nMode: launched\nURL: {}\nTabs: {}\nPID: {}",
+            "Status: {}\nMode: {}\nURL: {}\nTabs: {}\nPID: {}",
             if fault.is_none() {
                 "healthy"
             } else {
                 "unhealthy"
             },
+            crate::settings::mode_name(),
             self.active_url(),
             self.tab_count(),
             std::process::id()

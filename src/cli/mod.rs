@@ -37,6 +37,8 @@ pub struct Globals {
     pub json: bool,
     /// `--session NAME` / `BROWSE_SESSION`: an independent browser of this workspace.
     pub session: Option<String>,
+    /// `--headed` / `BROWSE_HEADED=1`: a visible Chromium (gstack's global flag).
+    pub headed: bool,
 }
 
 /// Entry point of every `browse` call that is not the daemon.
@@ -46,6 +48,11 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     output::set_json(globals.json);
+    if globals.headed {
+        // The daemon this CLI may start inherits its environment: that is how it learns
+        // the mode (single-threaded here, before anything reads the environment).
+        std::env::set_var("BROWSE_HEADED", "1");
+    }
     if let Some(command) = rest.first() {
         output::set_command(command);
     }
@@ -178,6 +185,7 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
             _ => None,
         },
         json: std::env::var("BROWSE_JSON").is_ok_and(|v| v.trim() == "1"),
+        headed: crate::settings::headed(),
         session: std::env::var("BROWSE_SESSION")
             .ok()
             .map(|v| v.trim().to_owned())
@@ -195,6 +203,8 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         }
         if word == "--force-restart" {
             globals.force_restart = true;
+        } else if word == "--headed" {
+            globals.headed = true;
         } else if word == "--json" && !command_has_own_json_flag(&rest) {
             globals.json = true;
         } else if word == "--untrusted-envelope" {
@@ -318,7 +328,29 @@ fn answer_timeout(req: &CommandRequest) -> std::time::Duration {
 /// older CLI uses a newer daemon if the protocol matches and never downgrades it.
 fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, ExitCode> {
     let daemon = launcher::connect(paths, opts).map_err(|e| launch_failure(&e))?;
+    refuse_mode_mismatch(&daemon)?;
     lifecycle::settle_version_skew(paths, daemon, opts)
+}
+
+/// gstack's config-mismatch refusal (`cli.ts`): a headed request to a headless daemon, or the
+/// reverse, is refused rather than silently served by the wrong kind of browser.
+fn refuse_mode_mismatch(daemon: &Daemon) -> Result<(), ExitCode> {
+    let want = crate::settings::mode_name();
+    let have = daemon.health.mode.as_str();
+    if have == want || !matches!(have, "launched" | "headed") {
+        return Ok(());
+    }
+    let error = if have == "launched" {
+        "[browse] existing daemon was started without --proxy/--headed."
+    } else {
+        "[browse] existing daemon has different config (proxy/headed mismatch)."
+    };
+    Err(output::error(
+        exit::FAILED,
+        error,
+        Some("Run 'browse stop', then run the command again with the mode you want."),
+        false,
+    ))
 }
 
 fn finish_reply(

@@ -176,7 +176,6 @@ fn seconds(d: Duration) -> String {
 
 fn launch_args(profile_dir: &Path) -> Vec<String> {
     let mut args: Vec<String> = [
-        "--headless=new",
         "--remote-debugging-port=0",
         "--remote-debugging-address=127.0.0.1",
         "--no-first-run",
@@ -200,6 +199,9 @@ fn launch_args(profile_dir: &Path) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if !crate::settings::headed() {
+        args.insert(0, "--headless=new".into());
+    }
     args.push(format!("--user-data-dir={}", profile_dir.display()));
     if nix::unistd::geteuid().is_root() || std::env::var_os("GSTACK_CHROMIUM_NO_SANDBOX").is_some()
     {

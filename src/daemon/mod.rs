@@ -221,8 +221,8 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
         server_path: std::env::current_exe()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
-        mode: "launched".into(),
-        config_hash: Some("303a7eeccc03078b".into()),
+        mode: crate::settings::mode_name().into(),
+        config_hash: Some(crate::settings::config_hash().into()),
         schema: record::SCHEMA,
         instance_id: random_hex(16),
         pid_start_time: identity::start_time(me).unwrap_or(0),

@@ -292,7 +292,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
     let healthy = state.session.browser_fault().is_none();
     Json(Health {
         status: if healthy { "healthy" } else { "unhealthy" }.into(),
-        mode: "launched".into(),
+        mode: crate::settings::mode_name().into(),
         uptime: state.started.elapsed().as_secs(),
         tabs: state.session.tab_count(),
         terminal_port: None,
@@ -419,7 +419,8 @@ async fn refs(State(state): State<Arc<AppState>>) -> Response {
         .into_iter()
         .map(|(r, role, name)| serde_json::json!({ "ref": r, "role": role, "name": name }))
         .collect();
-    Json(serde_json::json!({ "refs": refs, "url": url, "mode": "launched" })).into_response()
+    Json(serde_json::json!({ "refs": refs, "url": url, "mode": crate::settings::mode_name() }))
+        .into_response()
 }
 
 /// Lifecycle commands are answered here; browser commands go to the session on a blocking

@@ -115,6 +115,10 @@ fn spawn_capture_mirror(daemon: &Daemon) {
 }
 
 fn spawn_idle(state: &Arc<AppState>) {
+    // gstack skips the idle check in headed mode: a window someone watches is not idle.
+    if crate::settings::headed() {
+        return;
+    }
     let state = Arc::clone(state);
     let idle = crate::settings::idle_timeout();
     let tick = (idle / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));

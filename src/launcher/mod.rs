@@ -227,7 +227,11 @@ fn start_as_leader(
             paths.start_error_file.display()
         )));
     }
-    errln!("[browse] Starting server...");
+    if crate::settings::headed() {
+        errln!("[browse] Starting server in headed mode...");
+    } else {
+        errln!("[browse] Starting server...");
+    }
     match spawn::spawn_daemon(paths, &lock, deadline) {
         Ok(started) => {
             let rec = record::read(&paths.state_file).map_err(|why| {
