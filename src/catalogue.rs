@@ -636,6 +636,12 @@ pub fn clap_command() -> clap::Command {
                 .action(clap::ArgAction::SetTrue),
         )
         .arg(
+            clap::Arg::new("headed")
+                .long("headed")
+                .global(true)
+                .action(clap::ArgAction::SetTrue),
+        )
+        .arg(
             clap::Arg::new("session")
                 .long("session")
                 .global(true)
