@@ -576,6 +576,11 @@ pub fn help_text() -> String {
     );
     help_row(
         &mut out,
+        "--cdp-url <URL>",
+        "Drive the browser already running there (or set BROWSE_CDP_URL)",
+    );
+    help_row(
+        &mut out,
         "--headed",
         "Start a visible Chromium (or set BROWSE_HEADED=1)",
     );
@@ -615,7 +620,7 @@ pub fn command_help_text(info: &CommandInfo) -> String {
         }
     }
     out.push_str(
-        "\nGlobal flags (any command): --json, --session <NAME>, --headed, --tab-id <N>, --force-restart, --untrusted-envelope\n",
+        "\nGlobal flags (any command): --json, --session <NAME>, --cdp-url <URL>, --headed, --tab-id <N>, --force-restart, --untrusted-envelope\n",
     );
     out.push_str("Use -- to end flags: browse fill '#q' -- --literal-text\n");
     out

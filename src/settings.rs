@@ -3,6 +3,40 @@
 
 use std::time::Duration;
 
+/// `BROWSE_CDP_URL` (the CLI's `--cdp-url` sets it for the daemon it starts): drive the
+/// browser already running there instead of launching one. `http(s)://host:port` (its
+/// `/json/version` names the WebSocket) or `ws://…/devtools/browser/…`, with whatever query
+/// string (a farm's token) it needs.
+pub fn cdp_url() -> Option<String> {
+    std::env::var("BROWSE_CDP_URL")
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `url` with its query string and userinfo hidden, for messages and logs (a farm's token
+/// lives there).
+pub fn redact_url(url: &str) -> String {
+    let (without_query, had_query) = match url.split_once('?') {
+        Some((base, _)) => (base, true),
+        None => (url, false),
+    };
+    let redacted = match without_query.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_, host)) if !host.contains('/') || host.find('/') > rest.find('@') => {
+                format!("{scheme}://***@{host}")
+            }
+            _ => without_query.to_owned(),
+        },
+        None => without_query.to_owned(),
+    };
+    if had_query {
+        format!("{redacted}?***")
+    } else {
+        redacted
+    }
+}
+
 /// `BROWSE_HEADED=1` (the CLI's `--headed` sets it for the daemon it starts): a visible
 /// Chromium window instead of headless. gstack's record `mode` is then `headed`.
 pub fn headed() -> bool {

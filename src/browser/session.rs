@@ -83,7 +83,10 @@ pub struct Session {
 impl Session {
     /// Wraps a connected browser (or none, in the browser-less test mode) and adopts its
     /// initial tab as tab 1.
-    pub fn new(browser: Option<Browser>, cwd: PathBuf) -> anyhow::Result<Self> {
+    ///
+    /// A `remote` browser (one we did not launch, `--cdp-url`) gets a page target of our own
+    /// rather than one of the pages already open there, which belong to someone else.
+    pub fn new(browser: Option<Browser>, cwd: PathBuf, remote: bool) -> anyhow::Result<Self> {
         let session = Session {
             browser,
             tabs: Mutex::new(Tabs {
@@ -96,9 +99,28 @@ impl Session {
             cwd,
         };
         if let Some(browser) = &session.browser {
-            session.adopt(browser.initial_tab()?)?;
+            let first = if remote {
+                browser.new_tab()?
+            } else {
+                browser.initial_tab()?
+            };
+            session.adopt(first)?;
         }
         Ok(session)
+    }
+
+    /// True once the DevTools connection is gone (the browser exited or hung up).
+    pub fn browser_disconnected(&self) -> bool {
+        self.browser.as_ref().is_some_and(Browser::is_disconnected)
+    }
+
+    /// Closes every tab this session opened (`Target.closeTarget`): how a daemon driving a
+    /// remote browser leaves it, since the browser itself is not ours to close. Best effort.
+    pub fn close_own_tabs(&self) {
+        let tabs: Vec<Arc<TabHandle>> = lock(&self.tabs).map.values().cloned().collect();
+        for tab in tabs {
+            let _ = tab.cdp.close_target();
+        }
     }
 
     /// Registers a CDP tab under the next stable id, makes it active, and applies the

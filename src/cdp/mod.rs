@@ -283,6 +283,11 @@ impl Browser {
         })
     }
 
+    /// True once the WebSocket has closed (the browser exited or hung up).
+    pub fn is_disconnected(&self) -> bool {
+        self.conn.is_closed()
+    }
+
     /// `Browser.getVersion` within `timeout`: a call that involves no page, for the heartbeat.
     /// It is sent even while the browser is marked unresponsive, to learn that it answers again.
     pub fn probe(&self, timeout: Duration) -> Result<()> {

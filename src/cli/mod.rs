@@ -39,6 +39,8 @@ pub struct Globals {
     pub session: Option<String>,
     /// `--headed` / `BROWSE_HEADED=1`: a visible Chromium (gstack's global flag).
     pub headed: bool,
+    /// `--cdp-url URL` / `BROWSE_CDP_URL`: drive a browser that already runs there.
+    pub cdp_url: Option<String>,
 }
 
 /// Entry point of every `browse` call that is not the daemon.
@@ -48,10 +50,13 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     output::set_json(globals.json);
+    // The daemon this CLI may start inherits its environment: that is how it learns the
+    // mode and the browser (single-threaded here, before anything reads the environment).
     if globals.headed {
-        // The daemon this CLI may start inherits its environment: that is how it learns
-        // the mode (single-threaded here, before anything reads the environment).
         std::env::set_var("BROWSE_HEADED", "1");
+    }
+    if let Some(url) = &globals.cdp_url {
+        std::env::set_var("BROWSE_CDP_URL", url);
     }
     if let Some(command) = rest.first() {
         output::set_command(command);
@@ -186,6 +191,7 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         },
         json: std::env::var("BROWSE_JSON").is_ok_and(|v| v.trim() == "1"),
         headed: crate::settings::headed(),
+        cdp_url: crate::settings::cdp_url(),
         session: std::env::var("BROWSE_SESSION")
             .ok()
             .map(|v| v.trim().to_owned())
@@ -203,6 +209,13 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         }
         if word == "--force-restart" {
             globals.force_restart = true;
+        } else if word == "--cdp-url" {
+            let value = words
+                .next()
+                .ok_or("--cdp-url needs a URL (http://host:port or ws://…)")?;
+            globals.cdp_url = Some(value);
+        } else if let Some(value) = word.strip_prefix("--cdp-url=") {
+            globals.cdp_url = Some(value.to_owned());
         } else if word == "--headed" {
             globals.headed = true;
         } else if word == "--json" && !command_has_own_json_flag(&rest) {
@@ -335,6 +348,23 @@ fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, ExitCode>
 /// gstack's config-mismatch refusal (`cli.ts`): a headed request to a headless daemon, or the
 /// reverse, is refused rather than silently served by the wrong kind of browser.
 fn refuse_mode_mismatch(daemon: &Daemon) -> Result<(), ExitCode> {
+    let wanted_remote = crate::settings::cdp_url();
+    if daemon.record.cdp_url != wanted_remote {
+        let describe = |url: &Option<String>| match url {
+            Some(url) => format!("the remote browser at {}", crate::settings::redact_url(url)),
+            None => "its own Chromium".to_owned(),
+        };
+        return Err(output::error(
+            exit::FAILED,
+            &format!(
+                "[browse] existing daemon drives {}, not {}.",
+                describe(&daemon.record.cdp_url),
+                describe(&wanted_remote)
+            ),
+            Some("Run 'browse stop' first to switch browsers (or use --session for a second one)."),
+            false,
+        ));
+    }
     let want = crate::settings::mode_name();
     let have = daemon.health.mode.as_str();
     if have == want || !matches!(have, "launched" | "headed") {

@@ -8,6 +8,7 @@
 //! compare-and-delete the record.
 
 mod chromium;
+mod remote_browser;
 /// Where Chromium is found (`browse doctor` reports it).
 pub use chromium::find_binary as find_chromium;
 mod log;
@@ -198,8 +199,22 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
     let listener = bind_loopback()?;
     let port = listener.local_addr()?.port();
     let cwd = std::env::current_dir().unwrap_or_else(|_| paths.project_dir.clone());
+    let remote = crate::settings::cdp_url();
     let (chromium, browser) = if crate::settings::browserless() {
         (None, None)
+    } else if let Some(url) = &remote {
+        let ws_url = remote_browser::websocket_url(url)?;
+        let browser = crate::cdp::Browser::connect(&ws_url).with_context(|| {
+            format!(
+                "cannot connect to the remote browser at {}",
+                crate::settings::redact_url(url)
+            )
+        })?;
+        tracing::info!(
+            remote = crate::settings::redact_url(url),
+            "connected to a remote browser"
+        );
+        (None, Some(browser))
     } else {
         let chromium = Chromium::launch(&paths.profile_dir, launch_budget)?;
         tracing::info!(
@@ -210,7 +225,8 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
             .context("cannot connect to Chromium's DevTools")?;
         (Some(chromium), Some(browser))
     };
-    let session = Session::new(browser, cwd).context("cannot open Chromium's first tab")?;
+    let session =
+        Session::new(browser, cwd, remote.is_some()).context("cannot open Chromium's first tab")?;
     std::thread::sleep(crate::settings::test_start_delay());
     let me = std::process::id();
     let record = StateRecord {
@@ -229,6 +245,7 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
         version: crate::settings::version(),
         chrome_pid: chromium.as_ref().map(|c| c.pid),
         chrome_start_time: chromium.as_ref().map(|c| c.start_time),
+        cdp_url: remote,
         hostname: identity::hostname(),
     };
     record::write(&paths.state_file, &record).with_context(|| {

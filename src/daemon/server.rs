@@ -196,6 +196,9 @@ async fn serve_async(daemon: &Daemon, listener: Option<std::net::TcpListener>) -
 fn finish(daemon: &Daemon) -> ExitCode {
     if let Some(chromium) = &daemon.chromium {
         close_chromium(&daemon.session, &mut lock(chromium));
+    } else if daemon.record.cdp_url.is_some() {
+        // A remote browser is not ours to close: leave it as we found it.
+        daemon.session.close_own_tabs();
     }
     record::remove_if_owned(&daemon.paths.state_file, &daemon.record.instance_id);
     tracing::info!("stopped");

@@ -163,6 +163,10 @@ fn spawn_signals(state: &Arc<AppState>) {
 /// `unhealthy`, waiting CDP calls fail at once, and commands are refused with the cause until
 /// it answers again; `stop` and `restart` still work and kill it.
 fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
+    if daemon.record.cdp_url.is_some() {
+        spawn_remote_watch(state);
+        return;
+    }
     let Some(chromium) = daemon.chromium.clone() else {
         return;
     };
@@ -206,6 +210,24 @@ fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
                     }
                 }
                 Err(e) => tracing::warn!("the heartbeat probe crashed: {e}"),
+            }
+        }
+    });
+}
+
+/// A remote browser that hangs up ends the daemon, with the cause in its log: the next CLI
+/// then starts a daemon that connects again, or says why it cannot.
+fn spawn_remote_watch(state: &Arc<AppState>) {
+    let state = Arc::clone(state);
+    let every = crate::settings::heartbeat_interval();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if state.session.browser_disconnected() {
+                state
+                    .shutdown
+                    .trigger("the remote browser closed the DevTools connection");
+                return;
             }
         }
     });

@@ -40,6 +40,9 @@ pub struct StateRecord {
     pub chrome_pid: Option<u32>,
     #[serde(default)]
     pub chrome_start_time: Option<u64>,
+    /// The remote browser this daemon drives (`--cdp-url`), absent when it launched its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdp_url: Option<String>,
     pub hostname: String,
 }
 
