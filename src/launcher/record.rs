@@ -162,6 +162,7 @@ mod tests {
             version: "0.1.0".into(),
             chrome_pid: Some(43),
             chrome_start_time: Some(8),
+            cdp_url: None,
             hostname: "h".into(),
         }
     }
@@ -258,7 +259,7 @@ mod fuzz {
                 server_path: "/bin/browse".into(), mode: "launched".into(), config_hash: None,
                 schema: SCHEMA, instance_id: instance, pid_start_time: start,
                 version: "0.1.0".into(), chrome_pid: chrome, chrome_start_time: None,
-                hostname: "h".into(),
+                cdp_url: None, hostname: "h".into(),
             };
             let bytes = serde_json::to_vec_pretty(&record).unwrap();
             prop_assert_eq!(parse(&bytes).unwrap(), record);
