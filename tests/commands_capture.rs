@@ -193,15 +193,14 @@ fn screenshots_and_pdf() {
     ws.ok(&["goto", &pages.url("/shot.html")]);
     let read = |name: &str| std::fs::read(ws.path().join(name)).expect(name);
 
-    // Default: the full page in /tmp, scaled so no side exceeds 2000 px.
-    assert_eq!(
-        ws.ok(&["screenshot"]),
-        "Screenshot saved: /tmp/browse-screenshot.png\n"
-    );
+    // Default: the full page in /tmp, scaled so no side exceeds 2000 px, and said so.
+    let saved = ws.ok(&["screenshot"]);
     let (w, h) = png_size(&std::fs::read("/tmp/browse-screenshot.png").expect("default shot"));
+    assert_eq!(h, 2000, "full page guarded to 2000 px: {w}x{h}");
     assert!(
-        (1990..=2000).contains(&h),
-        "full page guarded to 2000 px: {w}x{h}"
+        saved.starts_with("Screenshot saved: /tmp/browse-screenshot.png (scaled from ")
+            && saved.ends_with(&format!(" to {w}x{h}; --max-size 0 for full size)\n")),
+        "{saved}"
     );
 
     assert_eq!(
