@@ -203,20 +203,29 @@ fn screenshots_and_pdf() {
         "{saved}"
     );
 
+    let note = saved
+        .strip_prefix("Screenshot saved: /tmp/browse-screenshot.png")
+        .expect("note");
     assert_eq!(
         ws.ok(&["screenshot", "shot.png"]),
-        "Screenshot saved: shot.png\n"
+        format!("Screenshot saved: shot.png{note}")
     );
-    png_size(&read("shot.png"));
+    assert_eq!(png_size(&read("shot.png")), (w, h));
+    // --max-size 0: full size, nothing to say.
+    assert_eq!(
+        ws.ok(&["screenshot", "--max-size", "0", "full.png"]),
+        "Screenshot saved: full.png\n"
+    );
+    assert_eq!(png_size(&read("full.png")).1, 3080);
 
     assert_eq!(
         ws.ok(&["screenshot", "out/a.jpg"]),
-        "Screenshot saved: out/a.jpg\n"
+        format!("Screenshot saved: out/a.jpg{note}")
     );
     assert_eq!(&read("out/a.jpg")[..3], b"\xff\xd8\xff", "JPEG magic");
     assert_eq!(
         ws.ok(&["screenshot", "b.JPEG"]),
-        "Screenshot saved: b.JPEG\n"
+        format!("Screenshot saved: b.JPEG{note}")
     );
     assert_eq!(&read("b.JPEG")[..3], b"\xff\xd8\xff", "JPEG magic");
 
