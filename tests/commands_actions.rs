@@ -250,7 +250,8 @@ impl Image {
 }
 
 /// The page is 40 px of green, then blue to 1500 px, then a red band of 100 px at 1500, then
-/// white; `#away` is off the page to the left and `#zero` has no size.
+/// white; `#away` is off the page to the left, `#zero` has no size and `#fixed` stays at the
+/// viewport's top right.
 const SHOTS: &str = r#"<!DOCTYPE html><html><head><style>
 html, body { margin: 0 }
 #top { height: 40px; background: rgb(0, 255, 0) }
@@ -260,11 +261,13 @@ html, body { margin: 0 }
 #away { position: absolute; left: -9999px; top: 10px; width: 100px; height: 50px; background: rgb(255, 0, 0) }
 #half { position: absolute; left: -40px; top: 0; width: 100px; height: 20px; background: rgb(255, 0, 0) }
 #zero { width: 0; height: 0; overflow: visible }
+#fixed { position: fixed; right: 0; top: 0; width: 50px; height: 30px; background: rgb(255, 0, 255) }
 </style></head><body>
 <div id="top"></div><div id="blue"></div><div id="red"></div><div id="rest"></div>
 <div id="away">gone</div>
 <div id="half"></div>
 <div id="zero"><span>text that overflows a box of no size</span></div>
+<div id="fixed"></div>
 </body></html>"#;
 
 /// A long page: `height` px of grey stripes.
@@ -326,6 +329,10 @@ fn element_shots_outside_the_page_fail_and_clips_below_the_viewport_show_the_pag
     assert_eq!((clip.width, clip.height), (200, 50));
     assert!(clip.all([255, 0, 0]), "the clip shows the red band");
     ws.ok(&["scroll"]);
+    ws.ok(&["screenshot", "#fixed", "fixed.png"]);
+    let fixed = read("fixed.png");
+    assert_eq!((fixed.width, fixed.height), (50, 30));
+    assert!(fixed.all([255, 0, 255]), "a fixed element, page scrolled");
     ws.ok(&["screenshot", "--clip", "100,0,10,10", "top.png"]);
     assert!(
         read("top.png").all([0, 255, 0]),
@@ -431,9 +438,12 @@ idle
 <button id="covered" onclick="document.getElementById('out').textContent = 'covered clicked'">Covered</button>
 <div id="overlay" class="modal shade" style="position: absolute; left: 0; top: 0; width: 400px; height: 60px; background: #eee">Accept cookies to continue reading this site</div>
 </div>
+<div style="margin-top: 100px">
 <button id="off" disabled>Off</button>
 <button id="ghost" style="visibility: hidden">Ghost</button>
 <input id="ro" readonly value="fixed">
+<div id="wrap"><button id="inert" style="pointer-events: none">Inert</button></div>
+</div>
 </body></html>"#;
 
 #[test]
@@ -461,6 +471,14 @@ fn blocked_actions_say_why() {
     assert_eq!(
         err.lines().next(),
         Some("Element #ghost is not visible (waited 5000ms)"),
+        "{err}"
+    );
+    let err = ws.fails(&["click", "#inert"]);
+    assert_eq!(
+        err.lines().next(),
+        Some(
+            "Element #inert does not receive pointer events (pointer-events: none) (waited 5000ms)"
+        ),
         "{err}"
     );
     let err = ws.fails(&["fill", "#ro", "x"]);

@@ -529,6 +529,7 @@ impl<T> Attempt<T> {
             "no options" => "has no options",
             "no box" => "has no layout box",
             "offscreen" => "has no visible area in the viewport, even after scrolling",
+            "no pointer events" => "does not receive pointer events (pointer-events: none)",
             _ => return Attempt::Retry,
         };
         Attempt::Blocked(why.to_owned())
@@ -647,6 +648,8 @@ const CLICK_POINT: &str = r#"function(quads) {
   }
   for (let n = hit; n; n = n.parentNode || n.host) if (n === this) return point;
   if (!hit) return { covered: 'nothing (the point is outside the page)' };
+  // The mouse goes through the element to an ancestor: it takes no pointer events itself.
+  if (hit.contains(this)) return 'no pointer events';
   const clip = (s, n) => { const c = Array.from(s); return c.length > n ? c.slice(0, n).join('').trimEnd() + '…' : s; };
   const tag = hit.localName;
   let out = '<' + tag;
