@@ -421,9 +421,12 @@ fn full_page_shots_say_when_they_are_scaled_and_max_size_turns_it_off() {
             "screenshot --max-size: 'big' is not a whole number of pixels (0 turns the limit off)"
         )
     );
+    // A missing value is the CLI's usage error (exit 2), before the daemon is asked.
+    let out = ws.run(&["screenshot", "--max-size"]);
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(
-        ws.fails(&["screenshot", "--max-size"]).lines().next(),
-        Some("Usage: screenshot --max-size <px> [path] (0 turns the limit off)")
+        stderr(&out).lines().next(),
+        Some("--max-size needs a value (PX)")
     );
 }
 
