@@ -287,7 +287,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "select",
         "Interaction",
         "<sel> <value>",
-        "Choose an option by value or label",
+        "Choose the first option whose value or label matches",
     )
     .words(2, ANY)
     .gstack_usage("Usage: browse select <selector> <value>"),
@@ -358,16 +358,25 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "screenshot",
         "Capture",
-        "[path] [--full|--viewport] [sel] [--clip x,y,w,h] [--base64]",
-        "Save a screenshot (PNG, or JPEG for .jpg)",
+        "[path] [--full|--viewport] [sel] [--clip x,y,w,h] [--base64] [--max-size px]",
+        "Save a screenshot (PNG, or JPEG for .jpg); full pages over 2000 px are scaled down and say so",
     )
     .words(0, 2)
     .flags(&[
         switch("--full", "the whole page (the default)"),
         switch("--viewport", "only the visible viewport"),
         valued("--selector", "SEL", "only the element SEL"),
-        valued("--clip", "X,Y,W,H", "only this rectangle (CSS px)"),
+        valued(
+            "--clip",
+            "X,Y,W,H",
+            "only this rectangle (CSS px, page coordinates)",
+        ),
         switch("--base64", "print a data: URL instead of writing a file"),
+        valued(
+            "--max-size",
+            "PX",
+            "scale a full page down to at most PX on its longest side (default 2000; 0: never)",
+        ),
     ]),
     c("pdf", "Capture", "[path]", "Save the page as PDF")
         .words(0, 1)

@@ -193,31 +193,39 @@ fn screenshots_and_pdf() {
     ws.ok(&["goto", &pages.url("/shot.html")]);
     let read = |name: &str| std::fs::read(ws.path().join(name)).expect(name);
 
-    // Default: the full page in /tmp, scaled so no side exceeds 2000 px.
-    assert_eq!(
-        ws.ok(&["screenshot"]),
-        "Screenshot saved: /tmp/browse-screenshot.png\n"
-    );
+    // Default: the full page in /tmp, scaled so no side exceeds 2000 px, and said so.
+    let saved = ws.ok(&["screenshot"]);
     let (w, h) = png_size(&std::fs::read("/tmp/browse-screenshot.png").expect("default shot"));
+    assert_eq!(h, 2000, "full page guarded to 2000 px: {w}x{h}");
     assert!(
-        (1990..=2000).contains(&h),
-        "full page guarded to 2000 px: {w}x{h}"
+        saved.starts_with("Screenshot saved: /tmp/browse-screenshot.png (scaled from ")
+            && saved.ends_with(&format!(" to {w}x{h}; --max-size 0 for full size)\n")),
+        "{saved}"
     );
 
+    let note = saved
+        .strip_prefix("Screenshot saved: /tmp/browse-screenshot.png")
+        .expect("note");
     assert_eq!(
         ws.ok(&["screenshot", "shot.png"]),
-        "Screenshot saved: shot.png\n"
+        format!("Screenshot saved: shot.png{note}")
     );
-    png_size(&read("shot.png"));
+    assert_eq!(png_size(&read("shot.png")), (w, h));
+    // --max-size 0: full size, nothing to say.
+    assert_eq!(
+        ws.ok(&["screenshot", "--max-size", "0", "full.png"]),
+        "Screenshot saved: full.png\n"
+    );
+    assert_eq!(png_size(&read("full.png")).1, 3080);
 
     assert_eq!(
         ws.ok(&["screenshot", "out/a.jpg"]),
-        "Screenshot saved: out/a.jpg\n"
+        format!("Screenshot saved: out/a.jpg{note}")
     );
     assert_eq!(&read("out/a.jpg")[..3], b"\xff\xd8\xff", "JPEG magic");
     assert_eq!(
         ws.ok(&["screenshot", "b.JPEG"]),
-        "Screenshot saved: b.JPEG\n"
+        format!("Screenshot saved: b.JPEG{note}")
     );
     assert_eq!(&read("b.JPEG")[..3], b"\xff\xd8\xff", "JPEG magic");
 

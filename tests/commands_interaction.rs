@@ -121,10 +121,19 @@ fn click_buttons_links_refusals_and_selector_forms() {
         "Usage: browse click <selector>\n"
     );
 
-    // A covered element and a disabled one are never clicked; the wait ends in the
-    // rewritten timeout message.
-    assert_eq!(ws.fails(&["click", "#covered"]), NOT_INTERACTABLE);
-    assert_eq!(ws.fails(&["click", "#off"]), NOT_INTERACTABLE);
+    // A covered element and a disabled one are never clicked; the wait ends in an error
+    // that says why (issue 9 item 14).
+    let err = ws.fails(&["click", "#covered"]);
+    assert!(
+        err.starts_with("Element #covered is covered: <div id=\"overlay\"></div> intercepts pointer events (waited 5000ms)\n"),
+        "{err}"
+    );
+    let err = ws.fails(&["click", "#off"]);
+    assert!(
+        err.starts_with("Element #off is disabled (waited 5000ms)\n"),
+        "{err}"
+    );
+    assert_eq!(ws.fails(&["click", "#nowhere"]), NOT_INTERACTABLE);
     assert!(has_line(&ws, "clicked true"), "neither handler ran");
 
     // An <option> in a dropdown: told to use select.
@@ -194,7 +203,11 @@ fn fill_select_hover_type_and_press() {
         ws.fails(&["fill", "#cb", "x"]),
         "Input of type \"checkbox\" cannot be filled\n"
     );
-    assert_eq!(ws.fails(&["fill", "#ro", "x"]), NOT_INTERACTABLE);
+    let err = ws.fails(&["fill", "#ro", "x"]);
+    assert!(
+        err.starts_with("Element #ro is read-only (waited 5000ms)\n"),
+        "{err}"
+    );
     assert_eq!(
         ws.usage_fails(&["fill", "#name"]),
         "Usage: browse fill <selector> <value>\n"

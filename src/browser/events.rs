@@ -43,6 +43,8 @@ struct Log {
     /// Loader ids of the main frame's new documents ("init"), oldest first.
     main_inits: Vec<String>,
     url: String,
+    /// Loader id of the main frame's committed document (the one `url` belongs to).
+    committed_loader: String,
     lifecycle: Vec<(String, String)>,
     /// Bumped on every main-frame navigation, same-document ones included.
     navigations: u64,
@@ -116,6 +118,7 @@ impl PageEvents {
             }
             Event::PageFrameNavigated(e) if e.params.frame.parent_id.is_none() => {
                 log.main_frame = Some(e.params.frame.id.clone());
+                log.committed_loader = e.params.frame.loader_id.clone();
                 log.url = e.params.frame.url.clone()
                     + e.params.frame.url_fragment.as_deref().unwrap_or("");
                 log.navigations += 1;
@@ -178,6 +181,18 @@ impl PageEvents {
                 .map(|next| DocumentWait::Replaced(next.clone()))
         })
         .unwrap_or(DocumentWait::TimedOut)
+    }
+
+    /// The URL of the newest main-frame document, once it has committed: a document's
+    /// `init` lifecycle event can arrive before its `Page.frameNavigated`, and until then
+    /// [`url`](Self::url) still names the document it replaced. At the deadline, the URL
+    /// known then.
+    pub fn newest_document_url(&self, deadline: Instant) -> String {
+        self.wait_for(deadline, |log| {
+            let newest = log.main_inits.last()?;
+            (*newest == log.committed_loader).then(|| log.url.clone())
+        })
+        .unwrap_or_else(|| self.url())
     }
 
     /// Waits until `loader_id` has fired lifecycle event `name`. False at the deadline.

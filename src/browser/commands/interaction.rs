@@ -251,16 +251,33 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             e
         }
     })?;
-    let kind = call_function(
+    let input = call_function(
         &ctx.tab.cdp,
         &element.object_id,
-        "function() { return this.tagName === 'INPUT' ? this.type : this.tagName.toLowerCase(); }",
+        "function() { return { kind: this.tagName === 'INPUT' ? this.type : this.tagName.toLowerCase(), \
+         multiple: this.multiple === true }; }",
     )?;
-    if kind != json!("file") {
+    if input.get("kind") != Some(&json!("file")) {
         return Err(CommandError::failed(
             "Node is not an HTMLInputElement[type=file]",
         ));
     }
+    // Chromium would keep only the first file and we would report them all (Playwright's
+    // setInputFiles refuses this with the same words).
+    if resolved.len() > 1 && input.get("multiple") != Some(&json!(true)) {
+        return Err(CommandError {
+            status: 500,
+            body: crate::wire::ErrorBody::with_hint(
+                format!(
+                    "Non-multiple file input can only accept single file: {sel} has no 'multiple' \
+                     attribute, and {} files were given",
+                    resolved.len()
+                ),
+                "Upload one file, or pick an <input type=file multiple>.",
+            ),
+        });
+    }
+    let wanted = resolved.len();
     ctx.tab
         .cdp
         .call_method(DOM::SetFileInputFiles {
@@ -270,6 +287,17 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             object_id: Some(element.object_id.clone()),
         })
         .map_err(cdp_error)?;
+    // Report only what the input really holds now.
+    let held = call_function(
+        &ctx.tab.cdp,
+        &element.object_id,
+        "function() { return this.files ? this.files.length : 0; }",
+    )?;
+    if held.as_u64() != Some(wanted as u64) {
+        return Err(CommandError::failed(format!(
+            "Upload to {sel} did not take: the input holds {held} file(s), not {wanted}"
+        )));
+    }
     Ok(format!("Uploaded: {}", described.join(", ")))
 }
 
@@ -460,15 +488,18 @@ pub fn dialog_dismiss(session: &Session, _args: &[String]) -> CommandResult {
 /// Why a locator action failed: something final, or it ran out of time.
 enum ActionError {
     Fatal(CommandError),
-    TimedOut,
+    /// The deadline passed. `Some` says what kept the element from being actionable on the
+    /// last attempt (`Element #x is covered: …`); `None` when it was never found.
+    TimedOut(Option<CommandError>),
 }
 
 impl ActionError {
-    /// The user-facing error, with a timeout reported as `timeout_message`.
+    /// The user-facing error. A timeout with a known cause names it; one without (nothing
+    /// matched) is reported as `timeout_message`, gstack's text.
     fn rewrite(self, timeout_message: &str) -> CommandError {
         match self {
-            ActionError::Fatal(e) => e,
-            ActionError::TimedOut => CommandError::failed(timeout_message),
+            ActionError::Fatal(e) | ActionError::TimedOut(Some(e)) => e,
+            ActionError::TimedOut(None) => CommandError::failed(timeout_message),
         }
     }
 }
@@ -476,8 +507,33 @@ impl ActionError {
 /// What one attempt at an action came to.
 enum Attempt<T> {
     Done(T),
-    /// Not actionable yet; try again with a fresh lookup.
+    /// Not actionable yet, for no reason worth telling (a transient CDP failure); try again
+    /// with a fresh lookup.
     Retry,
+    /// Not actionable yet, and why, completing "Element <sel> …" (`is disabled`,
+    /// `is covered: <div id="x"> intercepts pointer events`); try again with a fresh lookup.
+    Blocked(String),
+}
+
+impl<T> Attempt<T> {
+    /// Not actionable yet because of a page-side actionability state (the strings
+    /// [`POINTER_CHECK`], [`FILL_PREPARE`] and [`SELECT_OPTION`] return), told in Playwright's
+    /// terms; an unknown state is a plain retry.
+    fn not_yet(state: &str) -> Self {
+        let why = match state {
+            "hidden" => "is not visible",
+            "disabled" => "is disabled",
+            "readonly" => "is read-only",
+            "unstable" => "is not stable (it kept moving between animation frames)",
+            "detached" => "was detached from the page",
+            "no options" => "has no options",
+            "no box" => "has no layout box",
+            "offscreen" => "has no visible area in the viewport, even after scrolling",
+            "no pointer events" => "does not receive pointer events (pointer-events: none)",
+            _ => return Attempt::Retry,
+        };
+        Attempt::Blocked(why.to_owned())
+    }
 }
 
 /// `Operation timed out: locator.selectOption: Timeout 5000ms exceeded.`
@@ -501,22 +557,38 @@ fn retry_action<T>(
 ) -> Result<T, ActionError> {
     let deadline = Instant::now() + ACTION_TIMEOUT;
     let mut pause = Duration::from_millis(20);
+    // Why the element found last was not actionable, for the timeout error.
+    let mut last_block: Option<String> = None;
+    let timed_out = |block: Option<String>| {
+        ActionError::TimedOut(block.map(|why| CommandError {
+            status: 500,
+            body: crate::wire::ErrorBody::with_hint(
+                format!(
+                    "Element {sel} {why} (waited {}ms)",
+                    ACTION_TIMEOUT.as_millis()
+                ),
+                "Make it actionable first (close what covers it, wait for it to be enabled \
+                     or shown), or run 'snapshot' to check you have the right element.",
+            ),
+        }))
+    };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let element = match selector::find_one(ctx, sel, left) {
             Ok(element) => element,
-            Err(e) if selector::is_timeout(&e) => return Err(ActionError::TimedOut),
+            Err(e) if selector::is_timeout(&e) => return Err(timed_out(last_block)),
             Err(e) => return Err(ActionError::Fatal(e)),
         };
         match attempt(&element) {
             Ok(Attempt::Done(value)) => return Ok(value),
             Ok(Attempt::Retry) => {}
+            Ok(Attempt::Blocked(why)) => last_block = Some(why),
             Err(e) => return Err(ActionError::Fatal(e)),
         }
         drop(element);
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(ActionError::TimedOut);
+            return Err(timed_out(last_block));
         }
         std::thread::sleep(pause.min(left));
         pause = (pause * 2).min(Duration::from_millis(100));
@@ -549,7 +621,10 @@ const POINTER_CHECK: &str = r#"async function(needEnabled) {
 
 /// Picks the click point from the element's content quads (each clipped to the viewport):
 /// the centre of the first one with an area. Then checks that the element, or something
-/// inside it, is what the mouse would hit there. Returns `[x, y]`, or null to retry.
+/// inside it, is what the mouse would hit there. Returns `[x, y]`; `'offscreen'` when no quad
+/// has an area in the viewport; otherwise what the mouse would hit instead, described as
+/// Playwright's "… intercepts pointer events" log does: tag, id, class and the start of its
+/// text (`<div id="overlay" class="modal">Accept cookies…</div>`).
 const CLICK_POINT: &str = r#"function(quads) {
   const vw = window.visualViewport ? visualViewport.width : innerWidth;
   const vh = window.visualViewport ? visualViewport.height : innerHeight;
@@ -564,7 +639,7 @@ const CLICK_POINT: &str = r#"function(quads) {
       break;
     }
   }
-  if (!point) return null;
+  if (!point) return 'offscreen';
   let hit = document.elementFromPoint(point[0], point[1]);
   while (hit && hit.shadowRoot) {
     const inner = hit.shadowRoot.elementFromPoint(point[0], point[1]);
@@ -572,7 +647,20 @@ const CLICK_POINT: &str = r#"function(quads) {
     hit = inner;
   }
   for (let n = hit; n; n = n.parentNode || n.host) if (n === this) return point;
-  return null;
+  if (!hit) return { covered: 'nothing (the point is outside the page)' };
+  // The mouse goes through the element to an ancestor: it takes no pointer events itself.
+  if (hit.contains(this)) return 'no pointer events';
+  const clip = (s, n) => { const c = Array.from(s); return c.length > n ? c.slice(0, n).join('').trimEnd() + '…' : s; };
+  const tag = hit.localName;
+  let out = '<' + tag;
+  if (hit.id) out += ' id="' + clip(hit.id, 40) + '"';
+  const cls = (hit.getAttribute('class') || '').replace(/\s+/g, ' ').trim();
+  if (cls) out += ' class="' + clip(cls, 40) + '"';
+  out += '>';
+  const text = (hit.innerText || hit.textContent || '').replace(/\s+/g, ' ').trim();
+  const isVoid = ['area', 'br', 'embed', 'hr', 'img', 'input', 'source', 'track', 'wbr'].includes(tag);
+  if (!isVoid) out += clip(text, 40) + '</' + tag + '>';
+  return { covered: out };
 }"#;
 
 /// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
@@ -584,20 +672,26 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> 
         match state.as_str() {
             Some("ok") => {}
             Some("option") if click => return Err(CommandError::failed(OPTION_CLICK)),
-            _ => return Ok(Attempt::Retry),
+            Some(other) => return Ok(Attempt::not_yet(other)),
+            None => return Ok(Attempt::Retry),
         }
         let Some(quads) = scroll_and_quads(tab, element) else {
-            return Ok(Attempt::Retry);
+            return Ok(Attempt::not_yet("no box"));
         };
         let point = call_function_with(tab, &element.object_id, CLICK_POINT, vec![json!(quads)])
             .unwrap_or(Value::Null);
+        if let Some(covered) = point.get("covered").and_then(Value::as_str) {
+            return Ok(Attempt::Blocked(format!(
+                "is covered: {covered} intercepts pointer events"
+            )));
+        }
         Ok(
             match (
                 point.get(0).and_then(Value::as_f64),
                 point.get(1).and_then(Value::as_f64),
             ) {
                 (Some(x), Some(y)) => Attempt::Done((x, y)),
-                _ => Attempt::Retry,
+                _ => point.as_str().map_or(Attempt::Retry, Attempt::not_yet),
             },
         )
     })?;
@@ -723,7 +817,7 @@ fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
             return Ok(Attempt::Done(()));
         }
         if state.get("insert").is_none() {
-            return Ok(Attempt::Retry);
+            return Ok(retry_state(&state));
         }
         tab.call_method(Input::InsertText {
             text: value.to_owned(),
@@ -739,20 +833,27 @@ fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
     })
 }
 
-/// Selects the option of a `<select>` (or the `<option>` itself) whose value, else label, is
-/// `value`, then fires `input` and `change`. Retries until the option exists.
+/// Selects an option of a `<select>` (reached through its `<label>` too), or the `<option>`
+/// itself, then fires `input` and `change`. The option is the first in DOM order whose value
+/// or label is `value` (Playwright's `selectOption`, which gstack calls). The select must be
+/// visible and enabled (retried); a select with no options yet is retried, as its options may
+/// still be loading. A missing or disabled option ends at once with `{missing}`/`{disabled}`
+/// and the labels there are: waiting would not change a populated list.
 const SELECT_OPTION: &str = r#"function(value) {
-  const el = this.tagName === 'OPTION' ? this.closest('select') : this;
+  const self = this.tagName === 'LABEL' && this.control ? this.control : this;
+  const el = self.tagName === 'OPTION' ? self.closest('select') : self;
   if (!el || el.tagName !== 'SELECT') return { error: 'Element is not a <select> element' };
   if (!el.isConnected) return { retry: 'detached' };
   const r = el.getBoundingClientRect();
   if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility !== 'visible') return { retry: 'hidden' };
   if (el.matches(':disabled')) return { retry: 'disabled' };
   const options = Array.from(el.options);
-  const option = this.tagName === 'OPTION' ? this
-    : options.find((o) => o.value === value) || options.find((o) => o.label === value);
-  if (!option) return { retry: 'no such option' };
-  if (option.disabled) return { retry: 'option disabled' };
+  if (options.length === 0) return { retry: 'no options' };
+  const option = self.tagName === 'OPTION' ? self
+    : options.find((o) => o.value === value || o.label === value);
+  const labels = (disabled) => options.filter((o) => o.disabled === disabled).map((o) => o.label);
+  if (!option) return { missing: labels(false), disabled: labels(true) };
+  if (option.disabled) return { disabled: labels(false) };
   options.forEach((o) => { o.selected = o === option; });
   el.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
   el.dispatchEvent(new Event('change', { bubbles: true }));
@@ -770,11 +871,72 @@ fn select_option(ctx: &Ctx, sel: &str, value: &str) -> Result<String, ActionErro
         if let Some(error) = state.get("error").and_then(Value::as_str) {
             return Err(CommandError::failed(error));
         }
+        let labels = |key: &str| -> Vec<String> {
+            state
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(Value::as_str).map(quoted).collect())
+                .unwrap_or_default()
+        };
+        if state.get("missing").is_some() {
+            let disabled = labels("disabled");
+            let disabled = if disabled.is_empty() {
+                String::new()
+            } else {
+                format!(" (disabled: {})", list_of(&disabled))
+            };
+            return Err(CommandError::failed(format!(
+                "No option {} in {sel} (matched by value or label). Available options: {}{disabled}",
+                quoted(value),
+                list_of(&labels("missing"))
+            )));
+        }
+        if state.get("disabled").is_some() {
+            return Err(CommandError::failed(format!(
+                "Option {} in {sel} is disabled. Available options: {}",
+                quoted(value),
+                list_of(&labels("disabled"))
+            )));
+        }
         Ok(match state.get("done").and_then(Value::as_str) {
             Some(text) => Attempt::Done(text.to_owned()),
-            None => Attempt::Retry,
+            None => retry_state(&state),
         })
     })
+}
+
+/// The attempt a page-side `{retry: '<state>'}` answer asks for.
+fn retry_state<T>(state: &Value) -> Attempt<T> {
+    state
+        .get("retry")
+        .and_then(Value::as_str)
+        .map_or(Attempt::Retry, Attempt::not_yet)
+}
+
+/// How many option labels an error lists before it says how many more there are.
+const LABELS_LISTED: usize = 20;
+
+/// `"a", "b", "c"`, or `(none)`; long lists end with `… and N more`.
+fn list_of(quoted_labels: &[String]) -> String {
+    if quoted_labels.is_empty() {
+        return "(none)".into();
+    }
+    let shown = quoted_labels
+        .iter()
+        .take(LABELS_LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match quoted_labels.len().saturating_sub(LABELS_LISTED) {
+        0 => shown,
+        more => format!("{shown} … and {more} more"),
+    }
+}
+
+/// A label or value in double quotes, as JSON writes a string (so quotes and control
+/// characters in it stay readable on one line).
+fn quoted(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
 }
 
 /// Scrolls `sel` into view once it has a layout box (5 s, strict).

@@ -55,10 +55,12 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
         DocumentWait::TimedOut => return Err(navigation_timeout()),
         DocumentWait::Replaced(_) => {
             // The page moved on by itself (a redirect by script, a navigation loop): our
-            // document never finished, but the tab is usable; say where it is now.
+            // document never finished, but the tab is usable; say where it went.
+            let now_at = tab
+                .events
+                .newest_document_url(Instant::now() + NAVIGATION_TIMEOUT);
             return Err(CommandError::failed(format!(
-                "Navigation to {url} was interrupted by another navigation (now at {})",
-                tab.events.url()
+                "Navigation to {url} was interrupted by another navigation (now at {now_at})"
             )));
         }
     }

@@ -1,29 +1,33 @@
 //! Capture to files: `screenshot` (gstack's argument rules of spec §5.5: full page by default,
-//! `--viewport`, `--selector`/positional element, `--clip`, `--base64`, the 2000 px guard) and
-//! `pdf` (Letter by default).
+//! `--viewport`, `--selector`/positional element, `--clip`, `--base64`, the 2000 px guard,
+//! which `--max-size` moves or turns off and the output line always reports) and `pdf`
+//! (Letter by default).
 //!
 //! Output paths resolve against the daemon's cwd and must stay inside the temp dir or that cwd
 //! once symlinks are resolved. Files are written atomically, so a reader or a crash never sees
 //! half an image.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use headless_chrome::protocol::cdp::Page::{
     self, CaptureScreenshotFormatOption as Format, Viewport,
 };
-use headless_chrome::protocol::cdp::Runtime;
 use serde_json::Value;
 
 use crate::atomic_file::write_atomic;
 use crate::browser::confine;
 use crate::browser::confine::TEMP_DIR;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::selector::{self, ACTION_TIMEOUT};
+use crate::browser::selector::{self, call_function, ACTION_TIMEOUT};
 
-/// The longest side, in image pixels, of a full-page capture (the vision-API limit gstack
-/// guards against).
-const MAX_DIMENSION_PX: f64 = 2000.0;
+/// The default longest side, in image pixels, of a full-page capture: the vision-API limit
+/// gstack's `screenshot-size-guard.ts` enforces. `--max-size N` changes it; 0 turns it off.
+const MAX_DIMENSION_PX: u32 = 2000;
+
+/// How often an element shot looks again at an element that has no box yet.
+const ELEMENT_POLL: Duration = Duration::from_millis(75);
 
 /// `--base64` refuses images above this size.
 const MAX_BASE64_BYTES: usize = 10 * 1024 * 1024;
@@ -47,6 +51,8 @@ struct Request {
     clip: Option<Clip>,
     viewport: bool,
     base64: bool,
+    /// The guard's longest side in image pixels; 0 = no guard.
+    max_size: u32,
 }
 
 fn parse(args: &[String]) -> Result<Request, CommandError> {
@@ -54,6 +60,7 @@ fn parse(args: &[String]) -> Result<Request, CommandError> {
     let mut base64 = false;
     let mut flag_selector = None;
     let mut clip = None;
+    let mut max_size = MAX_DIMENSION_PX;
     let mut positional = Vec::new();
     let mut words = args.iter();
     while let Some(arg) = words.next() {
@@ -73,6 +80,23 @@ fn parse(args: &[String]) -> Result<Request, CommandError> {
                     CommandError::failed("Usage: screenshot --clip x,y,w,h [path]")
                 })?;
                 clip = Some(parse_clip(value)?);
+            }
+            "--max-size" => {
+                let value = words.next().filter(|v| !v.is_empty()).ok_or_else(|| {
+                    CommandError::failed(
+                        "Usage: screenshot --max-size <px> [path] (0 turns the limit off)",
+                    )
+                })?;
+                max_size = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| {
+                        CommandError::failed(format!(
+                            "screenshot --max-size: '{value}' is not a whole number of pixels \
+                             (0 turns the limit off)"
+                        ))
+                    })?;
             }
             flag if flag.starts_with("--") => {
                 return Err(CommandError::failed(format!(
@@ -107,6 +131,7 @@ fn parse(args: &[String]) -> Result<Request, CommandError> {
         clip,
         viewport,
         base64,
+        max_size,
     })
 }
 
@@ -169,7 +194,8 @@ fn js_display(n: f64) -> String {
     }
 }
 
-/// `screenshot [path] [sel] [--viewport] [--selector css] [--clip x,y,w,h] [--base64]`.
+/// `screenshot [path] [sel] [--viewport] [--selector css] [--clip x,y,w,h] [--base64]
+/// [--max-size px]`. A capture the size guard scaled down says so on its output line.
 pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let req = parse(args)?;
     let target = confine::output(&ctx.cwd, &req.path)?;
@@ -179,25 +205,23 @@ pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     } else {
         format_for(&req.path)
     };
-    let (bytes, label) = if let Some(sel) = &req.selector {
-        (element_shot(ctx, sel, format)?, " (element)".to_owned())
+    let (bytes, label, scaled) = if let Some(sel) = &req.selector {
+        (
+            element_shot(ctx, sel, format)?,
+            " (element)".to_owned(),
+            None,
+        )
     } else if let Some(clip) = req.clip {
-        let label = format!(
-            " (clip {},{},{},{})",
-            js_display(clip.x),
-            js_display(clip.y),
-            js_display(clip.width),
-            js_display(clip.height)
-        );
-        (clip_shot(ctx, clip, format)?, label)
+        let label = format!(" (clip {})", clip_text(clip));
+        (clip_shot(ctx, clip, format)?, label, None)
     } else if req.viewport {
         // gstack guards a viewport capture only when it returns it as base64.
-        (
-            viewport_shot(ctx, format, req.base64)?,
-            " (viewport)".to_owned(),
-        )
+        let guard = if req.base64 { req.max_size } else { 0 };
+        let (bytes, scaled) = viewport_shot(ctx, format, guard)?;
+        (bytes, " (viewport)".to_owned(), scaled)
     } else {
-        (full_page_shot(ctx, format)?, String::new())
+        let (bytes, scaled) = full_page_shot(ctx, format, req.max_size)?;
+        (bytes, String::new(), scaled)
     };
     if req.base64 {
         if bytes.len() > MAX_BASE64_BYTES {
@@ -209,7 +233,19 @@ pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Ok(format!("data:image/png;base64,{encoded}"));
     }
     write_output(&target, &bytes, &req.path)?;
-    Ok(format!("Screenshot saved{label}: {}", req.path))
+    let note = scaled.map_or_else(String::new, |s| s.note(&bytes));
+    Ok(format!("Screenshot saved{label}: {}{note}", req.path))
+}
+
+/// `x,y,w,h` as the user gave them (JavaScript number formatting).
+fn clip_text(clip: Clip) -> String {
+    format!(
+        "{},{},{},{}",
+        js_display(clip.x),
+        js_display(clip.y),
+        js_display(clip.width),
+        js_display(clip.height)
+    )
 }
 
 fn format_for(path: &str) -> Format {
@@ -223,16 +259,70 @@ fn format_for(path: &str) -> Format {
     }
 }
 
-fn full_page_shot(ctx: &Ctx, format: Format) -> Result<Vec<u8>, CommandError> {
+/// A capture the size guard scaled down: its size at full scale, in image pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Scaled {
+    width: u32,
+    height: u32,
+    scale: f64,
+}
+
+impl Scaled {
+    /// ` (scaled from 1280x30542 to 84x2000; --max-size 0 for full size)`, with the size the
+    /// image really has when its header can be read.
+    fn note(self, image: &[u8]) -> String {
+        let (width, height) = image_size(image).unwrap_or_else(|| {
+            let at = |n: u32| ((f64::from(n) * self.scale).round() as u32).max(1);
+            (at(self.width), at(self.height))
+        });
+        format!(
+            " (scaled from {}x{} to {width}x{height}; --max-size 0 for full size)",
+            self.width, self.height
+        )
+    }
+}
+
+/// The page's full scrollable area (`cssContentSize` of `Page.getLayoutMetrics`), CSS px.
+fn page_rect(ctx: &Ctx) -> Result<Clip, CommandError> {
     let metrics = ctx
         .tab
         .cdp
         .call_method(Page::GetLayoutMetrics(None))
         .map_err(cdp_error)?;
     let size = metrics.css_content_size;
-    let (width, height) = (size.width.max(1.0), size.height.max(1.0));
-    let scale = guard_scale(ctx, width, height);
-    capture(
+    Ok(Clip {
+        x: size.x,
+        y: size.y,
+        width: size.width,
+        height: size.height,
+    })
+}
+
+/// The part of `a` inside `b`; `None` when they do not overlap by at least a pixel each way
+/// (Playwright's `trimClipToSize`, whose result must not be empty either).
+fn intersect(a: Clip, b: Clip) -> Option<Clip> {
+    let (x0, y0) = (a.x.max(b.x), a.y.max(b.y));
+    let (x1, y1) = (
+        (a.x + a.width).min(b.x + b.width),
+        (a.y + a.height).min(b.y + b.height),
+    );
+    (x1 - x0 >= 1.0 && y1 - y0 >= 1.0).then_some(Clip {
+        x: x0,
+        y: y0,
+        width: x1 - x0,
+        height: y1 - y0,
+    })
+}
+
+fn full_page_shot(
+    ctx: &Ctx,
+    format: Format,
+    max_size: u32,
+) -> Result<(Vec<u8>, Option<Scaled>), CommandError> {
+    let page = page_rect(ctx)?;
+    let (width, height) = (page.width.max(1.0), page.height.max(1.0));
+    let scaled = guard(ctx, width, height, max_size);
+    let bytes = capture(
         ctx,
         format,
         Some(Viewport {
@@ -240,15 +330,20 @@ fn full_page_shot(ctx: &Ctx, format: Format) -> Result<Vec<u8>, CommandError> {
             y: 0.0,
             width,
             height,
-            scale,
+            scale: scaled.map_or(1.0, |s| s.scale),
         }),
         true,
-    )
+    )?;
+    Ok((bytes, scaled))
 }
 
-fn viewport_shot(ctx: &Ctx, format: Format, guard: bool) -> Result<Vec<u8>, CommandError> {
-    if !guard {
-        return capture(ctx, format, None, false);
+fn viewport_shot(
+    ctx: &Ctx,
+    format: Format,
+    max_size: u32,
+) -> Result<(Vec<u8>, Option<Scaled>), CommandError> {
+    if max_size == 0 {
+        return Ok((capture(ctx, format, None, false)?, None));
     }
     let metrics = ctx
         .tab
@@ -256,11 +351,10 @@ fn viewport_shot(ctx: &Ctx, format: Format, guard: bool) -> Result<Vec<u8>, Comm
         .call_method(Page::GetLayoutMetrics(None))
         .map_err(cdp_error)?;
     let v = metrics.css_visual_viewport;
-    let scale = guard_scale(ctx, v.client_width, v.client_height);
-    if scale >= 1.0 {
-        return capture(ctx, format, None, false);
-    }
-    capture(
+    let Some(scaled) = guard(ctx, v.client_width, v.client_height, max_size) else {
+        return Ok((capture(ctx, format, None, false)?, None));
+    };
+    let bytes = capture(
         ctx,
         format,
         Some(Viewport {
@@ -268,115 +362,207 @@ fn viewport_shot(ctx: &Ctx, format: Format, guard: bool) -> Result<Vec<u8>, Comm
             y: v.page_y,
             width: v.client_width,
             height: v.client_height,
-            scale,
+            scale: scaled.scale,
         }),
         false,
-    )
+    )?;
+    Ok((bytes, Some(scaled)))
 }
 
-/// `--clip` is relative to the viewport, as in Playwright; CDP wants page coordinates.
+/// `--clip x,y,w,h`: CSS px in page coordinates, from the top-left of the document whatever
+/// the scroll position (Playwright measures from the current viewport, so the same clip
+/// moved with every scroll, our element shots' included). The region is captured from the
+/// page (`captureBeyondViewport`), so one below the first screenful shows the page there. A
+/// region partly off the page is trimmed to it; one wholly off it is an error.
 fn clip_shot(ctx: &Ctx, clip: Clip, format: Format) -> Result<Vec<u8>, CommandError> {
     if clip.width <= 0.0 || clip.height <= 0.0 {
         return Err(CommandError::failed(
             "Clip width and height must be greater than 0",
         ));
     }
-    let metrics = ctx
-        .tab
-        .cdp
-        .call_method(Page::GetLayoutMetrics(None))
-        .map_err(cdp_error)?;
-    let v = metrics.css_visual_viewport;
+    let page = page_rect(ctx)?;
+    let region = clip;
+    let Some(region) = intersect(region, page) else {
+        return Err(CommandError::failed(format!(
+            "Clip {} lies outside the page ({}x{} CSS px); nothing to capture",
+            clip_text(clip),
+            js_display(page.width.round()),
+            js_display(page.height.round())
+        )));
+    };
     capture(
         ctx,
         format,
         Some(Viewport {
-            x: v.page_x + clip.x,
-            y: v.page_y + clip.y,
-            width: clip.width,
-            height: clip.height,
-            scale: 1.0,
-        }),
-        false,
-    )
-}
-
-/// The element's border box, scrolled into view first as Playwright does.
-fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, CommandError> {
-    let element = selector::find_one(ctx, sel, ACTION_TIMEOUT).map_err(|e| {
-        if selector::is_timeout(&e) {
-            CommandError::failed(format!(
-                "Operation timed out: locator.screenshot: {}",
-                e.body.error
-            ))
-        } else {
-            e
-        }
-    })?;
-    let reply = ctx
-        .tab
-        .cdp
-        .call_method(Runtime::CallFunctionOn {
-            function_declaration: "function() { \
-                this.scrollIntoView({block: 'nearest', inline: 'nearest'}); \
-                const r = this.getBoundingClientRect(); \
-                return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; }"
-                .into(),
-            object_id: Some(element.object_id.clone()),
-            arguments: None,
-            silent: Some(true),
-            return_by_value: Some(true),
-            generate_preview: None,
-            user_gesture: None,
-            await_promise: None,
-            execution_context_id: None,
-            object_group: None,
-            throw_on_side_effect: None,
-            unique_context_id: None,
-            serialization_options: None,
-        })
-        .map_err(cdp_error)?;
-    let numbers: Vec<f64> = match reply.result.value {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_f64).collect(),
-        _ => Vec::new(),
-    };
-    let [x, y, width, height] = numbers[..] else {
-        return Err(CommandError::failed(format!(
-            "Cannot measure element: {sel}"
-        )));
-    };
-    if width <= 0.0 || height <= 0.0 {
-        return Err(CommandError::failed(format!(
-            "Element is not visible: {sel}"
-        )));
-    }
-    capture(
-        ctx,
-        format,
-        Some(Viewport {
-            x,
-            y,
-            width,
-            height,
+            x: region.x,
+            y: region.y,
+            width: region.width,
+            height: region.height,
             scale: 1.0,
         }),
         true,
     )
 }
 
-/// The clip scale that keeps the longest side of the image within the guard.
-fn guard_scale(ctx: &Ctx, css_width: f64, css_height: f64) -> f64 {
+/// Scrolls the element into view (as Playwright does) and measures it: `{box: [x, y, w, h]}`
+/// in page coordinates (CSS px), plus `{why}` when it cannot be captured yet.
+const ELEMENT_BOX: &str = "function() {
+  if (!this.isConnected) return { why: 'was detached from the page' };
+  if (this.getClientRects().length === 0) return { why: 'is not rendered (display: none on it or an ancestor)' };
+  this.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  const r = this.getBoundingClientRect();
+  const box = [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
+  if (r.width === 0 || r.height === 0) return { box, why: `has no size (${r.width}x${r.height})` };
+  if (getComputedStyle(this).visibility !== 'visible') return { box, why: 'is not visible (visibility: hidden)' };
+  return { box };
+}";
+
+/// The element's border box, clipped to the page. Waits up to [`ACTION_TIMEOUT`] for the
+/// element to exist, be rendered, have a size and be visible (Playwright's wait for
+/// `visible`); a box wholly outside the page fails at once, as nothing of it can be drawn
+/// (Playwright: "Clipped area is either empty or outside the resulting image").
+fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, CommandError> {
+    let deadline = Instant::now() + ACTION_TIMEOUT;
+    let found = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let element = selector::find_one(ctx, sel, left).map_err(|e| {
+            if selector::is_timeout(&e) {
+                CommandError::failed(format!(
+                    "Operation timed out: locator.screenshot: {}",
+                    e.body.error
+                ))
+            } else {
+                e
+            }
+        })?;
+        let measured = call_function(&ctx.tab.cdp, &element.object_id, ELEMENT_BOX)?;
+        let why = measured.get("why").and_then(Value::as_str);
+        let numbers: Vec<f64> = measured
+            .get("box")
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        match (why, numbers.as_slice()) {
+            (None, &[x, y, width, height]) => {
+                break Clip {
+                    x,
+                    y,
+                    width,
+                    height,
+                }
+            }
+            (None, _) => {
+                return Err(CommandError::failed(format!(
+                    "Cannot measure element: {sel}"
+                )))
+            }
+            (Some(why), _) if Instant::now() >= deadline => {
+                return Err(CommandError::failed(format!(
+                    "Cannot capture {sel}: it {why} (waited {}ms)",
+                    ACTION_TIMEOUT.as_millis()
+                )))
+            }
+            (Some(_), _) => {}
+        }
+        drop(element);
+        std::thread::sleep(ELEMENT_POLL.min(deadline.saturating_duration_since(Instant::now())));
+    };
+    let page = page_rect(ctx)?;
+    let Some(region) = intersect(found, page) else {
+        return Err(CommandError::failed(format!(
+            "Cannot capture {sel}: its box (x={}, y={}, {}x{}) lies outside the page \
+             ({}x{} CSS px); nothing of it is drawn",
+            js_display(found.x),
+            js_display(found.y),
+            js_display(found.width),
+            js_display(found.height),
+            js_display(page.width.round()),
+            js_display(page.height.round())
+        )));
+    };
+    capture(
+        ctx,
+        format,
+        Some(Viewport {
+            x: region.x,
+            y: region.y,
+            width: region.width,
+            height: region.height,
+            scale: 1.0,
+        }),
+        true,
+    )
+}
+
+/// The size guard: `Some` with the scale that brings the longest side of a `css_width` x
+/// `css_height` capture (times the device pixel ratio) down to `max_size` image pixels, or
+/// `None` when it fits or `max_size` is 0.
+fn guard(ctx: &Ctx, css_width: f64, css_height: f64, max_size: u32) -> Option<Scaled> {
+    if max_size == 0 {
+        return None;
+    }
     let dpr = evaluate(&ctx.tab.cdp, "window.devicePixelRatio", false)
         .ok()
         .and_then(|v| v.as_f64())
         .filter(|d| *d > 0.0)
         .unwrap_or(1.0);
-    let longest = css_width.max(css_height) * dpr;
-    if longest > MAX_DIMENSION_PX {
-        MAX_DIMENSION_PX / longest
-    } else {
-        1.0
+    let (width, height) = (css_width * dpr, css_height * dpr);
+    let longest = width.max(height);
+    (longest > f64::from(max_size)).then(|| Scaled {
+        width: width.round() as u32,
+        height: height.round() as u32,
+        scale: f64::from(max_size) / longest,
+    })
+}
+
+/// Width and height in pixels from a PNG, JPEG or WebP header; `None` if it cannot be read.
+fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be16 = |at: usize| -> Option<u32> {
+        Some(u32::from(u16::from_be_bytes(
+            bytes.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    let le16 = |at: usize| -> Option<u32> {
+        Some(u32::from(u16::from_le_bytes(
+            bytes.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        let be32 = |at: usize| -> Option<u32> {
+            Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+        };
+        return Some((be32(16)?, be32(20)?));
     }
+    if bytes.starts_with(b"\xff\xd8") {
+        // Walk the markers to the first start-of-frame (SOF0..SOF15 but DHT, JPG, DAC).
+        let mut at = 2;
+        while *bytes.get(at)? == 0xff {
+            let marker = *bytes.get(at + 1)?;
+            if (0xc0..=0xcf).contains(&marker) && ![0xc4, 0xc8, 0xcc].contains(&marker) {
+                return Some((be16(at + 7)?, be16(at + 5)?));
+            }
+            at += 2 + usize::try_from(be16(at + 2)?).ok()?;
+        }
+        return None;
+    }
+    if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
+        return match bytes.get(12..16)? {
+            b"VP8 " => Some((le16(26)? & 0x3fff, le16(28)? & 0x3fff)),
+            b"VP8L" => {
+                let bits = u32::from_le_bytes(bytes.get(21..25)?.try_into().ok()?);
+                Some(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1))
+            }
+            b"VP8X" => {
+                let le24 = |at: usize| -> Option<u32> {
+                    let b = bytes.get(at..at + 3)?;
+                    Some(u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16)
+                };
+                Some((le24(24)? + 1, le24(27)? + 1))
+            }
+            _ => None,
+        };
+    }
+    None
 }
 
 fn capture(
