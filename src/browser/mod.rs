@@ -13,6 +13,7 @@ pub mod events;
 mod interaction;
 mod keys;
 mod navigation;
+mod popups;
 mod reading;
 pub mod refs;
 mod screenshot;
@@ -22,7 +23,7 @@ mod tabs;
 pub mod url_policy;
 mod watchdog;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -106,11 +107,23 @@ struct Tabs {
     map: BTreeMap<u64, Arc<TabHandle>>,
 }
 
+/// gstack's default viewport (`browser-manager.ts`, `currentViewport`): width, height in CSS
+/// px and device scale factor, set on every tab when it is adopted.
+pub const DEFAULT_VIEWPORT: (u32, u32, f64) = (1280, 720, 1.0);
+
 /// Emulation settings shared by every tab (gstack keeps them in its one browser context).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Emulation {
     /// `viewport WxH [--scale N]`: width, height, device scale factor.
     pub viewport: Option<(u32, u32, f64)>,
+}
+
+impl Default for Emulation {
+    fn default() -> Self {
+        Self {
+            viewport: Some(DEFAULT_VIEWPORT),
+        }
+    }
 }
 
 impl Emulation {
@@ -149,6 +162,9 @@ pub struct Session {
     pub(crate) emulation: Mutex<Emulation>,
     /// Where relative paths and `file://./` resolve: the cwd of the CLI that started us.
     pub cwd: PathBuf,
+    /// Ids of the page targets that are, or are being made, tabs. Held while a tab is created
+    /// or adopted, so a target we create ourselves is never mistaken for one a page opened.
+    known_targets: Mutex<HashSet<String>>,
 }
 
 impl Session {
@@ -165,11 +181,19 @@ impl Session {
             dialog_policy: Arc::new(Mutex::new(DialogPolicy::default())),
             emulation: Mutex::new(Emulation::default()),
             cwd,
+            known_targets: Mutex::new(HashSet::new()),
         };
         if let Some(browser) = &session.browser {
-            session.adopt(browser.initial_tab()?)?;
+            let tab = browser.initial_tab()?;
+            lock(&session.known_targets).insert(tab.get_target_id().clone());
+            session.adopt(tab)?;
         }
         Ok(session)
+    }
+
+    /// Starts adopting the pages that pages open as tabs (see `popups.rs`).
+    pub fn watch_popups(self: &Arc<Self>) -> anyhow::Result<()> {
+        popups::watch(self)
     }
 
     /// Registers a CDP tab under the next stable id, makes it active, and applies the
@@ -177,6 +201,12 @@ impl Session {
     pub(crate) fn adopt(&self, cdp: Arc<Tab>) -> anyhow::Result<Arc<TabHandle>> {
         cdp.set_default_timeout(Duration::from_secs(15));
         lock(&self.emulation).apply(&cdp)?;
+        // Playwright's rule: every page behaves as the focused, visible one. Without it a tab
+        // behind another is `hidden`, and Chromium throttles its timers and animation frames
+        // (a click on it took 5.5 s; rAF-based scripts and screenshots timed out).
+        cdp.call_method(
+            headless_chrome::protocol::cdp::Emulation::SetFocusEmulationEnabled { enabled: true },
+        )?;
         // A page target's main frame id is its target id.
         let main_frame = Some(cdp.get_target_id().clone());
         let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
@@ -204,9 +234,11 @@ impl Session {
         let Some(browser) = &self.browser else {
             return Err(no_browser());
         };
+        let mut known = lock(&self.known_targets);
         let cdp = browser
             .new_tab()
             .map_err(|e| CommandError::failed(format!("cannot open a tab: {e:#}")))?;
+        known.insert(cdp.get_target_id().clone());
         Ok(self.adopt(cdp)?)
     }
 
@@ -336,6 +368,8 @@ impl Session {
             }
             _ => {}
         }
+        // A page this session's last command opened is a tab before this command picks one.
+        popups::settle(self);
         // Commands that manage tabs or run other commands take the tab locks themselves.
         match info.name {
             "tabs" => return tabs::list(self),

@@ -261,11 +261,12 @@ impl Query {
         Ok(Query::Css(selector.to_owned()))
     }
 
-    /// A JS expression evaluating to an array of the matching elements.
+    /// A JS expression evaluating to an array of the matching elements. CSS and `text=` reach
+    /// into open shadow roots, as Playwright's engines do; XPath does not (nor does Playwright's).
     fn matches_expression(&self) -> String {
         let quote = |s: &str| Value::String(s.to_owned()).to_string();
         match self {
-            Query::Css(css) => format!("Array.from(document.querySelectorAll({}))", quote(css)),
+            Query::Css(css) => css_expression(css),
             Query::XPath(xpath) => format!(
                 "(() => {{ const r = document.evaluate({}, document, null, \
                  XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null); const out = []; \
@@ -287,6 +288,12 @@ impl Query {
             )),
         }
     }
+}
+
+/// The JS expression (an array of elements) that `selector`, a non-ref selector, designates:
+/// for callers that look elements up their own way (`snapshot -s`).
+pub(crate) fn matches_expression(selector: &str) -> Result<String, CommandError> {
+    Ok(Query::parse(selector)?.matches_expression())
 }
 
 fn unsupported(selector: &str, syntax: &str) -> CommandError {
@@ -321,22 +328,130 @@ fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Elements whose normalised text satisfies `predicate`, keeping only the innermost: a
-/// parent matched only because a child element matches is left out.
+/// JS defining `shadowRoots()`: the document and every open shadow root under it, nested
+/// ones included, documents first. A closed root is unreachable from page script by design.
+const SHADOW_ROOTS_JS: &str = "const shadowRoots = () => { const out = [document]; \
+    for (let i = 0; i < out.length; i++) for (const el of out[i].querySelectorAll('*')) \
+    if (el.shadowRoot) out.push(el.shadowRoot); return out; };";
+
+/// CSS through open shadow roots, as Playwright's CSS engine does: every tree is queried, and
+/// a descendant combinator also crosses from a shadow host into its shadow tree
+/// (`#host .inner`). A page with no shadow root gets plain `querySelectorAll` semantics.
+/// Invalid CSS throws the browser's SyntaxError.
+fn css_expression(css: &str) -> String {
+    let quote = |s: &str| Value::String(s.to_owned()).to_string();
+    let chains = Value::from(
+        descendant_chains(css)
+            .into_iter()
+            .map(Value::from)
+            .collect::<Vec<_>>(),
+    );
+    format!(
+        "(() => {{ {SHADOW_ROOTS_JS} \
+         const light = Array.from(document.querySelectorAll({css})); \
+         const roots = shadowRoots(); if (roots.length === 1) return light; \
+         const chains = {chains}; \
+         const up = (el) => el.parentElement || (el.parentNode && el.parentNode.host) || null; \
+         const ancestorsMatch = (el, parts, i) => {{ if (i < 0) return true; \
+           for (let a = up(el); a; a = up(a)) \
+             if (a.matches(parts[i]) && ancestorsMatch(a, parts, i - 1)) return true; \
+           return false; }}; \
+         const out = new Set(); \
+         for (const root of roots) for (const parts of chains) \
+           for (const el of root.querySelectorAll(parts[parts.length - 1])) \
+             if (ancestorsMatch(el, parts, parts.length - 2)) out.add(el); \
+         return Array.from(out); }})()",
+        css = quote(css),
+    )
+}
+
+/// A selector list split into its selectors, and each selector into the compound parts its
+/// top-level descendant combinators (plain whitespace) separate: `a b > c, d` gives
+/// `[["a", "b > c"], ["d"]]`. Brackets, parentheses, quotes and escapes are kept whole.
+fn descendant_chains(css: &str) -> Vec<Vec<String>> {
+    let mut chains = vec![Vec::new()];
+    let mut part = String::new();
+    let (mut depth, mut quote, mut escaped, mut space) = (0usize, None, false, false);
+    let finish_part = |part: &mut String, chains: &mut Vec<Vec<String>>| {
+        let text = part.trim().to_owned();
+        part.clear();
+        if !text.is_empty() {
+            if let Some(chain) = chains.last_mut() {
+                chain.push(text);
+            }
+        }
+    };
+    for c in css.chars() {
+        if escaped || quote.is_some() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if Some(c) == quote {
+                quote = None;
+            }
+            part.push(c);
+            continue;
+        }
+        if depth == 0 && c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if depth == 0 && c == ',' {
+            finish_part(&mut part, &mut chains);
+            chains.push(Vec::new());
+            space = false;
+            continue;
+        }
+        if space {
+            space = false;
+            let joined = part.trim_end().ends_with(['>', '+', '~']) || ">+~".contains(c);
+            if joined || part.is_empty() {
+                part.push(' ');
+            } else {
+                finish_part(&mut part, &mut chains);
+            }
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        part.push(c);
+    }
+    finish_part(&mut part, &mut chains);
+    chains.retain(|chain| !chain.is_empty());
+    chains
+}
+
+/// Playwright's text engine, our way: an element's text is that of its text nodes and child
+/// elements (and shadow tree), leaving out what is never rendered (script, style, noscript,
+/// template, head, title); the elements whose normalised text satisfies `predicate` are kept,
+/// innermost only (a parent matched only because a child matches is left out). Open shadow
+/// roots are searched too.
 fn text_expression(predicate: &str) -> String {
     format!(
         "(() => {{ const test = {predicate}; \
-         const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'HEAD', 'TITLE']); \
+         const skip = new Set(['script', 'style', 'noscript', 'template', 'head', 'title']); \
+         const cache = new Map(); \
+         const raw = (node) => {{ let s = cache.get(node); if (s !== undefined) return s; s = ''; \
+           if (node instanceof HTMLInputElement && ['button', 'submit', 'reset'].includes(node.type)) \
+             s = node.value; \
+           else if (!(node.nodeType === 1 && skip.has(node.localName))) {{ \
+             for (let c = node.firstChild; c; c = c.nextSibling) \
+               if (c.nodeType === 3) s += c.nodeValue; else if (c.nodeType === 1) s += raw(c); \
+             if (node.shadowRoot) s += raw(node.shadowRoot); }} \
+           cache.set(node, s); return s; }}; \
          const norm = (s) => s.replace(/\\s+/g, ' ').trim(); \
-         const textOf = (el) => {{ if (el instanceof HTMLInputElement && \
-           ['button', 'submit', 'reset'].includes(el.type)) return norm(el.value); \
-           return norm(el.textContent || ''); }}; \
          const out = []; \
-         const visit = (el) => {{ if (skip.has(el.tagName)) return false; \
+         const visit = (el) => {{ if (skip.has(el.localName)) return false; \
            let childMatched = false; \
            for (const c of el.children) if (visit(c)) childMatched = true; \
+           if (el.shadowRoot) for (const c of el.shadowRoot.children) if (visit(c)) childMatched = true; \
            if (childMatched) return true; \
-           if (test(textOf(el))) {{ out.push(el); return true; }} return false; }}; \
+           if (test(norm(raw(el)))) {{ out.push(el); return true; }} return false; }}; \
          if (document.body) visit(document.body); \
          return out; }})()"
     )
@@ -439,6 +554,22 @@ mod tests {
                 .unwrap_or_default();
             assert!(err.starts_with("Unsupported selector syntax"), "{s}: {err}");
         }
+    }
+
+    #[test]
+    fn descendant_combinators_split_selectors() {
+        let chains = |css: &str| descendant_chains(css);
+        assert_eq!(chains("#inner"), vec![vec!["#inner"]]);
+        assert_eq!(
+            chains("  #host  .panel > b , i ~ u"),
+            vec![vec!["#host", ".panel > b"], vec!["i ~ u"]]
+        );
+        assert_eq!(
+            chains("a[title='x y, z'] :is(p b)\\ c"),
+            vec![vec!["a[title='x y, z']", ":is(p b)\\ c"]]
+        );
+        assert_eq!(chains("div >p+ span"), vec![vec!["div >p+ span"]]);
+        assert_eq!(chains(""), Vec::<Vec<String>>::new());
     }
 
     #[test]

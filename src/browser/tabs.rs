@@ -8,8 +8,10 @@ use std::sync::Arc;
 use super::events::lock;
 use super::{evaluate, navigation, url_policy, CommandError, CommandResult, Session, TabHandle};
 
-/// `tabs`: one line per tab in creation order, the active one marked with `→`.
+/// `tabs`: one line per tab in creation order, the active one marked with `→`. Pages that
+/// pages opened are listed even when Chromium has not told us of them yet.
 pub fn list(session: &Session) -> CommandResult {
+    super::popups::reconcile(session);
     let (active, tabs) = session.tab_list();
     Ok(tabs
         .iter()

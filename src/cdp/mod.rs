@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 pub use headless_chrome::browser::tab::EventListener;
@@ -45,6 +45,11 @@ pub struct Connection {
     /// Sessions whose renderer crashed: calls fail at once until a navigation revives them.
     crashed: Mutex<std::collections::HashSet<String>>,
     closed: AtomicBool,
+    /// Where browser-level `Target.*` events go, once someone asked for them.
+    target_events: Mutex<Option<mpsc::Sender<Value>>>,
+    /// How many of those events were sent and not yet reported handled.
+    target_backlog: Mutex<usize>,
+    target_backlog_drained: Condvar,
 }
 
 /// What a caller reads when the page's renderer process has died.
@@ -84,6 +89,9 @@ impl Connection {
             sessions: Mutex::new(HashMap::new()),
             crashed: Mutex::new(std::collections::HashSet::new()),
             closed: AtomicBool::new(false),
+            target_events: Mutex::new(None),
+            target_backlog: Mutex::new(0),
+            target_backlog_drained: Condvar::new(),
         });
         let weak = Arc::downgrade(&conn);
         std::thread::Builder::new()
@@ -172,6 +180,7 @@ impl Connection {
             return;
         }
         let Some(session) = message.get("sessionId").and_then(Value::as_str) else {
+            self.route_browser_event(message);
             return;
         };
         if message.get("method").and_then(Value::as_str) == Some("Inspector.targetCrashed") {
@@ -191,11 +200,40 @@ impl Connection {
         }
     }
 
+    /// A browser-level event: `Target.*` ones go to the target watcher, counted until handled.
+    fn route_browser_event(&self, message: Value) {
+        let is_target = message
+            .get("method")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.starts_with("Target."));
+        if !is_target {
+            return;
+        }
+        let events = lock(&self.target_events);
+        let Some(tx) = events.as_ref() else { return };
+        *lock(&self.target_backlog) += 1;
+        if tx.send(message).is_err() {
+            self.target_event_handled();
+        }
+    }
+
+    fn target_event_handled(&self) {
+        let mut backlog = lock(&self.target_backlog);
+        *backlog = backlog.saturating_sub(1);
+        if *backlog == 0 {
+            self.target_backlog_drained.notify_all();
+        }
+    }
+
     fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         // Dropping the senders wakes every waiting caller with "connection closed".
         lock(&self.pending).clear();
         lock(&self.sessions).clear();
+        // The watcher's channel ends, and nobody waits for events that will never be handled.
+        lock(&self.target_events).take();
+        *lock(&self.target_backlog) = 0;
+        self.target_backlog_drained.notify_all();
     }
 }
 
@@ -246,23 +284,71 @@ impl Browser {
 
     /// The first page target Chromium opened at launch, or a new one.
     pub fn initial_tab(&self) -> Result<Arc<Tab>> {
-        let targets =
-            self.conn
-                .call_raw(None, "Target.getTargets", json!({}), DEFAULT_CALL_TIMEOUT)?;
-        let first_page = targets
-            .get("targetInfos")
-            .and_then(Value::as_array)
-            .and_then(|infos| {
-                infos
-                    .iter()
-                    .find(|t| t.get("type").and_then(Value::as_str) == Some("page"))
-            })
-            .and_then(|t| t.get("targetId").and_then(Value::as_str))
-            .map(str::to_owned);
-        match first_page {
+        match self.page_targets()?.into_iter().next() {
             Some(target_id) => Tab::attach(&self.conn, target_id),
             None => self.new_tab(),
         }
+    }
+
+    /// The target ids of every page (tab or popup) Chromium has open (`Target.getTargets`).
+    pub fn page_targets(&self) -> Result<Vec<String>> {
+        let targets =
+            self.conn
+                .call_raw(None, "Target.getTargets", json!({}), DEFAULT_CALL_TIMEOUT)?;
+        Ok(targets
+            .get("targetInfos")
+            .and_then(Value::as_array)
+            .map(|infos| {
+                infos
+                    .iter()
+                    .filter(|t| t.get("type").and_then(Value::as_str) == Some("page"))
+                    .filter_map(|t| t.get("targetId").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Attaches to a page target that exists already (one a page opened).
+    pub fn attach(&self, target_id: &str) -> Result<Arc<Tab>> {
+        Tab::attach(&self.conn, target_id.to_owned())
+    }
+
+    /// Turns on target discovery (`Target.setDiscoverTargets`): every `Target.targetCreated`,
+    /// `targetInfoChanged` and `targetDestroyed` event, those of the targets that exist now
+    /// included, arrives on the returned channel. Each must be reported with
+    /// [`target_event_handled`](Self::target_event_handled) once dealt with.
+    pub fn watch_targets(&self) -> Result<mpsc::Receiver<Value>> {
+        let (tx, rx) = mpsc::channel();
+        *lock(&self.conn.target_events) = Some(tx);
+        self.conn.call_raw(
+            None,
+            "Target.setDiscoverTargets",
+            json!({ "discover": true }),
+            DEFAULT_CALL_TIMEOUT,
+        )?;
+        Ok(rx)
+    }
+
+    /// Reports one event from [`watch_targets`](Self::watch_targets) as dealt with.
+    pub fn target_event_handled(&self) {
+        self.conn.target_event_handled();
+    }
+
+    /// Waits until every target event received so far was dealt with; false at `deadline`.
+    pub fn wait_target_events(&self, deadline: Instant) -> bool {
+        let mut backlog = lock(&self.conn.target_backlog);
+        while *backlog > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            backlog = match self.conn.target_backlog_drained.wait_timeout(backlog, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
     }
 
     /// Opens a blank page target and attaches to it.
@@ -416,6 +502,11 @@ impl Tab {
         )?;
         lock(&self.conn.sessions).remove(&self.session_id);
         Ok(closed.success)
+    }
+
+    /// Stops routing events to this tab once its target is gone (the page closed itself).
+    pub fn detach_events(&self) {
+        lock(&self.conn.sessions).remove(&self.session_id);
     }
 
     /// Brings the target to the front.

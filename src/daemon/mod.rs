@@ -147,7 +147,10 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
             .context("cannot connect to Chromium's DevTools")?;
         (Some(chromium), Some(browser))
     };
-    let session = Session::new(browser, cwd).context("cannot open Chromium's first tab")?;
+    let session = Arc::new(Session::new(browser, cwd).context("cannot open Chromium's first tab")?);
+    session
+        .watch_popups()
+        .context("cannot watch for pages that pages open")?;
     std::thread::sleep(crate::settings::test_start_delay());
     let me = std::process::id();
     let record = StateRecord {
@@ -182,7 +185,7 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
     let daemon = Daemon {
         paths,
         record,
-        session: Arc::new(session),
+        session,
         chromium: chromium.map(|c| Arc::new(Mutex::new(c))),
         locks: Arc::new(Mutex::new(vec![lock])),
         listener,
