@@ -285,3 +285,64 @@ fn back_and_forward_load_the_page_again() {
     ws.ok(&["forward"]);
     assert_eq!(ws.ok(&["js", "document.title"]), "B\n");
 }
+
+const SHAPES: &str = r##"<html><head><meta charset="utf-8"><title>Shapes ✨ 𝒰𝓃𝒾 — עברית</title></head><body>
+<x-card id="card"><button onclick="log.push('slotted')">Slotted button</button></x-card>
+<button onclick="log.push('nbsp')">Save&nbsp;draft</button>
+<button onclick="log.push('zw')">Zero&#8203;width</button>
+<button id="sized" onclick="window.open('/second.html', 'pop', 'width=400,height=300')">Popup window</button>
+<button id="written" onclick="const w = window.open(''); w.document.write('<title>Written</title><p>written body</p>'); w.document.close();">write</button>
+<script>
+window.log = [];
+document.getElementById('card').attachShadow({ mode: 'open' }).innerHTML =
+  '<div class="frame"><b>Card:</b> <slot></slot></div>';
+</script></body></html>"##;
+
+/// More shapes of the same kinds: light DOM slotted into a shadow tree, labels with a
+/// no-break or zero-width space, a title in several scripts, a sized popup window that closes
+/// itself, and a blank popup written by its opener.
+#[test]
+fn more_page_shapes_slots_odd_labels_and_popup_windows() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        ("/shapes.html", SHAPES),
+        (
+            "/second.html",
+            "<html><head><title>Second</title></head><body>second body</body></html>",
+        ),
+    ]);
+    let ws = Workspace::with_chromium();
+    let shapes = pages.url("/shapes.html");
+    ws.ok(&["goto", &shapes]);
+    ws.ok(&["click", "text=Slotted button"]);
+    ws.ok(&["click", "#card button"]);
+    ws.ok(&["click", "text=save draft"]);
+    ws.ok(&["click", "text=\"Zero\u{200b}width\""]);
+    assert_eq!(ws.ok(&["js", "log.join()"]), "slotted,slotted,nbsp,zw\n");
+    assert!(ws
+        .ok(&["snapshot", "-s", "#card"])
+        .contains("\"Slotted button\""));
+
+    ws.ok(&["click", "#sized"]);
+    assert_eq!(
+        ws.ok(&["tabs"]),
+        format!(
+            "  [1] Shapes ✨ 𝒰𝓃𝒾 — עברית — {shapes}\n→ [2] Second — {}\n",
+            pages.url("/second.html")
+        )
+    );
+    assert_eq!(
+        ws.ok(&["js", "innerWidth + 'x' + innerHeight"]),
+        "1280x720\n"
+    );
+    ws.ok(&["js", "window.close()"]);
+    wait_until(
+        "the popup that closed itself is gone",
+        Duration::from_secs(10),
+        || ws.ok(&["tabs"]) == format!("→ [1] Shapes ✨ 𝒰𝓃𝒾 — עברית — {shapes}\n"),
+    );
+
+    ws.ok(&["click", "#written"]);
+    assert_eq!(ws.ok(&["text"]), "written body\n");
+    assert_eq!(tab_titles(&ws), ["  [1] Shapes ✨ 𝒰𝓃𝒾", "→ [3] Written"]);
+}

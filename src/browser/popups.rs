@@ -47,9 +47,9 @@ fn handle(session: &Session, event: &Value) {
     match method {
         Some("Target.targetCreated") => {
             let info = params.and_then(|p| p.get("targetInfo"));
-            let is_page = info.and_then(|i| i.get("type")).and_then(Value::as_str) == Some("page");
-            if let (true, Some(id)) = (is_page, info.and_then(|i| i.get("targetId"))) {
-                adopt_if_new(session, id.as_str().unwrap_or_default());
+            if let Some(info) = info.filter(|i| crate::cdp::is_tab_page(i)) {
+                let id = info.get("targetId").and_then(Value::as_str);
+                adopt_if_new(session, id.unwrap_or_default());
             }
         }
         Some("Target.targetDestroyed") => {

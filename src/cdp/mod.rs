@@ -1,6 +1,7 @@
 //! Our Chrome DevTools Protocol connection: one WebSocket to Chromium, request/response
-//! correlation by id, flattened sessions for tabs, and events delivered per tab on a thread of
-//! their own. The typed protocol (methods, return objects, events) is headless_chrome's.
+//! correlation by id, flattened sessions for tabs, events delivered per tab on a thread of
+//! their own, and browser-level `Target.*` discovery events on a channel of their own. The
+//! typed protocol (methods, return objects, events) is headless_chrome's.
 //!
 //! Why not headless_chrome's transport: in 1.0.22 its reader thread holds the socket's mutex
 //! for the whole of a blocking read with a 100 ms timeout, and a sender must take that mutex,
@@ -301,7 +302,7 @@ impl Browser {
             .map(|infos| {
                 infos
                     .iter()
-                    .filter(|t| t.get("type").and_then(Value::as_str) == Some("page"))
+                    .filter(|t| is_tab_page(t))
                     .filter_map(|t| t.get("targetId").and_then(Value::as_str))
                     .map(str::to_owned)
                     .collect()
@@ -366,6 +367,16 @@ impl Browser {
             .to_owned();
         Tab::attach(&self.conn, target_id)
     }
+}
+
+/// True for a `TargetInfo` that is a page a user would see as a tab: type `page`, and no
+/// subtype (a `prerender` page is Chromium's speculative load, not a tab).
+pub fn is_tab_page(info: &Value) -> bool {
+    info.get("type").and_then(Value::as_str) == Some("page")
+        && info
+            .get("subtype")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
 }
 
 /// One page target, attached through a flattened session.
