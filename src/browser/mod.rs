@@ -162,8 +162,8 @@ pub struct Session {
     pub(crate) emulation: Mutex<Emulation>,
     /// Where relative paths and `file://./` resolve: the cwd of the CLI that started us.
     pub cwd: PathBuf,
-    /// Ids of the page targets that are, or are being made, tabs. Held while a tab is created
-    /// or adopted, so a target we create ourselves is never mistaken for one a page opened.
+    /// Ids of the page targets that are, or are being made, tabs. Held while we create a tab
+    /// (until its id is in), so a target we create is never mistaken for one a page opened.
     known_targets: Mutex<HashSet<String>>,
 }
 

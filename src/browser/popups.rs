@@ -73,12 +73,12 @@ fn adopt_if_new(session: &Session, target_id: &str) {
     if target_id.is_empty() {
         return;
     }
-    let mut known = lock(&session.known_targets);
-    if !known.insert(target_id.to_owned()) {
+    // Claimed under the lock, attached outside it: a popup whose renderer is busy must not
+    // hold up `newtab`. A command waits for the watcher's adoptions through `settle`.
+    if !lock(&session.known_targets).insert(target_id.to_owned()) {
         return;
     }
     let adopted = browser.attach(target_id).and_then(|cdp| session.adopt(cdp));
-    drop(known);
     match adopted {
         Ok(tab) => tracing::info!(tab = tab.id, "adopted a page the page opened"),
         Err(e) => tracing::debug!("could not adopt page {target_id}: {e:#}"),

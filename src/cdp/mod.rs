@@ -45,6 +45,8 @@ pub struct Connection {
     sessions: Mutex<HashMap<String, mpsc::Sender<Value>>>,
     /// Sessions whose renderer crashed: calls fail at once until a navigation revives them.
     crashed: Mutex<std::collections::HashSet<String>>,
+    /// Sessions whose target is gone (the page closed itself): calls fail at once.
+    detached: Mutex<std::collections::HashSet<String>>,
     closed: AtomicBool,
     /// Where browser-level `Target.*` events go, once someone asked for them.
     target_events: Mutex<Option<mpsc::Sender<Value>>>,
@@ -55,6 +57,9 @@ pub struct Connection {
 
 /// What a caller reads when the page's renderer process has died.
 const CRASHED: &str = "the page crashed (its renderer process died); goto a page to load a new one";
+
+/// What a caller reads when the page closed (`window.close()`) while or before it asked.
+const DETACHED: &str = "the page was closed (its tab is gone); run 'tabs' to see what is open";
 
 /// Methods that load a new document, and so a new renderer, into a crashed page.
 const REVIVING: &[&str] = &[
@@ -89,6 +94,7 @@ impl Connection {
             pending: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             crashed: Mutex::new(std::collections::HashSet::new()),
+            detached: Mutex::new(std::collections::HashSet::new()),
             closed: AtomicBool::new(false),
             target_events: Mutex::new(None),
             target_backlog: Mutex::new(0),
@@ -118,6 +124,9 @@ impl Connection {
             bail!("Chromium's DevTools connection is closed");
         }
         if let Some(session) = session {
+            if lock(&self.detached).contains(session) {
+                bail!("{method}: {DETACHED}");
+            }
             let mut crashed = lock(&self.crashed);
             if REVIVING.contains(&method) {
                 crashed.remove(session);
@@ -187,13 +196,7 @@ impl Connection {
         if message.get("method").and_then(Value::as_str) == Some("Inspector.targetCrashed") {
             // Nothing will answer the calls waiting on this page: fail them now.
             lock(&self.crashed).insert(session.to_owned());
-            lock(&self.pending).retain(|_, (owner, tx)| {
-                let ours = owner.as_deref() == Some(session);
-                if ours {
-                    let _ = tx.send(Err(CRASHED.to_owned()));
-                }
-                !ours
-            });
+            self.fail_pending(session, CRASHED);
         }
         let sessions = lock(&self.sessions);
         if let Some(tx) = sessions.get(session) {
@@ -201,8 +204,26 @@ impl Connection {
         }
     }
 
+    /// Answers every call waiting on `session` with `why`: nothing else will answer them.
+    fn fail_pending(&self, session: &str, why: &str) {
+        lock(&self.pending).retain(|_, (owner, tx)| {
+            let ours = owner.as_deref() == Some(session);
+            if ours {
+                let _ = tx.send(Err(why.to_owned()));
+            }
+            !ours
+        });
+    }
+
     /// A browser-level event: `Target.*` ones go to the target watcher, counted until handled.
+    /// A session detached because its page closed fails its waiting calls first.
     fn route_browser_event(&self, message: Value) {
+        if message.get("method").and_then(Value::as_str) == Some("Target.detachedFromTarget") {
+            if let Some(session) = message.pointer("/params/sessionId").and_then(Value::as_str) {
+                lock(&self.detached).insert(session.to_owned());
+                self.fail_pending(session, DETACHED);
+            }
+        }
         let is_target = message
             .get("method")
             .and_then(Value::as_str)
