@@ -26,6 +26,7 @@ const UNRENDERED: &str = r#"<html><head><title>Head phrase</title>
 <noscript>Noscript phrase</noscript>
 <template><b>Template phrase</b></template>
 <style>/* Body style phrase */</style>
+<form><fieldset><input id="send" type="submit" value="Send it"></fieldset></form>
 </div></body></html>"#;
 
 /// Text inside script, style, noscript, template and head is not rendered, so `text=` never
@@ -59,6 +60,13 @@ fn text_selectors_ignore_text_that_is_not_rendered() {
     assert!(ws
         .ok(&["attrs", "text=/^visible words$/i"])
         .contains("\"id\": \"words\""));
+    // A button-like input's text is its value, which `textContent` above it does not hold.
+    assert!(ws
+        .ok(&["attrs", "text=send it"])
+        .contains("\"id\": \"send\""));
+    assert!(ws
+        .ok(&["attrs", "text=\"Send it\""])
+        .contains("\"id\": \"send\""));
     let err = ws.fails(&["click", "text=Script phrase"]);
     assert!(err.contains("not found or not interactable"), "{err}");
 }
