@@ -118,6 +118,17 @@ fn selectors_pierce_open_shadow_roots_and_every_ref_acts() {
     );
     assert_eq!(ws.ok(&["is", "visible", "#deep"]), "true\n");
     assert!(ws.ok(&["attrs", "span.tag"]).contains("\"class\": \"tag\""));
+    // Descendant and child combinators cross from a host into its shadow tree.
+    assert!(ws
+        .ok(&["attrs", "div#host > .panel #nested-host > span.tag"])
+        .contains("\"class\": \"tag\""));
+    assert!(ws
+        .ok(&["attrs", "body > #host > #inner"])
+        .contains("\"id\": \"inner\""));
+    assert_eq!(
+        ws.ok(&["attrs", "#host > #deep"]),
+        "Element not found: #host > #deep\n"
+    );
     // XPath does not pierce (nor does Playwright's); a miss is still a plain miss.
     assert_eq!(
         ws.ok(&["attrs", "//button[@id='inner']"]),

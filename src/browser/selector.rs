@@ -349,15 +349,22 @@ const SHADOW_ROOTS_JS: &str = "const shadowRoots = () => { const out = [document
     return out; };";
 
 /// CSS through open shadow roots, as Playwright's CSS engine does: every tree is queried, and
-/// a descendant combinator also crosses from a shadow host into its shadow tree
-/// (`#host .inner`). A page with no shadow root gets plain `querySelectorAll` semantics.
-/// Invalid CSS throws the browser's SyntaxError.
+/// the descendant and child combinators also cross from a shadow host into its shadow tree
+/// (`#host .inner`, `#host > button`). A page with no shadow root gets plain
+/// `querySelectorAll` semantics. Invalid CSS throws the browser's SyntaxError.
 fn css_expression(css: &str) -> String {
     let quote = |s: &str| Value::String(s.to_owned()).to_string();
     let chains = Value::from(
-        descendant_chains(css)
+        combinator_chains(css)
             .into_iter()
-            .map(Value::from)
+            .map(|chain| {
+                Value::from(
+                    chain
+                        .into_iter()
+                        .map(|(comb, part)| Value::from(vec![comb.to_string(), part]))
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect::<Vec<_>>(),
     );
     format!(
@@ -366,35 +373,37 @@ fn css_expression(css: &str) -> String {
          const roots = shadowRoots(); if (roots.length === 1) return light; \
          const chains = {chains}; \
          const up = (el) => el.parentElement || (el.parentNode && el.parentNode.host) || null; \
-         const ancestorsMatch = (el, parts, i) => {{ if (i < 0) return true; \
-           for (let a = up(el); a; a = up(a)) \
-             if (a.matches(parts[i]) && ancestorsMatch(a, parts, i - 1)) return true; \
+         const ancestorsMatch = (el, chain, i) => {{ if (i < 0) return true; \
+           const direct = chain[i + 1][0] === '>'; \
+           for (let a = up(el); a; a = direct ? null : up(a)) \
+             if (a.matches(chain[i][1]) && ancestorsMatch(a, chain, i - 1)) return true; \
            return false; }}; \
          const out = new Set(); \
-         for (const root of roots) for (const parts of chains) \
-           for (const el of root.querySelectorAll(parts[parts.length - 1])) \
-             if (ancestorsMatch(el, parts, parts.length - 2)) out.add(el); \
+         for (const root of roots) for (const chain of chains) \
+           for (const el of root.querySelectorAll(chain[chain.length - 1][1])) \
+             if (ancestorsMatch(el, chain, chain.length - 2)) out.add(el); \
          return Array.from(out); }})()",
         css = quote(css),
     )
 }
 
-/// A selector list split into its selectors, and each selector into the compound parts its
-/// top-level descendant combinators (plain whitespace) separate: `a b > c, d` gives
-/// `[["a", "b > c"], ["d"]]`. Brackets, parentheses, quotes and escapes are kept whole.
-fn descendant_chains(css: &str) -> Vec<Vec<String>> {
-    let mut chains = vec![Vec::new()];
-    let mut part = String::new();
-    let (mut depth, mut quote, mut escaped, mut space) = (0usize, None, false, false);
-    let finish_part = |part: &mut String, chains: &mut Vec<Vec<String>>| {
+/// A selector list split into its selectors, and each selector into the parts its top-level
+/// descendant (whitespace) and child (`>`) combinators separate, each with the combinator
+/// before it: `a b > c + d, e` gives `[[(' ', "a"), (' ', "b"), ('>', "c + d")], [(' ', "e")]]`.
+/// Sibling combinators stay inside a part (siblings share a tree); brackets, parentheses,
+/// quotes and escapes are kept whole.
+fn combinator_chains(css: &str) -> Vec<Vec<(char, String)>> {
+    fn finish(chains: &mut [Vec<(char, String)>], part: &mut String, comb: char) {
         let text = part.trim().to_owned();
         part.clear();
-        if !text.is_empty() {
-            if let Some(chain) = chains.last_mut() {
-                chain.push(text);
-            }
+        if let (false, Some(chain)) = (text.is_empty(), chains.last_mut()) {
+            chain.push((comb, text));
         }
-    };
+    }
+    let mut chains = vec![Vec::new()];
+    let mut part = String::new();
+    let mut comb = ' ';
+    let (mut depth, mut quote, mut escaped, mut space) = (0usize, None, false, false);
     for c in css.chars() {
         if escaped || quote.is_some() {
             if escaped {
@@ -407,23 +416,27 @@ fn descendant_chains(css: &str) -> Vec<Vec<String>> {
             part.push(c);
             continue;
         }
-        if depth == 0 && c.is_whitespace() {
-            space = true;
-            continue;
-        }
-        if depth == 0 && c == ',' {
-            finish_part(&mut part, &mut chains);
-            chains.push(Vec::new());
-            space = false;
-            continue;
-        }
-        if space {
-            space = false;
-            let joined = part.trim_end().ends_with(['>', '+', '~']) || ">+~".contains(c);
-            if joined || part.is_empty() {
-                part.push(' ');
-            } else {
-                finish_part(&mut part, &mut chains);
+        if depth == 0 {
+            if c.is_whitespace() {
+                space = true;
+                continue;
+            }
+            if c == ',' || c == '>' {
+                finish(&mut chains, &mut part, comb);
+                comb = if c == '>' { '>' } else { ' ' };
+                if c == ',' {
+                    chains.push(Vec::new());
+                }
+                space = false;
+                continue;
+            }
+            if std::mem::take(&mut space) && !part.is_empty() {
+                if part.ends_with(['+', '~']) || c == '+' || c == '~' {
+                    part.push(' ');
+                } else {
+                    finish(&mut chains, &mut part, comb);
+                    comb = ' ';
+                }
             }
         }
         match c {
@@ -435,7 +448,7 @@ fn descendant_chains(css: &str) -> Vec<Vec<String>> {
         }
         part.push(c);
     }
-    finish_part(&mut part, &mut chains);
+    finish(&mut chains, &mut part, comb);
     chains.retain(|chain| !chain.is_empty());
     chains
 }
@@ -587,18 +600,32 @@ mod tests {
     }
 
     #[test]
-    fn descendant_combinators_split_selectors() {
-        let chains = |css: &str| descendant_chains(css);
-        assert_eq!(chains("#inner"), vec![vec!["#inner"]]);
+    fn combinators_split_selectors() {
+        let chains = |css: &str| {
+            combinator_chains(css)
+                .into_iter()
+                .map(|chain| {
+                    chain
+                        .into_iter()
+                        .map(|(comb, part)| format!("{comb}{part}"))
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(chains("#inner"), vec![vec![" #inner"]]);
         assert_eq!(
             chains("  #host  .panel > b , i ~ u"),
-            vec![vec!["#host", ".panel > b"], vec!["i ~ u"]]
+            vec![vec![" #host", " .panel", ">b"], vec![" i ~ u"]]
         );
         assert_eq!(
-            chains("a[title='x y, z'] :is(p b)\\ c"),
-            vec![vec!["a[title='x y, z']", ":is(p b)\\ c"]]
+            chains("a[title='x > y, z'] :is(p > b)\\ c"),
+            vec![vec![" a[title='x > y, z']", " :is(p > b)\\ c"]]
         );
-        assert_eq!(chains("div >p+ span"), vec![vec!["div >p+ span"]]);
+        assert_eq!(
+            chains("div >p+ span>em"),
+            vec![vec![" div", ">p+ span", ">em"]]
+        );
+        assert_eq!(chains("a +b"), vec![vec![" a +b"]]);
         assert_eq!(chains(""), Vec::<Vec<String>>::new());
     }
 
