@@ -1,5 +1,6 @@
 //! Crash-safe file replacement: the one way `browse` writes a file that someone else may read at
-//! any moment (the state record, the shared start error, screenshots).
+//! any moment (the state record, screenshots). The shared start error is the exception: it is
+//! overwritten in place so that it can be written on a full disk (`launcher/readiness.rs`).
 //!
 //! The bytes go to a per-process temp file `<name>.tmp.<pid>.<hex>` created with `O_EXCL`, are
 //! fsynced, renamed over the target and the directory is fsynced. Two writers can never rename

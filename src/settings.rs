@@ -3,6 +3,32 @@
 
 use std::time::Duration;
 
+/// `BROWSE_HEADED=1` (the CLI's `--headed` sets it for the daemon it starts): a visible
+/// Chromium window instead of headless. gstack's record `mode` is then `headed`.
+pub fn headed() -> bool {
+    std::env::var("BROWSE_HEADED").is_ok_and(|v| v.trim() == "1")
+}
+
+/// gstack's `mode` for the record, `/health` and `status`: `headed` or `launched` (headless).
+pub fn mode_name() -> &'static str {
+    if headed() {
+        "headed"
+    } else {
+        "launched"
+    }
+}
+
+/// gstack's `configHash`: the first 16 hex digits of
+/// `sha256(JSON.stringify({proxy: null, headed}))` (`proxy-config.ts`), precomputed since
+/// proxies are not supported.
+pub fn config_hash() -> &'static str {
+    if headed() {
+        "5d55da6d39d487d2"
+    } else {
+        "303a7eeccc03078b"
+    }
+}
+
 /// `BROWSE_START_TIMEOUT`: how long a starter waits for a daemon (15 s, 30 s when `CI` is set).
 pub fn start_timeout() -> Duration {
     let default = if std::env::var_os("CI").is_some() {
@@ -11,6 +37,45 @@ pub fn start_timeout() -> Duration {
         15_000
     };
     millis("BROWSE_START_TIMEOUT", default).max(Duration::from_millis(1))
+}
+
+/// How long the daemon's spawner will wait for it: `BROWSE_SPAWNER_WAIT_MS`, which the spawner
+/// sets to what is left of its `BROWSE_START_TIMEOUT`, else (started by hand) [`start_timeout`].
+/// Everything the daemon does before it is ready fits inside this, so that its own cause
+/// ("Chromium did not open its DevTools socket within N s") reaches every waiting CLI before
+/// any of them gives up with a generic timeout.
+pub fn spawner_wait() -> Duration {
+    match std::env::var(crate::launcher::spawn::SPAWNER_WAIT_ENV) {
+        Ok(_) => millis(crate::launcher::spawn::SPAWNER_WAIT_ENV, 0),
+        Err(_) => start_timeout(),
+    }
+}
+
+/// How long Chromium may take to open its DevTools socket when the spawner waits `wait`: all
+/// of it but a margin (a fifth, at most 3 s) for connecting to it and publishing the record.
+pub fn launch_budget(wait: Duration) -> Duration {
+    wait.saturating_sub((wait / 5).min(Duration::from_secs(3)))
+        .max(Duration::from_millis(1))
+}
+
+/// When the daemon gives up on its whole start (Chromium answering DevTools, the first tab,
+/// the record) when the spawner waits `wait`: all of it but half the launch margin.
+pub fn start_limit(wait: Duration) -> Duration {
+    wait.saturating_sub((wait / 10).min(Duration::from_millis(1_500)))
+        .max(Duration::from_millis(1))
+}
+
+/// `BROWSE_BROWSER_TIMEOUT`: how long Chromium may take to answer the heartbeat's browser-level
+/// call (`Browser.getVersion`) before the daemon reports it unresponsive (2000 ms, the limit
+/// gstack's compatibility spec sets for `healthy`).
+pub fn browser_timeout() -> Duration {
+    millis("BROWSE_BROWSER_TIMEOUT", 2_000).max(Duration::from_millis(50))
+}
+
+/// `BROWSE_CLOSE_TIMEOUT`: on shutdown, how long Chromium gets to close after `Browser.close`
+/// (flushing cookies and storage to the profile) before its process group is killed (5000 ms).
+pub fn close_timeout() -> Duration {
+    millis("BROWSE_CLOSE_TIMEOUT", 5_000)
 }
 
 /// `BROWSE_IDLE_TIMEOUT`: idle shutdown of the daemon (30 minutes; 0 means at once).
@@ -69,7 +134,7 @@ fn millis(name: &str, default_ms: u64) -> Duration {
         Ok(v) => match v.trim().parse::<u64>() {
             Ok(ms) => Duration::from_millis(ms),
             Err(_) => {
-                eprintln!("[browse] ignoring {name}={v:?}: not a whole number of milliseconds");
+                errln!("[browse] ignoring {name}={v:?}: not a whole number of milliseconds");
                 Duration::from_millis(default_ms)
             }
         },

@@ -25,6 +25,11 @@ pub struct CommandRequest {
     /// Wrap page content in gstack's untrusted-content envelope; absent means the daemon default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envelope: Option<bool>,
+    /// The calling CLI's working directory (absolute): relative file paths in the command
+    /// resolve against it, as a user expects from any CLI. Absent (gstack's CLI, raw HTTP
+    /// clients) means the daemon's own directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
 }
 
 impl CommandRequest {
@@ -34,6 +39,7 @@ impl CommandRequest {
             args,
             tab_id: None,
             envelope: None,
+            cwd: None,
         }
     }
 
@@ -95,6 +101,12 @@ pub struct Health {
     /// Requests being served right now (besides this one).
     #[serde(default)]
     pub in_flight: usize,
+    /// Which state directory the daemon serves: 16 hex digits of FNV-1a 64 over its canonical
+    /// path (`StatePaths::state_dir_id`). A CLI whose workspace has another id is talking to
+    /// the daemon of another workspace (a `cp -a` copy) and treats it as not its own. Absent
+    /// from gstack's daemons and older ones, which are then judged by pid and instance id alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_dir_id: Option<String>,
 }
 
 /// A decoded `POST /batch` body: the raw entries (each decoded on its own, so one bad entry

@@ -257,8 +257,8 @@ fn screenshots_and_pdf() {
 
     // Argument errors, exactly as gstack words them.
     assert_eq!(
-        ws.fails(&["screenshot", "--bogus"]),
-        "Unknown screenshot flag: --bogus\n"
+        ws.usage_fails(&["screenshot", "--bogus"]).lines().next(),
+        Some("Unknown screenshot flag: --bogus")
     );
     assert_eq!(
         ws.fails(&["screenshot", "--selector", "#box", ".tall"]),

@@ -116,7 +116,10 @@ fn click_buttons_links_refusals_and_selector_forms() {
     );
 
     // Usage.
-    assert_eq!(ws.fails(&["click"]), "Usage: browse click <selector>\n");
+    assert_eq!(
+        ws.usage_fails(&["click"]),
+        "Usage: browse click <selector>\n"
+    );
 
     // A covered element and a disabled one are never clicked; the wait ends in the
     // rewritten timeout message.
@@ -193,11 +196,11 @@ fn fill_select_hover_type_and_press() {
     );
     assert_eq!(ws.fails(&["fill", "#ro", "x"]), NOT_INTERACTABLE);
     assert_eq!(
-        ws.fails(&["fill", "#name"]),
+        ws.usage_fails(&["fill", "#name"]),
         "Usage: browse fill <selector> <value>\n"
     );
     assert_eq!(
-        ws.fails(&["fill"]),
+        ws.usage_fails(&["fill"]),
         "Usage: browse fill <selector> <value>\n"
     );
 
@@ -213,14 +216,17 @@ fn fill_select_hover_type_and_press() {
     );
     shows(&ws, "fruit=c");
     assert_eq!(
-        ws.fails(&["select", "#fruit"]),
+        ws.usage_fails(&["select", "#fruit"]),
         "Usage: browse select <selector> <value>\n"
     );
 
     // hover moves the mouse over the element.
     assert_eq!(ws.ok(&["hover", "#hover"]), "Hovered #hover\n");
     shows(&ws, "hovered");
-    assert_eq!(ws.fails(&["hover"]), "Usage: browse hover <selector>\n");
+    assert_eq!(
+        ws.usage_fails(&["hover"]),
+        "Usage: browse hover <selector>\n"
+    );
 
     // type goes to the focused element; Enter submits its form.
     ws.ok(&["click", "#q"]);
@@ -243,10 +249,10 @@ fn fill_select_hover_type_and_press() {
 
     assert_eq!(ws.fails(&["press", "Entr"]), "Unknown key: \"Entr\"\n");
     assert_eq!(
-        ws.fails(&["press"]),
+        ws.usage_fails(&["press"]),
         "Usage: browse press <key> (e.g., Enter, Tab, Escape)\n"
     );
-    assert_eq!(ws.fails(&["type"]), "Usage: browse type <text>\n");
+    assert_eq!(ws.usage_fails(&["type"]), "Usage: browse type <text>\n");
 }
 
 const MISC: &str = r#"<!DOCTYPE html><html><body>
@@ -311,15 +317,15 @@ fn scroll_viewport_dialogs_cookie_and_upload() {
     );
     shows(&ws, "size 500x400");
     assert_eq!(
-        ws.fails(&["viewport", "--bogus"]),
-        "Unknown viewport flag: --bogus\n"
+        ws.usage_fails(&["viewport", "--bogus"]),
+        "Unknown viewport flag: --bogus\nUsage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)\n"
     );
     assert_eq!(
         ws.fails(&["viewport", "500x400", "--scale", "5"]),
         "viewport --scale: value must be between 1 and 3 (gstack policy cap), got 5\n"
     );
     assert_eq!(
-        ws.fails(&["viewport"]),
+        ws.usage_fails(&["viewport"]),
         "Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)\n"
     );
     // A tab opened later gets the viewport; a change reaches every tab.
@@ -397,7 +403,7 @@ fn scroll_viewport_dialogs_cookie_and_upload() {
         "File not found: missing.txt\n"
     );
     assert_eq!(
-        ws.fails(&["upload", "#file"]),
+        ws.usage_fails(&["upload", "#file"]),
         "Usage: browse upload <selector> <file1> [file2...]\n"
     );
 }

@@ -192,7 +192,7 @@ fn navigation_history_reload_waits_and_url_errors() {
         "Operation timed out: locator.waitFor: Timeout 1000ms exceeded.\n"
     );
     assert_eq!(
-        ws.fails(&["wait"]),
+        ws.usage_fails(&["wait"]),
         "Usage: browse wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded\n"
     );
 }
@@ -492,7 +492,7 @@ fn js_and_eval_results_files_and_errors() {
     );
     assert_eq!(ws.fails(&["js", "throw 'plain'"]), "plain\n");
     assert_eq!(
-        ws.fails(&["js"]),
+        ws.usage_fails(&["js"]),
         "Usage: browse js <expr> [--out <file>] [--raw]\n"
     );
 
@@ -523,8 +523,8 @@ fn js_and_eval_results_files_and_errors() {
         .fails(&["js", "1", "--out", "/etc/browse-out"])
         .starts_with("Path must be within: "));
     assert_eq!(
-        ws.fails(&["js", "1", "--out"]),
-        "--out requires a file path\n"
+        ws.usage_fails(&["js", "1", "--out"]),
+        "--out needs a value (FILE)\nUsage: browse js <expr> [--out <file>] [--raw]\n"
     );
 
     // eval: code from a file in the workspace, with the same wrapping and --out.

@@ -47,7 +47,7 @@ fn tabs_open_switch_pin_and_close() {
     assert_eq!(ws.ok(&["tab", "2"]), "Switched to tab 2\n");
     assert_eq!(ws.ok(&["url"]), format!("{a}\n"));
     assert_eq!(ws.fails(&["tab", "x"]), "Usage: browse tab <id>\n");
-    assert_eq!(ws.fails(&["tab"]), "Usage: browse tab <id>\n");
+    assert_eq!(ws.usage_fails(&["tab"]), "Usage: browse tab <id>\n");
     assert_eq!(ws.fails(&["tab", "99"]), "Tab 99 not found\n");
 
     // Pinning runs on tab 4 without making it active.

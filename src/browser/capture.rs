@@ -16,7 +16,6 @@ use headless_chrome::protocol::cdp::Runtime::RemoteObject;
 use serde_json::Value;
 
 use super::events::{lock, DialogPolicy};
-use super::{CommandResult, Session};
 use crate::clock;
 
 /// Entries each buffer keeps before the oldest is overwritten (gstack's figure).
@@ -356,52 +355,47 @@ fn sparse_array<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> String
     format!("[{}]", tokens.join(", "))
 }
 
-/// `console [--errors] [--clear]`.
-pub fn console(_session: &Session, args: &[String]) -> CommandResult {
-    let capture = global();
-    if args.iter().any(|a| a == "--clear") {
-        lock(&capture.console).clear();
-        return Ok("Console buffer cleared.".into());
+impl Capture {
+    /// Console lines in `console`'s format, oldest first; only errors and warnings when
+    /// `errors_only`.
+    pub fn console_lines(&self, errors_only: bool) -> Vec<String> {
+        lock(&self.console)
+            .items
+            .iter()
+            .filter(|e| !errors_only || e.level == "error" || e.level == "warning")
+            .map(console_line)
+            .collect()
     }
-    let errors_only = args.iter().any(|a| a == "--errors");
-    let ring = lock(&capture.console);
-    let lines: Vec<String> = ring
-        .items
-        .iter()
-        .filter(|e| !errors_only || e.level == "error" || e.level == "warning")
-        .map(console_line)
-        .collect();
-    Ok(if lines.is_empty() {
-        if errors_only {
-            "(no console errors)".into()
-        } else {
-            "(no console messages)".into()
-        }
-    } else {
-        lines.join("\n")
-    })
-}
 
-/// `network [--clear]`.
-pub fn network(_session: &Session, args: &[String]) -> CommandResult {
-    let capture = global();
-    if args.iter().any(|a| a == "--clear") {
-        let mut log = lock(&capture.network);
+    /// Network lines in `network`'s format, oldest first.
+    pub fn network_lines(&self) -> Vec<String> {
+        lock(&self.network)
+            .ring
+            .items
+            .iter()
+            .map(network_line)
+            .collect()
+    }
+
+    /// Dialog lines in `dialog`'s format, oldest first.
+    pub fn dialog_lines(&self) -> Vec<String> {
+        lock(&self.dialogs).items.iter().map(dialog_line).collect()
+    }
+
+    pub fn clear_console(&self) {
+        lock(&self.console).clear();
+    }
+
+    /// Empties the network buffer, requests still open included.
+    pub fn clear_network(&self) {
+        let mut log = lock(&self.network);
         log.ring.clear();
         log.open.clear();
-        return Ok("Network buffer cleared.".into());
     }
-    let log = lock(&capture.network);
-    if log.ring.items.is_empty() {
-        return Ok("(no network requests)".into());
+
+    pub fn clear_dialogs(&self) {
+        lock(&self.dialogs).clear();
     }
-    Ok(log
-        .ring
-        .items
-        .iter()
-        .map(network_line)
-        .collect::<Vec<_>>()
-        .join("\n"))
 }
 
 fn console_line(e: &ConsoleEntry) -> String {
@@ -462,25 +456,6 @@ fn network_line(e: &NetworkEntry) -> String {
         or_unknown(e.duration_ms),
         or_unknown(e.size)
     )
-}
-
-/// `dialog [--clear]`.
-pub fn dialog(_session: &Session, args: &[String]) -> CommandResult {
-    let capture = global();
-    if args.iter().any(|a| a == "--clear") {
-        lock(&capture.dialogs).clear();
-        return Ok("Dialog buffer cleared.".into());
-    }
-    let ring = lock(&capture.dialogs);
-    if ring.items.is_empty() {
-        return Ok("(no dialogs captured)".into());
-    }
-    Ok(ring
-        .items
-        .iter()
-        .map(dialog_line)
-        .collect::<Vec<_>>()
-        .join("\n"))
 }
 
 #[cfg(test)]

@@ -7,12 +7,17 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::url_policy::TEMP_DIR;
 use super::CommandError;
+/// gstack's temp root on POSIX: outputs may always go here.
+pub const TEMP_DIR: &str = "/tmp";
 
-/// True when `resolved` (already canonical) lies inside the temp dir or `cwd`.
+/// True when `resolved` (already canonical) lies inside the temp dir, `cwd` (the caller's
+/// directory) or the daemon's own working directory (the workspace it was started from).
 pub fn is_allowed(resolved: &Path, cwd: &Path) -> bool {
-    [Path::new(TEMP_DIR), cwd].iter().any(|dir| {
+    let daemon_dir = std::env::current_dir().ok();
+    let mut roots = vec![Path::new(TEMP_DIR), cwd];
+    roots.extend(daemon_dir.as_deref());
+    roots.iter().any(|dir| {
         dir.canonicalize()
             .is_ok_and(|dir| resolved.starts_with(dir))
     })

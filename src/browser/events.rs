@@ -13,7 +13,7 @@ use crate::cdp::Tab;
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::protocol::cdp::{Network, Page, Runtime};
 
-use super::capture;
+use crate::browser::capture;
 
 /// How many lifecycle events we keep per tab (enough for any navigation we wait on).
 const LIFECYCLE_KEEP: usize = 256;

@@ -12,8 +12,8 @@ use crate::cdp::Tab;
 use headless_chrome::protocol::cdp::{Runtime, DOM};
 use serde_json::Value;
 
-use super::refs::RefEntry;
-use super::{CommandError, Ctx};
+use crate::browser::page::{CommandError, Ctx};
+use crate::browser::refs::RefEntry;
 
 /// How long locator actions wait for their element (click, fill, select, hover, `html <sel>`).
 pub const ACTION_TIMEOUT: Duration = Duration::from_secs(5);
@@ -197,7 +197,7 @@ pub(crate) fn call_function_with(
         })
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     if let Some(details) = reply.exception_details {
-        return Err(super::script_error(details));
+        return Err(crate::browser::page::script_error(details));
     }
     Ok(reply.result.value.unwrap_or(Value::Null))
 }
@@ -507,10 +507,10 @@ fn query_one(tab: &Arc<Tab>, query: &Query) -> Result<Option<Element>, CommandEr
         query.matches_expression()
     );
     let reply = tab
-        .call_method(super::evaluate_request(&expression, false))
+        .call_method(crate::cdp::evaluate_request(&expression, false))
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     if let Some(details) = reply.exception_details {
-        let mut error = super::script_error(details);
+        let mut error = crate::browser::page::script_error(details);
         // Only the first line: a SyntaxError's stack adds nothing for the user.
         error.body.error = error
             .body

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-/// gstack's temp root on POSIX.
-pub const TEMP_DIR: &str = "/tmp";
+use super::page::CommandError;
 
 const METADATA_HOSTS: &[&str] = &[
     "169.254.169.254",
@@ -21,8 +20,41 @@ const METADATA_HOSTS: &[&str] = &[
 ];
 
 /// Checks `input` and returns the URL to navigate to and echo: http(s) exactly as typed,
-/// `file:` in canonical `file:///` form.
-pub fn validate(input: &str, cwd: &Path) -> Result<String, String> {
+/// `file:` in canonical `file:///` form. A refusal keeps gstack's message and, when the input
+/// looks like a URL without its scheme (`localhost:3000`, `example.com/a`), hints at the URL
+/// that was probably meant (gstack guesses nothing; neither do we, we only suggest).
+pub fn validate(input: &str, cwd: &Path) -> Result<String, CommandError> {
+    check(input, cwd).map_err(|message| match missing_scheme_hint(input) {
+        Some(hint) => CommandError::failed_with_hint(message, hint),
+        None => CommandError::failed(message),
+    })
+}
+
+/// `no scheme: did you mean http://localhost:3000?` for an input with no `scheme://` whose
+/// first part looks like a host (a dot, `localhost`, or `host:port`).
+fn missing_scheme_hint(input: &str) -> Option<String> {
+    let input = input.trim();
+    if input.contains("://") || input.is_empty() || input.contains(char::is_whitespace) {
+        return None;
+    }
+    let host_port = input.split(['/', '?', '#']).next()?;
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (host_port, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let local = host == "localhost" || host.parse::<IpAddr>().is_ok();
+    let dotted_name = host.contains('.') && !host.starts_with('.') && !host.ends_with('.');
+    if !local && !dotted_name {
+        return None;
+    }
+    let scheme = if local { "http" } else { "https" };
+    Some(format!("no scheme: did you mean {scheme}://{input}?"))
+}
+
+fn check(input: &str, cwd: &Path) -> Result<String, String> {
     let trimmed = input.trim();
     if trimmed.eq_ignore_ascii_case("about:blank") {
         return Ok("about:blank".into());
@@ -168,29 +200,29 @@ fn needs_dns_check(host: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn check(u: &str) -> Result<String, String> {
-        validate(u, Path::new("/tmp"))
+    fn checked(u: &str) -> Result<String, String> {
+        check(u, Path::new("/tmp"))
     }
 
     #[test]
     fn http_is_echoed_as_typed() {
         assert_eq!(
-            check("http://127.0.0.1:8080/a?b#c").unwrap(),
+            checked("http://127.0.0.1:8080/a?b#c").unwrap(),
             "http://127.0.0.1:8080/a?b#c"
         );
-        assert_eq!(check("ABOUT:BLANK").unwrap(), "about:blank");
+        assert_eq!(checked("ABOUT:BLANK").unwrap(), "about:blank");
     }
 
     #[test]
     fn no_scheme_guessing_and_no_other_schemes() {
         assert_eq!(
-            check("example.com").unwrap_err(),
+            checked("example.com").unwrap_err(),
             "Invalid URL: example.com"
         );
-        assert!(check("javascript:alert(1)")
+        assert!(checked("javascript:alert(1)")
             .unwrap_err()
             .starts_with("Blocked: scheme \"javascript:\""));
-        assert!(check("localhost:3000")
+        assert!(checked("localhost:3000")
             .unwrap_err()
             .starts_with("Blocked: scheme \"localhost:\""));
     }
@@ -198,8 +230,8 @@ mod tests {
     #[test]
     fn multi_byte_input_is_an_error_not_a_panic() {
         // Found by the fuzzer: slicing at a byte offset inside a character panicked.
-        assert!(check("𐀀 ࠀ").is_err());
-        assert!(check("\u{1}file:x").is_err());
+        assert!(checked("𐀀 ࠀ").is_err());
+        assert!(checked("\u{1}file:x").is_err());
     }
 
     #[test]
@@ -209,7 +241,7 @@ mod tests {
             "http://[::ffff:169.254.169.254]/",
             "http://metadata.google.internal/",
         ] {
-            assert!(check(u).unwrap_err().contains("cloud metadata"), "{u}");
+            assert!(checked(u).unwrap_err().contains("cloud metadata"), "{u}");
         }
     }
 
@@ -220,13 +252,13 @@ mod tests {
         std::fs::write(&page, "<p>x</p>").unwrap();
         let url = format!("file://{}", page.display());
         assert_eq!(
-            check(&(url.clone() + "#top")).unwrap(),
+            checked(&(url.clone() + "#top")).unwrap(),
             format!("{url}#top")
         );
-        assert!(check("file:///etc/passwd")
+        assert!(checked("file:///etc/passwd")
             .unwrap_err()
             .starts_with("Path must be within"));
-        assert!(check("file://evil.example/x")
+        assert!(checked("file://evil.example/x")
             .unwrap_err()
             .starts_with("Unsupported file URL host"));
     }
@@ -244,7 +276,7 @@ mod fuzz {
         fn fuzz_url_policy_never_panics_and_only_allows_known_schemes(
             input in prop_oneof![".{0,64}", "(http|https|file|about|javascript|data|ftp)://?[a-z0-9./~?#:%@\\[\\]-]{0,40}"]
         ) {
-            if let Ok(url) = validate(&input, Path::new("/tmp")) {
+            if let Ok(url) = check(&input, Path::new("/tmp")) {
                 // http(s) is echoed as typed, so judge what a WHATWG parser (Chromium's too)
                 // makes of it.
                 let scheme = Url::parse(&url).map(|u| u.scheme().to_owned()).unwrap_or_default();
@@ -254,5 +286,28 @@ mod fuzz {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_url_without_its_scheme_gets_a_hint() {
+        let hint = |input: &str| {
+            validate(input, Path::new("/tmp"))
+                .err()
+                .and_then(|e| e.body.hint)
+        };
+        assert_eq!(
+            hint("localhost:18431").as_deref(),
+            Some("no scheme: did you mean http://localhost:18431?")
+        );
+        assert_eq!(
+            hint("example.com/a?b").as_deref(),
+            Some("no scheme: did you mean https://example.com/a?b?")
+        );
+        assert_eq!(
+            hint("127.0.0.1:80/x").as_deref(),
+            Some("no scheme: did you mean http://127.0.0.1:80/x?")
+        );
+        assert_eq!(hint("javascript:alert(1)"), None);
+        assert_eq!(hint("nonsense"), None);
     }
 }

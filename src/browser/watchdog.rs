@@ -58,6 +58,6 @@ impl HangWatch {
 }
 
 fn answers(tab: &Tab) -> bool {
-    tab.call_method_within(super::evaluate_request("1", true), PROBE_TIMEOUT)
+    tab.call_method_within(crate::cdp::evaluate_request("1", true), PROBE_TIMEOUT)
         .is_ok()
 }

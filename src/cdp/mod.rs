@@ -53,6 +53,9 @@ pub struct Connection {
     /// How many of those events were sent and not yet reported handled.
     target_backlog: Mutex<usize>,
     target_backlog_drained: Condvar,
+    /// Set while the browser process does not answer (the heartbeat's verdict): calls fail at
+    /// once with this cause instead of each waiting out its timeout.
+    unresponsive: Mutex<Option<String>>,
 }
 
 /// What a caller reads when the page's renderer process has died.
@@ -99,6 +102,7 @@ impl Connection {
             target_events: Mutex::new(None),
             target_backlog: Mutex::new(0),
             target_backlog_drained: Condvar::new(),
+            unresponsive: Mutex::new(None),
         });
         let weak = Arc::downgrade(&conn);
         std::thread::Builder::new()
@@ -120,9 +124,7 @@ impl Connection {
         params: Value,
         timeout: Duration,
     ) -> Result<Value> {
-        if self.is_closed() {
-            bail!("Chromium's DevTools connection is closed");
-        }
+        self.refuse_if_unresponsive(method)?;
         if let Some(session) = session {
             if lock(&self.detached).contains(session) {
                 bail!("{method}: {DETACHED}");
@@ -134,9 +136,38 @@ impl Connection {
                 bail!("{method}: {CRASHED}");
             }
         }
+        self.send_and_wait(session, method, params, timeout, true)
+    }
+
+    fn refuse_if_unresponsive(&self, method: &str) -> Result<()> {
+        match lock(&self.unresponsive).as_ref() {
+            Some(cause) => bail!("{method}: {cause}"),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends one call and waits for its answer. With `refuse_unresponsive`, a browser marked
+    /// unresponsive fails it at once (the heartbeat's probe is sent regardless).
+    fn send_and_wait(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+        refuse_unresponsive: bool,
+    ) -> Result<Value> {
+        if self.is_closed() {
+            bail!("Chromium's DevTools connection is closed");
+        }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = mpsc::channel();
         lock(&self.pending).insert(id, (session.map(str::to_owned), tx));
+        if refuse_unresponsive {
+            if let Err(e) = self.refuse_if_unresponsive(method) {
+                lock(&self.pending).remove(&id);
+                return Err(e);
+            }
+        }
         let mut message = json!({ "id": id, "method": method, "params": params });
         if let Some(session) = session {
             message["sessionId"] = Value::String(session.to_owned());
@@ -152,8 +183,8 @@ impl Connection {
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 lock(&self.pending).remove(&id);
                 Err(anyhow!(
-                    "{method}: Chromium did not answer within {}s",
-                    timeout.as_secs()
+                    "{method}: Chromium did not answer within {:.1}s",
+                    timeout.as_secs_f64()
                 ))
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -247,6 +278,20 @@ impl Connection {
         }
     }
 
+    /// Records whether the browser answers. Going unresponsive fails every waiting call at
+    /// once with `cause`; later calls fail at once until the browser answers again.
+    fn set_unresponsive(&self, cause: Option<String>) {
+        // The cause first: a call registered after the drain below sees it (call_raw checks
+        // again once it is pending), so none is left waiting out its timeout.
+        *lock(&self.unresponsive) = cause.clone();
+        if let Some(cause) = cause {
+            lock(&self.pending).retain(|_, (_, tx)| {
+                let _ = tx.send(Err(cause.clone()));
+                false
+            });
+        }
+    }
+
     fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         // Dropping the senders wakes every waiting caller with "connection closed".
@@ -298,10 +343,37 @@ impl Browser {
         })
     }
 
-    /// `Browser.getVersion`: a call that involves no page, for the heartbeat.
-    pub fn get_version(&self) -> Result<CdpBrowser::GetVersionReturnObject> {
+    /// `Browser.getVersion` within `timeout`: a call that involves no page, for the heartbeat.
+    /// It is sent even while the browser is marked unresponsive, to learn that it answers again.
+    pub fn probe(&self, timeout: Duration) -> Result<()> {
+        let params = serde_json::to_value(CdpBrowser::GetVersion(None))?;
         self.conn
-            .call(None, CdpBrowser::GetVersion(None), Duration::from_secs(5))
+            .send_and_wait(None, CdpBrowser::GetVersion::NAME, params, timeout, false)
+            .map(drop)
+    }
+
+    /// Marks the browser unresponsive with `cause` (every waiting and later call fails at once
+    /// with it), or, with `None`, answering again.
+    pub fn set_unresponsive(&self, cause: Option<String>) {
+        self.conn.set_unresponsive(cause);
+    }
+
+    /// The cause recorded by [`Self::set_unresponsive`], while the browser does not answer.
+    pub fn unresponsive(&self) -> Option<String> {
+        lock(&self.conn.unresponsive).clone()
+    }
+
+    /// `Browser.close`: Chromium closes gracefully, writing cookies and storage to the profile.
+    /// It may hang up before it answers, which counts as done.
+    pub fn close(&self, timeout: Duration) -> Result<()> {
+        match self
+            .conn
+            .send_and_wait(None, "Browser.close", json!({}), timeout, false)
+        {
+            Ok(_) => Ok(()),
+            Err(_) if self.conn.is_closed() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The first page target Chromium opened at launch, or a new one.
@@ -556,4 +628,29 @@ impl Tab {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A `Runtime.evaluate` of `expression` in the main frame, silent, everything else default.
+pub fn evaluate_request(
+    expression: &str,
+    return_by_value: bool,
+) -> headless_chrome::protocol::cdp::Runtime::Evaluate {
+    headless_chrome::protocol::cdp::Runtime::Evaluate {
+        expression: expression.to_owned(),
+        object_group: None,
+        include_command_line_api: None,
+        silent: Some(true),
+        context_id: None,
+        return_by_value: Some(return_by_value),
+        generate_preview: None,
+        user_gesture: None,
+        await_promise: None,
+        throw_on_side_effect: None,
+        timeout: None,
+        disable_breaks: None,
+        repl_mode: None,
+        allow_unsafe_eval_blocked_by_csp: None,
+        unique_context_id: None,
+        serialization_options: None,
+    }
 }

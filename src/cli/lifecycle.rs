@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use super::{exit, fail, launch_failure, Globals};
+use super::{exit, fail, launch_failure, output, Globals};
 use crate::client::Reply;
 use crate::launcher::paths::StatePaths;
 use crate::launcher::{self, ConnectOptions, Daemon, StaleOutcome};
@@ -25,17 +25,22 @@ enum Stopped {
 
 /// `browse stop`: returns once daemon and Chromium are gone; a dead or absent daemon is success.
 pub fn stop(paths: &StatePaths, globals: &Globals) -> ExitCode {
-    match stop_daemon(paths, globals) {
-        Ok(Stopped::Graceful) => println!("Server stopped"),
-        Ok(Stopped::Forced) => println!("Daemon stopped (forced — tabs/cookies/logins discarded)."),
-        Ok(Stopped::NothingRunning) => println!("No daemon running — nothing to stop."),
-        Ok(Stopped::CleanedStale) => {
-            println!("No daemon running (cleaned stale state) — nothing to stop.")
-        }
-        Ok(Stopped::AlreadyGone) => println!("Daemon already stopped (cleaned stale state)."),
+    output::result(match stop_daemon(paths, globals) {
+        Ok(Stopped::Graceful) => "Server stopped",
+        Ok(Stopped::Forced) => "Daemon stopped (forced — tabs/cookies/logins discarded).",
+        Ok(Stopped::NothingRunning) => "No daemon running — nothing to stop.",
+        Ok(Stopped::CleanedStale) => "No daemon running (cleaned stale state) — nothing to stop.",
+        Ok(Stopped::AlreadyGone) => "Daemon already stopped (cleaned stale state).",
         Err(code) => return code,
-    }
-    ExitCode::SUCCESS
+    })
+}
+
+/// Stops the daemon of `paths` (as `stop` does) without printing the outcome; a failure's
+/// message has already gone to stderr.
+pub fn stop_quietly(paths: &StatePaths, globals: &Globals) -> Result<(), String> {
+    stop_daemon(paths, globals)
+        .map(|_| ())
+        .map_err(|_| "see the message above".to_owned())
 }
 
 /// `browse restart`: stop whatever runs, then elect and start a fresh daemon.
@@ -43,11 +48,15 @@ pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
     if let Err(code) = stop_daemon(paths, globals) {
         return code;
     }
-    println!("Restarting...");
+    // gstack prints this before starting; one JSON answer comes only once it is done.
+    if !output::json() {
+        outln!("Restarting...");
+    }
     let opts = ConnectOptions {
         force_restart: globals.force_restart,
     };
     match launcher::connect(paths, opts) {
+        Ok(_) if output::json() => output::result("Restarted"),
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => launch_failure(&e),
     }
@@ -60,7 +69,7 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
             Ok(StaleOutcome::NothingThere) => Ok(Stopped::NothingRunning),
             Ok(StaleOutcome::Cleaned) => Ok(Stopped::CleanedStale),
             Ok(StaleOutcome::AliveButSilent(record)) if globals.force_restart => {
-                launcher::kill_daemon(&record);
+                launcher::kill_daemon(paths, &record);
                 wait_gone(paths, &record, deadline)?;
                 Ok(Stopped::Forced)
             }
@@ -74,7 +83,7 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
     };
     let record = daemon.record.clone();
     if globals.force_restart {
-        launcher::kill_daemon(&record);
+        launcher::kill_daemon(paths, &record);
         wait_gone(paths, &record, deadline)?;
         return Ok(Stopped::Forced);
     }
@@ -87,7 +96,7 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
             Ok(Stopped::Graceful)
         }
         Ok(Reply::Err { body, .. }) => Err(fail(exit::FAILED, &body.error)),
-        Err(_) if !launcher::is_alive(&record) => {
+        Err(_) if !launcher::is_alive(paths, &record) => {
             wait_gone(paths, &record, deadline)?;
             Ok(Stopped::AlreadyGone)
         }
@@ -145,7 +154,7 @@ pub fn settle_version_skew(
                 .command(&stop_if_idle, Duration::from_secs(10))
             {
                 Ok(Reply::Ok(_)) => {
-                    eprintln!(
+                    errln!(
                         "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
                     );
                     let deadline = Instant::now() + STOP_DEADLINE;
@@ -153,7 +162,7 @@ pub fn settle_version_skew(
                     launcher::connect(paths, opts).map_err(|e| launch_failure(&e))
                 }
                 _ => {
-                    eprintln!(
+                    errln!(
                         "[browse] daemon runs browse {theirs}, this CLI is {ours}; it is busy, so it is kept for now (run 'browse restart' to upgrade it)"
                     );
                     Ok(daemon)

@@ -4,9 +4,12 @@
 //! Data goes to stdout, diagnostics to stderr with a `[browse] ` prefix. Exit codes:
 //! 0 success, 1 the command failed, 2 bad usage, 3 no daemon could be started.
 
+mod args;
 mod lifecycle;
+mod local;
+mod output;
+mod structured;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use crate::catalogue;
@@ -30,6 +33,12 @@ pub struct Globals {
     pub tab_id: Option<u64>,
     /// `--untrusted-envelope` / `BROWSE_UNTRUSTED_ENVELOPE`; `None` leaves it to the daemon.
     pub envelope: Option<bool>,
+    /// `--json` / `BROWSE_JSON=1`: one JSON object per call on stdout (see `output`).
+    pub json: bool,
+    /// `--session NAME` / `BROWSE_SESSION`: an independent browser of this workspace.
+    pub session: Option<String>,
+    /// `--headed` / `BROWSE_HEADED=1`: a visible Chromium (gstack's global flag).
+    pub headed: bool,
 }
 
 /// Entry point of every `browse` call that is not the daemon.
@@ -38,8 +47,21 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         Ok(split) => split,
         Err(message) => return usage_error(&message),
     };
+    output::set_json(globals.json);
+    if globals.headed {
+        // The daemon this CLI may start inherits its environment: that is how it learns
+        // the mode (single-threaded here, before anything reads the environment).
+        std::env::set_var("BROWSE_HEADED", "1");
+    }
+    if let Some(command) = rest.first() {
+        output::set_command(command);
+    }
+    // clap reads the global part (`--version`, `--help`, a mistyped global flag); the
+    // command's own words are checked against the catalogue by `args::check`, which keeps
+    // `--` (clap would swallow it).
+    let (head, tail) = rest.split_at(rest.len().min(1));
     let matches = match clap_command()
-        .try_get_matches_from(std::iter::once("browse".to_owned()).chain(rest))
+        .try_get_matches_from(std::iter::once("browse".to_owned()).chain(head.iter().cloned()))
     {
         Ok(m) => m,
         Err(e) => {
@@ -52,41 +74,76 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         }
     };
     let Some(command) = matches.get_one::<String>("command").cloned() else {
-        print!("{}", catalogue::help_text());
-        return ExitCode::SUCCESS;
+        return output::result(&catalogue::help_text());
     };
-    let mut args: Vec<String> = matches
-        .get_many::<String>("args")
-        .map(|v| v.cloned().collect())
-        .unwrap_or_default();
-    if command == "chain" && args.is_empty() {
+    let mut args: Vec<String> = tail.to_vec();
+    if command == "help" {
+        return match args.first() {
+            Some(name) => command_help(name),
+            None => output::result(&catalogue::help_text()),
+        };
+    }
+    let wants_help = args
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--help" || a == "-h");
+    if wants_help {
+        return command_help(&command);
+    }
+    // A typo needs no daemon: answer it here, with the daemon's own words.
+    match catalogue::lookup(&command) {
+        // Usage errors never start a browser: arity and flags are checked here.
+        Some(info) => match args::check(info, args) {
+            Ok(words) => args = words,
+            Err(args::UsageError(message)) if message.is_empty() => {
+                return output::error(exit::USAGE, &info.usage_line(), None, false)
+            }
+            Err(args::UsageError(message)) => {
+                return output::error(exit::USAGE, &message, Some(&info.usage_line()), false)
+            }
+        },
+        // The daemon's internal test commands (`__test-sleep`) go through unchecked.
+        None if command.starts_with("__") => {}
+        None => {
+            let body = catalogue::unknown_command(&command);
+            return print_error(&body.error, body.hint.as_deref());
+        }
+    }
+    // In JSON mode newtab answers with its own JSON too, parsed into `result`.
+    if command == "newtab" && globals.json && !args.iter().any(|a| a == "--json") {
+        args.push("--json".into());
+    }
+    if command == "chain" && args.iter().all(|a| a == "--strict") {
         if let Some(input) = chain_from_stdin() {
             args.push(input);
         }
     }
-    if matches!(command.as_str(), "help" | "--help" | "-h") {
-        print!("{}", catalogue::help_text());
-        return ExitCode::SUCCESS;
-    }
-    if args.first().is_some_and(|a| a == "--help" || a == "-h") {
-        return command_help(&command);
-    }
-    // A typo needs no daemon: answer it here, with the daemon's own words.
-    if catalogue::lookup(&command).is_none() && !command.starts_with("__") {
-        let body = catalogue::unknown_command(&command);
-        return print_error(&body.error, body.hint.as_deref());
-    }
-    let paths = match StatePaths::resolve() {
+    let paths = match StatePaths::resolve_session(globals.session.as_deref()) {
         Ok(p) => p,
+        Err(e) if globals.session.is_some() && e.to_string().starts_with("invalid session") => {
+            return usage_error(&format!("{e:#}"))
+        }
         Err(e) => return fail(exit::FAILED, &format!("{e:#}")),
     };
+    let has = |flag: &str| args.iter().any(|a| a == flag);
     match command.as_str() {
+        "stop" if has("--all") => local::stop_all(&globals),
+        "status" if has("--no-start") => local::status_no_start(&paths),
+        "version" => local::version(&paths),
+        "logs" => local::logs(&paths, &args),
+        "list" => local::list(),
+        "doctor" => local::doctor(&paths),
+        "completions" => local::completions(&args),
         "stop" => lifecycle::stop(&paths, &globals),
         "restart" => lifecycle::restart(&paths, &globals),
         _ => {
             let mut req = CommandRequest::new(command, args);
             req.tab_id = globals.tab_id;
             req.envelope = globals.envelope;
+            // Relative paths are the caller's: the daemon resolves them against this.
+            req.cwd = std::env::current_dir()
+                .ok()
+                .map(|dir| dir.to_string_lossy().into_owned());
             run_remote(&paths, &globals, &req)
         }
     }
@@ -96,21 +153,19 @@ fn clap_command() -> clap::Command {
     clap::Command::new("browse")
         .version(env!("CARGO_PKG_VERSION"))
         .override_help(catalogue::help_text())
+        .override_usage(
+            "browse [--json] [--session NAME] [--tab-id N] [--force-restart] [--untrusted-envelope] <command> [args...]",
+        )
         .disable_help_subcommand(true)
         // `--help` after a command is that command's help, handled below; before one it is
         // the general help.
         .disable_help_flag(true)
+        .arg(clap::Arg::new("command").value_name("COMMAND"))
         .arg(
-            clap::Arg::new("command")
-                .value_name("COMMAND")
-                .allow_hyphen_values(true),
-        )
-        .arg(
-            clap::Arg::new("args")
-                .value_name("ARGS")
-                .num_args(0..)
-                .trailing_var_arg(true)
-                .allow_hyphen_values(true),
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help),
         )
 }
 
@@ -129,15 +184,36 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
             Ok("0") => Some(false),
             _ => None,
         },
+        json: std::env::var("BROWSE_JSON").is_ok_and(|v| v.trim() == "1"),
+        headed: crate::settings::headed(),
+        session: std::env::var("BROWSE_SESSION")
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()),
         ..Globals::default()
     };
     let mut rest = Vec::with_capacity(argv.len());
     let mut words = argv.into_iter();
     while let Some(word) = words.next() {
+        if word == "--" {
+            // Everything after `--` is the command's, globals included.
+            rest.push(word);
+            rest.extend(words.by_ref());
+            break;
+        }
         if word == "--force-restart" {
             globals.force_restart = true;
+        } else if word == "--headed" {
+            globals.headed = true;
+        } else if word == "--json" && !command_has_own_json_flag(&rest) {
+            globals.json = true;
         } else if word == "--untrusted-envelope" {
             globals.envelope = Some(true);
+        } else if word == "--session" {
+            let value = words.next().ok_or("--session needs a session name")?;
+            globals.session = Some(value);
+        } else if let Some(value) = word.strip_prefix("--session=") {
+            globals.session = Some(value.to_owned());
         } else if word == "--tab-id" {
             let value = words.next().ok_or("--tab-id needs a tab number")?;
             globals.tab_id = Some(parse_tab(&value)?);
@@ -148,6 +224,15 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         }
     }
     Ok((globals, rest))
+}
+
+/// `newtab --json` is gstack's own flag (its raw `{"tabId":…}` answer): after such a command
+/// `--json` stays the command's; anywhere else it is the global JSON mode.
+fn command_has_own_json_flag(words_so_far: &[String]) -> bool {
+    words_so_far
+        .first()
+        .and_then(|name| catalogue::lookup(name))
+        .is_some_and(|info| info.flag("--json").is_some())
 }
 
 /// `chain` with no arguments reads its commands from stdin (gstack trims it). A terminal is
@@ -173,13 +258,7 @@ fn parse_tab(value: &str) -> Result<u64, String> {
 
 fn command_help(name: &str) -> ExitCode {
     match catalogue::lookup(name) {
-        Some(info) => {
-            println!(
-                "Usage: browse {} {}\n\n{}",
-                info.name, info.synopsis, info.description
-            );
-            ExitCode::SUCCESS
-        }
+        Some(info) => output::result(&catalogue::command_help_text(info)),
         None => usage_error(&format!(
             "unknown command '{name}'; run 'browse help' for the list"
         )),
@@ -199,24 +278,25 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
     let timeout = answer_timeout(req);
     match daemon.client().command(req, timeout) {
         Ok(reply) => finish_reply(paths, &daemon, req, reply),
-        Err(TransportError::TimedOut) => timed_out(&daemon, timeout),
+        Err(TransportError::TimedOut) => timed_out(paths, &daemon, timeout),
         Err(e) => {
-            if launcher::is_alive(&daemon.record) && launcher::find_running(paths).is_some() {
-                eprintln!("[browse] Server was briefly unresponsive (busy); retrying command...");
+            if launcher::is_alive(paths, &daemon.record) && launcher::find_running(paths).is_some()
+            {
+                errln!("[browse] Server was briefly unresponsive (busy); retrying command...");
                 match daemon.client().command(req, timeout) {
                     Ok(reply) => finish_reply(paths, &daemon, req, reply),
                     Err(_) => fail(exit::FAILED, "Server unresponsive after retry — aborting"),
                 }
             } else {
                 tracing::debug!("lost the daemon: {e}");
-                eprintln!("[browse] Server connection lost. Restarting...");
+                errln!("[browse] Server connection lost. Restarting...");
                 let daemon = match connect(paths, opts) {
                     Ok(d) => d,
                     Err(code) => return code,
                 };
                 match daemon.client().command(req, timeout) {
                     Ok(reply) => finish_reply(paths, &daemon, req, reply),
-                    Err(TransportError::TimedOut) => timed_out(&daemon, timeout),
+                    Err(TransportError::TimedOut) => timed_out(paths, &daemon, timeout),
                     Err(_) => fail(exit::FAILED, "Server crashed twice in a row — aborting"),
                 }
             }
@@ -248,7 +328,29 @@ fn answer_timeout(req: &CommandRequest) -> std::time::Duration {
 /// older CLI uses a newer daemon if the protocol matches and never downgrades it.
 fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, ExitCode> {
     let daemon = launcher::connect(paths, opts).map_err(|e| launch_failure(&e))?;
+    refuse_mode_mismatch(&daemon)?;
     lifecycle::settle_version_skew(paths, daemon, opts)
+}
+
+/// gstack's config-mismatch refusal (`cli.ts`): a headed request to a headless daemon, or the
+/// reverse, is refused rather than silently served by the wrong kind of browser.
+fn refuse_mode_mismatch(daemon: &Daemon) -> Result<(), ExitCode> {
+    let want = crate::settings::mode_name();
+    let have = daemon.health.mode.as_str();
+    if have == want || !matches!(have, "launched" | "headed") {
+        return Ok(());
+    }
+    let error = if have == "launched" {
+        "[browse] existing daemon was started without --proxy/--headed."
+    } else {
+        "[browse] existing daemon has different config (proxy/headed mismatch)."
+    };
+    Err(output::error(
+        exit::FAILED,
+        error,
+        Some("Run 'browse stop', then run the command again with the mode you want."),
+        false,
+    ))
 }
 
 fn finish_reply(
@@ -260,7 +362,7 @@ fn finish_reply(
     match reply {
         Reply::Ok(text) => print_result(&text),
         Reply::Err { status: 401, .. } => {
-            eprintln!("[browse] Auth failed — server may have restarted. Retrying...");
+            errln!("[browse] Auth failed — server may have restarted. Retrying...");
             let fresh =
                 launcher::find_running(paths).filter(|d| d.record.token != daemon.record.token);
             match fresh.map(|d| d.client().command(req, crate::settings::command_timeout())) {
@@ -275,9 +377,9 @@ fn finish_reply(
     }
 }
 
-fn timed_out(daemon: &Daemon, timeout: std::time::Duration) -> ExitCode {
+fn timed_out(paths: &StatePaths, daemon: &Daemon, timeout: std::time::Duration) -> ExitCode {
     let secs = timeout.as_secs();
-    if launcher::is_alive(&daemon.record) {
+    if launcher::is_alive(paths, &daemon.record) {
         fail(
             exit::FAILED,
             &format!("Command timed out after {secs}s (server still alive — busy, not restarting). Retry, or raise load."),
@@ -297,31 +399,21 @@ pub fn launch_failure(e: &LaunchError) -> ExitCode {
 }
 
 fn print_result(text: &str) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    if !text.ends_with('\n') {
-        let _ = out.write_all(b"\n");
-    }
-    let _ = out.flush();
-    ExitCode::SUCCESS
+    output::result(text)
 }
 
+/// The daemon's error (gstack's words, no prefix) and its hint; exit 1.
 fn print_error(error: &str, hint: Option<&str>) -> ExitCode {
-    eprintln!("{error}");
-    if let Some(hint) = hint {
-        eprintln!("{hint}");
-    }
-    ExitCode::from(exit::FAILED)
+    output::error(exit::FAILED, error, hint, false)
 }
 
+/// The CLI's own failure, with exit `code`.
 fn fail(code: u8, message: &str) -> ExitCode {
-    eprintln!("[browse] {message}");
-    ExitCode::from(code)
+    output::error(code, message, None, true)
 }
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("[browse] {message}");
-    ExitCode::from(exit::USAGE)
+    output::error(exit::USAGE, message, None, true)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The Chromium process: finding the binary, launching it in its own process group tied to the
-//! daemon's life, learning its DevTools address, and killing its whole group on the way out.
+//! daemon's life, learning its DevTools address, and ending its whole group on the way out:
+//! gracefully (the caller sends CDP `Browser.close`, we wait for the group) or by SIGKILL.
 //!
 //! We launch Chromium ourselves rather than through `headless_chrome`'s launcher because the
 //! launcher invariants need control the crate does not give: its own process group (so a kill
@@ -19,9 +20,6 @@ use nix::unistd::Pid;
 
 use crate::launcher::identity;
 
-/// How long Chromium gets to print its DevTools address.
-const LAUNCH_TIMEOUT: Duration = Duration::from_secs(20);
-
 /// A running Chromium that this daemon started.
 pub struct Chromium {
     child: Child,
@@ -31,10 +29,11 @@ pub struct Chromium {
 }
 
 impl Chromium {
-    /// Launches Chromium with a per-workspace profile and waits for its DevTools address.
-    pub fn launch(profile_dir: &Path) -> Result<Self> {
+    /// Launches Chromium with a per-workspace profile and waits up to `budget` for its
+    /// DevTools address (see [`crate::settings::launch_budget`]).
+    pub fn launch(profile_dir: &Path, budget: Duration) -> Result<Self> {
         let binary = find_binary()?;
-        std::fs::create_dir_all(profile_dir).with_context(|| {
+        crate::launcher::paths::create_private_dir(profile_dir).with_context(|| {
             format!(
                 "cannot create the Chromium profile {}",
                 profile_dir.display()
@@ -47,13 +46,15 @@ impl Chromium {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
+        // SAFETY: prctl, close_range and fcntl are async-signal-safe; they only set this
+        // child's parent-death signal and descriptor flags. Chromium needs nothing of ours but
+        // its standard streams.
         unsafe {
             command.pre_exec(|| {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) == -1 {
                     return Err(std::io::Error::last_os_error());
                 }
-                Ok(())
+                crate::descriptors::only_these_survive_exec(&[])
             });
         }
         let mut child = command
@@ -65,7 +66,7 @@ impl Chromium {
             .stderr
             .take()
             .context("Chromium's stderr was not captured")?;
-        let ws_url = match wait_for_devtools_url(stderr) {
+        let ws_url = match wait_for_devtools_url(stderr, budget) {
             Ok(url) => url,
             Err(e) => {
                 let mut chromium = Chromium {
@@ -75,7 +76,17 @@ impl Chromium {
                     ws_url: String::new(),
                 };
                 chromium.kill();
-                return Err(e.context(format!("Chromium ({}) did not start", binary.display())));
+                return Err(match e {
+                    LaunchFailure::Exited(why) => {
+                        anyhow!("Chromium ({}) did not start: {why}", binary.display())
+                    }
+                    LaunchFailure::TimedOut => anyhow!(
+                        "Chromium ({}) did not open its DevTools socket within {} (the launch budget: BROWSE_START_TIMEOUT minus a margin). Is this machine overloaded? Raise BROWSE_START_TIMEOUT, or check that BROWSE_CHROME names a working Chromium",
+                        binary.display(),
+                        seconds(budget)
+                    ),
+                    LaunchFailure::Internal(e) => e,
+                });
             }
         };
         Ok(Chromium {
@@ -91,30 +102,80 @@ impl Chromium {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Ends the whole process group: SIGTERM, a short grace period, then SIGKILL; reaps the
-    /// main process so no zombie is left.
+    /// Waits until no live process is left in Chromium's group (the caller has asked it to
+    /// close), at most until `deadline`. The main process is not reaped here: as a zombie it
+    /// keeps the group id reserved, so a later kill cannot reach a stranger. True when the
+    /// whole group ended on its own.
+    pub fn wait_for_group_exit(&self, deadline: Instant) -> bool {
+        loop {
+            if live_members_of_group(self.pid) == 0 {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Ends the whole process group at once with SIGKILL (renderers and helpers too, even
+    /// stopped ones) and reaps the main process, so no zombie is left. Nothing is flushed:
+    /// use after `Browser.close` and [`Self::wait_for_group_exit`], or when Chromium is hung.
     pub fn kill(&mut self) {
         let Ok(raw) = i32::try_from(self.pid) else {
             return;
         };
-        let group = Pid::from_raw(raw);
-        let _ = signal::killpg(group, Signal::SIGTERM);
-        let until = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        // Our own unreaped child leads the group, so the group id is still ours to signal.
+        if live_members_of_group(self.pid) > 0 {
+            let _ = signal::killpg(Pid::from_raw(raw), Signal::SIGKILL);
         }
-        // Renderers and helpers may outlive the main process: the group kill reaches them.
-        let _ = signal::killpg(group, Signal::SIGKILL);
         let _ = self.child.wait();
+    }
+
+    /// SIGKILLs the whole group with no grace period, and reaps the main process: for a
+    /// workspace that was deleted, where anything Chromium would save on the way out would
+    /// re-create its profile directory.
+    pub fn kill_at_once(&mut self) {
+        if let Ok(raw) = i32::try_from(self.pid) {
+            let _ = signal::killpg(Pid::from_raw(raw), Signal::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// How many processes of process group `pgid` are alive (zombies do not count), from
+/// `/proc/<pid>/stat` (state is field 3, the group field 5).
+fn live_members_of_group(pgid: u32) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter(|stat| {
+            let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+                return false;
+            };
+            let mut fields = rest.split_whitespace();
+            let state = fields.next();
+            let group = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
+            group == Some(pgid) && !matches!(state, Some("Z") | Some("X"))
+        })
+        .count()
+}
+
+/// `2.4 s`, `12 s`: a duration as a person reads it.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
     }
 }
 
 fn launch_args(profile_dir: &Path) -> Vec<String> {
     let mut args: Vec<String> = [
-        "--headless=new",
         "--remote-debugging-port=0",
         "--remote-debugging-address=127.0.0.1",
         "--no-first-run",
@@ -146,6 +207,9 @@ fn launch_args(profile_dir: &Path) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if !crate::settings::headed() {
+        args.insert(0, "--headless=new".into());
+    }
     args.push(format!("--user-data-dir={}", profile_dir.display()));
     if nix::unistd::geteuid().is_root() || std::env::var_os("GSTACK_CHROMIUM_NO_SANDBOX").is_some()
     {
@@ -198,9 +262,22 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// Why Chromium did not give us its DevTools address.
+enum LaunchFailure {
+    /// It exited first; the reason carries its last stderr lines.
+    Exited(String),
+    /// It was still running when the launch budget ran out.
+    TimedOut,
+    /// We could not watch it.
+    Internal(anyhow::Error),
+}
+
 /// Reads Chromium's stderr until it prints its DevTools address; keeps forwarding the rest to
-/// our stderr (the daemon log) so the pipe never fills and blocks Chromium.
-fn wait_for_devtools_url(stderr: std::process::ChildStderr) -> Result<String> {
+/// the daemon log so the pipe never fills and blocks Chromium.
+fn wait_for_devtools_url(
+    stderr: std::process::ChildStderr,
+    budget: Duration,
+) -> std::result::Result<String, LaunchFailure> {
     let (tx, rx) = mpsc::channel::<Result<String, String>>();
     std::thread::Builder::new()
         .name("chromium-stderr".into())
@@ -215,7 +292,7 @@ fn wait_for_devtools_url(stderr: std::process::ChildStderr) -> Result<String> {
                     }
                     continue;
                 }
-                eprintln!("[chromium] {line}");
+                super::log::chromium_line(&line);
                 if tx.is_some() {
                     recent.push(line);
                     if recent.len() > 8 {
@@ -234,13 +311,11 @@ fn wait_for_devtools_url(stderr: std::process::ChildStderr) -> Result<String> {
                 )));
             }
         })
-        .context("cannot start the Chromium log reader")?;
-    match rx.recv_timeout(LAUNCH_TIMEOUT) {
+        .context("cannot start the Chromium log reader")
+        .map_err(LaunchFailure::Internal)?;
+    match rx.recv_timeout(budget) {
         Ok(Ok(url)) => Ok(url),
-        Ok(Err(why)) => Err(anyhow!(why)),
-        Err(_) => Err(anyhow!(
-            "it did not open DevTools within {}s",
-            LAUNCH_TIMEOUT.as_secs()
-        )),
+        Ok(Err(why)) => Err(LaunchFailure::Exited(why)),
+        Err(_) => Err(LaunchFailure::TimedOut),
     }
 }

@@ -3,10 +3,14 @@
 //!
 //! Start-up order is the readiness contract: bind `127.0.0.1` first, launch Chromium, publish
 //! `browse.json`, and only then tell the spawner `Ready`. Every exit path (stop, idle, signals,
-//! Chromium's death, losing the record) runs the same shutdown: stop accepting, drain, kill
-//! Chromium's process group, compare-and-delete the record.
+//! Chromium's death, losing the record) runs the same shutdown: stop accepting, drain, close
+//! Chromium (CDP `Browser.close`, wait for its process group, SIGKILL what is left),
+//! compare-and-delete the record.
 
 mod chromium;
+/// Where Chromium is found (`browse doctor` reports it).
+pub use chromium::find_binary as find_chromium;
+mod log;
 mod server;
 mod watch;
 
@@ -15,12 +19,13 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use rand::rngs::OsRng;
 use rand::{Rng, RngCore};
 
-use crate::browser::Session;
+use crate::browser::{events, Session};
 use crate::launcher::lock::{set_cloexec, Attempt, ElectionLock};
 use crate::launcher::paths::StatePaths;
 use crate::launcher::readiness::{self, Readiness};
@@ -36,18 +41,23 @@ pub struct Daemon {
     pub chromium: Option<Arc<Mutex<Chromium>>>,
     /// The election lock(s) held for life; more than one after the lock file was replaced.
     pub locks: Arc<Mutex<Vec<ElectionLock>>>,
-    pub listener: TcpListener,
+    /// Taken by the server, which closes it when it stops serving: from then on a CLI is
+    /// refused at once instead of waiting on a listener nobody accepts from.
+    pub listener: Option<TcpListener>,
 }
 
 /// Entry point of `browse __daemon`.
 pub fn run() -> ExitCode {
-    init_logging();
+    log::init();
     let Some(state_file) = std::env::var_os("BROWSE_STATE_FILE").filter(|v| !v.is_empty()) else {
-        eprintln!("[browse] the daemon is started by the browse CLI; run a browse command instead");
+        errln!("[browse] the daemon is started by the browse CLI; run a browse command instead");
         return ExitCode::from(2);
     };
     let paths = StatePaths::from_state_file(PathBuf::from(state_file), false);
-    let ready_pipe = take_fd(spawn::READY_FD_ENV);
+    let outcome = Arc::new(Mutex::new(StartOutcome {
+        pipe: take_fd(spawn::READY_FD_ENV),
+        settled: false,
+    }));
     let lock = match adopt_lock(&paths) {
         Ok(lock) => lock,
         Err(e) => {
@@ -56,16 +66,27 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match start(paths.clone(), lock) {
+    let wait = crate::settings::spawner_wait();
+    watch_the_start(&paths, &outcome, crate::settings::start_limit(wait));
+    match start(paths.clone(), lock, crate::settings::launch_budget(wait)) {
         Ok(daemon) => {
             let ready = Readiness::Ready {
                 pid: daemon.record.pid,
                 port: daemon.record.port,
                 instance_id: daemon.record.instance_id.clone(),
             };
-            if let Some(pipe) = ready_pipe {
-                // A spawner killed before readiness is not our problem: we keep serving.
-                let _ = ready.send(pipe);
+            {
+                let mut outcome = events::lock(&outcome);
+                if outcome.settled {
+                    // Too late: the start watchdog has reported a failure and is ending us.
+                    record::remove_if_owned(&paths.state_file, &daemon.record.instance_id);
+                    return ExitCode::from(1);
+                }
+                outcome.settled = true;
+                if let Some(pipe) = outcome.pipe.take() {
+                    // A spawner killed before readiness is not our problem: we keep serving.
+                    let _ = ready.send(pipe);
+                }
             }
             tracing::info!(pid = daemon.record.pid, port = daemon.record.port, "ready");
             // git may take a while; nobody waits for it, so it runs after readiness.
@@ -74,26 +95,68 @@ pub fn run() -> ExitCode {
             server::serve(daemon)
         }
         Err(e) => {
-            let reason = format!("{e:#}");
-            tracing::error!("start-up failed: {reason}");
-            let _ = std::fs::write(&paths.startup_error_log, format!("{reason}\n"));
-            readiness::publish_start_error(&paths.start_error_file, &reason);
-            if let Some(pipe) = ready_pipe {
-                let _ = Readiness::Failed { reason }.send(pipe);
-            }
+            report_failure(&paths, &outcome, format!("{e:#}"));
             ExitCode::from(1)
         }
     }
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BROWSE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
+/// How the start ended, decided once: by the start itself or by the start watchdog.
+struct StartOutcome {
+    /// The readiness pipe to the spawner, if one is waiting.
+    pipe: Option<OwnedFd>,
+    settled: bool,
+}
+
+/// Reports a failed start once (log, `browse-startup-error.log`, the shared start error, the
+/// readiness pipe). False when the outcome was already settled.
+fn report_failure(paths: &StatePaths, outcome: &Mutex<StartOutcome>, mut reason: String) -> bool {
+    let mut outcome = events::lock(outcome);
+    if outcome.settled {
+        return false;
+    }
+    outcome.settled = true;
+    if let Some(why) = log::failure() {
+        reason.push_str(&format!(
+            " (the daemon log could not be written either: {why})"
+        ));
+    }
+    tracing::error!("start-up failed: {reason}");
+    // Replaced by rename: a symlink planted at the log's name is never written through.
+    let _ = crate::atomic_file::write_atomic(
+        &paths.startup_error_log,
+        format!("{reason}\n").as_bytes(),
+        0o600,
+    );
+    readiness::publish_start_error(&paths.start_error_file, &reason);
+    if let Some(pipe) = outcome.pipe.take() {
+        let _ = Readiness::Failed { reason }.send(pipe);
+    }
+    true
+}
+
+/// Ends the daemon with a clear cause if its start is not done within `limit` (Chromium
+/// opened DevTools but its first calls hang, a stalled filesystem): the spawner and every
+/// waiting CLI then hear why before their own wait runs out. Chromium dies with us
+/// (parent-death signal).
+fn watch_the_start(paths: &StatePaths, outcome: &Arc<Mutex<StartOutcome>>, limit: Duration) {
+    let paths = paths.clone();
+    let outcome = Arc::clone(outcome);
+    let spawned = std::thread::Builder::new()
+        .name("start-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(limit);
+            let reason = format!(
+                "the daemon did not finish starting within {:.1} s (BROWSE_START_TIMEOUT minus a margin): Chromium opened DevTools but did not answer, or the state directory is stalled",
+                limit.as_secs_f64()
+            );
+            if report_failure(&paths, &outcome, reason) {
+                std::process::exit(1);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the start watchdog: {e}");
+    }
 }
 
 /// Takes an inherited descriptor named by `var` and removes the variable, so nothing we start
@@ -130,7 +193,7 @@ fn adopt_lock(paths: &StatePaths) -> Result<ElectionLock> {
     }
 }
 
-fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
+fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Result<Daemon> {
     let began = std::time::Instant::now();
     let listener = bind_loopback()?;
     let port = listener.local_addr()?.port();
@@ -138,7 +201,7 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
     let (chromium, browser) = if crate::settings::browserless() {
         (None, None)
     } else {
-        let chromium = Chromium::launch(&paths.profile_dir)?;
+        let chromium = Chromium::launch(&paths.profile_dir, launch_budget)?;
         tracing::info!(
             chromium_ms = began.elapsed().as_millis() as u64,
             "Chromium launched"
@@ -161,8 +224,8 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
         server_path: std::env::current_exe()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
-        mode: "launched".into(),
-        config_hash: Some("303a7eeccc03078b".into()),
+        mode: crate::settings::mode_name().into(),
+        config_hash: Some(crate::settings::config_hash().into()),
         schema: record::SCHEMA,
         instance_id: random_hex(16),
         pid_start_time: identity::start_time(me).unwrap_or(0),
@@ -188,7 +251,7 @@ fn start(paths: StatePaths, lock: ElectionLock) -> Result<Daemon> {
         session,
         chromium: chromium.map(|c| Arc::new(Mutex::new(c))),
         locks: Arc::new(Mutex::new(vec![lock])),
-        listener,
+        listener: Some(listener),
     };
     Ok(daemon)
 }

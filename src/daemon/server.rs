@@ -3,7 +3,7 @@
 //! graceful shutdown every exit path goes through.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
+use super::chromium::Chromium;
 use super::{watch as watchers, Daemon};
 use crate::browser::{events::lock, CommandError, Session};
 use crate::launcher::record;
@@ -111,12 +112,14 @@ pub struct AppState {
     pub session: Arc<Session>,
     pub activity: Arc<Activity>,
     pub shutdown: Shutdown,
-    pub browser_healthy: AtomicBool,
+    /// `/health`'s `stateDirId`: which workspace this daemon serves.
+    pub state_dir_id: Option<String>,
 }
 
 /// Serves until shutdown, then cleans up. Runs on the main thread, which also launched
 /// Chromium: its parent-death signal is tied to this thread's life.
-pub fn serve(daemon: Daemon) -> ExitCode {
+pub fn serve(mut daemon: Daemon) -> ExitCode {
+    let listener = daemon.listener.take();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -128,14 +131,14 @@ pub fn serve(daemon: Daemon) -> ExitCode {
             return finish(&daemon);
         }
     };
-    let code = runtime.block_on(serve_async(&daemon));
+    let code = runtime.block_on(serve_async(&daemon, listener));
     // Commands still running on blocking threads are abandoned: Chromium is about to die.
     runtime.shutdown_timeout(Duration::from_millis(500));
     finish(&daemon);
     code
 }
 
-async fn serve_async(daemon: &Daemon) -> ExitCode {
+async fn serve_async(daemon: &Daemon, listener: Option<std::net::TcpListener>) -> ExitCode {
     let (tx, _rx) = watch::channel(None);
     let shutdown = Shutdown(Arc::new(tx));
     let state = Arc::new(AppState {
@@ -149,12 +152,16 @@ async fn serve_async(daemon: &Daemon) -> ExitCode {
         session: Arc::clone(&daemon.session),
         activity: Arc::new(Activity::new()),
         shutdown: shutdown.clone(),
-        browser_healthy: AtomicBool::new(true),
+        state_dir_id: daemon.paths.state_dir_id(),
     });
-    let listener = match daemon.listener.try_clone().and_then(|l| {
-        l.set_nonblocking(true)?;
-        tokio::net::TcpListener::from_std(l)
-    }) {
+    let Some(listener) = listener else {
+        tracing::error!("the listener was already taken");
+        return ExitCode::from(1);
+    };
+    let listener = match listener
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+    {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("cannot serve on the bound listener: {e}");
@@ -184,14 +191,54 @@ async fn serve_async(daemon: &Daemon) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The exit every path shares: Chromium's group dies, the record goes if it is still ours.
+/// The exit every path shares: Chromium closes (gracefully when it answers), the record goes
+/// if it is still ours.
 fn finish(daemon: &Daemon) -> ExitCode {
     if let Some(chromium) = &daemon.chromium {
-        lock(chromium).kill();
+        close_chromium(&daemon.session, &mut lock(chromium));
     }
     record::remove_if_owned(&daemon.paths.state_file, &daemon.record.instance_id);
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// Closes Chromium so that nothing the user made is lost: CDP `Browser.close` makes it write
+/// cookies and storage to the profile and exit; we wait (`BROWSE_CLOSE_TIMEOUT`) until no
+/// process of its group is left, then SIGKILL whatever is. A Chromium that does not answer
+/// (frozen, stopped) is killed at once: it cannot close, and waiting only delays the exit.
+fn close_chromium(session: &Arc<Session>, chromium: &mut Chromium) {
+    let began = Instant::now();
+    let deadline = began + crate::settings::close_timeout();
+    if let Some(cause) = session.browser_fault() {
+        tracing::warn!("killing Chromium without closing it: {cause}");
+    } else if !ask_to_close(session, deadline) {
+        tracing::warn!("Chromium did not take Browser.close; killing its process group");
+    } else if chromium.wait_for_group_exit(deadline) {
+        tracing::info!(
+            close_ms = began.elapsed().as_millis() as u64,
+            "Chromium closed"
+        );
+    } else {
+        tracing::warn!(
+            "Chromium did not exit within {:?} of Browser.close; killing its process group",
+            crate::settings::close_timeout()
+        );
+    }
+    chromium.kill();
+}
+
+/// Sends `Browser.close` from a thread of its own, so that a send that cannot complete (a
+/// frozen browser's full socket) never holds the exit past `deadline`.
+fn ask_to_close(session: &Arc<Session>, deadline: Instant) -> bool {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let session = Arc::clone(session);
+    let within = deadline.saturating_duration_since(Instant::now());
+    let spawned = std::thread::Builder::new()
+        .name("browser-close".into())
+        .spawn(move || {
+            let _ = tx.send(session.close_browser(within));
+        });
+    spawned.is_ok() && rx.recv_timeout(within).unwrap_or(false)
 }
 
 fn router(state: Arc<AppState>) -> Router {
@@ -242,10 +289,10 @@ async fn loopback_only(State(state): State<Arc<AppState>>, req: Request, next: N
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
-    let healthy = state.browser_healthy.load(Ordering::SeqCst);
+    let healthy = state.session.browser_fault().is_none();
     Json(Health {
         status: if healthy { "healthy" } else { "unhealthy" }.into(),
-        mode: "launched".into(),
+        mode: crate::settings::mode_name().into(),
         uptime: state.started.elapsed().as_secs(),
         tabs: state.session.tab_count(),
         terminal_port: None,
@@ -255,6 +302,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
         started_at: state.started_at.clone(),
         protocol: PROTOCOL,
         in_flight: state.activity.in_flight(),
+        state_dir_id: state.state_dir_id.clone(),
     })
 }
 
@@ -371,16 +419,15 @@ async fn refs(State(state): State<Arc<AppState>>) -> Response {
         .into_iter()
         .map(|(r, role, name)| serde_json::json!({ "ref": r, "role": role, "name": name }))
         .collect();
-    Json(serde_json::json!({ "refs": refs, "url": url, "mode": "launched" })).into_response()
+    Json(serde_json::json!({ "refs": refs, "url": url, "mode": crate::settings::mode_name() }))
+        .into_response()
 }
 
 /// Lifecycle commands are answered here; browser commands go to the session on a blocking
 /// thread.
 async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<String, CommandError> {
     match req.command.as_str() {
-        "status" => Ok(state
-            .session
-            .status_text(state.browser_healthy.load(Ordering::SeqCst))),
+        "status" => Ok(state.session.status_text()),
         // A request that stays in flight, for the idle and stop-race tests of the launcher;
         // it exists only in the browser-less test mode.
         "__test-sleep" if crate::settings::browserless() => {
@@ -409,6 +456,16 @@ async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<Strin
             })
         }
         _ => {
+            // Chromium does not answer: say why now, rather than after a CDP timeout.
+            if let Some(cause) = state.session.browser_fault() {
+                return Err(CommandError {
+                    status: 503,
+                    body: ErrorBody::with_hint(
+                        cause,
+                        "Run 'browse restart' for a fresh browser (open tabs and anything not yet saved are lost), or 'browse stop'.",
+                    ),
+                });
+            }
             let session = Arc::clone(&state.session);
             tokio::task::spawn_blocking(move || session.execute(&req))
                 .await

@@ -1,7 +1,6 @@
 //! The daemon's background watchers: idle shutdown, signals, Chromium's heartbeat, and the
 //! record/lock watch that heals a split brain (invariant 9) and a deleted lock file.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +18,57 @@ pub fn spawn_all(daemon: &Daemon, state: &Arc<AppState>) {
     spawn_signals(state);
     spawn_heartbeat(daemon, state);
     spawn_record_watch(daemon, state);
+    spawn_workspace_watch(daemon, state);
     spawn_capture_mirror(daemon);
+}
+
+/// How often the state directory's identity is checked: often, because a Chromium that lives
+/// on in a deleted workspace re-creates its profile directory within seconds.
+const WORKSPACE_CHECK_MAX: Duration = Duration::from_millis(250);
+
+/// `(device, inode)` of a directory, not following a symlink.
+fn dir_identity(dir: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(dir)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// A deleted workspace stays deleted: once the state directory is gone or replaced (another
+/// inode at its path), Chromium's group is killed at once (a graceful close would write the
+/// profile back into a re-created directory) and the daemon exits without writing anything.
+/// The record watch checks the same identity before it rewrites anything.
+fn spawn_workspace_watch(daemon: &Daemon, state: &Arc<AppState>) {
+    let state = Arc::clone(state);
+    let dir = daemon.paths.state_dir.clone();
+    let Some(ours) = dir_identity(&dir) else {
+        state
+            .shutdown
+            .trigger("the state directory is gone; the workspace was deleted");
+        return;
+    };
+    let chromium = daemon.chromium.clone();
+    let every = crate::settings::watch_interval().min(WORKSPACE_CHECK_MAX);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if dir_identity(&dir) == Some(ours) {
+                continue;
+            }
+            tracing::warn!(
+                "the state directory {} was deleted or replaced; exiting without writing",
+                dir.display()
+            );
+            if let Some(chromium) = chromium {
+                let _ = tokio::task::spawn_blocking(move || lock(&chromium).kill_at_once()).await;
+            }
+            state
+                .shutdown
+                .trigger("the state directory was deleted or replaced");
+            return;
+        }
+    });
 }
 
 /// gstack's disk mirror: every second, new console, network and dialog entries are appended to
@@ -27,6 +76,7 @@ pub fn spawn_all(daemon: &Daemon, state: &Arc<AppState>) {
 /// so they survive the daemon. Network lines carry the time they were written.
 fn spawn_capture_mirror(daemon: &Daemon) {
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = daemon.paths.state_dir.clone();
     let files = [
         "browse-console.log",
@@ -53,6 +103,7 @@ fn spawn_capture_mirror(daemon: &Daemon) {
                 }
                 let appended = std::fs::OpenOptions::new()
                     .append(true)
+                    .custom_flags(libc::O_NOFOLLOW)
                     .open(file)
                     .and_then(|mut f| f.write_all((lines.join("\n") + "\n").as_bytes()));
                 if let Err(e) = appended {
@@ -64,6 +115,10 @@ fn spawn_capture_mirror(daemon: &Daemon) {
 }
 
 fn spawn_idle(state: &Arc<AppState>) {
+    // gstack skips the idle check in headed mode: a window someone watches is not idle.
+    if crate::settings::headed() {
+        return;
+    }
     let state = Arc::clone(state);
     let idle = crate::settings::idle_timeout();
     let tick = (idle / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
@@ -102,31 +157,78 @@ fn spawn_signals(state: &Arc<AppState>) {
     }
 }
 
-/// Checks that Chromium is alive and answers a browser-level call. Its death ends the daemon
-/// (the next command starts a fresh one); a slow answer only marks `/health` unhealthy.
+/// Checks that Chromium is alive and answers a browser-level call (`Browser.getVersion`)
+/// within `BROWSE_BROWSER_TIMEOUT`. Its death ends the daemon (the next command starts a fresh
+/// one). A browser that does not answer is marked unresponsive with the cause: `/health` says
+/// `unhealthy`, waiting CDP calls fail at once, and commands are refused with the cause until
+/// it answers again; `stop` and `restart` still work and kill it.
 fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
     let Some(chromium) = daemon.chromium.clone() else {
         return;
     };
     let state = Arc::clone(state);
     let every = crate::settings::heartbeat_interval();
+    let within = crate::settings::browser_timeout();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            if lock(&chromium).has_exited() {
-                state.shutdown.trigger("Chromium exited");
-                return;
-            }
+            let pid = {
+                let mut chromium = lock(&chromium);
+                if chromium.has_exited() {
+                    state.shutdown.trigger("Chromium exited");
+                    return;
+                }
+                chromium.pid
+            };
             let session = Arc::clone(&state.session);
+            // The outer limit covers a probe stuck before it is even sent (a writer blocked on
+            // a full socket to a frozen browser).
             let answered = tokio::time::timeout(
-                Duration::from_secs(5),
-                tokio::task::spawn_blocking(move || session.browser_answers()),
+                within + Duration::from_millis(500),
+                tokio::task::spawn_blocking(move || session.probe_browser(within)),
             )
-            .await;
-            let healthy = matches!(answered, Ok(Ok(true)));
-            state.browser_healthy.store(healthy, Ordering::SeqCst);
+            .await
+            .unwrap_or_else(|_| Ok(Err(anyhow::anyhow!("the probe could not even be sent"))));
+            let was = state.session.browser_fault();
+            match answered {
+                Ok(Ok(())) => {
+                    if was.is_some() {
+                        tracing::info!("Chromium answers again");
+                        state.session.set_browser_unresponsive(None);
+                    }
+                }
+                Ok(Err(e)) => {
+                    // Re-described on every miss: a hung browser may since have been stopped.
+                    let cause = unresponsive_cause(pid, within);
+                    if was.as_ref() != Some(&cause) {
+                        tracing::warn!("{cause} ({e:#})");
+                        state.session.set_browser_unresponsive(Some(cause));
+                    }
+                }
+                Err(e) => tracing::warn!("the heartbeat probe crashed: {e}"),
+            }
         }
     });
+}
+
+/// What to tell the user about a browser that did not answer: a stopped process (SIGSTOP, a
+/// debugger) is named as such, from `/proc/<pid>/stat`.
+fn unresponsive_cause(pid: u32, within: Duration) -> String {
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = &stat[stat.rfind(')')? + 1..];
+            rest.split_whitespace().next().map(str::to_owned)
+        });
+    let secs = within.as_secs_f64();
+    match state.as_deref() {
+        Some("T") | Some("t") => format!(
+            "Chromium (pid {pid}) is stopped (SIGSTOP or a debugger) and did not answer DevTools within {secs:.1}s"
+        ),
+        _ => format!(
+            "Chromium (pid {pid}) did not answer DevTools within {secs:.1}s: it is hung or the machine is overloaded"
+        ),
+    }
 }
 
 /// Re-reads `browse.json` and the lock path every few seconds. A record naming another
@@ -139,9 +241,14 @@ fn spawn_record_watch(daemon: &Daemon, state: &Arc<AppState>) {
     let ours = daemon.record.clone();
     let locks = Arc::clone(&daemon.locks);
     let every = crate::settings::watch_interval();
+    let dir = dir_identity(&paths.state_dir);
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
+            if dir.is_none() || dir_identity(&paths.state_dir) != dir {
+                // The workspace watch ends the daemon; nothing is re-created meanwhile.
+                return;
+            }
             match record::read(&paths.state_file) {
                 Ok(r) if r.instance_id == ours.instance_id => {}
                 Ok(_) => {

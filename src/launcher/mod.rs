@@ -92,7 +92,7 @@ pub struct ConnectOptions {
 pub fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, LaunchError> {
     let began_ms = readiness::now_ms();
     let stale = match record::read(&paths.state_file) {
-        Ok(rec) => match probe(&rec, PROBE_TIMEOUT) {
+        Ok(rec) => match probe(paths, &rec, PROBE_TIMEOUT) {
             Some(daemon) => return Ok(daemon),
             None => Some(rec),
         },
@@ -102,11 +102,11 @@ pub fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, Launc
         return Err(LaunchError::AutostartDisabled);
     }
     if opts.force_restart {
-        if let Some(rec) = stale.as_ref().filter(|r| is_alive(r)) {
-            eprintln!(
+        if let Some(rec) = stale.as_ref().filter(|r| is_alive(paths, r)) {
+            errln!(
                 "[browse] --force-restart: replacing live-but-unresponsive daemon (tabs/cookies/logins will be lost)..."
             );
-            kill_daemon(rec);
+            kill_daemon(paths, rec);
         }
     }
     elect(paths, began_ms)
@@ -115,25 +115,34 @@ pub fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, Launc
 /// Fast path only: the daemon named by the record, if it answers with the same identity.
 pub fn find_running(paths: &StatePaths) -> Option<Daemon> {
     let rec = record::read(&paths.state_file).ok()?;
-    probe(&rec, PROBE_TIMEOUT)
+    probe(paths, &rec, PROBE_TIMEOUT)
 }
 
-/// Confirms a record through `/health`: same pid and instance id, and healthy.
-fn probe(rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
+/// Confirms a record through `/health`: same pid and instance id, serving this state
+/// directory (a `cp -a` copy of a workspace holds the original's record, whose daemon answers
+/// with the original's `stateDirId`). An `unhealthy` daemon (its Chromium does not answer) is
+/// still the workspace's daemon: it refuses commands with the cause at once, and
+/// `stop`/`restart` reach it; starting a second one would fail on the lock.
+fn probe(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
     let health = DaemonClient::new(rec.port, &rec.token)
         .health(timeout)
         .ok()?;
-    (health.instance_id == rec.instance_id && health.pid == rec.pid && health.status == "healthy")
-        .then(|| Daemon {
-            record: rec.clone(),
-            health,
-        })
+    let same_identity = health.instance_id == rec.instance_id && health.pid == rec.pid;
+    let same_workspace = match &health.state_dir_id {
+        Some(theirs) => paths.state_dir_id().as_ref() == Some(theirs),
+        // gstack's and older daemons do not say; pid and instance id are all we have.
+        None => true,
+    };
+    (same_identity && same_workspace).then(|| Daemon {
+        record: rec.clone(),
+        health,
+    })
 }
 
-/// True when the record's daemon process is alive on this host (identity-checked).
-pub fn is_alive(rec: &StateRecord) -> bool {
-    rec.hostname == identity::hostname()
-        && identity::is_same_live_process(rec.pid, rec.pid_start_time)
+/// True when the record names a live `browse` daemon of this workspace: proven by
+/// [`identity::prove_daemon`] (start time, `__daemon`, and the flock on this workspace's lock).
+pub fn is_alive(paths: &StatePaths, rec: &StateRecord) -> bool {
+    identity::prove_daemon(paths, rec).is_some()
 }
 
 /// The election: wait for whoever holds the lock, or take it and start the daemon.
@@ -166,7 +175,7 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
                 }
                 if Instant::now() >= deadline {
                     return Err(match record::read(&paths.state_file) {
-                        Ok(rec) if is_alive(&rec) => LaunchError::Busy { pid: rec.pid },
+                        Ok(rec) if is_alive(paths, &rec) => LaunchError::Busy { pid: rec.pid },
                         _ => LaunchError::TimedOut,
                     });
                 }
@@ -179,11 +188,11 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
 
 fn announce_holder(paths: &StatePaths) {
     match lock::holder_diagnostic(&paths.lock_file) {
-        Some((pid, held)) => eprintln!(
+        Some((pid, held)) => errln!(
             "[browse] Another instance is starting the server, waiting... (lock held by pid {pid} for {:.1}s)",
             held.as_secs_f64()
         ),
-        None => eprintln!("[browse] Another instance is starting the server, waiting..."),
+        None => errln!("[browse] Another instance is starting the server, waiting..."),
     }
 }
 
@@ -203,7 +212,7 @@ fn start_as_leader(
         return Err(LaunchError::StartFailed(cause));
     }
     if let Ok(rec) = record::read(&paths.state_file) {
-        if is_alive(&rec) {
+        if is_alive(paths, &rec) {
             // Alive but not holding this lock file (it was deleted or replaced) and not
             // answering: a live daemon is never replaced without --force-restart.
             return Err(LaunchError::Busy { pid: rec.pid });
@@ -211,8 +220,18 @@ fn start_as_leader(
     }
     clean_up_dead_daemon(paths);
     lock.note_holder(std::process::id());
-    let _ = fs::remove_file(&paths.start_error_file);
-    eprintln!("[browse] Starting server...");
+    // Reserved now so that the cause can be published even if the disk is full by then.
+    if let Err(e) = readiness::reserve_start_error(&paths.start_error_file) {
+        return Err(LaunchError::StartFailed(format!(
+            "cannot write in the state directory ({}): {e}",
+            paths.start_error_file.display()
+        )));
+    }
+    if crate::settings::headed() {
+        errln!("[browse] Starting server in headed mode...");
+    } else {
+        errln!("[browse] Starting server...");
+    }
     match spawn::spawn_daemon(paths, &lock, deadline) {
         Ok(started) => {
             let rec = record::read(&paths.state_file).map_err(|why| {
@@ -223,7 +242,7 @@ fn start_as_leader(
                     "the state record does not name the daemon that was just started".into(),
                 ));
             }
-            probe(&rec, PROBE_TIMEOUT).ok_or_else(|| {
+            probe(paths, &rec, PROBE_TIMEOUT).ok_or_else(|| {
                 LaunchError::StartFailed(format!(
                     "the daemon (pid {}, port {}) reported ready but does not answer /health",
                     started.pid, started.port
@@ -241,7 +260,7 @@ fn start_as_leader(
 /// and the profile's singleton locks. The caller holds the lock and has seen no live daemon.
 fn clean_up_dead_daemon(paths: &StatePaths) {
     if let Ok(rec) = record::read(&paths.state_file) {
-        kill_chromium(&rec);
+        kill_chromium(paths, &rec);
     }
     record::remove_stale(&paths.state_file);
     crate::atomic_file::sweep_temps(&paths.state_file);
@@ -250,36 +269,39 @@ fn clean_up_dead_daemon(paths: &StatePaths) {
     }
 }
 
-/// SIGKILLs the record's Chromium process group, if it is still the process we started.
-fn kill_chromium(rec: &StateRecord) {
-    if rec.hostname != identity::hostname() {
-        return;
-    }
-    if let (Some(pid), Some(start)) = (rec.chrome_pid, rec.chrome_start_time) {
-        identity::signal_group_if_same(pid, start, Signal::SIGKILL);
+/// SIGKILLs the record's Chromium process group, if it is proven to be this workspace's
+/// ([`identity::prove_chromium`]).
+fn kill_chromium(paths: &StatePaths, rec: &StateRecord) {
+    if let Some(chromium) = identity::prove_chromium(paths, rec) {
+        chromium.signal_group(Signal::SIGKILL);
     }
 }
 
-/// SIGKILLs a live daemon and its Chromium after confirming both identities
-/// (`--force-restart` only).
-pub fn kill_daemon(rec: &StateRecord) {
-    if rec.hostname != identity::hostname() {
-        return;
+/// SIGKILLs a live daemon and its Chromium after proving both identities
+/// (`--force-restart` only). Chromium is proven first, while its parent is still the daemon.
+/// Returns whether the daemon was proven (and so signalled).
+pub fn kill_daemon(paths: &StatePaths, rec: &StateRecord) -> bool {
+    let chromium = identity::prove_chromium(paths, rec);
+    let Some(daemon) = identity::prove_daemon(paths, rec) else {
+        return false;
+    };
+    if let Some(chromium) = chromium {
+        chromium.signal_group(Signal::SIGKILL);
     }
-    identity::signal_group_if_same(rec.pid, rec.pid_start_time, Signal::SIGKILL);
-    kill_chromium(rec);
+    daemon.signal(Signal::SIGKILL)
 }
 
-/// Waits until the daemon of `rec` and its Chromium are gone, then removes what they left.
-/// Returns false if they were still there at `deadline`.
+/// Waits until the daemon of `rec` and its Chromium are gone (or no longer provably this
+/// workspace's), then removes what they left. Returns false if they were still there at
+/// `deadline`.
 pub fn wait_for_exit(paths: &StatePaths, rec: &StateRecord, deadline: Instant) -> bool {
     let mut backoff = Duration::from_millis(2);
     loop {
-        let daemon_gone = !is_alive(rec);
-        let chrome_gone = match (rec.chrome_pid, rec.chrome_start_time) {
-            (Some(pid), Some(start)) => !identity::is_same_live_process(pid, start),
-            _ => true,
-        };
+        let daemon_gone = !is_alive(paths, rec);
+        let chrome_gone = identity::prove_chromium(paths, rec).is_none_or(|c| {
+            rec.chrome_start_time
+                .is_none_or(|start| !identity::is_same_live_process(c.leader(), start))
+        });
         if daemon_gone && chrome_gone {
             if let Ok(Attempt::Acquired(_lock)) = ElectionLock::try_acquire(&paths.lock_file) {
                 record::remove_if_owned(&paths.state_file, &rec.instance_id);
@@ -312,7 +334,7 @@ pub fn clean_stale(paths: &StatePaths) -> Result<StaleOutcome, LaunchError> {
         Err(record::Unusable::Missing) => return Ok(StaleOutcome::NothingThere),
         Err(record::Unusable::Invalid(_)) => None,
     };
-    if let Some(rec) = rec.as_ref().filter(|r| is_alive(r)) {
+    if let Some(rec) = rec.as_ref().filter(|r| is_alive(paths, r)) {
         return Ok(StaleOutcome::AliveButSilent(Box::new(rec.clone())));
     }
     let deadline = Instant::now() + crate::settings::start_timeout();

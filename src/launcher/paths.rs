@@ -7,7 +7,8 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -51,13 +52,37 @@ impl StatePaths {
         ))
     }
 
+    /// The workspace's paths for the named session: `sessions/<name>/` beside the default
+    /// session's record (`.gstack/sessions/<name>/browse.json`), with its own lock, record,
+    /// log, profile and daemon. `None` is the default session at gstack's paths.
+    ///
+    /// # Errors
+    /// A name that is not 1-64 of `[A-Za-z0-9_.-]`, starting with a letter or digit (so it can
+    /// never be `..` or leave the sessions folder); the errors of [`StatePaths::resolve`].
+    pub fn resolve_session(session: Option<&str>) -> Result<Self> {
+        let base = Self::resolve()?;
+        let Some(name) = session else {
+            return Ok(base);
+        };
+        validate_session_name(name)?;
+        let state_file = base
+            .state_dir
+            .join(SESSIONS_DIR)
+            .join(name)
+            .join("browse.json");
+        Ok(Self::from_state_file(state_file, base.default_location))
+    }
+
     /// Builds the set of paths around an absolute state-file path.
     pub fn from_state_file(state_file: PathBuf, default_location: bool) -> Self {
         let state_dir = state_file
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let project_dir = state_dir
+        // A named session's state dir is `<root state dir>/sessions/<name>`; its project is
+        // the root state dir's parent, as for the default session.
+        let root_state_dir = session_root(&state_dir).unwrap_or(&state_dir);
+        let project_dir = root_state_dir
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| state_dir.clone());
@@ -76,10 +101,28 @@ impl StatePaths {
 
     /// Creates the state directory (0700) with a `.gitignore` of `*`, or checks an existing one.
     ///
-    /// A directory we did not create at a location the user chose (`BROWSE_STATE_FILE` pointing
-    /// into `/tmp`, say) is used as it is: we never chmod or fill someone else's directory.
+    /// A state directory that is a symbolic link is refused, wherever it points: everything we
+    /// write there (record, lock, logs, the Chromium profile) would land in a directory we did
+    /// not make. A directory we did not create at a location the user chose (`BROWSE_STATE_FILE`
+    /// pointing into `/tmp`, say) is used as it is: we never chmod or fill someone else's
+    /// directory.
     pub fn ensure_state_dir(&self) -> Result<()> {
+        if let Some(root) = session_root(&self.state_dir) {
+            // A session lives under the root state dir and its `sessions/` folder: both are
+            // made (or checked) the same way first, so no link on the way is followed.
+            let root_paths = Self::from_state_file(root.join("browse.json"), self.default_location);
+            root_paths.ensure_state_dir()?;
+            let sessions = root.join(SESSIONS_DIR);
+            refuse_symlink(&sessions)?;
+            match fs::DirBuilder::new().mode(0o700).create(&sessions) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(state_dir_error(&sessions, &e)),
+            }
+            refuse_symlink(&sessions)?;
+        }
         let dir = &self.state_dir;
+        refuse_symlink(dir)?;
         let created = match fs::DirBuilder::new().mode(0o700).create(dir) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
@@ -93,7 +136,9 @@ impl StatePaths {
             }
             Err(e) => return Err(state_dir_error(dir, &e)),
         };
-        let meta = fs::metadata(dir).map_err(|e| state_dir_error(dir, &e))?;
+        // mkdir never follows a symlink, but one may have appeared since the first look.
+        refuse_symlink(dir)?;
+        let meta = fs::symlink_metadata(dir).map_err(|e| state_dir_error(dir, &e))?;
         if !meta.is_dir() {
             bail!(
                 "Cannot create state directory {}: a file exists at that path (remove it or set BROWSE_STATE_FILE)",
@@ -110,13 +155,124 @@ impl StatePaths {
                 })?;
             }
             let ignore = dir.join(".gitignore");
-            if fs::read(&ignore).map(|c| c != b"*\n").unwrap_or(true) {
-                // Best effort: a read-only state dir is reported by the write that matters.
-                let _ = fs::write(&ignore, b"*\n");
+            if read_no_follow(&ignore).map(|c| c != b"*\n").unwrap_or(true) {
+                // Replaced by rename, so a symlink planted there is replaced, never written
+                // through. Best effort: a read-only state dir is reported by the write that
+                // matters.
+                let _ = crate::atomic_file::write_atomic(&ignore, b"*\n", 0o600);
             }
         }
         Ok(())
     }
+
+    /// The session's name, `None` for the default session.
+    pub fn session_name(&self) -> Option<String> {
+        session_root(&self.state_dir)?;
+        Some(self.state_dir.file_name()?.to_string_lossy().into_owned())
+    }
+
+    /// The workspace as people name it: the project dir, plus ` [session NAME]` for a named
+    /// session.
+    pub fn label(&self) -> String {
+        match self.session_name() {
+            Some(name) => format!("{} [session {name}]", self.project_dir.display()),
+            None => self.project_dir.display().to_string(),
+        }
+    }
+
+    /// Which state directory this is, for `/health`'s `stateDirId`: FNV-1a 64 of the canonical
+    /// path, as 16 hex digits. `None` when the directory cannot be resolved (it is gone).
+    pub fn state_dir_id(&self) -> Option<String> {
+        let canonical = fs::canonicalize(&self.state_dir).ok()?;
+        Some(format!(
+            "{:016x}",
+            fnv1a64(canonical.as_os_str().as_bytes())
+        ))
+    }
+}
+
+/// FNV-1a, 64 bits: stable across builds and Rust versions (std's hashers are not), which a
+/// value compared between two binaries needs.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Creates `dir` (0700) if missing, refusing a symbolic link at its name: for directories we
+/// fill inside the state dir (the Chromium profile).
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let meta = fs::symlink_metadata(dir)?;
+            if meta.is_dir() {
+                Ok(())
+            } else {
+                Err(io::Error::other(
+                    "it is not a directory (a symbolic link or a file); remove it",
+                ))
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Refuses a state directory that is a symbolic link, with the one-line error and its hint.
+/// The folder under a state dir that holds named sessions.
+pub const SESSIONS_DIR: &str = "sessions";
+
+/// The root state dir when `state_dir` is a named session's (`<root>/sessions/<name>`).
+fn session_root(state_dir: &Path) -> Option<&Path> {
+    let sessions = state_dir.parent()?;
+    (sessions.file_name()? == SESSIONS_DIR).then_some(())?;
+    sessions.parent()
+}
+
+/// Session names are 1-64 of `[A-Za-z0-9_.-]`, starting with a letter or digit.
+fn validate_session_name(name: &str) -> Result<()> {
+    let valid = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if !valid {
+        bail!(
+            "invalid session name {name:?}: use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        );
+    }
+    Ok(())
+}
+
+fn refuse_symlink(dir: &Path) -> Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = fs::read_link(dir)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            bail!(
+                "Refusing to use state directory {}: it is a symbolic link (to {target}), and browse writes nothing through a link it did not make. Replace it with a real directory (rm {0}) or set BROWSE_STATE_FILE",
+                dir.display()
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reads a small file without following a symlink at its path.
+fn read_no_follow(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?
+        .take(64 * 1024)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 impl StatePaths {

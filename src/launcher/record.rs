@@ -5,9 +5,9 @@
 //! election lock writes or deletes the record (the daemon for its whole life, or a starter that
 //! is cleaning up after a dead daemon).
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -62,7 +62,12 @@ impl std::fmt::Display for Unusable {
 /// Reads the record. Any problem (missing, empty, garbage, truncated, wrong types, oversized,
 /// a directory, another user's file) is an [`Unusable`], never a panic.
 pub fn read(path: &Path) -> Result<StateRecord, Unusable> {
-    let file = match File::open(path) {
+    // A symlink at the record's name is not a record (ELOOP lands in Invalid).
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(Unusable::Missing),
         Err(e) => return Err(Unusable::Invalid(format!("cannot open: {e}"))),

@@ -3,7 +3,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -20,6 +20,9 @@ pub const DAEMON_ARG: &str = "__daemon";
 /// Environment variables through which the daemon finds its inherited descriptors.
 pub const LOCK_FD_ENV: &str = "BROWSE_LOCK_FD";
 pub const READY_FD_ENV: &str = "BROWSE_READY_FD";
+/// Milliseconds this spawner will still wait for readiness; the daemon fits its start inside
+/// ([`crate::settings::spawner_wait`]), so its cause arrives before we give up.
+pub const SPAWNER_WAIT_ENV: &str = "BROWSE_SPAWNER_WAIT_MS";
 
 /// The daemon log is rotated once it passes this size.
 const LOG_ROTATE_BYTES: u64 = 10 * 1024 * 1024;
@@ -58,17 +61,24 @@ pub fn spawn_daemon(
         .env("BROWSE_STATE_FILE", &paths.state_file)
         .env(LOCK_FD_ENV, lock_fd.to_string())
         .env(READY_FD_ENV, ready_fd.to_string())
+        .env(
+            SPAWNER_WAIT_ENV,
+            deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis()
+                .to_string(),
+        )
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log);
-    // SAFETY: only async-signal-safe calls (setsid, fcntl) run between fork and exec.
+    // SAFETY: only async-signal-safe calls (setsid, close_range, fcntl) run between fork and
+    // exec. The daemon keeps nothing of ours but the lock and the readiness pipe.
     unsafe {
         command.pre_exec(move || {
             if libc::setsid() == -1 {
                 return Err(io::Error::last_os_error());
             }
-            inherit(lock_fd)?;
-            inherit(ready_fd)
+            crate::descriptors::only_these_survive_exec(&[lock_fd, ready_fd])
         });
     }
     let mut child = command
@@ -89,8 +99,10 @@ pub fn spawn_daemon(
             instance_id,
         }),
         Heard::Message(Readiness::Failed { reason }) => {
+            // The daemon's own words, exactly as it published them for the other waiters: every
+            // CLI of a stampede prints the same cause.
             reap(&mut child);
-            Err(with_log_tail(reason, paths, log_start))
+            Err(reason)
         }
         Heard::Eof => {
             let status = reap(&mut child)
@@ -113,15 +125,6 @@ pub fn spawn_daemon(
     }
 }
 
-/// Clears close-on-exec so the daemon inherits `fd` (runs between fork and exec).
-fn inherit(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl is async-signal-safe and only touches this descriptor's flags.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 fn reap(child: &mut Child) -> Option<std::process::ExitStatus> {
     let until = Instant::now() + Duration::from_secs(1);
     while Instant::now() < until {
@@ -134,8 +137,13 @@ fn reap(child: &mut Child) -> Option<std::process::ExitStatus> {
     None
 }
 
+/// Opens the daemon log for appending. A symlink planted at its name is removed (we hold the
+/// lock, and the name is ours), never written through.
 fn open_log(paths: &StatePaths) -> io::Result<File> {
-    if fs::metadata(&paths.daemon_log).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
+    if fs::symlink_metadata(&paths.daemon_log).is_ok_and(|m| m.file_type().is_symlink()) {
+        fs::remove_file(&paths.daemon_log)?;
+    }
+    if fs::symlink_metadata(&paths.daemon_log).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
         let _ = fs::rename(&paths.daemon_log, paths.daemon_log.with_extension("log.1"));
     }
     OpenOptions::new()

@@ -134,6 +134,20 @@ impl Workspace {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
+    /// Runs `browse <args>`, asserting exit 2 (the CLI refused the command line itself, before
+    /// any daemon), and returns stderr.
+    pub fn usage_fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "browse {args:?} should be a usage error:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     /// Starts `browse <args>` without waiting.
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
@@ -192,16 +206,35 @@ impl Workspace {
     /// Live (non-zombie) daemon processes serving this workspace.
     pub fn daemons(&self) -> Vec<u32> {
         let state_file = self.state_file();
+        self.daemons_where(|file| file == state_file.as_path())
+    }
+
+    /// Live daemons of named sessions and the default one (state files under `.gstack/`).
+    pub fn daemons_of_every_session(&self) -> Vec<u32> {
+        let state_dir = self.state_dir();
+        self.daemons_where(|file| file.starts_with(&state_dir))
+    }
+
+    fn daemons_where(&self, state_file_matches: impl Fn(&Path) -> bool) -> Vec<u32> {
         live_processes()
             .into_iter()
             .filter(|p| p.cmdline.get(1).map(String::as_str) == Some("__daemon"))
             .filter(|p| {
                 p.environ
                     .get("BROWSE_STATE_FILE")
-                    .map(PathBuf::from)
-                    .as_deref()
-                    == Some(state_file.as_path())
+                    .is_some_and(|file| state_file_matches(Path::new(file)))
             })
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    /// Live Chromium main processes of every session of this workspace.
+    pub fn chromium_mains_of_every_session(&self) -> Vec<u32> {
+        let prefix = format!("--user-data-dir={}/", self.state_dir().display());
+        live_processes()
+            .into_iter()
+            .filter(|p| p.cmdline.iter().any(|a| a.starts_with(&prefix)))
+            .filter(|p| !p.cmdline.iter().any(|a| a.starts_with("--type=")))
             .map(|p| p.pid)
             .collect()
     }
@@ -243,8 +276,12 @@ impl Workspace {
 
     /// Stops the daemon and waits until nothing of this workspace runs.
     pub fn shut_down(&self) {
-        let _ = self.run(&["stop"]);
-        for pid in self.daemons() {
+        // The workspace may have been deleted by the test: then there is nothing to run in.
+        let _ = self.command(&["stop"]).output();
+        for pid in self.daemons_of_every_session() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+        for pid in self.chromium_mains_of_every_session() {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
         for pid in self.chromium_all() {
@@ -453,4 +490,24 @@ pub fn sigkill_daemon_then_stampede(ws: &Workspace, n: usize) -> (u32, u32) {
     assert_eq!(daemons.len(), 1, "daemons after the stampede: {daemons:?}");
     assert_ne!(daemons[0], old);
     (old, daemons[0])
+}
+
+/// Runs `script` under `sh` as PID 1 of a throw-away PID namespace (`unshare -fp --mount-proc`;
+/// we are root): a bug that signals the wrong process, even `kill(-1)`, reaches only processes
+/// of that namespace, and all of them die with the script. The script runs in the workspace
+/// with its environment; `$BROWSE` is the binary under test.
+pub fn run_in_pid_namespace(ws: &Workspace, script: &str) -> Output {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-fp", "--mount-proc", "sh", "-c", script])
+        .current_dir(ws.path())
+        .env_remove("BROWSE_STATE_FILE")
+        .env_remove("BROWSE_TAB")
+        .env_remove("BROWSE_TEST_VERSION")
+        .env("BROWSE", BROWSE)
+        .stdin(Stdio::null());
+    for (k, v) in &ws.env {
+        cmd.env(k, v);
+    }
+    cmd.output()
+        .expect("run unshare (needs root and util-linux)")
 }

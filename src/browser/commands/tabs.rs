@@ -5,13 +5,16 @@
 
 use std::sync::Arc;
 
-use super::events::lock;
-use super::{evaluate, navigation, url_policy, CommandError, CommandResult, Session, TabHandle};
+use super::navigation;
+use crate::browser::events::lock;
+use crate::browser::page::{evaluate, CommandError, CommandResult};
+use crate::browser::session::{Session, TabHandle};
+use crate::browser::url_policy;
 
 /// `tabs`: one line per tab in creation order, the active one marked with `→`. Pages that
 /// pages opened are listed even when Chromium has not told us of them yet.
 pub fn list(session: &Session) -> CommandResult {
-    super::popups::reconcile(session);
+    session.reconcile_popups();
     let (active, tabs) = session.tab_list();
     Ok(tabs
         .iter()
@@ -56,12 +59,10 @@ pub fn switch(session: &Session, args: &[String]) -> CommandResult {
 
 /// `newtab [url] [--json]`: checks the URL first (a refused URL opens nothing), opens a
 /// blank tab, makes it active, then navigates it.
-pub fn open(session: &Session, args: &[String]) -> CommandResult {
+pub fn open(session: &Session, args: &[String], cwd: &std::path::Path) -> CommandResult {
     let json = args.iter().any(|a| a == "--json");
     let url = args.iter().find(|a| *a != "--json");
-    let target = url
-        .map(|u| url_policy::validate(u, &session.cwd).map_err(CommandError::failed))
-        .transpose()?;
+    let target = url.map(|u| url_policy::validate(u, cwd)).transpose()?;
     let tab = session.open_tab()?;
     bring_to_front(&tab);
     if let Some(target) = &target {

@@ -14,9 +14,9 @@ use headless_chrome::protocol::cdp::{Network, Runtime};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::confine;
-use super::selector::{self, Element};
-use super::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::confine;
+use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::selector::{self, Element};
 
 /// gstack's `text`: the body cloned without scripts, styles and SVG, its `innerText` (which on
 /// a detached clone behaves like `textContent`), each line trimmed, empty lines dropped.
@@ -212,7 +212,7 @@ pub fn js(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let result = run_script(ctx, &code)?;
     match parsed.out {
         Some(out) => {
-            let n = write_result(&ctx.session.cwd, &out, &result, parsed.raw)?;
+            let n = write_result(&ctx.cwd, &out, &result, parsed.raw)?;
             Ok(format!("JS result written: {out} ({n} bytes)"))
         }
         None => Ok(result),
@@ -225,13 +225,13 @@ pub fn eval(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(file) = parsed.rest.first() else {
         return Err(CommandError::usage("eval"));
     };
-    let path = confine::input(&ctx.session.cwd, file)?;
+    let path = confine::input(&ctx.cwd, file)?;
     let code = fs::read_to_string(&path)
         .map_err(|e| CommandError::failed(format!("Cannot read {file}: {e}")))?;
     let result = run_script(ctx, &code)?;
     match parsed.out {
         Some(out) => {
-            let n = write_result(&ctx.session.cwd, &out, &result, parsed.raw)?;
+            let n = write_result(&ctx.cwd, &out, &result, parsed.raw)?;
             Ok(format!("Eval result written: {out} ({n} bytes)"))
         }
         None => Ok(result),

@@ -15,10 +15,11 @@ use headless_chrome::protocol::cdp::Page::{
 use headless_chrome::protocol::cdp::Runtime;
 use serde_json::Value;
 
-use super::selector::{self, ACTION_TIMEOUT};
-use super::url_policy::TEMP_DIR;
-use super::{confine, evaluate, CommandError, CommandResult, Ctx};
 use crate::atomic_file::write_atomic;
+use crate::browser::confine;
+use crate::browser::confine::TEMP_DIR;
+use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::selector::{self, ACTION_TIMEOUT};
 
 /// The longest side, in image pixels, of a full-page capture (the vision-API limit gstack
 /// guards against).
@@ -171,7 +172,7 @@ fn js_display(n: f64) -> String {
 /// `screenshot [path] [sel] [--viewport] [--selector css] [--clip x,y,w,h] [--base64]`.
 pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let req = parse(args)?;
-    let target = confine::output(&ctx.session.cwd, &req.path)?;
+    let target = confine::output(&ctx.cwd, &req.path)?;
     check_conflicts(&req)?;
     let format = if req.base64 {
         Format::Png
@@ -435,7 +436,7 @@ pub fn pdf(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             _ => {}
         }
     }
-    let target = confine::output(&ctx.session.cwd, &path)?;
+    let target = confine::output(&ctx.cwd, &path)?;
     let reply = ctx
         .tab
         .cdp

@@ -1,9 +1,11 @@
 //! `chain`: several commands in one call, in gstack's JSON form (`[["goto","url"],["text"]]`)
-//! or its pipe form (`goto url | text`, double quotes group words).
+//! or its pipe form (`goto url | text`, one step per ` | ` or per line; a word that starts
+//! with a double quote runs to the closing one, quotes inside a word are kept).
 //!
 //! Each sub-command goes through [`Session::execute`], so it is dispatched, pinned and
-//! enveloped exactly as if it had been sent alone. The chain never stops at an error and
-//! always succeeds as a whole; failures appear as `[<label>] ERROR: <message>` blocks.
+//! enveloped exactly as if it had been sent alone. By default (gstack) the chain never stops
+//! at an error and always succeeds as a whole; failures appear as `[<label>] ERROR: <message>`
+//! blocks. With `--strict` it stops at the first failure and fails, naming the step.
 //!
 //! Lifecycle commands are the daemon's, not the session's: `status` is answered here with the
 //! same text the server gives (the daemon is this process), while `stop` and `restart` are
@@ -11,31 +13,51 @@
 
 use serde_json::Value;
 
-use super::{CommandError, CommandResult, Session};
+use crate::browser::page::{CommandError, CommandResult};
+use crate::browser::session::Session;
 use crate::catalogue;
 use crate::wire::CommandRequest;
 
 const USAGE: &str = "Usage: echo '[[\"goto\",\"url\"],[\"text\"]]' | browse chain\n   \
                      or: browse chain 'goto url | click @e5 | snapshot -ic'";
 
-/// Runs the chain given in `req.args[0]`.
+/// Runs the chain given in `req.args` (`[--strict] <input>`).
 pub fn run(session: &Session, req: &CommandRequest) -> CommandResult {
-    let input = req.args.first().map(|s| s.trim()).unwrap_or_default();
+    let strict = req.args.iter().any(|a| a == "--strict");
+    let input = req
+        .args
+        .iter()
+        .find(|a| *a != "--strict")
+        .map(|s| s.trim())
+        .unwrap_or_default();
     if input.is_empty() {
         return Err(CommandError::failed(USAGE));
     }
     let commands = parse(input)?;
-    let blocks: Vec<String> = commands
-        .into_iter()
-        .map(|words| run_one(session, req, words))
-        .collect();
+    let total = commands.len();
+    let mut blocks = Vec::with_capacity(total);
+    for (step, words) in commands.into_iter().enumerate() {
+        let name = words.first().cloned().unwrap_or_default();
+        let (block, ok) = run_one(session, req, words);
+        blocks.push(block);
+        if strict && !ok {
+            return Err(CommandError::failed_with_hint(
+                blocks.join("\n\n"),
+                format!(
+                    "chain --strict stopped at step {} of {total} ({name}); later steps did not run",
+                    step + 1
+                ),
+            ));
+        }
+    }
     Ok(blocks.join("\n\n"))
 }
 
-fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> String {
+/// One step's `[label] result` block, and whether it succeeded.
+fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> (String, bool) {
     let mut words = words.into_iter();
     let Some(name) = words.next() else {
-        return "[] ERROR: empty command".into();
+        return ("[] ERROR: empty command".into(), false);
     };
     let args: Vec<String> = words.collect();
     let canonical = catalogue::lookup(&name).map(|c| c.name);
@@ -45,7 +67,7 @@ fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> St
     };
     let outcome = match canonical {
         Some("chain") => Err("Nested chain commands are not allowed".to_owned()),
-        Some("status") => Ok(session.status_text(session.browser_answers())),
+        Some("status") => Ok(session.status_text()),
         Some(lifecycle @ ("stop" | "restart")) => Err(format!(
             "'{lifecycle}' cannot run inside chain; run it on its own"
         )),
@@ -55,12 +77,13 @@ fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> St
                 args,
                 tab_id: parent.tab_id,
                 envelope: parent.envelope,
+                cwd: parent.cwd.clone(),
             })
             .map_err(|e| e.body.error),
     };
     match outcome {
-        Ok(result) => format!("[{label}] {result}"),
-        Err(message) => format!("[{label}] ERROR: {message}"),
+        Ok(result) => (format!("[{label}] {result}"), true),
+        Err(message) => (format!("[{label}] ERROR: {message}"), false),
     }
 }
 
@@ -77,7 +100,8 @@ fn parse(input: &str) -> Result<Vec<Vec<String>>, CommandError> {
             })
             .collect(),
         _ => Ok(input
-            .split(" | ")
+            .lines()
+            .flat_map(|line| line.split(" | "))
             .map(str::trim)
             .filter(|segment| !segment.is_empty())
             .map(tokenize)
@@ -93,14 +117,17 @@ fn word(value: Value) -> String {
     }
 }
 
-/// Splits a pipe segment on spaces; double quotes group words and are removed.
+/// Splits a pipe segment on spaces. A double quote that opens a word groups it up to the
+/// closing quote, and both vanish (`fill #q "hello world"`); a quote inside a word is part
+/// of it (`js document.querySelector(".x").value`).
 fn tokenize(segment: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
     for ch in segment.chars() {
         match ch {
-            '"' => quoted = !quoted,
+            '"' if quoted => quoted = false,
+            '"' if current.is_empty() => quoted = true,
             ' ' if !quoted => {
                 if !current.is_empty() {
                     tokens.push(std::mem::take(&mut current));
@@ -139,5 +166,17 @@ mod tests {
     #[test]
     fn quotes_group_and_vanish() {
         assert_eq!(tokenize(r#"js "a  b"c d"#), vec!["js", "a  bc", "d"]);
+        assert_eq!(
+            tokenize(r#"js document.querySelector(".x").value"#),
+            vec!["js", r#"document.querySelector(".x").value"#]
+        );
+    }
+
+    #[test]
+    fn pipe_form_takes_one_step_per_line_too() {
+        assert_eq!(
+            parse("goto http://x\ntext | url\n\n").unwrap(),
+            vec![vec!["goto", "http://x"], vec!["text"], vec!["url"]]
+        );
     }
 }

@@ -16,10 +16,12 @@ use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::protocol::cdp::{Input, Network, Page, DOM};
 use serde_json::{json, Value};
 
-use super::events::lock;
 use super::navigation::NAVIGATION_TIMEOUT;
-use super::selector::{self, call_function, call_function_with, Element, ACTION_TIMEOUT};
-use super::{confine, evaluate, keys, CommandError, CommandResult, Ctx, Session};
+use crate::browser::events::lock;
+use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::selector::{self, call_function, call_function_with, Element, ACTION_TIMEOUT};
+use crate::browser::session::Session;
+use crate::browser::{confine, keys};
 
 /// How long click, fill and select wait afterwards for the page to settle.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -232,7 +234,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let mut resolved = Vec::with_capacity(files.len());
     let mut described = Vec::with_capacity(files.len());
     for file in files {
-        let path = upload_path(&ctx.session.cwd, file)?;
+        let path = upload_path(&ctx.cwd, file)?;
         let size = std::fs::metadata(&path)
             .map_err(|e| CommandError::failed(format!("Cannot read {file}: {e}")))?
             .len();

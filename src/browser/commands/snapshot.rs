@@ -16,8 +16,8 @@ use headless_chrome::protocol::cdp::types::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::refs::{RefEntry, RefMap};
-use super::{CommandError, CommandResult, Ctx};
+use crate::browser::page::{CommandError, CommandResult, Ctx};
+use crate::browser::refs::{RefEntry, RefMap};
 
 /// gstack's `INTERACTIVE_ROLES` (`snapshot.ts:29-34`).
 const INTERACTIVE_ROLES: &[&str] = &[
@@ -519,7 +519,7 @@ struct Scope {
 
 fn resolve_scope(tab: &Tab, selector: &str, group: &str) -> Result<Scope, CommandError> {
     // The selector engines' own lookup: shadow roots and `text=` as for every other command.
-    let all = super::selector::matches_expression(selector)?;
+    let all = crate::browser::selector::matches_expression(selector)?;
     let found = evaluate_by_ref(
         tab,
         &format!(
@@ -548,12 +548,12 @@ static AX_ENABLED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
     let target = tab.get_target_id().clone();
-    let enabled = super::events::lock(&AX_ENABLED)
+    let enabled = crate::browser::events::lock(&AX_ENABLED)
         .as_ref()
         .is_some_and(|set| set.contains(&target));
     if !enabled {
         tab.call_method(AxEnable(json!({}))).map_err(cdp_error)?;
-        super::events::lock(&AX_ENABLED)
+        crate::browser::events::lock(&AX_ENABLED)
             .get_or_insert_with(HashSet::new)
             .insert(target);
     }

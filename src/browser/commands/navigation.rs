@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page;
 
-use super::events::DocumentWait;
-use super::{evaluate, reading, url_policy, CommandError, CommandResult, Ctx, TabHandle};
+use super::reading;
+use crate::browser::events::DocumentWait;
+use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::session::TabHandle;
+use crate::browser::url_policy;
 
 /// How long a navigation may take to reach `DOMContentLoaded`.
 pub const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(15);
@@ -19,7 +22,7 @@ pub fn goto(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let [input, ..] = args else {
         return Err(CommandError::usage("goto"));
     };
-    let url = url_policy::validate(input, &ctx.session.cwd).map_err(CommandError::failed)?;
+    let url = url_policy::validate(input, &ctx.cwd)?;
     let status = navigate(ctx.tab, &url)?;
     Ok(format!("Navigated to {url} ({status})"))
 }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::events::lock;
 use super::Session;
+use crate::browser::events::lock;
 
 /// How long a command waits for the target events received before it to be dealt with: an
 /// adoption is a handful of CDP calls, so this only bounds a stuck browser.

@@ -1,0 +1,106 @@
+//! What every command handler needs: the tab context it runs in ([`Ctx`]), its error type,
+//! and `Runtime.evaluate` with page errors turned into that error.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use headless_chrome::protocol::cdp::Runtime;
+use serde_json::Value;
+
+use super::session::{Session, TabHandle, TabState};
+use crate::catalogue;
+pub use crate::cdp::evaluate_request;
+use crate::cdp::Tab;
+use crate::wire::ErrorBody;
+
+/// How long a single page-side script may run before Chromium terminates it.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A failed command: the HTTP status and the body the CLI prints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandError {
+    pub status: u16,
+    pub body: ErrorBody,
+}
+
+impl CommandError {
+    /// The command ran and failed (gstack answers these with 500).
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            status: 500,
+            body: ErrorBody::new(message),
+        }
+    }
+
+    /// A failure with a hint saying what to do.
+    pub fn failed_with_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            status: 500,
+            body: ErrorBody::with_hint(message, hint),
+        }
+    }
+
+    /// `Usage: browse <name> <synopsis>`.
+    pub fn usage(name: &str) -> Self {
+        let synopsis = catalogue::lookup(name).map_or("", |c| c.synopsis);
+        Self::failed(
+            format!("Usage: browse {name} {synopsis}")
+                .trim_end()
+                .to_owned(),
+        )
+    }
+
+    /// The request itself was wrong (400).
+    pub fn bad_request(body: ErrorBody) -> Self {
+        Self { status: 400, body }
+    }
+
+    /// gstack's unknown-command error with a "did you mean" and the list of commands.
+    pub fn unknown_command(name: &str) -> Self {
+        Self::bad_request(catalogue::unknown_command(name))
+    }
+}
+
+impl From<anyhow::Error> for CommandError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::failed(format!("{e:#}"))
+    }
+}
+
+pub type CommandResult = Result<String, CommandError>;
+
+/// What a tab command gets: the session, its tab, and the tab's state (locked for the command).
+pub struct Ctx<'a> {
+    pub session: &'a Session,
+    pub tab: &'a Arc<TabHandle>,
+    pub state: &'a mut TabState,
+    /// Where relative paths resolve: the calling CLI's directory (see [`CommandRequest::cwd`]).
+    pub cwd: PathBuf,
+}
+
+/// Evaluates `expression` in the tab's main frame and returns its value (by value).
+/// An exception thrown by the page becomes a [`CommandError`].
+pub fn evaluate(tab: &Tab, expression: &str, await_promise: bool) -> Result<Value, CommandError> {
+    let mut request = evaluate_request(expression, true);
+    request.user_gesture = Some(true);
+    request.await_promise = Some(await_promise);
+    request.timeout = Some(SCRIPT_TIMEOUT.as_millis() as f64);
+    let reply = tab
+        .call_method(request)
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    if let Some(details) = reply.exception_details {
+        return Err(script_error(details));
+    }
+    Ok(reply.result.value.unwrap_or(Value::Null))
+}
+
+/// The error a page script threw, as the user should read it: its description (message and
+/// stack) when there is one, else CDP's summary text.
+pub(crate) fn script_error(details: Runtime::ExceptionDetails) -> CommandError {
+    let message = details
+        .exception
+        .and_then(|ex| ex.description)
+        .unwrap_or(details.text);
+    CommandError::failed(message)
+}

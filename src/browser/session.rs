@@ -1,0 +1,339 @@
+//! The browser session: one Chromium connection, its tabs with stable ids (adopted, listed,
+//! activated, forgotten), the emulation every tab gets, and which tab a request targets.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::events::{lock, DialogPolicy, PageEvents};
+use super::page::CommandError;
+use super::refs;
+use crate::cdp::{Browser, Tab};
+use crate::wire::CommandRequest;
+
+mod popups;
+
+/// One tab: a stable id, its CDP handle, its recorded events, and the lock that serialises
+/// the commands sent to it.
+pub struct TabHandle {
+    pub id: u64,
+    pub cdp: Arc<Tab>,
+    pub events: Arc<PageEvents>,
+    /// Held for the whole of each command on this tab; guards the per-tab state too.
+    pub serial: Mutex<TabState>,
+}
+
+/// State kept per tab (gstack keeps the same per tab): refs and the last snapshot.
+#[derive(Default)]
+pub struct TabState {
+    pub refs: refs::RefMap,
+    pub last_snapshot: Option<String>,
+}
+
+struct Tabs {
+    next_id: u64,
+    active: u64,
+    map: BTreeMap<u64, Arc<TabHandle>>,
+}
+
+/// gstack's default viewport (`browser-manager.ts`, `currentViewport`): width, height in CSS
+/// px and device scale factor, set on every tab when it is adopted.
+pub const DEFAULT_VIEWPORT: (u32, u32, f64) = (1280, 720, 1.0);
+
+/// Emulation settings shared by every tab (gstack keeps them in its one browser context).
+#[derive(Debug, Clone)]
+pub struct Emulation {
+    /// `viewport WxH [--scale N]`: width, height, device scale factor.
+    pub viewport: Option<(u32, u32, f64)>,
+}
+
+impl Default for Emulation {
+    fn default() -> Self {
+        Self {
+            viewport: Some(DEFAULT_VIEWPORT),
+        }
+    }
+}
+
+impl Emulation {
+    /// Applies these settings to one tab.
+    pub fn apply(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Emulation as Cdp;
+        if let Some((width, height, scale)) = self.viewport {
+            tab.call_method(Cdp::SetDeviceMetricsOverride {
+                width,
+                height,
+                device_scale_factor: scale,
+                mobile: false,
+                scale: None,
+                screen_width: None,
+                screen_height: None,
+                position_x: None,
+                position_y: None,
+                dont_set_visible_size: None,
+                screen_orientation: None,
+                viewport: None,
+                display_feature: None,
+                device_posture: None,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The daemon's browser: Chromium's CDP connection and the tab table.
+pub struct Session {
+    browser: Option<Browser>,
+    tabs: Mutex<Tabs>,
+    /// Sticky, daemon-wide dialog policy (accept by default).
+    pub(crate) dialog_policy: Arc<Mutex<DialogPolicy>>,
+    /// Viewport and other emulation applied to every current and future tab.
+    pub(crate) emulation: Mutex<Emulation>,
+    /// Where relative paths and `file://./` resolve: the cwd of the CLI that started us.
+    pub cwd: PathBuf,
+    /// Ids of the page targets that are, or are being made, tabs. Held while we create a tab
+    /// (until its id is in), so a target we create is never mistaken for one a page opened.
+    known_targets: Mutex<HashSet<String>>,
+}
+
+impl Session {
+    /// Wraps a connected browser (or none, in the browser-less test mode) and adopts its
+    /// initial tab as tab 1.
+    pub fn new(browser: Option<Browser>, cwd: PathBuf) -> anyhow::Result<Self> {
+        let session = Session {
+            browser,
+            tabs: Mutex::new(Tabs {
+                next_id: 1,
+                active: 0,
+                map: BTreeMap::new(),
+            }),
+            dialog_policy: Arc::new(Mutex::new(DialogPolicy::default())),
+            emulation: Mutex::new(Emulation::default()),
+            cwd,
+            known_targets: Mutex::new(HashSet::new()),
+        };
+        if let Some(browser) = &session.browser {
+            let tab = browser.initial_tab()?;
+            lock(&session.known_targets).insert(tab.get_target_id().clone());
+            session.adopt(tab)?;
+        }
+        Ok(session)
+    }
+
+    /// Starts adopting the pages that pages open as tabs (see `session/popups.rs`).
+    pub fn watch_popups(self: &Arc<Self>) -> anyhow::Result<()> {
+        popups::watch(self)
+    }
+
+    /// Waits (at most 2 s) until the pages opened so far are tabs: before a command picks
+    /// its tab.
+    pub(crate) fn settle_popups(&self) {
+        popups::settle(self);
+    }
+
+    /// Adopts every page Chromium has open that is not a tab yet: for `tabs`, which must list
+    /// a page whose discovery event is still on its way.
+    pub(crate) fn reconcile_popups(&self) {
+        popups::reconcile(self);
+    }
+
+    /// Registers a CDP tab under the next stable id, makes it active, and applies the
+    /// daemon-wide emulation to it. Every tab, the first included, comes through here.
+    pub(crate) fn adopt(&self, cdp: Arc<Tab>) -> anyhow::Result<Arc<TabHandle>> {
+        cdp.set_default_timeout(Duration::from_secs(15));
+        lock(&self.emulation).apply(&cdp)?;
+        // Playwright's rule: every page behaves as the focused, visible one. Without it a tab
+        // behind another is `hidden`, and Chromium throttles its timers and animation frames
+        // (a click on it took 5.5 s; rAF-based scripts and screenshots timed out).
+        cdp.call_method(
+            headless_chrome::protocol::cdp::Emulation::SetFocusEmulationEnabled { enabled: true },
+        )?;
+        // A page target's main frame id is its target id.
+        let main_frame = Some(cdp.get_target_id().clone());
+        let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
+        let mut tabs = lock(&self.tabs);
+        let id = tabs.next_id;
+        tabs.next_id += 1;
+        let handle = Arc::new(TabHandle {
+            id,
+            cdp,
+            events,
+            serial: Mutex::new(TabState::default()),
+        });
+        tabs.map.insert(id, Arc::clone(&handle));
+        tabs.active = id;
+        Ok(handle)
+    }
+
+    /// Number of open tabs.
+    pub fn tab_count(&self) -> usize {
+        lock(&self.tabs).map.len()
+    }
+
+    /// Opens a blank tab through the browser and adopts it; it becomes the active tab.
+    pub(crate) fn open_tab(&self) -> Result<Arc<TabHandle>, CommandError> {
+        let Some(browser) = &self.browser else {
+            return Err(no_browser());
+        };
+        let mut known = lock(&self.known_targets);
+        let cdp = browser
+            .new_tab()
+            .map_err(|e| CommandError::failed(format!("cannot open a tab: {e:#}")))?;
+        known.insert(cdp.get_target_id().clone());
+        Ok(self.adopt(cdp)?)
+    }
+
+    /// The active tab's id and every tab in creation order.
+    pub(crate) fn tab_list(&self) -> (u64, Vec<Arc<TabHandle>>) {
+        let tabs = lock(&self.tabs);
+        (tabs.active, tabs.map.values().cloned().collect())
+    }
+
+    /// Makes tab `id` the active one; `None` when there is no such tab.
+    pub(crate) fn activate_tab(&self, id: u64) -> Option<Arc<TabHandle>> {
+        let mut tabs = lock(&self.tabs);
+        let tab = tabs.map.get(&id).cloned()?;
+        tabs.active = id;
+        Some(tab)
+    }
+
+    /// Takes tab `id` out of the table (the caller closes its target). If it was active, the
+    /// last tab in creation order becomes active.
+    pub(crate) fn forget_tab(&self, id: u64) -> Option<Arc<TabHandle>> {
+        let mut tabs = lock(&self.tabs);
+        let tab = tabs.map.remove(&id)?;
+        if tabs.active == id {
+            tabs.active = tabs.map.keys().next_back().copied().unwrap_or(0);
+        }
+        Some(tab)
+    }
+
+    /// The active tab's URL (`about:blank` when there is none).
+    pub fn active_url(&self) -> String {
+        self.active_tab()
+            .map(|t| t.events.url())
+            .unwrap_or_else(|| "about:blank".into())
+    }
+
+    /// gstack's `status` answer, from the heartbeat's latest view of Chromium. When Chromium
+    /// does not answer, a last line gives the cause (gstack has no such line).
+    pub fn status_text(&self) -> String {
+        let fault = self.browser_fault();
+        let mut text = format!(
+            "Status: {}\nMode: {}\nURL: {}\nTabs: {}\nPID: {}",
+            if fault.is_none() {
+                "healthy"
+            } else {
+                "unhealthy"
+            },
+            crate::settings::mode_name(),
+            self.active_url(),
+            self.tab_count(),
+            std::process::id()
+        );
+        if let Some(cause) = fault {
+            text.push_str(&format!("\nCause: {cause}"));
+        }
+        text
+    }
+
+    /// Why Chromium is considered unresponsive (the heartbeat's cause), if it is.
+    pub fn browser_fault(&self) -> Option<String> {
+        self.browser.as_ref().and_then(Browser::unresponsive)
+    }
+
+    /// The active tab's refs as `(ref, role, name)` in ref order, for `GET /refs`. Waits for a
+    /// command running on that tab to finish, as any command would.
+    pub fn active_refs(&self) -> Vec<(String, String, String)> {
+        let Some(tab) = self.active_tab() else {
+            return Vec::new();
+        };
+        let state = lock(&tab.serial);
+        let mut refs: Vec<(String, String, String)> = state
+            .refs
+            .entries
+            .iter()
+            .map(|(key, e)| (format!("@{key}"), e.role.clone(), e.name.clone()))
+            .collect();
+        // e1, e2, …, e10 in number order; @c refs after the @e ones.
+        refs.sort_by_key(|(key, _, _)| {
+            (
+                !key.starts_with("@e"),
+                key.get(2..)
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(u64::MAX),
+            )
+        });
+        refs
+    }
+
+    fn active_tab(&self) -> Option<Arc<TabHandle>> {
+        let tabs = lock(&self.tabs);
+        tabs.map.get(&tabs.active).cloned()
+    }
+
+    /// The tab a request targets: its pinned `tabId`, else the active tab. Pinning never
+    /// changes the active tab; a pinned tab that does not exist is an error (acting on another
+    /// tab instead would report success for the wrong page).
+    pub(crate) fn target_tab(&self, pinned: Option<u64>) -> Result<Arc<TabHandle>, CommandError> {
+        if self.browser.is_none() {
+            return Err(no_browser());
+        }
+        let tabs = lock(&self.tabs);
+        match pinned {
+            Some(id) => tabs.map.get(&id).cloned().ok_or_else(|| {
+                CommandError::failed_with_hint(
+                    format!("Tab {id} not found"),
+                    "Run 'browse tabs' for the open tabs' ids.",
+                )
+            }),
+            None => tabs
+                .map
+                .get(&tabs.active)
+                .cloned()
+                .ok_or_else(|| CommandError::failed("no tab is open")),
+        }
+    }
+
+    /// Where the request's relative paths resolve: the caller's directory when it sent one
+    /// that exists, else the daemon's.
+    pub(crate) fn caller_dir(&self, req: &CommandRequest) -> PathBuf {
+        req.cwd
+            .as_deref()
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_absolute() && dir.is_dir())
+            .unwrap_or_else(|| self.cwd.clone())
+    }
+
+    /// Whether Chromium answers a browser-level call (no page involved) within `timeout`.
+    /// Always Ok in the browser-less test mode.
+    pub fn probe_browser(&self, timeout: Duration) -> anyhow::Result<()> {
+        match &self.browser {
+            Some(b) => b.probe(timeout),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the heartbeat's verdict: with a cause, every CDP call waiting or made later
+    /// fails at once with it; `None` once the browser answers again.
+    pub fn set_browser_unresponsive(&self, cause: Option<String>) {
+        if let Some(b) = &self.browser {
+            b.set_unresponsive(cause);
+        }
+    }
+
+    /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and
+    /// storage to the profile. False when there is no browser or it did not take the request.
+    pub fn close_browser(&self, timeout: Duration) -> bool {
+        self.browser
+            .as_ref()
+            .is_some_and(|b| b.close(timeout).is_ok())
+    }
+}
+
+fn no_browser() -> CommandError {
+    CommandError::failed(
+        "no browser in this daemon (BROWSE_TEST_NO_BROWSER=1 is a launcher test mode)",
+    )
+}
