@@ -154,6 +154,8 @@ fn a_remote_chromium_is_driven_and_left_running() {
         remote.page_urls().contains(&url),
         "our tab is a page of the remote"
     );
+    // The remote's own page (its about:blank) is someone else's: never one of our tabs.
+    assert_eq!(ws.ok(&["--cdp-url", &cdp, "tabs"]).lines().count(), 1);
 
     // Asking for another browser is refused, with the way out.
     let out = ws.run(&["url"]);

@@ -67,11 +67,7 @@ impl PageEvents {
         policy: Arc<Mutex<DialogPolicy>>,
     ) -> anyhow::Result<Arc<Self>> {
         let events = Arc::new(PageEvents::default());
-        {
-            let mut log = lock(&events.log);
-            log.main_frame = main_frame;
-            log.url = tab.get_url();
-        }
+        lock(&events.log).main_frame = main_frame;
         let weak_tab: Weak<Tab> = Arc::downgrade(tab);
         let sink = Arc::clone(&events);
         // Network requestIds are only unique per renderer; the key keeps tabs apart.
@@ -85,6 +81,15 @@ impl PageEvents {
                 answer_dialog(weak_tab.clone(), policy);
             }
         }))?;
+        // Asked after the listener is in place: a page that is loading as we attach (a popup)
+        // commits either before this answer or in an event we see, never in between.
+        let url = tab.get_url();
+        {
+            let mut log = lock(&events.log);
+            if log.navigations == 0 {
+                log.url = url;
+            }
+        }
         // Console and network capture need these domains; enabled after the listener so
         // nothing they report is missed.
         tab.call_method(Runtime::Enable(None))?;

@@ -67,6 +67,8 @@ impl Session {
             }
             _ => {}
         }
+        // A page this session's last command opened is a tab before this command picks one.
+        self.settle_popups();
         // Commands that manage tabs or run other commands take the tab locks themselves.
         match info.name {
             "tabs" => return tabs::list(self),

@@ -261,11 +261,12 @@ impl Query {
         Ok(Query::Css(selector.to_owned()))
     }
 
-    /// A JS expression evaluating to an array of the matching elements.
+    /// A JS expression evaluating to an array of the matching elements. CSS and `text=` reach
+    /// into open shadow roots, as Playwright's engines do; XPath does not (nor does Playwright's).
     fn matches_expression(&self) -> String {
         let quote = |s: &str| Value::String(s.to_owned()).to_string();
         match self {
-            Query::Css(css) => format!("Array.from(document.querySelectorAll({}))", quote(css)),
+            Query::Css(css) => css_expression(css),
             Query::XPath(xpath) => format!(
                 "(() => {{ const r = document.evaluate({}, document, null, \
                  XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null); const out = []; \
@@ -273,20 +274,36 @@ impl Query {
                  if (n.nodeType === 1) out.push(n); }} return out; }})()",
                 quote(xpath)
             ),
-            Query::TextContains(t) => text_expression(&format!(
-                "(s) => s.toLowerCase().includes({})",
-                quote(&normalise(t).to_lowercase())
-            )),
-            Query::TextExact(t) => {
-                text_expression(&format!("(s) => s === {}", quote(&normalise(t))))
+            Query::TextContains(t) => {
+                let contains = format!(
+                    "(s) => s.toLowerCase().includes({})",
+                    quote(&normalise(t).to_lowercase())
+                );
+                text_expression(&contains, Some(&contains))
             }
-            Query::TextRegex(source, flags) => text_expression(&format!(
-                "(() => {{ const re = new RegExp({}, {}); return (s) => re.test(s); }})()",
-                quote(source),
-                quote(flags)
-            )),
+            Query::TextExact(t) => {
+                let needle = quote(&normalise(t));
+                text_expression(
+                    &format!("(s) => s === {needle}"),
+                    Some(&format!("(s) => s.includes({needle})")),
+                )
+            }
+            Query::TextRegex(source, flags) => text_expression(
+                &format!(
+                    "(() => {{ const re = new RegExp({}, {}); return (s) => re.test(s); }})()",
+                    quote(source),
+                    quote(flags)
+                ),
+                None,
+            ),
         }
     }
+}
+
+/// The JS expression (an array of elements) that `selector`, a non-ref selector, designates:
+/// for callers that look elements up their own way (`snapshot -s`).
+pub(crate) fn matches_expression(selector: &str) -> Result<String, CommandError> {
+    Ok(Query::parse(selector)?.matches_expression())
 }
 
 fn unsupported(selector: &str, syntax: &str) -> CommandError {
@@ -321,22 +338,163 @@ fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Elements whose normalised text satisfies `predicate`, keeping only the innermost: a
-/// parent matched only because a child element matches is left out.
-fn text_expression(predicate: &str) -> String {
+/// JS defining `shadowRoots()`: the document and every open shadow root under it, nested
+/// ones included, documents first. A closed root is unreachable from page script by design.
+/// A TreeWalker per tree: on a 120,000-element page it took a tenth of the time of iterating
+/// `querySelectorAll('*')`.
+const SHADOW_ROOTS_JS: &str = "const shadowRoots = () => { const out = [document]; \
+    for (let i = 0; i < out.length; i++) { \
+      const w = document.createTreeWalker(out[i], NodeFilter.SHOW_ELEMENT); \
+      for (let n = w.nextNode(); n; n = w.nextNode()) if (n.shadowRoot) out.push(n.shadowRoot); } \
+    return out; };";
+
+/// CSS through open shadow roots, as Playwright's CSS engine does: every tree is queried, and
+/// the descendant and child combinators also cross from a shadow host into its shadow tree
+/// (`#host .inner`, `#host > button`). A page with no shadow root gets plain
+/// `querySelectorAll` semantics. Invalid CSS throws the browser's SyntaxError.
+fn css_expression(css: &str) -> String {
+    let quote = |s: &str| Value::String(s.to_owned()).to_string();
+    let chains = Value::from(
+        combinator_chains(css)
+            .into_iter()
+            .map(|chain| {
+                Value::from(
+                    chain
+                        .into_iter()
+                        .map(|(comb, part)| Value::from(vec![comb.to_string(), part]))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
     format!(
-        "(() => {{ const test = {predicate}; \
-         const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'HEAD', 'TITLE']); \
+        "(() => {{ {SHADOW_ROOTS_JS} \
+         const light = Array.from(document.querySelectorAll({css})); \
+         const roots = shadowRoots(); if (roots.length === 1) return light; \
+         const chains = {chains}; \
+         const up = (el) => el.parentElement || (el.parentNode && el.parentNode.host) || null; \
+         const ancestorsMatch = (el, chain, i) => {{ if (i < 0) return true; \
+           const direct = chain[i + 1][0] === '>'; \
+           for (let a = up(el); a; a = direct ? null : up(a)) \
+             if (a.matches(chain[i][1]) && ancestorsMatch(a, chain, i - 1)) return true; \
+           return false; }}; \
+         const out = new Set(); \
+         for (const root of roots) for (const chain of chains) \
+           for (const el of root.querySelectorAll(chain[chain.length - 1][1])) \
+             if (ancestorsMatch(el, chain, chain.length - 2)) out.add(el); \
+         return Array.from(out); }})()",
+        css = quote(css),
+    )
+}
+
+/// A selector list split into its selectors, and each selector into the parts its top-level
+/// descendant (whitespace) and child (`>`) combinators separate, each with the combinator
+/// before it: `a b > c + d, e` gives `[[(' ', "a"), (' ', "b"), ('>', "c + d")], [(' ', "e")]]`.
+/// Sibling combinators stay inside a part (siblings share a tree); brackets, parentheses,
+/// quotes and escapes are kept whole.
+fn combinator_chains(css: &str) -> Vec<Vec<(char, String)>> {
+    fn finish(chains: &mut [Vec<(char, String)>], part: &mut String, comb: char) {
+        let text = part.trim().to_owned();
+        part.clear();
+        if let (false, Some(chain)) = (text.is_empty(), chains.last_mut()) {
+            chain.push((comb, text));
+        }
+    }
+    let mut chains = vec![Vec::new()];
+    let mut part = String::new();
+    let mut comb = ' ';
+    let (mut depth, mut quote, mut escaped, mut space) = (0usize, None, false, false);
+    for c in css.chars() {
+        if escaped || quote.is_some() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if Some(c) == quote {
+                quote = None;
+            }
+            part.push(c);
+            continue;
+        }
+        if depth == 0 {
+            if c.is_whitespace() {
+                space = true;
+                continue;
+            }
+            if c == ',' || c == '>' {
+                finish(&mut chains, &mut part, comb);
+                comb = if c == '>' { '>' } else { ' ' };
+                if c == ',' {
+                    chains.push(Vec::new());
+                }
+                space = false;
+                continue;
+            }
+            if std::mem::take(&mut space) && !part.is_empty() {
+                if part.ends_with(['+', '~']) || c == '+' || c == '~' {
+                    part.push(' ');
+                } else {
+                    finish(&mut chains, &mut part, comb);
+                    comb = ' ';
+                }
+            }
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        part.push(c);
+    }
+    finish(&mut chains, &mut part, comb);
+    chains.retain(|chain| !chain.is_empty());
+    chains
+}
+
+/// Playwright's text engine, our way: an element's text is that of its text nodes and child
+/// elements (and shadow tree), leaving out what is never rendered (script, style, noscript,
+/// template, head, title); the elements whose normalised text satisfies `predicate` are kept,
+/// innermost only (a parent matched only because a child matches is left out). Open shadow
+/// roots are searched too.
+///
+/// `prune`, when given, is a predicate that holds for the normalised `textContent` of every
+/// element with a matching descendant (the text contains the wanted text): a subtree whose
+/// `textContent` (a superset of its rendered text) fails it is skipped whole, unless it holds
+/// a shadow tree or a button-like `<input>`, whose text `textContent` does not see. Rendered
+/// text is then only built on the way to a match: `text=` on a 120,000-element page went from
+/// about 1.1 s to 0.1 s.
+fn text_expression(predicate: &str, prune: Option<&str>) -> String {
+    let prune = prune.unwrap_or("null");
+    format!(
+        "(() => {{ const test = {predicate}; const prune = {prune}; {SHADOW_ROOTS_JS} \
+         const skip = new Set(['script', 'style', 'noscript', 'template', 'head', 'title']); \
+         const buttonInput = (n) => n instanceof HTMLInputElement && \
+           ['button', 'submit', 'reset'].includes(n.type); \
+         const up = (e) => e.parentElement || (e.parentNode && e.parentNode.host) || null; \
+         const keep = new Set(); \
+         const keepPath = (e) => {{ for (; e && !keep.has(e); e = up(e)) keep.add(e); }}; \
+         if (prune) for (const root of shadowRoots()) {{ \
+           if (root.host) keepPath(root.host); \
+           for (const i of root.querySelectorAll('input')) if (buttonInput(i)) keepPath(i); }} \
+         const cache = new Map(); \
+         const raw = (node) => {{ let s = cache.get(node); if (s !== undefined) return s; s = ''; \
+           if (buttonInput(node)) s = node.value; \
+           else if (!(node.nodeType === 1 && skip.has(node.localName))) {{ \
+             for (let c = node.firstChild; c; c = c.nextSibling) \
+               if (c.nodeType === 3) s += c.nodeValue; else if (c.nodeType === 1) s += raw(c); \
+             if (node.shadowRoot) s += raw(node.shadowRoot); }} \
+           cache.set(node, s); return s; }}; \
          const norm = (s) => s.replace(/\\s+/g, ' ').trim(); \
-         const textOf = (el) => {{ if (el instanceof HTMLInputElement && \
-           ['button', 'submit', 'reset'].includes(el.type)) return norm(el.value); \
-           return norm(el.textContent || ''); }}; \
          const out = []; \
-         const visit = (el) => {{ if (skip.has(el.tagName)) return false; \
+         const visit = (el) => {{ if (skip.has(el.localName)) return false; \
+           if (prune && !keep.has(el) && !prune(norm(el.textContent || ''))) return false; \
            let childMatched = false; \
            for (const c of el.children) if (visit(c)) childMatched = true; \
+           if (el.shadowRoot) for (const c of el.shadowRoot.children) if (visit(c)) childMatched = true; \
            if (childMatched) return true; \
-           if (test(textOf(el))) {{ out.push(el); return true; }} return false; }}; \
+           if (test(norm(raw(el)))) {{ out.push(el); return true; }} return false; }}; \
          if (document.body) visit(document.body); \
          return out; }})()"
     )
@@ -439,6 +597,36 @@ mod tests {
                 .unwrap_or_default();
             assert!(err.starts_with("Unsupported selector syntax"), "{s}: {err}");
         }
+    }
+
+    #[test]
+    fn combinators_split_selectors() {
+        let chains = |css: &str| {
+            combinator_chains(css)
+                .into_iter()
+                .map(|chain| {
+                    chain
+                        .into_iter()
+                        .map(|(comb, part)| format!("{comb}{part}"))
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(chains("#inner"), vec![vec![" #inner"]]);
+        assert_eq!(
+            chains("  #host  .panel > b , i ~ u"),
+            vec![vec![" #host", " .panel", ">b"], vec![" i ~ u"]]
+        );
+        assert_eq!(
+            chains("a[title='x > y, z'] :is(p > b)\\ c"),
+            vec![vec![" a[title='x > y, z']", " :is(p > b)\\ c"]]
+        );
+        assert_eq!(
+            chains("div >p+ span>em"),
+            vec![vec![" div", ">p+ span", ">em"]]
+        );
+        assert_eq!(chains("a +b"), vec![vec![" a +b"]]);
+        assert_eq!(chains(""), Vec::<Vec<String>>::new());
     }
 
     #[test]

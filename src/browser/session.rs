@@ -1,7 +1,7 @@
 //! The browser session: one Chromium connection, its tabs with stable ids (adopted, listed,
 //! activated, forgotten), the emulation every tab gets, and which tab a request targets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,6 +11,8 @@ use super::page::CommandError;
 use super::refs;
 use crate::cdp::{Browser, Tab};
 use crate::wire::CommandRequest;
+
+mod popups;
 
 /// One tab: a stable id, its CDP handle, its recorded events, and the lock that serialises
 /// the commands sent to it.
@@ -35,11 +37,23 @@ struct Tabs {
     map: BTreeMap<u64, Arc<TabHandle>>,
 }
 
+/// gstack's default viewport (`browser-manager.ts`, `currentViewport`): width, height in CSS
+/// px and device scale factor, set on every tab when it is adopted.
+pub const DEFAULT_VIEWPORT: (u32, u32, f64) = (1280, 720, 1.0);
+
 /// Emulation settings shared by every tab (gstack keeps them in its one browser context).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Emulation {
     /// `viewport WxH [--scale N]`: width, height, device scale factor.
     pub viewport: Option<(u32, u32, f64)>,
+}
+
+impl Default for Emulation {
+    fn default() -> Self {
+        Self {
+            viewport: Some(DEFAULT_VIEWPORT),
+        }
+    }
 }
 
 impl Emulation {
@@ -78,6 +92,12 @@ pub struct Session {
     pub(crate) emulation: Mutex<Emulation>,
     /// Where relative paths and `file://./` resolve: the cwd of the CLI that started us.
     pub cwd: PathBuf,
+    /// Ids of the page targets that are, or are being made, tabs. Held while we create a tab
+    /// (until its id is in), so a target we create is never mistaken for one a page opened.
+    known_targets: Mutex<HashSet<String>>,
+    /// A browser we did not launch (`--cdp-url`): its other pages belong to someone else, so
+    /// only pages opened by our own tabs are adopted.
+    remote: bool,
 }
 
 impl Session {
@@ -97,14 +117,17 @@ impl Session {
             dialog_policy: Arc::new(Mutex::new(DialogPolicy::default())),
             emulation: Mutex::new(Emulation::default()),
             cwd,
+            known_targets: Mutex::new(HashSet::new()),
+            remote,
         };
         if let Some(browser) = &session.browser {
-            let first = if remote {
+            let tab = if remote {
                 browser.new_tab()?
             } else {
                 browser.initial_tab()?
             };
-            session.adopt(first)?;
+            lock(&session.known_targets).insert(tab.get_target_id().clone());
+            session.adopt(tab)?;
         }
         Ok(session)
     }
@@ -123,11 +146,34 @@ impl Session {
         }
     }
 
+    /// Starts adopting the pages that pages open as tabs (see `session/popups.rs`).
+    pub fn watch_popups(self: &Arc<Self>) -> anyhow::Result<()> {
+        popups::watch(self)
+    }
+
+    /// Waits (at most 2 s) until the pages opened so far are tabs: before a command picks
+    /// its tab.
+    pub(crate) fn settle_popups(&self) {
+        popups::settle(self);
+    }
+
+    /// Adopts every page Chromium has open that is not a tab yet: for `tabs`, which must list
+    /// a page whose discovery event is still on its way.
+    pub(crate) fn reconcile_popups(&self) {
+        popups::reconcile(self);
+    }
+
     /// Registers a CDP tab under the next stable id, makes it active, and applies the
     /// daemon-wide emulation to it. Every tab, the first included, comes through here.
     pub(crate) fn adopt(&self, cdp: Arc<Tab>) -> anyhow::Result<Arc<TabHandle>> {
         cdp.set_default_timeout(Duration::from_secs(15));
         lock(&self.emulation).apply(&cdp)?;
+        // Playwright's rule: every page behaves as the focused, visible one. Without it a tab
+        // behind another is `hidden`, and Chromium throttles its timers and animation frames
+        // (a click on it took 5.5 s; rAF-based scripts and screenshots timed out).
+        cdp.call_method(
+            headless_chrome::protocol::cdp::Emulation::SetFocusEmulationEnabled { enabled: true },
+        )?;
         // A page target's main frame id is its target id.
         let main_frame = Some(cdp.get_target_id().clone());
         let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
@@ -155,9 +201,11 @@ impl Session {
         let Some(browser) = &self.browser else {
             return Err(no_browser());
         };
+        let mut known = lock(&self.known_targets);
         let cdp = browser
             .new_tab()
             .map_err(|e| CommandError::failed(format!("cannot open a tab: {e:#}")))?;
+        known.insert(cdp.get_target_id().clone());
         Ok(self.adopt(cdp)?)
     }
 

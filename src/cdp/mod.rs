@@ -1,6 +1,7 @@
 //! Our Chrome DevTools Protocol connection: one WebSocket to Chromium, request/response
-//! correlation by id, flattened sessions for tabs, and events delivered per tab on a thread of
-//! their own. The typed protocol (methods, return objects, events) is headless_chrome's.
+//! correlation by id, flattened sessions for tabs, events delivered per tab on a thread of
+//! their own, and browser-level `Target.*` discovery events on a channel of their own. The
+//! typed protocol (methods, return objects, events) is headless_chrome's.
 //!
 //! Why not headless_chrome's transport: in 1.0.22 its reader thread holds the socket's mutex
 //! for the whole of a blocking read with a 100 ms timeout, and a sender must take that mutex,
@@ -12,8 +13,8 @@ use std::collections::HashMap;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 pub use headless_chrome::browser::tab::EventListener;
@@ -44,7 +45,14 @@ pub struct Connection {
     sessions: Mutex<HashMap<String, mpsc::Sender<Value>>>,
     /// Sessions whose renderer crashed: calls fail at once until a navigation revives them.
     crashed: Mutex<std::collections::HashSet<String>>,
+    /// Sessions whose target is gone (the page closed itself): calls fail at once.
+    detached: Mutex<std::collections::HashSet<String>>,
     closed: AtomicBool,
+    /// Where browser-level `Target.*` events go, once someone asked for them.
+    target_events: Mutex<Option<mpsc::Sender<Value>>>,
+    /// How many of those events were sent and not yet reported handled.
+    target_backlog: Mutex<usize>,
+    target_backlog_drained: Condvar,
     /// Set while the browser process does not answer (the heartbeat's verdict): calls fail at
     /// once with this cause instead of each waiting out its timeout.
     unresponsive: Mutex<Option<String>>,
@@ -52,6 +60,9 @@ pub struct Connection {
 
 /// What a caller reads when the page's renderer process has died.
 const CRASHED: &str = "the page crashed (its renderer process died); goto a page to load a new one";
+
+/// What a caller reads when the page closed (`window.close()`) while or before it asked.
+const DETACHED: &str = "the page was closed (its tab is gone); run 'tabs' to see what is open";
 
 /// Methods that load a new document, and so a new renderer, into a crashed page.
 const REVIVING: &[&str] = &[
@@ -86,7 +97,11 @@ impl Connection {
             pending: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             crashed: Mutex::new(std::collections::HashSet::new()),
+            detached: Mutex::new(std::collections::HashSet::new()),
             closed: AtomicBool::new(false),
+            target_events: Mutex::new(None),
+            target_backlog: Mutex::new(0),
+            target_backlog_drained: Condvar::new(),
             unresponsive: Mutex::new(None),
         });
         let weak = Arc::downgrade(&conn);
@@ -111,6 +126,9 @@ impl Connection {
     ) -> Result<Value> {
         self.refuse_if_unresponsive(method)?;
         if let Some(session) = session {
+            if lock(&self.detached).contains(session) {
+                bail!("{method}: {DETACHED}");
+            }
             let mut crashed = lock(&self.crashed);
             if REVIVING.contains(&method) {
                 crashed.remove(session);
@@ -203,22 +221,60 @@ impl Connection {
             return;
         }
         let Some(session) = message.get("sessionId").and_then(Value::as_str) else {
+            self.route_browser_event(message);
             return;
         };
         if message.get("method").and_then(Value::as_str) == Some("Inspector.targetCrashed") {
             // Nothing will answer the calls waiting on this page: fail them now.
             lock(&self.crashed).insert(session.to_owned());
-            lock(&self.pending).retain(|_, (owner, tx)| {
-                let ours = owner.as_deref() == Some(session);
-                if ours {
-                    let _ = tx.send(Err(CRASHED.to_owned()));
-                }
-                !ours
-            });
+            self.fail_pending(session, CRASHED);
         }
         let sessions = lock(&self.sessions);
         if let Some(tx) = sessions.get(session) {
             let _ = tx.send(message);
+        }
+    }
+
+    /// Answers every call waiting on `session` with `why`: nothing else will answer them.
+    fn fail_pending(&self, session: &str, why: &str) {
+        lock(&self.pending).retain(|_, (owner, tx)| {
+            let ours = owner.as_deref() == Some(session);
+            if ours {
+                let _ = tx.send(Err(why.to_owned()));
+            }
+            !ours
+        });
+    }
+
+    /// A browser-level event: `Target.*` ones go to the target watcher, counted until handled.
+    /// A session detached because its page closed fails its waiting calls first.
+    fn route_browser_event(&self, message: Value) {
+        if message.get("method").and_then(Value::as_str) == Some("Target.detachedFromTarget") {
+            if let Some(session) = message.pointer("/params/sessionId").and_then(Value::as_str) {
+                lock(&self.detached).insert(session.to_owned());
+                self.fail_pending(session, DETACHED);
+            }
+        }
+        let is_target = message
+            .get("method")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.starts_with("Target."));
+        if !is_target {
+            return;
+        }
+        let events = lock(&self.target_events);
+        let Some(tx) = events.as_ref() else { return };
+        *lock(&self.target_backlog) += 1;
+        if tx.send(message).is_err() {
+            self.target_event_handled();
+        }
+    }
+
+    fn target_event_handled(&self) {
+        let mut backlog = lock(&self.target_backlog);
+        *backlog = backlog.saturating_sub(1);
+        if *backlog == 0 {
+            self.target_backlog_drained.notify_all();
         }
     }
 
@@ -241,6 +297,10 @@ impl Connection {
         // Dropping the senders wakes every waiting caller with "connection closed".
         lock(&self.pending).clear();
         lock(&self.sessions).clear();
+        // The watcher's channel ends, and nobody waits for events that will never be handled.
+        lock(&self.target_events).take();
+        *lock(&self.target_backlog) = 0;
+        self.target_backlog_drained.notify_all();
     }
 }
 
@@ -323,23 +383,71 @@ impl Browser {
 
     /// The first page target Chromium opened at launch, or a new one.
     pub fn initial_tab(&self) -> Result<Arc<Tab>> {
-        let targets =
-            self.conn
-                .call_raw(None, "Target.getTargets", json!({}), DEFAULT_CALL_TIMEOUT)?;
-        let first_page = targets
-            .get("targetInfos")
-            .and_then(Value::as_array)
-            .and_then(|infos| {
-                infos
-                    .iter()
-                    .find(|t| t.get("type").and_then(Value::as_str) == Some("page"))
-            })
-            .and_then(|t| t.get("targetId").and_then(Value::as_str))
-            .map(str::to_owned);
-        match first_page {
+        match self.page_targets()?.into_iter().next() {
             Some(target_id) => Tab::attach(&self.conn, target_id),
             None => self.new_tab(),
         }
+    }
+
+    /// The target ids of every page (tab or popup) Chromium has open (`Target.getTargets`).
+    pub fn page_targets(&self) -> Result<Vec<String>> {
+        let targets =
+            self.conn
+                .call_raw(None, "Target.getTargets", json!({}), DEFAULT_CALL_TIMEOUT)?;
+        Ok(targets
+            .get("targetInfos")
+            .and_then(Value::as_array)
+            .map(|infos| {
+                infos
+                    .iter()
+                    .filter(|t| is_tab_page(t))
+                    .filter_map(|t| t.get("targetId").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Attaches to a page target that exists already (one a page opened).
+    pub fn attach(&self, target_id: &str) -> Result<Arc<Tab>> {
+        Tab::attach(&self.conn, target_id.to_owned())
+    }
+
+    /// Turns on target discovery (`Target.setDiscoverTargets`): every `Target.targetCreated`,
+    /// `targetInfoChanged` and `targetDestroyed` event, those of the targets that exist now
+    /// included, arrives on the returned channel. Each must be reported with
+    /// [`target_event_handled`](Self::target_event_handled) once dealt with.
+    pub fn watch_targets(&self) -> Result<mpsc::Receiver<Value>> {
+        let (tx, rx) = mpsc::channel();
+        *lock(&self.conn.target_events) = Some(tx);
+        self.conn.call_raw(
+            None,
+            "Target.setDiscoverTargets",
+            json!({ "discover": true }),
+            DEFAULT_CALL_TIMEOUT,
+        )?;
+        Ok(rx)
+    }
+
+    /// Reports one event from [`watch_targets`](Self::watch_targets) as dealt with.
+    pub fn target_event_handled(&self) {
+        self.conn.target_event_handled();
+    }
+
+    /// Waits until every target event received so far was dealt with; false at `deadline`.
+    pub fn wait_target_events(&self, deadline: Instant) -> bool {
+        let mut backlog = lock(&self.conn.target_backlog);
+        while *backlog > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            backlog = match self.conn.target_backlog_drained.wait_timeout(backlog, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
     }
 
     /// Opens a blank page target and attaches to it.
@@ -357,6 +465,16 @@ impl Browser {
             .to_owned();
         Tab::attach(&self.conn, target_id)
     }
+}
+
+/// True for a `TargetInfo` that is a page a user would see as a tab: type `page`, and no
+/// subtype (a `prerender` page is Chromium's speculative load, not a tab).
+pub fn is_tab_page(info: &Value) -> bool {
+    info.get("type").and_then(Value::as_str) == Some("page")
+        && info
+            .get("subtype")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
 }
 
 /// One page target, attached through a flattened session.
@@ -493,6 +611,11 @@ impl Tab {
         )?;
         lock(&self.conn.sessions).remove(&self.session_id);
         Ok(closed.success)
+    }
+
+    /// Stops routing events to this tab once its target is gone (the page closed itself).
+    pub fn detach_events(&self) {
+        lock(&self.conn.sessions).remove(&self.session_id);
     }
 
     /// Brings the target to the front.

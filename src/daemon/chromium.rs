@@ -188,7 +188,15 @@ fn launch_args(profile_dir: &Path) -> Vec<String> {
         "--disable-default-apps",
         "--disable-extensions",
         "--disable-breakpad",
-        "--disable-features=Translate,MediaRouter,OptimizationHints",
+        // Playwright's switches: no back-forward cache (a `back` must load the page again, not
+        // restore stale DOM state), and no throttling of pages that are not in front.
+        "--disable-back-forward-cache",
+        "--disable-features=Translate,MediaRouter,OptimizationHints,BackForwardCache",
+        "--disable-background-timer-throttling",
+        "--disable-backgrounding-occluded-windows",
+        "--disable-renderer-backgrounding",
+        // Pages open windows without a user gesture too (Playwright's switch).
+        "--disable-popup-blocking",
         "--metrics-recording-only",
         "--mute-audio",
         "--hide-scrollbars",

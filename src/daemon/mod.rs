@@ -225,8 +225,12 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
             .context("cannot connect to Chromium's DevTools")?;
         (Some(chromium), Some(browser))
     };
-    let session =
-        Session::new(browser, cwd, remote.is_some()).context("cannot open Chromium's first tab")?;
+    let session = Arc::new(
+        Session::new(browser, cwd, remote.is_some()).context("cannot open Chromium's first tab")?,
+    );
+    session
+        .watch_popups()
+        .context("cannot watch for pages that pages open")?;
     std::thread::sleep(crate::settings::test_start_delay());
     let me = std::process::id();
     let record = StateRecord {
@@ -262,7 +266,7 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
     let daemon = Daemon {
         paths,
         record,
-        session: Arc::new(session),
+        session,
         chromium: chromium.map(|c| Arc::new(Mutex::new(c))),
         locks: Arc::new(Mutex::new(vec![lock])),
         listener: Some(listener),

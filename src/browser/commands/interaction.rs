@@ -640,9 +640,12 @@ const CLICK_POINT: &str = r#"function(quads) {
     }
   }
   if (!point) return 'offscreen';
+  // Descend into shadow roots: open ones, and the closed ones this element lives in.
+  const own = [];
+  for (let r = this.getRootNode(); r && r.host; r = r.host.getRootNode()) own.push(r);
   let hit = document.elementFromPoint(point[0], point[1]);
-  while (hit && hit.shadowRoot) {
-    const inner = hit.shadowRoot.elementFromPoint(point[0], point[1]);
+  for (let root; hit && (root = hit.shadowRoot || own.find((r) => r.host === hit)); ) {
+    const inner = root.elementFromPoint(point[0], point[1]);
     if (!inner || inner === hit) break;
     hit = inner;
   }

@@ -571,6 +571,9 @@ fn capture(
     clip: Option<Viewport>,
     beyond_viewport: bool,
 ) -> Result<Vec<u8>, CommandError> {
+    // Chromium composites only the front tab of a window: a capture of a popup's opener (or of
+    // any tab behind another in its window) never answers. Failure leaves it to the capture.
+    let _ = ctx.tab.cdp.activate();
     let reply = ctx
         .tab
         .cdp

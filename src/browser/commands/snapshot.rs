@@ -518,13 +518,12 @@ struct Scope {
 }
 
 fn resolve_scope(tab: &Tab, selector: &str, group: &str) -> Result<Scope, CommandError> {
-    let quoted =
-        serde_json::to_string(selector).map_err(|e| CommandError::failed(e.to_string()))?;
+    // The selector engines' own lookup: shadow roots and `text=` as for every other command.
+    let all = crate::browser::selector::matches_expression(selector)?;
     let found = evaluate_by_ref(
         tab,
         &format!(
-            "(() => {{ const all = document.querySelectorAll({quoted}); \
-             return all.length === 1 ? all[0] : all.length; }})()"
+            "(() => {{ const all = {all}; return all.length === 1 ? all[0] : all.length; }})()"
         ),
         group,
     )?;

@@ -11,8 +11,10 @@ use crate::browser::page::{evaluate, CommandError, CommandResult};
 use crate::browser::session::{Session, TabHandle};
 use crate::browser::url_policy;
 
-/// `tabs`: one line per tab in creation order, the active one marked with `→`.
+/// `tabs`: one line per tab in creation order, the active one marked with `→`. Pages that
+/// pages opened are listed even when Chromium has not told us of them yet.
 pub fn list(session: &Session) -> CommandResult {
+    session.reconcile_popups();
     let (active, tabs) = session.tab_list();
     Ok(tabs
         .iter()

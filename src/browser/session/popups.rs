@@ -1,0 +1,146 @@
+//! Pages that pages open become tabs: a `target=_blank` link or form, `window.open`, a page
+//! that closes itself. Chromium reports them through target discovery
+//! (`Target.setDiscoverTargets`); a watcher thread adopts each new page target that is not
+//! already a tab, and drops the tab of a target that is gone.
+//!
+//! The newest adopted page becomes the active tab, as in gstack, whose `context.on('page')`
+//! handler (`browser-manager.ts`) makes every page it adopts active.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::Session;
+use crate::browser::events::lock;
+
+/// How long a command waits for the target events received before it to be dealt with: an
+/// adoption is a handful of CDP calls, so this only bounds a stuck browser.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Starts the watcher thread; it ends with the session or the DevTools connection.
+pub fn watch(session: &Arc<Session>) -> anyhow::Result<()> {
+    let Some(browser) = &session.browser else {
+        return Ok(());
+    };
+    let events = browser.watch_targets()?;
+    let weak: Weak<Session> = Arc::downgrade(session);
+    std::thread::Builder::new()
+        .name("target-watch".into())
+        .spawn(move || {
+            for event in events {
+                let Some(session) = weak.upgrade() else {
+                    return;
+                };
+                handle(&session, &event);
+                if let Some(browser) = &session.browser {
+                    browser.target_event_handled();
+                }
+            }
+        })?;
+    Ok(())
+}
+
+fn handle(session: &Session, event: &Value) {
+    let method = event.get("method").and_then(Value::as_str);
+    let params = event.get("params");
+    match method {
+        Some("Target.targetCreated") => {
+            let info = params.and_then(|p| p.get("targetInfo"));
+            if let Some(info) = info.filter(|i| crate::cdp::is_tab_page(i)) {
+                if session.remote && !opened_by_our_tab(session, info) {
+                    return;
+                }
+                let id = info.get("targetId").and_then(Value::as_str);
+                adopt_if_new(session, id.unwrap_or_default());
+            }
+        }
+        Some("Target.targetDestroyed") => {
+            if let Some(id) = params
+                .and_then(|p| p.get("targetId"))
+                .and_then(Value::as_str)
+            {
+                forget_closed(session, id);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// True when the page's opener is one of our tabs (`TargetInfo.openerId`).
+fn opened_by_our_tab(session: &Session, info: &Value) -> bool {
+    info.get("openerId")
+        .and_then(Value::as_str)
+        .is_some_and(|opener| lock(&session.known_targets).contains(opener))
+}
+
+/// Adopts page target `target_id` as the active tab unless it is one already (or being made
+/// one). Failure only means the page went away first.
+fn adopt_if_new(session: &Session, target_id: &str) {
+    let Some(browser) = &session.browser else {
+        return;
+    };
+    if target_id.is_empty() {
+        return;
+    }
+    // Claimed under the lock, attached outside it: a popup whose renderer is busy must not
+    // hold up `newtab`. A command waits for the watcher's adoptions through `settle`.
+    if !lock(&session.known_targets).insert(target_id.to_owned()) {
+        return;
+    }
+    let adopted = browser.attach(target_id).and_then(|cdp| session.adopt(cdp));
+    match adopted {
+        Ok(tab) => tracing::info!(tab = tab.id, "adopted a page the page opened"),
+        Err(e) => tracing::debug!("could not adopt page {target_id}: {e:#}"),
+    }
+}
+
+/// A page closed by itself (`window.close()`) leaves the tab table; if it was the last tab, a
+/// blank one takes its place, as after `closetab`.
+fn forget_closed(session: &Session, target_id: &str) {
+    lock(&session.known_targets).remove(target_id);
+    let (_, tabs) = session.tab_list();
+    let Some(tab) = tabs.iter().find(|t| t.cdp.get_target_id() == target_id) else {
+        return;
+    };
+    if session.forget_tab(tab.id).is_none() {
+        return;
+    }
+    tab.cdp.detach_events();
+    if session.tab_count() == 0 {
+        if let Err(e) = session.open_tab() {
+            tracing::warn!("no tab left and none could be opened: {}", e.body.error);
+        }
+    }
+}
+
+/// Waits (briefly) until the target events received so far are dealt with, so a popup the
+/// previous command opened is a tab when the next command looks for one.
+pub fn settle(session: &Session) {
+    if let Some(browser) = &session.browser {
+        if !browser.wait_target_events(Instant::now() + SETTLE_TIMEOUT) {
+            tracing::warn!("target events still unhandled after {SETTLE_TIMEOUT:?}");
+        }
+    }
+}
+
+/// Asks Chromium for every page and adopts those that are not tabs yet: for `tabs`, which must
+/// list a page whose discovery event is still on its way.
+pub fn reconcile(session: &Session) {
+    let Some(browser) = &session.browser else {
+        return;
+    };
+    if session.remote {
+        // Every page of a remote browser is someone's: only the discovery events, which
+        // carry the opener, may adopt one.
+        return;
+    }
+    match browser.page_targets() {
+        Ok(targets) => {
+            for target_id in targets {
+                adopt_if_new(session, &target_id);
+            }
+        }
+        Err(e) => tracing::debug!("cannot list Chromium's pages: {e:#}"),
+    }
+}
