@@ -39,6 +39,12 @@ pub fn hang_check() -> Duration {
     millis("BROWSE_HANG_CHECK", 4_000).max(Duration::from_millis(100))
 }
 
+/// `BROWSE_NAVIGATION_TIMEOUT`: how long a navigation may take to reach `DOMContentLoaded`
+/// (15 s, Playwright's and gstack's navigation timeout) before it is stopped.
+pub fn navigation_timeout() -> Duration {
+    millis("BROWSE_NAVIGATION_TIMEOUT", 15_000).max(Duration::from_millis(1))
+}
+
 /// `BROWSE_NO_AUTOSTART=1`: never start a daemon.
 pub fn autostart_disabled() -> bool {
     std::env::var("BROWSE_NO_AUTOSTART").is_ok_and(|v| v == "1")

@@ -36,7 +36,10 @@ fn ok_within(ws: &Workspace, args: &[&str], limit: Duration) -> String {
         stderr(&out),
         ws.daemon_log_tail()
     );
-    assert!(took < limit, "browse {args:?} took {took:?} (limit {limit:?})");
+    assert!(
+        took < limit,
+        "browse {args:?} took {took:?} (limit {limit:?})"
+    );
     stdout(&out)
 }
 
@@ -132,14 +135,20 @@ fn a_server_that_never_answers_times_out_honestly_and_the_tab_stays_usable() {
     let (out, took) = timed(&ws, &["goto", &target]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(silent.connections() > 0, "Chromium never reached the server");
+    assert!(
+        silent.connections() > 0,
+        "Chromium never reached the server"
+    );
     assert!(err.contains("Page navigation timed out"), "{err}");
     assert!(err.contains(&target), "the error must name the URL: {err}");
     assert!(!err.contains("JavaScript was stuck"), "{err}");
     assert!(took < Duration::from_secs(8), "goto took {took:?}");
 
     // The pending navigation was stopped: the tab answers at once, still on its page.
-    assert_eq!(ok_within(&ws, &["js", "1+1"], Duration::from_secs(3)), "2\n");
+    assert_eq!(
+        ok_within(&ws, &["js", "1+1"], Duration::from_secs(3)),
+        "2\n"
+    );
     assert_eq!(
         ok_within(&ws, &["text"], Duration::from_secs(3)),
         "home page\n"
@@ -149,9 +158,20 @@ fn a_server_that_never_answers_times_out_honestly_and_the_tab_stays_usable() {
     // The same from a fresh tab, whose only document is about:blank, and through `click`.
     ws.ok(&["newtab"]);
     let out = ws.run(&["goto", &silent.url("/again")]);
-    assert!(stderr(&out).contains("Page navigation timed out"), "{}", stderr(&out));
-    assert_eq!(ok_within(&ws, &["js", "1+1"], Duration::from_secs(3)), "2\n");
-    assert!(!ws.daemon_log_tail().contains("stuck"), "{}", ws.daemon_log_tail());
+    assert!(
+        stderr(&out).contains("Page navigation timed out"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        ok_within(&ws, &["js", "1+1"], Duration::from_secs(3)),
+        "2\n"
+    );
+    assert!(
+        !ws.daemon_log_tail().contains("stuck"),
+        "{}",
+        ws.daemon_log_tail()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,14 +200,20 @@ fn same_document_navigations_return_at_once() {
     let out = ok_within(&ws, &["click", "#hash"], fast);
     assert_eq!(
         out,
-        format!("Clicked #hash → now at {}\n", pages.url("/spa.html#section"))
+        format!(
+            "Clicked #hash → now at {}\n",
+            pages.url("/spa.html#section")
+        )
     );
     let out = ok_within(&ws, &["click", "#route"], fast);
     assert_eq!(
         out,
         format!("Clicked #route → now at {}\n", pages.url("/spa/next"))
     );
-    assert_eq!(ws.ok(&["js", "document.getElementById('view').textContent"]), "next view\n");
+    assert_eq!(
+        ws.ok(&["js", "document.getElementById('view').textContent"]),
+        "next view\n"
+    );
     ok_within(&ws, &["click", "#plain"], fast);
     ok_within(&ws, &["js", "history.back()"], fast);
     wait_until("history.back() lands", Duration::from_secs(5), || {
@@ -199,9 +225,8 @@ fn same_document_navigations_return_at_once() {
 // Item 13: a huge page
 
 fn table_html(rows: usize) -> String {
-    let mut html = String::from(
-        "<!DOCTYPE html><html><head><title>Big table</title></head><body><table>",
-    );
+    let mut html =
+        String::from("<!DOCTYPE html><html><head><title>Big table</title></head><body><table>");
     for i in 1..=rows {
         html.push_str(&format!(
             "<tr><td>Row {i}</td><td>{}</td><td><a href=\"#r{i}\">open {i}</a></td></tr>",
@@ -222,7 +247,10 @@ fn a_twenty_thousand_row_table_snapshots_and_the_daemon_stays_reachable() {
 
     let (out, took) = timed(&ws, &["snapshot", "-i"]);
     let err = stderr(&out);
-    assert!(out.status.success(), "snapshot -i failed after {took:?}: {err}");
+    assert!(
+        out.status.success(),
+        "snapshot -i failed after {took:?}: {err}"
+    );
     eprintln!("snapshot -i of 20,000 rows took {took:?}");
     let text = stdout(&out);
     let links: Vec<&str> = text.lines().filter(|l| l.contains("[link]")).collect();
@@ -233,7 +261,11 @@ fn a_twenty_thousand_row_table_snapshots_and_the_daemon_stays_reachable() {
     let (out, _) = timed(&ws, &["js", "1+1"]);
     assert_eq!(stdout(&out), "2\n", "{}", stderr(&out));
     assert!(!stderr(&out).contains("starting"), "{}", stderr(&out));
-    assert!(!ws.daemon_log_tail().contains("stuck"), "{}", ws.daemon_log_tail());
+    assert!(
+        !ws.daemon_log_tail().contains("stuck"),
+        "{}",
+        ws.daemon_log_tail()
+    );
     ws.ok(&["click", "@e20000"]);
     assert!(ws.ok(&["url"]).trim().ends_with("#r20000"));
 }
