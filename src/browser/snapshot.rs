@@ -547,6 +547,10 @@ fn resolve_scope(tab: &Tab, selector: &str, group: &str) -> Result<Scope, Comman
 /// large page; the domain stays enabled across the target's navigations.
 static AX_ENABLED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
+/// How long Chromium may take to build the whole accessibility tree: a page of tens of
+/// thousands of rows takes seconds, more on a loaded machine.
+const AX_TREE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
+
 fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
     let target = tab.get_target_id().clone();
     let enabled = super::events::lock(&AX_ENABLED)
@@ -558,9 +562,18 @@ fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
             .get_or_insert_with(HashSet::new)
             .insert(target);
     }
+    // A script round trip first: on a page whose own script is stuck the watchdog can stop
+    // it here, whereas it excuses the slow tree call that follows (our work, not the page's).
+    super::evaluate(tab, "0", false)?;
+    let began = std::time::Instant::now();
     let reply = tab
-        .call_method(GetFullAxTree(json!({})))
+        .call_method_within(GetFullAxTree(json!({})), AX_TREE_TIMEOUT)
         .map_err(cdp_error)?;
+    tracing::debug!(
+        nodes = reply.nodes.len(),
+        ms = began.elapsed().as_millis() as u64,
+        "Accessibility.getFullAXTree"
+    );
     Ok(AxTree::new(reply.nodes))
 }
 
@@ -1079,6 +1092,11 @@ struct CursorMeta {
 
 /// Returns `[JSON of the hits, ...the hit elements]` so one call gives both the data and the
 /// handles whose backend ids key the refs.
+///
+/// gstack's rules (§6.1 step 6), less its noise: `cursor:pointer` is inherited, so gstack also
+/// lists every descendant of a link or clickable card (`"1."`, `"span"`, `"wbr"` on real
+/// documentation pages). An element whose only reason is a pointer that its parent shows too
+/// is part of that clickable and is left out, as is an element with no text and an empty box.
 const CURSOR_SCAN: &str = r#"function () {
   const root = this && this.nodeType === 1 ? this : document.body;
   if (!root) return ['[]'];
@@ -1109,6 +1127,15 @@ const CURSOR_SCAN: &str = r#"function () {
     const onclick = el.hasAttribute('onclick');
     const tab = el.hasAttribute('tabindex') ? parseInt(el.getAttribute('tabindex'), 10) : NaN;
     if (!pointer && !onclick && !(tab >= 0)) continue;
+    // A pointer and nothing else, inside a parent that shows one too, is part of that
+    // clickable (a link, a card), not a clickable of its own.
+    if (!onclick && !(tab >= 0) && el.parentElement
+        && getComputedStyle(el.parentElement).cursor === 'pointer') continue;
+    const text = (el.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 80);
+    if (!text) {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) continue;
+    }
     const role = el.getAttribute('role');
     const inFloating = floating(el);
     if (role && !inFloating) continue;
@@ -1118,7 +1145,6 @@ const CURSOR_SCAN: &str = r#"function () {
     if (onclick) reasons.push('onclick');
     if (tab >= 0) reasons.push('tabindex=' + tab);
     if (role) reasons.push('role=' + role);
-    const text = (el.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 80);
     meta.push({ reasons: reasons.join(', '), label: text || el.tagName.toLowerCase(), path: path(el) });
     els.push(el);
   }
