@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::cdp::Tab;
+use crate::cdp::{NoAnswer, Tab};
 use headless_chrome::protocol::cdp::types::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -548,8 +548,15 @@ fn resolve_scope(tab: &Tab, selector: &str, group: &str) -> Result<Scope, Comman
 static AX_ENABLED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 /// How long Chromium may take to build the whole accessibility tree: a page of tens of
-/// thousands of rows takes seconds, more on a loaded machine.
-const AX_TREE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
+/// thousands of rows takes many seconds, so this is as long as the CLI waits for the command
+/// (`BROWSE_COMMAND_TIMEOUT`, inherited from the CLI that started the daemon) less a margin
+/// for the rest of the snapshot, so that the daemon's own clear error arrives first.
+fn ax_tree_timeout() -> std::time::Duration {
+    let margin = std::time::Duration::from_secs(3);
+    crate::settings::command_timeout()
+        .saturating_sub(margin)
+        .max(std::time::Duration::from_secs(1))
+}
 
 fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
     let target = tab.get_target_id().clone();
@@ -566,9 +573,18 @@ fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
     // it here, whereas it excuses the slow tree call that follows (our work, not the page's).
     super::evaluate(tab, "0", false)?;
     let began = std::time::Instant::now();
+    let limit = ax_tree_timeout();
     let reply = tab
-        .call_method_within(GetFullAxTree(json!({})), AX_TREE_TIMEOUT)
-        .map_err(cdp_error)?;
+        .call_method_within(GetFullAxTree(json!({})), limit)
+        .map_err(|e| match e.downcast_ref::<NoAnswer>() {
+            Some(_) => CommandError::failed(format!(
+                "Chromium did not build this page's accessibility tree within {}s (a page with \
+                 very many elements?). Snapshot a part of it with -s <selector>, or raise \
+                 BROWSE_COMMAND_TIMEOUT.",
+                limit.as_secs()
+            )),
+            None => cdp_error(e),
+        })?;
     tracing::debug!(
         nodes = reply.nodes.len(),
         ms = began.elapsed().as_millis() as u64,
