@@ -30,11 +30,11 @@ pub fn goto(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 /// HTTP status, or `unknown` when the document had no response (about:blank, same-document).
 ///
 /// `Page.navigate` answers once the server's response starts, so a server that never answers
-/// holds the call itself: both it and the document's load share one time limit, after which
-/// the navigation is stopped (`Page.stopLoading`) and the tab stays on what it showed.
+/// holds the call itself: the call and then the document's load each get the time limit,
+/// after which the navigation is stopped (`Page.stopLoading`) and the tab stays on what it
+/// showed.
 pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
     let limit = crate::settings::navigation_timeout();
-    let deadline = Instant::now() + limit;
     let sent = tab.cdp.call_method_within(
         Page::Navigate {
             url: url.to_owned(),
@@ -64,7 +64,7 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
     };
     match tab
         .events
-        .wait_document(&loader, "DOMContentLoaded", deadline)
+        .wait_document(&loader, "DOMContentLoaded", Instant::now() + limit)
     {
         DocumentWait::Reached => {}
         DocumentWait::TimedOut => {
