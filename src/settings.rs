@@ -37,6 +37,12 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// `BROWSE_HANG_GRACE`: how long Chromium may miss heartbeats before the daemon calls it hung
+/// and fails waiting calls (10000 ms). A stopped process (SIGSTOP) is reported at once.
+pub fn hang_grace() -> Duration {
+    millis("BROWSE_HANG_GRACE", 10_000)
+}
+
 /// `BROWSE_HEADED=1` (the CLI's `--headed` sets it for the daemon it starts): a visible
 /// Chromium window instead of headless. gstack's record `mode` is then `headed`.
 pub fn headed() -> bool {
@@ -136,6 +142,12 @@ pub fn command_timeout() -> Duration {
 /// main thread still answers (a stuck page script is then stopped).
 pub fn hang_check() -> Duration {
     millis("BROWSE_HANG_CHECK", 4_000).max(Duration::from_millis(100))
+}
+
+/// `BROWSE_NAVIGATION_TIMEOUT`: how long a navigation may take to reach `DOMContentLoaded`
+/// (15 s, Playwright's and gstack's navigation timeout) before it is stopped.
+pub fn navigation_timeout() -> Duration {
+    millis("BROWSE_NAVIGATION_TIMEOUT", 15_000).max(Duration::from_millis(1))
 }
 
 /// `BROWSE_NO_AUTOSTART=1`: never start a daemon.

@@ -5,6 +5,11 @@
 //!
 //! It probes responsiveness rather than timing the command, because commands such as
 //! `wait 60000` or `js "await slow()"` legitimately take long while the page stays responsive.
+//! A probe that fails while one of our own non-script calls is still waiting (a large
+//! `Accessibility.getFullAXTree`, a `Page.navigate` waiting on the network) blames nothing:
+//! the page is busy with our work, not stuck in its own script. Commands that make such a
+//! call on a page that may already be stuck first make a script call, which the watchdog can
+//! stop (see `snapshot.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -37,7 +42,7 @@ impl HangWatch {
                 // Disconnected (the command finished) ends the watch; a timeout means probe.
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                     // A crashed page fails every call at once; there is no script to stop.
-                    if !answers(&tab) && !tab.is_crashed() {
+                    if !answers(&tab) && !tab.is_crashed() && !busy_with_our_call(&tab) {
                         tracing::warn!("page script stuck; terminating it");
                         flag.store(true, Ordering::SeqCst);
                         let _ = tab
@@ -55,6 +60,27 @@ impl HangWatch {
     pub fn fired(&self) -> bool {
         self.fired.load(Ordering::SeqCst)
     }
+}
+
+/// The calls that run page JavaScript. Any other call of ours still waiting when the probe
+/// fails is what keeps the page (or its navigation) busy: Chromium building a large
+/// accessibility tree, a screenshot, a navigation waiting on the network. That is not a stuck
+/// page script, and stopping scripts would not help.
+const SCRIPT_METHODS: &[&str] = &[
+    "Runtime.evaluate",
+    "Runtime.callFunctionOn",
+    "Runtime.awaitPromise",
+];
+
+fn busy_with_our_call(tab: &Tab) -> bool {
+    let pending = tab.pending_methods();
+    let ours = pending
+        .iter()
+        .find(|m| !SCRIPT_METHODS.contains(&m.as_str()));
+    if let Some(method) = ours {
+        tracing::info!("page slow to answer while {method} runs; not a stuck script");
+    }
+    ours.is_some()
 }
 
 fn answers(tab: &Tab) -> bool {

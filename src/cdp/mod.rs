@@ -20,10 +20,13 @@ use anyhow::{anyhow, bail, Context, Result};
 pub use headless_chrome::browser::tab::EventListener;
 use headless_chrome::protocol::cdp::types::{Event, Method};
 use headless_chrome::protocol::cdp::{Browser as CdpBrowser, Page, Target};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
+
+mod frame;
 
 /// An event listener on one tab.
 pub type Listener = dyn EventListener<Event> + Send + Sync;
@@ -33,9 +36,16 @@ const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Screenshots and PDFs travel as base64 in one message.
 const MAX_MESSAGE: usize = 512 * 1024 * 1024;
 
-type Reply = std::result::Result<Value, String>;
-/// A call waiting for its answer: its session (None for the browser) and reply channel.
-type Waiter = (Option<String>, mpsc::Sender<Reply>);
+/// What a waiting caller is handed: the answer's frame, still undecoded, or why none came.
+type Reply = std::result::Result<String, String>;
+
+/// A call waiting for its answer.
+struct Waiter {
+    /// The tab's session; None for a browser-level call.
+    session: Option<String>,
+    method: String,
+    tx: mpsc::Sender<Reply>,
+}
 
 /// The WebSocket to Chromium, shared by the browser and every tab.
 pub struct Connection {
@@ -124,6 +134,31 @@ impl Connection {
         params: Value,
         timeout: Duration,
     ) -> Result<Value> {
+        let frame = self.checked_exchange(session, method, params, timeout)?;
+        answer_of(&frame).map_err(|error| anyhow!("{method}: {error}"))
+    }
+
+    /// A typed call with headless_chrome's generated protocol types.
+    pub fn call<C: Method + Serialize>(
+        &self,
+        session: Option<&str>,
+        method: C,
+        timeout: Duration,
+    ) -> Result<C::ReturnObject> {
+        let params = serde_json::to_value(&method)?;
+        let frame = self.checked_exchange(session, C::NAME, params, timeout)?;
+        answer_of(&frame).map_err(|error| anyhow!("{}: {error}", C::NAME))
+    }
+
+    /// [`Self::exchange`] after the checks that fail a call at once: an unresponsive browser,
+    /// a closed or crashed page (a navigation revives a crashed one).
+    fn checked_exchange(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<String> {
         self.refuse_if_unresponsive(method)?;
         if let Some(session) = session {
             if lock(&self.detached).contains(session) {
@@ -136,7 +171,7 @@ impl Connection {
                 bail!("{method}: {CRASHED}");
             }
         }
-        self.send_and_wait(session, method, params, timeout, true)
+        self.exchange(session, method, params, timeout, true)
     }
 
     fn refuse_if_unresponsive(&self, method: &str) -> Result<()> {
@@ -146,22 +181,30 @@ impl Connection {
         }
     }
 
-    /// Sends one call and waits for its answer. With `refuse_unresponsive`, a browser marked
-    /// unresponsive fails it at once (the heartbeat's probe is sent regardless).
-    fn send_and_wait(
+    /// Sends one call and waits up to `timeout` for its answer frame, undecoded: the caller
+    /// decodes it on its own thread, straight into the type it wants. A reply of many
+    /// megabytes (a large accessibility tree) then holds up neither the reader nor every
+    /// other call behind it. With `refuse_unresponsive`, a browser marked unresponsive fails
+    /// it at once (the heartbeat's probe is sent regardless).
+    fn exchange(
         &self,
         session: Option<&str>,
         method: &str,
         params: Value,
         timeout: Duration,
         refuse_unresponsive: bool,
-    ) -> Result<Value> {
+    ) -> Result<String> {
         if self.is_closed() {
             bail!("Chromium's DevTools connection is closed");
         }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = mpsc::channel();
-        lock(&self.pending).insert(id, (session.map(str::to_owned), tx));
+        let waiter = Waiter {
+            session: session.map(str::to_owned),
+            method: method.to_owned(),
+            tx,
+        };
+        lock(&self.pending).insert(id, waiter);
         if refuse_unresponsive {
             if let Err(e) = self.refuse_if_unresponsive(method) {
                 lock(&self.pending).remove(&id);
@@ -178,14 +221,14 @@ impl Connection {
             bail!("cannot send {method} to Chromium: {e}");
         }
         match rx.recv_timeout(timeout) {
-            Ok(Ok(result)) => Ok(result),
+            Ok(Ok(frame)) => Ok(frame),
             Ok(Err(error)) => Err(anyhow!("{method}: {error}")),
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 lock(&self.pending).remove(&id);
-                Err(anyhow!(
-                    "{method}: Chromium did not answer within {:.1}s",
-                    timeout.as_secs_f64()
-                ))
+                Err(anyhow::Error::new(NoAnswer {
+                    method: method.to_owned(),
+                    waited: timeout,
+                }))
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 Err(anyhow!("{method}: Chromium's DevTools connection closed"))
@@ -193,30 +236,35 @@ impl Connection {
         }
     }
 
-    /// A typed call with headless_chrome's generated protocol types.
-    pub fn call<C: Method + Serialize>(
-        &self,
-        session: Option<&str>,
-        method: C,
-        timeout: Duration,
-    ) -> Result<C::ReturnObject> {
-        let params = serde_json::to_value(&method)?;
-        let result = self.call_raw(session, C::NAME, params, timeout)?;
-        serde_json::from_value(result)
-            .with_context(|| format!("{}: unexpected answer from Chromium", C::NAME))
+    /// The methods of the calls now waiting for an answer on `session`.
+    pub fn pending_methods(&self, session: &str) -> Vec<String> {
+        lock(&self.pending)
+            .values()
+            .filter(|w| w.session.as_deref() == Some(session))
+            .map(|w| w.method.clone())
+            .collect()
+    }
+
+    /// Hands one frame from Chromium to whoever waits for it. An answer goes to its caller
+    /// undecoded (Chromium writes its `id` first); only events are decoded here.
+    fn receive(&self, text: &str) {
+        if let Some(id) = frame::leading_id(text) {
+            if let Some(waiter) = lock(&self.pending).remove(&id) {
+                let _ = waiter.tx.send(Ok(text.to_owned()));
+            }
+            return;
+        }
+        match frame::decode(text) {
+            Ok(message) => self.route(message),
+            Err(e) => tracing::warn!("unreadable DevTools frame ({e}): {:.200}", text),
+        }
     }
 
     fn route(&self, message: Value) {
         if let Some(id) = message.get("id").and_then(Value::as_u64) {
-            let reply = match message.get("error") {
-                Some(error) => Err(error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| error.to_string(), str::to_owned)),
-                None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
-            };
-            if let Some((_, tx)) = lock(&self.pending).remove(&id) {
-                let _ = tx.send(reply);
+            // An answer whose id was not first: hand it over as any other.
+            if let Some(waiter) = lock(&self.pending).remove(&id) {
+                let _ = waiter.tx.send(Ok(message.to_string()));
             }
             return;
         }
@@ -237,10 +285,10 @@ impl Connection {
 
     /// Answers every call waiting on `session` with `why`: nothing else will answer them.
     fn fail_pending(&self, session: &str, why: &str) {
-        lock(&self.pending).retain(|_, (owner, tx)| {
-            let ours = owner.as_deref() == Some(session);
+        lock(&self.pending).retain(|_, waiter| {
+            let ours = waiter.session.as_deref() == Some(session);
             if ours {
-                let _ = tx.send(Err(why.to_owned()));
+                let _ = waiter.tx.send(Err(why.to_owned()));
             }
             !ours
         });
@@ -281,12 +329,12 @@ impl Connection {
     /// Records whether the browser answers. Going unresponsive fails every waiting call at
     /// once with `cause`; later calls fail at once until the browser answers again.
     fn set_unresponsive(&self, cause: Option<String>) {
-        // The cause first: a call registered after the drain below sees it (call_raw checks
+        // The cause first: a call registered after the drain below sees it (exchange checks
         // again once it is pending), so none is left waiting out its timeout.
         *lock(&self.unresponsive) = cause.clone();
         if let Some(cause) = cause {
-            lock(&self.pending).retain(|_, (_, tx)| {
-                let _ = tx.send(Err(cause.clone()));
+            lock(&self.pending).retain(|_, waiter| {
+                let _ = waiter.tx.send(Err(cause.clone()));
                 false
             });
         }
@@ -304,21 +352,57 @@ impl Connection {
     }
 }
 
+/// A call that got no answer within its time limit (find it with `downcast_ref`).
+#[derive(Debug)]
+pub struct NoAnswer {
+    pub method: String,
+    pub waited: Duration,
+}
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: Chromium did not answer within {}s",
+            self.method,
+            self.waited.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for NoAnswer {}
+
+/// An answer frame as Chromium writes it: the result, or an error instead.
+#[derive(serde::Deserialize)]
+struct Answer<T> {
+    result: Option<T>,
+    error: Option<Value>,
+}
+
+/// The result of an answer frame decoded as `T`, or the error Chromium sent instead.
+fn answer_of<T: DeserializeOwned>(text: &str) -> std::result::Result<T, String> {
+    let answer: Answer<T> = frame::decode(text)
+        .map_err(|e| format!("unexpected answer from Chromium ({e}): {:.200}", text))?;
+    if let Some(error) = answer.error {
+        return Err(error
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| error.to_string(), str::to_owned));
+    }
+    match answer.result {
+        Some(result) => Ok(result),
+        None => serde_json::from_value(Value::Null)
+            .map_err(|e| format!("Chromium's answer has no result: {e}")),
+    }
+}
+
 fn read_loop(mut reader: WebSocket<TcpStream>, conn: Weak<Connection>) {
     loop {
         let message = reader.read();
         let Some(conn) = conn.upgrade() else { return };
         match message {
-            Ok(Message::Text(text)) => {
-                if let Ok(value) = serde_json::from_str::<Value>(text.as_str()) {
-                    conn.route(value);
-                }
-            }
-            Ok(Message::Binary(bytes)) => {
-                if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-                    conn.route(value);
-                }
-            }
+            Ok(Message::Text(text)) => conn.receive(text.as_str()),
+            Ok(Message::Binary(bytes)) => conn.receive(&String::from_utf8_lossy(&bytes)),
             Ok(_) => {}
             Err(e) => {
                 tracing::info!("DevTools connection ended: {e}");
@@ -353,7 +437,7 @@ impl Browser {
     pub fn probe(&self, timeout: Duration) -> Result<()> {
         let params = serde_json::to_value(CdpBrowser::GetVersion(None))?;
         self.conn
-            .send_and_wait(None, CdpBrowser::GetVersion::NAME, params, timeout, false)
+            .exchange(None, CdpBrowser::GetVersion::NAME, params, timeout, false)
             .map(drop)
     }
 
@@ -373,7 +457,7 @@ impl Browser {
     pub fn close(&self, timeout: Duration) -> Result<()> {
         match self
             .conn
-            .send_and_wait(None, "Browser.close", json!({}), timeout, false)
+            .exchange(None, "Browser.close", json!({}), timeout, false)
         {
             Ok(_) => Ok(()),
             Err(_) if self.conn.is_closed() => Ok(()),
@@ -558,6 +642,11 @@ impl Tab {
     pub fn set_default_timeout(&self, timeout: Duration) -> &Self {
         *self.timeout.write().unwrap_or_else(|p| p.into_inner()) = timeout;
         self
+    }
+
+    /// The CDP methods of this tab's calls that are waiting for an answer now.
+    pub fn pending_methods(&self) -> Vec<String> {
+        self.conn.pending_methods(&self.session_id)
     }
 
     /// True after the page's renderer died and before a navigation revived it.

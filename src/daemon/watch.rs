@@ -174,6 +174,8 @@ fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
     let every = crate::settings::heartbeat_interval();
     let within = crate::settings::browser_timeout();
     tokio::spawn(async move {
+        // When the first probe of the current run of misses went unanswered.
+        let mut missing_since: Option<std::time::Instant> = None;
         loop {
             tokio::time::sleep(every).await;
             let pid = {
@@ -196,6 +198,7 @@ fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
             let was = state.session.browser_fault();
             match answered {
                 Ok(Ok(())) => {
+                    missing_since = None;
                     if was.is_some() {
                         tracing::info!("Chromium answers again");
                         state.session.set_browser_unresponsive(None);
@@ -203,8 +206,13 @@ fn spawn_heartbeat(daemon: &Daemon, state: &Arc<AppState>) {
                 }
                 Ok(Err(e)) => {
                     // Re-described on every miss: a hung browser may since have been stopped.
-                    let cause = unresponsive_cause(pid, within);
-                    if was.as_ref() != Some(&cause) {
+                    let (cause, stopped) = unresponsive_cause(pid, within);
+                    // A stopped process is certain at once; a slow answer may only be a
+                    // loaded machine or a huge frame in transit, so it must last
+                    // `BROWSE_HANG_GRACE` before waiting calls are failed.
+                    let since = *missing_since.get_or_insert_with(std::time::Instant::now);
+                    let certain = stopped || since.elapsed() >= crate::settings::hang_grace();
+                    if certain && was.as_ref() != Some(&cause) {
                         tracing::warn!("{cause} ({e:#})");
                         state.session.set_browser_unresponsive(Some(cause));
                     }
@@ -235,7 +243,8 @@ fn spawn_remote_watch(state: &Arc<AppState>) {
 
 /// What to tell the user about a browser that did not answer: a stopped process (SIGSTOP, a
 /// debugger) is named as such, from `/proc/<pid>/stat`.
-fn unresponsive_cause(pid: u32, within: Duration) -> String {
+/// The cause to report, and whether the process is stopped (certain, unlike slowness).
+fn unresponsive_cause(pid: u32, within: Duration) -> (String, bool) {
     let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|stat| {
@@ -244,11 +253,18 @@ fn unresponsive_cause(pid: u32, within: Duration) -> String {
         });
     let secs = within.as_secs_f64();
     match state.as_deref() {
-        Some("T") | Some("t") => format!(
-            "Chromium (pid {pid}) is stopped (SIGSTOP or a debugger) and did not answer DevTools within {secs:.1}s"
+        Some("T") | Some("t") => (
+            format!(
+                "Chromium (pid {pid}) is stopped (SIGSTOP or a debugger) and did not answer DevTools within {secs:.1}s"
+            ),
+            true,
         ),
-        _ => format!(
-            "Chromium (pid {pid}) did not answer DevTools within {secs:.1}s: it is hung or the machine is overloaded"
+        _ => (
+            format!(
+                "Chromium (pid {pid}) did not answer DevTools for {:.0}s: it is hung or the machine is overloaded",
+                crate::settings::hang_grace().as_secs_f64().max(secs)
+            ),
+            false,
         ),
     }
 }

@@ -186,7 +186,19 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
     }
 }
 
+/// Says once who we are waiting for. The lock is held for life by a running daemon, so when
+/// the record names a live one, that daemon is not starting: it is busy, or its browser is
+/// slow to answer the health check.
 fn announce_holder(paths: &StatePaths) {
+    if let Ok(rec) = record::read(&paths.state_file) {
+        if is_alive(paths, &rec) {
+            errln!(
+                "[browse] The server (pid {}) is running but not answering /health as healthy yet (busy with a long command, or its browser is slow); waiting...",
+                rec.pid
+            );
+            return;
+        }
+    }
     match lock::holder_diagnostic(&paths.lock_file) {
         Some((pid, held)) => errln!(
             "[browse] Another instance is starting the server, waiting... (lock held by pid {pid} for {:.1}s)",

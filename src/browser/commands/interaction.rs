@@ -1007,10 +1007,15 @@ impl NavigationWatch {
                     Event::PageFrameNavigated(e) if e.params.frame.parent_id.is_none() => {
                         s.started = true;
                         s.committed = true;
+                        // Only the new document's network idle counts from here on.
+                        s.network_idle = false;
                     }
                     Event::PageNavigatedWithinDocument(e) if e.params.frame_id == main_frame => {
+                        // pushState or a fragment: no new document, so no load or network-idle
+                        // event will follow. Settled once committed.
                         s.committed = true;
                         s.content_loaded = true;
+                        s.network_idle = true;
                     }
                     Event::PageLifecycleEvent(e)
                         if e.params.frame_id == main_frame

@@ -13,8 +13,10 @@ use crate::browser::events::DocumentWait;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::session::TabHandle;
 use crate::browser::url_policy;
+use crate::cdp::NoAnswer;
 
-/// How long a navigation may take to reach `DOMContentLoaded`.
+/// How long a navigation may take to reach `DOMContentLoaded` by default; `goto` and the
+/// history commands read `BROWSE_NAVIGATION_TIMEOUT` (see `settings.rs`).
 pub const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// `goto <url>` → `Navigated to <url> (<status>)`.
@@ -29,30 +31,52 @@ pub fn goto(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 
 /// Navigates the main frame and waits for `DOMContentLoaded` of the new document. Returns the
 /// HTTP status, or `unknown` when the document had no response (about:blank, same-document).
+///
+/// `Page.navigate` answers once the server's response starts, so a server that never answers
+/// holds the call itself: the call and then the document's load each get the time limit,
+/// after which the navigation is stopped (`Page.stopLoading`) and the tab stays on what it
+/// showed.
 pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
-    let reply = tab
-        .cdp
-        .call_method(Page::Navigate {
+    let limit = crate::settings::navigation_timeout();
+    let sent = tab.cdp.call_method_within(
+        Page::Navigate {
             url: url.to_owned(),
             referrer: None,
             transition_Type: None,
             frame_id: None,
             referrer_policy: None,
-        })
-        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+        },
+        limit,
+    );
+    let reply = match sent {
+        Ok(reply) => reply,
+        Err(e) if e.downcast_ref::<NoAnswer>().is_some() => {
+            stop_loading(tab);
+            return Err(navigation_timeout(&format!(
+                "no response from {url} within {}; the navigation was stopped",
+                seconds(limit)
+            )));
+        }
+        Err(e) => return Err(CommandError::failed(format!("{e:#}"))),
+    };
     if let Some(error) = reply.error_text.filter(|t| !t.is_empty()) {
         return Err(CommandError::failed(format!("{error} at {url}")));
     }
     let Some(loader) = reply.loader_id else {
         return Ok("unknown".into());
     };
-    match tab.events.wait_document(
-        &loader,
-        "DOMContentLoaded",
-        Instant::now() + NAVIGATION_TIMEOUT,
-    ) {
+    match tab
+        .events
+        .wait_document(&loader, "DOMContentLoaded", Instant::now() + limit)
+    {
         DocumentWait::Reached => {}
-        DocumentWait::TimedOut => return Err(navigation_timeout()),
+        DocumentWait::TimedOut => {
+            stop_loading(tab);
+            return Err(navigation_timeout(&format!(
+                "{url} did not finish loading within {}; loading was stopped",
+                seconds(limit)
+            )));
+        }
         DocumentWait::Replaced(_) => {
             // The page moved on by itself (a redirect by script, a navigation loop): our
             // document never finished, but the tab is usable; say where it went.
@@ -83,10 +107,32 @@ const WAIT_DEFAULT_MS: u64 = 15_000;
 const WAIT_MIN_MS: u64 = 1_000;
 const WAIT_MAX_MS: u64 = 300_000;
 
-fn navigation_timeout() -> CommandError {
-    CommandError::failed(
-        "Page navigation timed out. The URL may be unreachable or the page may be loading slowly.",
-    )
+/// gstack's navigation timeout message, followed by what exactly did not happen in time.
+fn navigation_timeout(what: &str) -> CommandError {
+    CommandError::failed(format!(
+        "Page navigation timed out. The URL may be unreachable or the page may be loading slowly. ({what})"
+    ))
+}
+
+/// Stops the tab's pending navigation or loading (`Page.stopLoading`, handled by the browser
+/// process, so it answers even while the page waits on the network). The tab then keeps the
+/// document it had, or the part of the new one that arrived.
+fn stop_loading(tab: &TabHandle) {
+    if let Err(e) = tab
+        .cdp
+        .call_method_within(Page::StopLoading(None), Duration::from_secs(5))
+    {
+        tracing::warn!("cannot stop a navigation that timed out: {e:#}");
+    }
+}
+
+/// `15s`, or `2500ms` when not whole seconds.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
 }
 
 /// `back` → `Back → <url>`; a silent no-op at the start of history.
@@ -139,18 +185,26 @@ fn history_step(tab: &TabHandle, delta: i64) -> Result<(), CommandError> {
 /// Waits for a navigation started after the counts `navs`/`docs` were read: its commit, then,
 /// if it brought a new document, that document's `DOMContentLoaded`.
 fn settle_after(tab: &TabHandle, navs: u64, docs: u64) -> Result<(), CommandError> {
-    let deadline = Instant::now() + NAVIGATION_TIMEOUT;
+    let limit = crate::settings::navigation_timeout();
+    let deadline = Instant::now() + limit;
     if !tab.events.wait_navigation_after(navs, deadline) {
-        return Err(navigation_timeout());
+        stop_loading(tab);
+        return Err(navigation_timeout(&format!(
+            "no new page within {}; the navigation was stopped",
+            seconds(limit)
+        )));
     }
-    if tab.events.document_count() == docs {
+    if tab.events.document_count() == docs
+        || reach_load_state(tab, LoadState::DomContentLoaded, deadline)?
+    {
         return Ok(());
     }
-    if reach_load_state(tab, LoadState::DomContentLoaded, deadline)? {
-        Ok(())
-    } else {
-        Err(navigation_timeout())
-    }
+    stop_loading(tab);
+    Err(navigation_timeout(&format!(
+        "{} did not finish loading within {}; loading was stopped",
+        tab.events.url(),
+        seconds(limit)
+    )))
 }
 
 /// The load states `wait` knows, by their Chromium lifecycle event names.

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::cdp::Tab;
+use crate::cdp::{NoAnswer, Tab};
 use headless_chrome::protocol::cdp::types::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -546,6 +546,17 @@ fn resolve_scope(tab: &Tab, selector: &str, group: &str) -> Result<Scope, Comman
 /// large page; the domain stays enabled across the target's navigations.
 static AX_ENABLED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
+/// How long Chromium may take to build the whole accessibility tree: a page of tens of
+/// thousands of rows takes many seconds, so this is as long as the CLI waits for the command
+/// (`BROWSE_COMMAND_TIMEOUT`, inherited from the CLI that started the daemon) less a margin
+/// for the rest of the snapshot, so that the daemon's own clear error arrives first.
+fn ax_tree_timeout() -> std::time::Duration {
+    let margin = std::time::Duration::from_secs(3);
+    crate::settings::command_timeout()
+        .saturating_sub(margin)
+        .max(std::time::Duration::from_secs(1))
+}
+
 fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
     let target = tab.get_target_id().clone();
     let enabled = crate::browser::events::lock(&AX_ENABLED)
@@ -557,9 +568,27 @@ fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
             .get_or_insert_with(HashSet::new)
             .insert(target);
     }
+    // A script round trip first: on a page whose own script is stuck the watchdog can stop
+    // it here, whereas it excuses the slow tree call that follows (our work, not the page's).
+    crate::browser::page::evaluate(tab, "0", false)?;
+    let began = std::time::Instant::now();
+    let limit = ax_tree_timeout();
     let reply = tab
-        .call_method(GetFullAxTree(json!({})))
-        .map_err(cdp_error)?;
+        .call_method_within(GetFullAxTree(json!({})), limit)
+        .map_err(|e| match e.downcast_ref::<NoAnswer>() {
+            Some(_) => CommandError::failed(format!(
+                "Chromium did not build this page's accessibility tree within {}s (a page with \
+                 very many elements?). Snapshot a part of it with -s <selector>, or raise \
+                 BROWSE_COMMAND_TIMEOUT.",
+                limit.as_secs()
+            )),
+            None => cdp_error(e),
+        })?;
+    tracing::debug!(
+        nodes = reply.nodes.len(),
+        ms = began.elapsed().as_millis() as u64,
+        "Accessibility.getFullAXTree"
+    );
     Ok(AxTree::new(reply.nodes))
 }
 
@@ -1078,6 +1107,11 @@ struct CursorMeta {
 
 /// Returns `[JSON of the hits, ...the hit elements]` so one call gives both the data and the
 /// handles whose backend ids key the refs.
+///
+/// gstack's rules (§6.1 step 6), less its noise: `cursor:pointer` is inherited, so gstack also
+/// lists every descendant of a link or clickable card (`"1."`, `"span"`, `"wbr"` on real
+/// documentation pages). An element whose only reason is a pointer that its parent shows too
+/// is part of that clickable and is left out, as is an element with no text and an empty box.
 const CURSOR_SCAN: &str = r#"function () {
   const root = this && this.nodeType === 1 ? this : document.body;
   if (!root) return ['[]'];
@@ -1108,6 +1142,15 @@ const CURSOR_SCAN: &str = r#"function () {
     const onclick = el.hasAttribute('onclick');
     const tab = el.hasAttribute('tabindex') ? parseInt(el.getAttribute('tabindex'), 10) : NaN;
     if (!pointer && !onclick && !(tab >= 0)) continue;
+    // A pointer and nothing else, inside a parent that shows one too, is part of that
+    // clickable (a link, a card), not a clickable of its own.
+    if (!onclick && !(tab >= 0) && el.parentElement
+        && getComputedStyle(el.parentElement).cursor === 'pointer') continue;
+    const text = (el.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 80);
+    if (!text) {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) continue;
+    }
     const role = el.getAttribute('role');
     const inFloating = floating(el);
     if (role && !inFloating) continue;
@@ -1117,7 +1160,6 @@ const CURSOR_SCAN: &str = r#"function () {
     if (onclick) reasons.push('onclick');
     if (tab >= 0) reasons.push('tabindex=' + tab);
     if (role) reasons.push('role=' + role);
-    const text = (el.innerText || '').replace(/\s+/g, ' ').trim().slice(0, 80);
     meta.push({ reasons: reasons.join(', '), label: text || el.tagName.toLowerCase(), path: path(el) });
     els.push(el);
   }
