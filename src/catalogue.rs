@@ -497,6 +497,12 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Print a shell completion script",
     )
     .words(1, 1),
+    c(
+        "skill",
+        "Server",
+        "",
+        "Print SKILL.md: how a coding agent should drive browse",
+    ),
     c("help", "Server", "", "List every command").words(0, 1),
 ];
 

@@ -298,6 +298,9 @@ fn version_status_no_start_logs_and_completions_start_nothing() {
             "{shell}"
         );
     }
+    let skill = ws.ok(&["skill"]);
+    assert!(skill.starts_with("# Driving `browse`"), "{skill}");
+    assert!(skill.contains("snapshot -i"));
     assert!(ws.daemons().is_empty(), "a local command started a daemon");
 
     ws.ok(&["status"]);

@@ -59,7 +59,7 @@ impl Session {
         match info.name {
             "help" => return Ok(catalogue::help_text()),
             "status" | "stop" | "restart" | "list" | "logs" | "doctor" | "version"
-            | "completions" => {
+            | "completions" | "skill" => {
                 return Err(CommandError::failed(format!(
                     "'{}' is handled by the daemon, not the browser",
                     info.name

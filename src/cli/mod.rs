@@ -139,6 +139,7 @@ pub fn run(argv: Vec<String>) -> ExitCode {
         "list" => local::list(),
         "doctor" => local::doctor(&paths),
         "completions" => local::completions(&args),
+        "skill" => local::skill(),
         "stop" => lifecycle::stop(&paths, &globals),
         "restart" => lifecycle::restart(&paths, &globals),
         _ => {
