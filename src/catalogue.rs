@@ -17,6 +17,10 @@ pub struct CommandInfo {
     /// gstack's own usage line where it words it differently from `browse <name> <synopsis>`
     /// (scripts may match it); see [`CommandInfo::usage_line`].
     pub gstack_usage: Option<&'static str>,
+    /// One command line that shows the command at work, for `browse help <cmd>`.
+    pub example: &'static str,
+    /// What a successful call prints on stdout.
+    pub output: &'static str,
 }
 
 /// No limit on positional words (`type`, `js`, `chain`, …).
@@ -75,6 +79,8 @@ const fn c(
         max_positional: 0,
         flags: &[],
         gstack_usage: None,
+        example: "",
+        output: "",
     }
 }
 
@@ -88,6 +94,13 @@ impl CommandInfo {
 
     const fn flags(mut self, flags: &'static [Flag]) -> Self {
         self.flags = flags;
+        self
+    }
+
+    /// An example command line and what a successful call prints.
+    const fn doc(mut self, example: &'static str, output: &'static str) -> Self {
+        self.example = example;
+        self.output = output;
         self
     }
 
@@ -140,16 +153,21 @@ pub const COMMANDS: &[CommandInfo] = &[
         "<url>",
         "Navigate the active tab to an http(s), file or about:blank URL",
     )
-    .words(1, 1),
-    c("back", "Navigation", "", "Go back one step in history"),
+    .words(1, 1)
+    .doc("browse goto https://example.com", "Navigated to <url> (<HTTP status>)"),
+    c("back", "Navigation", "", "Go back one step in history")
+    .doc("browse back", "Back → <url>"),
     c(
         "forward",
         "Navigation",
         "",
         "Go forward one step in history",
-    ),
-    c("reload", "Navigation", "", "Reload the page"),
-    c("url", "Navigation", "", "Print the active tab's URL"),
+    )
+    .doc("browse forward", "Forward → <url>"),
+    c("reload", "Navigation", "", "Reload the page")
+    .doc("browse reload", "Reloaded <url>"),
+    c("url", "Navigation", "", "Print the active tab's URL")
+    .doc("browse url", "the active tab's URL"),
     c(
         "wait",
         "Navigation",
@@ -164,27 +182,32 @@ pub const COMMANDS: &[CommandInfo] = &[
         ),
         switch("--load", "wait for the load event"),
         switch("--domcontentloaded", "wait for DOMContentLoaded"),
-    ]),
+    ])
+    .doc("browse wait '#results' 10000", "Element <sel> appeared / Network idle / Page loaded"),
     c(
         "text",
         "Reading",
         "",
         "Print the page's text, one trimmed line per line",
-    ),
+    )
+    .doc("browse text", "the page's visible text, one trimmed line per line"),
     c(
         "html",
         "Reading",
         "[sel]",
         "Print the page's HTML, or an element's innerHTML",
     )
-    .words(0, 1),
-    c("links", "Reading", "", "List links as '<text> → <href>'"),
+    .words(0, 1)
+    .doc("browse html '#main'", "HTML (the whole document, or the element's innerHTML)"),
+    c("links", "Reading", "", "List links as '<text> → <href>'")
+    .doc("browse links", "one \"<text> → <href>\" line per link"),
     c(
         "forms",
         "Reading",
         "",
         "List forms and their fields as JSON (secrets redacted)",
-    ),
+    )
+    .doc("browse forms", "JSON: every form with its fields (passwords redacted)"),
     c(
         "js",
         "Inspection",
@@ -192,7 +215,8 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Evaluate JavaScript in the page and print the result",
     )
     .words(1, ANY)
-    .flags(OUT_FLAGS),
+    .flags(OUT_FLAGS)
+    .doc("browse js 'document.title'", "the value (strings raw, others as JSON); with --out, where it was written"),
     c(
         "eval",
         "Inspection",
@@ -200,48 +224,55 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Evaluate a JavaScript file in the page",
     )
     .words(1, 1)
-    .flags(OUT_FLAGS),
+    .flags(OUT_FLAGS)
+    .doc("browse eval script.js", "the script's return value, as js prints it"),
     c(
         "attrs",
         "Inspection",
         "<sel>",
         "Print an element's attributes as JSON",
     )
-    .words(1, 1),
+    .words(1, 1)
+    .doc("browse attrs 'a.logo'", "JSON object of the attributes"),
     c(
         "is",
         "Inspection",
         "<visible|hidden|enabled|disabled|checked|editable|focused> <sel>",
         "Print true or false for an element state",
     )
-    .words(2, 2),
+    .words(2, 2)
+    .doc("browse is visible '#submit'", "true or false"),
     c(
         "css",
         "Inspection",
         "<sel> <prop>",
         "Print an element's computed CSS property",
     )
-    .words(2, 2),
+    .words(2, 2)
+    .doc("browse css h1 font-size", "the computed value, e.g. 32px"),
     c(
         "cookies",
         "Inspection",
         "",
         "List every cookie as JSON (secrets redacted)",
-    ),
+    )
+    .doc("browse cookies", "JSON array of cookies (values of secret-looking names redacted)"),
     c(
         "cookie",
         "Interaction",
         "<name>=<value>",
         "Set a cookie for the current page's host",
     )
-    .words(1, 1),
+    .words(1, 1)
+    .doc("browse cookie session=abc123", "Cookie set: <name>=****"),
     c(
         "storage",
         "Inspection",
         "[set <key> <value>]",
         "Print localStorage and sessionStorage as JSON, or set a key",
     )
-    .words(0, ANY),
+    .words(0, ANY)
+    .doc("browse storage set theme dark", "JSON of localStorage and sessionStorage, or Set localStorage[\"<key>\"]"),
     c(
         "snapshot",
         "Reading",
@@ -266,7 +297,8 @@ pub const COMMANDS: &[CommandInfo] = &[
         valued("--output", "PATH", "where annotated screenshots go").or('o'),
         switch("--annotate", "annotated screenshot (not supported yet)").or('a'),
         switch("--heatmap", "heatmap screenshot (not supported yet)").or('H'),
-    ]),
+    ])
+    .doc("browse snapshot -i", "one \"@eN [role] \\\"name\\\"\" line per node, indented two spaces per level; -i adds @cN lines for clickable elements without a role"),
     c(
         "click",
         "Interaction",
@@ -274,7 +306,8 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Click an element (CSS selector or @ref)",
     )
     .words(1, 1)
-    .gstack_usage("Usage: browse click <selector>"),
+    .gstack_usage("Usage: browse click <selector>")
+    .doc("browse click @e3", "Clicked <sel> → now at <url>"),
     c(
         "fill",
         "Interaction",
@@ -282,7 +315,8 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Replace an input's value",
     )
     .words(2, ANY)
-    .gstack_usage("Usage: browse fill <selector> <value>"),
+    .gstack_usage("Usage: browse fill <selector> <value>")
+    .doc("browse fill '#email' me@example.com", "Filled <sel>"),
     c(
         "select",
         "Interaction",
@@ -290,7 +324,8 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Choose the first option whose value or label matches",
     )
     .words(2, ANY)
-    .gstack_usage("Usage: browse select <selector> <value>"),
+    .gstack_usage("Usage: browse select <selector> <value>")
+    .doc("browse select '#country' Norway", "Selected \"<value>\" in <sel>"),
     c(
         "hover",
         "Interaction",
@@ -298,14 +333,16 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Move the mouse over an element",
     )
     .words(1, 1)
-    .gstack_usage("Usage: browse hover <selector>"),
+    .gstack_usage("Usage: browse hover <selector>")
+    .doc("browse hover @e5", "Hovered <sel>"),
     c(
         "type",
         "Interaction",
         "<text>",
         "Type text into the focused element",
     )
-    .words(1, ANY),
+    .words(1, ANY)
+    .doc("browse type 'hello world'", "Typed <N> characters"),
     c(
         "press",
         "Interaction",
@@ -313,7 +350,8 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Press a key or chord (Enter, Shift+Enter, Control+A)",
     )
     .words(1, 1)
-    .gstack_usage("Usage: browse press <key> (e.g., Enter, Tab, Escape)"),
+    .gstack_usage("Usage: browse press <key> (e.g., Enter, Tab, Escape)")
+    .doc("browse press Enter", "Pressed <key>"),
     c(
         "scroll",
         "Interaction",
@@ -324,7 +362,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     .flags(&[
         valued("--times", "N", "scroll to the bottom N times"),
         valued("--wait", "MS", "pause between scrolls"),
-    ]),
+    ])
+    .doc("browse scroll '#footer'", "Scrolled <sel> into view, or Scrolled to bottom"),
     c(
         "upload",
         "Interaction",
@@ -332,7 +371,8 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Set the files of a file input",
     )
     .words(2, ANY)
-    .gstack_usage("Usage: browse upload <selector> <file1> [file2...]"),
+    .gstack_usage("Usage: browse upload <selector> <file1> [file2...]")
+    .doc("browse upload '#avatar' photo.png", "Uploaded: <name> (<size>B), ..."),
     c(
         "viewport",
         "Interaction",
@@ -341,20 +381,23 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .words(1, 1)
     .flags(&[valued("--scale", "N", "device scale factor")])
-    .gstack_usage("Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)"),
+    .gstack_usage("Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)")
+    .doc("browse viewport 375x812 --scale 2", "Viewport set to <W>x<H>"),
     c(
         "dialog-accept",
         "Interaction",
         "[text]",
         "Accept dialogs from now on (with prompt text)",
     )
-    .words(0, ANY),
+    .words(0, ANY)
+    .doc("browse dialog-accept 'my answer'", "Dialogs will be accepted (with prompt text)"),
     c(
         "dialog-dismiss",
         "Interaction",
         "",
         "Dismiss dialogs from now on",
-    ),
+    )
+    .doc("browse dialog-dismiss", "Dialogs will be dismissed"),
     c(
         "screenshot",
         "Capture",
@@ -377,7 +420,8 @@ pub const COMMANDS: &[CommandInfo] = &[
             "PX",
             "scale a full page down to at most PX on its longest side (default 2000; 0: never)",
         ),
-    ]),
+    ])
+    .doc("browse screenshot shot.png --viewport", "Screenshot saved: <path> (a data: URL with --base64)"),
     c("pdf", "Capture", "[path]", "Save the page as PDF")
         .words(0, 1)
         .flags(&[
@@ -389,7 +433,8 @@ pub const COMMANDS: &[CommandInfo] = &[
             valued("--page-size", "SIZE", "same as --format"),
             switch("--landscape", "landscape orientation"),
             switch("--print-background", "print background graphics"),
-        ]),
+        ])
+    .doc("browse pdf page.pdf --format A4", "PDF saved: <path>"),
     c(
         "console",
         "Capture",
@@ -399,23 +444,28 @@ pub const COMMANDS: &[CommandInfo] = &[
     .flags(&[
         switch("--errors", "only errors and warnings"),
         switch("--clear", "print, then empty the buffer"),
-    ]),
+    ])
+    .doc("browse console --errors", "one \"[time] [level] text\" line per message"),
     c(
         "network",
         "Capture",
         "[--clear]",
         "Print captured network requests",
     )
-    .flags(&[switch("--clear", "print, then empty the buffer")]),
+    .flags(&[switch("--clear", "print, then empty the buffer")])
+    .doc("browse network", "one \"METHOD url → status (ms, bytes)\" line per request"),
     c("dialog", "Capture", "[--clear]", "Print captured dialogs")
-        .flags(&[switch("--clear", "print, then empty the buffer")]),
+        .flags(&[switch("--clear", "print, then empty the buffer")])
+    .doc("browse dialog", "one \"[time] [type] \\\"message\\\" → accepted|dismissed\" line per dialog"),
     c(
         "tabs",
         "Tabs",
         "",
         "List tabs; the active one is marked with →",
-    ),
-    c("tab", "Tabs", "<id>", "Switch to a tab").words(1, 1),
+    )
+    .doc("browse tabs", "one \"[id] title — url\" line per tab; → marks the active one"),
+    c("tab", "Tabs", "<id>", "Switch to a tab").words(1, 1)
+    .doc("browse tab 2", "Switched to tab <id>"),
     c(
         "newtab",
         "Tabs",
@@ -423,14 +473,16 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Open a tab (and make it active)",
     )
     .words(0, 1)
-    .flags(&[switch("--json", "print {\"tabId\":N,\"url\":…}")]),
+    .flags(&[switch("--json", "print {\"tabId\":N,\"url\":…}")])
+    .doc("browse newtab https://example.com", "Opened tab <id> → <url> ({\"tabId\":N,\"url\":...} with --json)"),
     c(
         "closetab",
         "Tabs",
         "[id]",
         "Close a tab (the active one by default)",
     )
-    .words(0, 1),
+    .words(0, 1)
+    .doc("browse closetab 2", "Closed tab <id>"),
     c(
         "chain",
         "Server",
@@ -441,33 +493,38 @@ pub const COMMANDS: &[CommandInfo] = &[
     .flags(&[switch(
         "--strict",
         "stop at the first failing step and exit 1, naming it",
-    )]),
+    )])
+    .doc("browse chain --strict 'goto https://example.com | text'", "one \"[command] result\" block per step, blank-line separated"),
     c(
         "status",
         "Server",
         "",
         "Show the daemon's status, active URL, tab count and pid",
     )
-    .flags(&[switch("--no-start", "report \"Status: not running\" (exit 1) instead of starting a daemon")]),
+    .flags(&[switch("--no-start", "report \"Status: not running\" (exit 1) instead of starting a daemon")])
+    .doc("browse status --no-start", "Status, Mode, URL, Tabs and PID lines"),
     c(
         "stop",
         "Server",
         "",
         "Stop the daemon and its Chromium; stopping a dead daemon succeeds",
     )
-    .flags(&[switch("--all", "stop every daemon of this user on this machine (see list)")]),
+    .flags(&[switch("--all", "stop every daemon of this user on this machine (see list)")])
+    .doc("browse stop", "Server stopped (or why nothing had to be stopped)"),
     c(
         "restart",
         "Server",
         "",
         "Stop the daemon and start a fresh one",
-    ),
+    )
+    .doc("browse restart", "Restarting..."),
     c(
         "list",
         "Server",
         "",
         "List every running daemon of this user: workspace, pid, uptime, tabs, memory",
-    ),
+    )
+    .doc("browse list", "one \"<workspace>  pid N  up Ns  N tabs  N MiB\" line per daemon"),
     c(
         "logs",
         "Server",
@@ -477,33 +534,39 @@ pub const COMMANDS: &[CommandInfo] = &[
     .flags(&[
         valued("--lines", "N", "how many lines (default 50)").or('n'),
         switch("--follow", "keep printing new lines until interrupted").or('f'),
-    ]),
+    ])
+    .doc("browse logs -n 100", "the daemon log's last lines"),
     c(
         "doctor",
         "Server",
         "",
         "Check Chromium, the state dir, flock, loopback, and time a cold start",
-    ),
+    )
+    .doc("browse doctor", "one \"[ok|warn|FAIL] check\" line per check; exit 1 if any failed"),
     c(
         "version",
         "Server",
         "",
         "Print this CLI's version and the running daemon's",
-    ),
+    )
+    .doc("browse version", "this CLI's version and protocol, and the daemon's"),
     c(
         "completions",
         "Server",
         "<bash|zsh|fish|elvish|powershell>",
         "Print a shell completion script",
     )
-    .words(1, 1),
+    .words(1, 1)
+    .doc("browse completions bash > ~/.local/share/bash-completion/completions/browse", "a completion script for the shell"),
     c(
         "skill",
         "Server",
         "",
         "Print SKILL.md: how a coding agent should drive browse",
-    ),
-    c("help", "Server", "", "List every command").words(0, 1),
+    )
+    .doc("browse skill > SKILL.md", "the agent guide (Markdown)"),
+    c("help", "Server", "", "List every command").words(0, 1)
+    .doc("browse help snapshot", "the command list, or one command's usage, flags, example and output"),
 ];
 
 /// Alternative names, resolved before dispatch.
@@ -634,6 +697,12 @@ pub fn command_help_text(info: &CommandInfo) -> String {
             help_row(&mut out, &usage, flag.help);
         }
     }
+    if !info.example.is_empty() {
+        out.push_str(&format!("\nExample:\n  {}\n", info.example));
+    }
+    if !info.output.is_empty() {
+        out.push_str(&format!("\nOutput: {}\n", info.output));
+    }
     out.push_str(
         "\nGlobal flags (any command): --json, --session <NAME>, --cdp-url <URL>, --headed, --tab-id <N>, --force-restart, --untrusted-envelope\n",
     );
@@ -736,6 +805,23 @@ mod tests {
         assert_eq!(suggest("stauts"), Some("status"));
         assert_eq!(suggest("got"), None);
         assert_eq!(suggest("zzzzzzzz"), None);
+    }
+
+    #[test]
+    fn every_command_has_an_example_and_an_output() {
+        for info in COMMANDS {
+            assert!(
+                info.example.starts_with(&format!("browse {}", info.name)),
+                "{}",
+                info.name
+            );
+            assert!(!info.output.is_empty(), "{}", info.name);
+            let help = command_help_text(info);
+            assert!(
+                help.contains("Example:") && help.contains("Output: "),
+                "{help}"
+            );
+        }
     }
 
     #[test]

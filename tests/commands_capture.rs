@@ -193,18 +193,33 @@ fn screenshots_and_pdf() {
     ws.ok(&["goto", &pages.url("/shot.html")]);
     let read = |name: &str| std::fs::read(ws.path().join(name)).expect(name);
 
-    // Default: the full page in /tmp, scaled so no side exceeds 2000 px, and said so.
+    // Default: the full page in /tmp, under a name of its own (unique to the workspace and
+    // the call), scaled so no side exceeds 2000 px, and said so.
     let saved = ws.ok(&["screenshot"]);
-    let (w, h) = png_size(&std::fs::read("/tmp/browse-screenshot.png").expect("default shot"));
-    assert_eq!(h, 2000, "full page guarded to 2000 px: {w}x{h}");
+    let default_path = saved
+        .strip_prefix("Screenshot saved: ")
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the output names the file")
+        .to_owned();
     assert!(
-        saved.starts_with("Screenshot saved: /tmp/browse-screenshot.png (scaled from ")
-            && saved.ends_with(&format!(" to {w}x{h}; --max-size 0 for full size)\n")),
+        default_path.starts_with("/tmp/browse-screenshot-") && default_path.ends_with(".png"),
         "{saved}"
     );
+    let (w, h) = png_size(&std::fs::read(&default_path).expect("default shot"));
+    assert_eq!(h, 2000, "full page guarded to 2000 px: {w}x{h}");
+    assert!(
+        saved.ends_with(&format!(" to {w}x{h}; --max-size 0 for full size)\n")),
+        "{saved}"
+    );
+    let second = ws.ok(&["screenshot", "--viewport"]);
+    assert!(
+        !second.contains(&default_path),
+        "every call gets its own default path: {second}"
+    );
+    let _ = std::fs::remove_file(&default_path);
 
     let note = saved
-        .strip_prefix("Screenshot saved: /tmp/browse-screenshot.png")
+        .strip_prefix(&format!("Screenshot saved: {default_path}"))
         .expect("note");
     assert_eq!(
         ws.ok(&["screenshot", "shot.png"]),
@@ -298,11 +313,21 @@ fn screenshots_and_pdf() {
     );
 
     // PDF.
-    assert_eq!(ws.ok(&["pdf"]), "PDF saved: /tmp/browse-page.pdf\n");
+    let saved = ws.ok(&["pdf"]);
+    let pdf_path = saved
+        .strip_prefix("PDF saved: ")
+        .map(str::trim_end)
+        .expect("the output names the file")
+        .to_owned();
+    assert!(
+        pdf_path.starts_with("/tmp/browse-page-") && pdf_path.ends_with(".pdf"),
+        "{saved}"
+    );
     assert_eq!(
-        &std::fs::read("/tmp/browse-page.pdf").expect("default pdf")[..5],
+        &std::fs::read(&pdf_path).expect("default pdf")[..5],
         b"%PDF-"
     );
+    let _ = std::fs::remove_file(&pdf_path);
     assert_eq!(
         ws.ok(&["pdf", "docs/page.pdf"]),
         "PDF saved: docs/page.pdf\n"

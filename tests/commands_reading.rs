@@ -91,7 +91,7 @@ fn navigation_history_reload_waits_and_url_errors() {
     // URL errors come before any navigation.
     assert_eq!(
         ws.fails(&["goto", "example.com"]),
-        "Invalid URL: example.com\n"
+        "Invalid URL: example.com\nno scheme: did you mean https://example.com?\n"
     );
     assert_eq!(
         ws.fails(&["goto", "javascript:alert(1)"]),
@@ -166,9 +166,18 @@ fn navigation_history_reload_waits_and_url_errors() {
         || held.accepted() > 0,
     );
     assert_eq!(ws.ok(&["wait", "--load"]), "Page loaded\n");
+    // gstack's first line; then a hint saying what was waited for.
+    let timed_out = ws.fails(&["wait", "--networkidle", "1500"]);
+    let mut lines = timed_out.lines();
     assert_eq!(
-        ws.fails(&["wait", "--networkidle", "1500"]),
-        "Operation timed out: page.waitForLoadState: Timeout 1500ms exceeded.\n"
+        lines.next(),
+        Some("Operation timed out: page.waitForLoadState: Timeout 1500ms exceeded.")
+    );
+    assert!(
+        lines.next().is_some_and(
+            |hint| hint.starts_with("Waited 1500 ms for the page to reach 'Network idle'")
+        ),
+        "{timed_out}"
     );
     held.release();
     assert_eq!(ws.ok(&["wait", "--networkidle"]), "Network idle\n");
@@ -189,7 +198,8 @@ fn navigation_history_reload_waits_and_url_errors() {
     assert_eq!(ws.ok(&["wait", "--networkidle", "3000"]), "Network idle\n");
     assert_eq!(
         ws.fails(&["wait", "#never", "10"]),
-        "Operation timed out: locator.waitFor: Timeout 1000ms exceeded.\n"
+        "Operation timed out: locator.waitFor: Timeout 1000ms exceeded.\n\
+         Waited 1000 ms for #never to be visible: nothing on the page matched it. Check the selector with 'browse snapshot -i', or wait longer: browse wait '#never' <ms>\n"
     );
     assert_eq!(
         ws.usage_fails(&["wait"]),

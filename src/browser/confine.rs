@@ -11,6 +11,32 @@ use super::CommandError;
 /// gstack's temp root on POSIX: outputs may always go here.
 pub const TEMP_DIR: &str = "/tmp";
 
+/// A fresh path in the temp dir for a command given no output path (`screenshot`, `pdf`):
+/// unique to the workspace (a hash of the daemon's directory) and to the call (time in ms and
+/// a per-daemon counter), so concurrent jobs on one machine never overwrite each other's
+/// files (gstack writes every workspace's shots to one `/tmp/browse-screenshot.png`).
+pub fn default_output(stem: &str, extension: &str, workspace: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    // FNV-1a: stable across builds, unlike std's hasher.
+    let workspace_id = workspace
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "{TEMP_DIR}/{stem}-{:08x}-{ms}-{call}.{extension}",
+        workspace_id as u32
+    )
+}
+
 /// True when `resolved` (already canonical) lies inside the temp dir, `cwd` (the caller's
 /// directory) or the daemon's own working directory (the workspace it was started from).
 pub fn is_allowed(resolved: &Path, cwd: &Path) -> bool {

@@ -334,10 +334,17 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if reach_load_state(ctx.tab, state, Instant::now() + timeout)? {
         Ok(done.to_owned())
     } else {
-        Err(CommandError::failed(format!(
-            "Operation timed out: page.waitForLoadState: Timeout {}ms exceeded.",
-            timeout.as_millis()
-        )))
+        Err(CommandError::failed_with_hint(
+            format!(
+                "Operation timed out: page.waitForLoadState: Timeout {}ms exceeded.",
+                timeout.as_millis()
+            ),
+            format!(
+                "Waited {} ms for the page to reach '{done}' at {}; requests still open keep it from being idle ('browse network' lists them).",
+                timeout.as_millis(),
+                ctx.tab.events.url()
+            ),
+        ))
     }
 }
 

@@ -641,10 +641,22 @@ pub(super) fn wait_visible(ctx: &Ctx, sel: &str, timeout: Duration) -> Result<()
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(CommandError::failed(format!(
-                "Operation timed out: locator.waitFor: Timeout {}ms exceeded.",
-                timeout.as_millis()
-            )));
+            let found = selector::find_optional(ctx, sel).ok().flatten().is_some();
+            return Err(CommandError::failed_with_hint(
+                format!(
+                    "Operation timed out: locator.waitFor: Timeout {}ms exceeded.",
+                    timeout.as_millis()
+                ),
+                format!(
+                    "Waited {} ms for {sel} to be visible: {}. Check the selector with 'browse snapshot -i', or wait longer: browse wait '{sel}' <ms>",
+                    timeout.as_millis(),
+                    if found {
+                        "it exists but stayed hidden (display, visibility or an empty box)"
+                    } else {
+                        "nothing on the page matched it"
+                    }
+                ),
+            ));
         }
         std::thread::sleep(left.min(POLL));
     }

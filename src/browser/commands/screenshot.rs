@@ -18,7 +18,6 @@ use serde_json::Value;
 
 use crate::atomic_file::write_atomic;
 use crate::browser::confine;
-use crate::browser::confine::TEMP_DIR;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, call_function, ACTION_TIMEOUT};
 
@@ -46,6 +45,7 @@ struct Clip {
 /// What `screenshot` was asked for, after gstack's parsing and checks.
 #[derive(Debug, PartialEq)]
 struct Request {
+    /// Where to write; empty when none was given (a fresh temp path is chosen).
     path: String,
     selector: Option<String>,
     clip: Option<Clip>,
@@ -106,7 +106,7 @@ fn parse(args: &[String]) -> Result<Request, CommandError> {
             _ => positional.push(arg.clone()),
         }
     }
-    let mut path = format!("{TEMP_DIR}/browse-screenshot.png");
+    let mut path = String::new();
     let mut selector = None;
     for arg in positional {
         if is_image_path(&arg) {
@@ -197,7 +197,10 @@ fn js_display(n: f64) -> String {
 /// `screenshot [path] [sel] [--viewport] [--selector css] [--clip x,y,w,h] [--base64]
 /// [--max-size px]`. A capture the size guard scaled down says so on its output line.
 pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
-    let req = parse(args)?;
+    let mut req = parse(args)?;
+    if req.path.is_empty() {
+        req.path = confine::default_output("browse-screenshot", "png", &ctx.session.cwd);
+    }
     let target = confine::output(&ctx.cwd, &req.path)?;
     check_conflicts(&req)?;
     let format = if req.base64 {
@@ -390,18 +393,7 @@ fn clip_shot(ctx: &Ctx, clip: Clip, format: Format) -> Result<Vec<u8>, CommandEr
             js_display(page.height.round())
         )));
     };
-    capture(
-        ctx,
-        format,
-        Some(Viewport {
-            x: region.x,
-            y: region.y,
-            width: region.width,
-            height: region.height,
-            scale: 1.0,
-        }),
-        true,
-    )
+    capture_region(ctx, format, region)
 }
 
 /// Scrolls the element into view (as Playwright does) and measures it: `{box: [x, y, w, h]}`
@@ -480,18 +472,7 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
             js_display(page.height.round())
         )));
     };
-    capture(
-        ctx,
-        format,
-        Some(Viewport {
-            x: region.x,
-            y: region.y,
-            width: region.width,
-            height: region.height,
-            scale: 1.0,
-        }),
-        true,
-    )
+    capture_region(ctx, format, region)
 }
 
 /// The size guard: `Some` with the scale that brings the longest side of a `css_width` x
@@ -591,7 +572,7 @@ fn capture(
 
 /// `pdf [path] [--format <size>] [--landscape] [--print-background]`: Letter by default.
 pub fn pdf(ctx: &mut Ctx, args: &[String]) -> CommandResult {
-    let mut path = format!("{TEMP_DIR}/browse-page.pdf");
+    let mut path = confine::default_output("browse-page", "pdf", &ctx.session.cwd);
     let mut paper = LETTER;
     let mut landscape = false;
     let mut background = false;
@@ -687,6 +668,22 @@ fn write_output(target: &Path, bytes: &[u8], shown: &str) -> Result<(), CommandE
         .map_err(|e| CommandError::failed(format!("Cannot write {shown}: {e}")))
 }
 
+/// Captures `region` (page CSS px) at scale 1, beyond the viewport if need be.
+fn capture_region(ctx: &Ctx, format: Format, region: Clip) -> Result<Vec<u8>, CommandError> {
+    capture(
+        ctx,
+        format,
+        Some(Viewport {
+            x: region.x,
+            y: region.y,
+            width: region.width,
+            height: region.height,
+            scale: 1.0,
+        }),
+        true,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -713,7 +710,7 @@ mod tests {
         assert_eq!(r.path, "y.png");
         let r = parse(&words("--viewport --base64")).unwrap();
         assert!(r.viewport && r.base64);
-        assert_eq!(r.path, "/tmp/browse-screenshot.png");
+        assert_eq!(r.path, "", "no path: screenshot picks a fresh one");
     }
 
     #[test]
