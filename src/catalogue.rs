@@ -627,7 +627,7 @@ pub fn help_text() -> String {
     ];
     let mut out = String::from(
         "browse: drive a headless Chromium from the shell\n\n\
-         Usage: browse [--json] [--session NAME] [--headed] [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
+         Usage: browse [--json] [--session NAME] [--cdp-url URL] [--headed] [--force-restart] [--tab-id N] [--untrusted-envelope] <command> [args...]\n",
     );
     for category in CATEGORIES {
         out.push_str(&format!("\n{category}:\n"));

@@ -160,7 +160,7 @@ fn clap_command() -> clap::Command {
         .version(env!("CARGO_PKG_VERSION"))
         .override_help(catalogue::help_text())
         .override_usage(
-            "browse [--json] [--session NAME] [--tab-id N] [--force-restart] [--untrusted-envelope] <command> [args...]",
+            "browse [--json] [--session NAME] [--cdp-url URL] [--headed] [--tab-id N] [--force-restart] [--untrusted-envelope] <command> [args...]",
         )
         .disable_help_subcommand(true)
         // `--help` after a command is that command's help, handled below; before one it is

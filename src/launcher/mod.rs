@@ -246,6 +246,8 @@ fn start_as_leader(
     }
     match spawn::spawn_daemon(paths, &lock, deadline) {
         Ok(started) => {
+            // The reservation held no cause: a successful start leaves no error file behind.
+            let _ = fs::remove_file(&paths.start_error_file);
             let rec = record::read(&paths.state_file).map_err(|why| {
                 LaunchError::StartFailed(format!("the daemon reported ready but {why}"))
             })?;
