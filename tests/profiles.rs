@@ -36,7 +36,10 @@ fn ephemeral_profile_forgets_cookies_and_is_removed_at_stop() {
     let mut ws = Workspace::with_chromium();
     ws.ok(&["--ephemeral", "goto", &pages.url("/c.html")]);
     assert_eq!(ws.ok(&["--ephemeral", "js", SET_COOKIE]), "set\n");
-    assert_eq!(ws.ok(&["--ephemeral", "js", "document.cookie"]), "kept=yes\n");
+    assert_eq!(
+        ws.ok(&["--ephemeral", "js", "document.cookie"]),
+        "kept=yes\n"
+    );
     let record = ws.record().expect("record");
     assert_eq!(record["profile"], "ephemeral");
     let dirs = ephemeral_dirs(&ws);
@@ -54,9 +57,11 @@ fn ephemeral_profile_forgets_cookies_and_is_removed_at_stop() {
     ws2.ok(&["goto", &pages.url("/c.html")]);
     assert_eq!(ws2.ok(&["js", "document.cookie"]), "\n");
     ws2.ok(&["stop"]);
-    wait_until("the ephemeral profile is removed", Duration::from_secs(20), || {
-        ephemeral_dirs(&ws2).is_empty()
-    });
+    wait_until(
+        "the ephemeral profile is removed",
+        Duration::from_secs(20),
+        || ephemeral_dirs(&ws2).is_empty(),
+    );
 }
 
 #[test]
@@ -67,7 +72,9 @@ fn ephemeral_profile_left_by_a_killed_daemon_is_removed_by_the_next_start() {
     let pid = ws.record().expect("record")["pid"].as_u64().expect("pid") as u32;
     assert_eq!(ephemeral_dirs(&ws).len(), 1);
     signal(pid, 9);
-    wait_until("the daemon is dead", Duration::from_secs(20), || !is_live(pid));
+    wait_until("the daemon is dead", Duration::from_secs(20), || {
+        !is_live(pid)
+    });
     ws.ok(&["--ephemeral", "status"]);
     let left = ephemeral_dirs(&ws);
     assert_eq!(left.len(), 1, "only the new daemon's profile: {left:?}");
@@ -87,11 +94,17 @@ fn chosen_profile_keeps_cookies_and_is_refused_while_another_browser_holds_it() 
         ws.record().expect("record")["profile"],
         dir.display().to_string()
     );
-    assert_eq!(ws.ok(&["--profile", "my-profile", "js", SET_COOKIE]), "set\n");
+    assert_eq!(
+        ws.ok(&["--profile", "my-profile", "js", SET_COOKIE]),
+        "set\n"
+    );
 
     // A different profile than the running daemon's is refused.
     let refused = ws.fails(&["js", "1"]);
-    assert!(refused.contains("existing daemon uses the profile"), "{refused}");
+    assert!(
+        refused.contains("existing daemon uses the profile"),
+        "{refused}"
+    );
     assert!(refused.contains("browse stop"), "{refused}");
     let refused = ws.fails(&["--ephemeral", "js", "1"]);
     assert!(refused.contains("not a throw-away profile"), "{refused}");
@@ -102,7 +115,10 @@ fn chosen_profile_keeps_cookies_and_is_refused_while_another_browser_holds_it() 
     });
     let abs = dir.display().to_string();
     ws.ok(&["--profile", &abs, "goto", &pages.url("/c.html")]);
-    assert_eq!(ws.ok(&["--profile", &abs, "js", "document.cookie"]), "kept=yes\n");
+    assert_eq!(
+        ws.ok(&["--profile", &abs, "js", "document.cookie"]),
+        "kept=yes\n"
+    );
     ws.ok(&["stop"]);
     wait_until("the daemon is gone", Duration::from_secs(20), || {
         ws.daemons().is_empty() && ws.chromium_mains().is_empty()
@@ -124,13 +140,24 @@ fn chosen_profile_keeps_cookies_and_is_refused_while_another_browser_holds_it() 
         .spawn()
         .expect("start chromium");
     let lock = dir.join("SingletonLock");
-    wait_until("the other Chromium locks the profile", Duration::from_secs(30), || {
-        fs::read_link(&lock).is_ok()
-    });
+    wait_until(
+        "the other Chromium locks the profile",
+        Duration::from_secs(30),
+        || fs::read_link(&lock).is_ok(),
+    );
     let target = fs::read_link(&lock).expect("lock");
-    let refused = ws.fails(&["--profile", &abs, "status"]);
-    assert!(refused.contains("is in use by another browser"), "{refused}");
-    assert!(refused.contains(&format!("pid {}", other.id())), "{refused}");
+    // Exit 3, as for every daemon that cannot start.
+    let out = ws.run(&["--profile", &abs, "status"]);
+    assert_eq!(out.status.code(), Some(3));
+    let refused = stderr(&out);
+    assert!(
+        refused.contains("is in use by another browser"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains(&format!("pid {}", other.id())),
+        "{refused}"
+    );
     assert_eq!(fs::read_link(&lock).expect("lock kept"), target);
     assert!(ws.daemons().is_empty());
     let _ = other.kill();
