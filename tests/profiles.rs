@@ -53,14 +53,13 @@ fn ephemeral_profile_forgets_cookies_and_is_removed_at_stop() {
 
     // The environment variable asks for the same thing.
     ws.set("BROWSE_EPHEMERAL", "1");
-    let ws2 = &ws;
-    ws2.ok(&["goto", &pages.url("/c.html")]);
-    assert_eq!(ws2.ok(&["js", "document.cookie"]), "\n");
-    ws2.ok(&["stop"]);
+    ws.ok(&["goto", &pages.url("/c.html")]);
+    assert_eq!(ws.ok(&["js", "document.cookie"]), "\n");
+    ws.ok(&["stop"]);
     wait_until(
         "the ephemeral profile is removed",
         Duration::from_secs(20),
-        || ephemeral_dirs(&ws2).is_empty(),
+        || ephemeral_dirs(&ws).is_empty(),
     );
 }
 
