@@ -14,6 +14,20 @@ pub fn cdp_url() -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The profile the daemon's Chromium uses, as the record names it: `BROWSE_EPHEMERAL=1` (the
+/// CLI's `--ephemeral`) gives `ephemeral`, a throw-away profile removed at exit;
+/// `BROWSE_PROFILE=DIR` (the CLI's `--profile DIR`, made absolute against the CLI's current
+/// directory) a persistent profile of the user's; neither (`None`) the workspace's own.
+pub fn profile() -> Option<String> {
+    if std::env::var("BROWSE_EPHEMERAL").is_ok_and(|v| v.trim() == "1") {
+        return Some(crate::launcher::profile::EPHEMERAL.to_owned());
+    }
+    let dir = std::env::var("BROWSE_PROFILE").ok()?;
+    crate::launcher::profile::absolute(&dir)
+        .ok()
+        .map(|p| p.display().to_string())
+}
+
 /// `url` with its query string and userinfo hidden, for messages and logs (a farm's token
 /// lives there).
 pub fn redact_url(url: &str) -> String {

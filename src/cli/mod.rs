@@ -41,6 +41,10 @@ pub struct Globals {
     pub headed: bool,
     /// `--cdp-url URL` / `BROWSE_CDP_URL`: drive a browser that already runs there.
     pub cdp_url: Option<String>,
+    /// `--ephemeral` / `BROWSE_EPHEMERAL=1`: a throw-away profile removed at exit.
+    pub ephemeral: bool,
+    /// `--profile DIR` / `BROWSE_PROFILE`: a persistent profile the user chooses.
+    pub profile: Option<String>,
 }
 
 /// Entry point of every `browse` call that is not the daemon.
@@ -57,6 +61,18 @@ pub fn run(argv: Vec<String>) -> ExitCode {
     }
     if let Some(url) = &globals.cdp_url {
         std::env::set_var("BROWSE_CDP_URL", url);
+    }
+    if globals.ephemeral && globals.profile.is_some() {
+        return usage_error("--ephemeral and --profile exclude each other: choose one");
+    }
+    if globals.ephemeral {
+        std::env::set_var("BROWSE_EPHEMERAL", "1");
+    }
+    if let Some(dir) = &globals.profile {
+        match crate::launcher::profile::absolute(dir) {
+            Ok(dir) => std::env::set_var("BROWSE_PROFILE", dir),
+            Err(e) => return usage_error(&format!("--profile {dir:?}: {e}")),
+        }
     }
     if let Some(command) = rest.first() {
         output::set_command(command);
@@ -193,6 +209,10 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
         json: std::env::var("BROWSE_JSON").is_ok_and(|v| v.trim() == "1"),
         headed: crate::settings::headed(),
         cdp_url: crate::settings::cdp_url(),
+        ephemeral: std::env::var("BROWSE_EPHEMERAL").is_ok_and(|v| v.trim() == "1"),
+        profile: std::env::var("BROWSE_PROFILE")
+            .ok()
+            .filter(|v| !v.trim().is_empty()),
         session: std::env::var("BROWSE_SESSION")
             .ok()
             .map(|v| v.trim().to_owned())
@@ -217,6 +237,13 @@ fn split_globals(argv: Vec<String>) -> Result<(Globals, Vec<String>), String> {
             globals.cdp_url = Some(value);
         } else if let Some(value) = word.strip_prefix("--cdp-url=") {
             globals.cdp_url = Some(value.to_owned());
+        } else if word == "--ephemeral" {
+            globals.ephemeral = true;
+        } else if word == "--profile" {
+            let value = words.next().ok_or("--profile needs a directory")?;
+            globals.profile = Some(value);
+        } else if let Some(value) = word.strip_prefix("--profile=") {
+            globals.profile = Some(value.to_owned());
         } else if word == "--headed" {
             globals.headed = true;
         } else if word == "--json" && !command_has_own_json_flag(&rest) {
@@ -363,6 +390,24 @@ fn refuse_mode_mismatch(daemon: &Daemon) -> Result<(), ExitCode> {
                 describe(&wanted_remote)
             ),
             Some("Run 'browse stop' first to switch browsers (or use --session for a second one)."),
+            false,
+        ));
+    }
+    let wanted_profile = crate::settings::profile();
+    if daemon.record.cdp_url.is_none() && daemon.record.profile != wanted_profile {
+        let describe = |profile: &Option<String>| match profile.as_deref() {
+            None => "the workspace's profile".to_owned(),
+            Some(crate::launcher::profile::EPHEMERAL) => "a throw-away profile".to_owned(),
+            Some(dir) => format!("the profile {dir}"),
+        };
+        return Err(output::error(
+            exit::FAILED,
+            &format!(
+                "[browse] existing daemon uses {}, not {}.",
+                describe(&daemon.record.profile),
+                describe(&wanted_profile)
+            ),
+            Some("Run 'browse stop' first to switch profiles (or use --session for a second one)."),
             false,
         ));
     }

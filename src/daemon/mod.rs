@@ -200,6 +200,8 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
     let port = listener.local_addr()?.port();
     let cwd = std::env::current_dir().unwrap_or_else(|_| paths.project_dir.clone());
     let remote = crate::settings::cdp_url();
+    let instance_id = random_hex(16);
+    let profile = crate::settings::profile().filter(|_| remote.is_none());
     let (chromium, browser) = if crate::settings::browserless() {
         (None, None)
     } else if let Some(url) = &remote {
@@ -216,7 +218,8 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
         );
         (None, Some(browser))
     } else {
-        let chromium = Chromium::launch(&paths.profile_dir, launch_budget)?;
+        let profile_dir = profile_to_launch(&paths, profile.as_deref(), &instance_id)?;
+        let chromium = Chromium::launch(&profile_dir, launch_budget)?;
         tracing::info!(
             chromium_ms = began.elapsed().as_millis() as u64,
             "Chromium launched"
@@ -244,12 +247,13 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
         mode: crate::settings::mode_name().into(),
         config_hash: Some(crate::settings::config_hash().into()),
         schema: record::SCHEMA,
-        instance_id: random_hex(16),
+        instance_id,
         pid_start_time: identity::start_time(me).unwrap_or(0),
         version: crate::settings::version(),
         chrome_pid: chromium.as_ref().map(|c| c.pid),
         chrome_start_time: chromium.as_ref().map(|c| c.start_time),
         cdp_url: remote,
+        profile,
         hostname: identity::hostname(),
     };
     record::write(&paths.state_file, &record).with_context(|| {
@@ -297,6 +301,28 @@ fn bind_loopback() -> Result<TcpListener> {
         "cannot bind a port on 127.0.0.1: {}",
         last.map(|e| e.to_string()).unwrap_or_default()
     ))
+}
+
+/// The folder Chromium runs in for the profile choice (see `launcher::profile`). A user's
+/// `--profile` is created 0700 if missing and refused while Chromium's own `SingletonLock`
+/// there names a browser that may still run: its lock files are never deleted.
+fn profile_to_launch(
+    paths: &StatePaths,
+    profile: Option<&str>,
+    instance_id: &str,
+) -> Result<std::path::PathBuf> {
+    let dir = crate::launcher::profile::dir_for(paths, profile, instance_id)
+        .context("the daemon's instance id cannot name a profile folder")?;
+    if profile.is_some_and(|p| p != crate::launcher::profile::EPHEMERAL) {
+        if let Some(holder) = crate::launcher::profile::held_by(&dir) {
+            anyhow::bail!(
+                "the profile {} is in use by another browser ({holder}); close that browser \
+                 or choose another --profile",
+                dir.display()
+            );
+        }
+    }
+    Ok(dir)
 }
 
 /// `AUTH_TOKEN` when it has 16+ characters, else a random UUID v4 from the OS CSPRNG.

@@ -196,6 +196,8 @@ async fn serve_async(daemon: &Daemon, listener: Option<std::net::TcpListener>) -
 fn finish(daemon: &Daemon) -> ExitCode {
     if let Some(chromium) = &daemon.chromium {
         close_chromium(&daemon.session, &mut lock(chromium));
+        // Chromium is gone: its throw-away profile can go too.
+        crate::launcher::profile::remove_ephemeral(&daemon.paths, &daemon.record);
     } else if daemon.record.cdp_url.is_some() {
         // A remote browser is not ours to close: leave it as we found it.
         daemon.session.close_own_tabs();

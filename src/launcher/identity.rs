@@ -12,7 +12,9 @@
 //!   argument is `__daemon`, and it holds the `flock` on this workspace's `browse.lock`
 //!   (`/proc/<pid>/fd/*` names the lock file's inode and its `fdinfo` shows a `FLOCK WRITE`).
 //! - **Chromium group**: same host, same start time, the process leads its own group, and its
-//!   profile (`--user-data-dir=`) is this workspace's; a live leader's parent is the proven
+//!   profile (`--user-data-dir=`) is this workspace's (`chromium-profile/`, or its throw-away
+//!   `chromium-profile-ephemeral-<instanceId>/`; a user's `--profile` proves nothing); a live
+//!   leader's parent is the proven
 //!   daemon, or (the daemon being gone) it was started for this workspace
 //!   (`BROWSE_STATE_FILE` in its environment). A zombie leader is vouched for by a live member of
 //!   its group that runs this workspace's profile.
@@ -38,6 +40,11 @@ pub fn start_time(pid: u32) -> Option<u64> {
 /// True when `pid` exists, is not a zombie, and started at `start_time`.
 pub fn is_same_live_process(pid: u32, start_time: u64) -> bool {
     Stat::read(pid).is_some_and(|s| s.is_live() && s.start_time == start_time)
+}
+
+/// True when `pid` exists and is not a zombie.
+pub fn is_live(pid: u32) -> bool {
+    Stat::read(pid).is_some_and(|s| s.is_live())
 }
 
 /// This machine's hostname, recorded so a CLI on another host sharing the filesystem never
@@ -94,7 +101,10 @@ pub fn prove_chromium(paths: &StatePaths, rec: &StateRecord) -> Option<ProvenChr
     if stat.start_time != start || stat.pgrp != leader {
         return None;
     }
-    let profile_flag = format!("--user-data-dir={}", paths.profile_dir.display());
+    let profile_flag = format!(
+        "--user-data-dir={}",
+        super::profile::provable_dir(paths, rec)?.display()
+    );
     let runs_profile = |pid: u32| cmdline(pid).contains(&profile_flag);
     let proven = if stat.is_live() {
         let parent_is_daemon = stat.ppid == rec.pid && prove_daemon(paths, rec).is_some();

@@ -8,6 +8,7 @@
 pub mod identity;
 pub mod lock;
 pub mod paths;
+pub mod profile;
 pub mod readiness;
 pub mod record;
 pub mod spawn;
@@ -273,11 +274,16 @@ fn start_as_leader(
 /// Removes what a dead daemon left: its record, temp files, its Chromium (identity-checked)
 /// and the profile's singleton locks. The caller holds the lock and has seen no live daemon.
 fn clean_up_dead_daemon(paths: &StatePaths) {
-    if let Ok(rec) = record::read(&paths.state_file) {
-        kill_chromium(paths, &rec);
+    let rec = record::read(&paths.state_file).ok();
+    if let Some(rec) = &rec {
+        kill_chromium(paths, rec);
     }
     record::remove_stale(&paths.state_file);
+    if let Some(rec) = &rec {
+        profile::remove_ephemeral(paths, rec);
+    }
     crate::atomic_file::sweep_temps(&paths.state_file);
+    // Only the workspace's own profile: a user's `--profile` keeps Chromium's lock files.
     for name in ["SingletonLock", "SingletonSocket", "SingletonCookie"] {
         let _ = fs::remove_file(paths.profile_dir.join(name));
     }

@@ -43,6 +43,10 @@ pub struct StateRecord {
     /// The remote browser this daemon drives (`--cdp-url`), absent when it launched its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdp_url: Option<String>,
+    /// The profile this daemon's Chromium uses when not the workspace's: `ephemeral` or the
+    /// absolute `--profile` directory (see `launcher::profile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     pub hostname: String,
 }
 
@@ -163,6 +167,7 @@ mod tests {
             chrome_pid: Some(43),
             chrome_start_time: Some(8),
             cdp_url: None,
+            profile: None,
             hostname: "h".into(),
         }
     }
@@ -259,7 +264,7 @@ mod fuzz {
                 server_path: "/bin/browse".into(), mode: "launched".into(), config_hash: None,
                 schema: SCHEMA, instance_id: instance, pid_start_time: start,
                 version: "0.1.0".into(), chrome_pid: chrome, chrome_start_time: None,
-                cdp_url: None, hostname: "h".into(),
+                cdp_url: None, profile: None, hostname: "h".into(),
             };
             let bytes = serde_json::to_vec_pretty(&record).unwrap();
             prop_assert_eq!(parse(&bytes).unwrap(), record);
