@@ -83,13 +83,16 @@ const REVIVING: &[&str] = &[
 ];
 
 impl Connection {
-    /// Connects to a DevTools WebSocket URL (`ws://127.0.0.1:PORT/devtools/browser/ID`).
+    /// Connects to a DevTools WebSocket URL (`ws://127.0.0.1:PORT/devtools/browser/ID`, or a
+    /// farm's `ws://host[:PORT][/path]?token=…`).
     pub fn connect(ws_url: &str) -> Result<Arc<Self>> {
         let url = url::Url::parse(ws_url).context("bad DevTools URL")?;
         let addr = format!(
             "{}:{}",
             url.host_str().context("DevTools URL has no host")?,
-            url.port().context("DevTools URL has no port")?
+            // A farm may name no port (`ws://farm.example?token=…`): the scheme's default.
+            url.port_or_known_default()
+                .context("DevTools URL has no port")?
         );
         let stream = TcpStream::connect(&addr).with_context(|| format!("cannot reach {addr}"))?;
         stream.set_nodelay(true)?;
@@ -97,8 +100,14 @@ impl Connection {
             .max_message_size(Some(MAX_MESSAGE))
             .max_frame_size(Some(MAX_MESSAGE));
         let write_half = stream.try_clone()?;
-        let (reader, _) = tungstenite::client::client_with_config(ws_url, stream, Some(config))
-            .map_err(|e| anyhow!("DevTools handshake failed: {e}"))?;
+        let (reader, _) = tungstenite::client::client_with_config(
+            // The parsed form: a farm's path-less `ws://host:port?token=…` gets its `/` (a
+            // request line of `GET ?token=…` is refused with 400).
+            url.as_str(),
+            stream,
+            Some(config),
+        )
+        .map_err(|e| anyhow!("DevTools handshake failed: {e}"))?;
         // The handshake is done; the write half frames (and masks) client messages on its own.
         let writer = WebSocket::from_raw_socket(write_half, Role::Client, Some(config));
         let conn = Arc::new(Connection {
