@@ -65,6 +65,10 @@ pub struct ErrorBody {
     pub error: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// What the command produced before it failed (`chain --strict`: the steps that ran); the
+    /// CLI prints it on stdout, before the error on stderr. Absent in gstack's bodies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
 }
 
 impl ErrorBody {
@@ -72,6 +76,7 @@ impl ErrorBody {
         Self {
             error: error.into(),
             hint: None,
+            output: None,
         }
     }
 
@@ -79,6 +84,7 @@ impl ErrorBody {
         Self {
             error: error.into(),
             hint: Some(hint.into()),
+            output: None,
         }
     }
 }

@@ -207,6 +207,12 @@ fn chain_strict_stops_at_the_first_failure_and_the_pipe_form_keeps_quotes() {
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stderr(&out).contains("[click] ERROR:"), "{}", stderr(&out));
     assert!(
+        stdout(&out).starts_with("[goto] Navigated to "),
+        "the steps that ran stay on stdout: {}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("ERROR"), "{}", stdout(&out));
+    assert!(
         stderr(&out).contains("stopped at step 2 of 3 (click)"),
         "{}",
         stderr(&out)

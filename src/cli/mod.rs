@@ -449,7 +449,10 @@ fn finish_reply(
                 _ => fail(exit::FAILED, "Authentication failed"),
             }
         }
-        Reply::Err { body, .. } => print_error(&body.error, body.hint.as_deref()),
+        Reply::Err { body, .. } => {
+            output::partial(body.output.as_deref());
+            print_error(&body.error, body.hint.as_deref())
+        }
     }
 }
 

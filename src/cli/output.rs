@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use super::structured;
 
 static JSON: OnceLock<bool> = OnceLock::new();
+static PARTIAL: OnceLock<String> = OnceLock::new();
 static COMMAND: OnceLock<String> = OnceLock::new();
 
 /// Chooses the mode for this call (first call wins).
@@ -58,6 +59,22 @@ pub fn result(text: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// What a failing command produced before it failed (`chain --strict`'s completed steps):
+/// on stdout now in plain mode, followed by a blank line as between chain blocks; in JSON mode
+/// carried as the error object's `output`.
+pub fn partial(text: Option<&str>) {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return;
+    };
+    if json() {
+        let _ = PARTIAL.set(text.to_owned());
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}\n");
+    let _ = out.flush();
+}
+
 /// A failure with exit `code`. In plain mode `error` and `hint` go to stderr, `error` with
 /// the `[browse] ` prefix when `ours` (the CLI's own words, not the daemon's).
 pub fn error(code: u8, error: &str, hint: Option<&str>, ours: bool) -> ExitCode {
@@ -70,6 +87,9 @@ pub fn error(code: u8, error: &str, hint: Option<&str>, ours: bool) -> ExitCode 
         });
         if let Some(hint) = hint {
             value["hint"] = Value::String(hint.to_owned());
+        }
+        if let Some(partial) = PARTIAL.get() {
+            value["output"] = Value::String(partial.clone());
         }
         outln!("{value}");
     } else {

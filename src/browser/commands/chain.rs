@@ -39,16 +39,20 @@ pub fn run(session: &Session, req: &CommandRequest) -> CommandResult {
     for (step, words) in commands.into_iter().enumerate() {
         let name = words.first().cloned().unwrap_or_default();
         let (block, ok) = run_one(session, req, words);
-        blocks.push(block);
         if strict && !ok {
-            return Err(CommandError::failed_with_hint(
-                blocks.join("\n\n"),
+            // The steps that ran go to stdout, the failing one and why the chain stopped to
+            // stderr: a script keeps what succeeded.
+            let mut error = CommandError::failed_with_hint(
+                block,
                 format!(
                     "chain --strict stopped at step {} of {total} ({name}); later steps did not run",
                     step + 1
                 ),
-            ));
+            );
+            error.body.output = (!blocks.is_empty()).then(|| blocks.join("\n\n"));
+            return Err(error);
         }
+        blocks.push(block);
     }
     Ok(blocks.join("\n\n"))
 }
