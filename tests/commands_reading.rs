@@ -273,7 +273,8 @@ fn reading_and_inspection_commands() {
     assert_eq!(ws.ok(&["html", "#box"]), "Hello <b>bold</b>\n");
     assert_eq!(
         ws.fails(&["html", ".twice"]),
-        "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.\n"
+        "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.\n\
+         It matched 2 elements. Narrow it (an id, a parent, :nth-of-type), or run 'browse snapshot -i' and use the @ref of the one you mean.\n"
     );
     assert_eq!(
         ws.fails(&["html", "#nope"]),

@@ -191,8 +191,8 @@ fn gstack_fixture_outputs_and_flags() {
         "Selector not found: #missing\n"
     );
     assert_eq!(
-        stderr_of(&ws, &["snapshot", "-s", "button"]),
-        "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.\n"
+        stderr_of(&ws, &["snapshot", "-s", "button"]).lines().next(),
+        Some("Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.")
     );
 
     // -o without -a or -H: the tree, then the warning.

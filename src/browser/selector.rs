@@ -526,7 +526,12 @@ fn query_one(tab: &Arc<Tab>, query: &Query) -> Result<Option<Element>, CommandEr
     }
     match reply.result.value.as_ref().and_then(Value::as_u64) {
         Some(0) | None => Ok(None),
-        Some(_) => Err(CommandError::failed(STRICT_VIOLATION)),
+        Some(count) => Err(CommandError::failed_with_hint(
+            STRICT_VIOLATION,
+            format!(
+                "It matched {count} elements. Narrow it (an id, a parent, :nth-of-type), or run 'browse snapshot -i' and use the @ref of the one you mean."
+            ),
+        )),
     }
 }
 
