@@ -61,12 +61,22 @@ pub fn remove_ephemeral(paths: &StatePaths, rec: &StateRecord) {
         return;
     }
     if let Some(dir) = ephemeral_dir(paths, &rec.instance_id) {
-        // A symbolic link at that name is removed as a link, never followed.
-        let _ = match fs::symlink_metadata(&dir) {
-            Ok(m) if m.is_dir() => fs::remove_dir_all(&dir),
-            Ok(_) => fs::remove_file(&dir),
-            Err(e) => Err(e),
-        };
+        // Processes of a just-killed Chromium may still be exiting and a last file may appear
+        // while the tree is removed ("Directory not empty"): try again for a moment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            // A symbolic link at that name is removed as a link, never followed.
+            let removed = match fs::symlink_metadata(&dir) {
+                Ok(m) if m.is_dir() => fs::remove_dir_all(&dir),
+                Ok(_) => fs::remove_file(&dir),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            };
+            if removed.is_ok() || std::time::Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 
