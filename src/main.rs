@@ -17,6 +17,7 @@ mod client;
 mod clock;
 mod daemon;
 mod descriptors;
+mod fnv;
 mod launcher;
 mod settings;
 mod wire;

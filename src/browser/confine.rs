@@ -20,14 +20,7 @@ pub fn default_output(stem: &str, extension: &str, workspace: &Path) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static CALLS: AtomicU64 = AtomicU64::new(0);
     let call = CALLS.fetch_add(1, Ordering::Relaxed);
-    // FNV-1a: stable across builds, unlike std's hasher.
-    let workspace_id = workspace
-        .as_os_str()
-        .as_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+    let workspace_id = crate::fnv::fnv1a64(workspace.as_os_str().as_bytes());
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());

@@ -186,17 +186,9 @@ impl StatePaths {
         let canonical = fs::canonicalize(&self.state_dir).ok()?;
         Some(format!(
             "{:016x}",
-            fnv1a64(canonical.as_os_str().as_bytes())
+            crate::fnv::fnv1a64(canonical.as_os_str().as_bytes())
         ))
     }
-}
-
-/// FNV-1a, 64 bits: stable across builds and Rust versions (std's hashers are not), which a
-/// value compared between two binaries needs.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// Creates `dir` (0700) if missing, refusing a symbolic link at its name: for directories we
