@@ -170,14 +170,11 @@ impl Drop for BrowserlessFarm {
     }
 }
 
-const PAGE: &str = "<title>Farm</title><p id=out>start</p>\
-    <button onclick=\"document.getElementById('out').textContent='clicked'\">Press</button>";
-
 #[test]
 fn a_browserless_farm_is_driven_and_left_running() {
     let _slot = chromium_slot();
     let mut farm = BrowserlessFarm::start();
-    let pages = PageServer::start(&[("/f.html", PAGE)]);
+    let pages = PageServer::start(&[("/f.html", REMOTE_PAGE)]);
     let url = pages.url("/f.html");
     let ws = Workspace::with_chromium();
     let cdp = farm.cdp_url();
@@ -188,23 +185,7 @@ fn a_browserless_farm_is_driven_and_left_running() {
         "browserless log:\n{}",
         farm.log_tail()
     );
-    assert!(
-        ws.chromium_mains().is_empty(),
-        "no local Chromium was launched by browse"
-    );
-    assert_eq!(ws.ok(&["--cdp-url", &cdp, "text"]), "startPress\n");
-    let snapshot = ws.ok(&["--cdp-url", &cdp, "snapshot", "-i"]);
-    assert!(snapshot.contains("@e1 [button] \"Press\""), "{snapshot}");
-    ws.ok(&["--cdp-url", &cdp, "click", "@e1"]);
-    assert_eq!(
-        ws.ok(&[
-            "--cdp-url",
-            &cdp,
-            "js",
-            "document.getElementById('out').textContent"
-        ]),
-        "clicked\n"
-    );
+    drive_remote_page(&ws, &cdp);
     // The token reaches neither the record's messages nor the daemon log.
     assert!(!ws.daemon_log_tail().contains(TOKEN));
 

@@ -116,14 +116,11 @@ impl Drop for RemoteChromium {
     }
 }
 
-const PAGE: &str = "<title>Remote</title><p id=out>start</p>\
-    <button onclick=\"document.getElementById('out').textContent='clicked'\">Press</button>";
-
 #[test]
 fn a_remote_chromium_is_driven_and_left_running() {
     let _slot = chromium_slot();
     let mut remote = RemoteChromium::start();
-    let pages = PageServer::start(&[("/r.html", PAGE)]);
+    let pages = PageServer::start(&[("/r.html", REMOTE_PAGE)]);
     let url = pages.url("/r.html");
     let ws = Workspace::with_chromium();
     let cdp = remote.http_url();
@@ -132,24 +129,8 @@ fn a_remote_chromium_is_driven_and_left_running() {
         ws.ok(&["--cdp-url", &cdp, "goto", &url]),
         format!("Navigated to {url} (200)\n")
     );
-    assert!(
-        ws.chromium_mains().is_empty(),
-        "no local Chromium was launched"
-    );
     assert_eq!(ws.record().expect("record")["cdpUrl"], cdp.as_str());
-    assert_eq!(ws.ok(&["--cdp-url", &cdp, "text"]), "startPress\n");
-    let snapshot = ws.ok(&["--cdp-url", &cdp, "snapshot", "-i"]);
-    assert!(snapshot.contains("@e1 [button] \"Press\""), "{snapshot}");
-    ws.ok(&["--cdp-url", &cdp, "click", "@e1"]);
-    assert_eq!(
-        ws.ok(&[
-            "--cdp-url",
-            &cdp,
-            "js",
-            "document.getElementById('out').textContent"
-        ]),
-        "clicked\n"
-    );
+    drive_remote_page(&ws, &cdp);
     assert!(
         remote.page_urls().contains(&url),
         "our tab is a page of the remote"

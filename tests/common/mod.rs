@@ -511,3 +511,29 @@ pub fn run_in_pid_namespace(ws: &Workspace, script: &str) -> Output {
     cmd.output()
         .expect("run unshare (needs root and util-linux)")
 }
+
+/// The page both remote-browser tests (a bare Chromium, browserless) drive.
+pub const REMOTE_PAGE: &str = "<title>Remote</title><p id=out>start</p>\
+    <button onclick=\"document.getElementById('out').textContent='clicked'\">Press</button>";
+
+/// Drives [`REMOTE_PAGE`], already loaded through `--cdp-url cdp`: text, `snapshot -i`, a
+/// click on its ref, and the page's answer to it; and checks no local Chromium was launched.
+pub fn drive_remote_page(ws: &Workspace, cdp: &str) {
+    assert!(
+        ws.chromium_mains().is_empty(),
+        "no local Chromium was launched by browse"
+    );
+    assert_eq!(ws.ok(&["--cdp-url", cdp, "text"]), "startPress\n");
+    let snapshot = ws.ok(&["--cdp-url", cdp, "snapshot", "-i"]);
+    assert!(snapshot.contains("@e1 [button] \"Press\""), "{snapshot}");
+    ws.ok(&["--cdp-url", cdp, "click", "@e1"]);
+    assert_eq!(
+        ws.ok(&[
+            "--cdp-url",
+            cdp,
+            "js",
+            "document.getElementById('out').textContent"
+        ]),
+        "clicked\n"
+    );
+}
