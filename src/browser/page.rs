@@ -41,14 +41,15 @@ impl CommandError {
         }
     }
 
-    /// `Usage: browse <name> <synopsis>`.
+    /// The command's usage line from the catalogue: gstack's own words where it has them
+    /// (`Usage: browse click <selector>`), else `Usage: browse <name> <synopsis>`. The CLI
+    /// prints the same line for the usage errors it catches first.
     pub fn usage(name: &str) -> Self {
-        let synopsis = catalogue::lookup(name).map_or("", |c| c.synopsis);
-        Self::failed(
-            format!("Usage: browse {name} {synopsis}")
-                .trim_end()
-                .to_owned(),
-        )
+        let line = catalogue::lookup(name).map_or_else(
+            || format!("Usage: browse {name}"),
+            catalogue::CommandInfo::usage_line,
+        );
+        Self::failed(line)
     }
 
     /// The request itself was wrong (400).

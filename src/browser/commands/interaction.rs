@@ -40,7 +40,7 @@ const OPTION_CLICK: &str = "Cannot click <option> elements. Use 'browse select <
 /// `click <sel>` → `Clicked <sel> → now at <url>`.
 pub fn click(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
-        return Err(CommandError::failed("Usage: browse click <selector>"));
+        return Err(CommandError::usage("click"));
     };
     if let Some(out) = click_option_ref(ctx, sel)? {
         return Ok(out);
@@ -91,14 +91,10 @@ fn click_option_ref(ctx: &mut Ctx, sel: &str) -> Result<Option<String>, CommandE
 /// `fill <sel> <value…>` → `Filled <sel>`.
 pub fn fill(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let (Some(sel), value) = (args.first(), args.get(1..).unwrap_or_default().join(" ")) else {
-        return Err(CommandError::failed(
-            "Usage: browse fill <selector> <value>",
-        ));
+        return Err(CommandError::usage("fill"));
     };
     if sel.is_empty() || value.is_empty() {
-        return Err(CommandError::failed(
-            "Usage: browse fill <selector> <value>",
-        ));
+        return Err(CommandError::usage("fill"));
     }
     let watch = NavigationWatch::start(&ctx.tab.cdp)?;
     fill_element(ctx, sel, &value).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
@@ -109,14 +105,10 @@ pub fn fill(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 /// `select <sel> <value…>` → `Selected "<value>" in <sel>`.
 pub fn select(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let (Some(sel), value) = (args.first(), args.get(1..).unwrap_or_default().join(" ")) else {
-        return Err(CommandError::failed(
-            "Usage: browse select <selector> <value>",
-        ));
+        return Err(CommandError::usage("select"));
     };
     if sel.is_empty() || value.is_empty() {
-        return Err(CommandError::failed(
-            "Usage: browse select <selector> <value>",
-        ));
+        return Err(CommandError::usage("select"));
     }
     let watch = NavigationWatch::start(&ctx.tab.cdp)?;
     select_option(ctx, sel, &value).map_err(|e| e.rewrite(&select_timeout()))?;
@@ -127,7 +119,7 @@ pub fn select(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 /// `hover <sel>` → `Hovered <sel>`.
 pub fn hover(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
-        return Err(CommandError::failed("Usage: browse hover <selector>"));
+        return Err(CommandError::usage("hover"));
     };
     pointer_action(ctx, sel, false).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
     Ok(format!("Hovered {sel}"))
@@ -161,9 +153,7 @@ pub fn type_text(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 /// `press <key>` → `Pressed <key>`.
 pub fn press(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(key) = args.first().filter(|s| !s.is_empty()) else {
-        return Err(CommandError::failed(
-            "Usage: browse press <key> (e.g., Enter, Tab, Escape)",
-        ));
+        return Err(CommandError::usage("press"));
     };
     let events = keys::press_events(key).map_err(CommandError::failed)?;
     for event in events {
@@ -222,14 +212,10 @@ pub fn scroll(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 /// `upload <sel> <file…>` → `Uploaded: <name> (<size>B), …`.
 pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let [sel, files @ ..] = args else {
-        return Err(CommandError::failed(
-            "Usage: browse upload <selector> <file1> [file2...]",
-        ));
+        return Err(CommandError::usage("upload"));
     };
     if files.is_empty() {
-        return Err(CommandError::failed(
-            "Usage: browse upload <selector> <file1> [file2...]",
-        ));
+        return Err(CommandError::usage("upload"));
     }
     let mut resolved = Vec::with_capacity(files.len());
     let mut described = Vec::with_capacity(files.len());
