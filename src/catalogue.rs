@@ -398,6 +398,69 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Dismiss dialogs from now on",
     )
     .doc("browse dialog-dismiss", "Dialogs will be dismissed"),
+    // Finer input (issue 13): Playwright's semantics, gstack has none of these.
+    c(
+        "dblclick",
+        "Interaction",
+        "<sel>",
+        "Double-click an element (CSS selector or @ref)",
+    )
+    .words(1, 1)
+    .doc("browse dblclick '#cell'", "Double-clicked <sel> → now at <url>"),
+    c(
+        "check",
+        "Interaction",
+        "<sel>",
+        "Check a checkbox or radio; fails if its state did not change",
+    )
+    .words(1, 1)
+    .doc("browse check '#terms'", "Checked <sel>"),
+    c(
+        "uncheck",
+        "Interaction",
+        "<sel>",
+        "Uncheck a checkbox; fails if its state did not change",
+    )
+    .words(1, 1)
+    .doc("browse uncheck '#newsletter'", "Unchecked <sel>"),
+    c("focus", "Interaction", "<sel>", "Give an element the keyboard focus")
+        .words(1, 1)
+        .doc("browse focus '#search'", "Focused <sel>"),
+    c(
+        "clear",
+        "Interaction",
+        "<sel>",
+        "Empty an input, textarea or contenteditable",
+    )
+    .words(1, 1)
+    .doc("browse clear '#email'", "Cleared <sel>"),
+    c(
+        "keydown",
+        "Interaction",
+        "<key>",
+        "Hold a key down (modifiers stay held for later keys and clicks)",
+    )
+    .words(1, 1)
+    .doc("browse keydown Shift", "Key down: <key>"),
+    c("keyup", "Interaction", "<key>", "Release a key held by keydown")
+        .words(1, 1)
+        .doc("browse keyup Shift", "Key up: <key>"),
+    c(
+        "drag",
+        "Interaction",
+        "<from> <to>",
+        "Drag one element onto another (mouse and HTML5 drag and drop)",
+    )
+    .words(2, 2)
+    .doc("browse drag '#card' '#done'", "Dragged <from> → <to>"),
+    c(
+        "mouse",
+        "Interaction",
+        "move <x> <y> | down [button] | up [button] | wheel <dy> [dx]",
+        "Drive the mouse directly (viewport CSS px)",
+    )
+    .words(1, 3)
+    .doc("browse mouse move 100 200", "Mouse moved to (x, y) / Mouse down (left) at (x, y) / Mouse wheel dx=0 dy=N at (x, y)"),
     c(
         "screenshot",
         "Capture",

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use crate::catalogue;
 use crate::wire::CommandRequest;
 use commands::{capture as capture_commands, chain, interaction, navigation, reading};
-use commands::{screenshot, snapshot, tabs};
+use commands::{input, screenshot, snapshot, tabs};
 use events::lock;
 pub use page::{CommandError, CommandResult, Ctx};
 pub use session::Session;
@@ -143,6 +143,15 @@ impl Session {
             "scroll" => interaction::scroll(ctx, args),
             "upload" => interaction::upload(ctx, args),
             "viewport" => interaction::viewport(ctx, args),
+            "dblclick" => input::dblclick(ctx, args),
+            "check" => input::check(ctx, args),
+            "uncheck" => input::uncheck(ctx, args),
+            "focus" => input::focus(ctx, args),
+            "clear" => input::clear(ctx, args),
+            "keydown" => input::keydown(ctx, args),
+            "keyup" => input::keyup(ctx, args),
+            "drag" => input::drag(ctx, args),
+            "mouse" => input::mouse(ctx, args),
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
             other => Err(CommandError::unknown_command(other)),

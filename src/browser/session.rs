@@ -29,6 +29,22 @@ pub struct TabHandle {
 pub struct TabState {
     pub refs: refs::RefMap,
     pub last_snapshot: Option<String>,
+    /// The keyboard and mouse as the page last saw them (`keydown`, `mouse down`, …).
+    pub input: InputState,
+}
+
+/// What Playwright's `Keyboard` and `Mouse` remember per page between calls: the modifier
+/// keys and other keys held down, where the mouse is and which buttons it holds.
+#[derive(Debug, Default, Clone)]
+pub struct InputState {
+    /// CDP modifier bits held by `keydown` (Alt 1, Control 2, Meta 4, Shift 8).
+    pub modifiers: u32,
+    /// Keys held by `keydown` (their `code`), so a second keydown is an auto-repeat.
+    pub pressed: HashSet<String>,
+    /// The mouse position in viewport CSS px, as last moved by a command.
+    pub mouse: (f64, f64),
+    /// CDP button bits held by `mouse down` (left 1, right 2, middle 4).
+    pub buttons: u32,
 }
 
 struct Tabs {
