@@ -171,8 +171,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "wait",
         "Navigation",
-        "<sel> [ms] | --networkidle [ms] | --load | --domcontentloaded",
-        "Wait for an element to be visible, or for a load state",
+        "<sel> [ms] | --networkidle [ms] | --load | --domcontentloaded | --text T | --url PATTERN | --fn EXPR | --gone <sel> [ms]",
+        "Wait for an element to be visible, a load state, text, a URL, a JS condition, or an element to go",
     )
     .words(1, 2)
     .flags(&[
@@ -182,6 +182,14 @@ pub const COMMANDS: &[CommandInfo] = &[
         ),
         switch("--load", "wait for the load event"),
         switch("--domcontentloaded", "wait for DOMContentLoaded"),
+        valued("--text", "T", "until the page's visible text contains T"),
+        valued(
+            "--url",
+            "PATTERN",
+            "until the URL matches PATTERN (a glob with * and **, else a substring)",
+        ),
+        valued("--fn", "EXPR", "until the JavaScript EXPR is truthy"),
+        valued("--gone", "SEL", "until nothing visible matches SEL"),
     ])
     .doc("browse wait '#results' 10000", "Element <sel> appeared / Network idle / Page loaded"),
     c(

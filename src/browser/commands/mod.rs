@@ -11,3 +11,4 @@ pub mod reading;
 pub mod screenshot;
 pub mod snapshot;
 pub mod tabs;
+pub mod wait_for;
