@@ -469,6 +469,25 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .words(1, 3)
     .doc("browse mouse move 100 200", "Mouse moved to (x, y) / Mouse down (left) at (x, y) / Mouse wheel dx=0 dy=N at (x, y)"),
+    // Identity (issue 13): gstack's header and useragent.
+    c(
+        "header",
+        "Interaction",
+        "<Name>:<value>",
+        "Add a request header to every later request (cumulative; credentials shown as ****)",
+    )
+    .words(1, 1)
+    .gstack_usage("Usage: browse header <name>:<value>")
+    .doc("browse header X-Request-Id:abc123", "Header set: <Name>: <value> (**** for authorization, cookie, x-api-key…)"),
+    c(
+        "useragent",
+        "Interaction",
+        "<ua>",
+        "Set the user agent of every tab",
+    )
+    .words(1, ANY)
+    .gstack_usage("Usage: browse useragent <string>")
+    .doc("browse useragent 'Mozilla/5.0 (X11; Linux x86_64) MyBot/1.0'", "User agent set: <ua>"),
     c(
         "screenshot",
         "Capture",

@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod chain;
+pub mod emulation;
 pub mod input;
 pub mod interaction;
 pub mod navigation;
