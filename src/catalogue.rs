@@ -264,6 +264,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "",
         "List every cookie as JSON (secrets redacted)",
     )
+    .flags(&[switch("--clear", "delete every cookie instead (prints how many)")])
     .doc("browse cookies", "JSON array of cookies (values of secret-looking names redacted)"),
     c(
         "cookie",
@@ -276,8 +277,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "storage",
         "Inspection",
-        "[set <key> <value>]",
-        "Print localStorage and sessionStorage as JSON, or set a key",
+        "[set <key> <value> | clear]",
+        "Print localStorage and sessionStorage as JSON, set a key, or clear both",
     )
     .words(0, ANY)
     .doc("browse storage set theme dark", "JSON of localStorage and sessionStorage, or Set localStorage[\"<key>\"]"),
@@ -488,6 +489,24 @@ pub const COMMANDS: &[CommandInfo] = &[
     .words(1, ANY)
     .gstack_usage("Usage: browse useragent <string>")
     .doc("browse useragent 'Mozilla/5.0 (X11; Linux x86_64) MyBot/1.0'", "User agent set: <ua>"),
+    // Cookie state (issue 13): gstack's cookie-import, and deleting.
+    c(
+        "cookie-import",
+        "Interaction",
+        "<file.json>",
+        "Set cookies from a JSON array of {name, value, domain?, path?, …}",
+    )
+    .words(1, 1)
+    .gstack_usage("Usage: browse cookie-import <json-file>")
+    .doc("browse cookie-import cookies.json", "Loaded <n> cookies from <file>"),
+    c(
+        "cookie-delete",
+        "Interaction",
+        "<name>",
+        "Delete every cookie with this name",
+    )
+    .words(1, 1)
+    .doc("browse cookie-delete session", "Deleted <n> cookie(s) named <name>"),
     c(
         "screenshot",
         "Capture",

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use crate::catalogue;
 use crate::wire::CommandRequest;
 use commands::{capture as capture_commands, chain, interaction, navigation, reading};
-use commands::{emulation, input, screenshot, snapshot, tabs};
+use commands::{emulation, input, screenshot, snapshot, state, tabs};
 use events::lock;
 pub use page::{CommandError, CommandResult, Ctx};
 pub use session::Session;
@@ -154,6 +154,8 @@ impl Session {
             "mouse" => input::mouse(ctx, args),
             "header" => emulation::header(ctx, args),
             "useragent" => emulation::useragent(ctx, args),
+            "cookie-import" => state::cookie_import(ctx, args),
+            "cookie-delete" => state::cookie_delete(ctx, args),
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
             other => Err(CommandError::unknown_command(other)),

@@ -11,5 +11,6 @@ pub mod navigation;
 pub mod reading;
 pub mod screenshot;
 pub mod snapshot;
+pub mod state;
 pub mod tabs;
 pub mod wait_for;
