@@ -674,6 +674,16 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Print SKILL.md: how a coding agent should drive browse",
     )
     .doc("browse skill > SKILL.md", "the agent guide (Markdown)"),
+    // Saved state (issue 13): gstack's state save|load.
+    c(
+        "state",
+        "Server",
+        "save|load <name>",
+        "Save or restore cookies, localStorage and open tabs (.gstack/browse-states/<name>.json)",
+    )
+    .words(2, 2)
+    .gstack_usage("Usage: state save|load <name>")
+    .doc("browse state save logged-in", "State saved: <path> (<n> cookies, <m> pages) / State loaded: <n> cookies, <m> pages"),
     c("help", "Server", "", "List every command").words(0, 1)
     .doc("browse help snapshot", "the command list, or one command's usage, flags, example and output"),
 ];

@@ -100,3 +100,122 @@ fn cookie_import_delete_clear_and_storage_clear() {
         "0\n"
     );
 }
+
+/// Shows, at load time, what the page found in localStorage (so a restored item must be
+/// there before the page's own scripts run).
+const STORED: &str = "<!DOCTYPE html><title>stored</title><p id=seen></p>\
+    <script>document.getElementById('seen').textContent = 'seen=' + localStorage.getItem('k');</script>";
+
+#[test]
+fn state_save_and_load_cookies_storage_and_tabs() {
+    use std::os::unix::fs::PermissionsExt;
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/a", STORED), ("/b", PAGE)]);
+    let ws = Workspace::with_chromium();
+    let (a, b) = (pages.url("/a"), pages.url("/b"));
+    ws.ok(&["goto", &a]);
+    ws.ok(&["cookie", "sid=abc"]);
+    ws.ok(&["storage", "set", "k", "v1"]);
+    ws.ok(&["newtab", &b]);
+    ws.ok(&["tab", "1"]);
+
+    let file = ws.state_dir().join("browse-states").join("s1.json");
+    assert_eq!(
+        ws.ok(&["state", "save", "s1"]),
+        format!(
+            "State saved: {} (1 cookies, 2 pages)\n⚠️  Cookies stored in plaintext. Delete when no longer needed.\n",
+            file.display()
+        )
+    );
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
+    let saved: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved["version"], 1);
+    assert_eq!(saved["pages"][0]["url"], a.as_str());
+    assert_eq!(saved["pages"][0]["isActive"], true);
+    assert_eq!(saved["pages"][1]["url"], b.as_str());
+    assert_eq!(saved["origins"][0]["origin"], pages.base.as_str());
+    assert_eq!(saved["origins"][0]["localStorage"][0]["value"], "v1");
+
+    // Lose it all: cookies, storage, tabs.
+    ws.ok(&["cookies", "--clear"]);
+    ws.ok(&["storage", "clear"]);
+    ws.ok(&["closetab", "2"]);
+    ws.ok(&["goto", "about:blank"]);
+
+    assert_eq!(
+        ws.ok(&["state", "load", "s1"]),
+        "State loaded: 1 cookies, 2 pages\n"
+    );
+    let tabs = ws.ok(&["tabs"]);
+    let lines: Vec<&str> = tabs.lines().collect();
+    assert_eq!(lines.len(), 2, "{tabs}");
+    assert!(
+        lines[0].starts_with("→ ") && lines[0].ends_with(&a),
+        "{tabs}"
+    );
+    assert!(lines[1].ends_with(&b), "{tabs}");
+    // The page saw the restored storage as it loaded, and the cookie.
+    assert_eq!(
+        ws.ok(&["js", "document.getElementById('seen').textContent"]),
+        "seen=v1\n"
+    );
+    assert_eq!(ws.ok(&["js", "document.cookie"]), "sid=abc\n");
+
+    // Refusals: names, missing files, links, tampered URLs.
+    assert_eq!(
+        ws.fails(&["state", "save", "../x"]),
+        "State name must be alphanumeric (a-z, 0-9, _, -)\n"
+    );
+    assert_eq!(
+        ws.fails(&["state", "load", "nope"]),
+        format!(
+            "State not found: {}\n",
+            file.with_file_name("nope.json").display()
+        )
+    );
+    assert_eq!(
+        ws.fails(&["state", "drop", "s1"]),
+        "Usage: state save|load <name>\n"
+    );
+    let secret = ws.path().join("secret.json");
+    fs::write(&secret, r#"{"cookies":[],"pages":[]}"#).unwrap();
+    std::os::unix::fs::symlink(&secret, file.with_file_name("linked.json")).unwrap();
+    assert!(ws
+        .fails(&["state", "load", "linked"])
+        .starts_with("Cannot read "));
+    fs::write(
+        file.with_file_name("tampered.json"),
+        format!(
+            r#"{{"cookies":[{{"name":"m","value":"1","domain":"169.254.169.254","path":"/"}}],
+                "pages":[{{"url":"chrome://settings"}},{{"url":"{b}","isActive":true}}]}}"#
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        ws.ok(&["state", "load", "tampered"]),
+        "State loaded: 1 cookies, 2 pages\n"
+    );
+    assert_eq!(
+        ws.ok(&["tabs"]).lines().count(),
+        1,
+        "the refused URL got no tab"
+    );
+    assert_eq!(ws.ok(&["url"]), format!("{b}\n"));
+    fs::write(file.with_file_name("bad.json"), r#"{"cookies":{}}"#).unwrap();
+    assert_eq!(
+        ws.fails(&["state", "load", "bad"]),
+        "Invalid state file: expected cookies and pages arrays\n"
+    );
+
+    // A symlinked browse-states folder is never written through.
+    let dir = file.parent().unwrap();
+    fs::rename(dir, ws.path().join("moved")).unwrap();
+    std::os::unix::fs::symlink(ws.path().join("moved"), dir).unwrap();
+    assert!(ws
+        .fails(&["state", "save", "s2"])
+        .starts_with("Refusing to use "));
+    assert!(!ws.path().join("moved").join("s2.json").exists());
+}

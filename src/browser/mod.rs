@@ -28,7 +28,7 @@ use std::sync::Arc;
 use crate::catalogue;
 use crate::wire::CommandRequest;
 use commands::{capture as capture_commands, chain, interaction, navigation, reading};
-use commands::{emulation, input, screenshot, snapshot, state, tabs};
+use commands::{emulation, input, saved_state, screenshot, snapshot, state, tabs};
 use events::lock;
 pub use page::{CommandError, CommandResult, Ctx};
 pub use session::Session;
@@ -81,6 +81,7 @@ impl Session {
             "dialog" => return capture_commands::dialog(self, args),
             "dialog-accept" => return interaction::dialog_accept(self, args),
             "dialog-dismiss" => return interaction::dialog_dismiss(self, args),
+            "state" => return saved_state::state(self, args, &self.caller_dir(req)),
             _ => {}
         }
         let tab = self.target_tab(req.tab_id)?;

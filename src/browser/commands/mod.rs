@@ -9,6 +9,7 @@ pub mod input;
 pub mod interaction;
 pub mod navigation;
 pub mod reading;
+pub mod saved_state;
 pub mod screenshot;
 pub mod snapshot;
 pub mod state;

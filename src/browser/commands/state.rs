@@ -142,7 +142,7 @@ fn parse_cookie_file(
 }
 
 /// One cookie of the file, checked field by field.
-fn cookie_param(item: &Value, host: &str) -> Result<Network::CookieParam, String> {
+pub(super) fn cookie_param(item: &Value, host: &str) -> Result<Network::CookieParam, String> {
     const NAME_VALUE: &str = "Each cookie must have \"name\" and \"value\" fields";
     let text = |key: &str| -> Result<Option<String>, String> {
         match item.get(key) {
