@@ -489,6 +489,15 @@ pub const COMMANDS: &[CommandInfo] = &[
     .words(1, ANY)
     .gstack_usage("Usage: browse useragent <string>")
     .doc("browse useragent 'Mozilla/5.0 (X11; Linux x86_64) MyBot/1.0'", "User agent set: <ua>"),
+    // Emulation (issue 13): agent-browser's set family; gstack has none.
+    c(
+        "set",
+        "Interaction",
+        "device <name> | geo <lat> <lng> [accuracy] | timezone <id> | locale <tag> | media [dark|light] [reduced-motion] | offline [on|off]",
+        "Emulate a device, position, time zone, locale, color scheme / reduced motion, or being offline (every tab; 'off' resets)",
+    )
+    .words(1, ANY)
+    .doc("browse set device 'iPhone 15'", "Device set: <name> (<W>x<H> @<scale>x, mobile, touch) / Geolocation set: <lat>, <lng> / Timezone set: <id> / Locale set: <tag> / Media set: … / Offline: on|off"),
     // Cookie state (issue 13): gstack's cookie-import, and deleting.
     c(
         "cookie-import",

@@ -9,11 +9,14 @@ use std::thread;
 
 use common::*;
 
+/// Each request's path and its headers (lower-cased names), in arrival order.
+type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
 /// An HTTP server on 127.0.0.1 that answers every path with a small page and keeps the
 /// headers of every request it got (lower-cased names).
 struct HeaderServer {
     base: String,
-    seen: Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>,
+    seen: Seen,
     server: Arc<tiny_http::Server>,
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -22,7 +25,7 @@ impl HeaderServer {
     fn start() -> Self {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
         let port = server.server_addr().to_ip().expect("ip").port();
-        let seen: Arc<Mutex<Vec<(String, Vec<(String, String)>)>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let (worker, log) = (Arc::clone(&server), Arc::clone(&seen));
         let thread = thread::spawn(move || {
             for request in worker.incoming_requests() {

@@ -155,6 +155,7 @@ impl Session {
             "mouse" => input::mouse(ctx, args),
             "header" => emulation::header(ctx, args),
             "useragent" => emulation::useragent(ctx, args),
+            "set" => emulation::set(ctx, args),
             "cookie-import" => state::cookie_import(ctx, args),
             "cookie-delete" => state::cookie_delete(ctx, args),
             "screenshot" => screenshot::screenshot(ctx, args),
