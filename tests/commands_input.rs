@@ -140,6 +140,21 @@ fn dblclick_check_uncheck_focus_clear_and_held_keys() {
         ws.ok(&["js", "document.getElementById('keys').value"]),
         "Ab\n"
     );
+    // Held modifiers reach clicks too (Shift+click).
+    ws.ok(&[
+        "js",
+        "document.getElementById('twice').onclick = (e) => log.push('click-shift:' + e.shiftKey)",
+    ]);
+    reset_log(&ws);
+    ws.ok(&["keydown", "Shift"]);
+    ws.ok(&["click", "#twice"]);
+    ws.ok(&["keyup", "Shift"]);
+    ws.ok(&["click", "#twice"]);
+    // (The Shift keydown went to the focused #keys input; the click then took the focus.)
+    assert_eq!(
+        log(&ws),
+        "keydown:Shift:true:false click-shift:true click-shift:false"
+    );
     let err = ws.fails(&["keydown", "Control+A"]);
     assert!(err.starts_with("Unknown key: \"Control+A\"\n"), "{err}");
 }

@@ -661,10 +661,12 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(f64, f64), Actio
     let tab = &ctx.tab.cdp;
     let (x, y) = actionable_point(ctx, sel, click)?;
     use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
-    mouse(tab, Kind::MouseMoved, x, y, MouseButton::None, 0)?;
+    // Modifiers held by `keydown` (Shift+click), as Playwright's mouse sends them.
+    let held = ctx.state.input.modifiers;
+    mouse(tab, Kind::MouseMoved, (x, y), MouseButton::None, 0, held)?;
     if click {
-        mouse(tab, Kind::MousePressed, x, y, MouseButton::Left, 1)?;
-        mouse(tab, Kind::MouseReleased, x, y, MouseButton::Left, 0)?;
+        mouse(tab, Kind::MousePressed, (x, y), MouseButton::Left, 1, held)?;
+        mouse(tab, Kind::MouseReleased, (x, y), MouseButton::Left, 0, held)?;
     }
     Ok((x, y))
 }
@@ -710,21 +712,22 @@ pub(super) fn actionable_point(
     })
 }
 
-/// One mouse event at (x, y); presses and releases carry `clickCount: 1`.
+/// One mouse event at (x, y) with `modifiers` (CDP bits) held; presses and releases carry
+/// `clickCount: 1`.
 fn mouse(
     tab: &Tab,
     kind: Input::DispatchMouseEventTypeOption,
-    x: f64,
-    y: f64,
+    (x, y): (f64, f64),
     button: Input::MouseButton,
     buttons: u32,
+    modifiers: u32,
 ) -> Result<(), ActionError> {
     let pressing = button != Input::MouseButton::None;
     tab.call_method(Input::DispatchMouseEvent {
         Type: kind,
         x,
         y,
-        modifiers: None,
+        modifiers: Some(modifiers),
         timestamp: None,
         button: Some(button),
         buttons: Some(buttons),
