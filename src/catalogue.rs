@@ -477,7 +477,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "<Name>:<value>",
         "Add a request header to every later request (cumulative; credentials shown as ****)",
     )
-    .words(1, 1)
+    .words(1, ANY)
     .gstack_usage("Usage: browse header <name>:<value>")
     .doc("browse header X-Request-Id:abc123", "Header set: <Name>: <value> (**** for authorization, cookie, x-api-key…)"),
     c(

@@ -101,6 +101,11 @@ fn header_and_useragent_reach_the_site_in_every_tab() {
         site.header("/second", "authorization").as_deref(),
         Some("Bearer s3cret")
     );
+    // Unquoted words are one header.
+    assert_eq!(
+        ws.ok(&["header", "X-Trace:", "one", "two"]),
+        "Header set: X-Trace: one two\n"
+    );
     // Setting a name again (any case) replaces its value.
     ws.ok(&["header", "x-request-id:def456"]);
     ws.ok(&["goto", &format!("{}/third", site.base)]);

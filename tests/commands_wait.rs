@@ -93,6 +93,15 @@ fn wait_for_text_url_function_and_gone() {
         "Element #hidden-later is gone\n"
     );
 
+    // A promise that never settles ends at the deadline like any other wait.
+    let started = Instant::now();
+    let err = ws.fails(&["wait", "--fn", "new Promise(() => {})", "1000"]);
+    assert!(
+        err.starts_with("Operation timed out: waiting for "),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+
     // A throwing expression fails at once; a missing value is a usage error.
     let started = Instant::now();
     let err = ws.fails(&["wait", "--fn", "nosuchvariable.x"]);

@@ -23,7 +23,9 @@ const SENSITIVE_HEADERS: &[&str] = &[
 /// as gstack). Cumulative: each call adds one header to every later request of every tab; a
 /// name set again (in any letter case) replaces its value.
 pub fn header(ctx: &mut Ctx, args: &[String]) -> CommandResult {
-    let Some((name, value)) = args.first().and_then(|a| a.split_once(':')) else {
+    // The words are one header (`header Authorization: Bearer x` unquoted, too).
+    let joined = args.join(" ");
+    let Some((name, value)) = joined.split_once(':') else {
         return Err(CommandError::usage("header"));
     };
     let (name, value) = (name.trim(), value.trim());

@@ -59,7 +59,8 @@ impl Condition {
 pub fn wait_for(ctx: &Ctx, condition: &Condition, timeout: Duration) -> CommandResult {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(done) = check(ctx, condition)? {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Some(done) = check(ctx, condition, left)? {
             return Ok(done);
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -80,8 +81,9 @@ pub fn wait_for(ctx: &Ctx, condition: &Condition, timeout: Duration) -> CommandR
     }
 }
 
-/// One check: `Some(success line)` when the condition holds now.
-fn check(ctx: &Ctx, condition: &Condition) -> Result<Option<String>, CommandError> {
+/// One check: `Some(success line)` when the condition holds now. A promise from `--fn` is
+/// waited on for at most `left`, so a promise that never settles cannot outlast the deadline.
+fn check(ctx: &Ctx, condition: &Condition, left: Duration) -> Result<Option<String>, CommandError> {
     let tab = &ctx.tab.cdp;
     match condition {
         Condition::Text(text) => {
@@ -103,7 +105,9 @@ fn check(ctx: &Ctx, condition: &Condition) -> Result<Option<String>, CommandErro
         }
         Condition::Function(expression) => {
             let script = format!(
-                "(async () => {{ let v = ({expression}\n); if (typeof v === 'function') v = v(); return !!(await v); }})()"
+                "(async () => {{ let v = ({expression}\n); if (typeof v === 'function') v = v(); \
+                 return !!(await Promise.race([v, new Promise((r) => setTimeout(() => r(false), {}))])); }})()",
+                left.as_millis().max(1)
             );
             match evaluate(tab, &script, true) {
                 Ok(Value::Bool(true)) => Ok(Some(format!("Condition met: {expression}"))),
