@@ -385,11 +385,18 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "viewport",
         "Interaction",
-        "<W>x<H> [--scale N]",
+        "<W>x<H> [--scale N] | --device <name>",
         "Set the viewport size for every tab",
     )
     .words(1, 1)
-    .flags(&[valued("--scale", "N", "device scale factor")])
+    .flags(&[
+        valued("--scale", "N", "device scale factor"),
+        valued(
+            "--device",
+            "NAME",
+            "a device preset instead (as set device): size, scale, mobile, touch, UA",
+        ),
+    ])
     .gstack_usage("Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)")
     .doc("browse viewport 375x812 --scale 2", "Viewport set to <W>x<H>"),
     c(

@@ -43,6 +43,18 @@ fn devices_position_time_zone_locale_media_and_offline() {
         err.starts_with("Unknown device: \"Nokia 3310\"\nKnown devices: iPhone SE, iPhone 15,"),
         "{err}"
     );
+    // viewport --device is the same preset.
+    assert_eq!(
+        ws.ok(&["viewport", "--device", "Pixel 8"]),
+        "Device set: Pixel 8 (412x915 @2.625x, mobile, touch)\n"
+    );
+    assert_eq!(
+        js(&ws, "[innerWidth, devicePixelRatio].join()"),
+        "412,2.625"
+    );
+    assert!(ws
+        .fails(&["viewport", "--device", "Pixel 8", "375x812"])
+        .starts_with("Usage: browse viewport --device <name>"));
     // Back to the desktop: Chromium's own user agent again, no touch.
     assert_eq!(
         ws.ok(&["set", "device", "desktop"]),

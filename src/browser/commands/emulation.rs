@@ -228,8 +228,9 @@ pub fn set(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
 }
 
-/// `set device "iPhone 15"` → `Device set: iPhone 15 (393x852 @3x, mobile, touch)`.
-fn set_device(ctx: &Ctx, name: &str) -> CommandResult {
+/// `set device "iPhone 15"` (and `viewport --device "iPhone 15"`) →
+/// `Device set: iPhone 15 (393x852 @3x, mobile, touch)`.
+pub(super) fn set_device(ctx: &Ctx, name: &str) -> CommandResult {
     let Some(device) = DEVICES
         .iter()
         .find(|d| d.name.eq_ignore_ascii_case(name.trim()))

@@ -307,6 +307,10 @@ fn upload_path(cwd: &Path, file: &str) -> Result<PathBuf, CommandError> {
 /// `viewport [<W>x<H>] [--scale <n>]`, applied to every open tab and every later one.
 pub fn viewport(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let usage = "Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)";
+    // `--device NAME`: a whole preset (size, scale, mobile, touch, UA), as `set device`.
+    if let Some(name) = device_flag(args) {
+        return super::emulation::set_device(ctx, &name?);
+    }
     let mut size_arg: Option<&str> = None;
     let mut scale_arg: Option<f64> = None;
     let mut words = args.iter();
@@ -390,6 +394,25 @@ pub fn viewport(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         )),
         (None, None) => Ok(format!("Viewport set to {width}x{height}")),
     }
+}
+
+/// The device name of `viewport --device NAME` (or `--device=NAME`); an error when the
+/// flag has no name or comes with a size or scale.
+fn device_flag(args: &[String]) -> Option<Result<String, CommandError>> {
+    let at = args
+        .iter()
+        .position(|a| a == "--device" || a.starts_with("--device="))?;
+    let name = match args[at].strip_prefix("--device=") {
+        Some(inline) => Some(inline.to_owned()),
+        None => args.get(at + 1).cloned(),
+    };
+    let words = if args[at].contains('=') { 1 } else { 2 };
+    Some(match name.filter(|n| !n.is_empty()) {
+        Some(name) if args.len() == words => Ok(name),
+        _ => Err(CommandError::failed(
+            "Usage: browse viewport --device <name> (alone: a device sets size and scale itself)",
+        )),
+    })
 }
 
 /// The page's current layout viewport, for `--scale` without a size.
