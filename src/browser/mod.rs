@@ -14,6 +14,7 @@ mod commands;
 mod confine;
 pub mod envelope;
 pub mod events;
+pub mod frames;
 mod keys;
 mod page;
 pub mod refs;
@@ -108,6 +109,8 @@ impl Session {
         args: &[String],
         cwd: PathBuf,
     ) -> CommandResult {
+        frames::settle_active_frame(tab, state);
+        frames::refuse_in_frame(name, state)?;
         let ctx = &mut Ctx {
             session: self,
             tab,
@@ -145,6 +148,7 @@ impl Session {
             "viewport" => interaction::viewport(ctx, args),
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
+            "frame" => tabs::frame(ctx, args),
             other => Err(CommandError::unknown_command(other)),
         }
     }

@@ -21,7 +21,7 @@ use crate::browser::events::lock;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, call_function, call_function_with, Element, ACTION_TIMEOUT};
 use crate::browser::session::Session;
-use crate::browser::{confine, keys};
+use crate::browser::{confine, frames, keys};
 
 /// How long click, fill and select wait afterwards for the page to settle.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -66,7 +66,7 @@ fn click_option_ref(ctx: &mut Ctx, sel: &str) -> Result<Option<String>, CommandE
     }
     let element = selector::find_one(ctx, sel, ACTION_TIMEOUT)?;
     let info = call_function(
-        &ctx.tab.cdp,
+        element.session(),
         &element.object_id,
         "function() { return this.tagName === 'OPTION' && this.closest('select') \
          ? { value: this.value, text: this.text } : null; }",
@@ -238,7 +238,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         }
     })?;
     let input = call_function(
-        &ctx.tab.cdp,
+        element.session(),
         &element.object_id,
         "function() { return { kind: this.tagName === 'INPUT' ? this.type : this.tagName.toLowerCase(), \
          multiple: this.multiple === true }; }",
@@ -264,8 +264,8 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         });
     }
     let wanted = resolved.len();
-    ctx.tab
-        .cdp
+    element
+        .session()
         .call_method(DOM::SetFileInputFiles {
             files: resolved,
             node_id: None,
@@ -275,7 +275,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         .map_err(cdp_error)?;
     // Report only what the input really holds now.
     let held = call_function(
-        &ctx.tab.cdp,
+        element.session(),
         &element.object_id,
         "function() { return this.files ? this.files.length : 0; }",
     )?;
@@ -654,8 +654,8 @@ const CLICK_POINT: &str = r#"function(quads) {
 
 /// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
 fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> {
-    let tab = &ctx.tab.cdp;
     let point = retry_action(ctx, sel, |element| {
+        let tab = element.session();
         let state = call_function_with(tab, &element.object_id, POINTER_CHECK, vec![json!(click)])
             .unwrap_or(Value::Null);
         match state.as_str() {
@@ -667,6 +667,20 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> 
         let Some(quads) = scroll_and_quads(tab, element) else {
             return Ok(Attempt::not_yet("no box"));
         };
+        // The quads are in the viewport of the session's root frame; the hit test runs in the
+        // element's own frame, and the mouse moves in the tab's viewport.
+        let Ok(((frame_x, frame_y), (root_x, root_y))) = frame_offsets(element) else {
+            return Ok(Attempt::Retry);
+        };
+        let quads: Vec<Vec<f64>> = quads
+            .into_iter()
+            .map(|q| {
+                q.iter()
+                    .enumerate()
+                    .map(|(i, v)| v - if i % 2 == 0 { frame_x } else { frame_y })
+                    .collect()
+            })
+            .collect();
         let point = call_function_with(tab, &element.object_id, CLICK_POINT, vec![json!(quads)])
             .unwrap_or(Value::Null);
         if let Some(covered) = point.get("covered").and_then(Value::as_str) {
@@ -679,12 +693,13 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> 
                 point.get(0).and_then(Value::as_f64),
                 point.get(1).and_then(Value::as_f64),
             ) {
-                (Some(x), Some(y)) => Attempt::Done((x, y)),
+                (Some(x), Some(y)) => Attempt::Done((x + frame_x + root_x, y + frame_y + root_y)),
                 _ => point.as_str().map_or(Attempt::Retry, Attempt::not_yet),
             },
         )
     })?;
     let (x, y) = point;
+    let tab = &ctx.tab.cdp;
     use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
     mouse(tab, Kind::MouseMoved, x, y, MouseButton::None, 0)?;
     if click {
@@ -692,6 +707,20 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> 
         mouse(tab, Kind::MouseReleased, x, y, MouseButton::Left, 0)?;
     }
     Ok(())
+}
+
+/// For an element in an iframe: where its frame's viewport sits in its session's root frame's
+/// viewport, and where that root frame's viewport sits in the tab's (CSS px). Zero for the
+/// tab's main frame.
+type Offset = (f64, f64);
+fn frame_offsets(element: &Element) -> Result<(Offset, Offset), CommandError> {
+    match element.frame() {
+        None => Ok(((0.0, 0.0), (0.0, 0.0))),
+        Some(frame) => Ok((
+            frames::offset_in_session(frame)?,
+            frames::session_offset(&frame.session)?,
+        )),
+    }
 }
 
 /// One mouse event at (x, y); presses and releases carry `clickCount: 1`.
@@ -792,8 +821,8 @@ const FILL_PREPARE: &str = r#"function(value) {
 }"#;
 
 fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
-    let tab = &ctx.tab.cdp;
     retry_action(ctx, sel, |element| {
+        let tab = element.session();
         let Ok(state) =
             call_function_with(tab, &element.object_id, FILL_PREPARE, vec![json!(value)])
         else {
@@ -808,10 +837,13 @@ fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
         if state.get("insert").is_none() {
             return Ok(retry_state(&state));
         }
-        tab.call_method(Input::InsertText {
-            text: value.to_owned(),
-        })
-        .map_err(cdp_error)?;
+        // Keyboard input goes to the tab, which routes it to the focused frame.
+        ctx.tab
+            .cdp
+            .call_method(Input::InsertText {
+                text: value.to_owned(),
+            })
+            .map_err(cdp_error)?;
         call_function(
             tab,
             &element.object_id,
@@ -850,8 +882,8 @@ const SELECT_OPTION: &str = r#"function(value) {
 }"#;
 
 fn select_option(ctx: &Ctx, sel: &str, value: &str) -> Result<String, ActionError> {
-    let tab = &ctx.tab.cdp;
     retry_action(ctx, sel, |element| {
+        let tab = element.session();
         let Ok(state) =
             call_function_with(tab, &element.object_id, SELECT_OPTION, vec![json!(value)])
         else {
@@ -930,9 +962,8 @@ fn quoted(text: &str) -> String {
 
 /// Scrolls `sel` into view once it has a layout box (5 s, strict).
 fn scroll_into_view(ctx: &Ctx, sel: &str) -> Result<(), CommandError> {
-    let tab = &ctx.tab.cdp;
     retry_action(ctx, sel, |element| {
-        let scrolled = tab.call_method(DOM::ScrollIntoViewIfNeeded {
+        let scrolled = element.session().call_method(DOM::ScrollIntoViewIfNeeded {
             node_id: None,
             backend_node_id: None,
             object_id: Some(element.object_id.clone()),
