@@ -217,6 +217,7 @@ impl Frames {
             parent: Some(Arc::clone(parent)),
         });
         self.watch(&session);
+        tracing::info!(target_id, "attached an out-of-process iframe");
         lock(&self.state)
             .children
             .insert(session_id.to_owned(), Arc::clone(&session));

@@ -693,7 +693,15 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> 
                 point.get(0).and_then(Value::as_f64),
                 point.get(1).and_then(Value::as_f64),
             ) {
-                (Some(x), Some(y)) => Attempt::Done((x + frame_x + root_x, y + frame_y + root_y)),
+                (Some(x), Some(y)) => {
+                    let (x, y) = (x + frame_x + root_x, y + frame_y + root_y);
+                    match element.frame().and_then(|_| covered_at_top(ctx, x, y)) {
+                        Some(covered) => Attempt::Blocked(format!(
+                            "is covered: {covered} intercepts pointer events"
+                        )),
+                        None => Attempt::Done((x, y)),
+                    }
+                }
                 _ => point.as_str().map_or(Attempt::Retry, Attempt::not_yet),
             },
         )
@@ -707,6 +715,28 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> 
         mouse(tab, Kind::MouseReleased, x, y, MouseButton::Left, 0)?;
     }
     Ok(())
+}
+
+/// What the tab's own document has at (x, y) when it is not an iframe: for an element in a
+/// frame, the hit test in its frame cannot see what the page above covers it with.
+const TOP_HIT: &str = r#"(x, y) => {
+  let hit = document.elementFromPoint(x, y);
+  while (hit && hit.shadowRoot) {
+    const inner = hit.shadowRoot.elementFromPoint(x, y);
+    if (!inner || inner === hit) break;
+    hit = inner;
+  }
+  if (!hit) return 'nothing (the point is outside the page)';
+  if (hit.localName === 'iframe' || hit.localName === 'frame') return null;
+  let out = '<' + hit.localName;
+  if (hit.id) out += ' id="' + hit.id.slice(0, 40) + '"';
+  return out + '>';
+}"#;
+
+fn covered_at_top(ctx: &Ctx, x: f64, y: f64) -> Option<String> {
+    evaluate(&ctx.tab.cdp, &format!("({TOP_HIT})({x}, {y})"), false)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
 }
 
 /// For an element in an iframe: where its frame's viewport sits in its session's root frame's

@@ -173,7 +173,9 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     };
     let Some(frame) = found else {
         return Err(CommandError::failed_with_hint(
-            format!("Frame not found: {target}"),
+            // gstack names only the first word (`Frame not found: --name`); the value is
+            // what the user needs to see.
+            format!("Frame not found: {}", args.join(" ")),
             "Run 'browse snapshot' to see the page's iframes; --name takes the exact name, --url a part of the URL.",
         ));
     };
