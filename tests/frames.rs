@@ -32,6 +32,10 @@ addEventListener('message', (e) => note(String(e.data)));
   style="margin: 35px 0 0 80px; border: 4px solid gray; padding: 5px"></iframe>
 <iframe id="sd" width="300" height="120" srcdoc="<button style='margin: 30px 0 0 40px' onclick='parent.note(&quot;srcdoc clicked &quot; + event.isTrusted)'>Srcdoc button</button>"></iframe>
 </div>
+<div style="position: relative; width: 320px; height: 100px">
+<iframe id="veiled" width="300" height="80" srcdoc="<button onclick='parent.note(&quot;veiled clicked&quot;)'>Veiled button</button>"></iframe>
+<div id="veil" style="position: absolute; left: 0; top: 0; width: 320px; height: 100px; background: white"></div>
+</div>
 </body></html>"#;
 
 const CHILD: &str = r#"<!DOCTYPE html><html><head><title>Child page</title></head><body>
@@ -52,6 +56,7 @@ const CROSS: &str = r#"<!DOCTYPE html><html><head><title>Cross page</title></hea
   onmouseenter="parent.postMessage('cross hovered', '*')">Cross button</button>
 <input id="cross-input" aria-label="Cross input"
   oninput="parent.postMessage('cross input ' + this.value, '*')">
+<script>console.log('cross frame says hi')</script>
 </body></html>"#;
 
 const NEXT: &str = "<!DOCTYPE html><html><body><h1>Next page</h1></body></html>";
@@ -140,6 +145,13 @@ fn snapshot_descends_into_every_kind_of_iframe_and_refs_there_act_from_the_top()
         ws.daemon_log_tail()
     );
 
+    // Its console messages are the tab's.
+    wait_until(
+        "the cross-site frame's console line",
+        Duration::from_secs(5),
+        || ws.ok(&["console"]).contains("[log] cross frame says hi"),
+    );
+
     // Refs inside each kind of frame act from the top: trusted clicks at the right point,
     // text typed into the right input.
     let top = site.top.url("/top.html");
@@ -161,6 +173,17 @@ fn snapshot_descends_into_every_kind_of_iframe_and_refs_there_act_from_the_top()
     logged(&ws, "grand clicked true");
     ws.ok(&["click", &srcdoc_button]);
     logged(&ws, "srcdoc clicked true");
+
+    // What covers a frame in the page above it is seen too: no click lands elsewhere.
+    let (veiled, _) = ref_of(&snapshot, "[button] \"Veiled button\"");
+    let error = ws.fails(&["click", &veiled]);
+    assert!(
+        error.starts_with(&format!(
+            "Element {veiled} is covered: <div id=\"veil\"> intercepts pointer events"
+        )),
+        "{error}"
+    );
+    assert!(!ws.ok(&["text"]).contains("veiled clicked"));
 
     // `-i` keeps the frames' interactive nodes, at their depth.
     let interactive = ws.ok(&["snapshot", "-i"]);

@@ -217,6 +217,13 @@ impl Frames {
             parent: Some(Arc::clone(parent)),
         });
         self.watch(&session);
+        // The frame's console messages and uncaught errors belong in the tab's console log.
+        let capture_key = crate::browser::events::new_capture_key();
+        let _ = session.cdp.add_event_listener(Arc::new(
+            move |event: &headless_chrome::protocol::cdp::types::Event| {
+                crate::browser::capture::global().observe(capture_key, event);
+            },
+        ));
         tracing::info!(target_id, "attached an out-of-process iframe");
         lock(&self.state)
             .children
@@ -254,24 +261,28 @@ impl Frames {
     }
 
     /// The session that holds `frame_id`, a child frame of a frame held by `parent`: the
-    /// frame's own out-of-process session if it has one, else `parent` (a same-site frame).
-    /// Waits a moment for a frame that has neither yet (just created); `None` then.
+    /// frame's own out-of-process session if it has one, else `parent` when the frame is in
+    /// its frame tree (a same-site frame). Waits a moment for an out-of-process frame whose
+    /// session has not arrived yet (just created); `None` then.
     pub fn session_of(
         &self,
         frame_id: &str,
         parent: &Arc<FrameSession>,
     ) -> Option<Arc<FrameSession>> {
-        let deadline = Instant::now() + APPEAR_TIMEOUT;
-        let parent_sid = parent.cdp.session_id().to_owned();
-        self.wait_for(deadline, |state| {
-            if let Some(own) = state.children.values().find(|c| c.root_frame == frame_id) {
-                return Some(Arc::clone(own));
-            }
+        let own_session = |state: &State| {
             state
-                .contexts
-                .contains_key(&(parent_sid.clone(), frame_id.to_owned()))
-                .then(|| Arc::clone(parent))
-        })
+                .children
+                .values()
+                .find(|c| c.root_frame == frame_id)
+                .cloned()
+        };
+        if let Some(own) = own_session(&lock(&self.state)) {
+            return Some(own);
+        }
+        if holds_frame(&parent.cdp, frame_id) {
+            return Some(Arc::clone(parent));
+        }
+        self.wait_for(Instant::now() + APPEAR_TIMEOUT, own_session)
     }
 
     /// The realm of `frame`: its session and its main world's context. Waits a moment for a
@@ -389,6 +400,24 @@ pub fn refuse_in_frame(command: &str, state: &TabState) -> Result<(), CommandErr
         )));
     }
     Ok(())
+}
+
+/// True when the session's own frame tree (`Page.getFrameTree`: the frames its renderer
+/// holds) has `frame_id`.
+fn holds_frame(session: &Tab, frame_id: &str) -> bool {
+    let Ok(tree) = session.call_raw("Page.getFrameTree", json!({})) else {
+        return false;
+    };
+    let mut stack = vec![&tree["frameTree"]];
+    while let Some(node) = stack.pop() {
+        if node["frame"]["id"].as_str() == Some(frame_id) {
+            return true;
+        }
+        if let Some(kids) = node["childFrames"].as_array() {
+            stack.extend(kids);
+        }
+    }
+    false
 }
 
 /// The error for a frame whose document is gone.
