@@ -304,3 +304,21 @@ fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
         ws.ok(&["js", "document.title"]) == "Top page\n"
     });
 }
+
+#[test]
+fn a_stuck_script_in_an_out_of_process_frame_is_stopped() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_HANG_CHECK", "300");
+    ws.ok(&["goto", &site.top.url("/top.html")]);
+    ws.ok(&["frame", "#cross"]);
+    // The endless loop runs in the cross-site frame's renderer: the watchdog must probe that
+    // one, not the top page's (which keeps answering), or the command waits out its limit.
+    let error = ws.fails(&["js", "while (true) {}"]);
+    assert!(
+        error.starts_with("The page's JavaScript was stuck (an endless loop?) and was stopped"),
+        "{error}"
+    );
+    assert_eq!(ws.ok(&["js", "document.title"]), "Cross page\n");
+}

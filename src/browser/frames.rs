@@ -391,6 +391,15 @@ pub fn settle_active_frame(tab: &TabHandle, state: &mut TabState) {
     }
 }
 
+/// The session whose renderer runs the command's scripts: the active frame's (an
+/// out-of-process iframe's own), else the tab's. The hang watchdog probes it.
+pub fn watched_session(tab: &TabHandle, state: &TabState) -> Arc<Tab> {
+    match &state.frame {
+        Some(active) => Arc::clone(&active.frame.session.cdp),
+        None => Arc::clone(&tab.cdp),
+    }
+}
+
 /// gstack refuses to navigate from inside a frame (`write-commands.ts`): the commands that
 /// navigate the tab, and the error they give there.
 pub fn refuse_in_frame(command: &str, state: &TabState) -> Result<(), CommandError> {

@@ -86,7 +86,9 @@ impl Session {
         }
         let tab = self.target_tab(req.tab_id)?;
         let mut state = lock(&tab.serial);
-        let watch = watchdog::HangWatch::arm(Arc::clone(&tab.cdp), crate::settings::hang_check());
+        // Inside an out-of-process iframe the scripts run in that frame's renderer: watch it.
+        let watched = frames::watched_session(&tab, &state);
+        let watch = watchdog::HangWatch::arm(watched, crate::settings::hang_check());
         let cwd = self.caller_dir(req);
         let result = self.run_on_tab(info.name, &tab, &mut state, args, cwd);
         if watch.fired() {
