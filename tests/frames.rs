@@ -5,7 +5,9 @@
 //! act from the top, and `frame` must move `text`, `html`, `js` and selectors into a frame.
 //!
 //! Every frame reports what it sees (trusted clicks, input values, hovers) to the top page's
-//! `#log`, the cross-site one by `postMessage`, and the tests read it back with `text`.
+//! `#log`, the cross-site one by `postMessage`, and the tests read it back with `text`. The log
+//! is out of the flow: a log that grew above the frames moved them between a click's
+//! `mousedown` and `mouseup` (seen: the click then never fired).
 
 mod common;
 
@@ -19,7 +21,7 @@ use common::*;
 const TOP: &str = r#"<!DOCTYPE html><html><head><title>Top page</title></head>
 <body style="margin: 0">
 <h1>Top heading</h1>
-<pre id="log">log:
+<pre id="log" style="position: fixed; right: 0; bottom: 0; width: 180px; height: 160px; margin: 0">log:
 </pre>
 <script>
 window.note = (line) => { document.getElementById('log').textContent += line + '\n'; };
@@ -56,7 +58,13 @@ const CROSS: &str = r#"<!DOCTYPE html><html><head><title>Cross page</title></hea
   onmouseenter="parent.postMessage('cross hovered', '*')">Cross button</button>
 <input id="cross-input" aria-label="Cross input"
   oninput="parent.postMessage('cross input ' + this.value, '*')">
-<script>console.log('cross frame says hi')</script>
+<script>
+console.log('cross frame says hi');
+// What reached this frame, for the failure message of a click that did not land.
+for (const type of ['mousedown', 'mouseup']) {
+  addEventListener(type, (e) => parent.postMessage(`cross ${type} on ${e.target.id || e.target.localName}`, '*'), true);
+}
+</script>
 </body></html>"#;
 
 const NEXT: &str = "<!DOCTYPE html><html><body><h1>Next page</h1></body></html>";
@@ -101,13 +109,22 @@ fn ref_of(snapshot: &str, needle: &str) -> (String, usize) {
     (reference, indent)
 }
 
-/// Waits (bounded) until the top page's log has `line`. Reads the top frame's text.
+/// Waits (bounded) until the top page's log has `line`. Reads the top frame's text, and shows
+/// it (with the daemon's log) when the line does not come.
 fn logged(ws: &Workspace, line: &str) {
-    wait_until(
-        &format!("the top page logs {line:?}"),
-        Duration::from_secs(5),
-        || ws.ok(&["text"]).lines().any(|l| l == line),
-    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = ws.ok(&["text"]);
+        if text.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the top page never logged {line:?}; it shows:\n{text}\ndaemon log:\n{}",
+            ws.daemon_log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -325,6 +325,16 @@ impl Frames {
     }
 }
 
+impl Drop for Frames {
+    /// A closed tab's iframe sessions get no detach event we would see (their parent session
+    /// is gone first): stop routing their events, which ends their listener threads.
+    fn drop(&mut self) {
+        for child in lock(&self.state).children.values() {
+            child.cdp.detach_events();
+        }
+    }
+}
+
 /// One frame of the tab, as `frame --name/--url` search them.
 pub struct FrameInfo {
     pub frame: FrameRef,
