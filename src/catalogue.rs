@@ -609,6 +609,19 @@ pub const COMMANDS: &[CommandInfo] = &[
     .words(0, 1)
     .doc("browse closetab 2", "Closed tab <id>"),
     c(
+        "frame",
+        "Tabs",
+        "<sel|@ref> | --name <name> | --url <substr> | main",
+        "Act inside an iframe (text, html, js, snapshot, selectors); main returns",
+    )
+    .words(0, 1)
+    .flags(&[
+        valued("--name", "NAME", "the frame whose name is NAME"),
+        valued("--url", "SUBSTR", "the first frame whose URL contains SUBSTR"),
+    ])
+    .gstack_usage("Usage: frame <selector|@ref|--name name|--url pattern|main>")
+    .doc("browse frame '#checkout'", "Switched to frame: <url> / Switched to main frame"),
+    c(
         "chain",
         "Server",
         "[--strict] [json | 'cmd args | cmd args']",

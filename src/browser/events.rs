@@ -21,6 +21,12 @@ const LIFECYCLE_KEEP: usize = 256;
 /// Source of the per-tab keys that scope network requestIds in the capture buffers.
 static NEXT_CAPTURE_KEY: AtomicU64 = AtomicU64::new(1);
 
+/// A fresh key for the capture buffers: one per renderer whose events are observed (a tab, or
+/// an out-of-process iframe of it), since request ids are only unique per renderer.
+pub fn new_capture_key() -> u64 {
+    NEXT_CAPTURE_KEY.fetch_add(1, Ordering::Relaxed)
+}
+
 /// The dialog policy: sticky and daemon-wide, accept by default.
 #[derive(Debug, Clone)]
 pub struct DialogPolicy {
@@ -71,7 +77,7 @@ impl PageEvents {
         let weak_tab: Weak<Tab> = Arc::downgrade(tab);
         let sink = Arc::clone(&events);
         // Network requestIds are only unique per renderer; the key keeps tabs apart.
-        let capture_key = NEXT_CAPTURE_KEY.fetch_add(1, Ordering::Relaxed);
+        let capture_key = new_capture_key();
         tab.add_event_listener(Arc::new(move |event: &Event| {
             sink.record(event);
             capture::global().observe(capture_key, event);

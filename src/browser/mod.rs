@@ -6,7 +6,7 @@
 //!
 //! Layers: this file (dispatch: name → handler, tab choice, watchdog) → `commands/` (one file
 //! per help group) → `page` (Ctx, CommandError, evaluate), `session` (tabs) and the machinery
-//! (selector, events, capture buffers, refs, watchdog, keys, envelope, confine, url_policy)
+//! (selector, frames, events, capture buffers, refs, watchdog, keys, envelope, confine, url_policy)
 //! → `crate::cdp`. Handlers never import this file.
 
 pub mod capture;
@@ -14,6 +14,7 @@ mod commands;
 mod confine;
 pub mod envelope;
 pub mod events;
+pub mod frames;
 mod keys;
 mod page;
 pub mod refs;
@@ -86,7 +87,9 @@ impl Session {
         }
         let tab = self.target_tab(req.tab_id)?;
         let mut state = lock(&tab.serial);
-        let watch = watchdog::HangWatch::arm(Arc::clone(&tab.cdp), crate::settings::hang_check());
+        // Inside an out-of-process iframe the scripts run in that frame's renderer: watch it.
+        let watched = frames::watched_session(&tab, &state);
+        let watch = watchdog::HangWatch::arm(watched, crate::settings::hang_check());
         let cwd = self.caller_dir(req);
         let result = self.run_on_tab(info.name, &tab, &mut state, args, cwd);
         if watch.fired() {
@@ -109,6 +112,8 @@ impl Session {
         args: &[String],
         cwd: PathBuf,
     ) -> CommandResult {
+        frames::settle_active_frame(tab, state);
+        frames::refuse_in_frame(name, state)?;
         let ctx = &mut Ctx {
             session: self,
             tab,
@@ -160,6 +165,7 @@ impl Session {
             "cookie-delete" => state::cookie_delete(ctx, args),
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
+            "frame" => tabs::frame(ctx, args),
             other => Err(CommandError::unknown_command(other)),
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use headless_chrome::protocol::cdp::Runtime;
 use serde_json::Value;
 
+use super::frames::Realm;
 use super::session::{Session, TabHandle, TabState};
 use crate::catalogue;
 pub use crate::cdp::evaluate_request;
@@ -80,10 +81,40 @@ pub struct Ctx<'a> {
     pub cwd: PathBuf,
 }
 
+impl Ctx<'_> {
+    /// Where this command's scripts and selectors run: the active frame (`frame <sel>`), else
+    /// the tab's main frame. An error when the active frame's document is gone.
+    pub fn realm(&self) -> Result<Realm, CommandError> {
+        match &self.state.frame {
+            None => Ok(Realm::main(&self.tab.cdp)),
+            Some(active) => self.tab.frames.realm_of(&active.frame),
+        }
+    }
+}
+
 /// Evaluates `expression` in the tab's main frame and returns its value (by value).
 /// An exception thrown by the page becomes a [`CommandError`].
 pub fn evaluate(tab: &Tab, expression: &str, await_promise: bool) -> Result<Value, CommandError> {
+    evaluate_in_context(tab, None, expression, await_promise)
+}
+
+/// [`evaluate`] in a realm: the active frame's, or any frame's.
+pub fn evaluate_in(
+    realm: &Realm,
+    expression: &str,
+    await_promise: bool,
+) -> Result<Value, CommandError> {
+    evaluate_in_context(&realm.cdp, realm.context, expression, await_promise)
+}
+
+fn evaluate_in_context(
+    tab: &Tab,
+    context: Option<i64>,
+    expression: &str,
+    await_promise: bool,
+) -> Result<Value, CommandError> {
     let mut request = evaluate_request(expression, true);
+    request.context_id = context.and_then(|c| u32::try_from(c).ok());
     request.user_gesture = Some(true);
     request.await_promise = Some(await_promise);
     request.timeout = Some(SCRIPT_TIMEOUT.as_millis() as f64);

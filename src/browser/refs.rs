@@ -13,6 +13,9 @@ pub struct RefEntry {
     pub name: String,
     /// For `@c` refs: a CSS path kept as a fallback.
     pub css_path: Option<String>,
+    /// The frame the node lives in when it is not the tab's main frame: its backend id is
+    /// resolved in that frame's session.
+    pub frame: Option<crate::browser::frames::FrameRef>,
 }
 
 /// The refs of the tab's last snapshot; replaced whole by each snapshot.

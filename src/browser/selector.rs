@@ -1,6 +1,7 @@
 //! Resolving a selector argument (CSS, `css=`, `text=`, `xpath=`, `//…`, or an `@eN`/`@cN`
-//! ref) to exactly one element of the tab's main frame, with Playwright's auto-wait and
-//! strictness: more than one match is an error, never "the first one".
+//! ref) to exactly one element, with Playwright's auto-wait and strictness: more than one
+//! match is an error, never "the first one". Selectors look in the active frame (`frame`); a
+//! ref resolves in the frame its snapshot found it in.
 //!
 //! An [`Element`] is a CDP remote object; it is released when the value is dropped so a
 //! long-lived page does not accumulate handles.
@@ -12,6 +13,7 @@ use crate::cdp::Tab;
 use headless_chrome::protocol::cdp::{Runtime, DOM};
 use serde_json::Value;
 
+use crate::browser::frames::{FrameRef, Realm};
 use crate::browser::page::{CommandError, Ctx};
 use crate::browser::refs::RefEntry;
 
@@ -25,20 +27,34 @@ const POLL: Duration = Duration::from_millis(75);
 pub const STRICT_VIOLATION: &str =
     "Selector matched multiple elements. Be more specific or use @refs from 'snapshot'.";
 
-/// One element of the tab's main frame, as a CDP remote object.
+/// One element of a frame of the tab, as a CDP remote object.
 pub struct Element {
-    /// `Runtime.RemoteObjectId`, usable with `Runtime.callFunctionOn` and the `DOM` domain.
+    /// `Runtime.RemoteObjectId`, usable with `Runtime.callFunctionOn` and the `DOM` domain
+    /// of [`Element::session`].
     pub object_id: String,
     tab: Arc<Tab>,
+    frame: Option<FrameRef>,
 }
 
 impl Element {
-    /// Wraps a remote object id whose lifetime this value now owns.
-    fn new(tab: &Arc<Tab>, object_id: String) -> Self {
+    /// Wraps a remote object id of `tab`'s session whose lifetime this value now owns.
+    fn new(tab: &Arc<Tab>, object_id: String, frame: Option<FrameRef>) -> Self {
         Self {
             object_id,
             tab: Arc::clone(tab),
+            frame,
         }
+    }
+
+    /// The CDP session the object lives in: the tab's, or an out-of-process iframe's. Calls on
+    /// the object go there; mouse and keyboard input still goes to the tab.
+    pub fn session(&self) -> &Arc<Tab> {
+        &self.tab
+    }
+
+    /// The frame the element is in, when it is not the tab's main frame.
+    pub fn frame(&self) -> Option<&FrameRef> {
+        self.frame.as_ref()
     }
 }
 
@@ -77,7 +93,7 @@ pub fn find_optional(ctx: &Ctx, selector: &str) -> Result<Option<Element>, Comma
         return resolve_ref(ctx, selector, name).map(Some);
     }
     let query = Query::parse(selector)?;
-    query_one(&ctx.tab.cdp, &query)
+    query_one(&ctx.realm()?, &query)
 }
 
 /// True for the error [`find_one`] gives when nothing matched before its deadline.
@@ -106,13 +122,16 @@ fn resolve_ref(ctx: &Ctx, selector: &str, name: &str) -> Result<Element, Command
     if ctx.state.refs.document != ctx.tab.events.document_count() {
         return Err(stale());
     }
-    let tab = &ctx.tab.cdp;
-    if let Some(element) = resolve_backend_node(tab, entry.backend_node_id)? {
+    let realm = match &entry.frame {
+        None => Realm::main(&ctx.tab.cdp),
+        Some(frame) => ctx.tab.frames.realm_of(frame).map_err(|_| stale())?,
+    };
+    if let Some(element) = resolve_backend_node(&realm, entry.backend_node_id)? {
         return Ok(element);
     }
     // A cursor-interactive ref may have been re-rendered into an equivalent node.
     if let Some(path) = &entry.css_path {
-        if let Ok(Some(element)) = query_one(tab, &Query::Css(path.clone())) {
+        if let Ok(Some(element)) = query_one(&realm, &Query::Css(path.clone())) {
             return Ok(element);
         }
     }
@@ -126,11 +145,13 @@ fn stale_error(selector: &str, entry: &RefEntry) -> CommandError {
     ))
 }
 
-/// The live, still-connected element behind a backend node id, if there is one.
+/// The live, still-connected element behind a backend node id of the realm's session, if
+/// there is one.
 fn resolve_backend_node(
-    tab: &Arc<Tab>,
+    realm: &Realm,
     backend_node_id: i64,
 ) -> Result<Option<Element>, CommandError> {
+    let tab = &realm.cdp;
     let Ok(backend_node_id) = u32::try_from(backend_node_id) else {
         return Ok(None);
     };
@@ -145,7 +166,7 @@ fn resolve_backend_node(
     let Some(object_id) = reply.object.object_id else {
         return Ok(None);
     };
-    let element = Element::new(tab, object_id);
+    let element = Element::new(tab, object_id, realm.frame.clone());
     // A node removed from the page can still be alive in memory; it is stale all the same.
     let connected = call_function(
         tab,
@@ -500,14 +521,17 @@ fn text_expression(predicate: &str, prune: Option<&str>) -> String {
     )
 }
 
-/// Runs the query once: the element when exactly one matches, `None` for none.
-fn query_one(tab: &Arc<Tab>, query: &Query) -> Result<Option<Element>, CommandError> {
+/// Runs the query once in `realm`: the element when exactly one matches, `None` for none.
+fn query_one(realm: &Realm, query: &Query) -> Result<Option<Element>, CommandError> {
+    let tab = &realm.cdp;
     let expression = format!(
         "(() => {{ const m = {}; return m.length === 1 ? m[0] : m.length; }})()",
         query.matches_expression()
     );
+    let mut request = crate::cdp::evaluate_request(&expression, false);
+    request.context_id = realm.context.and_then(|c| u32::try_from(c).ok());
     let reply = tab
-        .call_method(crate::cdp::evaluate_request(&expression, false))
+        .call_method(request)
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     if let Some(details) = reply.exception_details {
         let mut error = crate::browser::page::script_error(details);
@@ -522,7 +546,7 @@ fn query_one(tab: &Arc<Tab>, query: &Query) -> Result<Option<Element>, CommandEr
         return Err(error);
     }
     if let Some(object_id) = reply.result.object_id {
-        return Ok(Some(Element::new(tab, object_id)));
+        return Ok(Some(Element::new(tab, object_id, realm.frame.clone())));
     }
     match reply.result.value.as_ref().and_then(Value::as_u64) {
         Some(0) | None => Ok(None),

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::events::{lock, DialogPolicy, PageEvents};
+use super::frames::{ActiveFrame, Frames};
 use super::page::CommandError;
 use super::refs;
 use crate::cdp::{Browser, Tab};
@@ -20,6 +21,8 @@ pub struct TabHandle {
     pub id: u64,
     pub cdp: Arc<Tab>,
     pub events: Arc<PageEvents>,
+    /// The tab's frames: out-of-process iframe sessions and each frame's execution context.
+    pub frames: Arc<Frames>,
     /// Held for the whole of each command on this tab; guards the per-tab state too.
     pub serial: Mutex<TabState>,
 }
@@ -31,6 +34,8 @@ pub struct TabState {
     pub last_snapshot: Option<String>,
     /// The keyboard and mouse as the page last saw them (`keydown`, `mouse down`, …).
     pub input: InputState,
+    /// The frame commands act in after `frame <sel>`; `None` for the main frame.
+    pub frame: Option<ActiveFrame>,
 }
 
 /// What Playwright's `Keyboard` and `Mouse` remember per page between calls: the modifier
@@ -360,6 +365,8 @@ impl Session {
         )?;
         // A page target's main frame id is its target id.
         let main_frame = Some(cdp.get_target_id().clone());
+        // Before PageEvents enables Runtime: the frames' contexts are reported then.
+        let frames = Frames::attach(&cdp);
         let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
         let mut tabs = lock(&self.tabs);
         let id = tabs.next_id;
@@ -368,6 +375,7 @@ impl Session {
             id,
             cdp,
             events,
+            frames,
             serial: Mutex::new(TabState::default()),
         });
         tabs.map.insert(id, Arc::clone(&handle));

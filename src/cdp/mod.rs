@@ -31,6 +31,11 @@ mod frame;
 /// An event listener on one tab.
 pub type Listener = dyn EventListener<Event> + Send + Sync;
 
+/// A listener that sees a session's events as Chromium sent them (JSON), before the typed
+/// decoding, which drops fields the typed protocol lacks (`Runtime.executionContextCreated`'s
+/// `auxData.frameId`).
+pub type RawListener = dyn Fn(&Value) + Send + Sync;
+
 /// How long a call waits for its answer unless told otherwise.
 const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Screenshots and PDFs travel as base64 in one message.
@@ -577,6 +582,7 @@ pub struct Tab {
     target_id: String,
     timeout: RwLock<Duration>,
     listeners: Arc<Mutex<Vec<Arc<Listener>>>>,
+    raw_listeners: Arc<Mutex<Vec<Arc<RawListener>>>>,
 }
 
 /// Where Chromium sends a value the crate's generated types cannot hold, makes it one they
@@ -608,32 +614,7 @@ impl Tab {
             .and_then(Value::as_str)
             .context("Target.attachToTarget returned no sessionId")?
             .to_owned();
-        let (tx, rx) = mpsc::channel::<Value>();
-        lock(&conn.sessions).insert(session_id.clone(), tx);
-        let listeners: Arc<Mutex<Vec<Arc<Listener>>>> = Arc::default();
-        let deliver_to = Arc::clone(&listeners);
-        // Listeners run on a thread per tab, never on the socket reader: a listener that makes
-        // a CDP call must not wait for the thread that would deliver its answer.
-        std::thread::Builder::new()
-            .name("cdp-tab-events".into())
-            .spawn(move || {
-                for message in rx {
-                    let Ok(event) = serde_json::from_value::<Event>(repair_event(message)) else {
-                        continue;
-                    };
-                    let current: Vec<Arc<Listener>> = lock(&deliver_to).clone();
-                    for listener in current {
-                        listener.on_event(&event);
-                    }
-                }
-            })?;
-        let tab = Arc::new(Tab {
-            conn: Arc::clone(conn),
-            session_id,
-            target_id,
-            timeout: RwLock::new(DEFAULT_CALL_TIMEOUT),
-            listeners,
-        });
+        let tab = Tab::route_session(conn, session_id, target_id)?;
         tab.call_method(Page::Enable {
             enable_file_chooser_opened_event: None,
         })?;
@@ -646,6 +627,74 @@ impl Tab {
             DEFAULT_CALL_TIMEOUT,
         )?;
         Ok(tab)
+    }
+
+    /// Routes the events of a flattened session to a new handle: a listener thread of its own,
+    /// never the socket reader (a listener that makes a CDP call must not wait for the thread
+    /// that would deliver its answer).
+    fn route_session(
+        conn: &Arc<Connection>,
+        session_id: String,
+        target_id: String,
+    ) -> Result<Arc<Tab>> {
+        let (tx, rx) = mpsc::channel::<Value>();
+        lock(&conn.sessions).insert(session_id.clone(), tx);
+        let listeners: Arc<Mutex<Vec<Arc<Listener>>>> = Arc::default();
+        let raw_listeners: Arc<Mutex<Vec<Arc<RawListener>>>> = Arc::default();
+        let deliver_to = Arc::clone(&listeners);
+        let deliver_raw = Arc::clone(&raw_listeners);
+        std::thread::Builder::new()
+            .name("cdp-tab-events".into())
+            .spawn(move || {
+                for message in rx {
+                    let raw: Vec<Arc<RawListener>> = lock(&deliver_raw).clone();
+                    for listener in raw {
+                        listener(&message);
+                    }
+                    let Ok(event) = serde_json::from_value::<Event>(repair_event(message)) else {
+                        continue;
+                    };
+                    let current: Vec<Arc<Listener>> = lock(&deliver_to).clone();
+                    for listener in current {
+                        listener.on_event(&event);
+                    }
+                }
+            })?;
+        Ok(Arc::new(Tab {
+            conn: Arc::clone(conn),
+            session_id,
+            target_id,
+            timeout: RwLock::new(DEFAULT_CALL_TIMEOUT),
+            listeners,
+            raw_listeners,
+        }))
+    }
+
+    /// A handle on a session Chromium attached under this one (`Target.setAutoAttach` with
+    /// `flatten`: an out-of-process iframe's `sessionId` from `Target.attachedToTarget`). No
+    /// domain is enabled on it; its events reach its own listeners.
+    pub fn child_session(&self, session_id: &str, target_id: &str) -> Result<Arc<Tab>> {
+        let child = Tab::route_session(&self.conn, session_id.to_owned(), target_id.to_owned())?;
+        child.set_default_timeout(*self.timeout.read().unwrap_or_else(|p| p.into_inner()));
+        Ok(child)
+    }
+
+    /// This handle's flattened session id (`Target.SessionID`).
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// Adds a listener that sees every event of this session as raw JSON, before the typed
+    /// listeners (see [`RawListener`]).
+    pub fn add_raw_listener(&self, listener: Arc<RawListener>) {
+        lock(&self.raw_listeners).push(listener);
+    }
+
+    /// An untyped call on this tab's session (for methods or fields the typed protocol lacks).
+    pub fn call_raw(&self, method: &str, params: Value) -> Result<Value> {
+        let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
+        self.conn
+            .call_raw(Some(&self.session_id), method, params, timeout)
     }
 
     /// A typed call on this tab's session.

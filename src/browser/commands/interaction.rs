@@ -21,7 +21,7 @@ use crate::browser::events::lock;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, call_function, call_function_with, Element, ACTION_TIMEOUT};
 use crate::browser::session::Session;
-use crate::browser::{confine, keys};
+use crate::browser::{confine, frames, keys};
 
 /// How long click, fill and select wait afterwards for the page to settle.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -67,7 +67,7 @@ fn click_option_ref(ctx: &mut Ctx, sel: &str) -> Result<Option<String>, CommandE
     }
     let element = selector::find_one(ctx, sel, ACTION_TIMEOUT)?;
     let info = call_function(
-        &ctx.tab.cdp,
+        element.session(),
         &element.object_id,
         "function() { return this.tagName === 'OPTION' && this.closest('select') \
          ? { value: this.value, text: this.text } : null; }",
@@ -241,7 +241,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         }
     })?;
     let input = call_function(
-        &ctx.tab.cdp,
+        element.session(),
         &element.object_id,
         "function() { return { kind: this.tagName === 'INPUT' ? this.type : this.tagName.toLowerCase(), \
          multiple: this.multiple === true }; }",
@@ -267,8 +267,8 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         });
     }
     let wanted = resolved.len();
-    ctx.tab
-        .cdp
+    element
+        .session()
         .call_method(DOM::SetFileInputFiles {
             files: resolved,
             node_id: None,
@@ -278,7 +278,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         .map_err(cdp_error)?;
     // Report only what the input really holds now.
     let held = call_function(
-        &ctx.tab.cdp,
+        element.session(),
         &element.object_id,
         "function() { return this.files ? this.files.length : 0; }",
     )?;
@@ -702,9 +702,9 @@ pub(super) fn actionable_point(
     sel: &str,
     need_enabled: bool,
 ) -> Result<(f64, f64), ActionError> {
-    let tab = &ctx.tab.cdp;
     let click = need_enabled;
     retry_action(ctx, sel, |element| {
+        let tab = element.session();
         let state = call_function_with(tab, &element.object_id, POINTER_CHECK, vec![json!(click)])
             .unwrap_or(Value::Null);
         match state.as_str() {
@@ -716,6 +716,20 @@ pub(super) fn actionable_point(
         let Some(quads) = scroll_and_quads(tab, element) else {
             return Ok(Attempt::not_yet("no box"));
         };
+        // The quads are in the viewport of the session's root frame; the hit test runs in the
+        // element's own frame, and the mouse moves in the tab's viewport.
+        let Ok(((frame_x, frame_y), (root_x, root_y))) = frame_offsets(element) else {
+            return Ok(Attempt::Retry);
+        };
+        let quads: Vec<Vec<f64>> = quads
+            .into_iter()
+            .map(|q| {
+                q.iter()
+                    .enumerate()
+                    .map(|(i, v)| v - if i % 2 == 0 { frame_x } else { frame_y })
+                    .collect()
+            })
+            .collect();
         let point = call_function_with(tab, &element.object_id, CLICK_POINT, vec![json!(quads)])
             .unwrap_or(Value::Null);
         if let Some(covered) = point.get("covered").and_then(Value::as_str) {
@@ -728,11 +742,55 @@ pub(super) fn actionable_point(
                 point.get(0).and_then(Value::as_f64),
                 point.get(1).and_then(Value::as_f64),
             ) {
-                (Some(x), Some(y)) => Attempt::Done((x, y)),
+                (Some(x), Some(y)) => {
+                    let (x, y) = (x + frame_x + root_x, y + frame_y + root_y);
+                    match element.frame().and_then(|_| covered_at_top(ctx, x, y)) {
+                        Some(covered) => Attempt::Blocked(format!(
+                            "is covered: {covered} intercepts pointer events"
+                        )),
+                        None => Attempt::Done((x, y)),
+                    }
+                }
                 _ => point.as_str().map_or(Attempt::Retry, Attempt::not_yet),
             },
         )
     })
+}
+
+/// What the tab's own document has at (x, y) when it is not an iframe: for an element in a
+/// frame, the hit test in its frame cannot see what the page above covers it with.
+const TOP_HIT: &str = r#"(x, y) => {
+  let hit = document.elementFromPoint(x, y);
+  while (hit && hit.shadowRoot) {
+    const inner = hit.shadowRoot.elementFromPoint(x, y);
+    if (!inner || inner === hit) break;
+    hit = inner;
+  }
+  if (!hit) return 'nothing (the point is outside the page)';
+  if (hit.localName === 'iframe' || hit.localName === 'frame') return null;
+  let out = '<' + hit.localName;
+  if (hit.id) out += ' id="' + hit.id.slice(0, 40) + '"';
+  return out + '>';
+}"#;
+
+fn covered_at_top(ctx: &Ctx, x: f64, y: f64) -> Option<String> {
+    evaluate(&ctx.tab.cdp, &format!("({TOP_HIT})({x}, {y})"), false)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
+/// For an element in an iframe: where its frame's viewport sits in its session's root frame's
+/// viewport, and where that root frame's viewport sits in the tab's (CSS px). Zero for the
+/// tab's main frame.
+type Offset = (f64, f64);
+fn frame_offsets(element: &Element) -> Result<(Offset, Offset), CommandError> {
+    match element.frame() {
+        None => Ok(((0.0, 0.0), (0.0, 0.0))),
+        Some(frame) => Ok((
+            frames::offset_in_session(frame)?,
+            frames::session_offset(&frame.session)?,
+        )),
+    }
 }
 
 /// One mouse event at (x, y) with `modifiers` (CDP bits) held; presses and releases carry
@@ -836,8 +894,8 @@ const FILL_PREPARE: &str = r#"function(value) {
 /// Replaces the value of `sel` with `value` (Playwright's `fill`); an empty `value` clears it,
 /// deleting the selected content with the Delete key as Playwright does.
 pub(super) fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
-    let tab = &ctx.tab.cdp;
     retry_action(ctx, sel, |element| {
+        let tab = element.session();
         let Ok(state) =
             call_function_with(tab, &element.object_id, FILL_PREPARE, vec![json!(value)])
         else {
@@ -855,13 +913,16 @@ pub(super) fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), Acti
         if value.is_empty() {
             let delete = keys::press_events("Delete").map_err(CommandError::failed)?;
             for event in delete {
-                dispatch_key(tab, event)?;
+                dispatch_key(&ctx.tab.cdp, event)?;
             }
         } else {
-            tab.call_method(Input::InsertText {
-                text: value.to_owned(),
-            })
-            .map_err(cdp_error)?;
+            // Keyboard input goes to the tab, which routes it to the focused frame.
+            ctx.tab
+                .cdp
+                .call_method(Input::InsertText {
+                    text: value.to_owned(),
+                })
+                .map_err(cdp_error)?;
         }
         call_function(
             tab,
@@ -901,8 +962,8 @@ const SELECT_OPTION: &str = r#"function(value) {
 }"#;
 
 fn select_option(ctx: &Ctx, sel: &str, value: &str) -> Result<String, ActionError> {
-    let tab = &ctx.tab.cdp;
     retry_action(ctx, sel, |element| {
+        let tab = element.session();
         let Ok(state) =
             call_function_with(tab, &element.object_id, SELECT_OPTION, vec![json!(value)])
         else {
@@ -981,9 +1042,8 @@ fn quoted(text: &str) -> String {
 
 /// Scrolls `sel` into view once it has a layout box (5 s, strict).
 fn scroll_into_view(ctx: &Ctx, sel: &str) -> Result<(), CommandError> {
-    let tab = &ctx.tab.cdp;
     retry_action(ctx, sel, |element| {
-        let scrolled = tab.call_method(DOM::ScrollIntoViewIfNeeded {
+        let scrolled = element.session().call_method(DOM::ScrollIntoViewIfNeeded {
             node_id: None,
             backend_node_id: None,
             object_id: Some(element.object_id.clone()),

@@ -15,7 +15,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::browser::confine;
-use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::frames::Realm;
+use crate::browser::page::{evaluate_in, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, Element};
 
 /// gstack's `text`: the body cloned without scripts, styles and SVG, its `innerText` (which on
@@ -34,9 +35,10 @@ pub fn text(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
-/// Evaluates one of our page scripts; a page exception becomes a one-line-per-message error.
+/// Evaluates one of our page scripts in the active frame; a page exception becomes a
+/// one-line-per-message error.
 fn page_script(ctx: &Ctx, script: &str) -> Result<Value, CommandError> {
-    evaluate(&ctx.tab.cdp, script, false)
+    evaluate_in(&ctx.realm()?, script, false)
         .map_err(|e| CommandError::failed(without_stack(&e.body.error)))
 }
 
@@ -56,12 +58,7 @@ pub fn html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     };
     let element = selector::find_one(ctx, sel, selector::ACTION_TIMEOUT)
         .map_err(|e| timed_out("locator.innerHTML", e))?;
-    let value = call_on(
-        ctx,
-        &element,
-        "function() { return this.innerHTML; }",
-        vec![],
-    )?;
+    let value = call_on(&element, "function() { return this.innerHTML; }", vec![])?;
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
@@ -75,14 +72,9 @@ fn timed_out(api: &str, error: CommandError) -> CommandError {
     }
 }
 
-/// Runs `function` on an element and returns its result by value.
-fn call_on(
-    ctx: &Ctx,
-    element: &Element,
-    function: &str,
-    args: Vec<Value>,
-) -> Result<Value, CommandError> {
-    selector::call_function_with(&ctx.tab.cdp, &element.object_id, function, args)
+/// Runs `function` on an element (in its own frame's session) and returns its result by value.
+fn call_on(element: &Element, function: &str, args: Vec<Value>) -> Result<Value, CommandError> {
+    selector::call_function_with(element.session(), &element.object_id, function, args)
         .map_err(|e| CommandError::failed(without_stack(&e.body.error)))
 }
 
@@ -379,8 +371,9 @@ const STRINGIFY_OBJECT: &str = "function() { 'use strict'; \
 /// keep them and refuse the second run. CDP lets that `eval` through a page's CSP.
 fn run_script(ctx: &Ctx, code: &str) -> Result<String, CommandError> {
     let literal = Value::String(wrap_for_evaluate(code)).to_string();
-    let text = evaluate_user_code(ctx, &format!("(0, eval)({literal})"));
-    let _ = ctx.tab.cdp.call_method(Runtime::ReleaseObjectGroup {
+    let realm = ctx.realm()?;
+    let text = evaluate_user_code(&realm, &format!("(0, eval)({literal})"));
+    let _ = realm.cdp.call_method(Runtime::ReleaseObjectGroup {
         object_group: JS_OBJECT_GROUP.into(),
     });
     text
@@ -389,16 +382,16 @@ fn run_script(ctx: &Ctx, code: &str) -> Result<String, CommandError> {
 /// Where `js`/`eval` results live until they are stringified.
 const JS_OBJECT_GROUP: &str = "browse-js";
 
-fn evaluate_user_code(ctx: &Ctx, expression: &str) -> Result<String, CommandError> {
-    let reply = ctx
-        .tab
+/// Runs user code in `realm` (the active frame).
+fn evaluate_user_code(realm: &Realm, expression: &str) -> Result<String, CommandError> {
+    let reply = realm
         .cdp
         .call_method(Runtime::Evaluate {
             expression: expression.to_owned(),
             object_group: Some(JS_OBJECT_GROUP.into()),
             include_command_line_api: None,
             silent: Some(true),
-            context_id: None,
+            context_id: realm.context.and_then(|c| u32::try_from(c).ok()),
             return_by_value: Some(false),
             generate_preview: None,
             user_gesture: Some(true),
@@ -414,7 +407,7 @@ fn evaluate_user_code(ctx: &Ctx, expression: &str) -> Result<String, CommandErro
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     match reply.exception_details {
         Some(details) => Err(CommandError::failed(exception_message(details))),
-        None => stringify_result(ctx, &reply.result),
+        None => stringify_result(realm, &reply.result),
     }
 }
 
@@ -438,7 +431,7 @@ fn exception_message(details: Runtime::ExceptionDetails) -> String {
 
 /// `String(v)` for primitives, `JSON.stringify(v, null, 2)` for objects and null, and an
 /// empty string for undefined.
-fn stringify_result(ctx: &Ctx, result: &Runtime::RemoteObject) -> Result<String, CommandError> {
+fn stringify_result(realm: &Realm, result: &Runtime::RemoteObject) -> Result<String, CommandError> {
     use Runtime::RemoteObjectType as T;
     if result.subtype == Some(Runtime::RemoteObjectSubtype::Null) {
         return Ok("null".into());
@@ -470,7 +463,7 @@ fn stringify_result(ctx: &Ctx, result: &Runtime::RemoteObject) -> Result<String,
                 return Ok(result.description.clone().unwrap_or_default());
             };
             let value =
-                selector::call_function_with(&ctx.tab.cdp, object_id, STRINGIFY_OBJECT, Vec::new())
+                selector::call_function_with(&realm.cdp, object_id, STRINGIFY_OBJECT, Vec::new())
                     .map_err(|e| CommandError::failed(without_stack(&e.body.error)))?;
             Ok(value.as_str().unwrap_or_default().to_owned())
         }
@@ -540,7 +533,7 @@ pub fn attrs(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(element) = selector::find_optional(ctx, sel)? else {
         return Ok(format!("Element not found: {sel}"));
     };
-    let value = call_on(ctx, &element, ATTRS_FUNCTION, vec![])?;
+    let value = call_on(&element, ATTRS_FUNCTION, vec![])?;
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
@@ -624,7 +617,7 @@ pub fn is(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(element) = selector::find_optional(ctx, sel)? else {
         return Ok((prop == "hidden").to_string());
     };
-    let value = call_on(ctx, &element, function, vec![])?;
+    let value = call_on(&element, function, vec![])?;
     Ok(((value == Value::Bool(true)) != negate).to_string())
 }
 
@@ -635,7 +628,7 @@ pub(super) fn wait_visible(ctx: &Ctx, sel: &str, timeout: Duration) -> Result<()
     loop {
         if let Some(element) = selector::find_optional(ctx, sel)? {
             // The element may be replaced between lookup and check; that is just "not yet".
-            if let Ok(Value::Bool(true)) = call_on(ctx, &element, VISIBLE_FUNCTION, vec![]) {
+            if let Ok(Value::Bool(true)) = call_on(&element, VISIBLE_FUNCTION, vec![]) {
                 return Ok(());
             }
         }
@@ -671,7 +664,6 @@ pub fn css(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Ok(format!("Element not found: {sel}"));
     };
     let value = call_on(
-        ctx,
         &element,
         "function(prop) { return getComputedStyle(this).getPropertyValue(prop); }",
         vec![Value::String(prop.clone())],

@@ -427,6 +427,13 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
                 e
             }
         })?;
+        if element.frame().is_some() {
+            // ELEMENT_BOX measures in the frame's document, not the page the shot is of.
+            return Err(CommandError::failed_with_hint(
+                format!("Cannot capture {sel}: element screenshots inside an iframe are not supported yet"),
+                "Capture the whole <iframe> from the main frame ('frame main', then 'screenshot <iframe selector>').",
+            ));
+        }
         let measured = call_function(&ctx.tab.cdp, &element.object_id, ELEMENT_BOX)?;
         let why = measured.get("why").and_then(Value::as_str);
         let numbers: Vec<f64> = measured

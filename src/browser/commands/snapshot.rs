@@ -16,8 +16,11 @@ use headless_chrome::protocol::cdp::types::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::browser::frames::{FrameRef, Frames, Realm};
 use crate::browser::page::{CommandError, CommandResult, Ctx};
 use crate::browser::refs::{RefEntry, RefMap};
+
+mod iframes;
 
 /// gstack's `INTERACTIVE_ROLES` (`snapshot.ts:29-34`).
 const INTERACTIVE_ROLES: &[&str] = &[
@@ -60,14 +63,16 @@ static OBJECT_GROUPS: AtomicU64 = AtomicU64::new(0);
 /// `snapshot` and its flags (§6.3).
 pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let opts = Options::parse(args)?;
-    let tab = &ctx.tab.cdp;
+    // The active frame's document (`frame <sel>`), else the tab's.
+    let realm = ctx.realm()?;
+    let tab = &realm.cdp;
     // Sampled before reading the tree: a navigation during the snapshot must void its refs.
     let document = ctx.tab.events.document_count();
     let group = format!(
         "browse-snapshot-{}",
         OBJECT_GROUPS.fetch_add(1, Ordering::Relaxed)
     );
-    let result = take(tab, &opts, &group);
+    let result = take(&realm, &ctx.tab.frames, &opts, &group);
     if opts.selector.is_some() || opts.cursor {
         // The remote objects only served this command. Releasing them is housekeeping the
         // reply need not wait for, and a failure to release is harmless.
@@ -87,7 +92,9 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             ctx.state.refs = refs;
             return Ok("(no accessible elements found)".into());
         }
-        Taken::Tree { lines, cursor } => render(&opts, &lines, &cursor, &mut refs),
+        Taken::Tree { lines, cursor } => {
+            render(&opts, &lines, &cursor, realm.frame.as_ref(), &mut refs)
+        }
     };
     ctx.state.refs = refs;
 
@@ -99,6 +106,9 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     } else {
         format!("{text}\n\n{NO_BASELINE}")
     };
+    if ctx.state.frame.is_some() && !opts.diff {
+        out = format!("{}\n{out}", iframes::context_line(&realm));
+    }
     if opts.output.is_some() {
         out.push('\n');
         out.push_str(OUTPUT_WARNING);
@@ -188,17 +198,25 @@ enum Taken {
 
 /// Reads the tree (and the cursor scan) from the page. The two are independent, so they run
 /// side by side: each CDP round trip is the dominant cost of a small snapshot.
-fn take(tab: &Tab, opts: &Options, group: &str) -> Result<Taken, CommandError> {
+fn take(
+    realm: &Realm,
+    frames: &Frames,
+    opts: &Options,
+    group: &str,
+) -> Result<Taken, CommandError> {
+    let tab = &*realm.cdp;
     let scope = match &opts.selector {
-        Some(sel) => Some(resolve_scope(tab, sel, group)?),
+        Some(sel) => Some(resolve_scope(realm, sel, group)?),
         None => None,
     };
     let scope_object = scope.as_ref().map(|s| s.object_id.as_str());
     let (lines, cursor) = std::thread::scope(|s| {
         let cursor = opts
             .cursor
-            .then(|| s.spawn(|| cursor_scan(tab, scope_object, group)));
-        let lines = tree_lines(tab, scope.as_ref());
+            .then(|| s.spawn(|| cursor_scan(realm, scope_object, group)));
+        let frame_id = realm.frame.as_ref().map(|f| f.frame_id.as_str());
+        let lines = tree_lines(tab, frame_id, scope.as_ref())
+            .map(|lines| iframes::descend(frames, realm, lines));
         let cursor = match cursor.map(|h| h.join()) {
             Some(Ok(scan)) => scan,
             Some(Err(_)) => CursorScan::Failed,
@@ -214,8 +232,12 @@ fn take(tab: &Tab, opts: &Options, group: &str) -> Result<Taken, CommandError> {
 }
 
 /// The normalised tree of the document, or of the `-s` element, as lines.
-fn tree_lines(tab: &Tab, scope: Option<&Scope>) -> Result<Vec<Line>, CommandError> {
-    let mut tree = full_ax_tree(tab)?;
+fn tree_lines(
+    tab: &Tab,
+    frame_id: Option<&str>,
+    scope: Option<&Scope>,
+) -> Result<Vec<Line>, CommandError> {
+    let mut tree = full_ax_tree(tab, frame_id)?;
     let roots = match scope {
         Some(scope) => match tree
             .nodes
@@ -265,7 +287,13 @@ fn in_parallel<T: Send, R: Send>(
 }
 
 /// Applies gstack's emit rules (§6.1 step 5 to 7) and fills `refs`.
-fn render(opts: &Options, lines: &[Line], cursor: &CursorScan, refs: &mut RefMap) -> String {
+fn render(
+    opts: &Options,
+    lines: &[Line],
+    cursor: &CursorScan,
+    cursor_frame: Option<&FrameRef>,
+    refs: &mut RefMap,
+) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut n = 0;
     for line in lines {
@@ -300,6 +328,7 @@ fn render(opts: &Options, lines: &[Line], cursor: &CursorScan, refs: &mut RefMap
                 role: line.role.clone(),
                 name: line.name.clone(),
                 css_path: None,
+                frame: line.frame.clone(),
             },
         );
     }
@@ -318,6 +347,7 @@ fn render(opts: &Options, lines: &[Line], cursor: &CursorScan, refs: &mut RefMap
                         role: "cursor-interactive".into(),
                         name: c.label.clone(),
                         css_path: Some(c.path.clone()),
+                        frame: cursor_frame.cloned(),
                     },
                 );
             }
@@ -468,16 +498,22 @@ struct DescribedNode {
     node_value: String,
 }
 
-fn evaluate_by_ref(tab: &Tab, expression: &str, group: &str) -> Result<RemoteObject, CommandError> {
-    let reply = tab
-        .call_method(Evaluate(json!({
-            "expression": expression,
-            "objectGroup": group,
-            "returnByValue": false,
-            "silent": true,
-            "awaitPromise": false,
-        })))
-        .map_err(cdp_error)?;
+fn evaluate_by_ref(
+    realm: &Realm,
+    expression: &str,
+    group: &str,
+) -> Result<RemoteObject, CommandError> {
+    let mut params = json!({
+        "expression": expression,
+        "objectGroup": group,
+        "returnByValue": false,
+        "silent": true,
+        "awaitPromise": false,
+    });
+    if let Some(context) = realm.context {
+        params["contextId"] = json!(context);
+    }
+    let reply = realm.cdp.call_method(Evaluate(params)).map_err(cdp_error)?;
     match reply.exception {
         Some(e) => Err(CommandError::failed(e.message())),
         None => Ok(reply.result),
@@ -517,11 +553,12 @@ struct Scope {
     backend: i64,
 }
 
-fn resolve_scope(tab: &Tab, selector: &str, group: &str) -> Result<Scope, CommandError> {
+fn resolve_scope(realm: &Realm, selector: &str, group: &str) -> Result<Scope, CommandError> {
+    let tab = &*realm.cdp;
     // The selector engines' own lookup: shadow roots and `text=` as for every other command.
     let all = crate::browser::selector::matches_expression(selector)?;
     let found = evaluate_by_ref(
-        tab,
+        realm,
         &format!(
             "(() => {{ const all = {all}; return all.length === 1 ? all[0] : all.length; }})()"
         ),
@@ -557,7 +594,8 @@ fn ax_tree_timeout() -> std::time::Duration {
         .max(std::time::Duration::from_secs(1))
 }
 
-fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
+/// The accessibility tree of the session's root document, or of frame `frame_id` of it.
+fn full_ax_tree(tab: &Tab, frame_id: Option<&str>) -> Result<AxTree, CommandError> {
     let target = tab.get_target_id().clone();
     let enabled = crate::browser::events::lock(&AX_ENABLED)
         .as_ref()
@@ -574,7 +612,13 @@ fn full_ax_tree(tab: &Tab) -> Result<AxTree, CommandError> {
     let began = std::time::Instant::now();
     let limit = ax_tree_timeout();
     let reply = tab
-        .call_method_within(GetFullAxTree(json!({})), limit)
+        .call_method_within(
+            GetFullAxTree(match frame_id {
+                Some(frame_id) => json!({ "frameId": frame_id }),
+                None => json!({}),
+            }),
+            limit,
+        )
         .map_err(|e| match e.downcast_ref::<NoAnswer>() {
             Some(_) => CommandError::failed(format!(
                 "Chromium did not build this page's accessibility tree within {}s (a page with \
@@ -607,6 +651,8 @@ struct Line {
     /// The inline text after `: `, YAML-quoted where Playwright would have quoted it.
     text: Option<String>,
     backend: Option<i64>,
+    /// The frame the node is in, when it is not the snapshot's root document's.
+    frame: Option<FrameRef>,
 }
 
 /// A child in the normalised tree: a node, or a run of text.
@@ -964,6 +1010,7 @@ fn emit(item: &Item, depth: usize, lines: &mut Vec<Line>) {
                 props: String::new(),
                 text: Some(yaml_value(text)),
                 backend: *backend,
+                frame: None,
             });
         }
         Item::Node(node) => {
@@ -980,6 +1027,7 @@ fn emit(item: &Item, depth: usize, lines: &mut Vec<Line>) {
                 props: node.props.clone(),
                 text: None,
                 backend: node.backend,
+                frame: None,
             };
             match node.children.as_slice() {
                 [] => lines.push(line),
@@ -1166,18 +1214,28 @@ const CURSOR_SCAN: &str = r#"function () {
   return [JSON.stringify(meta)].concat(els);
 }"#;
 
-fn cursor_scan(tab: &Tab, scope: Option<&str>, group: &str) -> CursorScan {
-    match try_cursor_scan(tab, scope, group) {
+fn cursor_scan(realm: &Realm, scope: Option<&str>, group: &str) -> CursorScan {
+    match try_cursor_scan(realm, scope, group) {
         Ok(hits) => CursorScan::Found(hits),
         Err(_) => CursorScan::Failed,
     }
 }
 
 fn try_cursor_scan(
-    tab: &Tab,
+    realm: &Realm,
     scope: Option<&str>,
     group: &str,
 ) -> Result<Vec<CursorHit>, CommandError> {
+    let tab = &*realm.cdp;
+    let mut in_document = json!({
+        "expression": format!("({CURSOR_SCAN}).call(document.body)"),
+        "objectGroup": group,
+        "returnByValue": false,
+        "silent": true,
+    });
+    if let Some(context) = realm.context {
+        in_document["contextId"] = json!(context);
+    }
     let reply = match scope {
         Some(object_id) => tab
             .call_method(CallFunctionOn(json!({
@@ -1188,14 +1246,7 @@ fn try_cursor_scan(
                 "silent": true,
             })))
             .map_err(cdp_error)?,
-        None => tab
-            .call_method(Evaluate(json!({
-                "expression": format!("({CURSOR_SCAN}).call(document.body)"),
-                "objectGroup": group,
-                "returnByValue": false,
-                "silent": true,
-            })))
-            .map_err(cdp_error)?,
+        None => tab.call_method(Evaluate(in_document)).map_err(cdp_error)?,
     };
     if let Some(e) = reply.exception {
         return Err(CommandError::failed(e.message()));

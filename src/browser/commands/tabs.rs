@@ -1,4 +1,5 @@
-//! Tab commands: `tabs`, `tab <id>`, `newtab [url] [--json]` and `closetab [id]`.
+//! Tab commands: `tabs`, `tab <id>`, `newtab [url] [--json]`, `closetab [id]`, and `frame`,
+//! which picks the frame of the tab that commands act in.
 //!
 //! Ids come from [`Session::adopt`] and are never reused. The tab table and the active id
 //! live in the session; this module only decides what the commands do with them.
@@ -7,7 +8,10 @@ use std::sync::Arc;
 
 use super::navigation;
 use crate::browser::events::lock;
-use crate::browser::page::{evaluate, CommandError, CommandResult};
+use crate::browser::frames::{self, ActiveFrame, FrameRef};
+use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::refs::RefMap;
+use crate::browser::selector;
 use crate::browser::session::{Session, TabHandle};
 use crate::browser::url_policy;
 
@@ -123,4 +127,90 @@ fn bring_to_front(tab: &Arc<TabHandle>) {
     if let Err(e) = tab.cdp.activate() {
         tracing::debug!("activating tab {}: {e:#}", tab.id);
     }
+}
+
+/// `frame <sel|@ref> | --name <name> | --url <substr> | main` (gstack's `frame`,
+/// `meta-commands.ts`): the frame later commands act in (`text`, `html`, `js`, `eval`,
+/// `snapshot`, selectors). The refs are cleared, as gstack does. A selector is looked up in
+/// the active frame, so `frame` can step into nested frames one at a time; `--name` (the
+/// frame's name, exactly) and `--url` (a substring of its URL) search every frame of the tab
+/// but the main one, in frame-tree order.
+pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let Some(target) = args.first().filter(|t| !t.is_empty()) else {
+        return Err(CommandError::usage("frame"));
+    };
+    if target == "main" {
+        ctx.state.frame = None;
+        ctx.state.refs = RefMap::default();
+        return Ok("Switched to main frame".into());
+    }
+    let found = match target.as_str() {
+        "--name" | "--url" => {
+            let Some(wanted) = args.get(1) else {
+                return Err(CommandError::failed(format!(
+                    "Usage: frame {target} <{}>",
+                    if target == "--name" {
+                        "name"
+                    } else {
+                        "pattern"
+                    }
+                )));
+            };
+            ctx.tab
+                .frames
+                .list()
+                .into_iter()
+                .find(|f| {
+                    if target == "--name" {
+                        f.name == *wanted
+                    } else {
+                        f.url.contains(wanted.as_str())
+                    }
+                })
+                .map(|f| f.frame)
+        }
+        selector => content_frame_of(ctx, selector)?,
+    };
+    let Some(frame) = found else {
+        return Err(CommandError::failed_with_hint(
+            // gstack names only the first word (`Frame not found: --name`); the value is
+            // what the user needs to see.
+            format!("Frame not found: {}", args.join(" ")),
+            "Run 'browse snapshot' to see the page's iframes; --name takes the exact name, --url a part of the URL.",
+        ));
+    };
+    let realm = ctx.tab.frames.realm_of(&frame)?;
+    ctx.state.frame = Some(ActiveFrame {
+        frame,
+        navigations: ctx.tab.events.navigation_count(),
+    });
+    ctx.state.refs = RefMap::default();
+    Ok(format!("Switched to frame: {}", frames::url_of(&realm)))
+}
+
+/// The frame an `<iframe>` element (a selector or ref) shows; `None` for another element.
+fn content_frame_of(ctx: &Ctx, selector: &str) -> Result<Option<FrameRef>, CommandError> {
+    let element = selector::find_one(ctx, selector, selector::ACTION_TIMEOUT)?;
+    let holder = match element.frame() {
+        Some(frame) => std::sync::Arc::clone(&frame.session),
+        None => std::sync::Arc::clone(ctx.tab.frames.main_session()),
+    };
+    let node = element
+        .session()
+        .call_raw(
+            "DOM.describeNode",
+            serde_json::json!({ "objectId": element.object_id }),
+        )
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    let Some(frame_id) = node["node"]["frameId"].as_str() else {
+        return Ok(None);
+    };
+    Ok(ctx
+        .tab
+        .frames
+        .session_of(frame_id, &holder)
+        .map(|session| FrameRef {
+            session,
+            frame_id: frame_id.to_owned(),
+        }))
 }

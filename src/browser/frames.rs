@@ -1,0 +1,537 @@
+//! A tab's frames: the CDP sessions that hold them, the JavaScript realm of each, the frame
+//! the tab's commands act in, and where a frame sits on the page (for clicks).
+//!
+//! Chromium puts a cross-site iframe in a renderer of its own (an out-of-process iframe,
+//! "OOPIF") that the tab's session cannot reach: with `Target.setAutoAttach{flatten:true}` on
+//! the tab (and on each such frame, for the cross-site frames inside it) every OOPIF arrives as
+//! a `Target.attachedToTarget` with a session of its own ([`FrameSession`]). A same-site frame
+//! (srcdoc, about:blank, same origin) lives in its parent's session.
+//!
+//! A frame's main-world execution context comes from `Runtime.executionContextCreated`
+//! (`auxData.frameId`, `isDefault`), tracked per session from the start (the events of the
+//! contexts that exist are replayed once, on `Runtime.enable`). The frame a tab's commands act
+//! in (gstack's `frame` command, `tab-session.ts` `activeFrame`) is [`ActiveFrame`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::browser::events::lock;
+use crate::browser::page::CommandError;
+use crate::browser::refs::RefMap;
+use crate::browser::session::{TabHandle, TabState};
+use crate::cdp::Tab;
+
+/// How long a lookup waits for a frame's session or execution context to appear: a frame that
+/// was just created or navigated gets them a moment later.
+const APPEAR_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One CDP session and the frames it holds: the tab's own session, or an out-of-process
+/// iframe's.
+pub struct FrameSession {
+    pub cdp: Arc<Tab>,
+    /// The frame at its root (its local root): the tab's main frame, or the OOPIF's frame,
+    /// whose id is its target id.
+    pub root_frame: String,
+    /// The session that holds the `<iframe>` this session's root frame is the content of;
+    /// `None` for the tab's own session.
+    parent: Option<Arc<FrameSession>>,
+}
+
+/// A frame and the session that holds it: where a ref lives, or the active frame.
+#[derive(Clone)]
+pub struct FrameRef {
+    pub session: Arc<FrameSession>,
+    /// `Page.FrameId`.
+    pub frame_id: String,
+}
+
+impl std::fmt::Debug for FrameRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "FrameRef({} in session {})",
+            self.frame_id,
+            self.session.cdp.session_id()
+        )
+    }
+}
+
+impl PartialEq for FrameRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.frame_id == other.frame_id && Arc::ptr_eq(&self.session, &other.session)
+    }
+}
+
+/// Where scripts run: a session and, for any frame but the tab's main frame, the execution
+/// context of that frame's main world (`Runtime.evaluate`'s `contextId`).
+#[derive(Clone)]
+pub struct Realm {
+    pub cdp: Arc<Tab>,
+    pub context: Option<i64>,
+    /// The frame, when it is not the tab's main frame: elements found here carry it.
+    pub frame: Option<FrameRef>,
+}
+
+impl Realm {
+    /// The tab's main frame, in the tab's own session.
+    pub fn main(tab: &Arc<Tab>) -> Self {
+        Realm {
+            cdp: Arc::clone(tab),
+            context: None,
+            frame: None,
+        }
+    }
+}
+
+/// The frame a tab's commands act in after `frame <sel>` (gstack keeps it per tab).
+#[derive(Clone, Debug)]
+pub struct ActiveFrame {
+    pub frame: FrameRef,
+    /// The tab's main-frame navigation count when it was chosen: any main-frame navigation
+    /// returns the tab to its main frame, as gstack's `onMainFrameNavigated` does.
+    pub navigations: u64,
+}
+
+#[derive(Default)]
+struct State {
+    /// Out-of-process iframe sessions, by session id.
+    children: HashMap<String, Arc<FrameSession>>,
+    /// Main-world execution context ids by (session id, frame id).
+    contexts: HashMap<(String, String), i64>,
+}
+
+/// One tab's frame sessions and execution contexts.
+pub struct Frames {
+    main: Arc<FrameSession>,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Frames {
+    /// Starts tracking the frames of `tab`. Must run before `Runtime.enable` on the tab, whose
+    /// replay of the existing contexts it listens for.
+    pub fn attach(tab: &Arc<Tab>) -> Arc<Frames> {
+        let frames = Arc::new(Frames {
+            main: Arc::new(FrameSession {
+                cdp: Arc::clone(tab),
+                // A page target's main frame id is its target id.
+                root_frame: tab.get_target_id().clone(),
+                parent: None,
+            }),
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+        });
+        frames.watch(&frames.main);
+        if let Err(e) = auto_attach(tab) {
+            tracing::warn!("cross-site iframes will not be reachable: {e:#}");
+        }
+        frames
+    }
+
+    /// The tab's own session.
+    pub fn main_session(&self) -> &Arc<FrameSession> {
+        &self.main
+    }
+
+    fn watch(self: &Arc<Self>, session: &Arc<FrameSession>) {
+        let frames: Weak<Frames> = Arc::downgrade(self);
+        let owner: Weak<FrameSession> = Arc::downgrade(session);
+        session
+            .cdp
+            .add_raw_listener(Arc::new(move |message: &Value| {
+                if let (Some(frames), Some(session)) = (frames.upgrade(), owner.upgrade()) {
+                    frames.on_event(&session, message);
+                }
+            }));
+    }
+
+    fn on_event(self: &Arc<Self>, session: &Arc<FrameSession>, message: &Value) {
+        let Some(method) = message.get("method").and_then(Value::as_str) else {
+            return;
+        };
+        let params = message.get("params").unwrap_or(&Value::Null);
+        let sid = session.cdp.session_id().to_owned();
+        match method {
+            "Runtime.executionContextCreated" => {
+                let context = &params["context"];
+                let aux = &context["auxData"];
+                let (Some(id), Some(frame)) = (context["id"].as_i64(), aux["frameId"].as_str())
+                else {
+                    return;
+                };
+                if aux["isDefault"].as_bool() != Some(true) {
+                    return;
+                }
+                lock(&self.state)
+                    .contexts
+                    .insert((sid, frame.to_owned()), id);
+            }
+            "Runtime.executionContextDestroyed" => {
+                let Some(id) = params["executionContextId"].as_i64() else {
+                    return;
+                };
+                lock(&self.state)
+                    .contexts
+                    .retain(|(s, _), v| !(*s == sid && *v == id));
+            }
+            "Runtime.executionContextsCleared" => {
+                lock(&self.state).contexts.retain(|(s, _), _| *s != sid);
+            }
+            "Target.attachedToTarget" => {
+                let info = &params["targetInfo"];
+                let (Some(child), Some(target)) =
+                    (params["sessionId"].as_str(), info["targetId"].as_str())
+                else {
+                    return;
+                };
+                if info["type"].as_str() == Some("iframe") {
+                    self.adopt(session, child, target);
+                }
+            }
+            "Target.detachedFromTarget" => {
+                if let Some(child) = params["sessionId"].as_str() {
+                    self.forget(child);
+                }
+            }
+            _ => return,
+        }
+        self.changed.notify_all();
+    }
+
+    /// Takes an out-of-process iframe's session: its events are routed and watched at once;
+    /// its domains are enabled on another thread (this one delivers the answers' events).
+    fn adopt(self: &Arc<Self>, parent: &Arc<FrameSession>, session_id: &str, target_id: &str) {
+        let cdp = match parent.cdp.child_session(session_id, target_id) {
+            Ok(cdp) => cdp,
+            Err(e) => {
+                tracing::warn!("cannot attach to iframe {target_id}: {e:#}");
+                return;
+            }
+        };
+        let session = Arc::new(FrameSession {
+            cdp,
+            root_frame: target_id.to_owned(),
+            parent: Some(Arc::clone(parent)),
+        });
+        self.watch(&session);
+        // The frame's console messages and uncaught errors belong in the tab's console log.
+        let capture_key = crate::browser::events::new_capture_key();
+        let _ = session.cdp.add_event_listener(Arc::new(
+            move |event: &headless_chrome::protocol::cdp::types::Event| {
+                crate::browser::capture::global().observe(capture_key, event);
+            },
+        ));
+        tracing::info!(target_id, "attached an out-of-process iframe");
+        lock(&self.state)
+            .children
+            .insert(session_id.to_owned(), Arc::clone(&session));
+        std::thread::spawn(move || {
+            // The contexts that exist arrive as events; the iframe's own cross-site iframes
+            // attach under it.
+            if let Err(e) = session
+                .cdp
+                .call_raw("Runtime.enable", json!({}))
+                .and_then(|_| auto_attach(&session.cdp))
+            {
+                tracing::warn!("iframe {} not set up: {e:#}", session.root_frame);
+            }
+        });
+    }
+
+    /// Drops a detached session, the sessions under it and their contexts.
+    fn forget(&self, session_id: &str) {
+        let mut state = lock(&self.state);
+        let mut gone = vec![session_id.to_owned()];
+        while let Some(id) = gone.pop() {
+            if let Some(session) = state.children.remove(&id) {
+                session.cdp.detach_events();
+                state.contexts.retain(|(s, _), _| *s != id);
+                let under: Vec<String> = state
+                    .children
+                    .iter()
+                    .filter(|(_, c)| c.parent.as_ref().is_some_and(|p| Arc::ptr_eq(p, &session)))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                gone.extend(under);
+            }
+        }
+    }
+
+    /// The session that holds `frame_id`, a child frame of a frame held by `parent`: the
+    /// frame's own out-of-process session if it has one, else `parent` when the frame is in
+    /// its frame tree (a same-site frame). Waits a moment for an out-of-process frame whose
+    /// session has not arrived yet (just created); `None` then.
+    pub fn session_of(
+        &self,
+        frame_id: &str,
+        parent: &Arc<FrameSession>,
+    ) -> Option<Arc<FrameSession>> {
+        let own_session = |state: &State| {
+            state
+                .children
+                .values()
+                .find(|c| c.root_frame == frame_id)
+                .cloned()
+        };
+        if let Some(own) = own_session(&lock(&self.state)) {
+            return Some(own);
+        }
+        if holds_frame(&parent.cdp, frame_id) {
+            return Some(Arc::clone(parent));
+        }
+        self.wait_for(Instant::now() + APPEAR_TIMEOUT, own_session)
+    }
+
+    /// The realm of `frame`: its session and its main world's context. Waits a moment for a
+    /// frame that is (re)loading; an error when the frame is gone.
+    pub fn realm_of(&self, frame: &FrameRef) -> Result<Realm, CommandError> {
+        let key = (
+            frame.session.cdp.session_id().to_owned(),
+            frame.frame_id.clone(),
+        );
+        let deadline = Instant::now() + APPEAR_TIMEOUT;
+        let context = self
+            .wait_for(deadline, |state| state.contexts.get(&key).copied())
+            .ok_or_else(frame_gone)?;
+        Ok(Realm {
+            cdp: Arc::clone(&frame.session.cdp),
+            context: Some(context),
+            frame: Some(frame.clone()),
+        })
+    }
+
+    fn wait_for<T>(
+        &self,
+        deadline: Instant,
+        mut check: impl FnMut(&State) -> Option<T>,
+    ) -> Option<T> {
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(found) = check(&state) {
+                return Some(found);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            state = match self.changed.wait_timeout(state, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+}
+
+impl Drop for Frames {
+    /// A closed tab's iframe sessions get no detach event we would see (their parent session
+    /// is gone first): stop routing their events, which ends their listener threads.
+    fn drop(&mut self) {
+        for child in lock(&self.state).children.values() {
+            child.cdp.detach_events();
+        }
+    }
+}
+
+/// One frame of the tab, as `frame --name/--url` search them.
+pub struct FrameInfo {
+    pub frame: FrameRef,
+    /// `Page.Frame.name`: the `<iframe>`'s name (Playwright's `frame.name()`).
+    pub name: String,
+    /// The frame's URL with its fragment.
+    pub url: String,
+}
+
+impl Frames {
+    /// Every frame of the tab but its main frame, in the order of the tab's frame tree, the
+    /// frames of out-of-process iframes after it (`Page.getFrameTree` of each session).
+    pub fn list(&self) -> Vec<FrameInfo> {
+        let children: Vec<Arc<FrameSession>> =
+            lock(&self.state).children.values().cloned().collect();
+        let mut out: Vec<FrameInfo> = Vec::new();
+        for session in std::iter::once(&self.main).chain(children.iter()) {
+            let Ok(tree) = session.cdp.call_raw("Page.getFrameTree", json!({})) else {
+                continue;
+            };
+            let mut stack = vec![&tree["frameTree"]];
+            while let Some(node) = stack.pop() {
+                let frame = &node["frame"];
+                let id = frame["id"].as_str().unwrap_or_default();
+                // An out-of-process frame is listed by its own session.
+                let elsewhere = children
+                    .iter()
+                    .any(|c| c.root_frame == id && !Arc::ptr_eq(c, session));
+                if !id.is_empty() && id != self.main.root_frame && !elsewhere {
+                    out.push(FrameInfo {
+                        frame: FrameRef {
+                            session: Arc::clone(session),
+                            frame_id: id.to_owned(),
+                        },
+                        name: frame["name"].as_str().unwrap_or_default().to_owned(),
+                        url: format!(
+                            "{}{}",
+                            frame["url"].as_str().unwrap_or_default(),
+                            frame["urlFragment"].as_str().unwrap_or_default()
+                        ),
+                    });
+                }
+                if let Some(kids) = node["childFrames"].as_array() {
+                    stack.extend(kids.iter().rev());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Before a tab command: returns the tab to its main frame when the main frame navigated
+/// since `frame` chose one (gstack's `onMainFrameNavigated`), or when the chosen frame is gone
+/// (gstack's detached-frame recovery, which clears the refs too).
+pub fn settle_active_frame(tab: &TabHandle, state: &mut TabState) {
+    let Some(active) = &state.frame else { return };
+    if tab.events.navigation_count() != active.navigations {
+        state.frame = None;
+        return;
+    }
+    if tab.frames.realm_of(&active.frame).is_err() {
+        state.frame = None;
+        state.refs = RefMap::default();
+    }
+}
+
+/// The session whose renderer runs the command's scripts: the active frame's (an
+/// out-of-process iframe's own), else the tab's. The hang watchdog probes it.
+pub fn watched_session(tab: &TabHandle, state: &TabState) -> Arc<Tab> {
+    match &state.frame {
+        Some(active) => Arc::clone(&active.frame.session.cdp),
+        None => Arc::clone(&tab.cdp),
+    }
+}
+
+/// gstack refuses to navigate from inside a frame (`write-commands.ts`): the commands that
+/// navigate the tab, and the error they give there.
+pub fn refuse_in_frame(command: &str, state: &TabState) -> Result<(), CommandError> {
+    if state.frame.is_some() && matches!(command, "goto" | "back" | "forward" | "reload") {
+        return Err(CommandError::failed(format!(
+            "Cannot use {command} inside a frame. Run 'frame main' first."
+        )));
+    }
+    Ok(())
+}
+
+/// True when the session's own frame tree (`Page.getFrameTree`: the frames its renderer
+/// holds) has `frame_id`.
+fn holds_frame(session: &Tab, frame_id: &str) -> bool {
+    let Ok(tree) = session.call_raw("Page.getFrameTree", json!({})) else {
+        return false;
+    };
+    let mut stack = vec![&tree["frameTree"]];
+    while let Some(node) = stack.pop() {
+        if node["frame"]["id"].as_str() == Some(frame_id) {
+            return true;
+        }
+        if let Some(kids) = node["childFrames"].as_array() {
+            stack.extend(kids);
+        }
+    }
+    false
+}
+
+/// The error for a frame whose document is gone.
+fn frame_gone() -> CommandError {
+    CommandError::failed_with_hint(
+        "The frame is gone (its iframe was removed or navigated away)",
+        "Run 'browse frame main', then 'browse snapshot' for fresh refs.",
+    )
+}
+
+/// `Target.setAutoAttach` on a session, iframes only, running at once.
+fn auto_attach(tab: &Tab) -> anyhow::Result<()> {
+    let mut params = json!({
+        "autoAttach": true,
+        "waitForDebuggerOnStart": false,
+        "flatten": true,
+        "filter": [{ "type": "iframe", "exclude": false }, { "exclude": true }],
+    });
+    if tab
+        .call_raw("Target.setAutoAttach", params.clone())
+        .is_err()
+    {
+        // A browser too old for filters attaches everything; only iframes are adopted.
+        params.as_object_mut().map(|p| p.remove("filter"));
+        tab.call_raw("Target.setAutoAttach", params)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Geometry: where a frame's viewport sits in the tab's viewport, in CSS px. Quads from
+// `DOM.getContentQuads`/`DOM.getBoxModel` are in the viewport of the session's root frame (for
+// a same-site frame, the tab's); an out-of-process frame's are in its own.
+
+/// The offset of `frame`'s viewport within its session's root frame's viewport: the content
+/// box of its `<iframe>` (`DOM.getFrameOwner`, `DOM.getBoxModel`). (0, 0) for the root.
+pub fn offset_in_session(frame: &FrameRef) -> Result<(f64, f64), CommandError> {
+    if frame.frame_id == frame.session.root_frame {
+        return Ok((0.0, 0.0));
+    }
+    owner_content_origin(&frame.session.cdp, &frame.frame_id)
+}
+
+/// The offset of a session's root frame's viewport within the tab's viewport: the sum of its
+/// `<iframe>` content boxes up the chain of sessions. (0, 0) for the tab's own session.
+pub fn session_offset(session: &FrameSession) -> Result<(f64, f64), CommandError> {
+    let Some(parent) = &session.parent else {
+        return Ok((0.0, 0.0));
+    };
+    let (x, y) = owner_content_origin(&parent.cdp, &session.root_frame)?;
+    let (px, py) = session_offset(parent)?;
+    Ok((x + px, y + py))
+}
+
+/// The top-left corner of the content box of the `<iframe>` that holds `frame_id`, asked of
+/// the session that holds the `<iframe>`.
+fn owner_content_origin(holder: &Tab, frame_id: &str) -> Result<(f64, f64), CommandError> {
+    let cdp = |e: anyhow::Error| CommandError::failed(format!("{e:#}"));
+    let owner = holder
+        .call_raw("DOM.getFrameOwner", json!({ "frameId": frame_id }))
+        .map_err(cdp)?;
+    let backend = owner["backendNodeId"]
+        .as_i64()
+        .ok_or_else(|| CommandError::failed("DOM.getFrameOwner returned no node"))?;
+    let model = holder
+        .call_raw("DOM.getBoxModel", json!({ "backendNodeId": backend }))
+        .map_err(cdp)?;
+    let content = &model["model"]["content"];
+    match (content[0].as_f64(), content[1].as_f64()) {
+        (Some(x), Some(y)) => Ok((x, y)),
+        _ => Err(CommandError::failed("the iframe has no layout box")),
+    }
+}
+
+/// The child frame an `<iframe>` element shows (`DOM.describeNode`'s `frameId`), asked of the
+/// session that holds the element; `None` for an element that is not a frame owner.
+pub fn content_frame(holder: &Tab, backend_node_id: i64) -> Option<String> {
+    let node = holder
+        .call_raw(
+            "DOM.describeNode",
+            json!({ "backendNodeId": backend_node_id }),
+        )
+        .ok()?;
+    node["node"]["frameId"].as_str().map(str::to_owned)
+}
+
+/// The frame's current URL (`location.href` in its realm): gstack's `frame.url()`.
+pub fn url_of(realm: &Realm) -> String {
+    let mut request = crate::cdp::evaluate_request("location.href", true);
+    request.context_id = realm.context.and_then(|c| u32::try_from(c).ok());
+    realm
+        .cdp
+        .call_method(request)
+        .ok()
+        .and_then(|r| r.result.value)
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -1,0 +1,341 @@
+//! End-to-end with a real Chromium: iframes. The top page (127.0.0.1) holds a same-origin
+//! frame with a frame nested in it, a `srcdoc` frame, and a cross-site frame served by a second
+//! server as `localhost`, which Chromium runs in a renderer of its own (an out-of-process
+//! iframe). `snapshot` must print every frame's nodes under its iframe, refs inside them must
+//! act from the top, and `frame` must move `text`, `html`, `js` and selectors into a frame.
+//!
+//! Every frame reports what it sees (trusted clicks, input values, hovers) to the top page's
+//! `#log`, the cross-site one by `postMessage`, and the tests read it back with `text`. The log
+//! is out of the flow: a log that grew above the frames moved them between a click's
+//! `mousedown` and `mouseup` (seen: the click then never fired).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+/// The top page; `{cross}` is the cross-site frame's URL. The frames sit below and to the
+/// right of the page's origin, with margins, borders and padding, so a click point computed
+/// in the wrong coordinates misses.
+const TOP: &str = r#"<!DOCTYPE html><html><head><title>Top page</title></head>
+<body style="margin: 0">
+<h1>Top heading</h1>
+<pre id="log" style="position: fixed; right: 0; bottom: 0; width: 180px; height: 160px; margin: 0">log:
+</pre>
+<script>
+window.note = (line) => { document.getElementById('log').textContent += line + '\n'; };
+addEventListener('message', (e) => note(String(e.data)));
+</script>
+<div style="margin-left: 60px">
+<iframe id="child" name="childframe" src="/child.html" width="420" height="260"
+  style="margin: 20px; border: 6px solid black; padding: 9px"></iframe>
+<iframe id="cross" src="{cross}" width="420" height="220"
+  style="margin: 35px 0 0 80px; border: 4px solid gray; padding: 5px"></iframe>
+<iframe id="sd" width="300" height="120" srcdoc="<button style='margin: 30px 0 0 40px' onclick='parent.note(&quot;srcdoc clicked &quot; + event.isTrusted)'>Srcdoc button</button>"></iframe>
+</div>
+<div style="position: relative; width: 320px; height: 100px">
+<iframe id="veiled" width="300" height="80" srcdoc="<button onclick='parent.note(&quot;veiled clicked&quot;)'>Veiled button</button>"></iframe>
+<div id="veil" style="position: absolute; left: 0; top: 0; width: 320px; height: 100px; background: white"></div>
+</div>
+</body></html>"#;
+
+const CHILD: &str = r#"<!DOCTYPE html><html><head><title>Child page</title></head><body>
+<p>Child text</p>
+<input id="child-input" aria-label="Child input"
+  oninput="top.note('child input ' + this.value)">
+<iframe id="grand" src="/grand.html" width="300" height="120" style="margin-left: 50px"></iframe>
+</body></html>"#;
+
+const GRAND: &str = r#"<!DOCTYPE html><html><head><title>Grand page</title></head><body>
+<button style="margin: 20px 0 0 70px" onclick="top.note('grand clicked ' + event.isTrusted)">Grand button</button>
+</body></html>"#;
+
+const CROSS: &str = r#"<!DOCTYPE html><html><head><title>Cross page</title></head><body>
+<h2>Cross heading</h2>
+<button id="cross-btn" style="margin-left: 120px"
+  onclick="parent.postMessage('cross clicked ' + event.isTrusted, '*')"
+  onmouseenter="parent.postMessage('cross hovered', '*')">Cross button</button>
+<input id="cross-input" aria-label="Cross input"
+  oninput="parent.postMessage('cross input ' + this.value, '*')">
+<script>
+console.log('cross frame says hi');
+// What reached this frame, for the failure message of a click that did not land.
+for (const type of ['mousedown', 'mouseup']) {
+  addEventListener(type, (e) => parent.postMessage(`cross ${type} on ${e.target.id || e.target.localName}`, '*'), true);
+}
+</script>
+</body></html>"#;
+
+const NEXT: &str = "<!DOCTYPE html><html><body><h1>Next page</h1></body></html>";
+
+/// Both servers and the top page's URL. The cross-site frame is served by the second server
+/// under the name `localhost`: another site than 127.0.0.1, so Chromium isolates it.
+struct Site {
+    top: PageServer,
+    cross: PageServer,
+}
+
+impl Site {
+    fn start() -> Self {
+        let cross = PageServer::start(&[("/cross.html", CROSS)]);
+        let top_html = TOP.replace("{cross}", &Site::cross_url(&cross));
+        let top = PageServer::start(&[
+            ("/top.html", &top_html),
+            ("/child.html", CHILD),
+            ("/grand.html", GRAND),
+            ("/next.html", NEXT),
+        ]);
+        Site { top, cross }
+    }
+
+    fn cross_url(cross: &PageServer) -> String {
+        cross.url("/cross.html").replace("127.0.0.1", "localhost")
+    }
+}
+
+/// The ref of the snapshot line that contains `needle`, and that line's indent (spaces).
+fn ref_of(snapshot: &str, needle: &str) -> (String, usize) {
+    let line = snapshot
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{snapshot}"));
+    let indent = line.len() - line.trim_start().len();
+    let reference = line
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (reference, indent)
+}
+
+/// Waits (bounded) until the top page's log has `line`. Reads the top frame's text, and shows
+/// it (with the daemon's log) when the line does not come.
+fn logged(ws: &Workspace, line: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = ws.ok(&["text"]);
+        if text.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the top page never logged {line:?}; it shows:\n{text}\ndaemon log:\n{}",
+            ws.daemon_log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn snapshot_descends_into_every_kind_of_iframe_and_refs_there_act_from_the_top() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &site.top.url("/top.html")]);
+
+    let snapshot = ws.ok(&["snapshot"]);
+    // Each frame's nodes one level under its iframe; the nested frame two levels down.
+    let (child_frame, child_indent) = ref_of(&snapshot, "[iframe]");
+    assert_eq!(child_indent, 0, "{snapshot}");
+    let (_, indent) = ref_of(&snapshot, "[paragraph]: Child text");
+    assert_eq!(indent, 2, "{snapshot}");
+    let (child_input, indent) = ref_of(&snapshot, "[textbox] \"Child input\"");
+    assert_eq!(indent, 2, "{snapshot}");
+    let (grand_button, indent) = ref_of(&snapshot, "[button] \"Grand button\"");
+    assert_eq!(indent, 4, "{snapshot}");
+    let (cross_button, indent) = ref_of(&snapshot, "[button] \"Cross button\"");
+    assert_eq!(indent, 2, "{snapshot}");
+    let (cross_input, _) = ref_of(&snapshot, "[textbox] \"Cross input\"");
+    let (srcdoc_button, indent) = ref_of(&snapshot, "[button] \"Srcdoc button\"");
+    assert_eq!(indent, 2, "{snapshot}");
+    assert!(
+        snapshot.contains("[heading] \"Cross heading\" [level=2]"),
+        "{snapshot}"
+    );
+    assert_ne!(child_frame, child_input);
+    // The cross-site frame really is out of process: it came through its own session.
+    assert!(
+        ws.daemon_log_tail()
+            .contains("attached an out-of-process iframe"),
+        "{}",
+        ws.daemon_log_tail()
+    );
+
+    // Its console messages are the tab's.
+    wait_until(
+        "the cross-site frame's console line",
+        Duration::from_secs(5),
+        || ws.ok(&["console"]).contains("[log] cross frame says hi"),
+    );
+
+    // Refs inside each kind of frame act from the top: trusted clicks at the right point,
+    // text typed into the right input.
+    let top = site.top.url("/top.html");
+    assert_eq!(
+        ws.ok(&["click", &cross_button]),
+        format!("Clicked {cross_button} → now at {top}\n")
+    );
+    logged(&ws, "cross clicked true");
+    assert_eq!(
+        ws.ok(&["fill", &cross_input, "over there"]),
+        format!("Filled {cross_input}\n")
+    );
+    logged(&ws, "cross input over there");
+    ws.ok(&["hover", &cross_button]);
+    logged(&ws, "cross hovered");
+    ws.ok(&["fill", &child_input, "next door"]);
+    logged(&ws, "child input next door");
+    ws.ok(&["click", &grand_button]);
+    logged(&ws, "grand clicked true");
+    ws.ok(&["click", &srcdoc_button]);
+    logged(&ws, "srcdoc clicked true");
+
+    // What covers a frame in the page above it is seen too: no click lands elsewhere.
+    let (veiled, _) = ref_of(&snapshot, "[button] \"Veiled button\"");
+    let error = ws.fails(&["click", &veiled]);
+    assert!(
+        error.starts_with(&format!(
+            "Element {veiled} is covered: <div id=\"veil\"> intercepts pointer events"
+        )),
+        "{error}"
+    );
+    assert!(!ws.ok(&["text"]).contains("veiled clicked"));
+
+    // `-i` keeps the frames' interactive nodes, at their depth.
+    let interactive = ws.ok(&["snapshot", "-i"]);
+    let (_, indent) = ref_of(&interactive, "[button] \"Grand button\"");
+    assert_eq!(indent, 4, "{interactive}");
+    let (cross_button, _) = ref_of(&interactive, "[button] \"Cross button\"");
+    ws.ok(&["click", &cross_button]);
+    wait_until("a second cross click", Duration::from_secs(5), || {
+        ws.ok(&["text"])
+            .lines()
+            .filter(|l| *l == "cross clicked true")
+            .count()
+            == 2
+    });
+}
+
+#[test]
+fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    let top = site.top.url("/top.html");
+    let cross = Site::cross_url(&site.cross);
+    ws.ok(&["goto", &top]);
+
+    // Into the out-of-process frame by selector.
+    assert_eq!(
+        ws.ok(&["frame", "#cross"]),
+        format!("Switched to frame: {cross}\n")
+    );
+    let text = ws.ok(&["text"]);
+    assert!(text.contains("Cross heading"), "{text}");
+    assert!(!text.contains("Top heading"), "{text}");
+    assert_eq!(ws.ok(&["js", "document.title"]), "Cross page\n");
+    assert!(ws.ok(&["html"]).contains("id=\"cross-btn\""));
+    assert_eq!(ws.ok(&["html", "h2"]), "Cross heading\n");
+    // Selectors resolve in the frame, and the click lands there.
+    ws.ok(&["click", "#cross-btn"]);
+    ws.ok(&["fill", "#cross-input", "typed in frame"]);
+    // The snapshot is the frame's, headed as gstack heads it; its refs act in the frame.
+    let snapshot = ws.ok(&["snapshot"]);
+    assert_eq!(
+        snapshot.lines().next(),
+        Some(format!("[Context: iframe src=\"{cross}\"]").as_str()),
+        "{snapshot}"
+    );
+    assert!(!snapshot.contains("Top heading"), "{snapshot}");
+    let (button, indent) = ref_of(&snapshot, "[button] \"Cross button\"");
+    assert_eq!(indent, 0, "{snapshot}");
+    ws.ok(&["click", &button]);
+    // Navigating from inside a frame is refused, with gstack's words.
+    assert_eq!(
+        ws.fails(&["goto", &top]),
+        "Cannot use goto inside a frame. Run 'frame main' first.\n"
+    );
+    assert_eq!(ws.ok(&["frame", "main"]), "Switched to main frame\n");
+    assert_eq!(ws.ok(&["js", "document.title"]), "Top page\n");
+    let log = ws.ok(&["text"]);
+    assert_eq!(
+        log.lines().filter(|l| *l == "cross clicked true").count(),
+        2,
+        "{log}"
+    );
+    assert!(
+        log.lines().any(|l| l == "cross input typed in frame"),
+        "{log}"
+    );
+
+    // By name, then one level further in by selector (looked up in the active frame).
+    assert_eq!(
+        ws.ok(&["frame", "--name", "childframe"]),
+        format!("Switched to frame: {}\n", site.top.url("/child.html"))
+    );
+    assert_eq!(ws.ok(&["js", "document.title"]), "Child page\n");
+    assert_eq!(
+        ws.ok(&["frame", "#grand"]),
+        format!("Switched to frame: {}\n", site.top.url("/grand.html"))
+    );
+    assert_eq!(ws.ok(&["js", "document.title"]), "Grand page\n");
+    ws.ok(&["click", "text=Grand button"]);
+    // By URL: the srcdoc frame.
+    assert_eq!(
+        ws.ok(&["frame", "--url", "srcdoc"]),
+        "Switched to frame: about:srcdoc\n"
+    );
+    ws.ok(&["click", "button"]);
+    ws.ok(&["frame", "main"]);
+    logged(&ws, "grand clicked true");
+    logged(&ws, "srcdoc clicked true");
+
+    // What is not a frame, or no frame at all.
+    let error = ws.fails(&["frame", "h1"]);
+    assert!(error.starts_with("Frame not found: h1\n"), "{error}");
+    let error = ws.fails(&["frame", "--name", "nothing-here"]);
+    assert!(
+        error.starts_with("Frame not found: --name nothing-here\n"),
+        "{error}"
+    );
+
+    // A main-frame navigation (here started from inside the frame) returns to the main frame.
+    ws.ok(&["frame", "#child"]);
+    ws.ok(&["js", "top.location.href = '/next.html'"]);
+    let next = site.top.url("/next.html");
+    wait_until("the top page navigated", Duration::from_secs(5), || {
+        ws.ok(&["url"]) == format!("{next}\n")
+    });
+    assert_eq!(ws.ok(&["js", "location.href"]), format!("{next}\n"));
+    assert!(!ws.ok(&["snapshot"]).contains("[Context:"));
+
+    // A frame whose iframe is removed: the next command runs in the main frame.
+    ws.ok(&["goto", &top]);
+    ws.ok(&["frame", "#child"]);
+    ws.ok(&[
+        "js",
+        "setTimeout(() => parent.document.getElementById('child').remove(), 0); 1",
+    ]);
+    wait_until("back in the main frame", Duration::from_secs(10), || {
+        ws.ok(&["js", "document.title"]) == "Top page\n"
+    });
+}
+
+#[test]
+fn a_stuck_script_in_an_out_of_process_frame_is_stopped() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_HANG_CHECK", "300");
+    ws.ok(&["goto", &site.top.url("/top.html")]);
+    ws.ok(&["frame", "#cross"]);
+    // The endless loop runs in the cross-site frame's renderer: the watchdog must probe that
+    // one, not the top page's (which keeps answering), or the command waits out its limit.
+    let error = ws.fails(&["js", "while (true) {}"]);
+    assert!(
+        error.starts_with("The page's JavaScript was stuck (an endless loop?) and was stopped"),
+        "{error}"
+    );
+    assert_eq!(ws.ok(&["js", "document.title"]), "Cross page\n");
+}
