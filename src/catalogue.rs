@@ -457,6 +457,52 @@ pub const COMMANDS: &[CommandInfo] = &[
     c("dialog", "Capture", "[--clear]", "Print captured dialogs")
         .flags(&[switch("--clear", "print, then empty the buffer")])
     .doc("browse dialog", "one \"[time] [type] \\\"message\\\" → accepted|dismissed\" line per dialog"),
+    // Network control (issue 13): routes, downloads.
+    c(
+        "route",
+        "Network",
+        "<pattern> [--abort | --status N --body TEXT | --body-file F --content-type T]",
+        "Mock or block every request whose URL matches a glob, on every tab",
+    )
+    .words(1, 1)
+    .flags(&[
+        switch("--abort", "fail matching requests (net::ERR_BLOCKED_BY_CLIENT)"),
+        valued("--status", "N", "answer with HTTP status N (default 200)"),
+        valued("--body", "TEXT", "answer with this body"),
+        valued("--body-file", "FILE", "answer with this file's bytes"),
+        valued("--content-type", "TYPE", "the answer's Content-Type (default from the file's extension, else text/plain)"),
+    ])
+    .doc("browse route '**/api/*' --status 200 --body '{\"ok\":true}' --content-type application/json", "Route added: <pattern> → <status> <type> (<n> bytes), or → abort"),
+    c("unroute", "Network", "[pattern]", "Remove a route (all routes without a pattern)")
+        .words(0, 1)
+        .doc("browse unroute '**/api/*'", "Route removed: <pattern> / Removed <n> routes"),
+    c("routes", "Network", "", "List the routes and how many requests each answered")
+        .doc("browse routes", "one \"<pattern> → <action> [<n> hits]\" line per route"),
+    c(
+        "download",
+        "Network",
+        "<url|@ref> [path] [--base64]",
+        "Download a URL (or a media element's source) with the page's cookies",
+    )
+    .words(1, 2)
+    .flags(&[
+        switch("--base64", "print a data: URL instead of writing a file (at most 10MB)"),
+        switch("--navigate", "not supported: click the link, then 'downloads --wait'"),
+    ])
+    .gstack_usage("Usage: download <url|@ref> [path] [--base64] [--navigate]")
+    .doc("browse download https://example.com/report.pdf report.pdf", "Downloaded: <path> (<KB>KB, <mime>)"),
+    c(
+        "downloads",
+        "Network",
+        "[--wait [ms]] [--clear]",
+        "List the files pages downloaded into the workspace's downloads folder",
+    )
+    .words(0, 1)
+    .flags(&[
+        switch("--wait", "first wait (default 30000 ms) for a download to begin and every one to end"),
+        switch("--clear", "forget the list (the files stay)"),
+    ])
+    .doc("browse click '#export' && browse downloads --wait", "one \"[n] <path> (<KB>KB) ← <url>\" line per download"),
     c(
         "tabs",
         "Tabs",
@@ -622,6 +668,7 @@ pub fn help_text() -> String {
         "Inspection",
         "Interaction",
         "Capture",
+        "Network",
         "Tabs",
         "Server",
     ];

@@ -12,11 +12,13 @@
 pub mod capture;
 mod commands;
 mod confine;
+mod downloads;
 pub mod envelope;
 pub mod events;
 mod keys;
 mod page;
 pub mod refs;
+mod routes;
 mod selector;
 mod session;
 pub mod url_policy;
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use crate::catalogue;
 use crate::wire::CommandRequest;
 use commands::{capture as capture_commands, chain, interaction, navigation, reading};
-use commands::{screenshot, snapshot, tabs};
+use commands::{network, screenshot, snapshot, tabs};
 use events::lock;
 pub use page::{CommandError, CommandResult, Ctx};
 pub use session::Session;
@@ -37,7 +39,23 @@ use session::{TabHandle, TabState};
 impl Session {
     /// Runs one browser command; page content is enveloped here, centrally, when asked for.
     pub fn execute(&self, req: &CommandRequest) -> CommandResult {
-        let result = self.dispatch(req)?;
+        let downloads_before = self.downloads.next_seq();
+        let mut result = self.dispatch(req)?;
+        if req.command != "downloads" {
+            // A download the command set off is said, never lost silently.
+            let begun: Vec<_> = self
+                .downloads
+                .list()
+                .into_iter()
+                .filter(|d| d.seq >= downloads_before)
+                .collect();
+            if !begun.is_empty() {
+                result.push_str(&format!(
+                    "\n{}\n(downloads: 'browse downloads --wait' waits for them to finish)",
+                    network::download_lines(&begun)
+                ));
+            }
+        }
         if !envelope::enabled(req.envelope) {
             return Ok(result);
         }
@@ -81,6 +99,10 @@ impl Session {
             "dialog" => return capture_commands::dialog(self, args),
             "dialog-accept" => return interaction::dialog_accept(self, args),
             "dialog-dismiss" => return interaction::dialog_dismiss(self, args),
+            "route" => return network::route(self, args, &self.caller_dir(req)),
+            "unroute" => return network::unroute(self, args),
+            "routes" => return network::routes(self, args),
+            "downloads" => return network::downloads(self, args),
             _ => {}
         }
         let tab = self.target_tab(req.tab_id)?;
@@ -145,6 +167,7 @@ impl Session {
             "viewport" => interaction::viewport(ctx, args),
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
+            "download" => network::download(ctx, args),
             other => Err(CommandError::unknown_command(other)),
         }
     }

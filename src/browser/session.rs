@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::downloads::Downloads;
 use super::events::{lock, DialogPolicy, PageEvents};
 use super::page::CommandError;
 use super::refs;
+use super::routes::RouteTable;
 use crate::cdp::{Browser, Tab};
 use crate::wire::CommandRequest;
 
@@ -98,6 +100,10 @@ pub struct Session {
     /// A browser we did not launch (`--cdp-url`): its other pages belong to someone else, so
     /// only pages opened by our own tabs are adopted.
     remote: bool,
+    /// `route` / `unroute`: mocked and blocked requests, applied to every tab.
+    pub(crate) routes: Arc<RouteTable>,
+    /// Downloads the pages started (see `downloads.rs`).
+    pub(crate) downloads: Arc<Downloads>,
 }
 
 impl Session {
@@ -119,6 +125,8 @@ impl Session {
             cwd,
             known_targets: Mutex::new(HashSet::new()),
             remote,
+            routes: Arc::default(),
+            downloads: Arc::default(),
         };
         if let Some(browser) = &session.browser {
             let tab = if remote {
@@ -151,6 +159,15 @@ impl Session {
         popups::watch(self)
     }
 
+    /// Sends the downloads pages start into `dir` (created 0700) and records them. A remote
+    /// browser (`--cdp-url`) is left as it is: `dir` is on our filesystem, not its.
+    pub fn watch_downloads(&self, dir: &std::path::Path) -> anyhow::Result<()> {
+        match &self.browser {
+            Some(browser) if !self.remote => self.downloads.watch(browser, dir),
+            _ => Ok(()),
+        }
+    }
+
     /// Waits (at most 2 s) until the pages opened so far are tabs: before a command picks
     /// its tab.
     pub(crate) fn settle_popups(&self) {
@@ -177,6 +194,7 @@ impl Session {
         // A page target's main frame id is its target id.
         let main_frame = Some(cdp.get_target_id().clone());
         let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
+        self.routes.attach(&cdp)?;
         let mut tabs = lock(&self.tabs);
         let id = tabs.next_id;
         tabs.next_id += 1;

@@ -31,6 +31,12 @@ mod frame;
 /// An event listener on one tab.
 pub type Listener = dyn EventListener<Event> + Send + Sync;
 
+/// A listener that sees a tab's events as Chromium sent them (method and params), before
+/// headless_chrome's typed decoding, which drops an event whose fields it does not know: for
+/// events that must never be lost, such as `Fetch.requestPaused` (an unanswered one stalls
+/// the request for good).
+pub type RawListener = dyn Fn(&Value) + Send + Sync;
+
 /// How long a call waits for its answer unless told otherwise.
 const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Screenshots and PDFs travel as base64 in one message.
@@ -60,6 +66,8 @@ pub struct Connection {
     closed: AtomicBool,
     /// Where browser-level `Target.*` events go, once someone asked for them.
     target_events: Mutex<Option<mpsc::Sender<Value>>>,
+    /// Other browser-level events by method prefix (`Browser.download`), for whoever asked.
+    browser_events: Mutex<Vec<(String, mpsc::Sender<Value>)>>,
     /// How many of those events were sent and not yet reported handled.
     target_backlog: Mutex<usize>,
     target_backlog_drained: Condvar,
@@ -119,6 +127,7 @@ impl Connection {
             detached: Mutex::new(std::collections::HashSet::new()),
             closed: AtomicBool::new(false),
             target_events: Mutex::new(None),
+            browser_events: Mutex::new(Vec::new()),
             target_backlog: Mutex::new(0),
             target_backlog_drained: Condvar::new(),
             unresponsive: Mutex::new(None),
@@ -312,11 +321,12 @@ impl Connection {
                 self.fail_pending(session, DETACHED);
             }
         }
-        let is_target = message
-            .get("method")
-            .and_then(Value::as_str)
-            .is_some_and(|m| m.starts_with("Target."));
-        if !is_target {
+        let method = message.get("method").and_then(Value::as_str).unwrap_or("");
+        if !method.starts_with("Target.") {
+            let listeners = lock(&self.browser_events);
+            if let Some((_, tx)) = listeners.iter().find(|(p, _)| method.starts_with(p.as_str())) {
+                let _ = tx.send(message);
+            }
             return;
         }
         let events = lock(&self.target_events);
@@ -356,6 +366,7 @@ impl Connection {
         lock(&self.sessions).clear();
         // The watcher's channel ends, and nobody waits for events that will never be handled.
         lock(&self.target_events).take();
+        lock(&self.browser_events).clear();
         *lock(&self.target_backlog) = 0;
         self.target_backlog_drained.notify_all();
     }
@@ -522,6 +533,19 @@ impl Browser {
         Ok(rx)
     }
 
+    /// Browser-level events whose method starts with `prefix` (`Browser.download`), on the
+    /// returned channel; the channel ends with the connection.
+    pub fn watch_events(&self, prefix: &str) -> mpsc::Receiver<Value> {
+        let (tx, rx) = mpsc::channel();
+        lock(&self.conn.browser_events).push((prefix.to_owned(), tx));
+        rx
+    }
+
+    /// An untyped browser-level call (no tab session), waiting at most `timeout`.
+    pub fn call_raw(&self, method: &str, params: Value, timeout: Duration) -> Result<Value> {
+        self.conn.call_raw(None, method, params, timeout)
+    }
+
     /// Reports one event from [`watch_targets`](Self::watch_targets) as dealt with.
     pub fn target_event_handled(&self) {
         self.conn.target_event_handled();
@@ -577,6 +601,7 @@ pub struct Tab {
     target_id: String,
     timeout: RwLock<Duration>,
     listeners: Arc<Mutex<Vec<Arc<Listener>>>>,
+    raw_listeners: Arc<Mutex<Vec<Arc<RawListener>>>>,
 }
 
 impl Tab {
@@ -595,13 +620,19 @@ impl Tab {
         let (tx, rx) = mpsc::channel::<Value>();
         lock(&conn.sessions).insert(session_id.clone(), tx);
         let listeners: Arc<Mutex<Vec<Arc<Listener>>>> = Arc::default();
+        let raw_listeners: Arc<Mutex<Vec<Arc<RawListener>>>> = Arc::default();
         let deliver_to = Arc::clone(&listeners);
+        let deliver_raw = Arc::clone(&raw_listeners);
         // Listeners run on a thread per tab, never on the socket reader: a listener that makes
         // a CDP call must not wait for the thread that would deliver its answer.
         std::thread::Builder::new()
             .name("cdp-tab-events".into())
             .spawn(move || {
                 for message in rx {
+                    let raw: Vec<Arc<RawListener>> = lock(&deliver_raw).clone();
+                    for listener in raw {
+                        listener(&message);
+                    }
                     let Ok(event) = serde_json::from_value::<Event>(message) else {
                         continue;
                     };
@@ -617,6 +648,7 @@ impl Tab {
             target_id,
             timeout: RwLock::new(DEFAULT_CALL_TIMEOUT),
             listeners,
+            raw_listeners,
         });
         tab.call_method(Page::Enable {
             enable_file_chooser_opened_event: None,
@@ -683,6 +715,18 @@ impl Tab {
                     .map(str::to_owned)
             })
             .unwrap_or_default()
+    }
+
+    /// Adds a listener that sees every event of this tab undecoded (see [`RawListener`]).
+    pub fn add_raw_listener(&self, listener: Arc<RawListener>) {
+        lock(&self.raw_listeners).push(listener);
+    }
+
+    /// An untyped call on this tab's session (`cdp` passthrough, `IO.read`, `Fetch.*`).
+    pub fn call_raw(&self, method: &str, params: Value) -> Result<Value> {
+        let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
+        self.conn
+            .call_raw(Some(&self.session_id), method, params, timeout)
     }
 
     pub fn add_event_listener(&self, listener: Arc<Listener>) -> Result<Weak<Listener>> {

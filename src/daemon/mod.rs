@@ -234,6 +234,9 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
     session
         .watch_popups()
         .context("cannot watch for pages that pages open")?;
+    session
+        .watch_downloads(&paths.state_dir.join("downloads"))
+        .context("cannot set up the downloads folder")?;
     std::thread::sleep(crate::settings::test_start_delay());
     let me = std::process::id();
     let record = StateRecord {

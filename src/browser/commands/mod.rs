@@ -6,6 +6,7 @@ pub mod capture;
 pub mod chain;
 pub mod interaction;
 pub mod navigation;
+pub mod network;
 pub mod reading;
 pub mod screenshot;
 pub mod snapshot;
