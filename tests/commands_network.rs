@@ -244,7 +244,8 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     assert!(clicked.starts_with("Clicked #dl"), "{clicked}");
     let listed = ws.ok(&["downloads", "--wait", "20000"]);
     let folder = ws.state_dir().join("downloads");
-    let saved = folder.join("report.csv");
+    // Chromium turns the suggested `../report.csv` into `_report.csv`; it stays in the folder.
+    let saved = folder.join("_report.csv");
     assert_eq!(
         listed,
         format!("[1] {} (0KB) ← {}\n", saved.display(), server.url("/report"))
@@ -255,7 +256,7 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     // The same name again never replaces the first file.
     ws.ok(&["click", "#dl"]);
     wait_until("the second download is saved", std::time::Duration::from_secs(20), || {
-        ws.ok(&["downloads", "--wait", "20000"]).contains("report (1).csv (0KB)")
+        ws.ok(&["downloads", "--wait", "20000"]).contains("_report (1).csv (0KB)")
     });
     assert_eq!(std::fs::read(&saved).expect("first"), b"a,b\n1,2\n");
     assert_eq!(

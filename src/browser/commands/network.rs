@@ -443,17 +443,18 @@ fn fetch_with_cookies(ctx: &Ctx, url: &str) -> Result<(Vec<u8>, String), Command
         .map_err(failed)?;
     let resource = loaded.get("resource").cloned().unwrap_or(Value::Null);
     let status = resource.get("httpStatusCode").and_then(Value::as_u64);
+    // An HTTP error is also `success: false`; its status says more than the net error.
+    if let Some(status) = status.filter(|s| *s >= 400) {
+        return Err(CommandError::failed(format!(
+            "Download failed: HTTP {status}"
+        )));
+    }
     if resource.get("success").and_then(Value::as_bool) != Some(true) {
         let why = resource
             .get("netErrorName")
             .and_then(Value::as_str)
             .unwrap_or("the request failed");
         return Err(CommandError::failed(format!("Download failed: {why}")));
-    }
-    if let Some(status) = status.filter(|s| *s >= 400) {
-        return Err(CommandError::failed(format!(
-            "Download failed: HTTP {status}"
-        )));
     }
     let content_type = resource
         .get("headers")
