@@ -449,10 +449,17 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "network",
         "Capture",
-        "[--clear]",
-        "Print captured network requests",
+        "[--clear] [--capture [stop] [--filter RE]] [--bodies] [--export FILE]",
+        "Print captured network requests; capture response bodies and export them",
     )
-    .flags(&[switch("--clear", "print, then empty the buffer")])
+    .words(0, 1)
+    .flags(&[
+        switch("--clear", "print, then empty the buffer"),
+        switch("--capture", "start keeping response bodies (--capture stop: stop)"),
+        valued("--filter", "RE", "with --capture: only URLs matching this regular expression"),
+        switch("--bodies", "list the captured responses"),
+        valued("--export", "FILE", "write the captured responses: JSONL (gstack), or HAR 1.2 when FILE ends in .har"),
+    ])
     .doc("browse network", "one \"METHOD url → status (ms, bytes)\" line per request"),
     c("dialog", "Capture", "[--clear]", "Print captured dialogs")
         .flags(&[switch("--clear", "print, then empty the buffer")])

@@ -305,3 +305,96 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     let err = ws.fails(&["download", "ftp://example.com/x"]);
     assert!(err.contains("Blocked: scheme"), "{err}");
 }
+
+#[test]
+fn network_capture_keeps_bodies_and_exports_jsonl_and_har() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/page.html", html("<title>Capture</title><p>capture</p>")),
+        (
+            "/api/data",
+            Fixture {
+                headers: vec![("Content-Type", "application/json")],
+                ..text("{\"n\":1}")
+            },
+        ),
+        (
+            "/api/pic",
+            Fixture {
+                status: 200,
+                headers: vec![("Content-Type", "image/png")],
+                body: vec![0x89, b'P', b'N', b'G'],
+                needs_cookie: None,
+            },
+        ),
+        ("/other.txt", text("not captured")),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/page.html")]);
+    assert_eq!(ws.ok(&["network", "--bodies"]), "No captured responses.\n");
+    assert_eq!(
+        ws.ok(&["network", "--capture", "--filter", "/api/"]),
+        "Network capture started (filter: /api/). Use --capture stop to stop.\n"
+    );
+    assert_eq!(
+        ws.ok(&["network", "--capture"]),
+        "Capture already active. Use --capture stop first.\n"
+    );
+    assert_eq!(page_fetch(&ws, "/api/data?x=1"), "200:{\"n\":1}");
+    ws.ok(&["js", "await fetch('/api/pic').then(r => r.arrayBuffer()).then(b => b.byteLength)"]);
+    assert_eq!(page_fetch(&ws, "/other.txt"), "200:not captured");
+    let expected = format!(
+        "2 responses (0KB total):\n  [1] 200 {} (0KB)\n  [2] 200 {} (0KB)\n",
+        server.url("/api/data?x=1"),
+        server.url("/api/pic")
+    );
+    wait_until("both bodies are captured", std::time::Duration::from_secs(10), || {
+        ws.ok(&["network", "--bodies"]) == expected
+    });
+    assert_eq!(
+        ws.ok(&["network", "--capture", "stop"]),
+        "Network capture stopped. 2 responses captured (0KB).\n"
+    );
+    // Nothing more is kept once stopped.
+    assert_eq!(page_fetch(&ws, "/api/data"), "200:{\"n\":1}");
+    assert_eq!(ws.ok(&["network", "--bodies"]), expected);
+
+    // gstack's JSONL: text bodies as text, others base64.
+    assert_eq!(
+        ws.ok(&["network", "--export", "out.jsonl"]),
+        "Exported 2 captured responses to out.jsonl\n"
+    );
+    let jsonl = std::fs::read_to_string(ws.path().join("out.jsonl")).expect("jsonl");
+    let lines: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["body"], "{\"n\":1}");
+    assert_eq!(lines[0]["contentType"], "application/json");
+    assert_eq!(lines[0]["size"], 7);
+    assert_eq!(lines[0]["bodyTruncated"], false);
+    assert_eq!(lines[1]["body"], "iVBORw==");
+    assert_eq!(mode(&ws.path().join("out.jsonl")), 0o600);
+
+    // HAR 1.2 when the name ends in .har.
+    ws.ok(&["network", "--export", "out.har"]);
+    let har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join("out.har")).expect("har"))
+            .expect("HAR is JSON");
+    assert_eq!(har["log"]["version"], "1.2");
+    let entries = har["log"]["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["request"]["method"], "GET");
+    assert_eq!(entries[0]["request"]["url"], server.url("/api/data?x=1"));
+    assert_eq!(entries[0]["request"]["queryString"][0]["name"], "x");
+    assert_eq!(entries[0]["response"]["status"], 200);
+    assert_eq!(entries[0]["response"]["content"]["text"], "{\"n\":1}");
+    assert_eq!(entries[1]["response"]["content"]["encoding"], "base64");
+    assert!(entries[0]["startedDateTime"].as_str().is_some_and(|t| t.ends_with('Z')));
+
+    let err = ws.fails(&["network", "--export", "/etc/browse-x.har"]);
+    assert!(err.contains("Path must be within"), "{err}");
+    let err = ws.fails(&["network", "--capture", "--filter", "("]);
+    assert!(err.contains("not a regular expression"), "{err}");
+}

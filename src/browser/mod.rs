@@ -9,10 +9,12 @@
 //! (selector, events, capture buffers, refs, watchdog, keys, envelope, confine, url_policy)
 //! → `crate::cdp`. Handlers never import this file.
 
+mod bodies;
 pub mod capture;
 mod commands;
 mod confine;
 mod downloads;
+mod har;
 pub mod envelope;
 pub mod events;
 mod keys;
@@ -95,7 +97,7 @@ impl Session {
             "closetab" => return tabs::close(self, args),
             "chain" => return chain::run(self, req),
             "console" => return capture_commands::console(self, args),
-            "network" => return capture_commands::network(self, args),
+            "network" => return capture_commands::network(self, args, &self.caller_dir(req)),
             "dialog" => return capture_commands::dialog(self, args),
             "dialog-accept" => return interaction::dialog_accept(self, args),
             "dialog-dismiss" => return interaction::dialog_dismiss(self, args),

@@ -195,6 +195,7 @@ impl Session {
         let main_frame = Some(cdp.get_target_id().clone());
         let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
         self.routes.attach(&cdp)?;
+        super::bodies::attach(&cdp);
         let mut tabs = lock(&self.tabs);
         let id = tabs.next_id;
         tabs.next_id += 1;
