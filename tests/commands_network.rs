@@ -66,14 +66,16 @@ impl Server {
                         tiny_http::Response::from_data(b"no cookie".to_vec()).with_status_code(403)
                     }
                     Some(f) => {
-                        let mut r =
-                            tiny_http::Response::from_data(f.body.clone()).with_status_code(f.status);
+                        let mut r = tiny_http::Response::from_data(f.body.clone())
+                            .with_status_code(f.status);
                         for (k, v) in &f.headers {
                             r.add_header(tiny_http::Header::from_bytes(*k, *v).expect("header"));
                         }
                         r
                     }
-                    None => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
+                    None => {
+                        tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404)
+                    }
                 };
                 let _ = request.respond(response);
             }
@@ -108,7 +110,11 @@ fn page_fetch(ws: &Workspace, path: &str) -> String {
 }
 
 fn mode(path: &std::path::Path) -> u32 {
-    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 #[test]
@@ -131,7 +137,14 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
 
     // A mocked answer: status, body and type, without the server.
     assert_eq!(
-        ws.ok(&["route", "**/api/data", "--status", "201", "--body", "mocked"]),
+        ws.ok(&[
+            "route",
+            "**/api/data",
+            "--status",
+            "201",
+            "--body",
+            "mocked"
+        ]),
         "Route added: **/api/data → 201 text/plain; charset=utf-8 (6 bytes)\n"
     );
     assert_eq!(page_fetch(&ws, "/api/data"), "201:mocked");
@@ -158,9 +171,11 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
 
     // A popup opened after the routes were set obeys them too.
     ws.ok(&["click", "#pop"]);
-    wait_until("the popup is the active tab", std::time::Duration::from_secs(10), || {
-        ws.ok(&["url"]).contains("/popup.html")
-    });
+    wait_until(
+        "the popup is the active tab",
+        std::time::Duration::from_secs(10),
+        || ws.ok(&["url"]).contains("/popup.html"),
+    );
     assert_eq!(page_fetch(&ws, "/api/other"), "failed: Failed to fetch");
     assert_eq!(page_fetch(&ws, "/api/data"), "200:{\"ok\":true}");
 
@@ -173,7 +188,10 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
     );
 
     // unroute one, then all: the server answers again, in both tabs.
-    assert_eq!(ws.ok(&["unroute", "**/api/other"]), "Route removed: **/api/other\n");
+    assert_eq!(
+        ws.ok(&["unroute", "**/api/other"]),
+        "Route removed: **/api/other\n"
+    );
     assert_eq!(page_fetch(&ws, "/api/other"), "200:{\"ok\":true}");
     let missing = ws.fails(&["unroute", "**/nope"]);
     assert!(missing.contains("No route for **/nope"), "{missing}");
@@ -203,8 +221,10 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     let server = Server::start(vec![
         (
             "/page.html",
-            html("<title>Files</title><a id=dl href='/report'>report</a>\
-                  <img id=pic src='/pic.png' alt='picture' width=10 height=10>"),
+            html(
+                "<title>Files</title><a id=dl href='/report'>report</a>\
+                  <img id=pic src='/pic.png' alt='picture' width=10 height=10>",
+            ),
         ),
         (
             "/report",
@@ -212,7 +232,10 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
                 status: 200,
                 headers: vec![
                     ("Content-Type", "text/csv"),
-                    ("Content-Disposition", "attachment; filename=\"../report.csv\""),
+                    (
+                        "Content-Disposition",
+                        "attachment; filename=\"../report.csv\"",
+                    ),
                 ],
                 body: b"a,b\n1,2\n".to_vec(),
                 needs_cookie: None,
@@ -237,7 +260,9 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     ]);
     let ws = Workspace::with_chromium();
     ws.ok(&["goto", &server.url("/page.html")]);
-    assert!(ws.ok(&["downloads"]).starts_with("(no downloads; they land in "));
+    assert!(ws
+        .ok(&["downloads"])
+        .starts_with("(no downloads; they land in "));
 
     // A download the page starts: said by the command that started it, then listed.
     let clicked = ws.ok(&["click", "#dl"]);
@@ -248,16 +273,25 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     let saved = folder.join("_report.csv");
     assert_eq!(
         listed,
-        format!("[1] {} (0KB) ← {}\n", saved.display(), server.url("/report"))
+        format!(
+            "[1] {} (0KB) ← {}\n",
+            saved.display(),
+            server.url("/report")
+        )
     );
     assert_eq!(std::fs::read(&saved).expect("saved"), b"a,b\n1,2\n");
     assert_eq!(mode(&saved), 0o600);
     assert_eq!(mode(&folder), 0o700);
     // The same name again never replaces the first file.
     ws.ok(&["click", "#dl"]);
-    wait_until("the second download is saved", std::time::Duration::from_secs(20), || {
-        ws.ok(&["downloads", "--wait", "20000"]).contains("_report (1).csv (0KB)")
-    });
+    wait_until(
+        "the second download is saved",
+        std::time::Duration::from_secs(20),
+        || {
+            ws.ok(&["downloads", "--wait", "20000"])
+                .contains("_report (1).csv (0KB)")
+        },
+    );
     assert_eq!(std::fs::read(&saved).expect("first"), b"a,b\n1,2\n");
     assert_eq!(
         ws.ok(&["downloads", "--clear"]),
@@ -274,7 +308,10 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
         "Downloaded: out.txt (0KB, text/plain)\n"
     );
     let out = ws.path().join("out.txt");
-    assert_eq!(std::fs::read_to_string(&out).expect("out"), "for cookie holders");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("out"),
+        "for cookie holders"
+    );
     assert_eq!(mode(&out), 0o600);
     assert_eq!(
         ws.ok(&["download", &server.url("/secret.txt"), "--base64"]),
@@ -292,7 +329,10 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
         .strip_prefix("Downloaded: ")
         .and_then(|r| r.strip_suffix(" (0KB, image/png)\n"))
         .unwrap_or_else(|| panic!("{got}"));
-    assert!(shown.starts_with("/tmp/browse-download-") && shown.ends_with(".png"), "{shown}");
+    assert!(
+        shown.starts_with("/tmp/browse-download-") && shown.ends_with(".png"),
+        "{shown}"
+    );
     assert_eq!(std::fs::read(shown).expect("pic"), b"\x89PNG fake");
     let _ = std::fs::remove_file(shown);
 
@@ -341,16 +381,21 @@ fn network_capture_keeps_bodies_and_exports_jsonl_and_har() {
         "Capture already active. Use --capture stop first.\n"
     );
     assert_eq!(page_fetch(&ws, "/api/data?x=1"), "200:{\"n\":1}");
-    ws.ok(&["js", "await fetch('/api/pic').then(r => r.arrayBuffer()).then(b => b.byteLength)"]);
+    ws.ok(&[
+        "js",
+        "await fetch('/api/pic').then(r => r.arrayBuffer()).then(b => b.byteLength)",
+    ]);
     assert_eq!(page_fetch(&ws, "/other.txt"), "200:not captured");
     let expected = format!(
         "2 responses (0KB total):\n  [1] 200 {} (0KB)\n  [2] 200 {} (0KB)\n",
         server.url("/api/data?x=1"),
         server.url("/api/pic")
     );
-    wait_until("both bodies are captured", std::time::Duration::from_secs(10), || {
-        ws.ok(&["network", "--bodies"]) == expected
-    });
+    wait_until(
+        "both bodies are captured",
+        std::time::Duration::from_secs(10),
+        || ws.ok(&["network", "--bodies"]) == expected,
+    );
     assert_eq!(
         ws.ok(&["network", "--capture", "stop"]),
         "Network capture stopped. 2 responses captured (0KB).\n"
@@ -391,7 +436,9 @@ fn network_capture_keeps_bodies_and_exports_jsonl_and_har() {
     assert_eq!(entries[0]["response"]["status"], 200);
     assert_eq!(entries[0]["response"]["content"]["text"], "{\"n\":1}");
     assert_eq!(entries[1]["response"]["content"]["encoding"], "base64");
-    assert!(entries[0]["startedDateTime"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(entries[0]["startedDateTime"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
 
     let err = ws.fails(&["network", "--export", "/etc/browse-x.har"]);
     assert!(err.contains("Path must be within"), "{err}");

@@ -200,7 +200,12 @@ impl BodyCapture {
                 if size > MAX_ENTRY {
                     (String::new(), size, true, false)
                 } else if is_textual(&seen.content_type) {
-                    (String::from_utf8_lossy(&bytes).into_owned(), size, false, false)
+                    (
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                        size,
+                        false,
+                        false,
+                    )
                 } else {
                     (
                         base64::engine::general_purpose::STANDARD.encode(&bytes),
@@ -295,7 +300,8 @@ pub fn attach(tab: &Arc<Tab>) {
             "Network.responseReceived" => {
                 if let Some(seen) = open.get_mut(&id) {
                     let response = params.get("response").cloned().unwrap_or(Value::Null);
-                    seen.status = response.get("status").and_then(Value::as_u64).unwrap_or(0) as u32;
+                    seen.status =
+                        response.get("status").and_then(Value::as_u64).unwrap_or(0) as u32;
                     seen.headers = object(&response, "headers");
                     seen.content_type = seen
                         .headers
@@ -306,7 +312,8 @@ pub fn attach(tab: &Arc<Tab>) {
                         .to_owned();
                     seen.detail.status_text = text(&response, "statusText");
                     seen.detail.http_version = text(&response, "protocol");
-                    if let Some(headers) = response.get("requestHeaders").and_then(Value::as_object) {
+                    if let Some(headers) = response.get("requestHeaders").and_then(Value::as_object)
+                    {
                         seen.detail.request_headers = headers.clone();
                     }
                 }

@@ -140,7 +140,11 @@ fn entry(c: &CapturedResponse) -> Entry {
         .unwrap_or_default();
     let request_type = header(&d.request_headers, "content-type");
     let (text, encoding, comment) = if c.body_truncated {
-        (None, None, Some("body not kept (over 5 MB, or not available)"))
+        (
+            None,
+            None,
+            Some("body not kept (over 5 MB, or not available)"),
+        )
     } else if d.base64 {
         (Some(c.body.clone()), Some("base64"), None)
     } else {

@@ -170,10 +170,7 @@ impl RouteTable {
             .find(|r| r.matches(url))
             .cloned();
         let (method, body) = match &route {
-            None => (
-                "Fetch.continueRequest",
-                json!({ "requestId": request_id }),
-            ),
+            None => ("Fetch.continueRequest", json!({ "requestId": request_id })),
             Some(route) => {
                 route.hits.fetch_add(1, Ordering::Relaxed);
                 match &route.action {
@@ -308,7 +305,12 @@ mod tests {
     #[test]
     fn cors_headers_only_for_requests_with_an_origin() {
         let plain = json!({ "request": { "headers": {} } });
-        assert_eq!(response_headers(&plain, "text/plain", 3).as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            response_headers(&plain, "text/plain", 3)
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
         let cross = json!({ "request": { "headers": { "Origin": "http://a" } } });
         let headers = response_headers(&cross, "text/plain", 3);
         assert!(headers.to_string().contains("\"http://a\""));

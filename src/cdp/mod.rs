@@ -324,7 +324,10 @@ impl Connection {
         let method = message.get("method").and_then(Value::as_str).unwrap_or("");
         if !method.starts_with("Target.") {
             let listeners = lock(&self.browser_events);
-            if let Some((_, tx)) = listeners.iter().find(|(p, _)| method.starts_with(p.as_str())) {
+            if let Some((_, tx)) = listeners
+                .iter()
+                .find(|(p, _)| method.starts_with(p.as_str()))
+            {
                 let _ = tx.send(message);
             }
             return;

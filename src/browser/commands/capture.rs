@@ -78,11 +78,13 @@ fn capture_bodies(args: &[String]) -> CommandResult {
     }
     let filter = match args.iter().position(|a| a == "--filter") {
         Some(at) => {
-            let pattern = args
-                .get(at + 1)
-                .ok_or_else(|| CommandError::failed("network: --filter needs a regular expression"))?;
+            let pattern = args.get(at + 1).ok_or_else(|| {
+                CommandError::failed("network: --filter needs a regular expression")
+            })?;
             let re = regex::Regex::new(pattern).map_err(|e| {
-                CommandError::failed(format!("network: --filter {pattern:?} is not a regular expression: {e}"))
+                CommandError::failed(format!(
+                    "network: --filter {pattern:?} is not a regular expression: {e}"
+                ))
             })?;
             Some((pattern.clone(), re))
         }

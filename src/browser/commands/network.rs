@@ -259,7 +259,9 @@ pub fn downloads(session: &Session, args: &[String]) -> CommandResult {
             .find(|a| !a.starts_with("--"))
             .map(|raw| {
                 raw.parse::<u64>().map_err(|_| {
-                    CommandError::failed(format!("downloads: --wait takes milliseconds, not {raw:?}"))
+                    CommandError::failed(format!(
+                        "downloads: --wait takes milliseconds, not {raw:?}"
+                    ))
                 })
             })
             .transpose()?
@@ -326,7 +328,9 @@ pub fn download(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         .iter()
         .find(|(n, _)| n != "--base64" && n != "--navigate")
     {
-        return Err(CommandError::failed(format!("Unknown download flag: {flag}")));
+        return Err(CommandError::failed(format!(
+            "Unknown download flag: {flag}"
+        )));
     }
     if words.has("--navigate") {
         return Err(CommandError::failed_with_hint(
