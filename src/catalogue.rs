@@ -510,6 +510,28 @@ pub const COMMANDS: &[CommandInfo] = &[
         switch("--clear", "forget the list (the files stay)"),
     ])
     .doc("browse click '#export' && browse downloads --wait", "one \"[n] <path> (<KB>KB) ← <url>\" line per download"),
+    // gstack's Tier B (issue 13): perf, cdp, responsive, archive.
+    c("perf", "Inspection", "", "Print the page's load timings (navigation timing)")
+        .doc("browse perf", "nine \"<name padded to 12> <n>ms\" lines: dns tcp ssl ttfb download domParse domReady load total"),
+    c(
+        "cdp",
+        "Inspection",
+        "<Domain.method> [json-params]",
+        "Call one allowlisted Chrome DevTools Protocol method (gstack's allowlist)",
+    )
+    .words(1, 2)
+    .doc("browse cdp Performance.getMetrics", "the result as 2-space JSON (page content inside the untrusted-content envelope)"),
+    c(
+        "responsive",
+        "Capture",
+        "[prefix]",
+        "Full-page screenshots at mobile (375x812), tablet (768x1024) and desktop (1280x720)",
+    )
+    .words(0, 1)
+    .doc("browse responsive shots/home", "three \"<name> (<W>x<H>): <prefix>-<name>.png\" lines"),
+    c("archive", "Capture", "[path]", "Save the page with its resources as one MHTML file")
+        .words(0, 1)
+        .doc("browse archive page.mhtml", "Archive saved: <path> (<KB>KB, MHTML)"),
     c(
         "tabs",
         "Tabs",

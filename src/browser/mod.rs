@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use crate::catalogue;
 use crate::wire::CommandRequest;
-use commands::{capture as capture_commands, chain, interaction, navigation, reading};
+use commands::{capture as capture_commands, chain, inspection, interaction, navigation, reading};
 use commands::{network, screenshot, snapshot, tabs};
 use events::lock;
 pub use page::{CommandError, CommandResult, Ctx};
@@ -170,6 +170,10 @@ impl Session {
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
             "download" => network::download(ctx, args),
+            "perf" => inspection::perf(ctx, args),
+            "cdp" => inspection::cdp(ctx, args),
+            "responsive" => screenshot::responsive(ctx, args),
+            "archive" => screenshot::archive(ctx, args),
             other => Err(CommandError::unknown_command(other)),
         }
     }

@@ -350,6 +350,20 @@ impl Session {
             .unwrap_or_else(|| self.cwd.clone())
     }
 
+    /// An untyped browser-level CDP call (no tab), for `cdp` with a browser-scoped method.
+    pub(crate) fn browser_call_raw(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, CommandError> {
+        let Some(browser) = &self.browser else {
+            return Err(no_browser());
+        };
+        browser
+            .call_raw(method, params, Duration::from_secs(30))
+            .map_err(|e| CommandError::failed(format!("{e:#}")))
+    }
+
     /// Whether Chromium answers a browser-level call (no page involved) within `timeout`.
     /// Always Ok in the browser-less test mode.
     pub fn probe_browser(&self, timeout: Duration) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod chain;
+pub mod inspection;
 pub mod interaction;
 pub mod navigation;
 pub mod network;

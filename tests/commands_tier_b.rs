@@ -1,0 +1,104 @@
+//! End-to-end tests of gstack's Tier B commands added with issue 13 (`perf`, `cdp`,
+//! `responsive`, `archive`), with a real Chromium and pages served here.
+
+mod common;
+
+use common::*;
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+const PAGE: &str = "<title>Tier B</title><h1>Hello archive</h1><p id=p>text</p>";
+
+#[test]
+fn perf_prints_nine_timings_and_cdp_obeys_the_allowlist() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/page.html", PAGE)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/page.html")]);
+    ws.ok(&["wait", "--load"]);
+
+    let perf = ws.ok(&["perf"]);
+    let names: Vec<&str> = perf.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    assert_eq!(
+        names,
+        ["dns", "tcp", "ssl", "ttfb", "download", "domParse", "domReady", "load", "total"],
+        "{perf}"
+    );
+    for line in perf.lines() {
+        let (key, value) = line.split_at(12);
+        assert!(key.len() == 12 && !key.trim_end().contains(' '), "{line:?}");
+        let ms = value.strip_prefix(' ').and_then(|v| v.strip_suffix("ms"));
+        assert!(ms.is_some_and(|n| n.parse::<i64>().is_ok()), "{line:?}");
+    }
+
+    // A trusted method: plain 2-space JSON.
+    ws.ok(&["cdp", "Performance.enable"]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["cdp", "Performance.getMetrics", "{}"])).expect("JSON");
+    assert!(metrics["metrics"].as_array().is_some_and(|m| !m.is_empty()));
+    // Page content comes inside gstack's envelope.
+    let tree = ws.ok(&["cdp", "Accessibility.getFullAXTree"]);
+    assert!(
+        tree.starts_with(
+            "--- BEGIN UNTRUSTED EXTERNAL CONTENT (source: cdp:Accessibility.getFullAXTree) ---\n{"
+        ),
+        "{tree:.200}"
+    );
+    assert!(tree.contains("Hello archive"));
+    // Deny by default: navigation and script evaluation are not reachable.
+    let denied = ws.fails(&["cdp", "Page.navigate", "{\"url\":\"http://169.254.169.254/\"}"]);
+    assert!(denied.contains("DENIED: Page.navigate is not on the CDP allowlist."), "{denied}");
+    let denied = ws.fails(&["cdp", "Runtime.evaluate", "{\"expression\":\"1\"}"]);
+    assert!(denied.contains("DENIED"), "{denied}");
+    let bad = ws.fails(&["cdp", "Performance.getMetrics", "{nope"]);
+    assert!(bad.contains("Cannot parse params as JSON"), "{bad}");
+    let bad = ws.fails(&["cdp", "getMetrics"]);
+    assert!(bad.contains("not in Domain.method format"), "{bad}");
+    assert_eq!(ws.ok(&["url"]), format!("{}\n", pages.url("/page.html")));
+}
+
+#[test]
+fn responsive_shoots_three_sizes_and_restores_the_viewport_and_archive_writes_mhtml() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/page.html", PAGE)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/page.html")]);
+    ws.ok(&["viewport", "1000x700"]);
+
+    let out = ws.ok(&["responsive", "shots/home"]);
+    assert_eq!(
+        out,
+        "mobile (375x812): shots/home-mobile.png\n\
+         tablet (768x1024): shots/home-tablet.png\n\
+         desktop (1280x720): shots/home-desktop.png\n"
+    );
+    for (name, width) in [("mobile", 375), ("tablet", 768), ("desktop", 1280)] {
+        let bytes = std::fs::read(ws.path().join(format!("shots/home-{name}.png"))).expect("png");
+        assert_eq!(png_size(&bytes).0, width, "{name}");
+    }
+    assert_eq!(ws.ok(&["js", "window.innerWidth + 'x' + window.innerHeight"]), "1000x700\n");
+    let err = ws.fails(&["responsive", "/etc/browse-x"]);
+    assert!(err.contains("Path must be within"), "{err}");
+    assert_eq!(ws.ok(&["js", "window.innerWidth"]), "1000\n");
+
+    let saved = ws.ok(&["archive", "page.mhtml"]);
+    assert!(
+        saved.starts_with("Archive saved: page.mhtml (") && saved.ends_with("KB, MHTML)\n"),
+        "{saved}"
+    );
+    let mhtml = std::fs::read_to_string(ws.path().join("page.mhtml")).expect("mhtml");
+    assert!(mhtml.contains("MIME-Version: 1.0"), "{mhtml:.300}");
+    assert!(mhtml.contains("Hello archive"));
+    let default = ws.ok(&["archive"]);
+    let path = default
+        .strip_prefix("Archive saved: ")
+        .and_then(|r| r.split(" (").next())
+        .expect("path");
+    assert!(path.starts_with("/tmp/browse-archive-") && path.ends_with(".mhtml"), "{path}");
+    let _ = std::fs::remove_file(path);
+}
