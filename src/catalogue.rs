@@ -533,6 +533,19 @@ pub const COMMANDS: &[CommandInfo] = &[
         .words(0, 1)
         .doc("browse archive page.mhtml", "Archive saved: <path> (<KB>KB, MHTML)"),
     c(
+        "load-html",
+        "Navigation",
+        "<file> [--wait-until load|domcontentloaded|networkidle] | --from-file <payload.json>",
+        "Replace the page's document with an HTML file (the URL stays)",
+    )
+    .words(1, 1)
+    .flags(&[
+        valued("--wait-until", "STATE", "load, domcontentloaded (default) or networkidle"),
+        valued("--from-file", "JSON", "read {\"html\": ..., \"waitUntil\"?: ...} from this file"),
+    ])
+    .gstack_usage("Usage: browse load-html <file> [--wait-until load|domcontentloaded|networkidle] [--tab-id <N>]  |  load-html --from-file <payload.json> [--tab-id <N>]")
+    .doc("browse load-html page.html", "Loaded HTML: <abs path> (<n> bytes)"),
+    c(
         "tabs",
         "Tabs",
         "",
@@ -645,7 +658,12 @@ pub const COMMANDS: &[CommandInfo] = &[
 ];
 
 /// Alternative names, resolved before dispatch.
-pub const ALIASES: &[(&str, &str)] = &[];
+pub const ALIASES: &[(&str, &str)] = &[
+    // gstack's aliases of load-html (`commands.ts`).
+    ("setcontent", "load-html"),
+    ("set-content", "load-html"),
+    ("setContent", "load-html"),
+];
 
 /// The command `name` refers to, after resolving aliases.
 pub fn lookup(name: &str) -> Option<&'static CommandInfo> {

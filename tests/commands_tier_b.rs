@@ -102,3 +102,45 @@ fn responsive_shoots_three_sizes_and_restores_the_viewport_and_archive_writes_mh
     assert!(path.starts_with("/tmp/browse-archive-") && path.ends_with(".mhtml"), "{path}");
     let _ = std::fs::remove_file(path);
 }
+
+#[test]
+fn load_html_replaces_the_document_from_a_file_or_a_payload() {
+    let _slot = chromium_slot();
+    let ws = Workspace::with_chromium();
+    let html = "<!doctype html><title>Loaded</title><p id=p>from a file</p>";
+    std::fs::write(ws.path().join("page.html"), html).expect("write");
+    let real = ws.path().canonicalize().expect("canonical").join("page.html");
+    assert_eq!(
+        ws.ok(&["load-html", "page.html"]),
+        format!("Loaded HTML: {} ({} bytes)\n", real.display(), html.len())
+    );
+    assert_eq!(ws.ok(&["js", "document.querySelector('#p').textContent"]), "from a file\n");
+    assert_eq!(ws.ok(&["url"]), "about:blank\n");
+    // Refs from before are gone: the document they named is.
+    ws.ok(&["snapshot"]);
+
+    // A JSON payload (gstack's --from-file), through an alias; chars in UTF-16 units.
+    let payload = serde_json::json!({ "html": "<p id=q>é 𝄞</p>", "waitUntil": "load" });
+    std::fs::write(ws.path().join("payload.json"), payload.to_string()).expect("write");
+    assert_eq!(
+        ws.ok(&["setcontent", "--from-file", "payload.json"]),
+        "Loaded HTML: (inline from --from-file, 16 chars)\n"
+    );
+    assert_eq!(ws.ok(&["js", "document.querySelector('#q').textContent"]), "é 𝄞\n");
+
+    // gstack's refusals.
+    std::fs::write(ws.path().join("notes.txt"), "<p>x</p>").expect("write");
+    let err = ws.fails(&["load-html", "notes.txt"]);
+    assert!(err.contains("Expected .html/.htm/.xhtml, got .txt"), "{err}");
+    std::fs::write(ws.path().join("binary.html"), b"\x00\x01PNG").expect("write");
+    let err = ws.fails(&["load-html", "binary.html"]);
+    assert!(err.contains("content does not look like HTML. First bytes: 00 01 50 4e 47"), "{err}");
+    let err = ws.fails(&["load-html", "missing.html"]);
+    assert!(err.contains("load-html: file not found at "), "{err}");
+    let err = ws.fails(&["load-html", "/etc/hostname.html"]);
+    assert!(err.contains("file not found") || err.contains("security policy"), "{err}");
+    let err = ws.fails(&["load-html", "page.html", "--wait-until", "soon"]);
+    assert!(err.contains("Invalid --wait-until 'soon'"), "{err}");
+    // The page is still the payload's after the refusals.
+    assert_eq!(ws.ok(&["js", "document.querySelector('#q').textContent"]), "é 𝄞\n");
+}

@@ -170,6 +170,7 @@ impl Session {
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
             "download" => network::download(ctx, args),
+            "load-html" => navigation::load_html(ctx, args),
             "perf" => inspection::perf(ctx, args),
             "cdp" => inspection::cdp(ctx, args),
             "responsive" => screenshot::responsive(ctx, args),

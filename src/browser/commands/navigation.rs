@@ -348,6 +348,177 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
 }
 
+// `load-html` (gstack's Tier B, issue 13).
+
+/// gstack's cap on `load-html` content (bytes).
+const MAX_HTML_BYTES: u64 = 50 * 1024 * 1024;
+
+/// `load-html <file> [--wait-until load|domcontentloaded|networkidle]` or
+/// `load-html --from-file <payload.json>` (gstack `write-commands.ts`): replaces the tab's
+/// document with the HTML (`Page.setDocumentContent`; the URL stays), then waits for the load
+/// state (default `domcontentloaded`). Refs are cleared. Output `Loaded HTML: <abs> (<n>
+/// bytes)` or `Loaded HTML: (inline from --from-file, <n> chars)` (UTF-16 units, as gstack).
+pub fn load_html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let mut file: Option<&String> = None;
+    let mut payload: Option<&String> = None;
+    let mut wait_until: Option<String> = None;
+    let mut words = args.iter();
+    while let Some(arg) = words.next() {
+        match arg.as_str() {
+            "--from-file" => {
+                payload = Some(words.next().ok_or_else(|| {
+                    CommandError::failed("load-html: --from-file requires a path")
+                })?);
+            }
+            "--wait-until" => {
+                let value = words.next().map(String::as_str).unwrap_or("");
+                wait_until = Some(value.to_owned());
+            }
+            flag if flag.starts_with("--") => {
+                return Err(CommandError::failed(format!("Unknown flag: {flag}")))
+            }
+            _ if file.is_none() => file = Some(arg),
+            _ => {}
+        }
+    }
+    let check_state = |value: &str| match value {
+        "load" => Ok(LoadState::Load),
+        "domcontentloaded" => Ok(LoadState::DomContentLoaded),
+        "networkidle" => Ok(LoadState::NetworkIdle),
+        other => Err(other.to_owned()),
+    };
+    let mut state = match wait_until.as_deref().map(check_state) {
+        None => LoadState::DomContentLoaded,
+        Some(Ok(state)) => state,
+        Some(Err(bad)) => {
+            return Err(CommandError::failed(format!(
+                "Invalid --wait-until '{bad}'. Must be one of: load, domcontentloaded, networkidle."
+            )))
+        }
+    };
+    let (html, shown) = if let Some(payload) = payload {
+        let path = crate::browser::confine::input(&ctx.cwd, payload).map_err(|_| {
+            CommandError::failed(format!(
+                "load-html: --from-file {payload} must be a file under /tmp or {} (security policy). Copy the payload into the project tree or /tmp first.",
+                ctx.cwd.display()
+            ))
+        })?;
+        let raw = std::fs::read_to_string(&path)
+            .map_err(|e| CommandError::failed(format!("load-html: cannot read {payload}: {e}")))?;
+        let json: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
+            CommandError::failed(format!("load-html: --from-file JSON parse failed: {e}"))
+        })?;
+        let Some(html) = json.get("html").and_then(serde_json::Value::as_str) else {
+            return Err(CommandError::failed(
+                "load-html: --from-file JSON must have a \"html\" string field",
+            ));
+        };
+        if let Some(value) = json.get("waitUntil").and_then(serde_json::Value::as_str) {
+            state = check_state(value).map_err(|bad| {
+                CommandError::failed(format!("load-html: --from-file waitUntil '{bad}' invalid"))
+            })?;
+        }
+        if html.len() as u64 > MAX_HTML_BYTES {
+            return Err(CommandError::failed(format!(
+                "load-html: --from-file html too large (> {MAX_HTML_BYTES} bytes)."
+            )));
+        }
+        if !looks_like_markup(html) {
+            return Err(CommandError::failed(
+                "load-html: --from-file html does not start with a valid markup opener",
+            ));
+        }
+        let units = html.encode_utf16().count();
+        (html.to_owned(), format!("(inline from --from-file, {units} chars)"))
+    } else {
+        let Some(file) = file else {
+            return Err(CommandError::usage("load-html"));
+        };
+        read_html_file(ctx, file)?
+    };
+    ctx.tab
+        .cdp
+        .call_raw(
+            "Page.setDocumentContent",
+            serde_json::json!({ "frameId": ctx.tab.cdp.get_target_id(), "html": html }),
+        )
+        .map_err(|e| CommandError::failed(format!("load-html: {e:#}")))?;
+    ctx.state.refs = Default::default();
+    ctx.state.last_snapshot = None;
+    let deadline = Instant::now() + NAVIGATION_TIMEOUT;
+    loop {
+        if let Ok(serde_json::Value::Bool(true)) = evaluate(&ctx.tab.cdp, state.page_check(), false) {
+            break;
+        }
+        if Instant::now() >= deadline {
+            return Err(navigation_timeout("the loaded HTML did not reach its load state"));
+        }
+        std::thread::sleep(POLL);
+    }
+    Ok(format!("Loaded HTML: {shown}"))
+}
+
+/// gstack's checks on a `load-html` file: an HTML extension, inside the allowed dirs, a
+/// regular file of at most 50 MB whose first non-blank byte opens markup.
+fn read_html_file(ctx: &Ctx, file: &str) -> Result<(String, String), CommandError> {
+    let extension = std::path::Path::new(file)
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy().to_ascii_lowercase()));
+    if !matches!(extension.as_deref(), Some(".html" | ".htm" | ".xhtml")) {
+        return Err(CommandError::failed(format!(
+            "load-html: file does not appear to be HTML. Expected .html/.htm/.xhtml, got {}. Rename the file if it's really HTML.",
+            extension.as_deref().unwrap_or("(no extension)")
+        )));
+    }
+    let absolute = ctx.cwd.join(file);
+    let path = crate::browser::confine::input(&ctx.cwd, file).map_err(|e| {
+        let message = if e.body.error.starts_with("File not found") {
+            format!(
+                "load-html: file not found at {}. Check spelling or copy the file under {} or /tmp.",
+                absolute.display(),
+                ctx.cwd.display()
+            )
+        } else if absolute.is_dir() {
+            format!("load-html: {} is a directory, not a file. Pass a .html file.", absolute.display())
+        } else {
+            format!(
+                "load-html: {} must be under /tmp or {} (security policy). Copy the file into the project tree or /tmp first.",
+                absolute.display(),
+                ctx.cwd.display()
+            )
+        };
+        CommandError::failed(message)
+    })?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_HTML_BYTES {
+        return Err(CommandError::failed(format!(
+            "load-html: file too large ({size} bytes > {MAX_HTML_BYTES} cap). Split the HTML."
+        )));
+    }
+    let bytes = std::fs::read(&path)
+        .map_err(|e| CommandError::failed(format!("load-html: cannot read {file}: {e}")))?;
+    let html = String::from_utf8_lossy(&bytes).into_owned();
+    if !looks_like_markup(&html) {
+        let hex: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        return Err(CommandError::failed(format!(
+            "load-html: {} has {} extension but content does not look like HTML. First bytes: {}",
+            path.display(),
+            extension.unwrap_or_default(),
+            hex.join(" ")
+        )));
+    }
+    Ok((html, format!("{} ({size} bytes)", path.display())))
+}
+
+/// `<` then a letter, `!` or `?` after an optional BOM and blanks.
+fn looks_like_markup(html: &str) -> bool {
+    let mut chars = html.trim_start_matches('\u{feff}').trim_start().chars();
+    chars.next() == Some('<')
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '!' || c == '?')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
