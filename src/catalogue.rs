@@ -545,6 +545,18 @@ pub const COMMANDS: &[CommandInfo] = &[
     ])
     .gstack_usage("Usage: browse load-html <file> [--wait-until load|domcontentloaded|networkidle] [--tab-id <N>]  |  load-html --from-file <payload.json> [--tab-id <N>]")
     .doc("browse load-html page.html", "Loaded HTML: <abs path> (<n> bytes)"),
+    c("diff", "Reading", "<url1> <url2>", "Load two URLs in this tab and diff their text by line")
+        .words(2, 2)
+        .gstack_usage("Usage: browse diff <url1> <url2>")
+        .doc("browse diff https://example.com/a https://example.com/b", "--- <url1>, +++ <url2>, a blank line, then \"+ \", \"- \" or \"  \" per line"),
+    c(
+        "tab-each",
+        "Tabs",
+        "<command> [args...]",
+        "Run a command on every tab; JSON with each tab's result (-- before the inner command's flags)",
+    )
+    .words(1, ANY)
+    .doc("browse tab-each text", "2-space JSON {\"command\",\"args\",\"total\",\"results\":[{\"tabId\",\"url\",\"title\",\"status\",\"output\"}]}"),
     c(
         "tabs",
         "Tabs",

@@ -144,3 +144,52 @@ fn load_html_replaces_the_document_from_a_file_or_a_payload() {
     // The page is still the payload's after the refusals.
     assert_eq!(ws.ok(&["js", "document.querySelector('#q').textContent"]), "é 𝄞\n");
 }
+
+#[test]
+fn diff_compares_two_pages_and_tab_each_runs_on_every_tab() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        ("/a.html", "<title>A</title><p>same</p><p>old line</p><p>end</p>"),
+        ("/b.html", "<title>B</title><p>same</p><p>new line</p><p>end</p><p>extra</p>"),
+    ]);
+    let ws = Workspace::with_chromium();
+    let (a, b) = (pages.url("/a.html"), pages.url("/b.html"));
+    assert_eq!(
+        ws.ok(&["diff", &a, &b]),
+        format!("--- {a}\n+++ {b}\n\n  same\n- old line\n+ new line\n  end\n+ extra\n")
+    );
+    // With the envelope, gstack's source names both pages.
+    let wrapped = ws.ok(&["--untrusted-envelope", "diff", &a, &b]);
+    assert!(
+        wrapped.starts_with(&format!(
+            "--- BEGIN UNTRUSTED EXTERNAL CONTENT (source: diff: {a} vs {b}) ---\n--- {a}"
+        )),
+        "{wrapped}"
+    );
+    let err = ws.fails(&["diff", &a, "javascript:alert(1)"]);
+    assert!(err.contains("Blocked: scheme"), "{err}");
+
+    // tab-each: tab 1 shows b (diff's last page), tab 2 shows a; the active tab stays 2.
+    ws.ok(&["newtab", &a]);
+    let report: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["tab-each", "js", "document.title"])).expect("JSON");
+    assert_eq!(report["command"], "js");
+    assert_eq!(report["args"], serde_json::json!(["document.title"]));
+    assert_eq!(report["total"], 2);
+    let results = report["results"].as_array().expect("results");
+    assert_eq!(results[0]["tabId"], 1);
+    assert_eq!(results[0]["url"], b);
+    assert_eq!(results[0]["title"], "B");
+    assert_eq!(results[0]["status"], 200);
+    assert_eq!(results[0]["output"], "B");
+    assert_eq!(results[1]["output"], "A");
+    // A failing command is reported per tab, not as a failure of tab-each.
+    let report: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["tab-each", "click", "#missing-in-both"])).expect("JSON");
+    assert_eq!(report["results"][0]["status"], 500);
+    assert!(report["results"][1]["output"].as_str().is_some_and(|o| !o.is_empty()));
+    assert!(ws.ok(&["tabs"]).contains("→ [2]"));
+    let err = ws.fails(&["tab-each", "closetab"]);
+    assert!(err.contains("tab-each cannot run 'closetab'"), "{err}");
+    assert!(ws.ok(&["tabs"]).contains("[1]"));
+}

@@ -64,6 +64,15 @@ impl Session {
         let Some(info) = catalogue::lookup(&req.command) else {
             return Ok(result);
         };
+        if info.name == "diff" {
+            // gstack names both pages as the source (`diff: <url1> vs <url2>`).
+            let source = format!(
+                "diff: {} vs {}",
+                req.args.first().map_or("", String::as_str),
+                req.args.get(1).map_or("", String::as_str)
+            );
+            return Ok(envelope::wrap(&result, &source));
+        }
         let source = match self.target_tab(req.tab_id) {
             Ok(tab) => tab.events.url(),
             Err(_) => self.active_url(),
@@ -101,6 +110,7 @@ impl Session {
             "dialog" => return capture_commands::dialog(self, args),
             "dialog-accept" => return interaction::dialog_accept(self, args),
             "dialog-dismiss" => return interaction::dialog_dismiss(self, args),
+            "tab-each" => return tabs::each(self, req),
             "route" => return network::route(self, args, &self.caller_dir(req)),
             "unroute" => return network::unroute(self, args),
             "routes" => return network::routes(self, args),
@@ -171,6 +181,7 @@ impl Session {
             "pdf" => screenshot::pdf(ctx, args),
             "download" => network::download(ctx, args),
             "load-html" => navigation::load_html(ctx, args),
+            "diff" => navigation::diff(ctx, args),
             "perf" => inspection::perf(ctx, args),
             "cdp" => inspection::cdp(ctx, args),
             "responsive" => screenshot::responsive(ctx, args),

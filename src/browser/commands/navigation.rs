@@ -519,9 +519,102 @@ fn looks_like_markup(html: &str) -> bool {
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '!' || c == '?')
 }
 
+// `diff` (gstack's Tier B, issue 13).
+
+/// Lines compared by `diff` at most (the table is this squared at worst, after the common
+/// start and end are set aside); past it the changed middle is shown as removed then added.
+const DIFF_MAX_CELLS: usize = 4_000_000;
+
+/// `diff <url1> <url2>` (gstack `meta-commands.ts`): loads each URL in this tab in turn and
+/// prints a line diff of their `text`: `--- <url1>`, `+++ <url2>`, a blank line, then one line
+/// per text line prefixed `+ `, `- ` or two spaces.
+pub fn diff(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let [first, second] = args else {
+        return Err(CommandError::usage("diff"));
+    };
+    let mut texts = Vec::with_capacity(2);
+    for url in [first, second] {
+        let valid = url_policy::validate(url, &ctx.session.cwd)?;
+        navigate(ctx.tab, &valid)?;
+        texts.push(reading::text(ctx, &[])?);
+    }
+    let old: Vec<&str> = texts[0].lines().filter(|l| !l.is_empty()).collect();
+    let new: Vec<&str> = texts[1].lines().filter(|l| !l.is_empty()).collect();
+    let mut out = vec![format!("--- {first}"), format!("+++ {second}"), String::new()];
+    out.extend(
+        line_diff(&old, &new)
+            .into_iter()
+            .map(|(mark, line)| format!("{mark} {line}")),
+    );
+    Ok(out.join("\n"))
+}
+
+/// A shortest line diff (longest common subsequence) as `(' ' | '-' | '+', line)`, removals
+/// before additions in each changed stretch, as jsdiff's `diffLines` prints them.
+fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(char, &'a str)> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (a, b) = (&old[prefix..old.len() - suffix], &new[prefix..new.len() - suffix]);
+    let mut out: Vec<(char, &str)> = old[..prefix].iter().map(|l| (' ', *l)).collect();
+    if a.len().saturating_mul(b.len()) > DIFF_MAX_CELLS {
+        out.extend(a.iter().map(|l| ('-', *l)));
+        out.extend(b.iter().map(|l| ('+', *l)));
+    } else {
+        // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
+        let width = b.len() + 1;
+        let mut lcs = vec![0u32; (a.len() + 1) * width];
+        for i in (0..a.len()).rev() {
+            for j in (0..b.len()).rev() {
+                lcs[i * width + j] = if a[i] == b[j] {
+                    lcs[(i + 1) * width + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * width + j].max(lcs[i * width + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        while i < a.len() || j < b.len() {
+            if i < a.len() && j < b.len() && a[i] == b[j] {
+                out.extend(removed.drain(..).map(|l| ('-', l)));
+                out.extend(added.drain(..).map(|l| ('+', l)));
+                out.push((' ', a[i]));
+                i += 1;
+                j += 1;
+            } else if j < b.len() && (i == a.len() || lcs[i * width + j + 1] >= lcs[(i + 1) * width + j]) {
+                added.push(b[j]);
+                j += 1;
+            } else {
+                removed.push(a[i]);
+                i += 1;
+            }
+        }
+        out.extend(removed.into_iter().map(|l| ('-', l)));
+        out.extend(added.into_iter().map(|l| ('+', l)));
+    }
+    out.extend(old[old.len() - suffix..].iter().map(|l| (' ', *l)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_diffs_keep_common_lines_and_put_removals_first() {
+        let old = ["a", "b", "c", "d"];
+        let new = ["a", "x", "c", "d", "e"];
+        assert_eq!(
+            line_diff(&old, &new),
+            [(' ', "a"), ('-', "b"), ('+', "x"), (' ', "c"), (' ', "d"), ('+', "e")]
+        );
+        assert_eq!(line_diff(&[], &["n"]), [('+', "n")]);
+    }
 
     fn ms(arg: Option<&str>) -> u128 {
         wait_timeout(arg.map(str::to_owned).as_ref()).as_millis()
