@@ -23,7 +23,10 @@ fn perf_prints_nine_timings_and_cdp_obeys_the_allowlist() {
     ws.ok(&["wait", "--load"]);
 
     let perf = ws.ok(&["perf"]);
-    let names: Vec<&str> = perf.lines().map(|l| l.split(' ').next().unwrap_or("")).collect();
+    let names: Vec<&str> = perf
+        .lines()
+        .map(|l| l.split(' ').next().unwrap_or(""))
+        .collect();
     assert_eq!(
         names,
         ["dns", "tcp", "ssl", "ttfb", "download", "domParse", "domReady", "load", "total"],
@@ -51,8 +54,15 @@ fn perf_prints_nine_timings_and_cdp_obeys_the_allowlist() {
     );
     assert!(tree.contains("Hello archive"));
     // Deny by default: navigation and script evaluation are not reachable.
-    let denied = ws.fails(&["cdp", "Page.navigate", "{\"url\":\"http://169.254.169.254/\"}"]);
-    assert!(denied.contains("DENIED: Page.navigate is not on the CDP allowlist."), "{denied}");
+    let denied = ws.fails(&[
+        "cdp",
+        "Page.navigate",
+        "{\"url\":\"http://169.254.169.254/\"}",
+    ]);
+    assert!(
+        denied.contains("DENIED: Page.navigate is not on the CDP allowlist."),
+        "{denied}"
+    );
     let denied = ws.fails(&["cdp", "Runtime.evaluate", "{\"expression\":\"1\"}"]);
     assert!(denied.contains("DENIED"), "{denied}");
     let bad = ws.fails(&["cdp", "Performance.getMetrics", "{nope"]);
@@ -81,7 +91,10 @@ fn responsive_shoots_three_sizes_and_restores_the_viewport_and_archive_writes_mh
         let bytes = std::fs::read(ws.path().join(format!("shots/home-{name}.png"))).expect("png");
         assert_eq!(png_size(&bytes).0, width, "{name}");
     }
-    assert_eq!(ws.ok(&["js", "window.innerWidth + 'x' + window.innerHeight"]), "1000x700\n");
+    assert_eq!(
+        ws.ok(&["js", "window.innerWidth + 'x' + window.innerHeight"]),
+        "1000x700\n"
+    );
     let err = ws.fails(&["responsive", "/etc/browse-x"]);
     assert!(err.contains("Path must be within"), "{err}");
     assert_eq!(ws.ok(&["js", "window.innerWidth"]), "1000\n");
@@ -99,7 +112,10 @@ fn responsive_shoots_three_sizes_and_restores_the_viewport_and_archive_writes_mh
         .strip_prefix("Archive saved: ")
         .and_then(|r| r.split(" (").next())
         .expect("path");
-    assert!(path.starts_with("/tmp/browse-archive-") && path.ends_with(".mhtml"), "{path}");
+    assert!(
+        path.starts_with("/tmp/browse-archive-") && path.ends_with(".mhtml"),
+        "{path}"
+    );
     let _ = std::fs::remove_file(path);
 }
 
@@ -109,12 +125,19 @@ fn load_html_replaces_the_document_from_a_file_or_a_payload() {
     let ws = Workspace::with_chromium();
     let html = "<!doctype html><title>Loaded</title><p id=p>from a file</p>";
     std::fs::write(ws.path().join("page.html"), html).expect("write");
-    let real = ws.path().canonicalize().expect("canonical").join("page.html");
+    let real = ws
+        .path()
+        .canonicalize()
+        .expect("canonical")
+        .join("page.html");
     assert_eq!(
         ws.ok(&["load-html", "page.html"]),
         format!("Loaded HTML: {} ({} bytes)\n", real.display(), html.len())
     );
-    assert_eq!(ws.ok(&["js", "document.querySelector('#p').textContent"]), "from a file\n");
+    assert_eq!(
+        ws.ok(&["js", "document.querySelector('#p').textContent"]),
+        "from a file\n"
+    );
     assert_eq!(ws.ok(&["url"]), "about:blank\n");
     // Refs from before are gone: the document they named is.
     ws.ok(&["snapshot"]);
@@ -126,31 +149,54 @@ fn load_html_replaces_the_document_from_a_file_or_a_payload() {
         ws.ok(&["setcontent", "--from-file", "payload.json"]),
         "Loaded HTML: (inline from --from-file, 16 chars)\n"
     );
-    assert_eq!(ws.ok(&["js", "document.querySelector('#q').textContent"]), "é 𝄞\n");
+    assert_eq!(
+        ws.ok(&["js", "document.querySelector('#q').textContent"]),
+        "é 𝄞\n"
+    );
 
     // gstack's refusals.
     std::fs::write(ws.path().join("notes.txt"), "<p>x</p>").expect("write");
     let err = ws.fails(&["load-html", "notes.txt"]);
-    assert!(err.contains("Expected .html/.htm/.xhtml, got .txt"), "{err}");
+    assert!(
+        err.contains("Expected .html/.htm/.xhtml, got .txt"),
+        "{err}"
+    );
     std::fs::write(ws.path().join("binary.html"), b"\x00\x01PNG").expect("write");
     let err = ws.fails(&["load-html", "binary.html"]);
-    assert!(err.contains("content does not look like HTML. First bytes: 00 01 50 4e 47"), "{err}");
+    assert!(
+        err.contains("content does not look like HTML. First bytes: 00 01 50 4e 47"),
+        "{err}"
+    );
     let err = ws.fails(&["load-html", "missing.html"]);
     assert!(err.contains("load-html: file not found at "), "{err}");
     let err = ws.fails(&["load-html", "/etc/hostname.html"]);
-    assert!(err.contains("file not found") || err.contains("security policy"), "{err}");
+    assert!(
+        err.contains("file not found") || err.contains("security policy"),
+        "{err}"
+    );
     let err = ws.fails(&["load-html", "page.html", "--wait-until", "soon"]);
     assert!(err.contains("Invalid --wait-until 'soon'"), "{err}");
     // The page is still the payload's after the refusals.
-    assert_eq!(ws.ok(&["js", "document.querySelector('#q').textContent"]), "é 𝄞\n");
+    assert_eq!(
+        ws.ok(&["js", "document.querySelector('#q').textContent"]),
+        "é 𝄞\n"
+    );
 }
 
 #[test]
 fn diff_compares_two_pages_and_tab_each_runs_on_every_tab() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[
-        ("/a.html", "<title>A</title><p>same</p><p>old line</p><p>end</p>"),
-        ("/b.html", "<title>B</title><p>same</p><p>new line</p><p>end</p><p>extra</p>"),
+        // Lines in the source: `text` reads a detached clone (gstack's script), whose
+        // innerText is its textContent.
+        (
+            "/a.html",
+            "<title>A</title><p>same</p>\n<p>old line</p>\n<p>end</p>",
+        ),
+        (
+            "/b.html",
+            "<title>B</title><p>same</p>\n<p>new line</p>\n<p>end</p>\n<p>extra</p>",
+        ),
     ]);
     let ws = Workspace::with_chromium();
     let (a, b) = (pages.url("/a.html"), pages.url("/b.html"));
@@ -187,7 +233,9 @@ fn diff_compares_two_pages_and_tab_each_runs_on_every_tab() {
     let report: serde_json::Value =
         serde_json::from_str(&ws.ok(&["tab-each", "click", "#missing-in-both"])).expect("JSON");
     assert_eq!(report["results"][0]["status"], 500);
-    assert!(report["results"][1]["output"].as_str().is_some_and(|o| !o.is_empty()));
+    assert!(report["results"][1]["output"]
+        .as_str()
+        .is_some_and(|o| !o.is_empty()));
     assert!(ws.ok(&["tabs"]).contains("→ [2]"));
     let err = ws.fails(&["tab-each", "closetab"]);
     assert!(err.contains("tab-each cannot run 'closetab'"), "{err}");

@@ -429,7 +429,10 @@ pub fn load_html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             ));
         }
         let units = html.encode_utf16().count();
-        (html.to_owned(), format!("(inline from --from-file, {units} chars)"))
+        (
+            html.to_owned(),
+            format!("(inline from --from-file, {units} chars)"),
+        )
     } else {
         let Some(file) = file else {
             return Err(CommandError::usage("load-html"));
@@ -447,11 +450,14 @@ pub fn load_html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     ctx.state.last_snapshot = None;
     let deadline = Instant::now() + NAVIGATION_TIMEOUT;
     loop {
-        if let Ok(serde_json::Value::Bool(true)) = evaluate(&ctx.tab.cdp, state.page_check(), false) {
+        if let Ok(serde_json::Value::Bool(true)) = evaluate(&ctx.tab.cdp, state.page_check(), false)
+        {
             break;
         }
         if Instant::now() >= deadline {
-            return Err(navigation_timeout("the loaded HTML did not reach its load state"));
+            return Err(navigation_timeout(
+                "the loaded HTML did not reach its load state",
+            ));
         }
         std::thread::sleep(POLL);
     }
@@ -532,15 +538,23 @@ pub fn diff(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let [first, second] = args else {
         return Err(CommandError::usage("diff"));
     };
+    // Both URLs are checked before the tab moves: a refused second URL leaves the page be.
+    let urls = [
+        url_policy::validate(first, &ctx.session.cwd)?,
+        url_policy::validate(second, &ctx.session.cwd)?,
+    ];
     let mut texts = Vec::with_capacity(2);
-    for url in [first, second] {
-        let valid = url_policy::validate(url, &ctx.session.cwd)?;
-        navigate(ctx.tab, &valid)?;
+    for valid in &urls {
+        navigate(ctx.tab, valid)?;
         texts.push(reading::text(ctx, &[])?);
     }
     let old: Vec<&str> = texts[0].lines().filter(|l| !l.is_empty()).collect();
     let new: Vec<&str> = texts[1].lines().filter(|l| !l.is_empty()).collect();
-    let mut out = vec![format!("--- {first}"), format!("+++ {second}"), String::new()];
+    let mut out = vec![
+        format!("--- {first}"),
+        format!("+++ {second}"),
+        String::new(),
+    ];
     out.extend(
         line_diff(&old, &new)
             .into_iter()
@@ -559,7 +573,10 @@ fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(char, &'a str)> {
         .zip(new[prefix..].iter().rev())
         .take_while(|(a, b)| a == b)
         .count();
-    let (a, b) = (&old[prefix..old.len() - suffix], &new[prefix..new.len() - suffix]);
+    let (a, b) = (
+        &old[prefix..old.len() - suffix],
+        &new[prefix..new.len() - suffix],
+    );
     let mut out: Vec<(char, &str)> = old[..prefix].iter().map(|l| (' ', *l)).collect();
     if a.len().saturating_mul(b.len()) > DIFF_MAX_CELLS {
         out.extend(a.iter().map(|l| ('-', *l)));
@@ -586,7 +603,9 @@ fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(char, &'a str)> {
                 out.push((' ', a[i]));
                 i += 1;
                 j += 1;
-            } else if j < b.len() && (i == a.len() || lcs[i * width + j + 1] >= lcs[(i + 1) * width + j]) {
+            } else if j < b.len()
+                && (i == a.len() || lcs[i * width + j + 1] >= lcs[(i + 1) * width + j])
+            {
                 added.push(b[j]);
                 j += 1;
             } else {
@@ -611,7 +630,14 @@ mod tests {
         let new = ["a", "x", "c", "d", "e"];
         assert_eq!(
             line_diff(&old, &new),
-            [(' ', "a"), ('-', "b"), ('+', "x"), (' ', "c"), (' ', "d"), ('+', "e")]
+            [
+                (' ', "a"),
+                ('-', "b"),
+                ('+', "x"),
+                (' ', "c"),
+                (' ', "d"),
+                ('+', "e")
+            ]
         );
         assert_eq!(line_diff(&[], &["n"]), [('+', "n")]);
     }

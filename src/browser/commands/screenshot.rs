@@ -699,7 +699,9 @@ const RESPONSIVE: &[(&str, u32, u32)] = &[
 /// the names are unique to the workspace and the call (gstack: `/tmp/browse-responsive`).
 pub fn responsive(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if let Some(flag) = args.iter().find(|a| a.starts_with("--")) {
-        return Err(CommandError::failed(format!("Unknown responsive flag: {flag}")));
+        return Err(CommandError::failed(format!(
+            "Unknown responsive flag: {flag}"
+        )));
     }
     let prefix = match args.first() {
         Some(prefix) => prefix.clone(),
@@ -759,7 +761,9 @@ fn set_metrics(ctx: &Ctx, width: u32, height: u32, scale: f64) -> Result<(), Com
 /// file (`Page.captureSnapshot`). Output `Archive saved: <path> (<KB>KB, MHTML)`.
 pub fn archive(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if let Some(flag) = args.iter().find(|a| a.starts_with("--")) {
-        return Err(CommandError::failed(format!("Unknown archive flag: {flag}")));
+        return Err(CommandError::failed(format!(
+            "Unknown archive flag: {flag}"
+        )));
     }
     let shown = match args.first() {
         Some(path) => path.clone(),

@@ -149,7 +149,10 @@ pub fn each(session: &Session, req: &crate::wire::CommandRequest) -> CommandResu
         ));
     };
     let name = crate::catalogue::lookup(inner).map_or(inner.as_str(), |c| c.name);
-    if matches!(name, "tab-each" | "chain" | "stop" | "restart" | "newtab" | "closetab" | "tab") {
+    if matches!(
+        name,
+        "tab-each" | "chain" | "stop" | "restart" | "newtab" | "closetab" | "tab"
+    ) {
         return Err(CommandError::failed(format!(
             "tab-each cannot run '{name}': it manages tabs or the server itself"
         )));
