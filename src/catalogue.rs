@@ -545,6 +545,32 @@ pub const COMMANDS: &[CommandInfo] = &[
     ])
     .gstack_usage("Usage: browse load-html <file> [--wait-until load|domcontentloaded|networkidle] [--tab-id <N>]  |  load-html --from-file <payload.json> [--tab-id <N>]")
     .doc("browse load-html page.html", "Loaded HTML: <abs path> (<n> bytes)"),
+    c(
+        "data",
+        "Reading",
+        "[--jsonld|--og|--meta|--twitter]",
+        "Print the page's structured data (JSON-LD, Open Graph, Twitter cards, meta tags) as JSON",
+    )
+    .flags(&[
+        switch("--jsonld", "JSON-LD blocks"),
+        switch("--og", "Open Graph properties"),
+        switch("--meta", "canonical, description, keywords, author, title"),
+        switch("--twitter", "Twitter card tags"),
+    ])
+    .doc("browse data --og", "2-space JSON {\"jsonLd\",\"openGraph\",\"twitterCards\",\"meta\"} (the parts asked for)"),
+    c(
+        "media",
+        "Reading",
+        "[--images|--videos|--audio] [selector]",
+        "List images, videos, audio and background images with URLs, sizes and types as JSON",
+    )
+    .words(0, 1)
+    .flags(&[
+        switch("--images", "only images (and CSS background images)"),
+        switch("--videos", "only videos"),
+        switch("--audio", "only audio"),
+    ])
+    .doc("browse media --images main", "2-space JSON {\"images\",\"videos\",\"audio\",\"backgroundImages\",\"total\"}"),
     c("diff", "Reading", "<url1> <url2>", "Load two URLs in this tab and diff their text by line")
         .words(2, 2)
         .gstack_usage("Usage: browse diff <url1> <url2>")

@@ -241,3 +241,69 @@ fn diff_compares_two_pages_and_tab_each_runs_on_every_tab() {
     assert!(err.contains("tab-each cannot run 'closetab'"), "{err}");
     assert!(ws.ok(&["tabs"]).contains("[1]"));
 }
+
+#[test]
+fn data_and_media_print_gstacks_json() {
+    let _slot = chromium_slot();
+    let page = r#"<title>Shop</title>
+<link rel="canonical" href="https://shop.example/p">
+<meta name="description" content="A thing">
+<meta property="og:title" content="Thing"><meta property="og:image" content="https://shop.example/t.png">
+<meta name="twitter:card" content="summary">
+<script type="application/ld+json">{"@type":"Product","name":"Thing"}</script>
+<script type="application/ld+json">not json</script>
+<main><img src="/a.png" alt="first" width="10" height="20" data-src="/lazy.png"></main>
+<img src="/b.png" alt="second">
+<video src="/v.mp4" width="30" height="40"><source src="/s.m3u8" type="application/x-mpegURL"></video>
+<audio><source src="/a.mp3" type="audio/mpeg"></audio>
+<div id="hero" class="big wide" style="background-image:url('/bg.jpg');width:5px;height:5px"></div>"#;
+    let pages = PageServer::start(&[("/p.html", page)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/p.html")]);
+
+    assert_eq!(
+        ws.ok(&["data"]),
+        r#"{
+  "jsonLd": [
+    {
+      "@type": "Product",
+      "name": "Thing"
+    }
+  ],
+  "openGraph": {
+    "title": "Thing",
+    "image": "https://shop.example/t.png"
+  },
+  "twitterCards": {
+    "card": "summary"
+  },
+  "meta": {
+    "canonical": "https://shop.example/p",
+    "description": "A thing",
+    "title": "Shop"
+  }
+}
+"#
+    );
+    assert_eq!(ws.ok(&["data", "--twitter"]), "{\n  \"twitterCards\": {\n    \"card\": \"summary\"\n  }\n}\n");
+
+    let media: serde_json::Value = serde_json::from_str(&ws.ok(&["media"])).expect("JSON");
+    assert_eq!(media["total"], 5);
+    assert_eq!(media["images"][0]["src"], pages.url("/a.png"));
+    assert_eq!(media["images"][0]["alt"], "first");
+    assert_eq!(media["images"][0]["width"], 10);
+    assert_eq!(media["images"][0]["dataSrc"], "/lazy.png");
+    assert_eq!(media["videos"][0]["isHLS"], true);
+    assert_eq!(media["videos"][0]["type"], "application/x-mpegURL");
+    assert_eq!(media["audio"][0]["src"], pages.url("/a.mp3"));
+    assert_eq!(media["backgroundImages"][0]["selector"], "div#hero.big.wide");
+    assert!(media["backgroundImages"][0]["url"].as_str().is_some_and(|u| u.ends_with("/bg.jpg")));
+    // Scoped and filtered.
+    let scoped: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["media", "--images", "main"])).expect("JSON");
+    assert_eq!(scoped["images"].as_array().map(Vec::len), Some(1));
+    assert_eq!(scoped["videos"].as_array().map(Vec::len), Some(0));
+    assert_eq!(scoped["total"], 1);
+    let text = ws.ok(&["media", "--audio"]);
+    assert!(text.starts_with("{\n  \"images\": [],\n  \"videos\": [],\n  \"audio\": [\n"), "{text}");
+}

@@ -182,6 +182,8 @@ impl Session {
             "download" => network::download(ctx, args),
             "load-html" => navigation::load_html(ctx, args),
             "diff" => navigation::diff(ctx, args),
+            "data" => reading::data(ctx, args),
+            "media" => reading::media(ctx, args),
             "perf" => inspection::perf(ctx, args),
             "cdp" => inspection::cdp(ctx, args),
             "responsive" => screenshot::responsive(ctx, args),
