@@ -509,7 +509,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         switch("--wait", "first wait (default 30000 ms) for a download to begin and every one to end"),
         switch("--clear", "forget the list (the files stay)"),
     ])
-    .doc("browse click '#export' && browse downloads --wait", "one \"[n] <path> (<KB>KB) ← <url>\" line per download"),
+    .doc("browse downloads --wait", "one \"[n] <path> (<KB>KB) ← <url>\" line per download"),
     // gstack's Tier B (issue 13): perf, cdp, responsive, archive.
     c("perf", "Inspection", "", "Print the page's load timings (navigation timing)")
         .doc("browse perf", "nine \"<name padded to 12> <n>ms\" lines: dns tcp ssl ttfb download domParse domReady load total"),
