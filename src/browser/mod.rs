@@ -43,7 +43,8 @@ impl Session {
     pub fn execute(&self, req: &CommandRequest) -> CommandResult {
         let downloads_before = self.downloads.next_seq();
         let mut result = self.dispatch(req)?;
-        if req.command != "downloads" {
+        // `chain` and `tab-each` run commands that say it themselves.
+        if !matches!(req.command.as_str(), "downloads" | "chain" | "tab-each") {
             // A download the command set off is said, never lost silently.
             let begun: Vec<_> = self
                 .downloads
