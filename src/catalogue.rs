@@ -488,13 +488,13 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "download",
         "Network",
-        "<url|@ref> [path] [--base64]",
+        "<url|@ref> [path] [--base64] [--navigate]",
         "Download a URL (or a media element's source) with the page's cookies",
     )
     .words(1, 2)
     .flags(&[
         switch("--base64", "print a data: URL instead of writing a file (at most 10MB)"),
-        switch("--navigate", "not supported: click the link, then 'downloads --wait'"),
+        switch("--navigate", "load the URL as a navigation and take the download it starts (redirects, Content-Disposition)"),
     ])
     .gstack_usage("Usage: download <url|@ref> [path] [--base64] [--navigate]")
     .doc("browse download https://example.com/report.pdf report.pdf", "Downloaded: <path> (<KB>KB, <mime>)"),

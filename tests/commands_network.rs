@@ -445,3 +445,52 @@ fn network_capture_keeps_bodies_and_exports_jsonl_and_har() {
     let err = ws.fails(&["network", "--capture", "--filter", "("]);
     assert!(err.contains("not a regular expression"), "{err}");
 }
+
+#[test]
+fn download_navigate_takes_the_download_a_navigation_starts() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/page.html", html("<title>Nav</title>")),
+        (
+            "/export",
+            Fixture {
+                status: 200,
+                headers: vec![
+                    ("Content-Type", "application/pdf"),
+                    ("Content-Disposition", "attachment; filename=\"export.pdf\""),
+                ],
+                body: b"%PDF-1.4 fake".to_vec(),
+                needs_cookie: None,
+            },
+        ),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/page.html")]);
+    let saved = ws.state_dir().join("downloads").join("export.pdf");
+    assert_eq!(
+        ws.ok(&["download", &server.url("/export"), "--navigate"]),
+        format!(
+            "Downloaded: {} (0KB, application/pdf) [export.pdf]\n",
+            saved.display()
+        )
+    );
+    assert_eq!(std::fs::read(&saved).expect("saved"), b"%PDF-1.4 fake");
+    assert_eq!(
+        ws.ok(&["download", &server.url("/export"), "copy.pdf", "--navigate"]),
+        "Downloaded: copy.pdf (0KB, application/pdf)\n"
+    );
+    assert_eq!(
+        std::fs::read(ws.path().join("copy.pdf")).expect("copy"),
+        b"%PDF-1.4 fake"
+    );
+    assert_eq!(mode(&ws.path().join("copy.pdf")), 0o600);
+    // The page stays where it was: a download is not a navigation.
+    assert_eq!(ws.ok(&["url"]), format!("{}\n", server.url("/page.html")));
+    let err = ws.fails(&[
+        "download",
+        &server.url("/export"),
+        "/etc/x.pdf",
+        "--navigate",
+    ]);
+    assert!(err.contains("Path must be within"), "{err}");
+}

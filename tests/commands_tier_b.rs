@@ -285,7 +285,10 @@ fn data_and_media_print_gstacks_json() {
 }
 "#
     );
-    assert_eq!(ws.ok(&["data", "--twitter"]), "{\n  \"twitterCards\": {\n    \"card\": \"summary\"\n  }\n}\n");
+    assert_eq!(
+        ws.ok(&["data", "--twitter"]),
+        "{\n  \"twitterCards\": {\n    \"card\": \"summary\"\n  }\n}\n"
+    );
 
     let media: serde_json::Value = serde_json::from_str(&ws.ok(&["media"])).expect("JSON");
     assert_eq!(media["total"], 5);
@@ -296,8 +299,13 @@ fn data_and_media_print_gstacks_json() {
     assert_eq!(media["videos"][0]["isHLS"], true);
     assert_eq!(media["videos"][0]["type"], "application/x-mpegURL");
     assert_eq!(media["audio"][0]["src"], pages.url("/a.mp3"));
-    assert_eq!(media["backgroundImages"][0]["selector"], "div#hero.big.wide");
-    assert!(media["backgroundImages"][0]["url"].as_str().is_some_and(|u| u.ends_with("/bg.jpg")));
+    assert_eq!(
+        media["backgroundImages"][0]["selector"],
+        "div#hero.big.wide"
+    );
+    assert!(media["backgroundImages"][0]["url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("/bg.jpg")));
     // Scoped and filtered.
     let scoped: serde_json::Value =
         serde_json::from_str(&ws.ok(&["media", "--images", "main"])).expect("JSON");
@@ -305,5 +313,8 @@ fn data_and_media_print_gstacks_json() {
     assert_eq!(scoped["videos"].as_array().map(Vec::len), Some(0));
     assert_eq!(scoped["total"], 1);
     let text = ws.ok(&["media", "--audio"]);
-    assert!(text.starts_with("{\n  \"images\": [],\n  \"videos\": [],\n  \"audio\": [\n"), "{text}");
+    assert!(
+        text.starts_with("{\n  \"images\": [],\n  \"videos\": [],\n  \"audio\": [\n"),
+        "{text}"
+    );
 }

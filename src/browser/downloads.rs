@@ -139,6 +139,26 @@ impl Downloads {
         }
     }
 
+    /// Waits until download `seq` has ended (saved, canceled or failed) and returns it;
+    /// `None` at the deadline or when it is not (or no longer) recorded.
+    pub fn wait_ended(&self, seq: u64, deadline: Instant) -> Option<Download> {
+        let mut log = lock(&self.log);
+        loop {
+            let found = log.items.iter().find(|d| d.seq == seq)?;
+            if found.state != DownloadState::InProgress {
+                return Some(found.clone());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            log = match self.changed.wait_timeout(log, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
     /// Waits until a download numbered `seq` or later has begun; false at the deadline.
     pub fn wait_begun(&self, seq: u64, deadline: Instant) -> bool {
         let mut log = lock(&self.log);

@@ -44,7 +44,10 @@ impl Session {
         let downloads_before = self.downloads.next_seq();
         let mut result = self.dispatch(req)?;
         // `chain` and `tab-each` run commands that say it themselves.
-        if !matches!(req.command.as_str(), "downloads" | "chain" | "tab-each") {
+        if !matches!(
+            req.command.as_str(),
+            "downloads" | "download" | "chain" | "tab-each"
+        ) {
             // A download the command set off is said, never lost silently.
             let begun: Vec<_> = self
                 .downloads
@@ -53,10 +56,14 @@ impl Session {
                 .filter(|d| d.seq >= downloads_before)
                 .collect();
             if !begun.is_empty() {
-                result.push_str(&format!(
-                    "\n{}\n(downloads: 'browse downloads --wait' waits for them to finish)",
-                    network::download_lines(&begun)
-                ));
+                result.push('\n');
+                result.push_str(&network::download_lines(&begun));
+                if begun
+                    .iter()
+                    .any(|d| d.state == downloads::DownloadState::InProgress)
+                {
+                    result.push_str("\n(downloading: 'browse downloads --wait' waits for the end)");
+                }
             }
         }
         if !envelope::enabled(req.envelope) {

@@ -332,17 +332,14 @@ pub fn download(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             "Unknown download flag: {flag}"
         )));
     }
-    if words.has("--navigate") {
-        return Err(CommandError::failed_with_hint(
-            "download --navigate is not supported",
-            "Click or goto the link instead: the page's download lands in the downloads folder ('browse downloads --wait').",
-        ));
-    }
     let (target, output) = match words.positional.as_slice() {
         [target] => (target.clone(), None),
         [target, path] => (target.clone(), Some(path.clone())),
         _ => return Err(CommandError::usage("download")),
     };
+    if words.has("--navigate") {
+        return download_by_navigating(ctx, &target, output, words.has("--base64"));
+    }
     let url = if target.starts_with('@') {
         source_of(ctx, &target)?
     } else {
@@ -386,6 +383,106 @@ pub fn download(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         "Downloaded: {shown} ({}KB, {mime})",
         kb(bytes.len() as u64)
     ))
+}
+
+/// How long `download --navigate` waits for the download to begin, and then to end (gstack:
+/// 60 s for the download event).
+const NAVIGATE_WAIT: Duration = Duration::from_secs(60);
+
+/// `download --navigate <url> [path]`: loads the URL in the tab as a navigation, so
+/// redirects, `Content-Disposition` and anti-bot chains run as in a browser, and takes the
+/// download that starts (it lands in the downloads folder first, see `browser::downloads`).
+/// gstack's output, with `[<suggested name>]` when no path was given.
+fn download_by_navigating(
+    ctx: &mut Ctx,
+    target: &str,
+    output: Option<String>,
+    base64: bool,
+) -> CommandResult {
+    let url = url_policy::validate(target, &ctx.session.cwd)?;
+    // A path refused later would leave the download behind: check it first.
+    let destination = match &output {
+        Some(path) => Some(confine::output(&ctx.cwd, path)?),
+        None => None,
+    };
+    let store = &ctx.session.downloads;
+    if store.dir().is_none() {
+        return Err(CommandError::failed(
+            "download --navigate needs the downloads folder, which this daemon does not have (a --cdp-url browser writes to its own disk)",
+        ));
+    }
+    let seq = store.next_seq();
+    // The navigation itself "fails" (net::ERR_ABORTED) when the answer is a download.
+    let _ = ctx.tab.cdp.call_raw("Page.navigate", json!({ "url": url }));
+    let deadline = Instant::now() + NAVIGATE_WAIT;
+    if !store.wait_begun(seq, deadline) {
+        return Err(CommandError::failed(format!(
+            "Download failed: no download began within {}s of loading {url}",
+            NAVIGATE_WAIT.as_secs()
+        )));
+    }
+    let Some(done) = store.wait_ended(seq, deadline) else {
+        return Err(CommandError::failed_with_hint(
+            "Download failed: still in progress",
+            "'browse downloads --wait' waits for it to finish.",
+        ));
+    };
+    let (saved, size) = match &done.state {
+        DownloadState::Completed(path, size) => (path.clone(), *size),
+        DownloadState::Canceled => return Err(CommandError::failed("Download failed: canceled")),
+        DownloadState::Failed(why) => {
+            return Err(CommandError::failed(format!("Download failed: {why}")))
+        }
+        DownloadState::InProgress => {
+            return Err(CommandError::failed("Download failed: still in progress"))
+        }
+    };
+    let mime = mime_for_name(&done.suggested_name);
+    if base64 || destination.is_some() {
+        let bytes = std::fs::read(&saved)
+            .map_err(|e| CommandError::failed(format!("cannot read {}: {e}", saved.display())))?;
+        if base64 {
+            if bytes.len() > MAX_BASE64 {
+                return Err(CommandError::failed(
+                    "File too large for --base64 (>10MB). Use disk download instead.",
+                ));
+            }
+            return Ok(format!(
+                "data:{mime};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(&bytes)
+            ));
+        }
+        if let (Some(path), Some(shown)) = (destination, output) {
+            write_atomic(&path, &bytes, 0o600)
+                .map_err(|e| CommandError::failed(format!("cannot write {shown}: {e}")))?;
+            return Ok(format!("Downloaded: {shown} ({}KB, {mime})", kb(size)));
+        }
+    }
+    Ok(format!(
+        "Downloaded: {} ({}KB, {mime}) [{}]",
+        saved.display(),
+        kb(size),
+        done.suggested_name
+    ))
+}
+
+/// gstack's MIME type for a downloaded file's extension (`--navigate`); else octet-stream.
+fn mime_for_name(name: &str) -> &'static str {
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("epub") => "application/epub+zip",
+        Some("pdf") => "application/pdf",
+        Some("zip") => "application/zip",
+        Some("gz") => "application/gzip",
+        Some("mp3") => "audio/mpeg",
+        Some("mp4") => "video/mp4",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("txt") => "text/plain",
+        Some("html") => "text/html",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
 }
 
 /// gstack's extension for a MIME type (`mimeToExt`), without the dot; `bin` when unknown.
