@@ -634,3 +634,41 @@ fn fetch_blob(ctx: &Ctx, url: &str) -> Result<(Vec<u8>, String), CommandError> {
         .unwrap_or("application/octet-stream");
     Ok((bytes, kind.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(args: &[&str]) -> Words {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Words::parse("route", &args, &["--status", "--body"]).expect("parses")
+    }
+
+    #[test]
+    fn flags_take_values_inline_or_next_and_the_last_wins() {
+        let w = words(&[
+            "**/x",
+            "--status=404",
+            "--body",
+            "a b",
+            "--abort",
+            "--status",
+            "500",
+        ]);
+        assert_eq!(w.positional, ["**/x"]);
+        assert_eq!(w.value("--status"), Some("500"));
+        assert_eq!(w.value("--body"), Some("a b"));
+        assert!(w.has("--abort"));
+        let args = vec!["--body".to_string()];
+        assert!(Words::parse("route", &args, &["--body"]).is_err());
+    }
+
+    #[test]
+    fn types_and_extensions_follow_the_names() {
+        assert_eq!(content_type_for("a.JSON"), "application/json");
+        assert_eq!(content_type_for("noext"), "application/octet-stream");
+        assert_eq!(extension_for("image/png"), "png");
+        assert_eq!(extension_for("text/csv"), "bin");
+        assert_eq!(mime_for_name("export.PDF"), "application/pdf");
+    }
+}
