@@ -171,8 +171,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "wait",
         "Navigation",
-        "<sel> [ms] | --networkidle [ms] | --load | --domcontentloaded",
-        "Wait for an element to be visible, or for a load state",
+        "<sel> [ms] | --networkidle [ms] | --load | --domcontentloaded | --text T | --url PATTERN | --fn EXPR | --gone <sel> [ms]",
+        "Wait for an element to be visible, a load state, text, a URL, a JS condition, or an element to go",
     )
     .words(1, 2)
     .flags(&[
@@ -182,6 +182,14 @@ pub const COMMANDS: &[CommandInfo] = &[
         ),
         switch("--load", "wait for the load event"),
         switch("--domcontentloaded", "wait for DOMContentLoaded"),
+        valued("--text", "T", "until the page's visible text contains T"),
+        valued(
+            "--url",
+            "PATTERN",
+            "until the URL matches PATTERN (a glob with * and **, else a substring)",
+        ),
+        valued("--fn", "EXPR", "until the JavaScript EXPR is truthy"),
+        valued("--gone", "SEL", "until nothing visible matches SEL"),
     ])
     .doc("browse wait '#results' 10000", "Element <sel> appeared / Network idle / Page loaded"),
     c(
@@ -256,6 +264,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "",
         "List every cookie as JSON (secrets redacted)",
     )
+    .flags(&[switch("--clear", "delete every cookie instead (prints how many)")])
     .doc("browse cookies", "JSON array of cookies (values of secret-looking names redacted)"),
     c(
         "cookie",
@@ -268,8 +277,8 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "storage",
         "Inspection",
-        "[set <key> <value>]",
-        "Print localStorage and sessionStorage as JSON, or set a key",
+        "[set <key> <value> | clear]",
+        "Print localStorage and sessionStorage as JSON, set a key, or clear both",
     )
     .words(0, ANY)
     .doc("browse storage set theme dark", "JSON of localStorage and sessionStorage, or Set localStorage[\"<key>\"]"),
@@ -376,11 +385,18 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "viewport",
         "Interaction",
-        "<W>x<H> [--scale N]",
+        "<W>x<H> [--scale N] | --device <name>",
         "Set the viewport size for every tab",
     )
     .words(1, 1)
-    .flags(&[valued("--scale", "N", "device scale factor")])
+    .flags(&[
+        valued("--scale", "N", "device scale factor"),
+        valued(
+            "--device",
+            "NAME",
+            "a device preset instead (as set device): size, scale, mobile, touch, UA",
+        ),
+    ])
     .gstack_usage("Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)")
     .doc("browse viewport 375x812 --scale 2", "Viewport set to <W>x<H>"),
     c(
@@ -398,6 +414,115 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Dismiss dialogs from now on",
     )
     .doc("browse dialog-dismiss", "Dialogs will be dismissed"),
+    // Finer input (issue 13): Playwright's semantics, gstack has none of these.
+    c(
+        "dblclick",
+        "Interaction",
+        "<sel>",
+        "Double-click an element (CSS selector or @ref)",
+    )
+    .words(1, 1)
+    .doc("browse dblclick '#cell'", "Double-clicked <sel> → now at <url>"),
+    c(
+        "check",
+        "Interaction",
+        "<sel>",
+        "Check a checkbox or radio; fails if its state did not change",
+    )
+    .words(1, 1)
+    .doc("browse check '#terms'", "Checked <sel>"),
+    c(
+        "uncheck",
+        "Interaction",
+        "<sel>",
+        "Uncheck a checkbox; fails if its state did not change",
+    )
+    .words(1, 1)
+    .doc("browse uncheck '#newsletter'", "Unchecked <sel>"),
+    c("focus", "Interaction", "<sel>", "Give an element the keyboard focus")
+        .words(1, 1)
+        .doc("browse focus '#search'", "Focused <sel>"),
+    c(
+        "clear",
+        "Interaction",
+        "<sel>",
+        "Empty an input, textarea or contenteditable",
+    )
+    .words(1, 1)
+    .doc("browse clear '#email'", "Cleared <sel>"),
+    c(
+        "keydown",
+        "Interaction",
+        "<key>",
+        "Hold a key down (modifiers stay held for later keys and clicks)",
+    )
+    .words(1, 1)
+    .doc("browse keydown Shift", "Key down: <key>"),
+    c("keyup", "Interaction", "<key>", "Release a key held by keydown")
+        .words(1, 1)
+        .doc("browse keyup Shift", "Key up: <key>"),
+    c(
+        "drag",
+        "Interaction",
+        "<from> <to>",
+        "Drag one element onto another (mouse and HTML5 drag and drop)",
+    )
+    .words(2, 2)
+    .doc("browse drag '#card' '#done'", "Dragged <from> → <to>"),
+    c(
+        "mouse",
+        "Interaction",
+        "move <x> <y> | down [button] | up [button] | wheel <dy> [dx]",
+        "Drive the mouse directly (viewport CSS px)",
+    )
+    .words(1, 3)
+    .doc("browse mouse move 100 200", "Mouse moved to (x, y) / Mouse down (left) at (x, y) / Mouse wheel dx=0 dy=N at (x, y)"),
+    // Identity (issue 13): gstack's header and useragent.
+    c(
+        "header",
+        "Interaction",
+        "<Name>:<value>",
+        "Add a request header to every later request (cumulative; credentials shown as ****)",
+    )
+    .words(1, ANY)
+    .gstack_usage("Usage: browse header <name>:<value>")
+    .doc("browse header X-Request-Id:abc123", "Header set: <Name>: <value> (**** for authorization, cookie, x-api-key…)"),
+    c(
+        "useragent",
+        "Interaction",
+        "<ua>",
+        "Set the user agent of every tab",
+    )
+    .words(1, ANY)
+    .gstack_usage("Usage: browse useragent <string>")
+    .doc("browse useragent 'Mozilla/5.0 (X11; Linux x86_64) MyBot/1.0'", "User agent set: <ua>"),
+    // Emulation (issue 13): agent-browser's set family; gstack has none.
+    c(
+        "set",
+        "Interaction",
+        "device <name> | geo <lat> <lng> [accuracy] | timezone <id> | locale <tag> | media [dark|light] [reduced-motion] | offline [on|off]",
+        "Emulate a device, position, time zone, locale, color scheme / reduced motion, or being offline (every tab; 'off' resets)",
+    )
+    .words(1, ANY)
+    .doc("browse set device 'iPhone 15'", "Device set: <name> (<W>x<H> @<scale>x, mobile, touch) / Geolocation set: <lat>, <lng> / Timezone set: <id> / Locale set: <tag> / Media set: … / Offline: on|off"),
+    // Cookie state (issue 13): gstack's cookie-import, and deleting.
+    c(
+        "cookie-import",
+        "Interaction",
+        "<file.json>",
+        "Set cookies from a JSON array of {name, value, domain?, path?, …}",
+    )
+    .words(1, 1)
+    .gstack_usage("Usage: browse cookie-import <json-file>")
+    .doc("browse cookie-import cookies.json", "Loaded <n> cookies from <file>"),
+    c(
+        "cookie-delete",
+        "Interaction",
+        "<name>",
+        "Delete every cookie with this name",
+    )
+    .words(1, 1)
+    .doc("browse cookie-delete session", "Deleted <n> cookie(s) named <name>"),
     c(
         "screenshot",
         "Capture",
@@ -691,6 +816,16 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Print SKILL.md: how a coding agent should drive browse",
     )
     .doc("browse skill > SKILL.md", "the agent guide (Markdown)"),
+    // Saved state (issue 13): gstack's state save|load.
+    c(
+        "state",
+        "Server",
+        "save|load <name>",
+        "Save or restore cookies, localStorage and open tabs (.gstack/browse-states/<name>.json)",
+    )
+    .words(2, 2)
+    .gstack_usage("Usage: state save|load <name>")
+    .doc("browse state save logged-in", "State saved: <path> (<n> cookies, <m> pages) / State loaded: <n> cookies, <m> pages"),
     c("help", "Server", "", "List every command").words(0, 1)
     .doc("browse help snapshot", "the command list, or one command's usage, flags, example and output"),
 ];
@@ -934,7 +1069,9 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(suggest("stauts"), Some("status"));
+        assert_eq!(suggest("sttaus"), Some("status"));
+        // A tie goes to the alphabetically first, as in gstack (which has `state` too).
+        assert_eq!(suggest("stauts"), Some("state"));
         assert_eq!(suggest("got"), None);
         assert_eq!(suggest("zzzzzzzz"), None);
     }

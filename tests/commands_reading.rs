@@ -203,7 +203,7 @@ fn navigation_history_reload_waits_and_url_errors() {
     );
     assert_eq!(
         ws.usage_fails(&["wait"]),
-        "Usage: browse wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded\n"
+        "Usage: browse wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded | --text T | --url PATTERN | --fn EXPR | --gone <sel> [ms]\n"
     );
 }
 

@@ -84,7 +84,7 @@ fn bad_requests_get_clear_errors_and_execute_nothing() {
     ] {
         assert_eq!(ws.post("/command", bad, None).0, 400, "{bad}");
     }
-    let (code, body) = ws.post("/command", r#"{"command":"stauts"}"#, None);
+    let (code, body) = ws.post("/command", r#"{"command":"sttaus"}"#, None);
     assert_eq!(code, 400);
     assert!(body.contains("Did you mean 'status'?"), "{body}");
     // Over the limit: a 413, or (when the daemon answers and closes before the client has

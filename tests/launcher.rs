@@ -429,11 +429,11 @@ fn bad_usage_and_unknown_commands_fail_clearly() {
     let ws = Workspace::browserless();
     let out = ws.run(&["--tab-id"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = ws.run(&["stauts"]);
+    let out = ws.run(&["sttaus"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(ws.daemons().is_empty(), "a typo started a daemon");
     assert!(stderr(&out)
-        .contains("Unknown command: 'stauts'. Did you mean 'status'?\nAvailable commands: "));
+        .contains("Unknown command: 'sttaus'. Did you mean 'status'?\nAvailable commands: "));
     let help = ws.run(&["--help"]);
     assert!(help.status.success() && stdout(&help).contains("goto"));
     let listed = ws.ok(&["help"]);

@@ -118,7 +118,7 @@ pub fn for_char(c: char) -> Option<Key> {
 
 /// A key by its Playwright name: a named key, a `code` (`KeyA`, `Digit1`, `Space`), or a
 /// single character.
-fn by_name(name: &str) -> Option<Key> {
+pub fn by_name(name: &str) -> Option<Key> {
     if let Some((n, code, key_code, text)) = NAMED.iter().find(|(n, ..)| *n == name) {
         return Some(key(n, code, *key_code, text));
     }
@@ -155,7 +155,8 @@ fn by_name(name: &str) -> Option<Key> {
         .and_then(|(_, _, plain, _)| for_char(*plain))
 }
 
-fn modifier_bit(name: &str) -> Option<u32> {
+/// The CDP modifier bit of a modifier key's name (`Shift` → [`SHIFT`]); `None` for others.
+pub fn modifier_bit(name: &str) -> Option<u32> {
     MODIFIERS
         .iter()
         .find(|(n, ..)| *n == name)
@@ -179,6 +180,12 @@ fn split_chord(chord: &str) -> Vec<String> {
 
 /// The full keyDown/keyUp sequence for one key or chord, as `press` sends it.
 pub fn press_events(chord: &str) -> Result<Vec<DispatchKeyEvent>, String> {
+    press_events_holding(chord, 0)
+}
+
+/// [`press_events`] while the modifiers `held` (by `keydown`) stay down throughout, as
+/// Playwright's `keyboard.press` after `keyboard.down('Shift')`.
+pub fn press_events_holding(chord: &str, held: u32) -> Result<Vec<DispatchKeyEvent>, String> {
     let names = split_chord(chord);
     let unknown = || format!("Unknown key: \"{chord}\"");
     let mut keys = Vec::with_capacity(names.len());
@@ -186,14 +193,14 @@ pub fn press_events(chord: &str) -> Result<Vec<DispatchKeyEvent>, String> {
         keys.push(by_name(name).ok_or_else(unknown)?);
     }
     let mut events = Vec::new();
-    let mut modifiers = 0;
+    let mut modifiers = held;
     // Press in order, release in reverse, with the modifier state each event would see.
     for (name, k) in names.iter().zip(&keys) {
         modifiers |= modifier_bit(name).unwrap_or(0);
         events.push(key_down(k, modifiers));
     }
     for (name, k) in names.iter().zip(&keys).rev() {
-        modifiers &= !modifier_bit(name).unwrap_or(0);
+        modifiers &= !modifier_bit(name).unwrap_or(0) | held;
         events.push(key_up(k, modifiers));
     }
     Ok(events)

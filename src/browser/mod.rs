@@ -32,7 +32,7 @@ use std::sync::Arc;
 use crate::catalogue;
 use crate::wire::CommandRequest;
 use commands::{capture as capture_commands, chain, inspection, interaction, navigation, reading};
-use commands::{network, screenshot, snapshot, tabs};
+use commands::{emulation, input, network, saved_state, screenshot, snapshot, state, tabs};
 use events::lock;
 pub use page::{CommandError, CommandResult, Ctx};
 pub use session::Session;
@@ -123,6 +123,7 @@ impl Session {
             "unroute" => return network::unroute(self, args),
             "routes" => return network::routes(self, args),
             "downloads" => return network::downloads(self, args),
+            "state" => return saved_state::state(self, args, &self.caller_dir(req)),
             _ => {}
         }
         let tab = self.target_tab(req.tab_id)?;
@@ -185,6 +186,20 @@ impl Session {
             "scroll" => interaction::scroll(ctx, args),
             "upload" => interaction::upload(ctx, args),
             "viewport" => interaction::viewport(ctx, args),
+            "dblclick" => input::dblclick(ctx, args),
+            "check" => input::check(ctx, args),
+            "uncheck" => input::uncheck(ctx, args),
+            "focus" => input::focus(ctx, args),
+            "clear" => input::clear(ctx, args),
+            "keydown" => input::keydown(ctx, args),
+            "keyup" => input::keyup(ctx, args),
+            "drag" => input::drag(ctx, args),
+            "mouse" => input::mouse(ctx, args),
+            "header" => emulation::header(ctx, args),
+            "useragent" => emulation::useragent(ctx, args),
+            "set" => emulation::set(ctx, args),
+            "cookie-import" => state::cookie_import(ctx, args),
+            "cookie-delete" => state::cookie_delete(ctx, args),
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
             "download" => network::download(ctx, args),

@@ -31,6 +31,22 @@ pub struct TabHandle {
 pub struct TabState {
     pub refs: refs::RefMap,
     pub last_snapshot: Option<String>,
+    /// The keyboard and mouse as the page last saw them (`keydown`, `mouse down`, …).
+    pub input: InputState,
+}
+
+/// What Playwright's `Keyboard` and `Mouse` remember per page between calls: the modifier
+/// keys and other keys held down, where the mouse is and which buttons it holds.
+#[derive(Debug, Default, Clone)]
+pub struct InputState {
+    /// CDP modifier bits held by `keydown` (Alt 1, Control 2, Meta 4, Shift 8).
+    pub modifiers: u32,
+    /// Keys held by `keydown` (their `code`), so a second keydown is an auto-repeat.
+    pub pressed: HashSet<String>,
+    /// The mouse position in viewport CSS px, as last moved by a command.
+    pub mouse: (f64, f64),
+    /// CDP button bits held by `mouse down` (left 1, right 2, middle 4).
+    pub buttons: u32,
 }
 
 struct Tabs {
@@ -44,30 +60,84 @@ struct Tabs {
 pub const DEFAULT_VIEWPORT: (u32, u32, f64) = (1280, 720, 1.0);
 
 /// Emulation settings shared by every tab (gstack keeps them in its one browser context).
-#[derive(Debug, Clone)]
+/// A new tab gets every setting that differs from Chromium's default ([`Emulation::apply`]);
+/// a command that changes one applies that one to every open tab itself.
+#[derive(Debug, Clone, Default)]
 pub struct Emulation {
     /// `viewport WxH [--scale N]`: width, height, device scale factor.
     pub viewport: Option<(u32, u32, f64)>,
-}
-
-impl Default for Emulation {
-    fn default() -> Self {
-        Self {
-            viewport: Some(DEFAULT_VIEWPORT),
-        }
-    }
+    /// A device preset's mobile flag (`Emulation.setDeviceMetricsOverride{mobile}`: meta
+    /// viewport, overlay scrollbars).
+    pub mobile: bool,
+    /// Touch events and `maxTouchPoints` (`Emulation.setTouchEmulationEnabled`).
+    pub touch: bool,
+    /// `useragent <ua>` or a device preset's (`Emulation.setUserAgentOverride`).
+    pub user_agent: Option<String>,
+    /// Chromium's own user agent, read once when an override first needs it as a base.
+    pub default_user_agent: Option<String>,
+    /// `header Name:value`, cumulative, in the order set (`Network.setExtraHTTPHeaders`).
+    pub extra_headers: Vec<(String, String)>,
+    /// `set geo`: latitude, longitude (degrees), accuracy (m).
+    pub geolocation: Option<(f64, f64, f64)>,
+    /// `set timezone`: an IANA id (`Emulation.setTimezoneOverride`).
+    pub timezone: Option<String>,
+    /// `set locale`: a BCP 47 tag (`Emulation.setLocaleOverride` and `Accept-Language`).
+    pub locale: Option<String>,
+    /// `set media`: CSS media features (`prefers-color-scheme`, `prefers-reduced-motion`).
+    pub media_features: Vec<(String, String)>,
+    /// `set offline on`: every request fails (`Network.emulateNetworkConditions`).
+    pub offline: bool,
 }
 
 impl Emulation {
-    /// Applies these settings to one tab.
+    /// gstack's defaults: the 1280x720 viewport and nothing else overridden.
+    pub fn new() -> Self {
+        Self {
+            viewport: Some(DEFAULT_VIEWPORT),
+            ..Self::default()
+        }
+    }
+
+    /// Applies these settings to one tab (every tab comes through here when it is adopted):
+    /// the viewport always, the rest only where they differ from Chromium's defaults.
     pub fn apply(&self, tab: &Tab) -> anyhow::Result<()> {
+        self.apply_metrics(tab)?;
+        if self.touch {
+            self.apply_touch(tab)?;
+        }
+        if self.user_agent.is_some() || self.locale.is_some() {
+            self.apply_user_agent(tab)?;
+        }
+        if !self.extra_headers.is_empty() {
+            self.apply_headers(tab)?;
+        }
+        if self.geolocation.is_some() {
+            self.apply_geolocation(tab)?;
+        }
+        if self.timezone.is_some() {
+            self.apply_timezone(tab)?;
+        }
+        if self.locale.is_some() {
+            self.apply_locale(tab)?;
+        }
+        if !self.media_features.is_empty() {
+            self.apply_media(tab)?;
+        }
+        if self.offline {
+            self.apply_offline(tab)?;
+        }
+        Ok(())
+    }
+
+    /// The viewport and the mobile flag (`Emulation.setDeviceMetricsOverride`).
+    pub fn apply_metrics(&self, tab: &Tab) -> anyhow::Result<()> {
         use headless_chrome::protocol::cdp::Emulation as Cdp;
         if let Some((width, height, scale)) = self.viewport {
             tab.call_method(Cdp::SetDeviceMetricsOverride {
                 width,
                 height,
                 device_scale_factor: scale,
-                mobile: false,
+                mobile: self.mobile,
                 scale: None,
                 screen_width: None,
                 screen_height: None,
@@ -80,6 +150,120 @@ impl Emulation {
                 device_posture: None,
             })?;
         }
+        Ok(())
+    }
+
+    /// Touch on or off (`Emulation.setTouchEmulationEnabled`, 5 touch points as Playwright).
+    pub fn apply_touch(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Emulation as Cdp;
+        tab.call_method(Cdp::SetTouchEmulationEnabled {
+            enabled: self.touch,
+            max_touch_points: self.touch.then_some(5),
+        })?;
+        Ok(())
+    }
+
+    /// The user agent and `Accept-Language` (`Emulation.setUserAgentOverride`); Chromium's own
+    /// agent when only the locale is overridden.
+    pub fn apply_user_agent(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Emulation as Cdp;
+        let user_agent = self
+            .user_agent
+            .clone()
+            .or_else(|| self.default_user_agent.clone())
+            .unwrap_or_default();
+        tab.call_method(Cdp::SetUserAgentOverride {
+            user_agent,
+            accept_language: self.locale.clone(),
+            platform: None,
+            user_agent_metadata: None,
+        })?;
+        Ok(())
+    }
+
+    /// The extra request headers (`Network.setExtraHTTPHeaders`); none clears them.
+    pub fn apply_headers(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Network;
+        let headers: serde_json::Map<String, serde_json::Value> = self
+            .extra_headers
+            .iter()
+            .map(|(name, value)| (name.clone(), serde_json::Value::String(value.clone())))
+            .collect();
+        tab.call_method(Network::SetExtraHTTPHeaders {
+            headers: Network::Headers(Some(serde_json::Value::Object(headers))),
+        })?;
+        Ok(())
+    }
+
+    /// The position `navigator.geolocation` reports (`Emulation.setGeolocationOverride`);
+    /// none clears it.
+    pub fn apply_geolocation(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Emulation as Cdp;
+        let (latitude, longitude, accuracy) = match self.geolocation {
+            Some((lat, lon, acc)) => (Some(lat), Some(lon), Some(acc)),
+            None => (None, None, None),
+        };
+        tab.call_method(Cdp::SetGeolocationOverride {
+            latitude,
+            longitude,
+            accuracy,
+            altitude: None,
+            altitude_accuracy: None,
+            heading: None,
+            speed: None,
+        })?;
+        Ok(())
+    }
+
+    /// The time zone (`Emulation.setTimezoneOverride`; the empty id restores the host's).
+    pub fn apply_timezone(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Emulation as Cdp;
+        tab.call_method(Cdp::SetTimezoneOverride {
+            timezone_id: self.timezone.clone().unwrap_or_default(),
+        })?;
+        Ok(())
+    }
+
+    /// The locale of `Intl` and `navigator.language` (`Emulation.setLocaleOverride`).
+    pub fn apply_locale(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Emulation as Cdp;
+        tab.call_method(Cdp::SetLocaleOverride {
+            locale: self.locale.clone(),
+        })?;
+        Ok(())
+    }
+
+    /// The emulated CSS media features (`Emulation.setEmulatedMedia`); none clears them.
+    pub fn apply_media(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Emulation as Cdp;
+        tab.call_method(Cdp::SetEmulatedMedia {
+            media: None,
+            features: Some(
+                self.media_features
+                    .iter()
+                    .map(|(name, value)| Cdp::MediaFeature {
+                        name: name.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+            ),
+        })?;
+        Ok(())
+    }
+
+    /// Offline or back online (`Network.emulateNetworkConditions`).
+    pub fn apply_offline(&self, tab: &Tab) -> anyhow::Result<()> {
+        use headless_chrome::protocol::cdp::Network;
+        tab.call_method(Network::EmulateNetworkConditions {
+            offline: self.offline,
+            latency: 0.0,
+            download_throughput: -1.0,
+            upload_throughput: -1.0,
+            connection_Type: None,
+            packet_loss: None,
+            packet_queue_length: None,
+            packet_reordering: None,
+        })?;
         Ok(())
     }
 }
@@ -121,7 +305,7 @@ impl Session {
                 map: BTreeMap::new(),
             }),
             dialog_policy: Arc::new(Mutex::new(DialogPolicy::default())),
-            emulation: Mutex::new(Emulation::default()),
+            emulation: Mutex::new(Emulation::new()),
             cwd,
             known_targets: Mutex::new(HashSet::new()),
             remote,

@@ -607,6 +607,22 @@ pub struct Tab {
     raw_listeners: Arc<Mutex<Vec<Arc<RawListener>>>>,
 }
 
+/// Where Chromium sends a value the crate's generated types cannot hold, makes it one they
+/// can with the same meaning, so the event is not dropped. `Input.dragIntercepted`: the
+/// protocol's `dragOperationsMask` is a signed integer and Chromium sends -1 ("every
+/// operation"); the crate declares it unsigned, so -1 becomes copy | link | move (1 | 2 | 16),
+/// every operation a web page can ask for.
+fn repair_event(mut message: Value) -> Value {
+    if message.get("method").and_then(Value::as_str) == Some("Input.dragIntercepted") {
+        if let Some(mask) = message.pointer_mut("/params/data/dragOperationsMask") {
+            if mask.as_i64().is_some_and(|m| m < 0) {
+                *mask = json!(1 | 2 | 16);
+            }
+        }
+    }
+    message
+}
+
 impl Tab {
     fn attach(conn: &Arc<Connection>, target_id: String) -> Result<Arc<Tab>> {
         let attached = conn.call_raw(
@@ -636,7 +652,7 @@ impl Tab {
                     for listener in raw {
                         listener(&message);
                     }
-                    let Ok(event) = serde_json::from_value::<Event>(message) else {
+                    let Ok(event) = serde_json::from_value::<Event>(repair_event(message)) else {
                         continue;
                     };
                     let current: Vec<Arc<Listener>> = lock(&deliver_to).clone();

@@ -31,7 +31,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 /// the grace only covers the browser-side start event.
 const NAVIGATION_START_GRACE: Duration = Duration::from_millis(10);
 
-const NOT_INTERACTABLE: &str = "Element not found or not interactable within timeout. \
+pub(super) const NOT_INTERACTABLE: &str = "Element not found or not interactable within timeout. \
      Check your selector or run 'snapshot' for fresh refs.";
 
 const OPTION_CLICK: &str = "Cannot click <option> elements. Use 'browse select <parent-select> \
@@ -46,7 +46,8 @@ pub fn click(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Ok(out);
     }
     let watch = NavigationWatch::start(&ctx.tab.cdp)?;
-    pointer_action(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    ctx.state.input.mouse =
+        pointer_action(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
     watch.settle();
     Ok(format!("Clicked {sel} → now at {}", ctx.tab.events.url()))
 }
@@ -121,7 +122,8 @@ pub fn hover(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
         return Err(CommandError::usage("hover"));
     };
-    pointer_action(ctx, sel, false).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    ctx.state.input.mouse =
+        pointer_action(ctx, sel, false).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
     Ok(format!("Hovered {sel}"))
 }
 
@@ -155,7 +157,8 @@ pub fn press(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(key) = args.first().filter(|s| !s.is_empty()) else {
         return Err(CommandError::usage("press"));
     };
-    let events = keys::press_events(key).map_err(CommandError::failed)?;
+    let events =
+        keys::press_events_holding(key, ctx.state.input.modifiers).map_err(CommandError::failed)?;
     for event in events {
         dispatch_key(&ctx.tab.cdp, event)?;
     }
@@ -304,6 +307,10 @@ fn upload_path(cwd: &Path, file: &str) -> Result<PathBuf, CommandError> {
 /// `viewport [<W>x<H>] [--scale <n>]`, applied to every open tab and every later one.
 pub fn viewport(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let usage = "Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)";
+    // `--device NAME`: a whole preset (size, scale, mobile, touch, UA), as `set device`.
+    if let Some(name) = device_flag(args) {
+        return super::emulation::set_device(ctx, &name?);
+    }
     let mut size_arg: Option<&str> = None;
     let mut scale_arg: Option<f64> = None;
     let mut words = args.iter();
@@ -389,6 +396,25 @@ pub fn viewport(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
 }
 
+/// The device name of `viewport --device NAME` (or `--device=NAME`); an error when the
+/// flag has no name or comes with a size or scale.
+fn device_flag(args: &[String]) -> Option<Result<String, CommandError>> {
+    let at = args
+        .iter()
+        .position(|a| a == "--device" || a.starts_with("--device="))?;
+    let name = match args[at].strip_prefix("--device=") {
+        Some(inline) => Some(inline.to_owned()),
+        None => args.get(at + 1).cloned(),
+    };
+    let words = if args[at].contains('=') { 1 } else { 2 };
+    Some(match name.filter(|n| !n.is_empty()) {
+        Some(name) if args.len() == words => Ok(name),
+        _ => Err(CommandError::failed(
+            "Usage: browse viewport --device <name> (alone: a device sets size and scale itself)",
+        )),
+    })
+}
+
 /// The page's current layout viewport, for `--scale` without a size.
 fn window_size(ctx: &Ctx) -> Result<(u32, u32), CommandError> {
     let v = evaluate(
@@ -472,7 +498,7 @@ pub fn dialog_dismiss(session: &Session, _args: &[String]) -> CommandResult {
 // Actionability
 
 /// Why a locator action failed: something final, or it ran out of time.
-enum ActionError {
+pub(super) enum ActionError {
     Fatal(CommandError),
     /// The deadline passed. `Some` says what kept the element from being actionable on the
     /// last attempt (`Element #x is covered: …`); `None` when it was never found.
@@ -482,7 +508,7 @@ enum ActionError {
 impl ActionError {
     /// The user-facing error. A timeout with a known cause names it; one without (nothing
     /// matched) is reported as `timeout_message`, gstack's text.
-    fn rewrite(self, timeout_message: &str) -> CommandError {
+    pub(super) fn rewrite(self, timeout_message: &str) -> CommandError {
         match self {
             ActionError::Fatal(e) | ActionError::TimedOut(Some(e)) => e,
             ActionError::TimedOut(None) => CommandError::failed(timeout_message),
@@ -491,7 +517,7 @@ impl ActionError {
 }
 
 /// What one attempt at an action came to.
-enum Attempt<T> {
+pub(super) enum Attempt<T> {
     Done(T),
     /// Not actionable yet, for no reason worth telling (a transient CDP failure); try again
     /// with a fresh lookup.
@@ -505,7 +531,7 @@ impl<T> Attempt<T> {
     /// Not actionable yet because of a page-side actionability state (the strings
     /// [`POINTER_CHECK`], [`FILL_PREPARE`] and [`SELECT_OPTION`] return), told in Playwright's
     /// terms; an unknown state is a plain retry.
-    fn not_yet(state: &str) -> Self {
+    pub(super) fn not_yet(state: &str) -> Self {
         let why = match state {
             "hidden" => "is not visible",
             "disabled" => "is disabled",
@@ -527,7 +553,7 @@ fn select_timeout() -> String {
     timed_out("locator.selectOption").body.error
 }
 
-fn timed_out(api: &str) -> CommandError {
+pub(super) fn timed_out(api: &str) -> CommandError {
     CommandError::failed(format!(
         "Operation timed out: {api}: Timeout {}ms exceeded.",
         ACTION_TIMEOUT.as_millis()
@@ -536,7 +562,7 @@ fn timed_out(api: &str) -> CommandError {
 
 /// Looks `sel` up and runs `attempt` on it until it is done or [`ACTION_TIMEOUT`] passes.
 /// Strictness and ref errors end the wait at once.
-fn retry_action<T>(
+pub(super) fn retry_action<T>(
     ctx: &Ctx,
     sel: &str,
     mut attempt: impl FnMut(&Element) -> Result<Attempt<T>, CommandError>,
@@ -653,9 +679,32 @@ const CLICK_POINT: &str = r#"function(quads) {
 }"#;
 
 /// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
-fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> {
+/// Returns where the mouse now is (viewport CSS px).
+fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(f64, f64), ActionError> {
     let tab = &ctx.tab.cdp;
-    let point = retry_action(ctx, sel, |element| {
+    let (x, y) = actionable_point(ctx, sel, click)?;
+    use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
+    // Modifiers held by `keydown` (Shift+click), as Playwright's mouse sends them.
+    let held = ctx.state.input.modifiers;
+    mouse(tab, Kind::MouseMoved, (x, y), MouseButton::None, 0, held)?;
+    if click {
+        mouse(tab, Kind::MousePressed, (x, y), MouseButton::Left, 1, held)?;
+        mouse(tab, Kind::MouseReleased, (x, y), MouseButton::Left, 0, held)?;
+    }
+    Ok((x, y))
+}
+
+/// Waits (up to [`ACTION_TIMEOUT`]) until `sel` is visible, stable, enabled when
+/// `need_enabled` (Playwright's click checks; an `<option>` is refused for clicks), scrolled
+/// into view and not covered, and returns the point the mouse should use (viewport CSS px).
+pub(super) fn actionable_point(
+    ctx: &Ctx,
+    sel: &str,
+    need_enabled: bool,
+) -> Result<(f64, f64), ActionError> {
+    let tab = &ctx.tab.cdp;
+    let click = need_enabled;
+    retry_action(ctx, sel, |element| {
         let state = call_function_with(tab, &element.object_id, POINTER_CHECK, vec![json!(click)])
             .unwrap_or(Value::Null);
         match state.as_str() {
@@ -683,32 +732,25 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(), ActionError> 
                 _ => point.as_str().map_or(Attempt::Retry, Attempt::not_yet),
             },
         )
-    })?;
-    let (x, y) = point;
-    use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
-    mouse(tab, Kind::MouseMoved, x, y, MouseButton::None, 0)?;
-    if click {
-        mouse(tab, Kind::MousePressed, x, y, MouseButton::Left, 1)?;
-        mouse(tab, Kind::MouseReleased, x, y, MouseButton::Left, 0)?;
-    }
-    Ok(())
+    })
 }
 
-/// One mouse event at (x, y); presses and releases carry `clickCount: 1`.
+/// One mouse event at (x, y) with `modifiers` (CDP bits) held; presses and releases carry
+/// `clickCount: 1`.
 fn mouse(
     tab: &Tab,
     kind: Input::DispatchMouseEventTypeOption,
-    x: f64,
-    y: f64,
+    (x, y): (f64, f64),
     button: Input::MouseButton,
     buttons: u32,
+    modifiers: u32,
 ) -> Result<(), ActionError> {
     let pressing = button != Input::MouseButton::None;
     tab.call_method(Input::DispatchMouseEvent {
         Type: kind,
         x,
         y,
-        modifiers: None,
+        modifiers: Some(modifiers),
         timestamp: None,
         button: Some(button),
         buttons: Some(buttons),
@@ -791,7 +833,9 @@ const FILL_PREPARE: &str = r#"function(value) {
   return { insert: true };
 }"#;
 
-fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
+/// Replaces the value of `sel` with `value` (Playwright's `fill`); an empty `value` clears it,
+/// deleting the selected content with the Delete key as Playwright does.
+pub(super) fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
     let tab = &ctx.tab.cdp;
     retry_action(ctx, sel, |element| {
         let Ok(state) =
@@ -808,10 +852,17 @@ fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
         if state.get("insert").is_none() {
             return Ok(retry_state(&state));
         }
-        tab.call_method(Input::InsertText {
-            text: value.to_owned(),
-        })
-        .map_err(cdp_error)?;
+        if value.is_empty() {
+            let delete = keys::press_events("Delete").map_err(CommandError::failed)?;
+            for event in delete {
+                dispatch_key(tab, event)?;
+            }
+        } else {
+            tab.call_method(Input::InsertText {
+                text: value.to_owned(),
+            })
+            .map_err(cdp_error)?;
+        }
         call_function(
             tab,
             &element.object_id,
@@ -963,14 +1014,14 @@ type Listener = dyn EventListener<Event> + Send + Sync;
 
 /// Watches the main frame while an action runs, so that an action that starts a navigation
 /// returns only once the new document is usable (and its URL is the one reported).
-struct NavigationWatch {
+pub(super) struct NavigationWatch {
     tab: Arc<Tab>,
     listener: Weak<Listener>,
     state: Arc<(Mutex<NavigationState>, Condvar)>,
 }
 
 impl NavigationWatch {
-    fn start(tab: &Arc<Tab>) -> Result<Self, CommandError> {
+    pub(super) fn start(tab: &Arc<Tab>) -> Result<Self, CommandError> {
         // A page target's main frame id is its target id.
         let main_frame = tab.get_target_id().clone();
         let state: Arc<(Mutex<NavigationState>, Condvar)> = Arc::default();
@@ -1052,7 +1103,7 @@ impl NavigationWatch {
     /// do), then, within [`SETTLE_TIMEOUT`], for its DOMContentLoaded and network idle, as
     /// gstack's `waitForLoadState('networkidle', 2000)` does. Running out of time is not an
     /// error, as it is not in gstack.
-    fn settle(self) {
+    pub(super) fn settle(self) {
         // Events the page sent before answering this are delivered before the answer. A
         // failure means the old document is already gone, which the events tell as well.
         let _ = evaluate(&self.tab, "0", false);
@@ -1082,11 +1133,11 @@ impl Drop for NavigationWatch {
 // ---------------------------------------------------------------------------------------
 // Small helpers
 
-fn dispatch_key(tab: &Tab, event: Input::DispatchKeyEvent) -> Result<(), CommandError> {
+pub(super) fn dispatch_key(tab: &Tab, event: Input::DispatchKeyEvent) -> Result<(), CommandError> {
     tab.call_method(event).map(drop).map_err(cdp_error)
 }
 
-fn cdp_error(e: anyhow::Error) -> CommandError {
+pub(super) fn cdp_error(e: anyhow::Error) -> CommandError {
     CommandError::failed(format!("{e:#}"))
 }
 
@@ -1106,7 +1157,7 @@ fn js_parse_int(s: &str) -> Option<i64> {
 }
 
 /// JavaScript's `Number(s)` for the forms a CLI user types; `None` where it gives NaN.
-fn js_number(s: &str) -> Option<f64> {
+pub(super) fn js_number(s: &str) -> Option<f64> {
     let t = s.trim();
     if t.is_empty() {
         return Some(0.0);

@@ -4,11 +4,16 @@
 
 pub mod capture;
 pub mod chain;
+pub mod emulation;
+pub mod input;
 pub mod inspection;
 pub mod interaction;
 pub mod navigation;
 pub mod network;
 pub mod reading;
+pub mod saved_state;
 pub mod screenshot;
 pub mod snapshot;
+pub mod state;
 pub mod tabs;
+pub mod wait_for;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page;
 
-use super::reading;
+use super::{reading, wait_for};
 use crate::browser::events::DocumentWait;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::session::TabHandle;
@@ -308,11 +308,15 @@ fn parse_int_prefix(s: &str) -> Option<i64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// `wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded`.
+/// `wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded`, and the page
+/// conditions of `wait_for.rs` (`--text`, `--url`, `--fn`, `--gone`).
 pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(first) = args.first() else {
         return Err(CommandError::usage("wait"));
     };
+    if let Some((condition, timeout)) = condition_args(args)? {
+        return wait_for::wait_for(ctx, &condition, wait_timeout(timeout));
+    }
     let (state, timeout, done) = match first.as_str() {
         "--networkidle" => (
             LoadState::NetworkIdle,
@@ -618,6 +622,37 @@ fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(char, &'a str)> {
     }
     out.extend(old[old.len() - suffix..].iter().map(|l| (' ', *l)));
     out
+}
+
+/// `wait --text T [ms]` and the other page conditions of [`wait_for::Condition`] (the flag
+/// anywhere, `--flag=value` too), with the ms argument; `None` for gstack's own forms.
+fn condition_args(
+    args: &[String],
+) -> Result<Option<(wait_for::Condition, Option<&String>)>, CommandError> {
+    for (i, word) in args.iter().enumerate() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) if word.starts_with("--") => (flag, Some(value)),
+            _ => (word.as_str(), None),
+        };
+        if !matches!(flag, "--text" | "--url" | "--fn" | "--gone") {
+            continue;
+        }
+        let value_at = if inline.is_some() { i } else { i + 1 };
+        let value = match inline {
+            Some(v) => v,
+            None => args.get(value_at).map(String::as_str).unwrap_or_default(),
+        };
+        let condition = wait_for::Condition::from_flag(flag, value)
+            .filter(|_| !value.is_empty())
+            .ok_or_else(|| CommandError::usage("wait"))?;
+        let timeout = args
+            .iter()
+            .enumerate()
+            .find(|(j, _)| *j != i && *j != value_at)
+            .map(|(_, ms)| ms);
+        return Ok(Some((condition, timeout)));
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -792,7 +792,10 @@ fn js_number(n: f64) -> Value {
 }
 
 /// `cookies`: 2-space JSON of every cookie in the browser, secrets redacted.
-pub fn cookies(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
+pub fn cookies(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    if args.iter().any(|a| a == "--clear") {
+        return super::state::clear_cookies(ctx);
+    }
     let reply = ctx
         .tab
         .cdp
@@ -847,6 +850,9 @@ fn storage_script() -> String {
 
 /// `storage` → 2-space JSON of both storages; `storage set <k> [v]` → `Set localStorage["<k>"]`.
 pub fn storage(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    if args.first().is_some_and(|verb| verb == "clear") {
+        return super::state::storage_clear(ctx);
+    }
     if let [verb, key, rest @ ..] = args {
         if verb == "set" {
             let value = rest.first().cloned().unwrap_or_default();
