@@ -574,14 +574,140 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "network",
         "Capture",
-        "[--clear]",
-        "Print captured network requests",
+        "[--clear] [--capture [stop] [--filter RE]] [--bodies] [--export FILE]",
+        "Print captured network requests; capture response bodies and export them",
     )
-    .flags(&[switch("--clear", "print, then empty the buffer")])
+    .words(0, 1)
+    .flags(&[
+        switch("--clear", "print, then empty the buffer"),
+        switch("--capture", "start keeping response bodies (--capture stop: stop)"),
+        valued("--filter", "RE", "with --capture: only URLs matching this regular expression"),
+        switch("--bodies", "list the captured responses"),
+        valued("--export", "FILE", "write the captured responses: JSONL (gstack), or HAR 1.2 when FILE ends in .har"),
+    ])
     .doc("browse network", "one \"METHOD url → status (ms, bytes)\" line per request"),
     c("dialog", "Capture", "[--clear]", "Print captured dialogs")
         .flags(&[switch("--clear", "print, then empty the buffer")])
     .doc("browse dialog", "one \"[time] [type] \\\"message\\\" → accepted|dismissed\" line per dialog"),
+    // Network control (issue 13): routes, downloads.
+    c(
+        "route",
+        "Network",
+        "<pattern> [--abort | --status N --body TEXT | --body-file F --content-type T]",
+        "Mock or block every request whose URL matches a glob, on every tab",
+    )
+    .words(1, 1)
+    .flags(&[
+        switch("--abort", "fail matching requests (net::ERR_BLOCKED_BY_CLIENT)"),
+        valued("--status", "N", "answer with HTTP status N (default 200)"),
+        valued("--body", "TEXT", "answer with this body"),
+        valued("--body-file", "FILE", "answer with this file's bytes"),
+        valued("--content-type", "TYPE", "the answer's Content-Type (default from the file's extension, else text/plain)"),
+    ])
+    .doc("browse route '**/api/*' --status 200 --body '{\"ok\":true}' --content-type application/json", "Route added: <pattern> → <status> <type> (<n> bytes), or → abort"),
+    c("unroute", "Network", "[pattern]", "Remove a route (all routes without a pattern)")
+        .words(0, 1)
+        .doc("browse unroute '**/api/*'", "Route removed: <pattern> / Removed <n> routes"),
+    c("routes", "Network", "", "List the routes and how many requests each answered")
+        .doc("browse routes", "one \"<pattern> → <action> [<n> hits]\" line per route"),
+    c(
+        "download",
+        "Network",
+        "<url|@ref> [path] [--base64] [--navigate]",
+        "Download a URL (or a media element's source) with the page's cookies",
+    )
+    .words(1, 2)
+    .flags(&[
+        switch("--base64", "print a data: URL instead of writing a file (at most 10MB)"),
+        switch("--navigate", "load the URL as a navigation and take the download it starts (redirects, Content-Disposition)"),
+    ])
+    .gstack_usage("Usage: download <url|@ref> [path] [--base64] [--navigate]")
+    .doc("browse download https://example.com/report.pdf report.pdf", "Downloaded: <path> (<KB>KB, <mime>)"),
+    c(
+        "downloads",
+        "Network",
+        "[--wait [ms]] [--clear]",
+        "List the files pages downloaded into the workspace's downloads folder",
+    )
+    .words(0, 1)
+    .flags(&[
+        switch("--wait", "first wait (default 30000 ms) for a download to begin and every one to end"),
+        switch("--clear", "forget the list (the files stay)"),
+    ])
+    .doc("browse downloads --wait", "one \"[n] <path> (<KB>KB) ← <url>\" line per download"),
+    // gstack's Tier B (issue 13): perf, cdp, responsive, archive.
+    c("perf", "Inspection", "", "Print the page's load timings (navigation timing)")
+        .doc("browse perf", "nine \"<name padded to 12> <n>ms\" lines: dns tcp ssl ttfb download domParse domReady load total"),
+    c(
+        "cdp",
+        "Inspection",
+        "<Domain.method> [json-params]",
+        "Call one allowlisted Chrome DevTools Protocol method (gstack's allowlist)",
+    )
+    .words(1, 2)
+    .doc("browse cdp Performance.getMetrics", "the result as 2-space JSON (page content inside the untrusted-content envelope)"),
+    c(
+        "responsive",
+        "Capture",
+        "[prefix]",
+        "Full-page screenshots at mobile (375x812), tablet (768x1024) and desktop (1280x720)",
+    )
+    .words(0, 1)
+    .doc("browse responsive shots/home", "three \"<name> (<W>x<H>): <prefix>-<name>.png\" lines"),
+    c("archive", "Capture", "[path]", "Save the page with its resources as one MHTML file")
+        .words(0, 1)
+        .doc("browse archive page.mhtml", "Archive saved: <path> (<KB>KB, MHTML)"),
+    c(
+        "load-html",
+        "Navigation",
+        "<file> [--wait-until load|domcontentloaded|networkidle] | --from-file <payload.json>",
+        "Replace the page's document with an HTML file (the URL stays)",
+    )
+    .words(1, 1)
+    .flags(&[
+        valued("--wait-until", "STATE", "load, domcontentloaded (default) or networkidle"),
+        valued("--from-file", "JSON", "read {\"html\": ..., \"waitUntil\"?: ...} from this file"),
+    ])
+    .gstack_usage("Usage: browse load-html <file> [--wait-until load|domcontentloaded|networkidle] [--tab-id <N>]  |  load-html --from-file <payload.json> [--tab-id <N>]")
+    .doc("browse load-html page.html", "Loaded HTML: <abs path> (<n> bytes)"),
+    c(
+        "data",
+        "Reading",
+        "[--jsonld|--og|--meta|--twitter]",
+        "Print the page's structured data (JSON-LD, Open Graph, Twitter cards, meta tags) as JSON",
+    )
+    .flags(&[
+        switch("--jsonld", "JSON-LD blocks"),
+        switch("--og", "Open Graph properties"),
+        switch("--meta", "canonical, description, keywords, author, title"),
+        switch("--twitter", "Twitter card tags"),
+    ])
+    .doc("browse data --og", "2-space JSON {\"jsonLd\",\"openGraph\",\"twitterCards\",\"meta\"} (the parts asked for)"),
+    c(
+        "media",
+        "Reading",
+        "[--images|--videos|--audio] [selector]",
+        "List images, videos, audio and background images with URLs, sizes and types as JSON",
+    )
+    .words(0, 1)
+    .flags(&[
+        switch("--images", "only images (and CSS background images)"),
+        switch("--videos", "only videos"),
+        switch("--audio", "only audio"),
+    ])
+    .doc("browse media --images main", "2-space JSON {\"images\",\"videos\",\"audio\",\"backgroundImages\",\"total\"}"),
+    c("diff", "Reading", "<url1> <url2>", "Load two URLs in this tab and diff their text by line")
+        .words(2, 2)
+        .gstack_usage("Usage: browse diff <url1> <url2>")
+        .doc("browse diff https://example.com/a https://example.com/b", "--- <url1>, +++ <url2>, a blank line, then \"+ \", \"- \" or \"  \" per line"),
+    c(
+        "tab-each",
+        "Tabs",
+        "<command> [args...]",
+        "Run a command on every tab; JSON with each tab's result (-- before the inner command's flags)",
+    )
+    .words(1, ANY)
+    .doc("browse tab-each text", "2-space JSON {\"command\",\"args\",\"total\",\"results\":[{\"tabId\",\"url\",\"title\",\"status\",\"output\"}]}"),
     c(
         "tabs",
         "Tabs",
@@ -718,7 +844,12 @@ pub const COMMANDS: &[CommandInfo] = &[
 ];
 
 /// Alternative names, resolved before dispatch.
-pub const ALIASES: &[(&str, &str)] = &[];
+pub const ALIASES: &[(&str, &str)] = &[
+    // gstack's aliases of load-html (`commands.ts`).
+    ("setcontent", "load-html"),
+    ("set-content", "load-html"),
+    ("setContent", "load-html"),
+];
 
 /// The command `name` refers to, after resolving aliases.
 pub fn lookup(name: &str) -> Option<&'static CommandInfo> {
@@ -770,6 +901,7 @@ pub fn help_text() -> String {
         "Inspection",
         "Interaction",
         "Capture",
+        "Network",
         "Tabs",
         "Server",
     ];

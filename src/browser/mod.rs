@@ -9,15 +9,19 @@
 //! (selector, frames, events, capture buffers, refs, watchdog, keys, envelope, confine, url_policy)
 //! → `crate::cdp`. Handlers never import this file.
 
+mod bodies;
 pub mod capture;
 mod commands;
 mod confine;
+mod downloads;
 pub mod envelope;
 pub mod events;
 pub mod frames;
+mod har;
 mod keys;
 mod page;
 pub mod refs;
+mod routes;
 mod selector;
 mod session;
 pub mod url_policy;
@@ -28,8 +32,8 @@ use std::sync::Arc;
 
 use crate::catalogue;
 use crate::wire::CommandRequest;
-use commands::{capture as capture_commands, chain, interaction, navigation, reading};
-use commands::{emulation, input, saved_state, screenshot, snapshot, state, tabs};
+use commands::{capture as capture_commands, chain, inspection, interaction, navigation, reading};
+use commands::{emulation, input, network, saved_state, screenshot, snapshot, state, tabs};
 use events::lock;
 pub use page::{CommandError, CommandResult, Ctx};
 pub use session::Session;
@@ -38,13 +42,46 @@ use session::{TabHandle, TabState};
 impl Session {
     /// Runs one browser command; page content is enveloped here, centrally, when asked for.
     pub fn execute(&self, req: &CommandRequest) -> CommandResult {
-        let result = self.dispatch(req)?;
+        let downloads_before = self.downloads.next_seq();
+        let mut result = self.dispatch(req)?;
+        // `chain` and `tab-each` run commands that say it themselves.
+        if !matches!(
+            req.command.as_str(),
+            "downloads" | "download" | "chain" | "tab-each"
+        ) {
+            // A download the command set off is said, never lost silently.
+            let begun: Vec<_> = self
+                .downloads
+                .list()
+                .into_iter()
+                .filter(|d| d.seq >= downloads_before)
+                .collect();
+            if !begun.is_empty() {
+                result.push('\n');
+                result.push_str(&network::download_lines(&begun));
+                if begun
+                    .iter()
+                    .any(|d| d.state == downloads::DownloadState::InProgress)
+                {
+                    result.push_str("\n(downloading: 'browse downloads --wait' waits for the end)");
+                }
+            }
+        }
         if !envelope::enabled(req.envelope) {
             return Ok(result);
         }
         let Some(info) = catalogue::lookup(&req.command) else {
             return Ok(result);
         };
+        if info.name == "diff" {
+            // gstack names both pages as the source (`diff: <url1> vs <url2>`).
+            let source = format!(
+                "diff: {} vs {}",
+                req.args.first().map_or("", String::as_str),
+                req.args.get(1).map_or("", String::as_str)
+            );
+            return Ok(envelope::wrap(&result, &source));
+        }
         let source = match self.target_tab(req.tab_id) {
             Ok(tab) => tab.events.url(),
             Err(_) => self.active_url(),
@@ -78,10 +115,15 @@ impl Session {
             "closetab" => return tabs::close(self, args),
             "chain" => return chain::run(self, req),
             "console" => return capture_commands::console(self, args),
-            "network" => return capture_commands::network(self, args),
+            "network" => return capture_commands::network(self, args, &self.caller_dir(req)),
             "dialog" => return capture_commands::dialog(self, args),
             "dialog-accept" => return interaction::dialog_accept(self, args),
             "dialog-dismiss" => return interaction::dialog_dismiss(self, args),
+            "tab-each" => return tabs::each(self, req),
+            "route" => return network::route(self, args, &self.caller_dir(req)),
+            "unroute" => return network::unroute(self, args),
+            "routes" => return network::routes(self, args),
+            "downloads" => return network::downloads(self, args),
             "state" => return saved_state::state(self, args, &self.caller_dir(req)),
             _ => {}
         }
@@ -166,6 +208,15 @@ impl Session {
             "screenshot" => screenshot::screenshot(ctx, args),
             "pdf" => screenshot::pdf(ctx, args),
             "frame" => tabs::frame(ctx, args),
+            "download" => network::download(ctx, args),
+            "load-html" => navigation::load_html(ctx, args),
+            "diff" => navigation::diff(ctx, args),
+            "data" => reading::data(ctx, args),
+            "media" => reading::media(ctx, args),
+            "perf" => inspection::perf(ctx, args),
+            "cdp" => inspection::cdp(ctx, args),
+            "responsive" => screenshot::responsive(ctx, args),
+            "archive" => screenshot::archive(ctx, args),
             other => Err(CommandError::unknown_command(other)),
         }
     }

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::downloads::Downloads;
 use super::events::{lock, DialogPolicy, PageEvents};
 use super::frames::{ActiveFrame, Frames};
 use super::page::CommandError;
 use super::refs;
+use super::routes::RouteTable;
 use crate::cdp::{Browser, Tab};
 use crate::wire::CommandRequest;
 
@@ -287,6 +289,10 @@ pub struct Session {
     /// A browser we did not launch (`--cdp-url`): its other pages belong to someone else, so
     /// only pages opened by our own tabs are adopted.
     remote: bool,
+    /// `route` / `unroute`: mocked and blocked requests, applied to every tab.
+    pub(crate) routes: Arc<RouteTable>,
+    /// Downloads the pages started (see `downloads.rs`).
+    pub(crate) downloads: Arc<Downloads>,
 }
 
 impl Session {
@@ -308,6 +314,8 @@ impl Session {
             cwd,
             known_targets: Mutex::new(HashSet::new()),
             remote,
+            routes: Arc::default(),
+            downloads: Arc::default(),
         };
         if let Some(browser) = &session.browser {
             let tab = if remote {
@@ -340,6 +348,15 @@ impl Session {
         popups::watch(self)
     }
 
+    /// Sends the downloads pages start into `dir` (created 0700) and records them. A remote
+    /// browser (`--cdp-url`) is left as it is: `dir` is on our filesystem, not its.
+    pub fn watch_downloads(&self, dir: &std::path::Path) -> anyhow::Result<()> {
+        match &self.browser {
+            Some(browser) if !self.remote => self.downloads.watch(browser, dir),
+            _ => Ok(()),
+        }
+    }
+
     /// Waits (at most 2 s) until the pages opened so far are tabs: before a command picks
     /// its tab.
     pub(crate) fn settle_popups(&self) {
@@ -368,6 +385,8 @@ impl Session {
         // Before PageEvents enables Runtime: the frames' contexts are reported then.
         let frames = Frames::attach(&cdp);
         let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
+        self.routes.attach(&cdp)?;
+        super::bodies::attach(&cdp);
         let mut tabs = lock(&self.tabs);
         let id = tabs.next_id;
         tabs.next_id += 1;
@@ -521,6 +540,20 @@ impl Session {
             .map(PathBuf::from)
             .filter(|dir| dir.is_absolute() && dir.is_dir())
             .unwrap_or_else(|| self.cwd.clone())
+    }
+
+    /// An untyped browser-level CDP call (no tab), for `cdp` with a browser-scoped method.
+    pub(crate) fn browser_call_raw(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, CommandError> {
+        let Some(browser) = &self.browser else {
+            return Err(no_browser());
+        };
+        browser
+            .call_raw(method, params, Duration::from_secs(30))
+            .map_err(|e| CommandError::failed(format!("{e:#}")))
     }
 
     /// Whether Chromium answers a browser-level call (no page involved) within `timeout`.

@@ -65,6 +65,8 @@ pub struct Connection {
     closed: AtomicBool,
     /// Where browser-level `Target.*` events go, once someone asked for them.
     target_events: Mutex<Option<mpsc::Sender<Value>>>,
+    /// Other browser-level events by method prefix (`Browser.download`), for whoever asked.
+    browser_events: Mutex<Vec<(String, mpsc::Sender<Value>)>>,
     /// How many of those events were sent and not yet reported handled.
     target_backlog: Mutex<usize>,
     target_backlog_drained: Condvar,
@@ -124,6 +126,7 @@ impl Connection {
             detached: Mutex::new(std::collections::HashSet::new()),
             closed: AtomicBool::new(false),
             target_events: Mutex::new(None),
+            browser_events: Mutex::new(Vec::new()),
             target_backlog: Mutex::new(0),
             target_backlog_drained: Condvar::new(),
             unresponsive: Mutex::new(None),
@@ -317,11 +320,15 @@ impl Connection {
                 self.fail_pending(session, DETACHED);
             }
         }
-        let is_target = message
-            .get("method")
-            .and_then(Value::as_str)
-            .is_some_and(|m| m.starts_with("Target."));
-        if !is_target {
+        let method = message.get("method").and_then(Value::as_str).unwrap_or("");
+        if !method.starts_with("Target.") {
+            let listeners = lock(&self.browser_events);
+            if let Some((_, tx)) = listeners
+                .iter()
+                .find(|(p, _)| method.starts_with(p.as_str()))
+            {
+                let _ = tx.send(message);
+            }
             return;
         }
         let events = lock(&self.target_events);
@@ -361,6 +368,7 @@ impl Connection {
         lock(&self.sessions).clear();
         // The watcher's channel ends, and nobody waits for events that will never be handled.
         lock(&self.target_events).take();
+        lock(&self.browser_events).clear();
         *lock(&self.target_backlog) = 0;
         self.target_backlog_drained.notify_all();
     }
@@ -527,6 +535,19 @@ impl Browser {
         Ok(rx)
     }
 
+    /// Browser-level events whose method starts with `prefix` (`Browser.download`), on the
+    /// returned channel; the channel ends with the connection.
+    pub fn watch_events(&self, prefix: &str) -> mpsc::Receiver<Value> {
+        let (tx, rx) = mpsc::channel();
+        lock(&self.conn.browser_events).push((prefix.to_owned(), tx));
+        rx
+    }
+
+    /// An untyped browser-level call (no tab session), waiting at most `timeout`.
+    pub fn call_raw(&self, method: &str, params: Value, timeout: Duration) -> Result<Value> {
+        self.conn.call_raw(None, method, params, timeout)
+    }
+
     /// Reports one event from [`watch_targets`](Self::watch_targets) as dealt with.
     pub fn target_event_handled(&self) {
         self.conn.target_event_handled();
@@ -690,7 +711,8 @@ impl Tab {
         lock(&self.raw_listeners).push(listener);
     }
 
-    /// An untyped call on this tab's session (for methods or fields the typed protocol lacks).
+    /// An untyped call on this tab's session (for methods or fields the typed protocol lacks:
+    /// `cdp` passthrough, `IO.read`, `Fetch.*`).
     pub fn call_raw(&self, method: &str, params: Value) -> Result<Value> {
         let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
         self.conn

@@ -234,6 +234,10 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
     session
         .watch_popups()
         .context("cannot watch for pages that pages open")?;
+    // Without it, downloads behave as Chromium's default; not a reason to refuse to start.
+    if let Err(e) = session.watch_downloads(&paths.state_dir.join("downloads")) {
+        tracing::warn!("downloads will not be kept in the workspace: {e:#}");
+    }
     std::thread::sleep(crate::settings::test_start_delay());
     let me = std::process::id();
     let record = StateRecord {

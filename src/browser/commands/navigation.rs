@@ -352,6 +352,278 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
 }
 
+// `load-html` (gstack's Tier B, issue 13).
+
+/// gstack's cap on `load-html` content (bytes).
+const MAX_HTML_BYTES: u64 = 50 * 1024 * 1024;
+
+/// `load-html <file> [--wait-until load|domcontentloaded|networkidle]` or
+/// `load-html --from-file <payload.json>` (gstack `write-commands.ts`): replaces the tab's
+/// document with the HTML (`Page.setDocumentContent`; the URL stays), then waits for the load
+/// state (default `domcontentloaded`). Refs are cleared. Output `Loaded HTML: <abs> (<n>
+/// bytes)` or `Loaded HTML: (inline from --from-file, <n> chars)` (UTF-16 units, as gstack).
+pub fn load_html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let mut file: Option<&String> = None;
+    let mut payload: Option<&String> = None;
+    let mut wait_until: Option<String> = None;
+    let mut words = args.iter();
+    while let Some(arg) = words.next() {
+        match arg.as_str() {
+            "--from-file" => {
+                payload = Some(words.next().ok_or_else(|| {
+                    CommandError::failed("load-html: --from-file requires a path")
+                })?);
+            }
+            "--wait-until" => {
+                let value = words.next().map(String::as_str).unwrap_or("");
+                wait_until = Some(value.to_owned());
+            }
+            flag if flag.starts_with("--") => {
+                return Err(CommandError::failed(format!("Unknown flag: {flag}")))
+            }
+            _ if file.is_none() => file = Some(arg),
+            _ => {}
+        }
+    }
+    let check_state = |value: &str| match value {
+        "load" => Ok(LoadState::Load),
+        "domcontentloaded" => Ok(LoadState::DomContentLoaded),
+        "networkidle" => Ok(LoadState::NetworkIdle),
+        other => Err(other.to_owned()),
+    };
+    let mut state = match wait_until.as_deref().map(check_state) {
+        None => LoadState::DomContentLoaded,
+        Some(Ok(state)) => state,
+        Some(Err(bad)) => {
+            return Err(CommandError::failed(format!(
+                "Invalid --wait-until '{bad}'. Must be one of: load, domcontentloaded, networkidle."
+            )))
+        }
+    };
+    let (html, shown) = if let Some(payload) = payload {
+        let path = crate::browser::confine::input(&ctx.cwd, payload).map_err(|_| {
+            CommandError::failed(format!(
+                "load-html: --from-file {payload} must be a file under /tmp or {} (security policy). Copy the payload into the project tree or /tmp first.",
+                ctx.cwd.display()
+            ))
+        })?;
+        let raw = std::fs::read_to_string(&path)
+            .map_err(|e| CommandError::failed(format!("load-html: cannot read {payload}: {e}")))?;
+        let json: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
+            CommandError::failed(format!("load-html: --from-file JSON parse failed: {e}"))
+        })?;
+        let Some(html) = json.get("html").and_then(serde_json::Value::as_str) else {
+            return Err(CommandError::failed(
+                "load-html: --from-file JSON must have a \"html\" string field",
+            ));
+        };
+        if let Some(value) = json.get("waitUntil").and_then(serde_json::Value::as_str) {
+            state = check_state(value).map_err(|bad| {
+                CommandError::failed(format!("load-html: --from-file waitUntil '{bad}' invalid"))
+            })?;
+        }
+        if html.len() as u64 > MAX_HTML_BYTES {
+            return Err(CommandError::failed(format!(
+                "load-html: --from-file html too large (> {MAX_HTML_BYTES} bytes)."
+            )));
+        }
+        if !looks_like_markup(html) {
+            return Err(CommandError::failed(
+                "load-html: --from-file html does not start with a valid markup opener",
+            ));
+        }
+        let units = html.encode_utf16().count();
+        (
+            html.to_owned(),
+            format!("(inline from --from-file, {units} chars)"),
+        )
+    } else {
+        let Some(file) = file else {
+            return Err(CommandError::usage("load-html"));
+        };
+        read_html_file(ctx, file)?
+    };
+    ctx.tab
+        .cdp
+        .call_raw(
+            "Page.setDocumentContent",
+            serde_json::json!({ "frameId": ctx.tab.cdp.get_target_id(), "html": html }),
+        )
+        .map_err(|e| CommandError::failed(format!("load-html: {e:#}")))?;
+    ctx.state.refs = Default::default();
+    ctx.state.last_snapshot = None;
+    let deadline = Instant::now() + NAVIGATION_TIMEOUT;
+    loop {
+        if let Ok(serde_json::Value::Bool(true)) = evaluate(&ctx.tab.cdp, state.page_check(), false)
+        {
+            break;
+        }
+        if Instant::now() >= deadline {
+            return Err(navigation_timeout(
+                "the loaded HTML did not reach its load state",
+            ));
+        }
+        std::thread::sleep(POLL);
+    }
+    Ok(format!("Loaded HTML: {shown}"))
+}
+
+/// gstack's checks on a `load-html` file: an HTML extension, inside the allowed dirs, a
+/// regular file of at most 50 MB whose first non-blank byte opens markup.
+fn read_html_file(ctx: &Ctx, file: &str) -> Result<(String, String), CommandError> {
+    let extension = std::path::Path::new(file)
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy().to_ascii_lowercase()));
+    if !matches!(extension.as_deref(), Some(".html" | ".htm" | ".xhtml")) {
+        return Err(CommandError::failed(format!(
+            "load-html: file does not appear to be HTML. Expected .html/.htm/.xhtml, got {}. Rename the file if it's really HTML.",
+            extension.as_deref().unwrap_or("(no extension)")
+        )));
+    }
+    let absolute = ctx.cwd.join(file);
+    let path = crate::browser::confine::input(&ctx.cwd, file).map_err(|e| {
+        let message = if e.body.error.starts_with("File not found") {
+            format!(
+                "load-html: file not found at {}. Check spelling or copy the file under {} or /tmp.",
+                absolute.display(),
+                ctx.cwd.display()
+            )
+        } else if absolute.is_dir() {
+            format!("load-html: {} is a directory, not a file. Pass a .html file.", absolute.display())
+        } else {
+            format!(
+                "load-html: {} must be under /tmp or {} (security policy). Copy the file into the project tree or /tmp first.",
+                absolute.display(),
+                ctx.cwd.display()
+            )
+        };
+        CommandError::failed(message)
+    })?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_HTML_BYTES {
+        return Err(CommandError::failed(format!(
+            "load-html: file too large ({size} bytes > {MAX_HTML_BYTES} cap). Split the HTML."
+        )));
+    }
+    let bytes = std::fs::read(&path)
+        .map_err(|e| CommandError::failed(format!("load-html: cannot read {file}: {e}")))?;
+    let html = String::from_utf8_lossy(&bytes).into_owned();
+    if !looks_like_markup(&html) {
+        let hex: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        return Err(CommandError::failed(format!(
+            "load-html: {} has {} extension but content does not look like HTML. First bytes: {}",
+            path.display(),
+            extension.unwrap_or_default(),
+            hex.join(" ")
+        )));
+    }
+    Ok((html, format!("{} ({size} bytes)", path.display())))
+}
+
+/// `<` then a letter, `!` or `?` after an optional BOM and blanks.
+fn looks_like_markup(html: &str) -> bool {
+    let mut chars = html.trim_start_matches('\u{feff}').trim_start().chars();
+    chars.next() == Some('<')
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '!' || c == '?')
+}
+
+// `diff` (gstack's Tier B, issue 13).
+
+/// Lines compared by `diff` at most (the table is this squared at worst, after the common
+/// start and end are set aside); past it the changed middle is shown as removed then added.
+const DIFF_MAX_CELLS: usize = 4_000_000;
+
+/// `diff <url1> <url2>` (gstack `meta-commands.ts`): loads each URL in this tab in turn and
+/// prints a line diff of their `text`: `--- <url1>`, `+++ <url2>`, a blank line, then one line
+/// per text line prefixed `+ `, `- ` or two spaces.
+pub fn diff(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let [first, second] = args else {
+        return Err(CommandError::usage("diff"));
+    };
+    // Both URLs are checked before the tab moves: a refused second URL leaves the page be.
+    let urls = [
+        url_policy::validate(first, &ctx.session.cwd)?,
+        url_policy::validate(second, &ctx.session.cwd)?,
+    ];
+    let mut texts = Vec::with_capacity(2);
+    for valid in &urls {
+        navigate(ctx.tab, valid)?;
+        texts.push(reading::text(ctx, &[])?);
+    }
+    let old: Vec<&str> = texts[0].lines().filter(|l| !l.is_empty()).collect();
+    let new: Vec<&str> = texts[1].lines().filter(|l| !l.is_empty()).collect();
+    let mut out = vec![
+        format!("--- {first}"),
+        format!("+++ {second}"),
+        String::new(),
+    ];
+    out.extend(
+        line_diff(&old, &new)
+            .into_iter()
+            .map(|(mark, line)| format!("{mark} {line}")),
+    );
+    Ok(out.join("\n"))
+}
+
+/// A shortest line diff (longest common subsequence) as `(' ' | '-' | '+', line)`, removals
+/// before additions in each changed stretch, as jsdiff's `diffLines` prints them.
+fn line_diff<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(char, &'a str)> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (a, b) = (
+        &old[prefix..old.len() - suffix],
+        &new[prefix..new.len() - suffix],
+    );
+    let mut out: Vec<(char, &str)> = old[..prefix].iter().map(|l| (' ', *l)).collect();
+    if a.len().saturating_mul(b.len()) > DIFF_MAX_CELLS {
+        out.extend(a.iter().map(|l| ('-', *l)));
+        out.extend(b.iter().map(|l| ('+', *l)));
+    } else {
+        // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
+        let width = b.len() + 1;
+        let mut lcs = vec![0u32; (a.len() + 1) * width];
+        for i in (0..a.len()).rev() {
+            for j in (0..b.len()).rev() {
+                lcs[i * width + j] = if a[i] == b[j] {
+                    lcs[(i + 1) * width + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * width + j].max(lcs[i * width + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        while i < a.len() || j < b.len() {
+            if i < a.len() && j < b.len() && a[i] == b[j] {
+                out.extend(removed.drain(..).map(|l| ('-', l)));
+                out.extend(added.drain(..).map(|l| ('+', l)));
+                out.push((' ', a[i]));
+                i += 1;
+                j += 1;
+            } else if j < b.len()
+                && (i == a.len() || lcs[i * width + j + 1] >= lcs[(i + 1) * width + j])
+            {
+                added.push(b[j]);
+                j += 1;
+            } else {
+                removed.push(a[i]);
+                i += 1;
+            }
+        }
+        out.extend(removed.into_iter().map(|l| ('-', l)));
+        out.extend(added.into_iter().map(|l| ('+', l)));
+    }
+    out.extend(old[old.len() - suffix..].iter().map(|l| (' ', *l)));
+    out
+}
+
 /// `wait --text T [ms]` and the other page conditions of [`wait_for::Condition`] (the flag
 /// anywhere, `--flag=value` too), with the ms argument; `None` for gstack's own forms.
 fn condition_args(
@@ -386,6 +658,24 @@ fn condition_args(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_diffs_keep_common_lines_and_put_removals_first() {
+        let old = ["a", "b", "c", "d"];
+        let new = ["a", "x", "c", "d", "e"];
+        assert_eq!(
+            line_diff(&old, &new),
+            [
+                (' ', "a"),
+                ('-', "b"),
+                ('+', "x"),
+                (' ', "c"),
+                (' ', "d"),
+                ('+', "e")
+            ]
+        );
+        assert_eq!(line_diff(&[], &["n"]), [('+', "n")]);
+    }
 
     fn ms(arg: Option<&str>) -> u128 {
         wait_timeout(arg.map(str::to_owned).as_ref()).as_millis()

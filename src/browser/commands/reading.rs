@@ -861,6 +861,134 @@ pub fn storage(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
+// `data` and `media` (gstack's Tier B, issue 13). The page formats the JSON itself
+// (`JSON.stringify(v, null, 2)`), so keys keep the document's order as gstack prints them.
+
+/// The page side of `data`: `{jsonLd, openGraph, twitterCards, meta}`, the parts asked for.
+const DATA_SCRIPT: &str = r#"((want) => {
+  const out = {};
+  const attr = (el, name) => (el && el.getAttribute(name)) || '';
+  if (want.jsonLd) {
+    out.jsonLd = [];
+    for (const s of document.querySelectorAll('script[type="application/ld+json"]')) {
+      try { out.jsonLd.push(JSON.parse(s.textContent || '')); } catch (e) {}
+    }
+  }
+  const prefixed = (selector, name, prefix) => {
+    const found = {};
+    for (const m of document.querySelectorAll(selector)) {
+      found[attr(m, name).replace(prefix, '')] = attr(m, 'content');
+    }
+    return found;
+  };
+  if (want.og) out.openGraph = prefixed('meta[property^="og:"]', 'property', 'og:');
+  if (want.twitter) out.twitterCards = prefixed('meta[name^="twitter:"]', 'name', 'twitter:');
+  if (want.meta) {
+    const meta = {};
+    const canonical = document.querySelector('link[rel="canonical"]');
+    if (canonical) meta.canonical = attr(canonical, 'href');
+    for (const name of ['description', 'keywords', 'author']) {
+      const m = document.querySelector(`meta[name="${name}"]`);
+      if (m) meta[name] = attr(m, 'content');
+    }
+    const title = document.querySelector('title');
+    if (title) meta.title = title.textContent || '';
+    out.meta = meta;
+  }
+  return JSON.stringify(out, null, 2);
+})"#;
+
+/// `data [--jsonld|--og|--meta|--twitter]` (gstack `read-commands.ts`): the page's structured
+/// data as 2-space JSON; no flag means all four parts.
+pub fn data(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let all = args.is_empty();
+    let has = |flag: &str| all || args.iter().any(|a| a == flag);
+    let want = serde_json::json!({
+        "jsonLd": has("--jsonld"),
+        "og": has("--og"),
+        "twitter": has("--twitter"),
+        "meta": has("--meta"),
+    });
+    let value = page_script(ctx, &format!("{DATA_SCRIPT}({want})"))?;
+    Ok(value.as_str().unwrap_or("{}").to_owned())
+}
+
+/// The page side of `media`: images, videos, audio and CSS background images (at most 500)
+/// under `scope` (the document when it matches nothing), filtered by kind.
+const MEDIA_SCRIPT: &str = r#"((scope, kind) => {
+  const root = (scope && document.querySelector(scope)) || document;
+  const images = [], videos = [], audio = [], backgroundImages = [];
+  if (!kind || kind === 'images') {
+    root.querySelectorAll('img').forEach((img, index) => {
+      const r = img.getBoundingClientRect();
+      images.push({
+        index, src: img.src || '', srcset: img.srcset || '', currentSrc: img.currentSrc || '',
+        alt: img.alt || '', width: img.width, height: img.height,
+        naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+        loading: img.loading || '',
+        dataSrc: img.getAttribute('data-src') || img.getAttribute('data-lazy-src')
+          || img.getAttribute('data-original') || '',
+        visible: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0,
+      });
+    });
+  }
+  if (!kind || kind === 'videos') {
+    root.querySelectorAll('video').forEach((v, index) => {
+      const sources = [...v.querySelectorAll('source')].map(s => ({ src: s.src || '', type: s.type || '' }));
+      videos.push({
+        index, src: v.src || '', currentSrc: v.currentSrc || '', poster: v.poster || '',
+        width: v.videoWidth || v.width, height: v.videoHeight || v.height,
+        duration: isFinite(v.duration) ? v.duration : 0,
+        type: sources.length ? sources[0].type : '', sources,
+        isHLS: sources.some(s => s.type.includes('mpegURL') || s.src.includes('.m3u8')),
+        isDASH: sources.some(s => s.type.includes('dash') || s.src.includes('.mpd')),
+      });
+    });
+  }
+  if (!kind || kind === 'audio') {
+    root.querySelectorAll('audio').forEach((a, index) => {
+      const source = a.querySelector('source');
+      audio.push({
+        index, src: a.src || (source && source.src) || '', currentSrc: a.currentSrc || '',
+        duration: isFinite(a.duration) ? a.duration : 0, type: (source && source.type) || '',
+      });
+    });
+  }
+  if (!kind || kind === 'images') {
+    for (const el of root.querySelectorAll('*')) {
+      if (backgroundImages.length >= 500) break;
+      const bg = getComputedStyle(el).backgroundImage;
+      const m = bg && bg !== 'none' && bg.match(/url\(["']?([^"')]+)["']?\)/);
+      if (!m || !m[1] || m[1].startsWith('data:')) continue;
+      const tag = el.tagName.toLowerCase();
+      const classes = typeof el.className === 'string' && el.className
+        ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+      backgroundImages.push({
+        index: backgroundImages.length, url: m[1],
+        selector: tag + (el.id ? '#' + el.id : '') + classes, element: tag,
+      });
+    }
+  }
+  const total = images.length + videos.length + audio.length + backgroundImages.length;
+  return JSON.stringify({ images, videos, audio, backgroundImages, total }, null, 2);
+})"#;
+
+/// `media [--images|--videos|--audio] [selector]` (gstack `media-extract.ts`): every media
+/// element, with URLs, sizes and types, as 2-space JSON.
+pub fn media(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    let kind = ["images", "videos", "audio"]
+        .into_iter()
+        .find(|k| args.iter().any(|a| *a == format!("--{k}")));
+    let scope = args.iter().find(|a| !a.starts_with("--"));
+    let script = format!(
+        "{MEDIA_SCRIPT}({}, {})",
+        serde_json::json!(scope),
+        serde_json::json!(kind)
+    );
+    let value = page_script(ctx, &script)?;
+    Ok(value.as_str().unwrap_or("{}").to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

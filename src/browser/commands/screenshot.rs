@@ -691,6 +691,109 @@ fn capture_region(ctx: &Ctx, format: Format, region: Clip) -> Result<Vec<u8>, Co
     )
 }
 
+// Tier B captures (issue 13): `responsive` and `archive`.
+
+/// gstack's three `responsive` sizes: name, width, height (CSS px).
+const RESPONSIVE: &[(&str, u32, u32)] = &[
+    ("mobile", 375, 812),
+    ("tablet", 768, 1024),
+    ("desktop", 1280, 720),
+];
+
+/// `responsive [prefix]` (gstack `meta-commands.ts`): a full-page screenshot at each of
+/// mobile, tablet and desktop size, `<prefix>-<name>.png`; one `<name> (<W>x<H>): <path>`
+/// line each. The tab's viewport is put back afterwards, whatever happened. Without a prefix
+/// the names are unique to the workspace and the call (gstack: `/tmp/browse-responsive`).
+pub fn responsive(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    if let Some(flag) = args.iter().find(|a| a.starts_with("--")) {
+        return Err(CommandError::failed(format!(
+            "Unknown responsive flag: {flag}"
+        )));
+    }
+    let prefix = match args.first() {
+        Some(prefix) => prefix.clone(),
+        None => {
+            let unique = confine::default_output("browse-responsive", "png", &ctx.session.cwd);
+            unique.trim_end_matches(".png").to_owned()
+        }
+    };
+    // Refuse a bad prefix before the viewport changes.
+    for (name, _, _) in RESPONSIVE {
+        confine::output(&ctx.cwd, &format!("{prefix}-{name}.png"))?;
+    }
+    let scale = crate::browser::events::lock(&ctx.session.emulation)
+        .viewport
+        .map_or(1.0, |(_, _, s)| s);
+    let mut lines = Vec::new();
+    let mut outcome = Ok(());
+    for (name, width, height) in RESPONSIVE {
+        let path = format!("{prefix}-{name}.png");
+        let shot = set_metrics(ctx, *width, *height, scale)
+            .and_then(|()| screenshot(ctx, std::slice::from_ref(&path)));
+        match shot {
+            Ok(_) => lines.push(format!("{name} ({width}x{height}): {path}")),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    // Back to the session's emulation (the viewport every tab shares).
+    let restore = crate::browser::events::lock(&ctx.session.emulation)
+        .clone()
+        .apply(&ctx.tab.cdp);
+    outcome?;
+    restore.map_err(cdp_error)?;
+    Ok(lines.join("\n"))
+}
+
+/// This tab alone at `width`x`height` CSS px (`Emulation.setDeviceMetricsOverride`).
+fn set_metrics(ctx: &Ctx, width: u32, height: u32, scale: f64) -> Result<(), CommandError> {
+    ctx.tab
+        .cdp
+        .call_raw(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({
+                "width": width,
+                "height": height,
+                "deviceScaleFactor": scale,
+                "mobile": false,
+            }),
+        )
+        .map(drop)
+        .map_err(cdp_error)
+}
+
+/// `archive [path]` (gstack `write-commands.ts`): the page and its resources as one MHTML
+/// file (`Page.captureSnapshot`). Output `Archive saved: <path> (<KB>KB, MHTML)`.
+pub fn archive(ctx: &mut Ctx, args: &[String]) -> CommandResult {
+    if let Some(flag) = args.iter().find(|a| a.starts_with("--")) {
+        return Err(CommandError::failed(format!(
+            "Unknown archive flag: {flag}"
+        )));
+    }
+    let shown = match args.first() {
+        Some(path) => path.clone(),
+        None => confine::default_output("browse-archive", "mhtml", &ctx.session.cwd),
+    };
+    let target = confine::output(&ctx.cwd, &shown)?;
+    let reply = ctx
+        .tab
+        .cdp
+        .call_raw("Page.captureSnapshot", serde_json::json!({ "format": "mhtml" }))
+        .map_err(|e| {
+            CommandError::failed(format!(
+                "MHTML archive requires Chromium CDP. Use 'text' or 'html' for raw page content. ({e:#})"
+            ))
+        })?;
+    let data = reply.get("data").and_then(Value::as_str).unwrap_or("");
+    write_output(&target, data.as_bytes(), &shown)?;
+    Ok(format!(
+        "Archive saved: {shown} ({}KB, MHTML)",
+        (data.len() as f64 / 1024.0).round() as u64
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -214,3 +214,85 @@ fn content_frame_of(ctx: &Ctx, selector: &str) -> Result<Option<FrameRef>, Comma
             frame_id: frame_id.to_owned(),
         }))
 }
+
+// `tab-each` (gstack's Tier B, issue 13).
+
+/// One tab's outcome in `tab-each`'s JSON, in gstack's field order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TabOutcome {
+    tab_id: u64,
+    url: String,
+    title: String,
+    /// 200 on success, else the command's error status.
+    status: u16,
+    output: String,
+}
+
+/// `tab-each <command> [args...]` (gstack `meta-commands.ts`): runs the command on every tab
+/// (pinned to it, so the active tab never changes; `chrome://` pages are skipped) and prints
+/// 2-space JSON `{"command","args","total","results":[{"tabId","url","title","status","output"}]}`.
+pub fn each(session: &Session, req: &crate::wire::CommandRequest) -> CommandResult {
+    let Some(inner) = req.args.first() else {
+        return Err(CommandError::failed(
+            "Usage: browse tab-each <command> [args...]\nExample: browse tab-each snapshot -i",
+        ));
+    };
+    let name = crate::catalogue::lookup(inner).map_or(inner.as_str(), |c| c.name);
+    if matches!(
+        name,
+        "tab-each" | "chain" | "stop" | "restart" | "newtab" | "closetab" | "tab"
+    ) {
+        return Err(CommandError::failed(format!(
+            "tab-each cannot run '{name}': it manages tabs or the server itself"
+        )));
+    }
+    let args: Vec<String> = req.args[1..].to_vec();
+    let (_, tabs) = session.tab_list();
+    let mut results = Vec::with_capacity(tabs.len());
+    for tab in &tabs {
+        let url = tab.events.url();
+        if url.starts_with("chrome://") || url.starts_with("chrome-extension://") {
+            results.push(TabOutcome {
+                tab_id: tab.id,
+                url,
+                title: title_of(tab),
+                status: 0,
+                output: "skipped: internal page".into(),
+            });
+            continue;
+        }
+        let outcome = session.execute(&crate::wire::CommandRequest {
+            command: name.to_owned(),
+            args: args.clone(),
+            tab_id: Some(tab.id),
+            envelope: req.envelope,
+            cwd: req.cwd.clone(),
+        });
+        let (status, output) = match outcome {
+            Ok(text) => (200, text),
+            Err(e) => (e.status, e.body.error),
+        };
+        results.push(TabOutcome {
+            tab_id: tab.id,
+            url: tab.events.url(),
+            title: title_of(tab),
+            status,
+            output,
+        });
+    }
+    #[derive(serde::Serialize)]
+    struct Report<'a> {
+        command: &'a str,
+        args: &'a [String],
+        total: usize,
+        results: Vec<TabOutcome>,
+    }
+    serde_json::to_string_pretty(&Report {
+        command: name,
+        args: &args,
+        total: results.len(),
+        results,
+    })
+    .map_err(|e| CommandError::failed(format!("cannot print the results: {e}")))
+}

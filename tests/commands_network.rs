@@ -1,0 +1,496 @@
+//! End-to-end network control with a real Chromium and pages served here: `route` /
+//! `unroute` / `routes` (mocked and blocked requests, popups included), downloads started by
+//! the page, `download`, and `network --capture/--bodies/--export`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::thread;
+
+use common::*;
+
+/// One fixture response: status, headers and body.
+struct Fixture {
+    status: u16,
+    headers: Vec<(&'static str, &'static str)>,
+    body: Vec<u8>,
+    /// Served only to a request carrying this cookie (`name=value`); others get 403.
+    needs_cookie: Option<&'static str>,
+}
+
+fn html(body: &str) -> Fixture {
+    Fixture {
+        status: 200,
+        headers: vec![("Content-Type", "text/html; charset=utf-8")],
+        body: body.as_bytes().to_vec(),
+        needs_cookie: None,
+    }
+}
+
+fn text(body: &str) -> Fixture {
+    Fixture {
+        status: 200,
+        headers: vec![("Content-Type", "text/plain")],
+        body: body.as_bytes().to_vec(),
+        needs_cookie: None,
+    }
+}
+
+/// A server on 127.0.0.1 whose responses carry their own headers (downloads need
+/// `Content-Disposition`), for the life of the value.
+struct Server {
+    base: String,
+    server: Arc<tiny_http::Server>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(pages: Vec<(&'static str, Fixture)>) -> Self {
+        let pages: HashMap<&'static str, Fixture> = pages.into_iter().collect();
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
+        let port = server.server_addr().to_ip().expect("ip").port();
+        let worker = Arc::clone(&server);
+        let thread = thread::spawn(move || {
+            for request in worker.incoming_requests() {
+                let path = request.url().split('?').next().unwrap_or("/").to_owned();
+                let cookies: String = request
+                    .headers()
+                    .iter()
+                    .filter(|h| h.field.equiv("Cookie"))
+                    .map(|h| h.value.as_str().to_owned())
+                    .collect();
+                let response = match pages.get(path.as_str()) {
+                    Some(f) if f.needs_cookie.is_some_and(|c| !cookies.contains(c)) => {
+                        tiny_http::Response::from_data(b"no cookie".to_vec()).with_status_code(403)
+                    }
+                    Some(f) => {
+                        let mut r = tiny_http::Response::from_data(f.body.clone())
+                            .with_status_code(f.status);
+                        for (k, v) in &f.headers {
+                            r.add_header(tiny_http::Header::from_bytes(*k, *v).expect("header"));
+                        }
+                        r
+                    }
+                    None => {
+                        tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404)
+                    }
+                };
+                let _ = request.respond(response);
+            }
+        });
+        Server {
+            base: format!("http://127.0.0.1:{port}"),
+            server,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// What `fetch(path)` gives the page: `<status>:<body>`, or `failed: <message>`.
+fn page_fetch(ws: &Workspace, path: &str) -> String {
+    let script = format!(
+        "await fetch('{path}').then(async r => r.status + ':' + await r.text(), e => 'failed: ' + e.message)"
+    );
+    ws.ok(&["js", &script]).trim_end().to_owned()
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        (
+            "/page.html",
+            html("<title>Routes</title><a id=pop href='/popup.html' target=_blank>open</a>"),
+        ),
+        ("/popup.html", html("<title>Popup</title><p>popup</p>")),
+        ("/api/data", text("real")),
+        ("/api/other", text("other")),
+        ("/mock.json", text("unused")),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/page.html")]);
+    assert_eq!(page_fetch(&ws, "/api/data"), "200:real");
+    assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
+
+    // A mocked answer: status, body and type, without the server.
+    assert_eq!(
+        ws.ok(&[
+            "route",
+            "**/api/data",
+            "--status",
+            "201",
+            "--body",
+            "mocked"
+        ]),
+        "Route added: **/api/data → 201 text/plain; charset=utf-8 (6 bytes)\n"
+    );
+    assert_eq!(page_fetch(&ws, "/api/data"), "201:mocked");
+    let content_type = ws.ok(&[
+        "js",
+        "await fetch('/api/data').then(r => r.headers.get('content-type'))",
+    ]);
+    assert_eq!(content_type.trim_end(), "text/plain; charset=utf-8");
+    // `*` stays within a path part; the unmatched request reaches the server.
+    assert_eq!(page_fetch(&ws, "/api/other"), "200:other");
+
+    // A body from a file, its type from the extension; a later route takes precedence.
+    std::fs::write(ws.path().join("answer.json"), "{\"ok\":true}").expect("write");
+    ws.ok(&["route", "**/api/*", "--body-file", "answer.json"]);
+    assert_eq!(page_fetch(&ws, "/api/other"), "200:{\"ok\":true}");
+    assert_eq!(page_fetch(&ws, "/api/data"), "200:{\"ok\":true}");
+
+    // Blocking: the page's fetch fails.
+    assert_eq!(
+        ws.ok(&["route", "**/api/other", "--abort"]),
+        "Route added: **/api/other → abort\n"
+    );
+    assert_eq!(page_fetch(&ws, "/api/other"), "failed: Failed to fetch");
+
+    // A popup opened after the routes were set obeys them too.
+    ws.ok(&["click", "#pop"]);
+    wait_until(
+        "the popup is the active tab",
+        std::time::Duration::from_secs(10),
+        || ws.ok(&["url"]).contains("/popup.html"),
+    );
+    assert_eq!(page_fetch(&ws, "/api/other"), "failed: Failed to fetch");
+    assert_eq!(page_fetch(&ws, "/api/data"), "200:{\"ok\":true}");
+
+    let listed = ws.ok(&["routes"]);
+    assert_eq!(
+        listed,
+        "**/api/data → 201 text/plain; charset=utf-8 (6 bytes) [2 hits]\n\
+         **/api/* → 200 application/json (11 bytes) [3 hits]\n\
+         **/api/other → abort [2 hits]\n"
+    );
+
+    // unroute one, then all: the server answers again, in both tabs.
+    assert_eq!(
+        ws.ok(&["unroute", "**/api/other"]),
+        "Route removed: **/api/other\n"
+    );
+    assert_eq!(page_fetch(&ws, "/api/other"), "200:{\"ok\":true}");
+    let missing = ws.fails(&["unroute", "**/nope"]);
+    assert!(missing.contains("No route for **/nope"), "{missing}");
+    assert_eq!(ws.ok(&["unroute"]), "Removed 2 routes\n");
+    assert_eq!(page_fetch(&ws, "/api/other"), "200:other");
+    ws.ok(&["tab", "1"]);
+    assert_eq!(page_fetch(&ws, "/api/data"), "200:real");
+    assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
+
+    // Bad input: one clear line each, nothing added.
+    let err = ws.fails(&["route", "**/x"]);
+    assert!(err.contains("say what to do"), "{err}");
+    let err = ws.fails(&["route", "**/x", "--abort", "--status", "500"]);
+    assert!(err.contains("cannot be combined"), "{err}");
+    let err = ws.fails(&["route", "**/x", "--status", "999"]);
+    assert!(err.contains("100-599"), "{err}");
+    let err = ws.fails(&["route", "**/{a,b", "--abort"]);
+    assert!(err.contains("unclosed"), "{err}");
+    let err = ws.fails(&["route", "**/x", "--body-file", "/etc/passwd"]);
+    assert!(err.contains("Path must be within"), "{err}");
+    assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
+}
+
+#[test]
+fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        (
+            "/page.html",
+            html(
+                "<title>Files</title><a id=dl href='/report'>report</a>\
+                  <img id=pic src='/pic.png' alt='picture' width=10 height=10>",
+            ),
+        ),
+        (
+            "/report",
+            Fixture {
+                status: 200,
+                headers: vec![
+                    ("Content-Type", "text/csv"),
+                    (
+                        "Content-Disposition",
+                        "attachment; filename=\"../report.csv\"",
+                    ),
+                ],
+                body: b"a,b\n1,2\n".to_vec(),
+                needs_cookie: None,
+            },
+        ),
+        (
+            "/pic.png",
+            Fixture {
+                status: 200,
+                headers: vec![("Content-Type", "image/png")],
+                body: b"\x89PNG fake".to_vec(),
+                needs_cookie: None,
+            },
+        ),
+        (
+            "/secret.txt",
+            Fixture {
+                needs_cookie: Some("k=v"),
+                ..text("for cookie holders")
+            },
+        ),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/page.html")]);
+    assert!(ws
+        .ok(&["downloads"])
+        .starts_with("(no downloads; they land in "));
+
+    // A download the page starts: said by the command that started it, then listed.
+    let clicked = ws.ok(&["click", "#dl"]);
+    assert!(clicked.starts_with("Clicked #dl"), "{clicked}");
+    let listed = ws.ok(&["downloads", "--wait", "20000"]);
+    let folder = ws.state_dir().join("downloads");
+    // Chromium turns the suggested `../report.csv` into `_report.csv`; it stays in the folder.
+    let saved = folder.join("_report.csv");
+    assert_eq!(
+        listed,
+        format!(
+            "[1] {} (0KB) ← {}\n",
+            saved.display(),
+            server.url("/report")
+        )
+    );
+    assert_eq!(std::fs::read(&saved).expect("saved"), b"a,b\n1,2\n");
+    assert_eq!(mode(&saved), 0o600);
+    assert_eq!(mode(&folder), 0o700);
+    // The same name again never replaces the first file.
+    ws.ok(&["click", "#dl"]);
+    wait_until(
+        "the second download is saved",
+        std::time::Duration::from_secs(20),
+        || {
+            ws.ok(&["downloads", "--wait", "20000"])
+                .contains("_report (1).csv (0KB)")
+        },
+    );
+    assert_eq!(std::fs::read(&saved).expect("first"), b"a,b\n1,2\n");
+    assert_eq!(
+        ws.ok(&["downloads", "--clear"]),
+        "Cleared 2 download records (the files stay)\n"
+    );
+    assert!(saved.exists());
+
+    // `download`: the page's cookies go along (the server refuses without them).
+    let refused = ws.fails(&["download", &server.url("/secret.txt"), "out.txt"]);
+    assert!(refused.contains("Download failed: HTTP 403"), "{refused}");
+    ws.ok(&["js", "document.cookie = 'k=v; path=/'"]);
+    assert_eq!(
+        ws.ok(&["download", &server.url("/secret.txt"), "out.txt"]),
+        "Downloaded: out.txt (0KB, text/plain)\n"
+    );
+    let out = ws.path().join("out.txt");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("out"),
+        "for cookie holders"
+    );
+    assert_eq!(mode(&out), 0o600);
+    assert_eq!(
+        ws.ok(&["download", &server.url("/secret.txt"), "--base64"]),
+        "data:text/plain;base64,Zm9yIGNvb2tpZSBob2xkZXJz\n"
+    );
+    // A media element by ref; no path: a fresh name in the temp dir with gstack's extension.
+    let snapshot = ws.ok(&["snapshot"]);
+    let line = snapshot
+        .lines()
+        .find(|l| l.contains("[img]"))
+        .unwrap_or_else(|| panic!("no img in {snapshot}"));
+    let reference = line.trim().split(' ').next().expect("ref").to_owned();
+    let got = ws.ok(&["download", &reference]);
+    let shown = got
+        .strip_prefix("Downloaded: ")
+        .and_then(|r| r.strip_suffix(" (0KB, image/png)\n"))
+        .unwrap_or_else(|| panic!("{got}"));
+    assert!(
+        shown.starts_with("/tmp/browse-download-") && shown.ends_with(".png"),
+        "{shown}"
+    );
+    assert_eq!(std::fs::read(shown).expect("pic"), b"\x89PNG fake");
+    let _ = std::fs::remove_file(shown);
+
+    // Confinement and bad URLs: clear errors, nothing written.
+    let err = ws.fails(&["download", &server.url("/secret.txt"), "/etc/browse-x"]);
+    assert!(err.contains("Path must be within"), "{err}");
+    let err = ws.fails(&["download", &server.url("/missing"), "m.txt"]);
+    assert!(err.contains("Download failed: HTTP 404"), "{err}");
+    assert!(!ws.path().join("m.txt").exists());
+    let err = ws.fails(&["download", "ftp://example.com/x"]);
+    assert!(err.contains("Blocked: scheme"), "{err}");
+}
+
+#[test]
+fn network_capture_keeps_bodies_and_exports_jsonl_and_har() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/page.html", html("<title>Capture</title><p>capture</p>")),
+        (
+            "/api/data",
+            Fixture {
+                headers: vec![("Content-Type", "application/json")],
+                ..text("{\"n\":1}")
+            },
+        ),
+        (
+            "/api/pic",
+            Fixture {
+                status: 200,
+                headers: vec![("Content-Type", "image/png")],
+                body: vec![0x89, b'P', b'N', b'G'],
+                needs_cookie: None,
+            },
+        ),
+        ("/other.txt", text("not captured")),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/page.html")]);
+    assert_eq!(ws.ok(&["network", "--bodies"]), "No captured responses.\n");
+    assert_eq!(
+        ws.ok(&["network", "--capture", "--filter", "/api/"]),
+        "Network capture started (filter: /api/). Use --capture stop to stop.\n"
+    );
+    assert_eq!(
+        ws.ok(&["network", "--capture"]),
+        "Capture already active. Use --capture stop first.\n"
+    );
+    assert_eq!(page_fetch(&ws, "/api/data?x=1"), "200:{\"n\":1}");
+    ws.ok(&[
+        "js",
+        "await fetch('/api/pic').then(r => r.arrayBuffer()).then(b => b.byteLength)",
+    ]);
+    assert_eq!(page_fetch(&ws, "/other.txt"), "200:not captured");
+    let expected = format!(
+        "2 responses (0KB total):\n  [1] 200 {} (0KB)\n  [2] 200 {} (0KB)\n",
+        server.url("/api/data?x=1"),
+        server.url("/api/pic")
+    );
+    wait_until(
+        "both bodies are captured",
+        std::time::Duration::from_secs(10),
+        || ws.ok(&["network", "--bodies"]) == expected,
+    );
+    assert_eq!(
+        ws.ok(&["network", "--capture", "stop"]),
+        "Network capture stopped. 2 responses captured (0KB).\n"
+    );
+    // Nothing more is kept once stopped.
+    assert_eq!(page_fetch(&ws, "/api/data"), "200:{\"n\":1}");
+    assert_eq!(ws.ok(&["network", "--bodies"]), expected);
+
+    // gstack's JSONL: text bodies as text, others base64.
+    assert_eq!(
+        ws.ok(&["network", "--export", "out.jsonl"]),
+        "Exported 2 captured responses to out.jsonl\n"
+    );
+    let jsonl = std::fs::read_to_string(ws.path().join("out.jsonl")).expect("jsonl");
+    let lines: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["body"], "{\"n\":1}");
+    assert_eq!(lines[0]["contentType"], "application/json");
+    assert_eq!(lines[0]["size"], 7);
+    assert_eq!(lines[0]["bodyTruncated"], false);
+    assert_eq!(lines[1]["body"], "iVBORw==");
+    assert_eq!(mode(&ws.path().join("out.jsonl")), 0o600);
+
+    // HAR 1.2 when the name ends in .har.
+    ws.ok(&["network", "--export", "out.har"]);
+    let har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join("out.har")).expect("har"))
+            .expect("HAR is JSON");
+    assert_eq!(har["log"]["version"], "1.2");
+    let entries = har["log"]["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["request"]["method"], "GET");
+    assert_eq!(entries[0]["request"]["url"], server.url("/api/data?x=1"));
+    assert_eq!(entries[0]["request"]["queryString"][0]["name"], "x");
+    assert_eq!(entries[0]["response"]["status"], 200);
+    assert_eq!(entries[0]["response"]["content"]["text"], "{\"n\":1}");
+    assert_eq!(entries[1]["response"]["content"]["encoding"], "base64");
+    assert!(entries[0]["startedDateTime"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
+
+    let err = ws.fails(&["network", "--export", "/etc/browse-x.har"]);
+    assert!(err.contains("Path must be within"), "{err}");
+    let err = ws.fails(&["network", "--capture", "--filter", "("]);
+    assert!(err.contains("not a regular expression"), "{err}");
+}
+
+#[test]
+fn download_navigate_takes_the_download_a_navigation_starts() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/page.html", html("<title>Nav</title>")),
+        (
+            "/export",
+            Fixture {
+                status: 200,
+                headers: vec![
+                    ("Content-Type", "application/pdf"),
+                    ("Content-Disposition", "attachment; filename=\"export.pdf\""),
+                ],
+                body: b"%PDF-1.4 fake".to_vec(),
+                needs_cookie: None,
+            },
+        ),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/page.html")]);
+    let saved = ws.state_dir().join("downloads").join("export.pdf");
+    assert_eq!(
+        ws.ok(&["download", &server.url("/export"), "--navigate"]),
+        format!(
+            "Downloaded: {} (0KB, application/pdf) [export.pdf]\n",
+            saved.display()
+        )
+    );
+    assert_eq!(std::fs::read(&saved).expect("saved"), b"%PDF-1.4 fake");
+    assert_eq!(
+        ws.ok(&["download", &server.url("/export"), "copy.pdf", "--navigate"]),
+        "Downloaded: copy.pdf (0KB, application/pdf)\n"
+    );
+    assert_eq!(
+        std::fs::read(ws.path().join("copy.pdf")).expect("copy"),
+        b"%PDF-1.4 fake"
+    );
+    assert_eq!(mode(&ws.path().join("copy.pdf")), 0o600);
+    // The page stays where it was: a download is not a navigation.
+    assert_eq!(ws.ok(&["url"]), format!("{}\n", server.url("/page.html")));
+    let err = ws.fails(&[
+        "download",
+        &server.url("/export"),
+        "/etc/x.pdf",
+        "--navigate",
+    ]);
+    assert!(err.contains("Path must be within"), "{err}");
+}
