@@ -12,6 +12,7 @@ pub mod profile;
 pub mod readiness;
 pub mod record;
 pub mod spawn;
+pub mod succession;
 
 use std::fs;
 use std::time::{Duration, Instant};
@@ -125,6 +126,19 @@ pub fn find_running(paths: &StatePaths) -> Option<Daemon> {
 /// still the workspace's daemon: it refuses commands with the cause at once, and
 /// `stop`/`restart` reach it; starting a second one would fail on the lock.
 fn probe(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
+    // A daemon on its way out is not chosen: its successor (or a restart) is waited for.
+    probe_any(paths, rec, timeout).filter(|d| !d.health.stopping)
+}
+
+/// The workspace's daemon when it answers, shutting down or not (`stop` waits for one that is
+/// already on its way out instead of calling it silent).
+pub fn find_stopping(paths: &StatePaths) -> Option<Daemon> {
+    let rec = record::read(&paths.state_file).ok()?;
+    probe_any(paths, &rec, PROBE_TIMEOUT).filter(|d| d.health.stopping)
+}
+
+/// [`probe`] without the `stopping` filter.
+fn probe_any(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
     let health = DaemonClient::new(rec.port, &rec.token)
         .health(timeout)
         .ok()?;
@@ -160,9 +174,15 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
                 paths.lock_file.display()
             ))
         })?;
+        // A newer browse replacing the daemon (see `succession`) starts the next one; an
+        // older starter that won the lock would undo the upgrade, so it lets the lock go.
+        let successor = succession::newer_claim(paths, &crate::settings::version());
         match attempt {
-            Attempt::Acquired(lock) => return start_as_leader(paths, lock, began_ms, deadline),
-            Attempt::Held => {
+            Attempt::Acquired(lock) if successor.is_none() => {
+                return start_as_leader(paths, lock, began_ms, deadline)
+            }
+            Attempt::Acquired(_) | Attempt::Held => {
+                drop(attempt);
                 if let Some(daemon) = find_running(paths) {
                     return Ok(daemon);
                 }
@@ -172,7 +192,12 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
                 }
                 if !announced && started.elapsed() >= ANNOUNCE_AFTER {
                     announced = true;
-                    announce_holder(paths);
+                    match &successor {
+                        Some(version) => errln!(
+                            "[browse] browse {version} is replacing the daemon; waiting for it..."
+                        ),
+                        None => announce_holder(paths),
+                    }
                 }
                 if Instant::now() >= deadline {
                     return Err(match record::read(&paths.state_file) {
