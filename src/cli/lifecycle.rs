@@ -141,6 +141,10 @@ pub fn settle_version_skew(
     daemon: Daemon,
     opts: ConnectOptions,
 ) -> Result<Daemon, ExitCode> {
+    if daemon.record.peer {
+        // gstack's daemon speaks the shared protocol; it is used, never replaced for a version.
+        return Ok(daemon);
+    }
     let ours = crate::settings::version();
     let theirs = daemon.health.version.clone();
     match compare_versions(&ours, &theirs) {
