@@ -19,6 +19,7 @@ use std::time::Duration;
 use common::*;
 
 const FAKE_ENV: &str = "BROWSE_TEST_FAKE_GSTACK_DIR";
+const FAKE_UNHEALTHY_ENV: &str = "BROWSE_TEST_FAKE_GSTACK_UNHEALTHY";
 const FAKE_TOKEN: &str = "11111111-2222-4333-8444-555555555555";
 const FAKE_URL: &str = "http://fake-gstack.invalid/";
 
@@ -43,8 +44,14 @@ fn fake_gstack_daemon() {
     for mut request in server.incoming_requests() {
         let json = tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
         if request.url() == "/health" {
-            let body =
-                r#"{"status":"healthy","mode":"launched","uptime":1,"tabs":1,"terminalPort":null}"#;
+            let status = if std::env::var_os(FAKE_UNHEALTHY_ENV).is_some() {
+                "unhealthy"
+            } else {
+                "healthy"
+            };
+            let body = format!(
+                r#"{{"status":"{status}","mode":"launched","uptime":1,"tabs":1,"terminalPort":null}}"#
+            );
             let _ = request.respond(tiny_http::Response::from_string(body).with_header(json));
             continue;
         }
@@ -87,8 +94,13 @@ fn fake_gstack_daemon() {
 
 /// Starts the fake gstack daemon for `ws` and waits until its record is published.
 fn start_fake_gstack(ws: &Workspace, dir: &Path) -> Child {
+    start_fake_gstack_with(ws, dir, &[])
+}
+
+fn start_fake_gstack_with(ws: &Workspace, dir: &Path, env: &[(&str, &str)]) -> Child {
     fs::create_dir_all(ws.state_dir()).expect("state dir");
     let child = Command::new(std::env::current_exe().expect("test binary"))
+        .envs(env.iter().copied())
         .arg0("bun")
         .args([
             "fake_gstack_daemon",
@@ -205,6 +217,49 @@ fn a_stale_gstack_lock_is_not_respected_and_our_daemon_takes_and_releases_it() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(ws.daemons().len(), 1);
     assert!(!lock.exists(), "our starter left gstack's lock behind");
+}
+
+#[test]
+fn an_unhealthy_gstack_daemon_is_kept_unless_forced_and_a_fake_one_is_never_signalled() {
+    let mut ws = Workspace::browserless();
+    ws.set("BROWSE_START_TIMEOUT", "1500");
+    let fake_dir = tempfile::tempdir().expect("fake dir");
+    let mut fake = start_fake_gstack_with(&ws, fake_dir.path(), &[(FAKE_UNHEALTHY_ENV, "1")]);
+    // Alive but not healthy: busy, not replaced, and no second daemon beside it.
+    let out = ws.run(&["url"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("Daemon busy"), "{}", stderr(&out));
+    assert!(ws.daemons().is_empty(), "a second daemon beside gstack's");
+    assert!(
+        fake.try_wait().expect("fake").is_none(),
+        "gstack's daemon was signalled"
+    );
+    // --force-restart replaces the proven gstack daemon (SIGINT), then starts ours.
+    ws.set("BROWSE_START_TIMEOUT", "30000");
+    let out = ws.run(&["--force-restart", "status"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ended = fake.wait().expect("fake ends");
+    assert!(!ended.success(), "the fake gstack daemon was not stopped");
+    assert_eq!(ws.daemons().len(), 1);
+    ws.ok(&["stop"]);
+    // A gstack-format record naming a process that is not a gstack daemon of this workspace:
+    // never signalled, even with --force-restart; the record is just stale.
+    let mut bystander = Command::new("sleep").arg("60").spawn().expect("sleep");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let port = listener.local_addr().expect("addr").port();
+    let record = serde_json::json!({
+        "pid": bystander.id(), "port": port, "token": FAKE_TOKEN,
+        "startedAt": "2026-11-30T10:00:00.000Z", "serverPath": "/x/server.ts", "mode": "launched"
+    });
+    fs::write(ws.state_file(), record.to_string()).expect("record");
+    let out = ws.run(&["--force-restart", "status"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        bystander.try_wait().expect("sleep").is_none(),
+        "a bystander was signalled"
+    );
+    let _ = bystander.kill();
+    let _ = bystander.wait();
 }
 
 /// Live gstack daemons (`bun …/server.ts`) serving this workspace.

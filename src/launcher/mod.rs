@@ -299,7 +299,7 @@ fn start_as_leader(
         Ok(peer::PeerLock::Theirs(pid)) => return Ok(Leadership::PeerStarting(pid)),
         Err(e) => {
             return Err(LaunchError::StartFailed(format!(
-                "cannot create {}: {e}",
+                "cannot write in the state directory ({}): {e}",
                 peer::lock_path(paths).display()
             )))
         }
