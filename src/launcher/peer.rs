@@ -93,7 +93,10 @@ pub fn take_lock(paths: &StatePaths) -> io::Result<PeerLock> {
             None => continue,
             Some((pid, inode, age)) => {
                 let fresh = match pid {
-                    Some(pid) => identity::is_live(pid) && age < MAX_HOLD,
+                    // Our own pid in it is a leftover of a recycled pid, not a starter.
+                    Some(pid) => {
+                        pid != std::process::id() && identity::is_live(pid) && age < MAX_HOLD
+                    }
                     None => age < EMPTY_GRACE,
                 };
                 if fresh {
@@ -266,12 +269,22 @@ mod tests {
         let paths = StatePaths::from_state_file(dir.path().join("browse.json"), false);
         let path = lock_path(&paths);
         assert!(path.ends_with("browse.json.lock"));
-        // Held by a live starter (the test process itself stands in for one).
+        // Held by a live starter (a `sleep` stands in for one).
+        let mut starter = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        fs::write(&path, format!("{}\n", starter.id())).unwrap();
+        let held_by_starter = take_lock(&paths).unwrap();
+        let _ = starter.kill();
+        let _ = starter.wait();
+        assert!(matches!(held_by_starter, PeerLock::Theirs(Some(_))));
+        // Our own pid in it is a leftover (a recycled pid), not a starter.
         fs::write(&path, format!("{}\n", std::process::id())).unwrap();
-        assert!(matches!(
-            take_lock(&paths).unwrap(),
-            PeerLock::Theirs(Some(_))
-        ));
+        let PeerLock::Ours(leftover) = take_lock(&paths).unwrap() else {
+            panic!("our own pid was respected as a starter")
+        };
+        drop(leftover);
         // Just created, pid not written yet.
         fs::write(&path, b"").unwrap();
         assert!(matches!(take_lock(&paths).unwrap(), PeerLock::Theirs(None)));
