@@ -292,7 +292,11 @@ fn gstack_cli(ws: &Workspace, gstack: &str, args: &[&str]) -> Command {
 #[test]
 fn real_gstack_and_browse_share_one_daemon() {
     let Ok(gstack) = std::env::var("GSTACK_BROWSE") else {
-        eprintln!(
+        // Straight to the stream (not eprintln!, which the test harness captures), so the
+        // skip shows in every run.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED real_gstack_and_browse_share_one_daemon: set GSTACK_BROWSE to gstack's \
              browse binary (and put bun on PATH) to run it"
         );
