@@ -48,6 +48,32 @@ fn write_temp_then_rename(
     Ok(())
 }
 
+/// Creates `target` with `contents` only if nothing is there: the bytes go to a temp file
+/// (as in [`write_atomic`]) that is then hard-linked to `target`, so a reader never sees the
+/// file empty or half written (gstack's lock readers take an empty file for a stale one).
+/// Returns `Ok(false)` when `target` already exists. The temp file is always removed.
+pub fn create_exclusive(target: &Path, contents: &[u8], mode: u32) -> io::Result<bool> {
+    let temp = temp_path_for(target);
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)?;
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+        file.write_all(contents)?;
+        file.sync_all()
+    })();
+    let result = written.and_then(|()| match fs::hard_link(&temp, target) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    });
+    let _ = fs::remove_file(&temp);
+    result
+}
+
 /// `<target>.tmp.<pid>.<8 hex>`: unique per process and per call.
 fn temp_path_for(target: &Path) -> PathBuf {
     let mut name = target.file_name().unwrap_or_default().to_os_string();
@@ -103,6 +129,16 @@ mod tests {
         fs::create_dir(&target).unwrap();
         fs::write(target.join("x"), b"x").unwrap();
         assert!(write_atomic(&target, b"{}", 0o600).is_err());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn exclusive_creation_never_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("browse.json.lock");
+        assert!(create_exclusive(&target, b"1\n", 0o600).unwrap());
+        assert!(!create_exclusive(&target, b"2\n", 0o600).unwrap());
+        assert_eq!(fs::read(&target).unwrap(), b"1\n");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -6,10 +6,20 @@
 use std::io::Read;
 use std::time::Duration;
 
-use crate::wire::{CommandRequest, ErrorBody, Health};
+use crate::wire::{CommandRequest, ErrorBody, Health, CALLER_HEADER};
 
 /// The most of a reply body we read.
 const MAX_REPLY_BYTES: u64 = 512 * 1024 * 1024;
+
+/// This process's caller id ([`CALLER_HEADER`]): 16 random hex digits, the same for every
+/// request this CLI makes.
+fn caller_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        use rand::RngCore;
+        format!("{:016x}", rand::rngs::OsRng.next_u64())
+    })
+}
 
 /// How a request to the daemon failed below HTTP.
 #[derive(Debug)]
@@ -66,6 +76,7 @@ impl DaemonClient {
         let resp = self
             .agent
             .get(&format!("{}/health", self.base))
+            .set(CALLER_HEADER, caller_id())
             .timeout(timeout)
             .call()
             .map_err(classify)?;
@@ -86,6 +97,7 @@ impl DaemonClient {
             .post(&format!("{}/command", self.base))
             .timeout(timeout)
             .set("Content-Type", "application/json")
+            .set(CALLER_HEADER, caller_id())
             .set("Authorization", &format!("Bearer {}", self.token))
             .send_string(&body);
         match result {

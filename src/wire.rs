@@ -8,6 +8,16 @@ use serde_json::Value;
 /// daemon that speaks the same protocol, whatever their versions.
 pub const PROTOCOL: u32 = 1;
 
+/// The header naming the calling CLI process on `/health` and `/command` (random, per CLI
+/// process; gstack's CLI sends none). The daemon pairs a CLI's health check with the command
+/// that follows it, so that `stop --if-idle` never stops a daemon that a CLI has just checked
+/// and is about to use.
+pub const CALLER_HEADER: &str = "x-browse-caller";
+
+/// How long a health check counts as "a command is about to follow" for `stop --if-idle`
+/// (ms). Longer than any CLI's gap between the two on a loaded machine.
+pub const PROBE_LEASE_MS: u64 = 3_000;
+
 /// The largest request body the daemon reads.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -113,6 +123,11 @@ pub struct Health {
     /// from gstack's daemons and older ones, which are then judged by pid and instance id alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_dir_id: Option<String>,
+    /// The daemon is shutting down (`stop`, idle, a signal, or replaced by a newer version): a
+    /// CLI must not choose it for a command, and waits for its successor instead. Absent
+    /// (false) from gstack's daemons.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopping: bool,
 }
 
 /// A decoded `POST /batch` body: the raw entries (each decoded on its own, so one bad entry

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::{exit, fail, launch_failure, output, Globals};
 use crate::client::Reply;
 use crate::launcher::paths::StatePaths;
-use crate::launcher::{self, ConnectOptions, Daemon, StaleOutcome};
+use crate::launcher::{self, succession, ConnectOptions, Daemon, StaleOutcome};
 use crate::settings::compare_versions;
 use crate::wire::{CommandRequest, PROTOCOL};
 
@@ -65,6 +65,11 @@ pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
 fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCode> {
     let deadline = Instant::now() + STOP_DEADLINE;
     let Some(daemon) = launcher::find_running(paths) else {
+        if let Some(leaving) = launcher::find_stopping(paths) {
+            // Already shutting down (another stop, idle, a replacement): wait for it.
+            wait_gone(paths, &leaving.record, deadline)?;
+            return Ok(Stopped::Graceful);
+        }
         return match launcher::clean_stale(paths) {
             Ok(StaleOutcome::NothingThere) => Ok(Stopped::NothingRunning),
             Ok(StaleOutcome::Cleaned) => Ok(Stopped::CleanedStale),
@@ -123,13 +128,23 @@ fn wait_gone(
     }
 }
 
-/// A newer CLI replaces an older daemon once, only when it has no request in flight; an older
-/// CLI uses a newer daemon when the protocol matches and otherwise refuses, never downgrading.
+/// A newer CLI replaces an older daemon at most once per race; an older CLI uses a newer daemon
+/// when the protocol matches and otherwise refuses, never downgrading.
+///
+/// Replacing goes through the succession claim (`launcher::succession`): only its holder asks
+/// the daemon to stop, after checking again that the daemon is still older, and it holds the
+/// claim until its own daemon runs, so older starters wait for it instead of starting an old
+/// one again. The daemon stops only if nothing is in flight and no other CLI is between its
+/// health check and its command; otherwise it is kept and used.
 pub fn settle_version_skew(
     paths: &StatePaths,
     daemon: Daemon,
     opts: ConnectOptions,
 ) -> Result<Daemon, ExitCode> {
+    if daemon.record.peer {
+        // gstack's daemon speaks the shared protocol; it is used, never replaced for a version.
+        return Ok(daemon);
+    }
     let ours = crate::settings::version();
     let theirs = daemon.health.version.clone();
     match compare_versions(&ours, &theirs) {
@@ -147,27 +162,56 @@ pub fn settle_version_skew(
                 ))
             }
         }
-        std::cmp::Ordering::Greater => {
-            let stop_if_idle = CommandRequest::new("stop", vec!["--if-idle".into()]);
-            match daemon
-                .client()
-                .command(&stop_if_idle, Duration::from_secs(10))
-            {
-                Ok(Reply::Ok(_)) => {
-                    errln!(
-                        "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
-                    );
-                    let deadline = Instant::now() + STOP_DEADLINE;
-                    wait_gone(paths, &daemon.record, deadline)?;
-                    launcher::connect(paths, opts).map_err(|e| launch_failure(&e))
-                }
-                _ => {
-                    errln!(
-                        "[browse] daemon runs browse {theirs}, this CLI is {ours}; it is busy, so it is kept for now (run 'browse restart' to upgrade it)"
-                    );
-                    Ok(daemon)
-                }
-            }
+        std::cmp::Ordering::Greater => replace_older(paths, daemon, opts, &ours),
+    }
+}
+
+/// The newer CLI's side of [`settle_version_skew`].
+fn replace_older(
+    paths: &StatePaths,
+    daemon: Daemon,
+    opts: ConnectOptions,
+    ours: &str,
+) -> Result<Daemon, ExitCode> {
+    let claim = match succession::claim(paths, ours) {
+        Ok(Some(claim)) => claim,
+        // Another CLI is replacing it (or the state dir cannot be written): use it meanwhile;
+        // a command that finds it gone is retried on its successor.
+        Ok(None) => return Ok(daemon),
+        Err(e) => {
+            tracing::debug!("cannot claim the succession: {e}");
+            return Ok(daemon);
+        }
+    };
+    // Holding the claim, look again: the daemon may have been replaced or may be gone.
+    let current = match launcher::find_running(paths) {
+        Some(current) => current,
+        None => return launcher::connect(paths, opts).map_err(|e| launch_failure(&e)),
+    };
+    let theirs = current.health.version.clone();
+    if compare_versions(ours, &theirs).is_le() {
+        return Ok(current);
+    }
+    let stop_if_idle = CommandRequest::new("stop", vec!["--if-idle".into()]);
+    match current
+        .client()
+        .command(&stop_if_idle, Duration::from_secs(10))
+    {
+        Ok(Reply::Ok(_)) => {
+            errln!(
+                "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
+            );
+            let deadline = Instant::now() + STOP_DEADLINE;
+            wait_gone(paths, &current.record, deadline)?;
+            let started = launcher::connect(paths, opts).map_err(|e| launch_failure(&e));
+            drop(claim);
+            started
+        }
+        _ => {
+            errln!(
+                "[browse] daemon runs browse {theirs}, this CLI is {ours}; it is busy, so it is kept for now (run 'browse restart' to upgrade it)"
+            );
+            Ok(current)
         }
     }
 }

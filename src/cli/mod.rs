@@ -330,17 +330,52 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
                 }
             } else {
                 tracing::debug!("lost the daemon: {e}");
-                errln!("[browse] Server connection lost. Restarting...");
-                let daemon = match connect(paths, opts) {
-                    Ok(d) => d,
-                    Err(code) => return code,
-                };
-                match daemon.client().command(req, timeout) {
-                    Ok(reply) => finish_reply(paths, &daemon, req, reply),
-                    Err(TransportError::TimedOut) => timed_out(paths, &daemon, timeout),
-                    Err(_) => fail(exit::FAILED, "Server crashed twice in a row — aborting"),
+                match launcher::succession::newer_claim(paths, &crate::settings::version()) {
+                    Some(version) => errln!(
+                        "[browse] The daemon is being replaced by browse {version}; retrying the command on it..."
+                    ),
+                    None => errln!("[browse] Server connection lost. Restarting..."),
                 }
+                rerun_on_successor(paths, opts, req, timeout)
             }
+        }
+    }
+}
+
+/// Runs the command on the daemon that follows a lost one (restarted, or the newer daemon
+/// that replaced it). A refused connection means the command never reached anyone, so while
+/// the daemon is still being replaced (the one found stops before our command arrives) it is
+/// sent again, a few times within `BROWSE_START_TIMEOUT` (a daemon that dies at every start
+/// is not chased for long); any other second failure aborts as gstack does.
+fn rerun_on_successor(
+    paths: &StatePaths,
+    opts: ConnectOptions,
+    req: &CommandRequest,
+    timeout: std::time::Duration,
+) -> ExitCode {
+    let deadline = std::time::Instant::now() + crate::settings::start_timeout();
+    let mut backoff = std::time::Duration::from_millis(5);
+    let mut refusals = 0;
+    loop {
+        let daemon = match connect(paths, opts) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        match daemon.client().command(req, timeout) {
+            Ok(reply) => return finish_reply(paths, &daemon, req, reply),
+            Err(TransportError::TimedOut) => return timed_out(paths, &daemon, timeout),
+            Err(TransportError::Refused)
+                if refusals < 5 && std::time::Instant::now() < deadline =>
+            {
+                refusals += 1;
+                tracing::debug!(
+                    "daemon {} refused the command; looking again",
+                    daemon.record.pid
+                );
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(std::time::Duration::from_millis(100));
+            }
+            Err(_) => return fail(exit::FAILED, "Server crashed twice in a row — aborting"),
         }
     }
 }

@@ -259,6 +259,7 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
         cdp_url: remote,
         profile,
         hostname: identity::hostname(),
+        peer: false,
     };
     record::write(&paths.state_file, &record).with_context(|| {
         format!(

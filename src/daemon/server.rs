@@ -2,6 +2,7 @@
 //! and the lifecycle around them — activity tracking for idle shutdown, signals, and the one
 //! graceful shutdown every exit path goes through.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,18 +23,22 @@ use super::{watch as watchers, Daemon};
 use crate::browser::{events::lock, CommandError, Session};
 use crate::launcher::record;
 use crate::wire::{
-    BatchEntryResult, BatchReply, BatchRequest, CommandRequest, ErrorBody, Health, MAX_BODY_BYTES,
-    PROTOCOL,
+    BatchEntryResult, BatchReply, BatchRequest, CommandRequest, ErrorBody, Health, CALLER_HEADER,
+    MAX_BODY_BYTES, PROBE_LEASE_MS, PROTOCOL,
 };
 
 /// How long in-flight requests may take to finish once shutdown has begun.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Requests being served and the time of the last one, for idle shutdown.
+/// Requests being served and the time of the last one, for idle shutdown; and the health
+/// checks whose command has not come yet, for `stop --if-idle`.
 #[derive(Debug)]
 pub struct Activity {
     in_flight: AtomicUsize,
     last: Mutex<Instant>,
+    /// Caller id ([`CALLER_HEADER`], empty when absent) → time of its last `/health`, until
+    /// its next command or [`PROBE_LEASE_MS`].
+    probes: Mutex<HashMap<String, Instant>>,
 }
 
 impl Activity {
@@ -41,7 +46,30 @@ impl Activity {
         Self {
             in_flight: AtomicUsize::new(0),
             last: Mutex::new(Instant::now()),
+            probes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A CLI checked our health: a command from it is likely to follow.
+    fn probed_by(&self, caller: &str) {
+        let lease = Duration::from_millis(PROBE_LEASE_MS);
+        let mut probes = lock(&self.probes);
+        probes.retain(|_, at| at.elapsed() < lease);
+        probes.insert(caller.to_owned(), Instant::now());
+    }
+
+    /// A command came from `caller`: its health check is answered for.
+    fn commanded_by(&self, caller: &str) {
+        lock(&self.probes).remove(caller);
+    }
+
+    /// True when a caller other than `caller` checked our health within the lease and has
+    /// not sent its command yet (it is between the two).
+    fn awaited_by_another(&self, caller: Option<&str>) -> bool {
+        let lease = Duration::from_millis(PROBE_LEASE_MS);
+        lock(&self.probes)
+            .iter()
+            .any(|(who, at)| Some(who.as_str()) != caller && at.elapsed() < lease)
     }
 
     fn begin(self: &Arc<Self>) -> ActivityGuard {
@@ -88,6 +116,11 @@ impl Shutdown {
                 false
             }
         });
+    }
+
+    /// True once a shutdown has been asked for.
+    pub fn is_triggered(&self) -> bool {
+        self.0.borrow().is_some()
     }
 
     pub async fn triggered(&self) -> String {
@@ -293,7 +326,16 @@ async fn loopback_only(State(state): State<Arc<AppState>>, req: Request, next: N
     next.run(req).await
 }
 
-async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
+/// The caller id a request carries ([`CALLER_HEADER`]); empty for gstack's CLI and others.
+fn caller_of(headers: &HeaderMap) -> &str {
+    headers
+        .get(CALLER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Json<Health> {
+    state.activity.probed_by(caller_of(&headers));
     let healthy = state.session.browser_fault().is_none();
     Json(Health {
         status: if healthy { "healthy" } else { "unhealthy" }.into(),
@@ -308,6 +350,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
         protocol: PROTOCOL,
         in_flight: state.activity.in_flight(),
         state_dir_id: state.state_dir_id.clone(),
+        stopping: state.shutdown.is_triggered(),
     })
 }
 
@@ -329,8 +372,10 @@ fn json_body(body: &[u8]) -> Result<serde_json::Value, ErrorBody> {
     serde_json::from_slice(body).map_err(|_| ErrorBody::new("Invalid JSON body"))
 }
 
-async fn command(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let _active = state.activity.begin();
+    let caller = caller_of(&headers);
+    state.activity.commanded_by(caller);
     let value = match json_body(&body) {
         Ok(v) => v,
         Err(body) => return error(StatusCode::BAD_REQUEST, body),
@@ -339,7 +384,7 @@ async fn command(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(body) => return error(StatusCode::BAD_REQUEST, body),
     };
-    match run_command(&state, req).await {
+    match run_command(&state, req, Some(caller)).await {
         Ok(text) => text_reply(text),
         Err(e) => error(
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -350,8 +395,9 @@ async fn command(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
 
 /// `POST /batch`: up to [`crate::wire::MAX_BATCH`] commands run one after another through the same path as
 /// `/command`; a failing entry does not stop the rest. Each entry may pin its own tab.
-async fn batch(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let _active = state.activity.begin();
+    state.activity.commanded_by(caller_of(&headers));
     let started = Instant::now();
     let value = match json_body(&body) {
         Ok(v) => v,
@@ -377,7 +423,7 @@ async fn batch(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
             match CommandRequest::from_json(entry) {
                 Ok(mut req) => {
                     req.envelope = req.envelope.or(envelope);
-                    run_command(&state, req).await
+                    run_command(&state, req, None).await
                 }
                 Err(body) => Err(CommandError::bad_request(body)),
             }
@@ -430,7 +476,16 @@ async fn refs(State(state): State<Arc<AppState>>) -> Response {
 
 /// Lifecycle commands are answered here; browser commands go to the session on a blocking
 /// thread.
-async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<String, CommandError> {
+///
+/// `caller` is the requesting CLI's id (`None` inside a batch): `stop --if-idle` is refused
+/// while another request is in flight or another CLI is between its health check and its
+/// command ([`PROBE_LEASE_MS`]), so a newer CLI replacing this daemon never pulls it from
+/// under an older CLI that has just chosen it.
+async fn run_command(
+    state: &Arc<AppState>,
+    req: CommandRequest,
+    caller: Option<&str>,
+) -> Result<String, CommandError> {
     match req.command.as_str() {
         "status" => Ok(state.session.status_text()),
         // A request that stays in flight, for the idle and stop-race tests of the launcher;
@@ -451,6 +506,12 @@ async fn run_command(state: &Arc<AppState>, req: CommandRequest) -> Result<Strin
                 return Err(CommandError {
                     status: 409,
                     body: ErrorBody::new("Daemon busy: other requests are in flight"),
+                });
+            }
+            if if_idle && state.activity.awaited_by_another(caller) {
+                return Err(CommandError {
+                    status: 409,
+                    body: ErrorBody::new("Daemon busy: another CLI is about to send a command"),
                 });
             }
             state.shutdown.trigger(format!("{} command", req.command));

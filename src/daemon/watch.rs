@@ -295,6 +295,12 @@ fn spawn_record_watch(daemon: &Daemon, state: &Arc<AppState>) {
                         .trigger("browse.json names another daemon instance");
                     return;
                 }
+                Err(_) if record::read_peer(&paths.state_file).is_some() => {
+                    // gstack's daemon published itself over our record: two daemons serve
+                    // this workspace, and gstack's does not yield, so we do.
+                    state.shutdown.trigger("browse.json names gstack's daemon");
+                    return;
+                }
                 Err(why) => {
                     tracing::warn!("state record is unusable ({why}); rewriting it");
                     if matches!(std::fs::symlink_metadata(&paths.state_file), Ok(m) if m.is_dir()) {

@@ -210,14 +210,14 @@ fn holds_lock(pid: u32, lock_file: &Path) -> bool {
 
 /// True when `pid` was started with this workspace's `BROWSE_STATE_FILE` (inherited from the
 /// daemon that launched it).
-fn started_for(pid: u32, paths: &StatePaths) -> bool {
+pub fn started_for(pid: u32, paths: &StatePaths) -> bool {
     let wanted = format!("BROWSE_STATE_FILE={}", paths.state_file.display());
     fs::read(format!("/proc/{pid}/environ"))
         .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes()))
 }
 
 /// The arguments of `pid` (empty for zombies, kernel threads and vanished processes).
-fn cmdline(pid: u32) -> Vec<String> {
+pub fn cmdline(pid: u32) -> Vec<String> {
     fs::read(format!("/proc/{pid}/cmdline"))
         .map(|bytes| {
             bytes

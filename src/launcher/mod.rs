@@ -8,10 +8,12 @@
 pub mod identity;
 pub mod lock;
 pub mod paths;
+pub mod peer;
 pub mod profile;
 pub mod readiness;
 pub mod record;
 pub mod spawn;
+pub mod succession;
 
 use std::fs;
 use std::time::{Duration, Instant};
@@ -92,12 +94,12 @@ pub struct ConnectOptions {
 /// Returns the workspace's daemon, starting one if none runs.
 pub fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, LaunchError> {
     let began_ms = readiness::now_ms();
-    let stale = match record::read(&paths.state_file) {
-        Ok(rec) => match probe(paths, &rec, PROBE_TIMEOUT) {
+    let stale = match read_any(paths) {
+        Some(rec) => match probe(paths, &rec, PROBE_TIMEOUT) {
             Some(daemon) => return Ok(daemon),
             None => Some(rec),
         },
-        Err(_) => None,
+        None => None,
     };
     if crate::settings::autostart_disabled() {
         return Err(LaunchError::AutostartDisabled);
@@ -113,10 +115,17 @@ pub fn connect(paths: &StatePaths, opts: ConnectOptions) -> Result<Daemon, Launc
     elect(paths, began_ms)
 }
 
-/// Fast path only: the daemon named by the record, if it answers with the same identity.
+/// Fast path only: the daemon named by the record, if it answers with the same identity (or,
+/// for gstack's daemon, is proven and healthy).
 pub fn find_running(paths: &StatePaths) -> Option<Daemon> {
-    let rec = record::read(&paths.state_file).ok()?;
-    probe(paths, &rec, PROBE_TIMEOUT)
+    probe(paths, &read_any(paths)?, PROBE_TIMEOUT)
+}
+
+/// The record: ours, or one gstack's daemon wrote (`record::read_peer`).
+fn read_any(paths: &StatePaths) -> Option<StateRecord> {
+    record::read(&paths.state_file)
+        .ok()
+        .or_else(|| record::read_peer(&paths.state_file))
 }
 
 /// Confirms a record through `/health`: same pid and instance id, serving this state
@@ -125,6 +134,28 @@ pub fn find_running(paths: &StatePaths) -> Option<Daemon> {
 /// still the workspace's daemon: it refuses commands with the cause at once, and
 /// `stop`/`restart` reach it; starting a second one would fail on the lock.
 fn probe(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
+    // A daemon on its way out is not chosen: its successor (or a restart) is waited for.
+    probe_any(paths, rec, timeout).filter(|d| !d.health.stopping)
+}
+
+/// The workspace's daemon when it answers, shutting down or not (`stop` waits for one that is
+/// already on its way out instead of calling it silent).
+pub fn find_stopping(paths: &StatePaths) -> Option<Daemon> {
+    probe_any(paths, &read_any(paths)?, PROBE_TIMEOUT).filter(|d| d.health.stopping)
+}
+
+/// [`probe`] without the `stopping` filter.
+fn probe_any(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Daemon> {
+    if rec.peer {
+        // gstack's daemon says nothing of its identity: its process is proven instead before
+        // its token is sent, and it must say `healthy`, as gstack's own CLI requires.
+        peer::prove(paths, rec)?;
+        let health = peer::health(rec, timeout).filter(|h| h.status == "healthy")?;
+        return Some(Daemon {
+            record: rec.clone(),
+            health,
+        });
+    }
     let health = DaemonClient::new(rec.port, &rec.token)
         .health(timeout)
         .ok()?;
@@ -143,6 +174,9 @@ fn probe(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Dae
 /// True when the record names a live `browse` daemon of this workspace: proven by
 /// [`identity::prove_daemon`] (start time, `__daemon`, and the flock on this workspace's lock).
 pub fn is_alive(paths: &StatePaths, rec: &StateRecord) -> bool {
+    if rec.peer {
+        return peer::prove(paths, rec).is_some();
+    }
     identity::prove_daemon(paths, rec).is_some()
 }
 
@@ -153,6 +187,8 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
     let deadline = started + crate::settings::start_timeout();
     let mut backoff = Duration::from_millis(5);
     let mut announced = false;
+    // Set once gstack's starter was found holding its lock (its pid, if it names one).
+    let mut peer_starting = None;
     loop {
         let attempt = ElectionLock::try_acquire(&paths.lock_file).map_err(|e| {
             LaunchError::Workspace(anyhow::anyhow!(
@@ -160,30 +196,46 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
                 paths.lock_file.display()
             ))
         })?;
+        // A newer browse replacing the daemon (see `succession`) starts the next one; an
+        // older starter that won the lock would undo the upgrade, so it lets the lock go.
+        let successor = succession::newer_claim(paths, &crate::settings::version());
         match attempt {
-            Attempt::Acquired(lock) => return start_as_leader(paths, lock, began_ms, deadline),
-            Attempt::Held => {
-                if let Some(daemon) = find_running(paths) {
-                    return Ok(daemon);
+            Attempt::Acquired(lock) if successor.is_none() => {
+                match start_as_leader(paths, lock, began_ms, deadline)? {
+                    Leadership::Started(daemon) => return Ok(*daemon),
+                    Leadership::PeerStarting(pid) => peer_starting = Some(pid),
                 }
-                if let Some(cause) = readiness::start_error_since(&paths.start_error_file, began_ms)
-                {
-                    return Err(LaunchError::StartFailed(cause));
-                }
-                if !announced && started.elapsed() >= ANNOUNCE_AFTER {
-                    announced = true;
-                    announce_holder(paths);
-                }
-                if Instant::now() >= deadline {
-                    return Err(match record::read(&paths.state_file) {
-                        Ok(rec) if is_alive(paths, &rec) => LaunchError::Busy { pid: rec.pid },
-                        _ => LaunchError::TimedOut,
-                    });
-                }
-                std::thread::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())));
-                backoff = (backoff * 2).min(MAX_POLL);
+            }
+            Attempt::Acquired(_) | Attempt::Held => drop(attempt),
+        }
+        if let Some(daemon) = find_running(paths) {
+            return Ok(daemon);
+        }
+        if let Some(cause) = readiness::start_error_since(&paths.start_error_file, began_ms) {
+            return Err(LaunchError::StartFailed(cause));
+        }
+        if !announced && started.elapsed() >= ANNOUNCE_AFTER {
+            announced = true;
+            match (&successor, peer_starting) {
+                (Some(version), _) => errln!(
+                    "[browse] browse {version} is replacing the daemon; waiting for it..."
+                ),
+                (None, Some(pid)) => errln!(
+                    "[browse] gstack's browse is starting the server ({} held by pid {}), waiting...",
+                    peer::lock_path(paths).display(),
+                    pid.map_or_else(|| "?".to_owned(), |p| p.to_string())
+                ),
+                (None, None) => announce_holder(paths),
             }
         }
+        if Instant::now() >= deadline {
+            return Err(match read_any(paths) {
+                Some(rec) if is_alive(paths, &rec) => LaunchError::Busy { pid: rec.pid },
+                _ => LaunchError::TimedOut,
+            });
+        }
+        std::thread::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())));
+        backoff = (backoff * 2).min(MAX_POLL);
     }
 }
 
@@ -209,27 +261,52 @@ fn announce_holder(paths: &StatePaths) {
     }
 }
 
-/// We hold the lock: re-check, clean up after a dead daemon, spawn, wait for readiness.
+/// What the holder of our lock did.
+enum Leadership {
+    Started(Box<Daemon>),
+    /// gstack's starter holds its own lock (`browse.json.lock`, pid if it names one): we let
+    /// ours go and wait for its daemon, which the fast path uses as a peer.
+    PeerStarting(Option<u32>),
+}
+
+/// We hold the lock: re-check, take gstack's lock too, clean up after a dead daemon, spawn,
+/// wait for readiness.
 fn start_as_leader(
     paths: &StatePaths,
     mut lock: ElectionLock,
     began_ms: u64,
     deadline: Instant,
-) -> Result<Daemon, LaunchError> {
+) -> Result<Leadership, LaunchError> {
     // The previous holder may have just finished starting (or the daemon's lock file was
     // replaced under it): a daemon that answers wins over anything we would do.
     if let Some(daemon) = find_running(paths) {
-        return Ok(daemon);
+        return Ok(Leadership::Started(Box::new(daemon)));
     }
     if let Some(cause) = readiness::start_error_since(&paths.start_error_file, began_ms) {
         return Err(LaunchError::StartFailed(cause));
     }
-    if let Ok(rec) = record::read(&paths.state_file) {
+    if let Some(rec) = read_any(paths) {
         if is_alive(paths, &rec) {
-            // Alive but not holding this lock file (it was deleted or replaced) and not
-            // answering: a live daemon is never replaced without --force-restart.
+            // Alive but not holding this lock file (it was deleted or replaced), or gstack's
+            // daemon, and not answering: a live daemon is never replaced without
+            // --force-restart.
             return Err(LaunchError::Busy { pid: rec.pid });
         }
+    }
+    // gstack's CLIs elect with their own lock file: hold it too while we start, or respect it.
+    let _peer_lock = match peer::take_lock(paths) {
+        Ok(peer::PeerLock::Ours(held)) => held,
+        Ok(peer::PeerLock::Theirs(pid)) => return Ok(Leadership::PeerStarting(pid)),
+        Err(e) => {
+            return Err(LaunchError::StartFailed(format!(
+                "cannot write in the state directory ({}): {e}",
+                peer::lock_path(paths).display()
+            )))
+        }
+    };
+    // gstack's starter may have just finished (it removes its lock once its daemon is healthy).
+    if let Some(daemon) = find_running(paths) {
+        return Ok(Leadership::Started(Box::new(daemon)));
     }
     clean_up_dead_daemon(paths);
     lock.note_holder(std::process::id());
@@ -257,12 +334,14 @@ fn start_as_leader(
                     "the state record does not name the daemon that was just started".into(),
                 ));
             }
-            probe(paths, &rec, PROBE_TIMEOUT).ok_or_else(|| {
-                LaunchError::StartFailed(format!(
-                    "the daemon (pid {}, port {}) reported ready but does not answer /health",
-                    started.pid, started.port
-                ))
-            })
+            probe(paths, &rec, PROBE_TIMEOUT)
+                .map(|d| Leadership::Started(Box::new(d)))
+                .ok_or_else(|| {
+                    LaunchError::StartFailed(format!(
+                        "the daemon (pid {}, port {}) reported ready but does not answer /health",
+                        started.pid, started.port
+                    ))
+                })
         }
         Err(cause) => {
             readiness::publish_start_error(&paths.start_error_file, &cause);
@@ -301,6 +380,9 @@ fn kill_chromium(paths: &StatePaths, rec: &StateRecord) {
 /// (`--force-restart` only). Chromium is proven first, while its parent is still the daemon.
 /// Returns whether the daemon was proven (and so signalled).
 pub fn kill_daemon(paths: &StatePaths, rec: &StateRecord) -> bool {
+    if rec.peer {
+        return peer::prove(paths, rec).is_some_and(|gstack| gstack.force_stop());
+    }
     let chromium = identity::prove_chromium(paths, rec);
     let Some(daemon) = identity::prove_daemon(paths, rec) else {
         return false;

@@ -48,6 +48,10 @@ pub struct StateRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
     pub hostname: String,
+    /// True for a record gstack's daemon wrote (no `instanceId`): a peer we may use through the
+    /// shared wire protocol (`launcher::peer`). Never read from or written to disk.
+    #[serde(skip)]
+    pub peer: bool,
 }
 
 /// Why there is no usable record. Kept for diagnostics; every variant means "no daemon known".
@@ -69,6 +73,65 @@ impl std::fmt::Display for Unusable {
 /// Reads the record. Any problem (missing, empty, garbage, truncated, wrong types, oversized,
 /// a directory, another user's file) is an [`Unusable`], never a panic.
 pub fn read(path: &Path) -> Result<StateRecord, Unusable> {
+    parse(&read_bytes(path)?)
+}
+
+/// The fields of a record gstack's daemon wrote (`cli.ts` `ServerState`): no `instanceId`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GstackFields {
+    pid: u32,
+    port: u16,
+    token: String,
+    #[serde(default)]
+    started_at: String,
+    #[serde(default)]
+    server_path: String,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    config_hash: Option<String>,
+    #[serde(default)]
+    instance_id: Option<String>,
+}
+
+/// Reads a record that gstack's daemon wrote (pid, port and token, no `instanceId`) as a
+/// [`StateRecord`] marked `peer`, with the start time its pid has now (0 when gone) and this
+/// host's name. Our own records, and anything unusable, are `None`. The same checks as
+/// [`read`] apply (no symlink, this user's, at most 64 KiB).
+pub fn read_peer(path: &Path) -> Option<StateRecord> {
+    let bytes = read_bytes(path).ok()?;
+    let fields: GstackFields = serde_json::from_slice(&bytes).ok()?;
+    if fields.instance_id.is_some_and(|id| !id.is_empty())
+        || fields.pid <= 1
+        || fields.port == 0
+        || fields.token.is_empty()
+    {
+        return None;
+    }
+    Some(StateRecord {
+        pid: fields.pid,
+        port: fields.port,
+        token: fields.token,
+        started_at: fields.started_at,
+        server_path: fields.server_path,
+        mode: fields.mode.unwrap_or_else(|| "launched".into()),
+        config_hash: fields.config_hash,
+        schema: 0,
+        instance_id: String::new(),
+        pid_start_time: super::identity::start_time(fields.pid).unwrap_or(0),
+        version: "gstack".into(),
+        chrome_pid: None,
+        chrome_start_time: None,
+        cdp_url: None,
+        profile: None,
+        hostname: super::identity::hostname(),
+        peer: true,
+    })
+}
+
+/// The record's bytes, read as untrusted input.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, Unusable> {
     // A symlink at the record's name is not a record (ELOOP lands in Invalid).
     let file = match fs::OpenOptions::new()
         .read(true)
@@ -96,7 +159,7 @@ pub fn read(path: &Path) -> Result<StateRecord, Unusable> {
     file.take(MAX_RECORD_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Unusable::Invalid(format!("cannot read: {e}")))?;
-    parse(&bytes)
+    Ok(bytes)
 }
 
 /// Parses record bytes; split from [`read`] so fuzzers and unit tests can drive it directly.
@@ -169,6 +232,7 @@ mod tests {
             cdp_url: None,
             profile: None,
             hostname: "h".into(),
+            peer: false,
         }
     }
 
@@ -264,7 +328,7 @@ mod fuzz {
                 server_path: "/bin/browse".into(), mode: "launched".into(), config_hash: None,
                 schema: SCHEMA, instance_id: instance, pid_start_time: start,
                 version: "0.1.0".into(), chrome_pid: chrome, chrome_start_time: None,
-                cdp_url: None, profile: None, hostname: "h".into(),
+                cdp_url: None, profile: None, hostname: "h".into(), peer: false,
             };
             let bytes = serde_json::to_vec_pretty(&record).unwrap();
             prop_assert_eq!(parse(&bytes).unwrap(), record);
