@@ -210,7 +210,7 @@ fn fill_select_hover_type_and_press() {
     // What cannot be filled.
     assert_eq!(
         ws.fails(&["fill", "#cb", "x"]),
-        "Input of type \"checkbox\" cannot be filled\n"
+        "fill: Error: Input of type \"checkbox\" cannot be filled\n"
     );
     let err = ws.fails(&["fill", "#ro", "x"]);
     assert!(
@@ -269,7 +269,10 @@ fn fill_select_hover_type_and_press() {
     ws.ok(&["type", "b"]);
     shows(&ws, "notes=\"a\\nb\"");
 
-    assert_eq!(ws.fails(&["press", "Entr"]), "Unknown key: \"Entr\"\n");
+    assert_eq!(
+        ws.fails(&["press", "Entr"]),
+        "press: Unknown key: \"Entr\"\n"
+    );
     assert_eq!(
         ws.usage_fails(&["press"]),
         "Usage: browse press <key> (e.g., Enter, Tab, Escape)\n"
