@@ -583,12 +583,13 @@ const ATTRS_FUNCTION: &str = "function() { const out = {}; \
     for (const a of this.attributes) out[a.name] = a.value; \
     return JSON.stringify(out, null, 2); }";
 
-/// `attrs <sel>`: 2-space JSON of the element's attributes.
+/// `attrs <sel>`: 2-space JSON of the first matching element's attributes (gstack uses
+/// `document.querySelector`: no strictness, no wait).
 pub fn attrs(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first() else {
         return Err(CommandError::usage("attrs"));
     };
-    let Some(element) = selector::find_optional(ctx, sel)? else {
+    let Some(element) = selector::find_first(ctx, sel)? else {
         return Ok(format!("Element not found: {sel}"));
     };
     let value = call_on(ctx, &element, ATTRS_FUNCTION, vec![])?;
@@ -713,12 +714,12 @@ pub(super) fn wait_visible(ctx: &Ctx, sel: &str, timeout: Duration) -> Result<()
     }
 }
 
-/// `css <sel> <prop>`: the computed value.
+/// `css <sel> <prop>`: the first matching element's computed value (as `attrs`).
 pub fn css(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let [sel, prop, ..] = args else {
         return Err(CommandError::usage("css"));
     };
-    let Some(element) = selector::find_optional(ctx, sel)? else {
+    let Some(element) = selector::find_first(ctx, sel)? else {
         return Ok(format!("Element not found: {sel}"));
     };
     let value = call_on(
