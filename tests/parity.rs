@@ -199,6 +199,8 @@ fn js_values_print_like_gstack() {
         ("[1, () => 2, Symbol('y')]", "[\n  1,\n  null,\n  null\n]"),
         ("new Error('boom')", "{\n  \"name\": \"Error\"\n}"),
         ("new Date(0)", "\"1970-01-01T00:00:00.000Z\""),
+        ("new URL('http://a.b/')", "\"http://a.b/\""),
+        ("({toJSON() { return 5; }})", "{\n  \"toJSON\": {}\n}"),
         ("({})", "{}"),
     ] {
         assert_eq!(ws.ok(&["js", expr]), format!("{printed}\n"), "js {expr}");

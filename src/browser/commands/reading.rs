@@ -372,8 +372,8 @@ fn wrap_for_evaluate(code: &str) -> String {
 /// (its `utilityScriptSerializers`: a DOM node becomes the string `ref: <Node>`, a document
 /// `ref: <Document>`, a window `ref: <Window>`; functions and symbols become `undefined`; an
 /// Error keeps only its `name` as an own property; an object with no own keys but a `toJSON`
-/// becomes what that returns, so a Date prints its ISO string; getters that throw are left
-/// out), then gstack applies `JSON.stringify(v, null, 2)` to objects and `String(v)` to the
+/// becomes what that returns; a Date or URL stays itself, so JSON quotes its ISO string or
+/// href; getters that throw are left out), then gstack applies `JSON.stringify(v, null, 2)` to objects and `String(v)` to the
 /// rest. Done in the page so key order is kept; a cycle throws as `JSON.stringify` would.
 const STRINGIFY_OBJECT: &str = r#"function() {
   'use strict';
@@ -393,6 +393,9 @@ const STRINGIFY_OBJECT: &str = r#"function() {
       e.name = v.name;
       return e;
     }
+    // Playwright carries these as themselves; JSON then quotes their ISO string or href.
+    const tag = Object.prototype.toString.call(v);
+    if (tag === '[object Date]' || tag === '[object URL]') return v;
     if (path.has(v)) throw new TypeError('Converting circular structure to JSON');
     path.add(v);
     try {
