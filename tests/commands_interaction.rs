@@ -112,7 +112,10 @@ fn click_buttons_links_refusals_and_selector_forms() {
     // Playwright-only syntax we do not emulate is refused rather than misread as CSS
     // (`>>` and `:has-text(` work: tests/parity.rs).
     let err = ws.fails(&["click", "button:text(\"Go\")"]);
-    assert!(err.starts_with("Unsupported selector syntax ':text('"), "{err}");
+    assert!(
+        err.starts_with("Unsupported selector syntax ':text('"),
+        "{err}"
+    );
 
     // Refs that were never taken.
     assert_eq!(

@@ -523,6 +523,14 @@ mod tests {
     }
 
     #[test]
+    fn requests_playwright_never_reports_are_left_out() {
+        assert!(playwright_reports("http://127.0.0.1:5/index.html", true));
+        assert!(!playwright_reports("http://127.0.0.1:5/favicon.ico", true));
+        assert!(!playwright_reports("data:image/png;base64,AAAA", true));
+        assert!(!playwright_reports("http://127.0.0.1:5/index.html", false));
+    }
+
+    #[test]
     fn network_lines_substitute_missing_values() {
         let mut e = NetworkEntry {
             method: "GET".into(),

@@ -6,7 +6,8 @@
 //!
 //! Layers: this file (dispatch: name → handler, tab choice, watchdog) → `commands/` (one file
 //! per help group) → `page` (Ctx, CommandError, evaluate), `session` (tabs) and the machinery
-//! (selector, events, capture buffers, refs, watchdog, keys, envelope, confine, url_policy)
+//! (selector and its css_syntax check, events, capture buffers, refs, watchdog, keys,
+//! envelope, confine, url_policy)
 //! → `crate::cdp`. Handlers never import this file.
 
 pub mod capture;
