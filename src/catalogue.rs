@@ -191,6 +191,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         valued("--fn", "EXPR", "until the JavaScript EXPR is truthy"),
         valued("--gone", "SEL", "until nothing visible matches SEL"),
     ])
+    .gstack_usage("Usage: browse wait <selector|--networkidle|--load|--domcontentloaded>")
     .doc("browse wait '#results' 10000", "Element <sel> appeared / Network idle / Page loaded"),
     c(
         "text",
@@ -224,6 +225,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .words(1, ANY)
     .flags(OUT_FLAGS)
+    .gstack_usage("Usage: browse js <expression> [--out <file>] [--raw]")
     .doc("browse js 'document.title'", "the value (strings raw, others as JSON); with --out, where it was written"),
     c(
         "eval",
@@ -233,6 +235,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .words(1, 1)
     .flags(OUT_FLAGS)
+    .gstack_usage("Usage: browse eval <js-file> [--out <file>] [--raw]")
     .doc("browse eval script.js", "the script's return value, as js prints it"),
     c(
         "attrs",
@@ -241,6 +244,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Print an element's attributes as JSON",
     )
     .words(1, 1)
+    .gstack_usage("Usage: browse attrs <selector>")
     .doc("browse attrs 'a.logo'", "JSON object of the attributes"),
     c(
         "is",
@@ -249,6 +253,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Print true or false for an element state",
     )
     .words(2, 2)
+    .gstack_usage("Usage: browse is <property> <selector>\nProperties: visible, hidden, enabled, disabled, checked, editable, focused")
     .doc("browse is visible '#submit'", "true or false"),
     c(
         "css",
@@ -257,6 +262,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Print an element's computed CSS property",
     )
     .words(2, 2)
+    .gstack_usage("Usage: browse css <selector> <property>")
     .doc("browse css h1 font-size", "the computed value, e.g. 32px"),
     c(
         "cookies",

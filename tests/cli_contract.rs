@@ -36,7 +36,7 @@ fn usage_errors_exit_2_without_starting_anything() {
     assert_usage_error(&ws, &["text", "--raw"], "Unknown text flag: --raw");
     assert_usage_error(&ws, &["stop", "--bogus"], "Unknown stop flag: --bogus");
     assert_usage_error(&ws, &["snapshot", "-x"], "Unknown snapshot flag: -x");
-    assert_usage_error(&ws, &["snapshot", "-d"], "-d needs a value");
+    assert_usage_error(&ws, &["snapshot", "-d"], "Usage: snapshot -d <value>");
     assert_usage_error(&ws, &["--verbose", "status"], "--verbose");
     assert_usage_error(&ws, &["url", "extra"], "'url' takes no arguments");
     assert!(ws.daemons().is_empty());

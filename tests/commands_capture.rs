@@ -53,6 +53,8 @@ fn console_network_and_dialog_buffers() {
         ),
         ("/net.html", net_html),
         ("/data.txt", data),
+        // Chromium asks for it; a 404 would be a console entry of its own (`Log` domain).
+        ("/favicon.ico", ""),
         (
             "/dialogs.html",
             "<html><body><script>setTimeout(() => { alert('hello there'); \

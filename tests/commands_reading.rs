@@ -171,7 +171,7 @@ fn navigation_history_reload_waits_and_url_errors() {
     let mut lines = timed_out.lines();
     assert_eq!(
         lines.next(),
-        Some("Operation timed out: page.waitForLoadState: Timeout 1500ms exceeded.")
+        Some("Operation timed out: waitForLoadState: Timeout 1500ms exceeded.")
     );
     assert!(
         lines.next().is_some_and(
@@ -198,12 +198,12 @@ fn navigation_history_reload_waits_and_url_errors() {
     assert_eq!(ws.ok(&["wait", "--networkidle", "3000"]), "Network idle\n");
     assert_eq!(
         ws.fails(&["wait", "#never", "10"]),
-        "Operation timed out: locator.waitFor: Timeout 1000ms exceeded.\n\
+        "Operation timed out: waitFor: Timeout 1000ms exceeded.\n\
          Waited 1000 ms for #never to be visible: nothing on the page matched it. Check the selector with 'browse snapshot -i', or wait longer: browse wait '#never' <ms>\n"
     );
     assert_eq!(
         ws.usage_fails(&["wait"]),
-        "Usage: browse wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded | --text T | --url PATTERN | --fn EXPR | --gone <sel> [ms]\n"
+        "Usage: browse wait <selector|--networkidle|--load|--domcontentloaded>\n"
     );
 }
 
@@ -278,7 +278,7 @@ fn reading_and_inspection_commands() {
     );
     assert_eq!(
         ws.fails(&["html", "#nope"]),
-        "Operation timed out: locator.innerHTML: Timeout 5000ms exceeded.\n"
+        "Operation timed out: innerHTML: Timeout 5000ms exceeded.\n"
     );
 
     // links: trimmed text, absolute href, empty text dropped, cut to 120 UTF-16 units.
@@ -504,7 +504,7 @@ fn js_and_eval_results_files_and_errors() {
     assert_eq!(ws.fails(&["js", "throw 'plain'"]), "plain\n");
     assert_eq!(
         ws.usage_fails(&["js"]),
-        "Usage: browse js <expr> [--out <file>] [--raw]\n"
+        "Usage: browse js <expression> [--out <file>] [--raw]\n"
     );
 
     // --out: data URLs are decoded unless --raw; paths stay inside cwd or /tmp.
@@ -535,7 +535,7 @@ fn js_and_eval_results_files_and_errors() {
         .starts_with("Path must be within: "));
     assert_eq!(
         ws.usage_fails(&["js", "1", "--out"]),
-        "--out needs a value (FILE)\nUsage: browse js <expr> [--out <file>] [--raw]\n"
+        "--out needs a value (FILE)\nUsage: browse js <expression> [--out <file>] [--raw]\n"
     );
 
     // eval: code from a file in the workspace, with the same wrapping and --out.

@@ -6,13 +6,13 @@
 //! paired by `requestId` (scoped per tab), not by URL, so two requests for the same URL never
 //! steal each other's status.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::protocol::cdp::Page::events::JavascriptDialogOpeningEventParams;
-use headless_chrome::protocol::cdp::Runtime::RemoteObject;
+use headless_chrome::protocol::cdp::Runtime::{RemoteObject, RemoteObjectSubtype};
 use serde_json::Value;
 
 use super::events::{lock, DialogPolicy};
@@ -91,6 +91,16 @@ struct NetworkLog {
     ring: Ring<NetworkEntry>,
     /// (tab key, requestId) → sequence number of the request's newest entry.
     open: HashMap<(u64, String), u64>,
+    /// Requests Playwright never reports (see [`playwright_reports`]), so that their redirect
+    /// hops are left out too; forgotten when they finish.
+    hidden: HashSet<(u64, String)>,
+}
+
+/// Whether Playwright (and so gstack's `network`) reports a request: not a `data:` URL (its
+/// `_onRequest` drops them), not a favicon (`_isFavicon`: the URL ends in `/favicon.ico`),
+/// and issued by a frame (Chromium's own fetches carry no `frameId` and have no frame).
+fn playwright_reports(url: &str, has_frame: bool) -> bool {
+    has_frame && !url.starts_with("data:") && !url.ends_with("/favicon.ico")
 }
 
 /// The three buffers.
@@ -105,6 +115,7 @@ static CAPTURE: LazyLock<Capture> = LazyLock::new(|| Capture {
     network: Mutex::new(NetworkLog {
         ring: Ring::new(),
         open: HashMap::new(),
+        hidden: HashSet::new(),
     }),
     dialogs: Mutex::new(Ring::new()),
 });
@@ -133,6 +144,21 @@ impl Capture {
                     .join(" ");
                 self.push_console(e.params.timestamp, level, text);
             }
+            // Browser-generated messages (a failed resource load, Chromium's `[DOM]` notes), as
+            // Playwright's `_onLogEntryAdded` turns them into console messages: the entry's
+            // level and text; a worker's entries are left out.
+            Event::LogEntryAdded(e) => {
+                let entry = &e.params.entry;
+                let name = |v: serde_json::Result<Value>| {
+                    v.ok().and_then(|v| v.as_str().map(str::to_owned))
+                };
+                if name(serde_json::to_value(&entry.source)).as_deref() == Some("worker") {
+                    return;
+                }
+                let level =
+                    name(serde_json::to_value(&entry.level)).unwrap_or_else(|| "log".into());
+                self.push_console(entry.timestamp, level, entry.text.clone());
+            }
             Event::RuntimeExceptionThrown(e) => {
                 let details = &e.params.exception_details;
                 let text = details
@@ -148,6 +174,17 @@ impl Capture {
                 let p = &e.params;
                 let mut log = lock(&self.network);
                 let key = (tab, p.request_id.clone());
+                if !playwright_reports(&p.request.url, p.frame_id.is_some())
+                    || (p.redirect_response.is_some() && log.hidden.contains(&key))
+                {
+                    // A favicon's redirect hops stay hidden with it (Playwright's
+                    // `redirectedFrom._isFavicon`).
+                    log.hidden.insert(key);
+                    if log.hidden.len() > CAPACITY {
+                        log.hidden.clear();
+                    }
+                    return;
+                }
                 // A redirect reuses the requestId: the hop that redirected is complete.
                 if let Some(redirect) = &p.redirect_response {
                     if let Some(seq) = log.open.get(&key).copied() {
@@ -248,6 +285,9 @@ impl Capture {
         let mut log = lock(&self.network);
         let key = (tab, request_id.to_owned());
         let Some(seq) = log.open.get(&key).copied() else {
+            if finish {
+                log.hidden.remove(&key);
+            }
             return;
         };
         if let Some(entry) = log.ring.get_mut(seq) {
@@ -298,6 +338,11 @@ fn render_preview(object: &RemoteObject) -> String {
     let kind = serde_json::to_value(&object.Type).ok();
     if kind.as_ref().and_then(Value::as_str) == Some("undefined") {
         return "undefined".into();
+    }
+    // `null` arrives as `{type: object, subtype: null, value: null}`: Playwright's
+    // `String(value)` gives "null".
+    if object.subtype == Some(RemoteObjectSubtype::Null) {
+        return "null".into();
     }
     if let Some(value) = &object.value {
         return match value {
@@ -475,6 +520,14 @@ mod tests {
         ring.clear();
         assert!(ring.get_mut(CAPACITY as u64).is_none());
         assert_eq!(ring.push(7), CAPACITY as u64 + 2);
+    }
+
+    #[test]
+    fn requests_playwright_never_reports_are_left_out() {
+        assert!(playwright_reports("http://127.0.0.1:5/index.html", true));
+        assert!(!playwright_reports("http://127.0.0.1:5/favicon.ico", true));
+        assert!(!playwright_reports("data:image/png;base64,AAAA", true));
+        assert!(!playwright_reports("http://127.0.0.1:5/index.html", false));
     }
 
     #[test]

@@ -99,6 +99,8 @@ impl PageEvents {
         // Console and network capture need these domains; enabled after the listener so
         // nothing they report is missed.
         tab.call_method(Runtime::Enable(None))?;
+        // `Log.entryAdded`: what the browser itself reports (failed loads, `[DOM]` notes).
+        tab.call_method(headless_chrome::protocol::cdp::Log::Enable(None))?;
         tab.call_method(Network::Enable {
             max_total_buffer_size: None,
             max_resource_buffer_size: None,

@@ -6,13 +6,15 @@
 //!
 //! Layers: this file (dispatch: name → handler, tab choice, watchdog) → `commands/` (one file
 //! per help group) → `page` (Ctx, CommandError, evaluate), `session` (tabs) and the machinery
-//! (selector, frames, events, capture buffers, refs, watchdog, keys, envelope, confine, url_policy)
+//! (selector and its css_syntax check, frames, events, capture buffers, refs, watchdog, keys,
+//! envelope, confine, url_policy)
 //! → `crate::cdp`. Handlers never import this file.
 
 mod bodies;
 pub mod capture;
 mod commands;
 mod confine;
+mod css_syntax;
 mod downloads;
 pub mod envelope;
 pub mod events;
@@ -133,7 +135,9 @@ impl Session {
         let watched = frames::watched_session(&tab, &state);
         let watch = watchdog::HangWatch::arm(watched, crate::settings::hang_check());
         let cwd = self.caller_dir(req);
-        let result = self.run_on_tab(info.name, &tab, &mut state, args, cwd);
+        let result = self
+            .run_on_tab(info.name, &tab, &mut state, args, cwd)
+            .map_err(|e| with_playwright_api(info.name, args, e));
         if watch.fired() {
             if let Err(mut e) = result {
                 e.body.error = format!(
@@ -220,4 +224,33 @@ impl Session {
             other => Err(CommandError::unknown_command(other)),
         }
     }
+}
+
+/// A selector that cannot parse is refused by Playwright with the name of the API that was
+/// called (`click: Unexpected token …`), which gstack prints; the same prefix here. `attrs`
+/// and `css` call no Playwright API in gstack and keep the bare message.
+fn with_playwright_api(command: &str, args: &[String], mut error: CommandError) -> CommandError {
+    if !error.body.error.ends_with(css_syntax::SYNTAX_ERROR_TAIL) {
+        return error;
+    }
+    let api = match command {
+        "click" | "fill" | "hover" | "screenshot" => command,
+        "select" => "selectOption",
+        "html" => "innerHTML",
+        "wait" => "waitFor",
+        "scroll" => "scrollIntoViewIfNeeded",
+        "upload" => "setInputFiles",
+        "is" => match args.first().map(String::as_str) {
+            Some("visible") => "isVisible",
+            Some("hidden") => "isHidden",
+            Some("enabled") => "isEnabled",
+            Some("disabled") => "isDisabled",
+            Some("checked") => "isChecked",
+            Some("editable") => "isEditable",
+            _ => "evaluate",
+        },
+        _ => return error,
+    };
+    error.body.error = format!("{api}: {}", error.body.error);
+    error
 }

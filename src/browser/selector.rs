@@ -13,6 +13,7 @@ use crate::cdp::Tab;
 use headless_chrome::protocol::cdp::{Runtime, DOM};
 use serde_json::Value;
 
+use crate::browser::css_syntax;
 use crate::browser::frames::{FrameRef, Realm};
 use crate::browser::page::{CommandError, Ctx};
 use crate::browser::refs::RefEntry;
@@ -94,6 +95,47 @@ pub fn find_optional(ctx: &Ctx, selector: &str) -> Result<Option<Element>, Comma
     }
     let query = Query::parse(selector)?;
     query_one(&ctx.realm()?, &query)
+}
+
+/// The first element (in document order) `selector` designates, without waiting and without
+/// strictness: gstack's `attrs` and `css` use `document.querySelector`. `None` when nothing
+/// matches; a ref that does not resolve is still an error.
+pub fn find_first(ctx: &Ctx, selector: &str) -> Result<Option<Element>, CommandError> {
+    if let Some(name) = ref_name(selector) {
+        return resolve_ref(ctx, selector, name).map(Some);
+    }
+    let query = Query::parse(selector)?;
+    let realm = ctx.realm()?;
+    let expression = format!(
+        "(() => {{ const m = {}; return m.length ? m[0] : null; }})()",
+        query.matches_expression()
+    );
+    let mut request = crate::cdp::evaluate_request(&expression, false);
+    request.context_id = realm.context.and_then(|c| u32::try_from(c).ok());
+    let reply = realm
+        .cdp
+        .call_method(request)
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    if let Some(details) = reply.exception_details {
+        return Err(first_line_error(details));
+    }
+    Ok(reply
+        .result
+        .object_id
+        .map(|object_id| Element::new(&realm.cdp, object_id, realm.frame.clone())))
+}
+
+/// A page exception as its first line: a SyntaxError's stack adds nothing for the user.
+fn first_line_error(details: Runtime::ExceptionDetails) -> CommandError {
+    let mut error = crate::browser::page::script_error(details);
+    error.body.error = error
+        .body
+        .error
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    error
 }
 
 /// True for the error [`find_one`] gives when nothing matched before its deadline.
@@ -227,6 +269,9 @@ pub(crate) fn call_function_with(
 #[derive(Debug, Clone, PartialEq)]
 enum Query {
     Css(String),
+    /// CSS with Playwright's `:has-text("…")`: each complex selector as its combinator parts
+    /// (see [`combinator_chains`]), each part's CSS with the texts it must contain.
+    CssHasText(Vec<Vec<HasTextPart>>),
     XPath(String),
     /// Case-insensitive substring of the normalised text.
     TextContains(String),
@@ -234,26 +279,64 @@ enum Query {
     TextExact(String),
     /// `text=/re/flags`.
     TextRegex(String, String),
+    /// Playwright's `nth=N` step of a chain: the N-th of what the steps before found
+    /// (0-based; negative counts from the end).
+    Nth(i64),
+    /// `a >> b`: each step searched inside what the step before found.
+    Chain(Vec<Query>),
+}
+
+/// One combinator part of a `:has-text()` selector.
+#[derive(Debug, Clone, PartialEq)]
+struct HasTextPart {
+    /// `' '` or `'>'`: how this part relates to the part before.
+    combinator: char,
+    /// The part without its `:has-text()` (`*` when nothing else was left).
+    css: String,
+    /// What its text must contain: lower-case, whitespace collapsed.
+    texts: Vec<String>,
 }
 
 /// Playwright-only syntax we do not emulate; rejected rather than misread as CSS.
-const UNSUPPORTED: &[&str] = &[
-    ">>",
-    ":has-text(",
-    ":text(",
-    ":text-is(",
-    ":text-matches(",
-    "internal:",
-];
+const UNSUPPORTED: &[&str] = &[":text(", ":text-is(", ":text-matches(", "internal:"];
 
 impl Query {
+    /// A selector, split into Playwright's `>>` steps when it has several.
     fn parse(selector: &str) -> Result<Self, CommandError> {
+        let steps = split_chain(selector);
+        if steps.len() == 1 {
+            return Self::parse_step(selector, false);
+        }
+        let steps = steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| Self::parse_step(step, i > 0))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(Query::Nth(_)) = steps.first() {
+            return Err(unsupported(selector, "nth= as the first step"));
+        }
+        Ok(Query::Chain(steps))
+    }
+
+    /// One step. After a `>>`, a quoted step is a `text=` one and `nth=N` picks by index, as
+    /// in Playwright's selector parser.
+    fn parse_step(selector: &str, chained: bool) -> Result<Self, CommandError> {
         let selector = selector.trim();
         if selector.is_empty() {
             return Err(CommandError::failed("Empty selector"));
         }
         if let Some(rest) = selector.strip_prefix("text=") {
             return Ok(text_query(rest));
+        }
+        if chained && (selector.starts_with('"') || selector.starts_with('\'')) {
+            return Ok(text_query(selector));
+        }
+        if let Some(rest) = selector.strip_prefix("nth=").filter(|_| chained) {
+            return rest
+                .trim()
+                .parse()
+                .map(Query::Nth)
+                .map_err(|_| unsupported(selector, "nth= without a whole number"));
         }
         if let Some(rest) = selector.strip_prefix("xpath=") {
             return Ok(Query::XPath(rest.to_owned()));
@@ -267,7 +350,7 @@ impl Query {
             }
         }
         if let Some(rest) = selector.strip_prefix("css=") {
-            return Ok(Query::Css(rest.to_owned()));
+            return css_query(rest);
         }
         // `role=button`, `id=x`, `data-testid=y`: Playwright engines, never valid CSS.
         if let Some((engine, _)) = selector.split_once('=') {
@@ -279,20 +362,55 @@ impl Query {
                 return Err(unsupported(selector, &format!("{engine}=")));
             }
         }
-        Ok(Query::Css(selector.to_owned()))
+        css_query(selector)
     }
 
-    /// A JS expression evaluating to an array of the matching elements. CSS and `text=` reach
-    /// into open shadow roots, as Playwright's engines do; XPath does not (nor does Playwright's).
+    /// A JS expression evaluating to an array of the matching elements of the document.
     fn matches_expression(&self) -> String {
+        match self {
+            Query::Chain(steps) => {
+                let steps: Vec<String> = steps
+                    .iter()
+                    .map(|step| match step {
+                        Query::Nth(n) => n.to_string(),
+                        other => format!("(scope) => {}", other.scoped_expression()),
+                    })
+                    .collect();
+                format!(
+                    "(() => {{ let found = [document]; \
+                     for (const step of [{}]) {{ \
+                       if (typeof step === 'number') {{ \
+                         const el = found[step < 0 ? found.length + step : step]; \
+                         found = el ? [el] : []; continue; }} \
+                       const next = new Set(); \
+                       for (const scope of found) for (const el of step(scope)) next.add(el); \
+                       found = Array.from(next); }} \
+                     return found; }})()",
+                    steps.join(", ")
+                )
+            }
+            other => format!(
+                "(() => {{ const scope = document; return {}; }})()",
+                other.scoped_expression()
+            ),
+        }
+    }
+
+    /// A JS expression evaluating to an array of the matching elements inside `scope` (a
+    /// variable holding the document or an element). CSS and `text=` reach into open shadow
+    /// roots, as Playwright's engines do; XPath does not (nor does Playwright's).
+    fn scoped_expression(&self) -> String {
         let quote = |s: &str| Value::String(s.to_owned()).to_string();
         match self {
             Query::Css(css) => css_expression(css),
+            Query::CssHasText(chains) => has_text_expression(chains),
+            // Only inside a chain, which handles them itself.
+            Query::Nth(_) | Query::Chain(_) => "[]".to_owned(),
             Query::XPath(xpath) => format!(
-                "(() => {{ const r = document.evaluate({}, document, null, \
+                "(() => {{ const r = document.evaluate({}, scope, null, \
                  XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null); const out = []; \
                  for (let i = 0; i < r.snapshotLength; i++) {{ const n = r.snapshotItem(i); \
-                 if (n.nodeType === 1) out.push(n); }} return out; }})()",
+                 if (n.nodeType === 1 && n !== scope) out.push(n); }} return out; }})()",
                 quote(xpath)
             ),
             Query::TextContains(t) => {
@@ -325,6 +443,124 @@ impl Query {
 /// for callers that look elements up their own way (`snapshot -s`).
 pub(crate) fn matches_expression(selector: &str) -> Result<String, CommandError> {
     Ok(Query::parse(selector)?.matches_expression())
+}
+
+/// Splits `a >> b >> c` into its steps at every `>>` outside quotes, brackets and parentheses
+/// (Playwright's selector parser); one step when there is none.
+fn split_chain(selector: &str) -> Vec<&str> {
+    let bytes = selector.as_bytes();
+    let (mut depth, mut quote, mut start) = (0usize, None, 0);
+    let mut steps = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\\' => i += 1,
+                b'"' | b'\'' => quote = Some(b),
+                b'(' | b'[' => depth += 1,
+                b')' | b']' => depth = depth.saturating_sub(1),
+                b'>' if depth == 0 && bytes.get(i + 1) == Some(&b'>') => {
+                    steps.push(&selector[start..i]);
+                    i += 2;
+                    start = i;
+                    continue;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    steps.push(&selector[start.min(selector.len())..]);
+    steps
+}
+
+/// A CSS step: checked with Playwright's parser first (a selector that cannot parse fails at
+/// once, see [`css_syntax`]), then split for `:has-text()` when it has one.
+fn css_query(css: &str) -> Result<Query, CommandError> {
+    css_syntax::check(css).map_err(CommandError::failed)?;
+    if !css.contains(":has-text(") {
+        return Ok(Query::Css(css.to_owned()));
+    }
+    let mut chains = Vec::new();
+    for chain in combinator_chains(css) {
+        let mut parts = Vec::new();
+        for (combinator, part) in chain {
+            let (rest, texts) = take_has_text(&part)
+                .ok_or_else(|| unsupported(css, ":has-text( before a + or ~ combinator"))?;
+            let rest = rest.trim();
+            let css = if rest.is_empty() || rest.ends_with(['+', '~']) {
+                format!("{rest}*")
+            } else {
+                rest.to_owned()
+            };
+            parts.push(HasTextPart {
+                combinator,
+                css,
+                texts,
+            });
+        }
+        chains.push(parts);
+    }
+    Ok(Query::CssHasText(chains))
+}
+
+/// `part` without its top-level `:has-text(…)` pseudo-classes, and their texts (unquoted,
+/// whitespace collapsed, lower-case: Playwright matches them as case-insensitive substrings).
+/// `None` when one applies to an element before a sibling combinator (`a:has-text(x) + b`),
+/// which the part-wise matching cannot express.
+fn take_has_text(part: &str) -> Option<(String, Vec<String>)> {
+    const PSEUDO: &str = ":has-text(";
+    let mut rest = String::new();
+    let mut texts = Vec::new();
+    let mut tail = part;
+    while let Some(at) = tail.find(PSEUDO) {
+        rest.push_str(&tail[..at]);
+        let args = &tail[at + PSEUDO.len()..];
+        let close = closing_paren(args)?;
+        let arg = args[..close].trim();
+        let unquoted = match arg.as_bytes().first() {
+            Some(q @ (b'"' | b'\'')) if arg.len() >= 2 && arg.as_bytes()[arg.len() - 1] == *q => {
+                &arg[1..arg.len() - 1]
+            }
+            _ => arg,
+        };
+        texts.push(normalise(&unquoted.replace("\\", "")).to_lowercase());
+        tail = &args[close + 1..];
+        if tail.contains(['+', '~']) {
+            return None;
+        }
+    }
+    rest.push_str(tail);
+    Some((rest, texts))
+}
+
+/// The index of the `)` that closes a parenthesis opened just before `s`, outside quotes.
+fn closing_paren(s: &str) -> Option<usize> {
+    let (mut depth, mut quote, mut escaped) = (0usize, None, false);
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                '"' | '\'' => quote = Some(c),
+                '(' => depth += 1,
+                ')' if depth == 0 => return Some(i),
+                ')' => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 fn unsupported(selector: &str, syntax: &str) -> CommandError {
@@ -363,7 +599,7 @@ fn normalise(text: &str) -> String {
 /// ones included, documents first. A closed root is unreachable from page script by design.
 /// A TreeWalker per tree: on a 120,000-element page it took a tenth of the time of iterating
 /// `querySelectorAll('*')`.
-const SHADOW_ROOTS_JS: &str = "const shadowRoots = () => { const out = [document]; \
+const SHADOW_ROOTS_JS: &str = "const shadowRoots = () => { const out = [scope]; \
     for (let i = 0; i < out.length; i++) { \
       const w = document.createTreeWalker(out[i], NodeFilter.SHOW_ELEMENT); \
       for (let n = w.nextNode(); n; n = w.nextNode()) if (n.shadowRoot) out.push(n.shadowRoot); } \
@@ -390,7 +626,7 @@ fn css_expression(css: &str) -> String {
     );
     format!(
         "(() => {{ {SHADOW_ROOTS_JS} \
-         const light = Array.from(document.querySelectorAll({css})); \
+         const light = Array.from(scope.querySelectorAll({css})); \
          const roots = shadowRoots(); if (roots.length === 1) return light; \
          const chains = {chains}; \
          const up = (el) => el.parentElement || (el.parentNode && el.parentNode.host) || null; \
@@ -405,6 +641,53 @@ fn css_expression(css: &str) -> String {
              if (ancestorsMatch(el, chain, chain.length - 2)) out.add(el); \
          return Array.from(out); }})()",
         css = quote(css),
+    )
+}
+
+/// CSS with `:has-text()`: the elements of every tree under `scope` that match the last part
+/// of a complex selector, whose ancestors match the parts before it (as [`css_expression`]
+/// does across shadow roots), where each part's element also contains that part's texts
+/// (Playwright's `:has-text`: the element's text, descendants' included, holds each text as a
+/// case-insensitive substring, whitespace collapsed).
+fn has_text_expression(chains: &[Vec<HasTextPart>]) -> String {
+    let chains = Value::from(
+        chains
+            .iter()
+            .map(|chain| {
+                Value::from(
+                    chain
+                        .iter()
+                        .map(|p| serde_json::json!([p.combinator.to_string(), p.css, p.texts]))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    format!(
+        "(() => {{ {SHADOW_ROOTS_JS} \
+         const skip = new Set(['script', 'style', 'noscript', 'template', 'head', 'title']); \
+         const cache = new Map(); \
+         const raw = (n) => {{ let s = cache.get(n); if (s !== undefined) return s; s = ''; \
+           if (n.nodeType === 3) s = n.nodeValue; \
+           else if (!(n.nodeType === 1 && skip.has(n.localName))) {{ \
+             for (let c = n.firstChild; c; c = c.nextSibling) s += raw(c); \
+             if (n.shadowRoot) s += raw(n.shadowRoot); }} \
+           cache.set(n, s); return s; }}; \
+         const text = (el) => raw(el).replace(/\\s+/g, ' ').trim().toLowerCase(); \
+         const ok = (el, part) => el.matches(part[1]) && part[2].every((t) => text(el).includes(t)); \
+         const chains = {chains}; \
+         const up = (el) => el.parentElement || (el.parentNode && el.parentNode.host) || null; \
+         const ancestorsMatch = (el, chain, i) => {{ if (i < 0) return true; \
+           const direct = chain[i + 1][0] === '>'; \
+           for (let a = up(el); a; a = direct ? null : up(a)) \
+             if (ok(a, chain[i]) && ancestorsMatch(a, chain, i - 1)) return true; \
+           return false; }}; \
+         const out = new Set(); \
+         for (const root of shadowRoots()) for (const chain of chains) {{ \
+           const last = chain[chain.length - 1]; \
+           for (const el of root.querySelectorAll(last[1])) \
+             if (ok(el, last) && ancestorsMatch(el, chain, chain.length - 2)) out.add(el); }} \
+         return Array.from(out); }})()"
     )
 }
 
@@ -516,7 +799,9 @@ fn text_expression(predicate: &str, prune: Option<&str>) -> String {
            if (el.shadowRoot) for (const c of el.shadowRoot.children) if (visit(c)) childMatched = true; \
            if (childMatched) return true; \
            if (test(norm(raw(el)))) {{ out.push(el); return true; }} return false; }}; \
-         if (document.body) visit(document.body); \
+         if (scope === document) {{ if (document.body) visit(document.body); }} \
+         else {{ for (const c of scope.children) visit(c); \
+           if (scope.shadowRoot) for (const c of scope.shadowRoot.children) visit(c); }} \
          return out; }})()"
     )
 }
@@ -534,16 +819,7 @@ fn query_one(realm: &Realm, query: &Query) -> Result<Option<Element>, CommandErr
         .call_method(request)
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     if let Some(details) = reply.exception_details {
-        let mut error = crate::browser::page::script_error(details);
-        // Only the first line: a SyntaxError's stack adds nothing for the user.
-        error.body.error = error
-            .body
-            .error
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        return Err(error);
+        return Err(first_line_error(details));
     }
     if let Some(object_id) = reply.result.object_id {
         return Ok(Some(Element::new(tab, object_id, realm.frame.clone())));
@@ -613,8 +889,6 @@ mod tests {
     #[test]
     fn playwright_only_syntax_is_rejected() {
         for s in [
-            "div >> text=x",
-            "button:has-text(\"Go\")",
             "p:text(\"x\")",
             "internal:role=button",
             "role=button",

@@ -6,7 +6,7 @@
 //! flags, like `snapshot -i`) with `-` and a letter; `-5` or `-` are values. `--` ends the
 //! flags: every later word is positional and the `--` itself is not sent.
 
-use crate::catalogue::{CommandInfo, ANY};
+use crate::catalogue::{CommandInfo, Flag, ANY};
 
 /// Why a command line was refused (empty when the usage line says it all); printed above the
 /// command's usage line.
@@ -41,14 +41,21 @@ pub fn check(info: &CommandInfo, words: Vec<String>) -> Result<Vec<String>, Usag
                 let needs_value = flag.value.is_some() && inline_value.is_none();
                 sent.push(word.clone());
                 if needs_value {
-                    let value = words.next().ok_or_else(|| {
-                        UsageError(format!(
+                    let value = words.next().ok_or_else(|| match flag.short {
+                        // gstack's snapshot parser: `Usage: snapshot -d <value>`.
+                        Some(letter) => {
+                            UsageError(format!("Usage: {} -{letter} <value>", info.name))
+                        }
+                        None => UsageError(format!(
                             "{} needs a value ({})",
                             name,
                             flag.value.unwrap_or("value")
-                        ))
+                        )),
                     })?;
+                    check_number(info, flag, &value)?;
                     sent.push(value);
+                } else if let Some(value) = inline_value {
+                    check_number(info, flag, value)?;
                 }
             }
             None if is_switch_bundle(info, &word) => sent.push(word),
@@ -75,6 +82,26 @@ pub fn check(info: &CommandInfo, words: Vec<String>) -> Result<Vec<String>, Usag
         return Err(UsageError(String::new()));
     }
     Ok(sent)
+}
+
+/// gstack reads `snapshot -d` with `parseInt` and refuses what it cannot read
+/// (`Usage: snapshot -d <number>`); checked here so the CLI answers it like other usage errors.
+fn check_number(info: &CommandInfo, flag: &Flag, value: &str) -> Result<(), UsageError> {
+    if flag.long != "--depth" || parse_int_prefix(value) {
+        return Ok(());
+    }
+    let name = flag
+        .short
+        .map_or_else(|| flag.long.to_owned(), |c| format!("-{c}"));
+    Err(UsageError(format!("Usage: {} {name} <number>", info.name)))
+}
+
+/// Whether JavaScript's `parseInt(value, 10)` gives a number: optional leading whitespace and
+/// sign, then at least one digit.
+fn parse_int_prefix(value: &str) -> bool {
+    let rest = value.trim_start();
+    let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+    rest.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn looks_like_flag(word: &str, has_short: bool) -> bool {
@@ -124,6 +151,20 @@ mod tests {
         );
         assert!(check_words("text", &["--json"]).is_err());
         assert!(check_words("snapshot", &["-d"]).is_err());
+        // gstack's own snapshot wording.
+        assert_eq!(
+            check_words("snapshot", &["-s"]),
+            Err(UsageError("Usage: snapshot -s <value>".into()))
+        );
+        assert_eq!(
+            check_words("snapshot", &["-d", "x"]),
+            Err(UsageError("Usage: snapshot -d <number>".into()))
+        );
+        assert_eq!(
+            check_words("snapshot", &["--depth=x"]),
+            Err(UsageError("Usage: snapshot -d <number>".into()))
+        );
+        assert!(check_words("snapshot", &["-d", " 3abc"]).is_ok());
     }
 
     #[test]

@@ -119,6 +119,10 @@ pub fn run(argv: Vec<String>) -> ExitCode {
             Err(args::UsageError(message)) if message.is_empty() => {
                 return output::error(exit::USAGE, &info.usage_line(), None, false)
             }
+            // A usage line of its own (gstack's `Usage: snapshot -d <number>`) says it all.
+            Err(args::UsageError(message)) if message.starts_with("Usage: ") => {
+                return output::error(exit::USAGE, &message, None, false)
+            }
             Err(args::UsageError(message)) => {
                 return output::error(exit::USAGE, &message, Some(&info.usage_line()), false)
             }

@@ -157,8 +157,9 @@ pub fn press(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(key) = args.first().filter(|s| !s.is_empty()) else {
         return Err(CommandError::usage("press"));
     };
-    let events =
-        keys::press_events_holding(key, ctx.state.input.modifiers).map_err(CommandError::failed)?;
+    // Playwright names the API that refused the key, as gstack prints it.
+    let events = keys::press_events_holding(key, ctx.state.input.modifiers)
+        .map_err(|e| CommandError::failed(format!("press: {e}")))?;
     for event in events {
         dispatch_key(&ctx.tab.cdp, event)?;
     }
@@ -235,7 +236,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
     let element = selector::find_one(ctx, sel, ACTION_TIMEOUT).map_err(|e| {
         if selector::is_timeout(&e) {
-            timed_out("locator.setInputFiles")
+            timed_out("setInputFiles")
         } else {
             e
         }
@@ -548,9 +549,9 @@ impl<T> Attempt<T> {
     }
 }
 
-/// `Operation timed out: locator.selectOption: Timeout 5000ms exceeded.`
+/// `Operation timed out: selectOption: Timeout 5000ms exceeded.`
 fn select_timeout() -> String {
-    timed_out("locator.selectOption").body.error
+    timed_out("selectOption").body.error
 }
 
 pub(super) fn timed_out(api: &str) -> CommandError {
@@ -902,7 +903,8 @@ pub(super) fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), Acti
             return Ok(Attempt::Retry);
         };
         if let Some(error) = state.get("error").and_then(Value::as_str) {
-            return Err(CommandError::failed(error));
+            // Playwright's form for an error its injected script throws.
+            return Err(CommandError::failed(format!("fill: Error: {error}")));
         }
         if state.get("done").is_some() {
             return Ok(Attempt::Done(()));
@@ -970,7 +972,9 @@ fn select_option(ctx: &Ctx, sel: &str, value: &str) -> Result<String, ActionErro
             return Ok(Attempt::Retry);
         };
         if let Some(error) = state.get("error").and_then(Value::as_str) {
-            return Err(CommandError::failed(error));
+            return Err(CommandError::failed(format!(
+                "selectOption: Error: {error}"
+            )));
         }
         let labels = |key: &str| -> Vec<String> {
             state
@@ -1055,7 +1059,7 @@ fn scroll_into_view(ctx: &Ctx, sel: &str) -> Result<(), CommandError> {
             Attempt::Retry
         })
     })
-    .map_err(|e| e.rewrite(&timed_out("locator.scrollIntoViewIfNeeded").body.error))
+    .map_err(|e| e.rewrite(&timed_out("scrollIntoViewIfNeeded").body.error))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -60,7 +60,8 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
         Err(e) => return Err(CommandError::failed(format!("{e:#}"))),
     };
     if let Some(error) = reply.error_text.filter(|t| !t.is_empty()) {
-        return Err(CommandError::failed(format!("{error} at {url}")));
+        // Playwright's `page.goto` error, which gstack prints whole: `goto: net::… at <url>`.
+        return Err(CommandError::failed(format!("goto: {error} at {url}")));
     }
     let Some(loader) = reply.loader_id else {
         return Ok("unknown".into());
@@ -340,7 +341,7 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     } else {
         Err(CommandError::failed_with_hint(
             format!(
-                "Operation timed out: page.waitForLoadState: Timeout {}ms exceeded.",
+                "Operation timed out: waitForLoadState: Timeout {}ms exceeded.",
                 timeout.as_millis()
             ),
             format!(

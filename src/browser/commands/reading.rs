@@ -57,7 +57,7 @@ pub fn html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Ok(value.as_str().unwrap_or_default().to_owned());
     };
     let element = selector::find_one(ctx, sel, selector::ACTION_TIMEOUT)
-        .map_err(|e| timed_out("locator.innerHTML", e))?;
+        .map_err(|e| timed_out("innerHTML", e))?;
     let value = call_on(&element, "function() { return this.innerHTML; }", vec![])?;
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
@@ -360,9 +360,61 @@ fn wrap_for_evaluate(code: &str) -> String {
     }
 }
 
-/// Objects go through `JSON.stringify(v, null, 2)`, in the page so key order is kept.
-const STRINGIFY_OBJECT: &str = "function() { 'use strict'; \
-    return typeof this === 'object' ? JSON.stringify(this, null, 2) : String(this); }";
+/// An object result as gstack prints it: Playwright first turns the value into plain data
+/// (its `utilityScriptSerializers`: a DOM node becomes the string `ref: <Node>`, a document
+/// `ref: <Document>`, a window `ref: <Window>`; functions and symbols become `undefined`; an
+/// Error keeps only its `name` as an own property; an object with no own keys but a `toJSON`
+/// becomes what that returns; a Date or URL stays itself, so JSON quotes its ISO string or
+/// href; getters that throw are left out), then gstack applies `JSON.stringify(v, null, 2)` to objects and `String(v)` to the
+/// rest. Done in the page so key order is kept; a cycle throws as `JSON.stringify` would.
+const STRINGIFY_OBJECT: &str = r#"function() {
+  'use strict';
+  const path = new Set();
+  const plain = (v) => {
+    if (v && typeof v === 'object') {
+      if (typeof Window === 'function' && v instanceof Window) return 'ref: <Window>';
+      if (typeof Document === 'function' && v instanceof Document) return 'ref: <Document>';
+      if (typeof Node === 'function' && v instanceof Node) return 'ref: <Node>';
+    }
+    if (typeof v === 'symbol' || typeof v === 'function') return undefined;
+    if (v === null || typeof v !== 'object') return v;
+    let proto = null;
+    try { proto = Object.getPrototypeOf(v); } catch (e) {}
+    if (v instanceof Error || (proto && proto.name === 'Error')) {
+      const e = new Error(v.message);
+      e.name = v.name;
+      return e;
+    }
+    // Playwright carries these as themselves; JSON then quotes their ISO string or href.
+    const tag = Object.prototype.toString.call(v);
+    if (tag === '[object Date]' || tag === '[object URL]') return v;
+    if (path.has(v)) throw new TypeError('Converting circular structure to JSON');
+    path.add(v);
+    try {
+      if (Array.isArray(v)) {
+        const out = [];
+        for (let i = 0; i < v.length; i++) out.push(plain(v[i]));
+        return out;
+      }
+      const keys = Object.keys(v);
+      if (keys.length === 0 && typeof v.toJSON === 'function') {
+        try { return plain(v.toJSON()); } catch (e) {}
+      }
+      const out = {};
+      for (const k of keys) {
+        if (k === '__proto__') continue;
+        let item;
+        try { item = v[k]; } catch (e) { continue; }
+        out[k] = k === 'toJSON' && typeof item === 'function' ? {} : plain(item);
+      }
+      return out;
+    } finally {
+      path.delete(v);
+    }
+  };
+  const value = plain(this);
+  return typeof value === 'object' ? JSON.stringify(value, null, 2) : String(value ?? '');
+}"#;
 
 /// Evaluates user code (awaiting a promise result) and turns the result into gstack's text.
 ///
@@ -429,15 +481,17 @@ fn exception_message(details: Runtime::ExceptionDetails) -> String {
     }
 }
 
-/// `String(v)` for primitives, `JSON.stringify(v, null, 2)` for objects and null, and an
-/// empty string for undefined.
+/// `String(v)` for primitives, `JSON.stringify(v, null, 2)` for objects and null (after
+/// Playwright's serialisation, see [`STRINGIFY_OBJECT`]), and an empty string for undefined,
+/// functions and symbols.
 fn stringify_result(realm: &Realm, result: &Runtime::RemoteObject) -> Result<String, CommandError> {
     use Runtime::RemoteObjectType as T;
     if result.subtype == Some(Runtime::RemoteObjectSubtype::Null) {
         return Ok("null".into());
     }
     match result.Type {
-        T::Undefined => Ok(String::new()),
+        // Playwright cannot carry a function or a symbol back: they arrive as undefined.
+        T::Undefined | T::Function | T::Symbol => Ok(String::new()),
         T::String => Ok(result
             .value
             .as_ref()
@@ -525,12 +579,13 @@ const ATTRS_FUNCTION: &str = "function() { const out = {}; \
     for (const a of this.attributes) out[a.name] = a.value; \
     return JSON.stringify(out, null, 2); }";
 
-/// `attrs <sel>`: 2-space JSON of the element's attributes.
+/// `attrs <sel>`: 2-space JSON of the first matching element's attributes (gstack uses
+/// `document.querySelector`: no strictness, no wait).
 pub fn attrs(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first() else {
         return Err(CommandError::usage("attrs"));
     };
-    let Some(element) = selector::find_optional(ctx, sel)? else {
+    let Some(element) = selector::find_first(ctx, sel)? else {
         return Ok(format!("Element not found: {sel}"));
     };
     let value = call_on(&element, ATTRS_FUNCTION, vec![])?;
@@ -637,7 +692,7 @@ pub(super) fn wait_visible(ctx: &Ctx, sel: &str, timeout: Duration) -> Result<()
             let found = selector::find_optional(ctx, sel).ok().flatten().is_some();
             return Err(CommandError::failed_with_hint(
                 format!(
-                    "Operation timed out: locator.waitFor: Timeout {}ms exceeded.",
+                    "Operation timed out: waitFor: Timeout {}ms exceeded.",
                     timeout.as_millis()
                 ),
                 format!(
@@ -655,12 +710,12 @@ pub(super) fn wait_visible(ctx: &Ctx, sel: &str, timeout: Duration) -> Result<()
     }
 }
 
-/// `css <sel> <prop>`: the computed value.
+/// `css <sel> <prop>`: the first matching element's computed value (as `attrs`).
 pub fn css(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let [sel, prop, ..] = args else {
         return Err(CommandError::usage("css"));
     };
-    let Some(element) = selector::find_optional(ctx, sel)? else {
+    let Some(element) = selector::find_first(ctx, sel)? else {
         return Ok(format!("Element not found: {sel}"));
     };
     let value = call_on(

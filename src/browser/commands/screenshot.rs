@@ -384,8 +384,7 @@ fn clip_shot(ctx: &Ctx, clip: Clip, format: Format) -> Result<Vec<u8>, CommandEr
         ));
     }
     let page = page_rect(ctx)?;
-    let region = clip;
-    let Some(region) = intersect(region, page) else {
+    let Some(region) = intersect(clip, page).map(clip_size_floored) else {
         return Err(CommandError::failed(format!(
             "Clip {} lies outside the page ({}x{} CSS px); nothing to capture",
             clip_text(clip),
@@ -419,9 +418,10 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
         let left = deadline.saturating_duration_since(Instant::now());
         let element = selector::find_one(ctx, sel, left).map_err(|e| {
             if selector::is_timeout(&e) {
+                // The whole wait, not what was left of it on the last lookup.
                 CommandError::failed(format!(
-                    "Operation timed out: locator.screenshot: {}",
-                    e.body.error
+                    "Operation timed out: screenshot: Timeout {}ms exceeded.",
+                    ACTION_TIMEOUT.as_millis()
                 ))
             } else {
                 e
@@ -479,7 +479,36 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
             js_display(page.height.round())
         )));
     };
-    capture_region(ctx, format, region)
+    capture_region(ctx, format, enclosing_int_rect(region))
+}
+
+/// Playwright's rounding of an element's box (`helper.enclosingIntRect`): the smallest
+/// whole-pixel rectangle holding it, with 0.001 px of slack so float noise does not add a
+/// pixel (a box at y=211.59, 21 px high, is captured 22 px high from y=211).
+fn enclosing_int_rect(r: Clip) -> Clip {
+    const SLACK: f64 = 1e-3;
+    let (x, y) = ((r.x + SLACK).floor(), (r.y + SLACK).floor());
+    let (x2, y2) = (
+        (r.x + r.width - SLACK).ceil(),
+        (r.y + r.height - SLACK).ceil(),
+    );
+    Clip {
+        x,
+        y,
+        width: x2 - x,
+        height: y2 - y,
+    }
+}
+
+/// Playwright's rounding of a `clip` (`helper.enclosingIntSize` on its size): the origin is
+/// kept, the width and height are floored (with 0.001 px of slack), so `0.5,0.5,10.5,10.5`
+/// captures 10x10 px. Never below 1 px (a clip under 1 px is refused earlier).
+fn clip_size_floored(r: Clip) -> Clip {
+    Clip {
+        width: (r.width + 1e-3).floor().max(1.0),
+        height: (r.height + 1e-3).floor().max(1.0),
+        ..r
+    }
 }
 
 /// The size guard: `Some` with the scale that brings the longest side of a `css_width` x
@@ -852,6 +881,18 @@ mod tests {
             "Cannot use --viewport with --clip — choose one"
         );
         assert_eq!(js_display(10.0), "10");
+        let r = |x, y, width, height| Clip {
+            x,
+            y,
+            width,
+            height,
+        };
+        let e = enclosing_int_rect(r(8.0, 211.59, 100.0, 21.0));
+        assert_eq!((e.x, e.y, e.width, e.height), (8.0, 211.0, 100.0, 22.0));
+        let e = enclosing_int_rect(r(0.0, 10.0004, 5.0, 5.0));
+        assert_eq!((e.y, e.height), (10.0, 5.0));
+        let c = clip_size_floored(r(0.5, 0.5, 10.5, 10.5));
+        assert_eq!((c.x, c.y, c.width, c.height), (0.5, 0.5, 10.0, 10.0));
         assert_eq!(js_display(2.5), "2.5");
     }
 }
