@@ -12,7 +12,7 @@ afterwards: 1 and 1 is right), `snapshot -i` on 5,000- and 20,000-row tables, th
 and the Chromium tree's PSS after one `goto`.
 
 Environment: AGENT_BROWSER_VERSION (default 0.41), GSTACK_BROWSE, BENCH_ITERATIONS (default 7),
-BENCH_BIG_TIMEOUT (seconds, default 60).
+BENCH_BIG_TIMEOUT (seconds, default 60), BENCH_BIG_ROWS (default 5000,20000).
 """
 
 import os
@@ -26,6 +26,7 @@ from pathlib import Path
 
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "7"))
 BIG_TIMEOUT = float(os.environ.get("BENCH_BIG_TIMEOUT", "60"))
+BIG_ROWS = [int(n) for n in os.environ.get("BENCH_BIG_ROWS", "5000,20000").split(",") if n]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 BIG_ROW = ("<tr><td>{i}</td><td><input type=checkbox aria-label='pick {i}'></td>"
@@ -59,6 +60,9 @@ class Tool:
         cwd = Path(tempfile.mkdtemp(prefix=f"bench-{self.name}-"))
         (cwd / ".git").mkdir()
         env = dict(os.environ, **self.env)
+        # Every process this workspace starts inherits the mark, which tells them apart from
+        # the other browsers and daemons on a shared machine.
+        env["BENCH_PEERS_MARK"] = f"{os.getpid()}-{self.name}-{self.count}"
         if self.kind == "session":
             env["AGENT_BROWSER_SESSION"] = f"bench{os.getpid()}x{self.count}"
         return cwd, env
@@ -105,19 +109,21 @@ def tools():
     return out
 
 
-def live():
-    """pid -> (argv, ppid) of every live process."""
+def marked(mark):
+    """pid -> argv of every live process whose environment carries `mark`."""
     procs = {}
+    needle = f"BENCH_PEERS_MARK={mark}".encode()
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
         try:
-            argv = (d / "cmdline").read_bytes().split(b"\0")
-            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-            if fields[0] in ("Z", "X"):
+            if needle not in (d / "environ").read_bytes().split(b"\0"):
                 continue
-            procs[int(d.name)] = ([a.decode(errors="replace") for a in argv if a], int(fields[1]))
-        except (OSError, IndexError, ValueError):
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state in ("Z", "X"):
+                continue
+            procs[int(d.name)] = [a.decode(errors="replace") for a in (d / "cmdline").read_bytes().split(b"\0") if a]
+        except (OSError, IndexError):
             continue
     return procs
 
@@ -126,15 +132,12 @@ def is_chromium(argv):
     return bool(argv) and ("chrom" in Path(argv[0]).name or "headless_shell" in argv[0] or "chrome-headless" in argv[0])
 
 
-def new_processes(before):
-    """The processes started since `before`: (daemons, chromium mains, chromium tree)."""
-    now = live()
-    fresh = {p: v for p, v in now.items() if p not in before}
-    chrome = [p for p, (argv, _) in fresh.items() if is_chromium(argv)]
-    mains = [p for p in chrome if not any(a.startswith("--type=") for a in fresh[p][0])]
-    daemons = [p for p, (argv, parent) in fresh.items()
-               if not is_chromium(argv) and parent not in fresh and argv
-               and Path(argv[0]).name not in ("sh", "bash", "ps", "npm", "node", "cat_sock")]
+def processes_of(ws):
+    """The processes a workspace's CLIs left running: (daemons, Chromium mains, Chromium tree)."""
+    procs = marked(ws[1]["BENCH_PEERS_MARK"])
+    chrome = [p for p, argv in procs.items() if is_chromium(argv)]
+    mains = [p for p in chrome if not any(a.startswith("--type=") for a in procs[p])]
+    daemons = [p for p, argv in procs.items() if not is_chromium(argv)]
     return daemons, mains, chrome
 
 
@@ -153,7 +156,6 @@ def stampede(tool, n, url):
     """n CLIs at once on one fresh workspace: wall time until all have exited, and the daemons
     and Chromium main processes left."""
     ws = tool.workspace()
-    before = live()
     cwd, env = ws
     began = time.perf_counter()
     procs = [subprocess.Popen(tool.cmd("goto", url), cwd=cwd, env=env, stdout=subprocess.DEVNULL,
@@ -161,7 +163,7 @@ def stampede(tool, n, url):
     codes = [p.wait() for p in procs]
     took = time.perf_counter() - began
     time.sleep(1.0)  # let a losing daemon give up before counting (a benchmark, not a test)
-    daemons, mains, _ = new_processes(before)
+    daemons, mains, _ = processes_of(ws)
     tool.run(ws, "stop")
     return (took if all(c == 0 for c in codes) else None), len(daemons), len(mains)
 
@@ -201,11 +203,10 @@ def main(serve):
         log(f"iteration {it + 1}/{ITERATIONS}")
         for tool in peers:
             ws = tool.workspace()
-            before = live()
             took, _ = tool.run(ws, "goto", url)
             add("cold start to first `goto`", tool, took)
             time.sleep(0.5)  # the first page settles before memory is read
-            daemons, _, chrome = new_processes(before)
+            daemons, _, chrome = processes_of(ws)
             memory.setdefault(tool.name, []).append(
                 (sum(kib(p, "VmRSS") for p in daemons), sum(kib(p, "Pss") for p in chrome)))
             for verb in ("url", "text"):
@@ -223,7 +224,7 @@ def main(serve):
                 add(f"{n}-way cold stampede", tool, took)
                 counts.setdefault((f"{n}-way cold stampede", tool.name), []).append((daemons, mains))
         if it < 2:
-            for rows in (5000, 20000):
+            for rows in BIG_ROWS:
                 for tool in peers:
                     ws = tool.workspace()
                     tool.run(ws, "goto", f"{base}/big{rows}.html")
@@ -242,7 +243,7 @@ def main(serve):
     print("|---|" + "---:|" * (2 * len(names) + len(names) - 1))
     rows = ["cold start to first `goto`", "`stop`", "warm `url`", "warm `text`", "warm `snapshot -i`",
             "warm `click @ref`", "8-way cold stampede", "16-way cold stampede", "32-way cold stampede",
-            "`snapshot -i`, 5,000-row table", "`snapshot -i`, 20,000-row table"]
+            ] + [f"`snapshot -i`, {n:,}-row table" for n in BIG_ROWS]
     for row in rows:
         cells, meds = [], []
         for n in names:
