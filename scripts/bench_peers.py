@@ -135,10 +135,24 @@ def is_chromium(argv):
 def processes_of(ws):
     """The processes a workspace's CLIs left running: (daemons, Chromium mains, Chromium tree)."""
     procs = marked(ws[1]["BENCH_PEERS_MARK"])
-    chrome = [p for p, argv in procs.items() if is_chromium(argv)]
-    mains = [p for p in chrome if not any(a.startswith("--type=") for a in procs[p])]
+    mains = [p for p, argv in procs.items() if is_chromium(argv) and "crashpad" not in argv[0]
+             and not any(a.startswith("--type=") for a in argv)]
     daemons = [p for p, argv in procs.items() if not is_chromium(argv)]
-    return daemons, mains, chrome
+    # The whole tree under each Chromium: renderers fork from the zygote and need not carry
+    # the mark.
+    children = {}
+    for d in Path("/proc").iterdir():
+        try:
+            parent = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(d.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, stack = [], list(mains)
+    while stack:
+        pid = stack.pop()
+        tree.append(pid)
+        stack.extend(children.get(pid, []))
+    return daemons, mains, tree
 
 
 def kib(pid, field):
