@@ -500,3 +500,68 @@ fn refs_click_fill_option_autoroute_and_stale_refs() {
     let err = ws.fails(&["click", &remove]);
     assert!(err.starts_with(&format!("Ref {remove} ")), "{err}");
 }
+
+const MOTION: &str = r##"<!DOCTYPE html><html><head><style>
+@keyframes slide { from { transform: translateX(0); } to { transform: translateX(200px); } }
+@keyframes pulse { from { opacity: 1; } to { opacity: 0.5; } }
+#spin { animation: slide 1s linear infinite; }
+#pulse { animation: pulse 1s linear infinite alternate; }
+</style></head><body>
+<p id="out">
+idle
+</p>
+<button id="still" onclick="document.getElementById('out').textContent = 'still clicked'">Still</button>
+<button id="spin" onclick="document.getElementById('out').textContent = 'spin clicked'">Spin</button>
+<button id="pulse" onclick="document.getElementById('out').textContent = 'pulse clicked'">Pulse</button>
+<div><button id="mover" style="position: relative; left: 0" onclick="document.getElementById('out').textContent = 'mover clicked'">Mover</button></div>
+<a id="hash" href="#below">Below</a>
+<button id="push" onclick="history.pushState({}, '', '/pushed')">Push</button>
+<div style="height: 2000px"></div><h2 id="below">Below here</h2>
+</body></html>"##;
+
+/// Playwright's stability rule, kept while its cost is skipped: an element with no running
+/// animation on itself or an ancestor is clicked without waiting for animation frames, an
+/// animated element still has to keep its box for two frames, and one that never stops moving
+/// is refused with the reason. Same-document navigations (a fragment link, pushState) report
+/// the new URL.
+#[test]
+fn click_checks_stability_only_where_something_animates() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/motion.html", MOTION)]);
+    let ws = Workspace::with_chromium();
+    let url = pages.url("/motion.html");
+    ws.ok(&["goto", &url]);
+
+    ws.ok(&["click", "#still"]);
+    shows(&ws, "still clicked");
+    // Animated, but the animation does not move the box: clicked after two equal frames.
+    ws.ok(&["click", "#pulse"]);
+    shows(&ws, "pulse clicked");
+    let err = ws.fails(&["click", "#spin"]);
+    assert!(
+        err.starts_with(
+            "Element #spin is not stable (it kept moving between animation frames) (waited 5000ms)\n"
+        ),
+        "{err}"
+    );
+    assert!(!has_line(&ws, "spin clicked"));
+
+    // A transition on an ancestor counts too: the click waits for it to end, then lands.
+    ws.ok(&[
+        "js",
+        "const p = document.getElementById('mover').parentElement; \
+         p.style.transition = 'transform 400ms linear'; p.offsetWidth; \
+         p.style.transform = 'translateX(150px)'; 1",
+    ]);
+    ws.ok(&["click", "#mover"]);
+    shows(&ws, "mover clicked");
+
+    assert_eq!(
+        ws.ok(&["click", "#hash"]),
+        format!("Clicked #hash → now at {url}#below\n")
+    );
+    assert_eq!(
+        ws.ok(&["click", "#push"]),
+        format!("Clicked #push → now at {}\n", pages.url("/pushed"))
+    );
+}

@@ -479,3 +479,69 @@ fn refs_follow_the_printed_node() {
     ws.ok(&["goto", &url]);
     assert!(!ws.run(&["click", "@e1"]).status.success());
 }
+
+/// Icons, placeholders and a scoped cursor scan, as gstack 85fd9db prints them (issue 10
+/// items 3 to 5; the expected texts are gstack's real output on this page).
+const GSTACK_PARITY_HTML: &str = r#"<!DOCTYPE html><html><head><title>P</title></head><body>
+<button id="b1"><svg width="10" height="10"><rect width="10" height="10"/></svg></button>
+<button id="b2"><svg width="10" height="10" aria-label="Close"><rect width="10" height="10"/></svg> Close</button>
+<a href="/x"><svg width="10" height="10"><rect width="10" height="10"/></svg>Home</a>
+<input id="u" placeholder="Username" value="alice">
+<input id="v" placeholder="Email" aria-label="Mail" value="bob">
+<input id="w" aria-label="Plain" value="carol">
+<input id="z" placeholder="Empty">
+<textarea placeholder="Notes" aria-label="Bio">hello</textarea>
+<div style="cursor:pointer" onclick="1">Outside div</div>
+<section><div style="cursor:pointer" onclick="1">Inside div</div><button>In</button></section>
+</body></html>"#;
+
+#[test]
+fn icons_placeholders_and_scoped_cursor_scan_match_gstack() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/p.html", GSTACK_PARITY_HTML)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/p.html")]);
+    assert_eq!(
+        ws.ok(&["snapshot"]),
+        printed(&[
+            r#"@e1 [button]"#,
+            r#"  @e2 [img]"#,
+            r#"@e3 [button] "Close Close""#,
+            r#"  @e4 [img] "Close""#,
+            r#"  @e5 [text]: Close"#,
+            r#"@e6 [link] "Home""#,
+            r#"  @e7 [img]"#,
+            r#"  @e8 [text]: Home"#,
+            // The placeholder is the name: the value stays inline.
+            r#"@e9 [textbox] "Username": alice"#,
+            // A placeholder that is not the name: the value goes on a child line.
+            r#"@e10 [textbox] "Mail""#,
+            r#"  @e11 [text]: bob"#,
+            r#"@e12 [textbox] "Plain": carol"#,
+            r#"@e13 [textbox] "Empty""#,
+            r#"@e14 [textbox] "Bio""#,
+            r#"  @e15 [text]: hello"#,
+            r#"@e16 [text]: Outside div Inside div"#,
+            r#"@e17 [button] "In""#,
+        ])
+    );
+    // The child line's ref is the textbox itself.
+    ws.ok(&["fill", "@e11", "dave"]);
+    assert_eq!(
+        ws.ok(&["js", "document.getElementById('v').value"]),
+        "dave\n"
+    );
+
+    // -s limits the tree, not the cursor scan: gstack scans the whole page.
+    let cursor = "\n── cursor-interactive (not in ARIA tree) ──\n\
+@c1 [cursor:pointer, onclick] \"Outside div\"\n\
+@c2 [cursor:pointer, onclick] \"Inside div\"\n";
+    assert_eq!(
+        ws.ok(&["snapshot", "-i", "-s", "section"]),
+        format!("@e1 [button] \"In\"\n{cursor}")
+    );
+    assert_eq!(
+        ws.ok(&["snapshot", "-C", "-s", "section"]),
+        format!("@e1 [text]: Inside div\n@e2 [button] \"In\"\n{cursor}")
+    );
+}

@@ -188,7 +188,16 @@ impl Connection {
                 bail!("{method}: {CRASHED}");
             }
         }
-        self.exchange(session, method, params, timeout, true)
+        let began = std::time::Instant::now();
+        let answer = self.exchange(session, method, params, timeout, true);
+        // The CDP timing log (`BROWSE_LOG=browse::cdp=trace`): where a command's time goes.
+        tracing::trace!(
+            method,
+            us = began.elapsed().as_micros() as u64,
+            bytes = answer.as_ref().map_or(0, String::len),
+            "cdp call"
+        );
+        answer
     }
 
     fn refuse_if_unresponsive(&self, method: &str) -> Result<()> {

@@ -26,11 +26,6 @@ use crate::browser::{confine, frames, keys};
 /// How long click, fill and select wait afterwards for the page to settle.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// How long an action waits, after a round trip to the page, to see whether it started a
-/// navigation. The page reports a navigation it requests before it answers that round trip;
-/// the grace only covers the browser-side start event.
-const NAVIGATION_START_GRACE: Duration = Duration::from_millis(10);
-
 pub(super) const NOT_INTERACTABLE: &str = "Element not found or not interactable within timeout. \
      Check your selector or run 'snapshot' for fresh refs.";
 
@@ -608,8 +603,15 @@ pub(super) fn retry_action<T>(
     }
 }
 
-/// Visible, stable over two animation frames, and (for clicks) enabled. An `<option>` in a
-/// dropdown has no box and can never pass, which gets its own answer.
+/// Visible, stable, and (for clicks) enabled. An `<option>` in a dropdown has no box and can
+/// never pass, which gets its own answer.
+///
+/// Stable is Playwright's "same bounding box over two animation frames". Waiting for two
+/// frames costs up to ~33 ms on every action, so the wait is only made when something can be
+/// moving the element: a running CSS animation, CSS transition or Web Animation
+/// (`Element.getAnimations`) on the element or any ancestor, across shadow roots. Without one
+/// the box cannot change between frames (script-driven motion is caught by the hit test
+/// `CLICK_POINT` makes at the click point just before the press).
 const POINTER_CHECK: &str = r#"async function(needEnabled) {
   if (!this.isConnected) return 'detached';
   const box = () => { const r = this.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
@@ -617,12 +619,18 @@ const POINTER_CHECK: &str = r#"async function(needEnabled) {
   if (b0[2] === 0 || b0[3] === 0 || getComputedStyle(this).visibility !== 'visible') {
     return this.tagName === 'OPTION' && this.closest('select') ? 'option' : 'hidden';
   }
-  await new Promise((done) => {
-    const t = setTimeout(done, 100);
-    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(t); done(); }));
-  });
-  const b1 = box();
-  if (b0.some((v, i) => v !== b1[i])) return 'unstable';
+  let animated = false;
+  for (let e = this; e && !animated; e = e.parentElement || (e.getRootNode() || {}).host) {
+    animated = e.getAnimations().some((a) => a.playState === 'running');
+  }
+  if (animated) {
+    await new Promise((done) => {
+      const t = setTimeout(done, 100);
+      requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(t); done(); }));
+    });
+    const b1 = box();
+    if (b0.some((v, i) => v !== b1[i])) return 'unstable';
+  }
   if (needEnabled) {
     if (this.matches(':disabled')) return 'disabled';
     for (let e = this; e; e = e.parentElement) {
@@ -1170,9 +1178,13 @@ impl NavigationWatch {
     pub(super) fn settle(self) {
         // Events the page sent before answering this are delivered before the answer. A
         // failure means the old document is already gone, which the events tell as well.
+        // Blink reports a navigation it starts (`Page.frameRequestedNavigation`, then
+        // `frameStartedLoading` or `navigatedWithinDocument`) while the click is handled, on
+        // the same channel as this answer, so nothing is left to wait for when none came. (A
+        // fixed 10 ms grace for browser-side events used to follow; no navigation needed it.)
         let _ = evaluate(&self.tab, "0", false);
         let now = Instant::now();
-        if !self.wait(now + NAVIGATION_START_GRACE, |s| s.started || s.committed) {
+        if !self.wait(now, |s| s.started || s.committed) {
             return;
         }
         if !self.wait(now + NAVIGATION_TIMEOUT, |s| s.committed || s.finished) {

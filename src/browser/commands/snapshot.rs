@@ -209,11 +209,10 @@ fn take(
         Some(sel) => Some(resolve_scope(realm, sel, group)?),
         None => None,
     };
-    let scope_object = scope.as_ref().map(|s| s.object_id.as_str());
     let (lines, cursor) = std::thread::scope(|s| {
-        let cursor = opts
-            .cursor
-            .then(|| s.spawn(|| cursor_scan(realm, scope_object, group)));
+        // gstack scans the whole page for cursor-interactive elements even under `-s`
+        // (`snapshot.ts` walks `document.querySelectorAll('*')`), and so do we.
+        let cursor = opts.cursor.then(|| s.spawn(|| cursor_scan(realm, group)));
         let frame_id = realm.frame.as_ref().map(|f| f.frame_id.as_str());
         let lines = tree_lines(tab, frame_id, scope.as_ref())
             .map(|lines| iframes::descend(frames, realm, lines));
@@ -383,7 +382,6 @@ macro_rules! raw_method {
 raw_method!(AxEnable, "Accessibility.enable", Value);
 raw_method!(GetFullAxTree, "Accessibility.getFullAXTree", AxTreeReply);
 raw_method!(Evaluate, "Runtime.evaluate", EvalReply);
-raw_method!(CallFunctionOn, "Runtime.callFunctionOn", EvalReply);
 raw_method!(GetProperties, "Runtime.getProperties", PropertiesReply);
 raw_method!(DescribeNode, "DOM.describeNode", DescribeReply);
 raw_method!(DescribeSubtree, "DOM.describeNode", Value);
@@ -425,6 +423,19 @@ struct AxNode {
 struct AxValue {
     #[serde(default)]
     value: Value,
+    /// For a name: where Chromium looked for it, each source with the attribute it read.
+    #[serde(default)]
+    sources: Vec<AxValueSource>,
+}
+
+/// One `Accessibility.AXValueSource` of a computed name.
+#[derive(Debug, Default, Deserialize)]
+struct AxValueSource {
+    #[serde(default)]
+    attribute: Option<String>,
+    /// The attribute's value, present only when the element has the attribute.
+    #[serde(rename = "attributeValue", default)]
+    attribute_value: Option<Box<AxValue>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -857,12 +868,14 @@ impl AxTree {
             self.children_items(i, depth, &mut children);
         }
         let children = normalise_children(children, &name);
+        let has_yaml_props = (role == "link" && node.properties.iter().any(|p| p.name == "url"))
+            || (role == "textbox" && placeholder_of(node).is_some_and(|p| p != name));
         out.push(Item::Node(Node {
             role: role.to_owned(),
             props: props_of(role, node),
             name,
             backend: node.backend,
-            has_yaml_props: role == "link" && node.properties.iter().any(|p| p.name == "url"),
+            has_yaml_props,
             children,
         }));
     }
@@ -902,6 +915,23 @@ fn playwright_role<'a>(role: &'a str, name: &str) -> Option<&'a str> {
         // Chromium's internal roles (`LabelText`, `Pre`, `Canvas`…) have no ARIA counterpart.
         r if r.starts_with(|c: char| c.is_ascii_uppercase()) => None,
         r => Some(r),
+    }
+}
+
+/// The element's `placeholder` attribute, read from the name sources Chromium reports (the
+/// attribute is not among the AX properties). Playwright gives a textbox whose placeholder is
+/// not its name a `/placeholder` prop, which, like a link's `/url`, keeps its value off the
+/// line (`ariaSnapshot.ts`, `processElement`).
+fn placeholder_of(node: &AxNode) -> Option<String> {
+    let source = node
+        .name
+        .as_ref()?
+        .sources
+        .iter()
+        .find(|s| s.attribute.as_deref() == Some("placeholder"))?;
+    match &source.attribute_value.as_ref()?.value {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
     }
 }
 
@@ -1214,18 +1244,14 @@ const CURSOR_SCAN: &str = r#"function () {
   return [JSON.stringify(meta)].concat(els);
 }"#;
 
-fn cursor_scan(realm: &Realm, scope: Option<&str>, group: &str) -> CursorScan {
-    match try_cursor_scan(realm, scope, group) {
+fn cursor_scan(realm: &Realm, group: &str) -> CursorScan {
+    match try_cursor_scan(realm, group) {
         Ok(hits) => CursorScan::Found(hits),
         Err(_) => CursorScan::Failed,
     }
 }
 
-fn try_cursor_scan(
-    realm: &Realm,
-    scope: Option<&str>,
-    group: &str,
-) -> Result<Vec<CursorHit>, CommandError> {
+fn try_cursor_scan(realm: &Realm, group: &str) -> Result<Vec<CursorHit>, CommandError> {
     let tab = &*realm.cdp;
     let mut in_document = json!({
         "expression": format!("({CURSOR_SCAN}).call(document.body)"),
@@ -1236,18 +1262,7 @@ fn try_cursor_scan(
     if let Some(context) = realm.context {
         in_document["contextId"] = json!(context);
     }
-    let reply = match scope {
-        Some(object_id) => tab
-            .call_method(CallFunctionOn(json!({
-                "functionDeclaration": CURSOR_SCAN,
-                "objectId": object_id,
-                "objectGroup": group,
-                "returnByValue": false,
-                "silent": true,
-            })))
-            .map_err(cdp_error)?,
-        None => tab.call_method(Evaluate(in_document)).map_err(cdp_error)?,
-    };
+    let reply = tab.call_method(Evaluate(in_document)).map_err(cdp_error)?;
     if let Some(e) = reply.exception {
         return Err(CommandError::failed(e.message()));
     }
