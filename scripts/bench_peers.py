@@ -17,6 +17,7 @@ BENCH_BIG_TIMEOUT (seconds, default 60), BENCH_BIG_ROWS (default 5000,20000).
 
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -155,6 +156,23 @@ def processes_of(ws):
     return daemons, mains, tree
 
 
+def reap(ws):
+    """Ends whatever a workspace's CLIs left running (a peer's extra daemons after a stampede):
+    only processes carrying this workspace's mark, which only this run hands out, and their
+    Chromium trees."""
+    _, _, tree = processes_of(ws)
+    doomed = set(marked(ws[1]["BENCH_PEERS_MARK"])) | set(tree)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in doomed:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        while sig == signal.SIGTERM and time.monotonic() < deadline and marked(ws[1]["BENCH_PEERS_MARK"]):
+            time.sleep(0.1)
+
+
 def kib(pid, field):
     try:
         with open(f"/proc/{pid}/{'smaps_rollup' if field == 'Pss' else 'status'}") as f:
@@ -179,6 +197,7 @@ def stampede(tool, n, url):
     time.sleep(1.0)  # let a losing daemon give up before counting (a benchmark, not a test)
     daemons, mains, _ = processes_of(ws)
     tool.run(ws, "stop")
+    reap(ws)
     return (took if all(c == 0 for c in codes) else None), len(daemons), len(mains)
 
 
@@ -231,6 +250,7 @@ def main(serve):
                         for w in line.split() if w.startswith("@e") or w.startswith("[ref=")), None)
             add("warm `click @ref`", tool, tool.run(ws, "click", ref)[0] if ref else None)
             add("`stop`", tool, tool.run(ws, "stop")[0])
+            reap(ws)
             shutil.rmtree(ws[0], ignore_errors=True)
         for n in (8, 16, 32):
             for tool in peers:
@@ -245,6 +265,7 @@ def main(serve):
                     took, _ = tool.run(ws, "snapshot", "-i", timeout=BIG_TIMEOUT)
                     add(f"`snapshot -i`, {rows:,}-row table", tool, took)
                     tool.run(ws, "stop", timeout=BIG_TIMEOUT)
+                    reap(ws)
     load_after = os.getloadavg()
     server.shutdown()
 
