@@ -17,7 +17,7 @@ use headless_chrome::protocol::cdp::Input;
 use serde_json::{json, Value};
 
 use super::interaction::{
-    actionable_point, cdp_error, dispatch_key, fill_element, js_number, ActionError,
+    actionable_point, cdp_error, dispatch_key, fill_element, js_number, mouse_event, ActionError,
     NavigationWatch, NOT_INTERACTABLE,
 };
 use crate::browser::keys;
@@ -551,38 +551,6 @@ fn number(n: f64) -> String {
     } else {
         n.to_string()
     }
-}
-
-/// One `Input.dispatchMouseEvent` with the given buttons held, click count and modifiers.
-fn mouse_event(
-    tab: &Tab,
-    kind: Input::DispatchMouseEventTypeOption,
-    (x, y): (f64, f64),
-    button: MouseButton,
-    buttons: u32,
-    click_count: u32,
-    modifiers: u32,
-) -> Result<(), CommandError> {
-    tab.call_method(Input::DispatchMouseEvent {
-        Type: kind,
-        x,
-        y,
-        modifiers: Some(modifiers),
-        timestamp: None,
-        button: Some(button),
-        buttons: Some(buttons),
-        click_count: (click_count > 0).then_some(click_count),
-        force: None,
-        tangential_pressure: None,
-        tilt_x: None,
-        tilt_y: None,
-        twist: None,
-        delta_x: None,
-        delta_y: None,
-        pointer_Type: None,
-    })
-    .map(drop)
-    .map_err(cdp_error)
 }
 
 #[cfg(test)]

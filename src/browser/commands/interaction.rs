@@ -807,12 +807,25 @@ fn frame_offsets(element: &Element) -> Result<(Offset, Offset), CommandError> {
 fn mouse(
     tab: &Tab,
     kind: Input::DispatchMouseEventTypeOption,
-    (x, y): (f64, f64),
+    point: (f64, f64),
     button: Input::MouseButton,
     buttons: u32,
     modifiers: u32,
 ) -> Result<(), ActionError> {
-    let pressing = button != Input::MouseButton::None;
+    let clicks = u32::from(button != Input::MouseButton::None);
+    mouse_event(tab, kind, point, button, buttons, clicks, modifiers).map_err(ActionError::Fatal)
+}
+
+/// One `Input.dispatchMouseEvent` with the given buttons held, click count and modifiers.
+pub(super) fn mouse_event(
+    tab: &Tab,
+    kind: Input::DispatchMouseEventTypeOption,
+    (x, y): (f64, f64),
+    button: Input::MouseButton,
+    buttons: u32,
+    click_count: u32,
+    modifiers: u32,
+) -> Result<(), CommandError> {
     tab.call_method(Input::DispatchMouseEvent {
         Type: kind,
         x,
@@ -821,7 +834,7 @@ fn mouse(
         timestamp: None,
         button: Some(button),
         buttons: Some(buttons),
-        click_count: pressing.then_some(1),
+        click_count: (click_count > 0).then_some(click_count),
         force: None,
         tangential_pressure: None,
         tilt_x: None,
@@ -832,7 +845,7 @@ fn mouse(
         pointer_Type: None,
     })
     .map(drop)
-    .map_err(|e| ActionError::Fatal(cdp_error(e)))
+    .map_err(cdp_error)
 }
 
 /// Scrolls the element into view and returns its content quads (viewport CSS pixels).
