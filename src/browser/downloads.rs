@@ -119,24 +119,11 @@ impl Downloads {
 
     /// Waits until no download is in progress; false at the deadline.
     pub fn wait_idle(&self, deadline: Instant) -> bool {
-        let mut log = lock(&self.log);
-        loop {
-            if !log
-                .items
+        self.wait_for(deadline, |log| {
+            !log.items
                 .iter()
                 .any(|d| d.state == DownloadState::InProgress)
-            {
-                return true;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            log = match self.changed.wait_timeout(log, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        })
     }
 
     /// Waits until download `seq` has ended (saved, canceled or failed) and returns it;
@@ -161,20 +148,18 @@ impl Downloads {
 
     /// Waits until a download numbered `seq` or later has begun; false at the deadline.
     pub fn wait_begun(&self, seq: u64, deadline: Instant) -> bool {
-        let mut log = lock(&self.log);
-        loop {
-            if log.next_seq >= seq {
-                return true;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            log = match self.changed.wait_timeout(log, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        self.wait_for(deadline, |log| log.next_seq >= seq)
+    }
+
+    /// Waits until `done` holds for the log, woken by each change; false at the deadline.
+    fn wait_for(&self, deadline: Instant, done: impl Fn(&Log) -> bool) -> bool {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let log = lock(&self.log);
+        let (log, _) = match self.changed.wait_timeout_while(log, left, |log| !done(log)) {
+            Ok(woken) => woken,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        done(&log)
     }
 
     fn handle(&self, event: &Value) {
