@@ -58,6 +58,9 @@ const CROSS: &str = r#"<!DOCTYPE html><html><head><title>Cross page</title></hea
   onmouseenter="parent.postMessage('cross hovered', '*')">Cross button</button>
 <input id="cross-input" aria-label="Cross input"
   oninput="parent.postMessage('cross input ' + this.value, '*')">
+<input type="checkbox" id="xc" aria-label="Cross check">
+<input id="xt" aria-label="Cross text">
+<a id="xd" href="/cross.html">Cross link</a>
 <script>
 console.log('cross frame says hi');
 // What reached this frame, for the failure message of a click that did not land.
@@ -310,16 +313,88 @@ fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
     assert_eq!(ws.ok(&["js", "location.href"]), format!("{next}\n"));
     assert!(!ws.ok(&["snapshot"]).contains("[Context:"));
 
-    // A frame whose iframe is removed: the next command runs in the main frame.
+    // A frame whose iframe is removed: the commands that act in it fail, saying so, rather
+    // than acting in the main frame; `frame main` returns.
     ws.ok(&["goto", &top]);
     ws.ok(&["frame", "#child"]);
-    ws.ok(&[
-        "js",
-        "setTimeout(() => parent.document.getElementById('child').remove(), 0); 1",
-    ]);
-    wait_until("back in the main frame", Duration::from_secs(10), || {
-        ws.ok(&["js", "document.title"]) == "Top page\n"
-    });
+    // The script's own frame goes during the call: that one fails the same way, or (when its
+    // answer came first) succeeds.
+    let removal = ws.run(&["js", "parent.document.getElementById('child').remove(); 1"]);
+    let said = String::from_utf8_lossy(&removal.stdout) + String::from_utf8_lossy(&removal.stderr);
+    assert!(
+        said == "1\n" || said.starts_with("The frame is gone (its iframe was removed"),
+        "{said}"
+    );
+    for command in [
+        &["js", "document.title"][..],
+        &["text"],
+        &["html"],
+        &["snapshot"],
+        &["click", "#child-input"],
+        &["wait", "--text", "Top heading", "500"],
+    ] {
+        let error = ws.fails(command);
+        assert!(
+            error.starts_with("The frame is gone (its iframe was removed or navigated away)\n")
+                && error.contains("browse frame main"),
+            "{command:?}: {error}"
+        );
+    }
+    assert_eq!(ws.ok(&["frame", "main"]), "Switched to main frame\n");
+    assert_eq!(ws.ok(&["js", "document.title"]), "Top page\n");
+}
+
+#[test]
+fn element_commands_and_waits_act_in_an_out_of_process_frame() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &site.top.url("/top.html")]);
+    let in_cross = |expression: &str| {
+        ws.ok(&["frame", "--url", "cross.html"]);
+        let value = ws.ok(&["js", expression]);
+        ws.ok(&["frame", "main"]);
+        value
+    };
+
+    // By refs from the top: the calls on the element go to the frame's own session.
+    let snapshot = ws.ok(&["snapshot", "-i"]);
+    let (check, _) = ref_of(&snapshot, "[checkbox] \"Cross check\"");
+    let (text, _) = ref_of(&snapshot, "[textbox] \"Cross text\"");
+    let (link, _) = ref_of(&snapshot, "[link] \"Cross link\"");
+    assert_eq!(ws.ok(&["check", &check]), format!("Checked {check}\n"));
+    assert_eq!(in_cross("document.getElementById('xc').checked"), "true\n");
+    ws.ok(&["snapshot", "-i"]);
+    assert_eq!(ws.ok(&["uncheck", &check]), format!("Unchecked {check}\n"));
+    assert_eq!(in_cross("document.getElementById('xc').checked"), "false\n");
+    ws.ok(&["snapshot", "-i"]);
+    assert_eq!(ws.ok(&["focus", &text]), format!("Focused {text}\n"));
+    assert_eq!(in_cross("document.activeElement.id"), "xt\n");
+    ws.ok(&["snapshot", "-i"]);
+    let body = ws.ok(&["download", &link, "--base64"]);
+    // "<!DOCTYPE html>" in base64: the cross-site page the link points at.
+    assert!(body.contains(";base64,PCFET0NUWVBFIGh0bWw+"), "{body}");
+
+    // By selectors inside the frame.
+    ws.ok(&["frame", "--url", "cross.html"]);
+    assert_eq!(ws.ok(&["check", "#xc"]), "Checked #xc\n");
+    assert_eq!(ws.ok(&["focus", "#xt"]), "Focused #xt\n");
+    assert_eq!(
+        ws.ok(&[
+            "js",
+            "document.getElementById('xc').checked + ' ' + document.activeElement.id"
+        ]),
+        "true xt\n"
+    );
+
+    // `wait --text` and `wait --fn` look at the active frame, as `text` and `js` do.
+    ws.ok(&["wait", "--text", "Cross heading", "3000"]);
+    ws.ok(&["wait", "--fn", "document.title === 'Cross page'", "3000"]);
+    ws.fails(&["wait", "--text", "Top heading", "300"]);
+    ws.fails(&["wait", "--fn", "document.title === 'Top page'", "300"]);
+    ws.ok(&["frame", "main"]);
+    ws.ok(&["wait", "--text", "Top heading", "3000"]);
+    ws.fails(&["wait", "--text", "Cross heading", "300"]);
 }
 
 #[test]

@@ -20,7 +20,6 @@ use serde_json::{json, Value};
 
 use crate::browser::events::lock;
 use crate::browser::page::CommandError;
-use crate::browser::refs::RefMap;
 use crate::browser::session::{TabHandle, TabState};
 use crate::cdp::Tab;
 
@@ -176,6 +175,16 @@ impl Frames {
                 lock(&self.state)
                     .contexts
                     .retain(|(s, _), v| !(*s == sid && *v == id));
+            }
+            // Chromium does not always report the context of a removed iframe as destroyed:
+            // the frame's detachment ends it all the same.
+            "Page.frameDetached" => {
+                let Some(frame) = params["frameId"].as_str() else {
+                    return;
+                };
+                lock(&self.state)
+                    .contexts
+                    .retain(|(s, f), _| !(*s == sid && f == frame));
             }
             "Runtime.executionContextsCleared" => {
                 lock(&self.state).contexts.retain(|(s, _), _| *s != sid);
@@ -387,17 +396,13 @@ impl Frames {
 }
 
 /// Before a tab command: returns the tab to its main frame when the main frame navigated
-/// since `frame` chose one (gstack's `onMainFrameNavigated`), or when the chosen frame is gone
-/// (gstack's detached-frame recovery, which clears the refs too).
+/// since `frame` chose one (gstack's `onMainFrameNavigated`). A chosen frame that is gone
+/// otherwise stays chosen, so the commands that act in it fail with the frame-gone error
+/// (see [`Frames::realm_of`]) instead of silently acting in the main frame.
 pub fn settle_active_frame(tab: &TabHandle, state: &mut TabState) {
     let Some(active) = &state.frame else { return };
     if tab.events.navigation_count() != active.navigations {
         state.frame = None;
-        return;
-    }
-    if tab.frames.realm_of(&active.frame).is_err() {
-        state.frame = None;
-        state.refs = RefMap::default();
     }
 }
 
@@ -440,10 +445,10 @@ fn holds_frame(session: &Tab, frame_id: &str) -> bool {
 }
 
 /// The error for a frame whose document is gone.
-fn frame_gone() -> CommandError {
+pub(crate) fn frame_gone() -> CommandError {
     CommandError::failed_with_hint(
         "The frame is gone (its iframe was removed or navigated away)",
-        "Run 'browse frame main', then 'browse snapshot' for fresh refs.",
+        "Run 'browse frame main' (then 'browse frame <sel>' to choose a frame again), and 'browse snapshot' for fresh refs.",
     )
 }
 

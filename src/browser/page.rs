@@ -107,6 +107,18 @@ pub fn evaluate_in(
     evaluate_in_context(&realm.cdp, realm.context, expression, await_promise)
 }
 
+/// The error of a CDP call made in `context` (a frame's; `None` for the tab's main frame).
+/// A frame's context ends when its iframe goes, even during the call (a script that removes
+/// its own iframe): that reads as the frame-gone error, not CDP's "Cannot find context".
+pub(crate) fn context_call_error(context: Option<i64>, error: &anyhow::Error) -> CommandError {
+    let message = format!("{error:#}");
+    if context.is_some() && message.contains("Cannot find context with specified id") {
+        super::frames::frame_gone()
+    } else {
+        CommandError::failed(message)
+    }
+}
+
 fn evaluate_in_context(
     tab: &Tab,
     context: Option<i64>,
@@ -120,7 +132,7 @@ fn evaluate_in_context(
     request.timeout = Some(SCRIPT_TIMEOUT.as_millis() as f64);
     let reply = tab
         .call_method(request)
-        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+        .map_err(|e| context_call_error(context, &e))?;
     if let Some(details) = reply.exception_details {
         return Err(script_error(details));
     }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::browser::css_syntax;
 use crate::browser::frames::{FrameRef, Realm};
-use crate::browser::page::{CommandError, Ctx};
+use crate::browser::page::{context_call_error, CommandError, Ctx};
 use crate::browser::refs::RefEntry;
 
 /// How long locator actions wait for their element (click, fill, select, hover, `html <sel>`).
@@ -115,7 +115,7 @@ pub fn find_first(ctx: &Ctx, selector: &str) -> Result<Option<Element>, CommandE
     let reply = realm
         .cdp
         .call_method(request)
-        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+        .map_err(|e| context_call_error(realm.context, &e))?;
     if let Some(details) = reply.exception_details {
         return Err(first_line_error(details));
     }
@@ -817,7 +817,7 @@ fn query_one(realm: &Realm, query: &Query) -> Result<Option<Element>, CommandErr
     request.context_id = realm.context.and_then(|c| u32::try_from(c).ok());
     let reply = tab
         .call_method(request)
-        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+        .map_err(|e| context_call_error(realm.context, &e))?;
     if let Some(details) = reply.exception_details {
         return Err(first_line_error(details));
     }

@@ -165,7 +165,7 @@ fn set_checked(ctx: &mut Ctx, args: &[String], want: bool) -> CommandResult {
 fn checked_state(ctx: &Ctx, sel: &str) -> Result<bool, CommandError> {
     let element = selector::find_one(ctx, sel, ACTION_TIMEOUT)
         .map_err(|e| not_found_rewrite(e, NOT_INTERACTABLE))?;
-    match call_function(&ctx.tab.cdp, &element.object_id, CHECKED_STATE)? {
+    match call_function(element.session(), &element.object_id, CHECKED_STATE)? {
         Value::Bool(checked) => Ok(checked),
         _ => Err(CommandError::failed_with_hint(
             format!("Not a checkbox or radio button: {sel}"),
@@ -205,7 +205,7 @@ pub fn focus(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     };
     let element = selector::find_one(ctx, sel, ACTION_TIMEOUT)
         .map_err(|e| not_found_rewrite(e, NOT_INTERACTABLE))?;
-    let focused = call_function(&ctx.tab.cdp, &element.object_id, FOCUS)?;
+    let focused = call_function(element.session(), &element.object_id, FOCUS)?;
     if focused != Value::Bool(true) {
         return Err(CommandError::failed_with_hint(
             format!("Element {sel} cannot take the focus"),

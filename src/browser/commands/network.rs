@@ -513,7 +513,7 @@ fn extension_for(mime: &str) -> &'static str {
 fn source_of(ctx: &Ctx, target: &str) -> Result<String, CommandError> {
     let element = selector::find_one(ctx, target, Duration::from_secs(5))?;
     let found = selector::call_function(
-        &ctx.tab.cdp,
+        element.session(),
         &element.object_id,
         "function() { const t = this.tagName.toLowerCase(); \
          if (t === 'img') return this.currentSrc || this.src || this.getAttribute('data-src') || ''; \

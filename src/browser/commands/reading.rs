@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::browser::confine;
 use crate::browser::frames::Realm;
-use crate::browser::page::{evaluate_in, CommandError, CommandResult, Ctx};
+use crate::browser::page::{context_call_error, evaluate_in, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, Element};
 
 /// gstack's `text`: the body cloned without scripts, styles and SVG, its `innerText` (which on
@@ -456,7 +456,7 @@ fn evaluate_user_code(realm: &Realm, expression: &str) -> Result<String, Command
             unique_context_id: None,
             serialization_options: None,
         })
-        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+        .map_err(|e| context_call_error(realm.context, &e))?;
     match reply.exception_details {
         Some(details) => Err(CommandError::failed(exception_message(details))),
         None => stringify_result(realm, &reply.result),

@@ -434,7 +434,7 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
                 "Capture the whole <iframe> from the main frame ('frame main', then 'screenshot <iframe selector>').",
             ));
         }
-        let measured = call_function(&ctx.tab.cdp, &element.object_id, ELEMENT_BOX)?;
+        let measured = call_function(element.session(), &element.object_id, ELEMENT_BOX)?;
         let why = measured.get("why").and_then(Value::as_str);
         let numbers: Vec<f64> = measured
             .get("box")

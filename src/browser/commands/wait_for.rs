@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::reading::VISIBLE_FUNCTION;
-use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::page::{evaluate_in, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, call_function};
 
 /// How often a condition is checked again.
@@ -84,12 +84,13 @@ pub fn wait_for(ctx: &Ctx, condition: &Condition, timeout: Duration) -> CommandR
 /// One check: `Some(success line)` when the condition holds now. A promise from `--fn` is
 /// waited on for at most `left`, so a promise that never settles cannot outlast the deadline.
 fn check(ctx: &Ctx, condition: &Condition, left: Duration) -> Result<Option<String>, CommandError> {
-    let tab = &ctx.tab.cdp;
     match condition {
         Condition::Text(text) => {
+            // The active frame's document, as `text` reads it; a gone frame is an error.
+            let realm = ctx.realm()?;
             // Between documents there is no body yet: just "not yet".
-            let found = evaluate(
-                tab,
+            let found = evaluate_in(
+                &realm,
                 &format!(
                     "!!(document.body && document.body.innerText.includes({}))",
                     json!(text)
@@ -109,7 +110,8 @@ fn check(ctx: &Ctx, condition: &Condition, left: Duration) -> Result<Option<Stri
                  return !!(await Promise.race([v, new Promise((r) => setTimeout(() => r(false), {}))])); }})()",
                 left.as_millis().max(1)
             );
-            match evaluate(tab, &script, true) {
+            // The realm `js` runs in: the active frame's.
+            match evaluate_in(&ctx.realm()?, &script, true) {
                 Ok(Value::Bool(true)) => Ok(Some(format!("Condition met: {expression}"))),
                 Ok(_) => Ok(None),
                 // A navigation destroyed the context mid-check: try again in the new one.
@@ -125,7 +127,7 @@ fn check(ctx: &Ctx, condition: &Condition, left: Duration) -> Result<Option<Stri
                 None => true,
                 // Replaced between lookup and check: look again next time.
                 Some(element) => matches!(
-                    call_function(tab, &element.object_id, VISIBLE_FUNCTION),
+                    call_function(element.session(), &element.object_id, VISIBLE_FUNCTION),
                     Ok(Value::Bool(false))
                 ),
             };
