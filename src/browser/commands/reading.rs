@@ -532,11 +532,7 @@ fn write_result(cwd: &Path, out: &str, text: &str, raw: bool) -> Result<usize, C
         (false, Some(decoded)) => decoded?,
         _ => text.as_bytes().to_vec(),
     };
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| {
-            CommandError::failed(format!("Cannot create {}: {e}", parent.display()))
-        })?;
-    }
+    confine::create_parents(&path)?;
     fs::write(&path, &bytes)
         .map_err(|e| CommandError::failed(format!("Cannot write {out}: {e}")))?;
     Ok(bytes.len())
