@@ -692,14 +692,14 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "media",
         "Reading",
-        "[--images|--videos|--audio] [selector]",
+        "[--images] [--videos] [--audio] [selector]",
         "List images, videos, audio and background images with URLs, sizes and types as JSON",
     )
     .words(0, 1)
     .flags(&[
         switch("--images", "only images (and CSS background images)"),
         switch("--videos", "only videos"),
-        switch("--audio", "only audio"),
+        switch("--audio", "only audio (kind flags combine)"),
     ])
     .doc("browse media --images main", "2-space JSON {\"images\",\"videos\",\"audio\",\"backgroundImages\",\"total\"}"),
     c("diff", "Reading", "<url1> <url2>", "Load two URLs in this tab and diff their text by line")

@@ -65,6 +65,30 @@ fn devices_position_time_zone_locale_media_and_offline() {
         js(&ws, "[innerWidth, navigator.maxTouchPoints].join()"),
         "1280,0"
     );
+    // `set device off` puts back what was there before the preset, a user's agent included
+    // (even one set while the preset was on).
+    ws.ok(&["useragent", "MyAgent/1.0"]);
+    ws.ok(&["set", "device", "iPhone SE"]);
+    assert!(js(&ws, "navigator.userAgent").contains("iPhone"));
+    ws.ok(&["set", "device", "Pixel 8"]);
+    assert_eq!(
+        ws.ok(&["set", "device", "off"]),
+        "Device emulation off (1280x720 @1x)\n"
+    );
+    assert_eq!(
+        js(
+            &ws,
+            "[innerWidth, devicePixelRatio, navigator.maxTouchPoints, navigator.userAgent].join()"
+        ),
+        "1280,1,0,MyAgent/1.0"
+    );
+    ws.ok(&["set", "device", "iPad Mini"]);
+    ws.ok(&["useragent", "Later/2.0"]);
+    ws.ok(&["set", "device", "off"]);
+    assert_eq!(
+        js(&ws, "[innerWidth, navigator.userAgent].join()"),
+        "1280,Later/2.0"
+    );
 
     // Geolocation, with the permission granted.
     assert_eq!(

@@ -313,6 +313,15 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
         "for cookie holders"
     );
     assert_eq!(mode(&out), 0o600);
+    // Missing folders above the output are made, as for screenshots.
+    assert_eq!(
+        ws.ok(&["download", &server.url("/secret.txt"), "out/new/dl.txt"]),
+        "Downloaded: out/new/dl.txt (0KB, text/plain)\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("out/new/dl.txt")).expect("dl"),
+        "for cookie holders"
+    );
     assert_eq!(
         ws.ok(&["download", &server.url("/secret.txt"), "--base64"]),
         "data:text/plain;base64,Zm9yIGNvb2tpZSBob2xkZXJz\n"
@@ -342,6 +351,8 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     let err = ws.fails(&["download", &server.url("/missing"), "m.txt"]);
     assert!(err.contains("Download failed: HTTP 404"), "{err}");
     assert!(!ws.path().join("m.txt").exists());
+    ws.fails(&["download", &server.url("/missing"), "miss/m.txt"]);
+    assert!(!ws.path().join("miss").exists());
     let err = ws.fails(&["download", "ftp://example.com/x"]);
     assert!(err.contains("Blocked: scheme"), "{err}");
 }
@@ -484,6 +495,16 @@ fn download_navigate_takes_the_download_a_navigation_starts() {
         b"%PDF-1.4 fake"
     );
     assert_eq!(mode(&ws.path().join("copy.pdf")), 0o600);
+    assert_eq!(
+        ws.ok(&[
+            "download",
+            &server.url("/export"),
+            "nav/copy.pdf",
+            "--navigate"
+        ]),
+        "Downloaded: nav/copy.pdf (0KB, application/pdf)\n"
+    );
+    assert!(ws.path().join("nav/copy.pdf").is_file());
     // The page stays where it was: a download is not a navigation.
     assert_eq!(ws.ok(&["url"]), format!("{}\n", server.url("/page.html")));
     let err = ws.fails(&[

@@ -13,7 +13,7 @@ const PAGE: &str = "<!DOCTYPE html><title>state</title><p>state page</p>";
 #[test]
 fn cookie_import_delete_clear_and_storage_clear() {
     let _slot = chromium_slot();
-    let pages = PageServer::start(&[("/", PAGE), ("/other", PAGE)]);
+    let pages = PageServer::start(&[("/", PAGE), ("/other", PAGE), ("/app/page", PAGE)]);
     let ws = Workspace::with_chromium();
     ws.ok(&["goto", &pages.url("/")]);
 
@@ -29,6 +29,25 @@ fn cookie_import_delete_clear_and_storage_clear() {
         "Loaded 2 cookies from cookies.json\n"
     );
     assert_eq!(ws.ok(&["js", "document.cookie"]), "sid=abc; theme=dark\n");
+
+    // A cookie's url is honoured (Playwright's addCookies): this one is for /app/ only.
+    fs::write(
+        ws.path().join("url.json"),
+        format!(
+            r#"[{{"name": "scoped", "value": "1", "url": "{}"}}]"#,
+            pages.url("/app/page")
+        ),
+    )
+    .unwrap();
+    ws.ok(&["cookie-import", "url.json"]);
+    assert_eq!(ws.ok(&["js", "document.cookie"]), "sid=abc; theme=dark\n");
+    ws.ok(&["goto", &pages.url("/app/page")]);
+    assert_eq!(
+        ws.ok(&["js", "document.cookie"]),
+        "scoped=1; sid=abc; theme=dark\n"
+    );
+    ws.ok(&["cookie-delete", "scoped"]);
+    ws.ok(&["goto", &pages.url("/")]);
 
     // Untrusted files: each refusal is one line, and nothing of the file is set.
     let bad = |name: &str, body: &str| {
@@ -60,6 +79,21 @@ fn cookie_import_delete_clear_and_storage_clear() {
         ),
         "{err}"
     );
+    let err = bad(
+        "foreign-url.json",
+        r#"[{"name": "p2", "value": "v", "url": "https://bank.example/"}]"#,
+    );
+    assert!(
+        err.starts_with(
+            "Cookie domain \"bank.example\" does not match current page domain \"127.0.0.1\""
+        ),
+        "{err}"
+    );
+    let err = bad(
+        "url-and-domain.json",
+        r#"[{"name": "p3", "value": "v", "url": "http://127.0.0.1/", "domain": "127.0.0.1"}]"#,
+    );
+    assert!(err.starts_with("Cookie has \"url\" and"), "{err}");
     assert_eq!(ws.ok(&["js", "document.cookie"]), "sid=abc; theme=dark\n");
     assert!(ws
         .fails(&["cookie-import", "/etc/passwd"])

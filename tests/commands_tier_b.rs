@@ -252,7 +252,7 @@ fn data_and_media_print_gstacks_json() {
 <meta name="twitter:card" content="summary">
 <script type="application/ld+json">{"@type":"Product","name":"Thing"}</script>
 <script type="application/ld+json">not json</script>
-<main><img src="/a.png" alt="first" width="10" height="20" data-src="/lazy.png"></main>
+<main><img id="i1" src="/a.png" alt="first" width="10" height="20" data-src="/lazy.png"></main>
 <img src="/b.png" alt="second">
 <video src="/v.mp4" width="30" height="40"><source src="/s.m3u8" type="application/x-mpegURL"></video>
 <audio><source src="/a.mp3" type="audio/mpeg"></audio>
@@ -317,4 +317,22 @@ fn data_and_media_print_gstacks_json() {
         text.starts_with("{\n  \"images\": [],\n  \"videos\": [],\n  \"audio\": [\n"),
         "{text}"
     );
+    // The scope element itself counts: #i1 is the <img>.
+    let itself: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["media", "--images", "#i1"])).expect("JSON");
+    assert_eq!(itself["images"][0]["src"], pages.url("/a.png"));
+    assert_eq!(itself["total"], 1);
+    // Kind flags combine.
+    let both: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["media", "--videos", "--audio"])).expect("JSON");
+    assert_eq!(both["videos"].as_array().map(Vec::len), Some(1));
+    assert_eq!(both["audio"].as_array().map(Vec::len), Some(1));
+    assert_eq!(both["total"], 2);
+    // A scope that matches nothing, or does not parse, fails instead of listing the page.
+    let err = ws.fails(&["media", "#nope"]);
+    assert!(err.starts_with("Element not found: #nope\n"), "{err}");
+    assert!(err.contains("browse snapshot"), "{err}");
+    let err = ws.fails(&["media", "p:nth-child(0"]);
+    assert!(!err.contains("\"images\""), "{err}");
+    assert!(err.contains("p:nth-child(0"), "{err}");
 }

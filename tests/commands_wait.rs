@@ -119,3 +119,34 @@ fn wait_for_text_url_function_and_gone() {
         .fails(&["wait", "--text="])
         .starts_with("Usage: browse wait"));
 }
+
+/// A button that removes itself when clicked: its ref goes stale, which `--gone` is waiting for.
+const SELF_REMOVING: &str = r#"<!DOCTYPE html><html><body>
+<button id="bye" onclick="this.remove()">Bye</button>
+<p>Still here</p>
+</body></html>"#;
+
+#[test]
+fn wait_gone_accepts_a_ref_whose_element_was_removed() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/bye", SELF_REMOVING)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/bye")]);
+    let snapshot = ws.ok(&["snapshot", "-i"]);
+    assert!(snapshot.contains("@e1 [button] \"Bye\""), "{snapshot}");
+
+    // Still there: the wait times out, naming the ref.
+    let err = ws.fails(&["wait", "--gone", "@e1", "1000"]);
+    assert!(
+        err.starts_with("Operation timed out: waiting for @e1 to be hidden or gone"),
+        "{err}"
+    );
+
+    ws.ok(&["click", "@e1"]);
+    assert_eq!(ws.ok(&["wait", "--gone", "@e1"]), "Element @e1 is gone\n");
+    // Other commands still call the ref stale; a ref no snapshot gave is still an error.
+    assert!(ws.fails(&["click", "@e1"]).contains("is stale"));
+    assert!(ws
+        .fails(&["wait", "--gone", "@e99", "1000"])
+        .starts_with("Ref @e99 not found."));
+}

@@ -100,6 +100,18 @@ pub fn output(cwd: &Path, raw: &str) -> Result<PathBuf, CommandError> {
     }
 }
 
+/// Creates the missing directories above an output path [`output`] allowed (Playwright's
+/// `screenshot({path})` does the same), so every command that writes a file accepts
+/// `out/new/x.ext`. The path was resolved inside an allowed root, so the new directories
+/// are too.
+pub fn create_parents(target: &Path) -> Result<(), CommandError> {
+    match target.parent() {
+        Some(parent) => std::fs::create_dir_all(parent)
+            .map_err(|e| CommandError::failed(format!("Cannot create {}: {e}", parent.display()))),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -154,30 +154,61 @@ fn ref_name(selector: &str) -> Option<&str> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(name)
 }
 
+/// Like [`find_optional`], but a stale ref (its element removed, its frame or document
+/// replaced) is `None` rather than an error: for `wait --gone`, where gone is the goal. A ref
+/// no snapshot ever gave is still an error.
+pub fn find_if_present(ctx: &Ctx, selector: &str) -> Result<Option<Element>, CommandError> {
+    match ref_name(selector) {
+        Some(name) => resolve_ref_if_present(ctx, selector, name),
+        None => find_optional(ctx, selector),
+    }
+}
+
 fn resolve_ref(ctx: &Ctx, selector: &str, name: &str) -> Result<Element, CommandError> {
+    match resolve_ref_if_present(ctx, selector, name)? {
+        Some(element) => Ok(element),
+        None => {
+            let entry = ctx.state.refs.entries.get(name);
+            Err(entry.map_or_else(|| unknown_ref_error(selector), |e| stale_error(selector, e)))
+        }
+    }
+}
+
+/// The element behind a ref; `None` when the ref is stale; an error when no snapshot gave it.
+fn resolve_ref_if_present(
+    ctx: &Ctx,
+    selector: &str,
+    name: &str,
+) -> Result<Option<Element>, CommandError> {
     let Some(entry) = ctx.state.refs.entries.get(name) else {
-        return Err(CommandError::failed(format!(
-            "Ref {selector} not found. Run 'snapshot' to get fresh refs."
-        )));
+        return Err(unknown_ref_error(selector));
     };
-    let stale = || stale_error(selector, entry);
     if ctx.state.refs.document != ctx.tab.events.document_count() {
-        return Err(stale());
+        return Ok(None);
     }
     let realm = match &entry.frame {
         None => Realm::main(&ctx.tab.cdp),
-        Some(frame) => ctx.tab.frames.realm_of(frame).map_err(|_| stale())?,
+        Some(frame) => match ctx.tab.frames.realm_of(frame) {
+            Ok(realm) => realm,
+            Err(_) => return Ok(None),
+        },
     };
     if let Some(element) = resolve_backend_node(&realm, entry.backend_node_id)? {
-        return Ok(element);
+        return Ok(Some(element));
     }
     // A cursor-interactive ref may have been re-rendered into an equivalent node.
     if let Some(path) = &entry.css_path {
         if let Ok(Some(element)) = query_one(&realm, &Query::Css(path.clone())) {
-            return Ok(element);
+            return Ok(Some(element));
         }
     }
-    Err(stale())
+    Ok(None)
+}
+
+fn unknown_ref_error(selector: &str) -> CommandError {
+    CommandError::failed(format!(
+        "Ref {selector} not found. Run 'snapshot' to get fresh refs."
+    ))
 }
 
 fn stale_error(selector: &str, entry: &RefEntry) -> CommandError {

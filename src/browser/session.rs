@@ -92,6 +92,19 @@ pub struct Emulation {
     pub media_features: Vec<(String, String)>,
     /// `set offline on`: every request fails (`Network.emulateNetworkConditions`).
     pub offline: bool,
+    /// What the first `set device` replaced, which `set device off` puts back; `None` while
+    /// no device preset is on.
+    pub before_device: Option<DeviceBaseline>,
+}
+
+/// The settings a device preset overrides and `set device off` restores. `mobile` and
+/// `touch` are always off outside a preset, so they need no record.
+#[derive(Debug, Clone)]
+pub struct DeviceBaseline {
+    /// The viewport before the preset (width, height in CSS px; device scale factor).
+    pub viewport: Option<(u32, u32, f64)>,
+    /// The user's own `useragent`, if any (set before the preset or while it was on).
+    pub user_agent: Option<String>,
 }
 
 impl Emulation {

@@ -151,6 +151,7 @@ fn export_bodies(file: Option<&String>, cwd: &std::path::Path) -> CommandResult 
         }
         out
     };
+    confine::create_parents(&target)?;
     write_atomic(&target, text.as_bytes(), 0o600)
         .map_err(|e| CommandError::failed(format!("cannot write {file}: {e}")))?;
     Ok(format!(

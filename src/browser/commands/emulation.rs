@@ -8,7 +8,7 @@ use std::sync::MutexGuard;
 
 use crate::browser::events::lock;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::session::Emulation;
+use crate::browser::session::{DeviceBaseline, Emulation, DEFAULT_VIEWPORT};
 
 /// Header names whose values `header` prints as `****` (gstack's list, `write-commands.ts`).
 const SENSITIVE_HEADERS: &[&str] = &[
@@ -74,6 +74,10 @@ pub fn useragent(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
     let mut emulation = lock(&ctx.session.emulation);
     emulation.user_agent = Some(ua.clone());
+    // Set under a device preset: still the user's agent once the preset is turned off.
+    if let Some(baseline) = emulation.before_device.as_mut() {
+        baseline.user_agent = Some(ua.clone());
+    }
     match apply_to_every_tab(ctx, emulation, Emulation::apply_user_agent) {
         Ok(()) => Ok(format!("User agent set: {ua}")),
         Err(e) => Ok(format!("User agent set to \"{ua}\" but: {}", e.body.error)),
@@ -229,8 +233,13 @@ pub fn set(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 }
 
 /// `set device "iPhone 15"` (and `viewport --device "iPhone 15"`) →
-/// `Device set: iPhone 15 (393x852 @3x, mobile, touch)`.
+/// `Device set: iPhone 15 (393x852 @3x, mobile, touch)`; `set device off` →
+/// `Device emulation off (1280x720 @1x)`: the size, scale and user agent from before the
+/// first preset (a `useragent` the user set is kept), no mobile, no touch.
 pub(super) fn set_device(ctx: &Ctx, name: &str) -> CommandResult {
+    if name.trim() == "off" {
+        return device_off(ctx);
+    }
     let Some(device) = DEVICES
         .iter()
         .find(|d| d.name.eq_ignore_ascii_case(name.trim()))
@@ -243,6 +252,12 @@ pub(super) fn set_device(ctx: &Ctx, name: &str) -> CommandResult {
     };
     ensure_default_user_agent(ctx)?;
     let mut emulation = lock(&ctx.session.emulation);
+    if emulation.before_device.is_none() {
+        emulation.before_device = Some(DeviceBaseline {
+            viewport: emulation.viewport,
+            user_agent: emulation.user_agent.clone(),
+        });
+    }
     emulation.viewport = Some((device.width, device.height, device.scale));
     emulation.mobile = device.mobile;
     emulation.touch = device.mobile;
@@ -264,6 +279,34 @@ pub(super) fn set_device(ctx: &Ctx, name: &str) -> CommandResult {
         device.height,
         if device.mobile { ", mobile, touch" } else { "" }
     ))
+}
+
+/// `set device off`: see [`set_device`]. Without a preset on, it still makes sure mobile and
+/// touch are off.
+fn device_off(ctx: &Ctx) -> CommandResult {
+    let mut emulation = lock(&ctx.session.emulation);
+    let baseline = emulation.before_device.take();
+    emulation.mobile = false;
+    emulation.touch = false;
+    let restore_agent = baseline.is_some();
+    if let Some(baseline) = baseline {
+        emulation.viewport = baseline.viewport;
+        emulation.user_agent = baseline.user_agent;
+    }
+    let (width, height, scale) = *emulation.viewport.get_or_insert(DEFAULT_VIEWPORT);
+    if restore_agent {
+        apply_to_every_tab(ctx, emulation, |e, tab| {
+            e.apply_metrics(tab)?;
+            e.apply_touch(tab)?;
+            e.apply_user_agent(tab)
+        })?;
+    } else {
+        apply_to_every_tab(ctx, emulation, |e, tab| {
+            e.apply_metrics(tab)?;
+            e.apply_touch(tab)
+        })?;
+    }
+    Ok(format!("Device emulation off ({width}x{height} @{scale}x)"))
 }
 
 /// `set geo <lat> <lng> [accuracy m]` (granting the geolocation permission to every origin,

@@ -377,6 +377,7 @@ pub fn download(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         confine::default_output("browse-download", extension_for(&mime), &ctx.session.cwd)
     });
     let path = confine::output(&ctx.cwd, &shown)?;
+    confine::create_parents(&path)?;
     write_atomic(&path, &bytes, 0o600)
         .map_err(|e| CommandError::failed(format!("cannot write {shown}: {e}")))?;
     Ok(format!(
@@ -453,6 +454,7 @@ fn download_by_navigating(
             ));
         }
         if let (Some(path), Some(shown)) = (destination, output) {
+            confine::create_parents(&path)?;
             write_atomic(&path, &bytes, 0o600)
                 .map_err(|e| CommandError::failed(format!("cannot write {shown}: {e}")))?;
             return Ok(format!("Downloaded: {shown} ({}KB, {mime})", kb(size)));

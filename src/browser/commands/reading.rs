@@ -532,11 +532,7 @@ fn write_result(cwd: &Path, out: &str, text: &str, raw: bool) -> Result<usize, C
         (false, Some(decoded)) => decoded?,
         _ => text.as_bytes().to_vec(),
     };
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| {
-            CommandError::failed(format!("Cannot create {}: {e}", parent.display()))
-        })?;
-    }
+    confine::create_parents(&path)?;
     fs::write(&path, &bytes)
         .map_err(|e| CommandError::failed(format!("Cannot write {out}: {e}")))?;
     Ok(bytes.len())
@@ -968,13 +964,18 @@ pub fn data(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     Ok(value.as_str().unwrap_or("{}").to_owned())
 }
 
-/// The page side of `media`: images, videos, audio and CSS background images (at most 500)
-/// under `scope` (the document when it matches nothing), filtered by kind.
-const MEDIA_SCRIPT: &str = r#"((scope, kind) => {
-  const root = (scope && document.querySelector(scope)) || document;
+/// The page side of `media`, called with `this` the scope (an element, or the document):
+/// images, videos, audio and CSS background images (at most 500) in the scope, the scope
+/// element itself included, of the `kinds` asked for (all when empty).
+const MEDIA_FUNCTION: &str = r#"function(kinds) {
+  const root = this;
+  const want = (kind) => kinds.length === 0 || kinds.includes(kind);
+  const within = (sel) => [
+    ...(root.matches && root.matches(sel) ? [root] : []), ...root.querySelectorAll(sel),
+  ];
   const images = [], videos = [], audio = [], backgroundImages = [];
-  if (!kind || kind === 'images') {
-    root.querySelectorAll('img').forEach((img, index) => {
+  if (want('images')) {
+    within('img').forEach((img, index) => {
       const r = img.getBoundingClientRect();
       images.push({
         index, src: img.src || '', srcset: img.srcset || '', currentSrc: img.currentSrc || '',
@@ -987,8 +988,8 @@ const MEDIA_SCRIPT: &str = r#"((scope, kind) => {
       });
     });
   }
-  if (!kind || kind === 'videos') {
-    root.querySelectorAll('video').forEach((v, index) => {
+  if (want('videos')) {
+    within('video').forEach((v, index) => {
       const sources = [...v.querySelectorAll('source')].map(s => ({ src: s.src || '', type: s.type || '' }));
       videos.push({
         index, src: v.src || '', currentSrc: v.currentSrc || '', poster: v.poster || '',
@@ -1000,8 +1001,8 @@ const MEDIA_SCRIPT: &str = r#"((scope, kind) => {
       });
     });
   }
-  if (!kind || kind === 'audio') {
-    root.querySelectorAll('audio').forEach((a, index) => {
+  if (want('audio')) {
+    within('audio').forEach((a, index) => {
       const source = a.querySelector('source');
       audio.push({
         index, src: a.src || (source && source.src) || '', currentSrc: a.currentSrc || '',
@@ -1009,8 +1010,8 @@ const MEDIA_SCRIPT: &str = r#"((scope, kind) => {
       });
     });
   }
-  if (!kind || kind === 'images') {
-    for (const el of root.querySelectorAll('*')) {
+  if (want('images')) {
+    for (const el of within('*')) {
       if (backgroundImages.length >= 500) break;
       const bg = getComputedStyle(el).backgroundImage;
       const m = bg && bg !== 'none' && bg.match(/url\(["']?([^"')]+)["']?\)/);
@@ -1026,21 +1027,31 @@ const MEDIA_SCRIPT: &str = r#"((scope, kind) => {
   }
   const total = images.length + videos.length + audio.length + backgroundImages.length;
   return JSON.stringify({ images, videos, audio, backgroundImages, total }, null, 2);
-})"#;
+}"#;
 
-/// `media [--images|--videos|--audio] [selector]` (gstack `media-extract.ts`): every media
-/// element, with URLs, sizes and types, as 2-space JSON.
+/// `media [--images] [--videos] [--audio] [selector]` (gstack `media-extract.ts`): every
+/// media element, with URLs, sizes and types, as 2-space JSON. Kind flags combine (none means
+/// all). The selector (CSS, or a ref) scopes the search to the first element it matches, that
+/// element included; one that matches nothing or does not parse fails rather than silently
+/// listing the whole page (gstack falls back to the document).
 pub fn media(ctx: &mut Ctx, args: &[String]) -> CommandResult {
-    let kind = ["images", "videos", "audio"]
+    let kinds: Vec<&str> = ["images", "videos", "audio"]
         .into_iter()
-        .find(|k| args.iter().any(|a| *a == format!("--{k}")));
-    let scope = args.iter().find(|a| !a.starts_with("--"));
-    let script = format!(
-        "{MEDIA_SCRIPT}({}, {})",
-        serde_json::json!(scope),
-        serde_json::json!(kind)
-    );
-    let value = page_script(ctx, &script)?;
+        .filter(|k| args.iter().any(|a| *a == format!("--{k}")))
+        .collect();
+    let kinds = serde_json::json!(kinds);
+    let value = match args.iter().find(|a| !a.starts_with("--")) {
+        None => page_script(ctx, &format!("({MEDIA_FUNCTION}).call(document, {kinds})"))?,
+        Some(scope) => {
+            let Some(element) = selector::find_first(ctx, scope)? else {
+                return Err(CommandError::failed_with_hint(
+                    format!("Element not found: {scope}"),
+                    "Check the selector with 'browse snapshot' or 'browse html', or leave it out to list the whole page's media.",
+                ));
+            };
+            call_on(&element, MEDIA_FUNCTION, vec![kinds])?
+        }
+    };
     Ok(value.as_str().unwrap_or("{}").to_owned())
 }
 

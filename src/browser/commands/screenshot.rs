@@ -695,11 +695,7 @@ fn cdp_error(e: anyhow::Error) -> CommandError {
 
 /// Writes atomically (0644), creating missing directories as Playwright does.
 fn write_output(target: &Path, bytes: &[u8], shown: &str) -> Result<(), CommandError> {
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            CommandError::failed(format!("Cannot create {}: {e}", parent.display()))
-        })?;
-    }
+    confine::create_parents(target)?;
     write_atomic(target, bytes, 0o644)
         .map_err(|e| CommandError::failed(format!("Cannot write {shown}: {e}")))
 }

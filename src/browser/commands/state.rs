@@ -67,9 +67,9 @@ pub fn cookie_delete(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 }
 
 /// `cookie-import <file.json>` → `Loaded <n> cookies from <file>` (gstack's template and
-/// rules): a JSON array of `{name, value, domain?, path?, expires?, httpOnly?, secure?,
-/// sameSite?}`; a cookie without a domain gets the current page's host, one whose domain
-/// does not match that host is refused. Every cookie is checked before any is set.
+/// rules): a JSON array of `{name, value, url? | domain? path?, expires?, httpOnly?,
+/// secure?, sameSite?}`; a cookie without a url or domain gets the current page's host, one
+/// whose url's host or domain does not match that host is refused. Every cookie is checked before any is set.
 pub fn cookie_import(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(file) = args.first().filter(|f| !f.is_empty()) else {
         return Err(CommandError::usage("cookie-import"));
@@ -163,16 +163,50 @@ pub(super) fn cookie_param(item: &Value, host: &str) -> Result<Network::CookiePa
     }
     let name = text("name")?.filter(|n| !n.is_empty()).ok_or(NAME_VALUE)?;
     let value = text("value")?.ok_or(NAME_VALUE)?;
-    let domain = match text("domain")?.filter(|d| !d.is_empty()) {
-        None => host.to_owned(),
-        Some(domain) => {
-            let bare = domain.strip_prefix('.').unwrap_or(&domain);
-            if bare != host && !host.ends_with(&format!(".{bare}")) {
-                return Err(format!(
-                    "Cookie domain \"{domain}\" does not match current page domain \"{host}\". Use the target site first."
-                ));
+    let url = text("url")?.filter(|u| !u.is_empty());
+    let domain = text("domain")?.filter(|d| !d.is_empty());
+    let path = text("path")?.filter(|p| !p.is_empty());
+    // The cookie's site, however given, must be the page's (gstack's rule for `domain`).
+    let check_site = |site: &str| -> Result<(), String> {
+        let bare = site.strip_prefix('.').unwrap_or(site);
+        if bare != host && !host.ends_with(&format!(".{bare}")) {
+            return Err(format!(
+                "Cookie domain \"{site}\" does not match current page domain \"{host}\". Use the target site first."
+            ));
+        }
+        Ok(())
+    };
+    // Playwright's `addCookies`: a cookie has a `url`, or a `domain` and `path`, not both;
+    // with a `url`, the cookie is host-only for its host (`Network.setCookie`'s default).
+    let (url, domain, path) = match url {
+        Some(url) => {
+            if domain.is_some() || path.is_some() {
+                return Err("Cookie has \"url\" and \"domain\"/\"path\": give either a url or a domain and path".into());
             }
-            domain
+            let parsed = url::Url::parse(&url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| {
+                    format!("Cookie field \"url\" must be an http(s) URL, not \"{url}\"")
+                })?;
+            check_site(parsed.host_str().unwrap_or_default())?;
+            // The URL's directory, as Playwright computes it (Chromium would default to `/`).
+            let directory = parsed
+                .path()
+                .rfind('/')
+                .map_or("/", |end| &parsed.path()[..=end])
+                .to_owned();
+            (Some(url), None, Some(directory))
+        }
+        None => {
+            let domain = match domain {
+                None => host.to_owned(),
+                Some(domain) => {
+                    check_site(&domain)?;
+                    domain
+                }
+            };
+            (None, Some(domain), Some(path.unwrap_or_else(|| "/".into())))
         }
     };
     let expires = match item.get("expires") {
@@ -197,13 +231,9 @@ pub(super) fn cookie_param(item: &Value, host: &str) -> Result<Network::CookiePa
     Ok(Network::CookieParam {
         name,
         value,
-        url: None,
-        domain: Some(domain),
-        path: Some(
-            text("path")?
-                .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| "/".into()),
-        ),
+        url,
+        domain,
+        path,
         secure: flag("secure")?,
         http_only: flag("httpOnly")?,
         same_site,

@@ -27,7 +27,7 @@ pub enum Condition {
     /// `--fn EXPR`: the JavaScript expression is truthy (a promise is awaited; a function is
     /// called).
     Function(String),
-    /// `--gone SEL`: nothing matches SEL, or what matches is hidden.
+    /// `--gone SEL`: nothing matches SEL, or what matches is hidden (a stale ref is gone).
     Gone(String),
 }
 
@@ -123,7 +123,8 @@ fn check(ctx: &Ctx, condition: &Condition, left: Duration) -> Result<Option<Stri
             }
         }
         Condition::Gone(sel) => {
-            let gone = match selector::find_optional(ctx, sel)? {
+            // A stale ref is a removed element: exactly what was awaited.
+            let gone = match selector::find_if_present(ctx, sel)? {
                 None => true,
                 // Replaced between lookup and check: look again next time.
                 Some(element) => matches!(
