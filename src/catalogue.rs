@@ -746,7 +746,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "<sel|@ref> | --name <name> | --url <substr> | main",
         "Act inside an iframe (text, html, js, snapshot, selectors); main returns",
     )
-    .words(0, 1)
+    .words(1, 1)
     .flags(&[
         valued("--name", "NAME", "the frame whose name is NAME"),
         valued("--url", "SUBSTR", "the first frame whose URL contains SUBSTR"),

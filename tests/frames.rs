@@ -297,6 +297,12 @@ fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
     // What is not a frame, or no frame at all.
     let error = ws.fails(&["frame", "h1"]);
     assert!(error.starts_with("Frame not found: h1\n"), "{error}");
+    // No target at all is a usage error (exit 2, gstack's usage line), answered by the CLI.
+    assert!(
+        ws.usage_fails(&["frame"])
+            .contains("Usage: frame <selector|@ref|--name name|--url pattern|main>"),
+        "frame alone"
+    );
     let error = ws.fails(&["frame", "--name", "nothing-here"]);
     assert!(
         error.starts_with("Frame not found: --name nothing-here\n"),
