@@ -363,15 +363,7 @@ pub fn download(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         .trim()
         .to_owned();
     if words.has("--base64") {
-        if bytes.len() > MAX_BASE64 {
-            return Err(CommandError::failed(
-                "File too large for --base64 (>10MB). Use disk download instead.",
-            ));
-        }
-        return Ok(format!(
-            "data:{mime};base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(&bytes)
-        ));
+        return base64_data_url(&mime, &bytes);
     }
     let shown = output.unwrap_or_else(|| {
         confine::default_output("browse-download", extension_for(&mime), &ctx.session.cwd)
@@ -443,15 +435,7 @@ fn download_by_navigating(
         let bytes = std::fs::read(&saved)
             .map_err(|e| CommandError::failed(format!("cannot read {}: {e}", saved.display())))?;
         if base64 {
-            if bytes.len() > MAX_BASE64 {
-                return Err(CommandError::failed(
-                    "File too large for --base64 (>10MB). Use disk download instead.",
-                ));
-            }
-            return Ok(format!(
-                "data:{mime};base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(&bytes)
-            ));
+            return base64_data_url(mime, &bytes);
         }
         if let (Some(path), Some(shown)) = (destination, output) {
             confine::create_parents(&path)?;
@@ -635,6 +619,20 @@ fn fetch_blob(ctx: &Ctx, url: &str) -> Result<(Vec<u8>, String), CommandError> {
         .filter(|t| !t.is_empty())
         .unwrap_or("application/octet-stream");
     Ok((bytes, kind.to_owned()))
+}
+
+/// `download --base64`'s answer: a `data:` URL of `bytes`, refused above [`MAX_BASE64`] bytes
+/// (gstack's limit and wording).
+fn base64_data_url(mime: &str, bytes: &[u8]) -> CommandResult {
+    if bytes.len() > MAX_BASE64 {
+        return Err(CommandError::failed(
+            "File too large for --base64 (>10MB). Use disk download instead.",
+        ));
+    }
+    Ok(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
 }
 
 #[cfg(test)]
