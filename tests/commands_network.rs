@@ -515,3 +515,30 @@ fn download_navigate_takes_the_download_a_navigation_starts() {
     ]);
     assert!(err.contains("Path must be within"), "{err}");
 }
+
+#[test]
+fn download_of_a_ref_that_names_no_resource_says_what_it_needs() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[(
+        "/b.html",
+        "<!DOCTYPE html><title>B</title><button>Get report</button>",
+    )]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/b.html")]);
+    let snapshot = ws.ok(&["snapshot", "-i"]);
+    let reference = snapshot
+        .lines()
+        .find(|l| l.contains("Get report"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no button in:\n{snapshot}"))
+        .to_owned();
+    let error = ws.fails(&["download", &reference]);
+    assert!(
+        error.starts_with(&format!("Could not extract URL from {reference} (button)")),
+        "{error}"
+    );
+    assert!(
+        error.contains("a link (<a href>)") && error.contains("browse downloads --wait"),
+        "{error}"
+    );
+}
