@@ -922,7 +922,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         sub("save", "<name>", 1, 1),
         sub("load", "<name>", 1, 1),
     ])
-    .doc("browse state save logged-in", "State saved: <path> (<n> cookies, <m> pages) / State loaded: <n> cookies, <m> pages"),
+    .doc("browse state save logged-in", "State saved: <path> (<n> cookies, <m> pages) / State loaded: <n> cookies, <m> pages (then a line per page or cookies skipped)"),
     c("help", "Server", "", "List every command").words(0, 1)
     .doc("browse help snapshot", "the command list, or one command's usage, flags, example and output"),
 ];
