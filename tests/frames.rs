@@ -254,11 +254,25 @@ fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
     let (button, indent) = ref_of(&snapshot, "[button] \"Cross button\"");
     assert_eq!(indent, 0, "{snapshot}");
     ws.ok(&["click", &button]);
-    // Navigating from inside a frame is refused, with gstack's words.
-    assert_eq!(
-        ws.fails(&["goto", &top]),
-        "Cannot use goto inside a frame. Run 'frame main' first.\n"
+    // Navigating from inside a frame, or replacing its document, is refused with gstack's
+    // words and a hint.
+    let refused = ws.fails(&["goto", &top]);
+    assert!(
+        refused.starts_with("Cannot use goto inside a frame. Run 'frame main' first.\n"),
+        "{refused}"
     );
+    assert!(refused.contains("'browse frame main'"), "{refused}");
+    std::fs::write(
+        ws.path().join("other.html"),
+        "<title>Other</title><p>Other</p>",
+    )
+    .unwrap();
+    let refused = ws.fails(&["load-html", "other.html"]);
+    assert!(
+        refused.starts_with("Cannot use load-html inside a frame. Run 'frame main' first.\n"),
+        "{refused}"
+    );
+    assert_eq!(ws.ok(&["js", "document.title"]), "Cross page\n");
     assert_eq!(ws.ok(&["frame", "main"]), "Switched to main frame\n");
     assert_eq!(ws.ok(&["js", "document.title"]), "Top page\n");
     let log = ws.ok(&["text"]);

@@ -415,13 +415,20 @@ pub fn watched_session(tab: &TabHandle, state: &TabState) -> Arc<Tab> {
     }
 }
 
-/// gstack refuses to navigate from inside a frame (`write-commands.ts`): the commands that
-/// navigate the tab, and the error they give there.
+/// gstack refuses to navigate or replace the document from inside a frame
+/// (`write-commands.ts`): the commands that act on the tab's main document, and the error
+/// they give there.
 pub fn refuse_in_frame(command: &str, state: &TabState) -> Result<(), CommandError> {
-    if state.frame.is_some() && matches!(command, "goto" | "back" | "forward" | "reload") {
-        return Err(CommandError::failed(format!(
-            "Cannot use {command} inside a frame. Run 'frame main' first."
-        )));
+    if state.frame.is_some()
+        && matches!(
+            command,
+            "goto" | "back" | "forward" | "reload" | "load-html"
+        )
+    {
+        return Err(CommandError::failed_with_hint(
+            format!("Cannot use {command} inside a frame. Run 'frame main' first."),
+            format!("'browse frame main' returns to the tab's document; {command} acts on it."),
+        ));
     }
     Ok(())
 }
