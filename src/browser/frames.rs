@@ -312,25 +312,8 @@ impl Frames {
         })
     }
 
-    fn wait_for<T>(
-        &self,
-        deadline: Instant,
-        mut check: impl FnMut(&State) -> Option<T>,
-    ) -> Option<T> {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(found) = check(&state) {
-                return Some(found);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            state = match self.changed.wait_timeout(state, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+    fn wait_for<T>(&self, deadline: Instant, check: impl FnMut(&State) -> Option<T>) -> Option<T> {
+        crate::browser::events::wait_until_found(&self.state, &self.changed, deadline, check)
     }
 }
 
