@@ -188,7 +188,10 @@ pub fn unknown_key_hint(name: &str, chords: bool) -> String {
         "one Playwright key name (Shift, Control, a, Enter, ArrowDown); for a chord such as \
          Control+A use 'press'"
     };
-    let is_text = !name.is_empty() && name.chars().all(|c| !c.is_control()) && !name.contains('+');
+    // A key name is ASCII without spaces; anything else was meant as text.
+    let is_text = !name.contains('+')
+        && name.chars().all(|c| !c.is_control())
+        && name.chars().any(|c| !c.is_ascii() || c == ' ');
     if is_text {
         format!(
             "Keys are named as on a US keyboard: use {keys}. To enter the text \"{name}\" use \
@@ -439,6 +442,8 @@ mod tests {
         assert!(press_events("").is_err());
         assert!(unknown_key_hint("é", true).contains("'browse type é'"));
         assert!(unknown_key_hint("Shift+Bogus", true).contains("'browse type <text>'"));
+        assert!(unknown_key_hint("Entr", true).contains("'browse type <text>'"));
+        assert!(unknown_key_hint("two words", false).contains("'browse type two words'"));
     }
 
     #[test]
