@@ -17,10 +17,44 @@ pub struct CommandInfo {
     /// gstack's own usage line where it words it differently from `browse <name> <synopsis>`
     /// (scripts may match it); see [`CommandInfo::usage_line`].
     pub gstack_usage: Option<&'static str>,
+    /// The subcommands it takes as its first word (`set device`, `mouse move`), each with its
+    /// own arity; empty for a command without any.
+    pub subcommands: &'static [Subcommand],
     /// One command line that shows the command at work, for `browse help <cmd>`.
     pub example: &'static str,
     /// What a successful call prints on stdout.
     pub output: &'static str,
+}
+
+/// One subcommand: the first word of its command's line, and the words that follow it.
+#[derive(Debug, Clone, Copy)]
+pub struct Subcommand {
+    pub name: &'static str,
+    /// What follows the subcommand's name (`<x> <y>`), for its usage line.
+    pub synopsis: &'static str,
+    /// The fewest and most words after the subcommand's name; [`ANY`] for no limit.
+    pub min_words: usize,
+    pub max_words: usize,
+}
+
+/// A subcommand taking `min` to `max` words after its name.
+const fn sub(name: &'static str, synopsis: &'static str, min: usize, max: usize) -> Subcommand {
+    Subcommand {
+        name,
+        synopsis,
+        min_words: min,
+        max_words: max,
+    }
+}
+
+impl Subcommand {
+    /// `Usage: browse <command> <sub> <synopsis>`: what the CLI prints for a wrong number of
+    /// words after the subcommand.
+    pub fn usage_line(&self, command: &str) -> String {
+        format!("Usage: browse {command} {} {}", self.name, self.synopsis)
+            .trim_end()
+            .to_owned()
+    }
 }
 
 /// No limit on positional words (`type`, `js`, `chain`, …).
@@ -79,6 +113,7 @@ const fn c(
         max_positional: 0,
         flags: &[],
         gstack_usage: None,
+        subcommands: &[],
         example: "",
         output: "",
     }
@@ -102,6 +137,18 @@ impl CommandInfo {
         self.example = example;
         self.output = output;
         self
+    }
+
+    /// The subcommands the first word may name, each checked for its own arity.
+    const fn subcommands(mut self, subcommands: &'static [Subcommand]) -> Self {
+        self.subcommands = subcommands;
+        self
+    }
+
+    /// The subcommand `word` names, if this command has it.
+    pub fn subcommand(&self, word: &str) -> Option<&'static Subcommand> {
+        let subcommands: &'static [Subcommand] = self.subcommands;
+        subcommands.iter().find(|s| s.name == word)
     }
 
     const fn gstack_usage(mut self, line: &'static str) -> Self {
@@ -254,6 +301,15 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .words(2, 2)
     .gstack_usage("Usage: browse is <property> <selector>\nProperties: visible, hidden, enabled, disabled, checked, editable, focused")
+    .subcommands(&[
+        sub("visible", "<sel>", 1, 1),
+        sub("hidden", "<sel>", 1, 1),
+        sub("enabled", "<sel>", 1, 1),
+        sub("disabled", "<sel>", 1, 1),
+        sub("checked", "<sel>", 1, 1),
+        sub("editable", "<sel>", 1, 1),
+        sub("focused", "<sel>", 1, 1),
+    ])
     .doc("browse is visible '#submit'", "true or false"),
     c(
         "css",
@@ -287,6 +343,10 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Print localStorage and sessionStorage as JSON, set a key, or clear both",
     )
     .words(0, ANY)
+    .subcommands(&[
+        sub("set", "<key> [value]", 1, 2),
+        sub("clear", "", 0, 0),
+    ])
     .doc("browse storage set theme dark", "JSON of localStorage and sessionStorage, or Set localStorage[\"<key>\"]"),
     c(
         "snapshot",
@@ -482,6 +542,12 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Drive the mouse directly (viewport CSS px)",
     )
     .words(1, 3)
+    .subcommands(&[
+        sub("move", "<x> <y>", 2, 2),
+        sub("down", "[button]", 0, 1),
+        sub("up", "[button]", 0, 1),
+        sub("wheel", "<dy> [dx]", 1, 2),
+    ])
     .doc("browse mouse move 100 200", "Mouse moved to (x, y) / Mouse down (left) at (x, y) / Mouse wheel dx=0 dy=N at (x, y)"),
     // Identity (issue 13): gstack's header and useragent.
     c(
@@ -510,6 +576,14 @@ pub const COMMANDS: &[CommandInfo] = &[
         "Emulate a device, position, time zone, locale, color scheme / reduced motion, or being offline (every tab; 'off' resets)",
     )
     .words(1, ANY)
+    .subcommands(&[
+        sub("device", "<name>", 1, ANY),
+        sub("geo", "<lat> <lng> [accuracy] | off", 1, 3),
+        sub("timezone", "<id>", 1, 1),
+        sub("locale", "<tag>", 1, 1),
+        sub("media", "[dark|light] [reduced-motion]", 0, 2),
+        sub("offline", "[on|off]", 0, 1),
+    ])
     .doc("browse set device 'iPhone 15'", "Device set: <name> (<W>x<H> @<scale>x, mobile, touch) / Geolocation set: <lat>, <lng> / Timezone set: <id> / Locale set: <tag> / Media set: … / Offline: on|off"),
     // Cookie state (issue 13): gstack's cookie-import, and deleting.
     c(
@@ -844,7 +918,11 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .words(2, 2)
     .gstack_usage("Usage: state save|load <name>")
-    .doc("browse state save logged-in", "State saved: <path> (<n> cookies, <m> pages) / State loaded: <n> cookies, <m> pages"),
+    .subcommands(&[
+        sub("save", "<name>", 1, 1),
+        sub("load", "<name>", 1, 1),
+    ])
+    .doc("browse state save logged-in", "State saved: <path> (<n> cookies, <m> pages) / State loaded: <n> cookies, <m> pages (then a line per page or cookies skipped)"),
     c("help", "Server", "", "List every command").words(0, 1)
     .doc("browse help snapshot", "the command list, or one command's usage, flags, example and output"),
 ];
@@ -1109,6 +1187,27 @@ mod tests {
                 help.contains("Example:") && help.contains("Output: "),
                 "{help}"
             );
+        }
+    }
+
+    #[test]
+    fn every_subcommand_is_in_its_synopsis_and_fits_the_commands_arity() {
+        for info in COMMANDS {
+            for sub in info.subcommands {
+                assert!(
+                    info.synopsis.contains(sub.name),
+                    "{} {}",
+                    info.name,
+                    sub.name
+                );
+                assert!(sub.min_words <= sub.max_words, "{} {}", info.name, sub.name);
+                assert!(
+                    info.max_positional == ANY || sub.max_words < info.max_positional,
+                    "{} {}",
+                    info.name,
+                    sub.name
+                );
+            }
         }
     }
 

@@ -48,8 +48,13 @@ impl std::fmt::Display for TransportError {
 /// A reply with an HTTP status: success text, or the daemon's error body.
 #[derive(Debug)]
 pub enum Reply {
-    Ok(String),
-    Err { status: u16, body: ErrorBody },
+    /// The answer's text and the notes the daemon left besides it
+    /// ([`crate::wire::NOTE_HEADER`]), for stderr.
+    Ok(String, Vec<String>),
+    Err {
+        status: u16,
+        body: ErrorBody,
+    },
 }
 
 /// A client bound to one daemon's port and token.
@@ -101,7 +106,14 @@ impl DaemonClient {
             .set("Authorization", &format!("Bearer {}", self.token))
             .send_string(&body);
         match result {
-            Ok(resp) => Ok(Reply::Ok(read_body(resp)?)),
+            Ok(resp) => {
+                let notes = resp
+                    .all(crate::wire::NOTE_HEADER)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                Ok(Reply::Ok(read_body(resp)?, notes))
+            }
             Err(ureq::Error::Status(status, resp)) => {
                 let text = read_body(resp)?;
                 let body = serde_json::from_str::<ErrorBody>(&text)

@@ -164,6 +164,19 @@ pub fn navigation_timeout() -> Duration {
     millis("BROWSE_NAVIGATION_TIMEOUT", 15_000).max(Duration::from_millis(1))
 }
 
+/// `BROWSE_FRAME_TIMEOUT`: how long `snapshot` waits for an out-of-process iframe's renderer
+/// to answer (3 s) before it leaves that frame's content out and says so on stderr; well under
+/// the command's own limit, so one hung frame never holds up the page's snapshot.
+pub fn frame_timeout() -> Duration {
+    millis("BROWSE_FRAME_TIMEOUT", 3_000).max(Duration::from_millis(1))
+}
+
+/// `BROWSE_SCRIPT_TIMEOUT`: how long `js` and `eval` wait for the page's promise to settle
+/// (15 s, inside the CLI's 30 s) before they report that it did not.
+pub fn script_timeout() -> Duration {
+    millis("BROWSE_SCRIPT_TIMEOUT", 15_000).max(Duration::from_millis(1))
+}
+
 /// `BROWSE_NO_AUTOSTART=1`: never start a daemon.
 pub fn autostart_disabled() -> bool {
     std::env::var("BROWSE_NO_AUTOSTART").is_ok_and(|v| v == "1")

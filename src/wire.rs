@@ -14,6 +14,11 @@ pub const PROTOCOL: u32 = 1;
 /// and is about to use.
 pub const CALLER_HEADER: &str = "x-browse-caller";
 
+/// A header of a successful `/command` answer, once per note: something the command left out
+/// or could not do that the caller should know (`snapshot`: an iframe that did not answer).
+/// The CLI prints each on stderr; gstack's CLI ignores it. Printable ASCII only.
+pub const NOTE_HEADER: &str = "x-browse-note";
+
 /// How long a health check counts as "a command is about to follow" for `stop --if-idle`
 /// (ms). Longer than any CLI's gap between the two on a loaded machine.
 pub const PROBE_LEASE_MS: u64 = 3_000;

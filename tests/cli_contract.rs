@@ -60,6 +60,47 @@ fn json_answer(out: &std::process::Output) -> serde_json::Value {
 }
 
 #[test]
+fn each_subcommand_with_too_few_or_too_many_words_is_a_usage_error() {
+    let ws = Workspace::with_chromium();
+    for (args, expect) in [
+        (&["set", "device"][..], "Usage: browse set device <name>"),
+        (&["set", "geo", "1", "2", "3", "4"], "Usage: browse set geo"),
+        (&["set", "timezone"], "Usage: browse set timezone <id>"),
+        (
+            &["set", "locale", "en", "fr"],
+            "Usage: browse set locale <tag>",
+        ),
+        (
+            &["set", "media", "dark", "reduced-motion", "x"],
+            "Usage: browse set media",
+        ),
+        (
+            &["set", "offline", "on", "now"],
+            "Usage: browse set offline [on|off]",
+        ),
+        (&["mouse", "move", "1"], "Usage: browse mouse move <x> <y>"),
+        (
+            &["mouse", "down", "left", "right"],
+            "Usage: browse mouse down [button]",
+        ),
+        (
+            &["mouse", "up", "left", "right"],
+            "Usage: browse mouse up [button]",
+        ),
+        (&["mouse", "wheel"], "Usage: browse mouse wheel <dy> [dx]"),
+        (
+            &["storage", "set"],
+            "Usage: browse storage set <key> [value]",
+        ),
+        (&["storage", "clear", "now"], "Usage: browse storage clear"),
+        (&["is", "visible"], "Usage: browse is <property> <selector>"),
+        (&["state", "load"], "Usage: state save|load <name>"),
+    ] {
+        assert_usage_error(&ws, args, expect);
+    }
+}
+
+#[test]
 fn json_mode_prints_one_object_per_call_with_structured_results() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[(

@@ -256,3 +256,22 @@ fn drag_and_the_raw_mouse() {
         .usage_fails(&["mouse"])
         .contains("Usage: browse mouse move <x> <y>"));
 }
+
+#[test]
+fn an_unknown_key_says_how_to_type_text_instead() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/inputs.html", INPUTS)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/inputs.html")]);
+    for (args, first) in [
+        (&["press", "é"][..], "press: Unknown key: \"é\""),
+        (&["keydown", "é"], "Unknown key: \"é\""),
+        (&["keyup", "é"], "Unknown key: \"é\""),
+    ] {
+        let error = ws.fails(args);
+        assert!(error.starts_with(first), "{args:?}: {error}");
+        assert!(error.contains("'browse type é'"), "{args:?}: {error}");
+    }
+    let error = ws.fails(&["press", "Control+Bogus"]);
+    assert!(error.contains("'browse type <text>'"), "{error}");
+}

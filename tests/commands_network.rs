@@ -515,3 +515,93 @@ fn download_navigate_takes_the_download_a_navigation_starts() {
     ]);
     assert!(err.contains("Path must be within"), "{err}");
 }
+
+#[test]
+fn download_of_a_ref_that_names_no_resource_says_what_it_needs() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[(
+        "/b.html",
+        "<!DOCTYPE html><title>B</title><button>Get report</button>",
+    )]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/b.html")]);
+    let snapshot = ws.ok(&["snapshot", "-i"]);
+    let reference = snapshot
+        .lines()
+        .find(|l| l.contains("Get report"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no button in:\n{snapshot}"))
+        .to_owned();
+    let error = ws.fails(&["download", &reference]);
+    assert!(
+        error.starts_with(&format!("Could not extract URL from {reference} (button)")),
+        "{error}"
+    );
+    assert!(
+        error.contains("a link (<a href>)") && error.contains("browse downloads --wait"),
+        "{error}"
+    );
+}
+
+#[test]
+fn captured_text_without_a_charset_keeps_its_utf8_characters_and_other_bytes_go_base64() {
+    let _slot = chromium_slot();
+    let typed = |content_type: &'static str, body: &[u8]| Fixture {
+        status: 200,
+        headers: vec![("Content-Type", content_type)],
+        body: body.to_vec(),
+        needs_cookie: None,
+    };
+    let server = Server::start(vec![
+        ("/page.html", html("<title>Capture</title><p>capture</p>")),
+        (
+            "/api/plain",
+            typed("text/plain", "héllo ✓ 你好 €".as_bytes()),
+        ),
+        (
+            "/api/json",
+            typed("application/json", "{\"name\":\"Zoë ✓\"}".as_bytes()),
+        ),
+        ("/api/latin", typed("text/plain", &[b'h', 0xE9, 0xFF])),
+        (
+            "/api/labelled",
+            typed("text/plain; charset=iso-8859-1", &[b'h', 0xE9]),
+        ),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/page.html")]);
+    ws.ok(&["network", "--capture", "--filter", "/api/"]);
+    for path in ["/api/plain", "/api/json", "/api/latin", "/api/labelled"] {
+        assert!(page_fetch(&ws, path).starts_with("200:"), "{path}");
+    }
+    wait_until(
+        "four bodies are captured",
+        std::time::Duration::from_secs(10),
+        || ws.ok(&["network", "--bodies"]).starts_with("4 responses"),
+    );
+    ws.ok(&["network", "--export", "out.har"]);
+    let har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join("out.har")).expect("har"))
+            .expect("HAR is JSON");
+    let content = |path: &str| {
+        har["log"]["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["request"]["url"] == server.url(path))
+            .unwrap_or_else(|| panic!("no entry for {path}: {har}"))["response"]["content"]
+            .clone()
+    };
+    assert_eq!(content("/api/plain")["text"], "héllo ✓ 你好 €");
+    assert_eq!(content("/api/plain")["size"], "héllo ✓ 你好 €".len());
+    assert!(content("/api/plain").get("encoding").is_none());
+    assert_eq!(content("/api/json")["text"], "{\"name\":\"Zoë ✓\"}");
+    // Not UTF-8 and no charset to read it by: the bytes themselves.
+    assert_eq!(content("/api/latin")["text"], "aOn/");
+    assert_eq!(content("/api/latin")["encoding"], "base64");
+    // A declared charset is Chromium's to decode.
+    assert_eq!(content("/api/labelled")["text"], "hé");
+    ws.ok(&["network", "--export", "out.jsonl"]);
+    let jsonl = std::fs::read_to_string(ws.path().join("out.jsonl")).expect("jsonl");
+    assert!(jsonl.contains("héllo ✓ 你好 €"), "{jsonl}");
+}

@@ -336,3 +336,18 @@ fn data_and_media_print_gstacks_json() {
     assert!(!err.contains("\"images\""), "{err}");
     assert!(err.contains("p:nth-child(0"), "{err}");
 }
+
+#[test]
+fn cdp_performance_metrics_need_no_enable_first() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/m.html", "<!DOCTYPE html><title>M</title><p>Metrics</p>")]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/m.html")]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["cdp", "Performance.getMetrics"])).expect("JSON");
+    let names: Vec<&str> = metrics["metrics"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|x| x["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(names.contains(&"Nodes"), "{metrics}");
+}

@@ -254,11 +254,25 @@ fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
     let (button, indent) = ref_of(&snapshot, "[button] \"Cross button\"");
     assert_eq!(indent, 0, "{snapshot}");
     ws.ok(&["click", &button]);
-    // Navigating from inside a frame is refused, with gstack's words.
-    assert_eq!(
-        ws.fails(&["goto", &top]),
-        "Cannot use goto inside a frame. Run 'frame main' first.\n"
+    // Navigating from inside a frame, or replacing its document, is refused with gstack's
+    // words and a hint.
+    let refused = ws.fails(&["goto", &top]);
+    assert!(
+        refused.starts_with("Cannot use goto inside a frame. Run 'frame main' first.\n"),
+        "{refused}"
     );
+    assert!(refused.contains("'browse frame main'"), "{refused}");
+    std::fs::write(
+        ws.path().join("other.html"),
+        "<title>Other</title><p>Other</p>",
+    )
+    .unwrap();
+    let refused = ws.fails(&["load-html", "other.html"]);
+    assert!(
+        refused.starts_with("Cannot use load-html inside a frame. Run 'frame main' first.\n"),
+        "{refused}"
+    );
+    assert_eq!(ws.ok(&["js", "document.title"]), "Cross page\n");
     assert_eq!(ws.ok(&["frame", "main"]), "Switched to main frame\n");
     assert_eq!(ws.ok(&["js", "document.title"]), "Top page\n");
     let log = ws.ok(&["text"]);
@@ -419,4 +433,66 @@ fn a_stuck_script_in_an_out_of_process_frame_is_stopped() {
         "{error}"
     );
     assert_eq!(ws.ok(&["js", "document.title"]), "Cross page\n");
+}
+
+/// A cross-site frame whose page script never yields: its renderer answers nothing.
+const HUNG: &str = r#"<!DOCTYPE html><html><head><title>Hung page</title></head><body>
+<p>Hung text</p>
+<script>addEventListener('load', () => setTimeout(() => { for (;;) {} }, 0));</script>
+</body></html>"#;
+
+#[test]
+fn a_hung_out_of_process_frame_is_left_out_quickly_and_named_on_stderr() {
+    let _slot = chromium_slot();
+    let hung = PageServer::start(&[("/hung.html", HUNG)]);
+    let hung_url = hung.url("/hung.html").replace("127.0.0.1", "localhost");
+    let top = PageServer::start(&[(
+        "/top.html",
+        &format!(
+            "<!DOCTYPE html><html><body><h1>Top heading</h1>\
+             <iframe id=\"hung\" src=\"{hung_url}\" onload=\"document.title = 'loaded'\"></iframe>\
+             <p>After frame</p></body></html>"
+        ),
+    )]);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_FRAME_TIMEOUT", "500");
+    ws.ok(&["goto", &top.url("/top.html")]);
+    // The frame's page has loaded (and then stuck) before the snapshot looks at it.
+    wait_until("the hung frame's load", Duration::from_secs(10), || {
+        ws.ok(&["js", "document.title"]) == "loaded\n"
+    });
+    let began = std::time::Instant::now();
+    let out = ws.run(&["snapshot"]);
+    let took = began.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(took < Duration::from_secs(5), "snapshot took {took:?}");
+    assert!(text.contains("\"Top heading\""), "{text}");
+    assert!(text.contains("After frame"), "{text}");
+    assert!(
+        text.lines().any(|l| l.trim_end().ends_with("[iframe]")),
+        "{text}"
+    );
+    let note = stderr(&out);
+    assert!(
+        note.contains("did not answer within 500ms") && note.contains(&hung_url),
+        "stderr: {note}"
+    );
+}
+
+#[test]
+fn frame_on_a_selector_that_matches_nothing_says_frame_not_found_with_a_hint() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &site.top.url("/top.html")]);
+    let error = ws.fails(&["frame", "#nope"]);
+    assert!(
+        error.starts_with("Frame not found: #nope (nothing matched it within"),
+        "{error}"
+    );
+    assert!(
+        error.contains("browse snapshot") && error.contains("--name"),
+        "{error}"
+    );
 }

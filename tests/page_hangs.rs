@@ -374,3 +374,35 @@ fn the_cursor_scan_lists_real_clickables_only() {
         "closed\n"
     );
 }
+
+#[test]
+fn a_promise_that_never_settles_is_the_pages_fault_and_the_daemon_stays_healthy() {
+    let _slot = chromium_slot();
+    let server = PageServer::start(&[("/p.html", "<!DOCTYPE html><title>P</title><p>Hi</p>")]);
+    let mut ws = watchful_workspace();
+    ws.set("BROWSE_SCRIPT_TIMEOUT", "700");
+    ws.ok(&["goto", &server.url("/p.html")]);
+    for args in [
+        vec!["js", "new Promise(() => {})"],
+        vec!["js", "await new Promise(() => {}); 1"],
+    ] {
+        let (out, took) = timed(&ws, &args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let error = stderr(&out);
+        assert!(
+            error.starts_with("The page's promise did not settle within 700ms"),
+            "{error}"
+        );
+        assert!(!error.contains("Chromium did not answer"), "{error}");
+        assert!(error.contains("Promise.race"), "{error}");
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+    }
+    std::fs::write(ws.path().join("never.js"), "new Promise(() => {})").unwrap();
+    let error = ws.fails(&["eval", "never.js"]);
+    assert!(
+        error.starts_with("The page's promise did not settle"),
+        "{error}"
+    );
+    assert_eq!(health(&ws).unwrap()["status"], "healthy");
+    assert_eq!(ws.ok(&["js", "1 + 1"]), "2\n");
+}

@@ -193,19 +193,21 @@ impl BodyCapture {
                     base64::engine::general_purpose::STANDARD
                         .decode(raw)
                         .unwrap_or_default()
+                } else if !has_charset(&seen.content_type) {
+                    // Chromium read a body that names no charset as windows-1252: its bytes.
+                    windows_1252_bytes(raw).unwrap_or_else(|| raw.as_bytes().to_vec())
                 } else {
                     raw.as_bytes().to_vec()
                 };
                 let size = bytes.len() as u64;
+                let utf8 = std::str::from_utf8(&bytes).ok();
                 if size > MAX_ENTRY {
                     (String::new(), size, true, false)
-                } else if is_textual(&seen.content_type) {
-                    (
-                        String::from_utf8_lossy(&bytes).into_owned(),
-                        size,
-                        false,
-                        false,
-                    )
+                } else if let Some(text) = utf8.filter(|_| is_textual(&seen.content_type)) {
+                    (text.to_owned(), size, false, false)
+                } else if !encoded && has_charset(&seen.content_type) {
+                    // Decoded by Chromium from the charset the response declared.
+                    (raw.to_owned(), size, false, false)
                 } else {
                     (
                         base64::engine::general_purpose::STANDARD.encode(&bytes),
@@ -233,6 +235,38 @@ impl BodyCapture {
             detail,
         });
     }
+}
+
+/// True when a `Content-Type` names its charset (`text/plain; charset=iso-8859-1`).
+fn has_charset(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .skip(1)
+        .any(|param| param.trim().to_ascii_lowercase().starts_with("charset="))
+}
+
+/// The WHATWG windows-1252 decoder's output for bytes 0x80 to 0x9F (the rest of the bytes
+/// decode to the code point of the same number).
+const WINDOWS_1252_HIGH: [char; 32] = [
+    '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}', '\u{8F}',
+    '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}', '\u{178}',
+];
+
+/// The bytes that windows-1252 (Chromium's reading of a text body with no charset:
+/// `Network.getResponseBody` answers it decoded) turned into `text`; `None` when `text` holds
+/// a character that decoder never gives, so it was not decoded that way.
+fn windows_1252_bytes(text: &str) -> Option<Vec<u8>> {
+    text.chars()
+        .map(|c| match u32::from(c) {
+            n @ (0..=0x7F | 0xA0..=0xFF) => u8::try_from(n).ok(),
+            _ => WINDOWS_1252_HIGH
+                .iter()
+                .position(|&high| high == c)
+                .and_then(|i| u8::try_from(0x80 + i).ok()),
+        })
+        .collect()
 }
 
 /// gstack's rule: json, text, xml and html bodies are kept as text.
@@ -385,6 +419,19 @@ mod tests {
             body_truncated: false,
             detail: Detail::default(),
         }
+    }
+
+    #[test]
+    fn windows_1252_text_gives_back_its_bytes() {
+        let mojibake = "hÃ©llo âœ“ â‚¬";
+        assert_eq!(
+            windows_1252_bytes(mojibake).as_deref(),
+            Some("héllo ✓ €".as_bytes())
+        );
+        assert_eq!(windows_1252_bytes("\u{81}\u{FF}"), Some(vec![0x81, 0xFF]));
+        assert_eq!(windows_1252_bytes("✓"), None);
+        assert!(has_charset("text/plain; Charset=UTF-8"));
+        assert!(!has_charset("application/json"));
     }
 
     #[test]

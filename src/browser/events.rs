@@ -217,25 +217,8 @@ impl PageEvents {
     }
 
     /// Waits until `check` finds what it looks for in the log, or the deadline passes.
-    fn wait_for<T>(
-        &self,
-        deadline: Instant,
-        mut check: impl FnMut(&Log) -> Option<T>,
-    ) -> Option<T> {
-        let mut log = lock(&self.log);
-        loop {
-            if let Some(found) = check(&log) {
-                return Some(found);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            log = match self.changed.wait_timeout(log, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+    fn wait_for<T>(&self, deadline: Instant, check: impl FnMut(&Log) -> Option<T>) -> Option<T> {
+        wait_until_found(&self.log, &self.changed, deadline, check)
     }
 }
 
@@ -264,6 +247,35 @@ fn answer_dialog(tab: Weak<Tab>, policy: DialogPolicy) {
             });
         }
     });
+}
+
+/// Waits on `changed` (notified whenever `mutex`'s value changes) until `check` finds what it
+/// looks for in that value, or `deadline` passes (`None` then). `check` runs first, and again
+/// on every wake-up.
+pub fn wait_until_found<S, T>(
+    mutex: &Mutex<S>,
+    changed: &Condvar,
+    deadline: Instant,
+    mut check: impl FnMut(&S) -> Option<T>,
+) -> Option<T> {
+    let mut found = None;
+    let mut guard = lock(mutex);
+    // Only a lock poisoned by a panicking thread ends a wait early: recover, as `lock` does,
+    // and wait out the rest.
+    while let Err(poisoned) = changed.wait_timeout_while(
+        guard,
+        deadline.saturating_duration_since(Instant::now()),
+        |value| {
+            found = check(value);
+            found.is_none()
+        },
+    ) {
+        guard = poisoned.into_inner().0;
+        if found.is_some() || Instant::now() >= deadline {
+            break;
+        }
+    }
+    found
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it.

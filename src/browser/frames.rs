@@ -312,25 +312,8 @@ impl Frames {
         })
     }
 
-    fn wait_for<T>(
-        &self,
-        deadline: Instant,
-        mut check: impl FnMut(&State) -> Option<T>,
-    ) -> Option<T> {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(found) = check(&state) {
-                return Some(found);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            state = match self.changed.wait_timeout(state, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+    fn wait_for<T>(&self, deadline: Instant, check: impl FnMut(&State) -> Option<T>) -> Option<T> {
+        crate::browser::events::wait_until_found(&self.state, &self.changed, deadline, check)
     }
 }
 
@@ -415,13 +398,20 @@ pub fn watched_session(tab: &TabHandle, state: &TabState) -> Arc<Tab> {
     }
 }
 
-/// gstack refuses to navigate from inside a frame (`write-commands.ts`): the commands that
-/// navigate the tab, and the error they give there.
+/// gstack refuses to navigate or replace the document from inside a frame
+/// (`write-commands.ts`): the commands that act on the tab's main document, and the error
+/// they give there.
 pub fn refuse_in_frame(command: &str, state: &TabState) -> Result<(), CommandError> {
-    if state.frame.is_some() && matches!(command, "goto" | "back" | "forward" | "reload") {
-        return Err(CommandError::failed(format!(
-            "Cannot use {command} inside a frame. Run 'frame main' first."
-        )));
+    if state.frame.is_some()
+        && matches!(
+            command,
+            "goto" | "back" | "forward" | "reload" | "load-html"
+        )
+    {
+        return Err(CommandError::failed_with_hint(
+            format!("Cannot use {command} inside a frame. Run 'frame main' first."),
+            format!("'browse frame main' returns to the tab's document; {command} acts on it."),
+        ));
     }
     Ok(())
 }

@@ -178,6 +178,30 @@ fn split_chord(chord: &str) -> Vec<String> {
     parts
 }
 
+/// What to do instead of an unknown key `name` (Playwright's `Unknown key: "<name>"`): text
+/// that is not a key of the US layout (`é`, `你`, `Hello`) is typed, not pressed. `chords`:
+/// the command takes `Control+A` chords (`press`), else one key (`keydown`/`keyup`).
+pub fn unknown_key_hint(name: &str, chords: bool) -> String {
+    let keys = if chords {
+        "a Playwright key name (Enter, Tab, ArrowDown, a, Shift) or a chord (Control+A)"
+    } else {
+        "one Playwright key name (Shift, Control, a, Enter, ArrowDown); for a chord such as \
+         Control+A use 'press'"
+    };
+    // A key name is ASCII without spaces; anything else was meant as text.
+    let is_text = !name.contains('+')
+        && name.chars().all(|c| !c.is_control())
+        && name.chars().any(|c| !c.is_ascii() || c == ' ');
+    if is_text {
+        format!(
+            "Keys are named as on a US keyboard: use {keys}. To enter the text \"{name}\" use \
+             'browse type {name}' (or 'browse fill <sel> <value>')."
+        )
+    } else {
+        format!("Use {keys}; to enter text use 'browse type <text>'.")
+    }
+}
+
 /// The full keyDown/keyUp sequence for one key or chord, as `press` sends it.
 pub fn press_events(chord: &str) -> Result<Vec<DispatchKeyEvent>, String> {
     press_events_holding(chord, 0)
@@ -416,6 +440,10 @@ mod tests {
         );
         assert!(press_events("enter").is_err());
         assert!(press_events("").is_err());
+        assert!(unknown_key_hint("é", true).contains("'browse type é'"));
+        assert!(unknown_key_hint("Shift+Bogus", true).contains("'browse type <text>'"));
+        assert!(unknown_key_hint("Entr", true).contains("'browse type <text>'"));
+        assert!(unknown_key_hint("two words", false).contains("'browse type two words'"));
     }
 
     #[test]

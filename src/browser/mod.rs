@@ -21,6 +21,7 @@ pub mod events;
 pub mod frames;
 mod har;
 mod keys;
+pub mod notes;
 mod page;
 pub mod refs;
 mod routes;

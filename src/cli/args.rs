@@ -81,6 +81,13 @@ pub fn check(info: &CommandInfo, words: Vec<String>) -> Result<Vec<String>, Usag
         // gstack answers a missing argument with the usage line alone.
         return Err(UsageError(String::new()));
     }
+    // The words after a subcommand (`set device <name>`) are its own to count.
+    if let Some(sub) = first_positional.and_then(|word| info.subcommand(&word)) {
+        let after = positional - 1;
+        if after < sub.min_words || (sub.max_words != ANY && after > sub.max_words) {
+            return Err(UsageError(sub.usage_line(info.name)));
+        }
+    }
     Ok(sent)
 }
 
@@ -175,6 +182,26 @@ mod tests {
         assert!(check_words("wait", &[]).is_err());
         assert!(check_words("wait", &["--networkidle"]).is_ok());
         assert!(check_words("type", &["hello", "world"]).is_ok());
+    }
+
+    #[test]
+    fn each_subcommand_has_its_own_arity() {
+        assert_eq!(
+            check_words("set", &["device"]),
+            Err(UsageError("Usage: browse set device <name>".into()))
+        );
+        assert!(check_words("set", &["device", "iPhone", "15"]).is_ok());
+        assert!(check_words("set", &["offline"]).is_ok());
+        assert!(check_words("set", &["timezone", "a", "b"]).is_err());
+        assert_eq!(
+            check_words("mouse", &["move", "1"]),
+            Err(UsageError("Usage: browse mouse move <x> <y>".into()))
+        );
+        assert!(check_words("mouse", &["up"]).is_ok());
+        assert!(check_words("storage", &["set"]).is_err());
+        assert!(check_words("storage", &[]).is_ok());
+        // An unknown subcommand is the command's to refuse, with what it knows.
+        assert!(check_words("set", &["bogus"]).is_ok());
     }
 
     #[test]

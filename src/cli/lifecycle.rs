@@ -96,7 +96,7 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
         &CommandRequest::new("stop", vec![]),
         Duration::from_secs(10),
     ) {
-        Ok(Reply::Ok(_)) => {
+        Ok(Reply::Ok(..)) => {
             wait_gone(paths, &record, deadline)?;
             Ok(Stopped::Graceful)
         }
@@ -197,7 +197,7 @@ fn replace_older(
         .client()
         .command(&stop_if_idle, Duration::from_secs(10))
     {
-        Ok(Reply::Ok(_)) => {
+        Ok(Reply::Ok(..)) => {
             errln!(
                 "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
             );

@@ -475,13 +475,13 @@ fn finish_reply(
     reply: Reply,
 ) -> ExitCode {
     match reply {
-        Reply::Ok(text) => print_result(&text),
+        Reply::Ok(text, notes) => print_result(&text, &notes),
         Reply::Err { status: 401, .. } => {
             errln!("[browse] Auth failed — server may have restarted. Retrying...");
             let fresh =
                 launcher::find_running(paths).filter(|d| d.record.token != daemon.record.token);
             match fresh.map(|d| d.client().command(req, crate::settings::command_timeout())) {
-                Some(Ok(Reply::Ok(text))) => print_result(&text),
+                Some(Ok(Reply::Ok(text, notes))) => print_result(&text, &notes),
                 Some(Ok(Reply::Err { status, body })) if status != 401 => {
                     print_error(&body.error, body.hint.as_deref())
                 }
@@ -516,7 +516,11 @@ pub fn launch_failure(e: &LaunchError) -> ExitCode {
     fail(code, &e.to_string())
 }
 
-fn print_result(text: &str) -> ExitCode {
+/// The answer on stdout, after the daemon's notes on stderr (both modes: notes are not data).
+fn print_result(text: &str, notes: &[String]) -> ExitCode {
+    for note in notes {
+        errln!("[browse] {note}");
+    }
     output::result(text)
 }
 

@@ -24,7 +24,7 @@ use crate::browser::{events::lock, CommandError, Session};
 use crate::launcher::record;
 use crate::wire::{
     BatchEntryResult, BatchReply, BatchRequest, CommandRequest, ErrorBody, Health, CALLER_HEADER,
-    MAX_BODY_BYTES, PROBE_LEASE_MS, PROTOCOL,
+    MAX_BODY_BYTES, NOTE_HEADER, PROBE_LEASE_MS, PROTOCOL,
 };
 
 /// How long in-flight requests may take to finish once shutdown has begun.
@@ -384,8 +384,17 @@ async fn command(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         Ok(r) => r,
         Err(body) => return error(StatusCode::BAD_REQUEST, body),
     };
-    match run_command(&state, req, Some(caller)).await {
-        Ok(text) => text_reply(text),
+    let mut notes = Vec::new();
+    match run_command(&state, req, Some(caller), &mut notes).await {
+        Ok(text) => {
+            let mut reply = text_reply(text);
+            for note in notes {
+                if let Ok(value) = axum::http::HeaderValue::from_str(&note) {
+                    reply.headers_mut().append(NOTE_HEADER, value);
+                }
+            }
+            reply
+        }
         Err(e) => error(
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             e.body,
@@ -423,7 +432,8 @@ async fn batch(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
             match CommandRequest::from_json(entry) {
                 Ok(mut req) => {
                     req.envelope = req.envelope.or(envelope);
-                    run_command(&state, req, None).await
+                    // gstack's batch bodies have no place for notes.
+                    run_command(&state, req, None, &mut Vec::new()).await
                 }
                 Err(body) => Err(CommandError::bad_request(body)),
             }
@@ -480,11 +490,13 @@ async fn refs(State(state): State<Arc<AppState>>) -> Response {
 /// `caller` is the requesting CLI's id (`None` inside a batch): `stop --if-idle` is refused
 /// while another request is in flight or another CLI is between its health check and its
 /// command ([`PROBE_LEASE_MS`]), so a newer CLI replacing this daemon never pulls it from
-/// under an older CLI that has just chosen it.
+/// under an older CLI that has just chosen it. The notes a browser command leaves for its
+/// caller (`crate::browser::notes`) are added to `notes`.
 async fn run_command(
     state: &Arc<AppState>,
     req: CommandRequest,
     caller: Option<&str>,
+    notes: &mut Vec<String>,
 ) -> Result<String, CommandError> {
     match req.command.as_str() {
         "status" => Ok(state.session.status_text()),
@@ -533,9 +545,20 @@ async fn run_command(
                 });
             }
             let session = Arc::clone(&state.session);
-            tokio::task::spawn_blocking(move || session.execute(&req))
-                .await
-                .unwrap_or_else(|e| Err(CommandError::failed(format!("command crashed: {e}"))))
+            let ran = tokio::task::spawn_blocking(move || {
+                // Whatever an earlier command on this pooled thread left unsaid is not ours.
+                crate::browser::notes::take();
+                let result = session.execute(&req);
+                (result, crate::browser::notes::take())
+            })
+            .await;
+            match ran {
+                Ok((result, said)) => {
+                    notes.extend(said);
+                    result
+                }
+                Err(e) => Err(CommandError::failed(format!("command crashed: {e}"))),
+            }
         }
     }
 }

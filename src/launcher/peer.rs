@@ -21,8 +21,8 @@
 //! shutdown closes its browser and removes its record), SIGKILL after [`FORCE_GRACE`].
 
 use std::fs;
-use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -113,17 +113,12 @@ pub fn take_lock(paths: &StatePaths) -> io::Result<PeerLock> {
 
 /// The pid a gstack lock names (if it holds a number), its inode and its age.
 fn inspect(path: &std::path::Path) -> Option<(Option<u32>, u64, Duration)> {
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    let age = meta.modified().ok()?.elapsed().unwrap_or_default();
-    let mut text = String::new();
-    let _ = file.take(64).read_to_string(&mut text);
-    let pid = text.trim().parse().ok().filter(|p| *p > 1);
-    Some((pid, meta.ino(), age))
+    let lock = super::record::read_small(path, 64)?;
+    let pid = std::str::from_utf8(&lock.bytes)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .filter(|p| *p > 1);
+    Some((pid, lock.inode, lock.age))
 }
 
 /// A gstack daemon proven to serve this workspace (see the module doc).

@@ -130,6 +130,40 @@ pub fn read_peer(path: &Path) -> Option<StateRecord> {
     })
 }
 
+/// A small file of the state directory that another process wrote (gstack's
+/// `browse.json.lock`, the succession claim), as read: untrusted input.
+pub(super) struct SmallFile {
+    /// Its first bytes, up to the limit asked for (none when it cannot be read).
+    pub bytes: Vec<u8>,
+    pub inode: u64,
+    /// Its owner's uid.
+    pub uid: u32,
+    /// Time since its last write (zero for a clock that went back).
+    pub age: std::time::Duration,
+}
+
+/// Reads at most `limit` bytes of `path` without following a symlink at it (invariant 10),
+/// with its inode, owner and age; `None` when it cannot be opened or examined.
+pub(super) fn read_small(path: &Path, limit: u64) -> Option<SmallFile> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    let age = meta.modified().ok()?.elapsed().unwrap_or_default();
+    let mut bytes = Vec::new();
+    if file.take(limit).read_to_end(&mut bytes).is_err() {
+        bytes.clear();
+    }
+    Some(SmallFile {
+        bytes,
+        inode: meta.ino(),
+        uid: meta.uid(),
+        age,
+    })
+}
+
 /// The record's bytes, read as untrusted input.
 fn read_bytes(path: &Path) -> Result<Vec<u8>, Unusable> {
     // A symlink at the record's name is not a record (ELOOP lands in Invalid).

@@ -80,22 +80,11 @@ fn claim_path(paths: &StatePaths) -> PathBuf {
 /// The claim at `path` and its inode, if it is readable, well formed, ours (owned by this
 /// user) and younger than [`MAX_CLAIM_AGE`]; anything else counts as no claim.
 fn read(path: &Path) -> Option<(ClaimBody, u64)> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    let age = meta.modified().ok()?.elapsed().unwrap_or_default();
-    if meta.uid() != nix::unistd::geteuid().as_raw() || age > MAX_CLAIM_AGE {
+    let claim = super::record::read_small(path, 4096)?;
+    if claim.uid != nix::unistd::geteuid().as_raw() || claim.age > MAX_CLAIM_AGE {
         return None;
     }
-    let inode = meta.ino();
-    let mut text = String::new();
-    file.take(4096).read_to_string(&mut text).ok()?;
-    Some((serde_json::from_str(&text).ok()?, inode))
+    Some((serde_json::from_slice(&claim.bytes).ok()?, claim.inode))
 }
 
 /// Claims the succession for `version`. `Ok(None)` when a live claimant got there first.

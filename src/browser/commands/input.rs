@@ -261,7 +261,7 @@ fn named_key(name: &str) -> Result<keys::Key, CommandError> {
     keys::by_name(name).ok_or_else(|| {
         CommandError::failed_with_hint(
             format!("Unknown key: \"{name}\""),
-            "Use one Playwright key name (Shift, Control, a, Enter, ArrowDown); for a chord such as Control+A use 'press'.",
+            keys::unknown_key_hint(name, false),
         )
     })
 }

@@ -74,6 +74,30 @@ const ALLOWED: &[(&str, Scope, bool)] = &[
     ("Runtime.getProperties", Scope::Tab, true),
 ];
 
+/// The domains an allowlisted tab method answers from only once enabled on the tab, and the
+/// calls that enable them, in order (CDP: `Performance.getMetrics` returns no metrics before
+/// `Performance.enable`; the `CSS` methods fail before `CSS.enable`, which needs
+/// `DOM.enable`). A user of `cdp` should not have to know it; each enable is idempotent.
+const PREREQUISITES: &[(&str, &[&str])] = &[
+    ("Performance.getMetrics", &["Performance.enable"]),
+    ("CSS.getMatchedStylesForNode", &["DOM.enable", "CSS.enable"]),
+    ("CSS.getComputedStyleForNode", &["DOM.enable", "CSS.enable"]),
+    ("CSS.getInlineStylesForNode", &["DOM.enable", "CSS.enable"]),
+];
+
+/// Enables on `tab` the domains `method` needs ([`PREREQUISITES`]). A failed enable is not
+/// reported here: the method's own error then says more.
+fn enable_domains_for(tab: &crate::cdp::Tab, method: &str) {
+    let Some((_, enables)) = PREREQUISITES.iter().find(|(m, _)| *m == method) else {
+        return;
+    };
+    for enable in *enables {
+        if let Err(e) = tab.call_raw(enable, json!({})) {
+            tracing::debug!("cdp {method}: {enable} failed: {e:#}");
+        }
+    }
+}
+
 /// `cdp <Domain.method> [json]` (gstack `cdp-commands.ts`): one allowlisted DevTools call on
 /// the tab (or the browser, for `Tracing.*`); prints the result as 2-space JSON, inside the
 /// untrusted-content envelope when the method returns page content, as gstack does.
@@ -115,11 +139,13 @@ pub fn cdp(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         },
     };
     let result = match scope {
-        Scope::Tab => ctx
-            .tab
-            .cdp
-            .call_raw(qualified, params)
-            .map_err(|e| CommandError::failed(format!("{e:#}")))?,
+        Scope::Tab => {
+            enable_domains_for(&ctx.tab.cdp, qualified);
+            ctx.tab
+                .cdp
+                .call_raw(qualified, params)
+                .map_err(|e| CommandError::failed(format!("{e:#}")))?
+        }
         Scope::Browser => ctx.session.browser_call_raw(qualified, params)?,
     };
     let text = serde_json::to_string_pretty(&result)
@@ -129,4 +155,21 @@ pub fn cdp(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     } else {
         text
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_with_prerequisites_is_an_allowed_tab_method() {
+        for (method, _) in PREREQUISITES {
+            assert!(
+                ALLOWED
+                    .iter()
+                    .any(|(m, scope, _)| m == method && *scope == Scope::Tab),
+                "{method}"
+            );
+        }
+    }
 }

@@ -153,8 +153,9 @@ pub fn press(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Err(CommandError::usage("press"));
     };
     // Playwright names the API that refused the key, as gstack prints it.
-    let events = keys::press_events_holding(key, ctx.state.input.modifiers)
-        .map_err(|e| CommandError::failed(format!("press: {e}")))?;
+    let events = keys::press_events_holding(key, ctx.state.input.modifiers).map_err(|e| {
+        CommandError::failed_with_hint(format!("press: {e}"), keys::unknown_key_hint(key, true))
+    })?;
     for event in events {
         dispatch_key(&ctx.tab.cdp, event)?;
     }

@@ -502,15 +502,23 @@ fn source_of(ctx: &Ctx, target: &str) -> Result<String, CommandError> {
         element.session(),
         &element.object_id,
         "function() { const t = this.tagName.toLowerCase(); \
-         if (t === 'img') return this.currentSrc || this.src || this.getAttribute('data-src') || ''; \
-         if (t === 'video' || t === 'audio') return this.currentSrc || this.src || ''; \
-         return this.getAttribute('src') ? this.src || this.getAttribute('src') : (this.href || ''); }",
+         const url = t === 'img' ? this.currentSrc || this.src || this.getAttribute('data-src') || '' \
+         : t === 'video' || t === 'audio' ? this.currentSrc || this.src || '' \
+         : this.getAttribute('src') ? this.src || this.getAttribute('src') : (this.href || ''); \
+         return [t, typeof url === 'string' ? url : String(url)]; }",
     )?;
-    match found.as_str() {
+    let tag = found[0].as_str().unwrap_or("element");
+    match found[1].as_str() {
         Some(url) if !url.is_empty() => Ok(url.to_owned()),
-        _ => Err(CommandError::failed(format!(
-            "Could not extract URL from {target}"
-        ))),
+        // gstack's words, then what the command needs.
+        _ => Err(CommandError::failed_with_hint(
+            format!("Could not extract URL from {target} ({tag})"),
+            format!(
+                "download needs an element that names a resource: a link (<a href>), an image, \
+                 video or audio, or an element with a src attribute. For a button that starts a \
+                 download, run 'browse click {target}' and then 'browse downloads --wait'."
+            ),
+        )),
     }
 }
 

@@ -18,6 +18,7 @@ use crate::browser::confine;
 use crate::browser::frames::Realm;
 use crate::browser::page::{context_call_error, evaluate_in, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, Element};
+use crate::cdp::NoAnswer;
 
 /// gstack's `text`: the body cloned without scripts, styles and SVG, its `innerText` (which on
 /// a detached clone behaves like `textContent`), each line trimmed, empty lines dropped.
@@ -434,33 +435,66 @@ fn run_script(ctx: &Ctx, code: &str) -> Result<String, CommandError> {
 /// Where `js`/`eval` results live until they are stringified.
 const JS_OBJECT_GROUP: &str = "browse-js";
 
-/// Runs user code in `realm` (the active frame).
+/// Runs user code in `realm` (the active frame), waiting at most `BROWSE_SCRIPT_TIMEOUT` for
+/// the promise it returns to settle.
 fn evaluate_user_code(realm: &Realm, expression: &str) -> Result<String, CommandError> {
+    let limit = crate::settings::script_timeout();
     let reply = realm
         .cdp
-        .call_method(Runtime::Evaluate {
-            expression: expression.to_owned(),
-            object_group: Some(JS_OBJECT_GROUP.into()),
-            include_command_line_api: None,
-            silent: Some(true),
-            context_id: realm.context.and_then(|c| u32::try_from(c).ok()),
-            return_by_value: Some(false),
-            generate_preview: None,
-            user_gesture: Some(true),
-            await_promise: Some(true),
-            throw_on_side_effect: None,
-            timeout: None,
-            disable_breaks: None,
-            repl_mode: None,
-            allow_unsafe_eval_blocked_by_csp: Some(true),
-            unique_context_id: None,
-            serialization_options: None,
-        })
-        .map_err(|e| context_call_error(realm.context, &e))?;
+        .call_method_within(
+            Runtime::Evaluate {
+                expression: expression.to_owned(),
+                object_group: Some(JS_OBJECT_GROUP.into()),
+                include_command_line_api: None,
+                silent: Some(true),
+                context_id: realm.context.and_then(|c| u32::try_from(c).ok()),
+                return_by_value: Some(false),
+                generate_preview: None,
+                user_gesture: Some(true),
+                await_promise: Some(true),
+                throw_on_side_effect: None,
+                timeout: None,
+                disable_breaks: None,
+                repl_mode: None,
+                allow_unsafe_eval_blocked_by_csp: Some(true),
+                unique_context_id: None,
+                serialization_options: None,
+            },
+            limit,
+        )
+        .map_err(|e| match e.downcast_ref::<NoAnswer>() {
+            Some(_) if page_answers(realm) => unsettled_promise(limit),
+            _ => context_call_error(realm.context, &e),
+        })?;
     match reply.exception_details {
         Some(details) => Err(CommandError::failed(exception_message(details))),
         None => stringify_result(realm, &reply.result),
     }
+}
+
+/// True when `realm`'s page still runs a script at once: an evaluation that got no answer
+/// then waited on a promise of the page's, not on a stuck renderer or Chromium.
+fn page_answers(realm: &Realm) -> bool {
+    let mut probe = crate::cdp::evaluate_request("0", true);
+    probe.context_id = realm.context.and_then(|c| u32::try_from(c).ok());
+    realm
+        .cdp
+        .call_method_within(probe, Duration::from_secs(1))
+        .is_ok()
+}
+
+/// The page's promise never settled (a fetch that never ends, a forgotten `resolve`): the
+/// page's doing, said as such, with what to do.
+fn unsettled_promise(limit: Duration) -> CommandError {
+    CommandError::failed_with_hint(
+        format!(
+            "The page's promise did not settle within {}ms (the page is still waiting on it; \
+             Chromium is fine)",
+            limit.as_millis()
+        ),
+        "Bound it in the script: Promise.race([p, new Promise(r => setTimeout(r, 1000))]); \
+         or allow longer with BROWSE_SCRIPT_TIMEOUT=<ms> (below BROWSE_COMMAND_TIMEOUT).",
+    )
 }
 
 /// An exception as one message: an error's `Name: message` without its stack frames, or the

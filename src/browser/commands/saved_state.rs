@@ -181,7 +181,9 @@ fn local_storage_by_origin(tabs: &[Arc<TabHandle>]) -> Vec<Value> {
 
 /// `State loaded: <n> cookies, <m> pages`: cookies added (merged, as gstack), the saved tabs
 /// opened with each origin's localStorage in place before their pages run (an origin no
-/// saved tab shows is not restored), then the old tabs closed (replaced, as gstack).
+/// saved tab shows is not restored), then the old tabs closed (replaced, as gstack). The
+/// counts are what was done (gstack prints the file's counts): a line follows for each page
+/// skipped or not loaded, and one for the cookies skipped.
 fn load(session: &Session, path: &Path, cwd: &Path) -> CommandResult {
     let data = read_state_file(path)?;
     let (Some(cookies), Some(pages)) = (
@@ -193,6 +195,15 @@ fn load(session: &Session, path: &Path, cwd: &Path) -> CommandResult {
         ));
     };
     let params: Vec<Network::CookieParam> = cookies.iter().filter_map(saved_cookie).collect();
+    let cookies_set = params.len();
+    let mut notes = Vec::new();
+    if cookies_set < cookies.len() {
+        notes.push(format!(
+            "Skipped {} of {} cookies (malformed, or for a metadata or .internal host)",
+            cookies.len() - cookies_set,
+            cookies.len()
+        ));
+    }
     let (_, old_tabs) = session.tab_list();
     let first = old_tabs
         .first()
@@ -208,6 +219,7 @@ fn load(session: &Session, path: &Path, cwd: &Path) -> CommandResult {
     let storage = local_storage_script(data.get("origins"));
 
     let mut opened = Vec::new();
+    let mut loaded = 0;
     let mut active = None;
     for page in pages {
         let url = page.get("url").and_then(Value::as_str).unwrap_or_default();
@@ -218,17 +230,30 @@ fn load(session: &Session, path: &Path, cwd: &Path) -> CommandResult {
             match url_policy::validate(url, cwd) {
                 Ok(target) => Some(target),
                 Err(e) => {
-                    tracing::warn!("state load: skipping {url}: {}", e.body.error);
+                    let reason = e.body.error.lines().next().unwrap_or_default().to_owned();
+                    tracing::warn!("state load: skipping {url}: {reason}");
+                    notes.push(format!("Skipped page {url}: {reason}"));
                     continue;
                 }
             }
         };
         let tab = session.open_tab()?;
+        // A page saved without a URL is restored as the blank tab it was.
+        if target.is_none() {
+            loaded += 1;
+        }
         if let Some(target) = &target {
             let _serial = lock(&tab.serial);
             // A page that fails to load still gets its tab, as in gstack.
-            if let Err(e) = navigate_restoring(&tab, target, storage.as_deref()) {
-                tracing::warn!("state load: {target}: {}", e.body.error);
+            match navigate_restoring(&tab, target, storage.as_deref()) {
+                Ok(_) => loaded += 1,
+                Err(e) => {
+                    let reason = e.body.error.lines().next().unwrap_or_default().to_owned();
+                    tracing::warn!("state load: {target}: {reason}");
+                    notes.push(format!(
+                        "Page not loaded (its tab is open): {target}: {reason}"
+                    ));
+                }
             }
         }
         if page.get("isActive") == Some(&Value::Bool(true)) {
@@ -249,11 +274,12 @@ fn load(session: &Session, path: &Path, cwd: &Path) -> CommandResult {
     }
     let active = active.or(opened.last().copied()).unwrap_or_default();
     session.activate_tab(active);
-    Ok(format!(
-        "State loaded: {} cookies, {} pages",
-        cookies.len(),
-        pages.len()
-    ))
+    let mut text = format!("State loaded: {cookies_set} cookies, {loaded} pages");
+    for note in notes {
+        text.push('\n');
+        text.push_str(&note);
+    }
+    Ok(text)
 }
 
 /// The state file as JSON: a regular file (never through a symlink), at most

@@ -169,15 +169,23 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                 })
                 .map(|f| f.frame)
         }
-        selector => content_frame_of(ctx, selector)?,
+        selector => match content_frame_of(ctx, selector) {
+            // Playwright's `elementHandle` timeout (gstack: `Operation timed out: …`) says
+            // nothing of frames: no element is no frame.
+            Err(e) if selector::is_timeout(&e) => {
+                return Err(frame_not_found(
+                    args,
+                    &format!(
+                        " (nothing matched it within {}ms)",
+                        selector::ACTION_TIMEOUT.as_millis()
+                    ),
+                ))
+            }
+            found => found?,
+        },
     };
     let Some(frame) = found else {
-        return Err(CommandError::failed_with_hint(
-            // gstack names only the first word (`Frame not found: --name`); the value is
-            // what the user needs to see.
-            format!("Frame not found: {}", args.join(" ")),
-            "Run 'browse snapshot' to see the page's iframes; --name takes the exact name, --url a part of the URL.",
-        ));
+        return Err(frame_not_found(args, ""));
     };
     let realm = ctx.tab.frames.realm_of(&frame)?;
     ctx.state.frame = Some(ActiveFrame {
@@ -186,6 +194,17 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     });
     ctx.state.refs = RefMap::default();
     Ok(format!("Switched to frame: {}", frames::url_of(&realm)))
+}
+
+/// gstack's `Frame not found: <target>` with `why` after it, and where to look instead.
+/// gstack names only the first word (`Frame not found: --name`); the value searched for is
+/// what the user needs to see.
+fn frame_not_found(args: &[String], why: &str) -> CommandError {
+    CommandError::failed_with_hint(
+        format!("Frame not found: {}{why}", args.join(" ")),
+        "Run 'browse snapshot' to see the page's iframes, then 'browse frame <selector|@ref>', \
+         'browse frame --name <exact name>' or 'browse frame --url <part of the URL>'.",
+    )
 }
 
 /// The frame an `<iframe>` element (a selector or ref) shows; `None` for another element.

@@ -8,15 +8,20 @@
 
 use std::sync::Arc;
 
+use serde_json::json;
+
 use super::{tree_lines, Line};
 use crate::browser::frames::{self, FrameRef, FrameSession, Frames, Realm};
+use crate::browser::notes;
 
 /// Iframes nested deeper than this are printed without their content: a page that frames
 /// itself must not recurse for ever.
 const MAX_FRAME_NESTING: usize = 8;
 
 /// `lines` (the snapshot root's, from `realm`) with each iframe's document inserted under it.
-/// A frame whose tree cannot be read (it is loading, or gone) stays a bare `iframe` line.
+/// A frame whose tree cannot be read (it is loading, or gone) stays a bare `iframe` line, as
+/// Playwright's `snapshotForAI` leaves a frame it cannot reach; so does an out-of-process frame
+/// whose renderer does not answer within `BROWSE_FRAME_TIMEOUT`, with a note naming it.
 pub(super) fn descend(frames: &Frames, realm: &Realm, lines: Vec<Line>) -> Vec<Line> {
     let session = match &realm.frame {
         Some(frame) => Arc::clone(&frame.session),
@@ -61,12 +66,39 @@ fn child_lines(
 ) -> Option<Vec<Line>> {
     let frame_id = frames::content_frame(&session.cdp, backend)?;
     let holder = frames.session_of(&frame_id, session)?;
+    if !Arc::ptr_eq(&holder, session) && !answers(&holder, &frame_id, session) {
+        return None;
+    }
     let lines = tree_lines(&holder.cdp, Some(&frame_id), None).ok()?;
     let frame = FrameRef {
         session: Arc::clone(&holder),
         frame_id,
     };
     Some(expand(frames, &holder, Some(&frame), lines, nesting + 1))
+}
+
+/// True when the out-of-process frame `frame_id` (root of `holder`) runs a script within
+/// `BROWSE_FRAME_TIMEOUT`. A renderer stuck in a page script (or hung) would hold every tree
+/// call until the tab's own limit; instead the frame is left out, and the caller told which.
+fn answers(holder: &FrameSession, frame_id: &str, parent: &FrameSession) -> bool {
+    let limit = crate::settings::frame_timeout();
+    let probe = crate::cdp::evaluate_request("0", true);
+    if holder.cdp.call_method_within(probe, limit).is_ok() {
+        return true;
+    }
+    // The browser process answers for targets, whatever the frame's renderer is doing.
+    let url = parent
+        .cdp
+        .call_raw("Target.getTargetInfo", json!({ "targetId": frame_id }))
+        .ok()
+        .and_then(|info| info["targetInfo"]["url"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("frame {frame_id}"));
+    notes::say(format!(
+        "snapshot: the iframe {url} did not answer within {}ms (its page is busy or hung); \
+         its content is left out",
+        limit.as_millis()
+    ));
+    false
 }
 
 /// gstack's first line for a snapshot taken inside a frame: `[Context: iframe src="<url>"]`.
