@@ -690,17 +690,11 @@ const CLICK_POINT: &str = r#"function(quads) {
 /// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
 /// Returns where the mouse now is (viewport CSS px).
 fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(f64, f64), ActionError> {
-    let tab = &ctx.tab.cdp;
-    let (x, y) = actionable_point(ctx, sel, click)?;
-    use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
+    let point = actionable_point(ctx, sel, click)?;
     // Modifiers held by `keydown` (Shift+click), as Playwright's mouse sends them.
-    let held = ctx.state.input.modifiers;
-    mouse(tab, Kind::MouseMoved, (x, y), MouseButton::None, 0, held)?;
-    if click {
-        mouse(tab, Kind::MousePressed, (x, y), MouseButton::Left, 1, held)?;
-        mouse(tab, Kind::MouseReleased, (x, y), MouseButton::Left, 0, held)?;
-    }
-    Ok((x, y))
+    click_at(&ctx.tab.cdp, point, u32::from(click), ctx.state.input.modifiers)
+        .map_err(ActionError::Fatal)?;
+    Ok(point)
 }
 
 /// Waits (up to [`ACTION_TIMEOUT`]) until `sel` is visible, stable, enabled when
@@ -802,31 +796,85 @@ fn frame_offsets(element: &Element) -> Result<(Offset, Offset), CommandError> {
     }
 }
 
-/// One mouse event at (x, y) with `modifiers` (CDP bits) held; presses and releases carry
-/// `clickCount: 1`.
-fn mouse(
+/// Playwright's `mouse.click(x, y, { clickCount })`: moves the mouse to `point` (viewport
+/// CSS px), then presses and releases the left button `clicks` times, the n-th pair with
+/// `clickCount` n (0: only the move, a hover; 2: a double click), with `modifiers` (CDP bits)
+/// held throughout.
+///
+/// The events are sent back to back and their acknowledgements awaited in order: Chromium
+/// handles a session's messages in order, so the page sees the same sequence, but Blink holds
+/// a mouse move until its next animation frame (up to ~16 ms) before acknowledging it, and
+/// the press that follows at once flushes it instead of waiting behind it.
+pub(super) fn click_at(
     tab: &Tab,
-    kind: Input::DispatchMouseEventTypeOption,
     point: (f64, f64),
-    button: Input::MouseButton,
-    buttons: u32,
+    clicks: u32,
     modifiers: u32,
-) -> Result<(), ActionError> {
-    let clicks = u32::from(button != Input::MouseButton::None);
-    mouse_event(tab, kind, point, button, buttons, clicks, modifiers).map_err(ActionError::Fatal)
+) -> Result<(), CommandError> {
+    use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
+    let mut events = vec![mouse_event_request(
+        Kind::MouseMoved,
+        point,
+        MouseButton::None,
+        0,
+        0,
+        modifiers,
+    )];
+    for count in 1..=clicks {
+        events.push(mouse_event_request(
+            Kind::MousePressed,
+            point,
+            MouseButton::Left,
+            1,
+            count,
+            modifiers,
+        ));
+        events.push(mouse_event_request(
+            Kind::MouseReleased,
+            point,
+            MouseButton::Left,
+            0,
+            count,
+            modifiers,
+        ));
+    }
+    tab.call_methods_in_order(events)
+        .map(drop)
+        .map_err(cdp_error)
 }
 
 /// One `Input.dispatchMouseEvent` with the given buttons held, click count and modifiers.
 pub(super) fn mouse_event(
     tab: &Tab,
     kind: Input::DispatchMouseEventTypeOption,
-    (x, y): (f64, f64),
+    point: (f64, f64),
     button: Input::MouseButton,
     buttons: u32,
     click_count: u32,
     modifiers: u32,
 ) -> Result<(), CommandError> {
-    tab.call_method(Input::DispatchMouseEvent {
+    tab.call_method(mouse_event_request(
+        kind,
+        point,
+        button,
+        buttons,
+        click_count,
+        modifiers,
+    ))
+    .map(drop)
+    .map_err(cdp_error)
+}
+
+/// The `Input.dispatchMouseEvent` request of [`mouse_event`]; no `clickCount` when 0.
+fn mouse_event_request(
+    kind: Input::DispatchMouseEventTypeOption,
+    (x, y): (f64, f64),
+    button: Input::MouseButton,
+    buttons: u32,
+    click_count: u32,
+    modifiers: u32,
+) -> Input::DispatchMouseEvent {
+    Input::DispatchMouseEvent {
         Type: kind,
         x,
         y,
@@ -843,30 +891,28 @@ pub(super) fn mouse_event(
         delta_x: None,
         delta_y: None,
         pointer_Type: None,
-    })
-    .map(drop)
-    .map_err(cdp_error)
+    }
 }
 
 /// Scrolls the element into view and returns its content quads (viewport CSS pixels).
-/// `None` while it has no layout.
+/// `None` while it has no layout. The two calls go back to back: the session handles them in
+/// order, so the quads are read after the scroll, one round trip's wait for both.
 fn scroll_and_quads(tab: &Arc<Tab>, element: &Element) -> Option<Vec<Vec<f64>>> {
-    tab.call_method(DOM::ScrollIntoViewIfNeeded {
-        node_id: None,
-        backend_node_id: None,
-        object_id: Some(element.object_id.clone()),
-        rect: None,
-    })
-    .ok()?;
-    let quads = tab
-        .call_method(DOM::GetContentQuads {
+    let (scrolled, quads) = tab.call_pair_in_order((
+        DOM::ScrollIntoViewIfNeeded {
             node_id: None,
             backend_node_id: None,
             object_id: Some(element.object_id.clone()),
-        })
-        .ok()?
-        .quads;
-    let quads: Vec<Vec<f64>> = quads.into_iter().filter(|q| q.len() == 8).collect();
+            rect: None,
+        },
+        DOM::GetContentQuads {
+            node_id: None,
+            backend_node_id: None,
+            object_id: Some(element.object_id.clone()),
+        },
+    ));
+    scrolled.ok()?;
+    let quads: Vec<Vec<f64>> = quads.ok()?.quads.into_iter().filter(|q| q.len() == 8).collect();
     (!quads.is_empty()).then_some(quads)
 }
 
