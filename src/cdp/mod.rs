@@ -274,7 +274,12 @@ impl Connection {
     ) -> Result<Vec<C::ReturnObject>> {
         let calls = methods
             .iter()
-            .map(|m| (C::NAME, serde_json::to_value(m).map_err(anyhow::Error::from)))
+            .map(|m| {
+                (
+                    C::NAME,
+                    serde_json::to_value(m).map_err(anyhow::Error::from),
+                )
+            })
             .collect();
         self.frames_in_order(session, calls, timeout)
             .into_iter()
@@ -291,8 +296,14 @@ impl Connection {
         timeout: Duration,
     ) -> (Result<A::ReturnObject>, Result<B::ReturnObject>) {
         let calls = vec![
-            (A::NAME, serde_json::to_value(&first).map_err(anyhow::Error::from)),
-            (B::NAME, serde_json::to_value(&second).map_err(anyhow::Error::from)),
+            (
+                A::NAME,
+                serde_json::to_value(&first).map_err(anyhow::Error::from),
+            ),
+            (
+                B::NAME,
+                serde_json::to_value(&second).map_err(anyhow::Error::from),
+            ),
         ];
         let mut frames = self.frames_in_order(session, calls, timeout).into_iter();
         let mut next = || frames.next().unwrap_or_else(|| Err(anyhow!("no answer")));
@@ -309,8 +320,7 @@ impl Connection {
         method: C,
     ) -> Result<()> {
         let params = serde_json::to_value(&method)?;
-        self.checked_send(session, C::NAME, params, None)
-            .map(drop)
+        self.checked_send(session, C::NAME, params, None).map(drop)
     }
 
     fn refuse_if_unresponsive(&self, method: &str) -> Result<()> {

@@ -17,8 +17,8 @@ use headless_chrome::protocol::cdp::Input;
 use serde_json::{json, Value};
 
 use super::interaction::{
-    actionable_point, cdp_error, click_at, dispatch_key, fill_element, js_number, mouse_event, ActionError,
-    NavigationWatch, NOT_INTERACTABLE,
+    actionable_point, cdp_error, click_at, dispatch_key, fill_element, js_number, mouse_event,
+    ActionError, NavigationWatch, NOT_INTERACTABLE,
 };
 use crate::browser::keys;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};

@@ -692,29 +692,72 @@ const CLICK_POINT: &str = r#"function(quads) {
 fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(f64, f64), ActionError> {
     let point = actionable_point(ctx, sel, click)?;
     // Modifiers held by `keydown` (Shift+click), as Playwright's mouse sends them.
-    click_at(&ctx.tab.cdp, point, u32::from(click), ctx.state.input.modifiers)
-        .map_err(ActionError::Fatal)?;
+    click_at(
+        &ctx.tab.cdp,
+        point,
+        u32::from(click),
+        ctx.state.input.modifiers,
+    )
+    .map_err(ActionError::Fatal)?;
     Ok(point)
+}
+
+/// [`POINTER_CHECK`], then, when `inPage` and nothing on the way up from the element
+/// transforms it (CSS `transform`, `rotate`, `scale` all `none`), the rest of the click's
+/// preparation in the same call: `Element.scrollIntoViewIfNeeded(true)` (Blink's, which centres
+/// the element if it is out of view, as `DOM.scrollIntoViewIfNeeded` does), its client rects
+/// as the content quads (for an untransformed element `DOM.getContentQuads` gives exactly
+/// those rectangles) and [`CLICK_POINT`]'s hit test. Returns what `CLICK_POINT` returns, or
+/// `POINTER_CHECK`'s state: `'ok'` when the caller must do the rest over CDP (a transformed
+/// element, not an HTML element, or `inPage` false), as it then does.
+fn pointer_target_function() -> String {
+    format!(
+        r#"async function(needEnabled, inPage) {{
+  const state = await ({POINTER_CHECK}).call(this, needEnabled);
+  if (state !== 'ok' || !inPage || !(this instanceof HTMLElement)) return state;
+  for (let e = this; e; e = e.parentElement || (e.getRootNode() || {{}}).host) {{
+    const s = getComputedStyle(e);
+    if (s.transform !== 'none' || s.rotate !== 'none' || s.scale !== 'none') return state;
+  }}
+  this.scrollIntoViewIfNeeded(true);
+  const quads = Array.from(this.getClientRects(), (r) => [r.left, r.top, r.right, r.top, r.right, r.bottom, r.left, r.bottom]);
+  if (!quads.length) return 'no box';
+  return ({CLICK_POINT}).call(this, quads);
+}}"#
+    )
 }
 
 /// Waits (up to [`ACTION_TIMEOUT`]) until `sel` is visible, stable, enabled when
 /// `need_enabled` (Playwright's click checks; an `<option>` is refused for clicks), scrolled
 /// into view and not covered, and returns the point the mouse should use (viewport CSS px).
+///
+/// An element of the tab's main frame is usually done in one `Runtime.callFunctionOn`
+/// ([`pointer_target_function`]); one in a frame, or transformed, takes the CDP way:
+/// `DOM.scrollIntoViewIfNeeded` and `DOM.getContentQuads`, then the hit test in its own frame
+/// and, for a frame, in the tab's document at the same point.
 pub(super) fn actionable_point(
     ctx: &Ctx,
     sel: &str,
     need_enabled: bool,
 ) -> Result<(f64, f64), ActionError> {
     let click = need_enabled;
+    let pointer_target = pointer_target_function();
     retry_action(ctx, sel, |element| {
         let tab = element.session();
-        let state = call_function_with(tab, &element.object_id, POINTER_CHECK, vec![json!(click)])
-            .unwrap_or(Value::Null);
+        let in_page = element.frame().is_none();
+        let state = call_function_with(
+            tab,
+            &element.object_id,
+            &pointer_target,
+            vec![json!(click), json!(in_page)],
+        )
+        .unwrap_or(Value::Null);
         match state.as_str() {
             Some("ok") => {}
             Some("option") if click => return Err(CommandError::failed(OPTION_CLICK)),
             Some(other) => return Ok(Attempt::not_yet(other)),
-            None => return Ok(Attempt::Retry),
+            // The main frame's point, or why there is none.
+            None => return Ok(point_or_block(&state, (0.0, 0.0), |_| None)),
         }
         let Some(quads) = scroll_and_quads(tab, element) else {
             return Ok(Attempt::not_yet("no box"));
@@ -735,29 +778,39 @@ pub(super) fn actionable_point(
             .collect();
         let point = call_function_with(tab, &element.object_id, CLICK_POINT, vec![json!(quads)])
             .unwrap_or(Value::Null);
-        if let Some(covered) = point.get("covered").and_then(Value::as_str) {
-            return Ok(Attempt::Blocked(format!(
-                "is covered: {covered} intercepts pointer events"
-            )));
-        }
-        Ok(
-            match (
-                point.get(0).and_then(Value::as_f64),
-                point.get(1).and_then(Value::as_f64),
-            ) {
-                (Some(x), Some(y)) => {
-                    let (x, y) = (x + frame_x + root_x, y + frame_y + root_y);
-                    match element.frame().and_then(|_| covered_at_top(ctx, x, y)) {
-                        Some(covered) => Attempt::Blocked(format!(
-                            "is covered: {covered} intercepts pointer events"
-                        )),
-                        None => Attempt::Done((x, y)),
-                    }
-                }
-                _ => point.as_str().map_or(Attempt::Retry, Attempt::not_yet),
-            },
-        )
+        let offset = (frame_x + root_x, frame_y + root_y);
+        Ok(point_or_block(&point, offset, |(x, y)| {
+            element.frame().and_then(|_| covered_at_top(ctx, x, y))
+        }))
     })
+}
+
+/// What [`CLICK_POINT`]'s answer comes to: its point moved by `offset` into the tab's
+/// viewport, unless `covered_above` names what covers that point there; or why it is not
+/// actionable yet.
+fn point_or_block(
+    answer: &Value,
+    offset: (f64, f64),
+    covered_above: impl FnOnce((f64, f64)) -> Option<String>,
+) -> Attempt<(f64, f64)> {
+    let covered =
+        |what: &str| Attempt::Blocked(format!("is covered: {what} intercepts pointer events"));
+    if let Some(what) = answer.get("covered").and_then(Value::as_str) {
+        return covered(what);
+    }
+    match (
+        answer.get(0).and_then(Value::as_f64),
+        answer.get(1).and_then(Value::as_f64),
+    ) {
+        (Some(x), Some(y)) => {
+            let point = (x + offset.0, y + offset.1);
+            match covered_above(point) {
+                Some(what) => covered(&what),
+                None => Attempt::Done(point),
+            }
+        }
+        _ => answer.as_str().map_or(Attempt::Retry, Attempt::not_yet),
+    }
 }
 
 /// What the tab's own document has at (x, y) when it is not an iframe: for an element in a
@@ -912,7 +965,12 @@ fn scroll_and_quads(tab: &Arc<Tab>, element: &Element) -> Option<Vec<Vec<f64>>> 
         },
     ));
     scrolled.ok()?;
-    let quads: Vec<Vec<f64>> = quads.ok()?.quads.into_iter().filter(|q| q.len() == 8).collect();
+    let quads: Vec<Vec<f64>> = quads
+        .ok()?
+        .quads
+        .into_iter()
+        .filter(|q| q.len() == 8)
+        .collect();
     (!quads.is_empty()).then_some(quads)
 }
 
