@@ -19,7 +19,9 @@ use serde_json::{json, Value};
 use super::navigation::NAVIGATION_TIMEOUT;
 use crate::browser::events::lock;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::selector::{self, call_function, call_function_with, Element, ACTION_TIMEOUT};
+use crate::browser::selector::{
+    self, call_function, call_function_with, Connected, Element, ACTION_TIMEOUT,
+};
 use crate::browser::session::Session;
 use crate::browser::{confine, frames, keys};
 
@@ -521,6 +523,9 @@ pub(super) enum Attempt<T> {
     /// Not actionable yet, and why, completing "Element <sel> …" (`is disabled`,
     /// `is covered: <div id="x"> intercepts pointer events`); try again with a fresh lookup.
     Blocked(String),
+    /// The element is no longer in the document: look it up again at once, checking a ref's
+    /// node is in the document (a stale ref is an error then, not a wait).
+    Detached,
 }
 
 impl<T> Attempt<T> {
@@ -533,7 +538,7 @@ impl<T> Attempt<T> {
             "disabled" => "is disabled",
             "readonly" => "is read-only",
             "unstable" => "is not stable (it kept moving between animation frames)",
-            "detached" => "was detached from the page",
+            "detached" => return Attempt::Detached,
             "no options" => "has no options",
             "no box" => "has no layout box",
             "offscreen" => "has no visible area in the viewport, even after scrolling",
@@ -561,6 +566,18 @@ pub(super) fn timed_out(api: &str) -> CommandError {
 pub(super) fn retry_action<T>(
     ctx: &Ctx,
     sel: &str,
+    attempt: impl FnMut(&Element) -> Result<Attempt<T>, CommandError>,
+) -> Result<T, ActionError> {
+    retry_action_with(ctx, sel, Connected::Checked, attempt)
+}
+
+/// [`retry_action`] for an `attempt` whose first page call answers [`Attempt::Detached`]
+/// when the element is not in the document: with [`Connected::LeftToCaller`], a ref is then
+/// resolved without a round trip of its own to check that, until an attempt finds it detached.
+pub(super) fn retry_action_with<T>(
+    ctx: &Ctx,
+    sel: &str,
+    mut connected: Connected,
     mut attempt: impl FnMut(&Element) -> Result<Attempt<T>, CommandError>,
 ) -> Result<T, ActionError> {
     let deadline = Instant::now() + ACTION_TIMEOUT;
@@ -582,7 +599,7 @@ pub(super) fn retry_action<T>(
     };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let element = match selector::find_one(ctx, sel, left) {
+        let element = match selector::find_one_with(ctx, sel, left, connected) {
             Ok(element) => element,
             Err(e) if selector::is_timeout(&e) => return Err(timed_out(last_block)),
             Err(e) => return Err(ActionError::Fatal(e)),
@@ -591,6 +608,11 @@ pub(super) fn retry_action<T>(
             Ok(Attempt::Done(value)) => return Ok(value),
             Ok(Attempt::Retry) => {}
             Ok(Attempt::Blocked(why)) => last_block = Some(why),
+            Ok(Attempt::Detached) if connected == Connected::LeftToCaller => {
+                connected = Connected::Checked;
+                continue;
+            }
+            Ok(Attempt::Detached) => last_block = Some("was detached from the page".into()),
             Err(e) => return Err(ActionError::Fatal(e)),
         }
         drop(element);
@@ -742,7 +764,7 @@ pub(super) fn actionable_point(
 ) -> Result<(f64, f64), ActionError> {
     let click = need_enabled;
     let pointer_target = pointer_target_function();
-    retry_action(ctx, sel, |element| {
+    retry_action_with(ctx, sel, Connected::LeftToCaller, |element| {
         let tab = element.session();
         let in_page = element.frame().is_none();
         let state = call_function_with(
@@ -1020,7 +1042,8 @@ const FILL_PREPARE: &str = r#"function(value) {
 /// Replaces the value of `sel` with `value` (Playwright's `fill`); an empty `value` clears it,
 /// deleting the selected content with the Delete key as Playwright does.
 pub(super) fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
-    retry_action(ctx, sel, |element| {
+    // FILL_PREPARE tests `isConnected` before anything else.
+    retry_action_with(ctx, sel, Connected::LeftToCaller, |element| {
         let tab = element.session();
         let Ok(state) =
             call_function_with(tab, &element.object_id, FILL_PREPARE, vec![json!(value)])
