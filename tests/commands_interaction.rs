@@ -570,6 +570,7 @@ fn click_checks_stability_only_where_something_animates() {
 /// is under the pointer), in `#log`, which is fixed and takes no pointer events so that
 /// writing it moves nothing.
 const POINTER_PATHS: &str = r##"<!DOCTYPE html><html><body style="margin: 0">
+<style>html, div { scroll-behavior: smooth }</style>
 <p id="log" style="position: fixed; left: 300px; top: 0; margin: 0; pointer-events: none"></p>
 <div style="height: 40px"></div>
 <button id="plain" style="width: 120px; height: 40px">Plain</button>
@@ -597,18 +598,19 @@ for (const b of document.querySelectorAll('button')) {
 </script>
 </body></html>"##;
 
-/// The two ways a click finds its point give the same click: an untransformed element of the
-/// page (one page call: checks, scroll, rects, hit test), a rotated or scaled one or one in a
-/// transformed ancestor (`DOM.getContentQuads`), one below the fold of the page or of a
-/// scrolled box. Each gets move, press, release and a trusted click, in that order (the mouse
-/// events go to Chromium back to back), at a point where it is itself under the pointer.
+/// The two ways a click finds its point give the same click: an untransformed element in
+/// view (one page call: checks, rects, hit test), and the CDP way for a rotated or scaled one,
+/// one in a transformed ancestor, one below the fold of the page or of a scrolled box (on a
+/// page that asks for smooth scrolling, which the CDP scroll does not wait for). Each gets
+/// move, press, release and a trusted click, in that order (the mouse events go to Chromium
+/// back to back), at a point where it is itself under the pointer.
 #[test]
 fn click_lands_on_transformed_and_scrolled_elements_in_event_order() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[("/paths.html", POINTER_PATHS)]);
     let ws = Workspace::with_chromium();
     ws.ok(&["goto", &pages.url("/paths.html")]);
-    for id in ["plain", "turned", "scaled", "inner", "deep"] {
+    for id in ["plain", "turned", "scaled", "inner", "deep", "plain"] {
         ws.ok(&["js", "log.length = 0; show(); 1"]);
         ws.ok(&["click", &format!("#{id}")]);
         shows(

@@ -724,14 +724,16 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(f64, f64), Actio
     Ok(point)
 }
 
-/// [`POINTER_CHECK`], then, when `inPage` and nothing on the way up from the element
-/// transforms it (CSS `transform`, `rotate`, `scale` all `none`), the rest of the click's
-/// preparation in the same call: `Element.scrollIntoViewIfNeeded(true)` (Blink's, which centres
-/// the element if it is out of view, as `DOM.scrollIntoViewIfNeeded` does), its client rects
-/// as the content quads (for an untransformed element `DOM.getContentQuads` gives exactly
-/// those rectangles) and [`CLICK_POINT`]'s hit test. Returns what `CLICK_POINT` returns, or
-/// `POINTER_CHECK`'s state: `'ok'` when the caller must do the rest over CDP (a transformed
-/// element, not an HTML element, or `inPage` false), as it then does.
+/// [`POINTER_CHECK`], then, in the common case, the rest of the click's preparation in the
+/// same call: when `inPage`, nothing on the way up from the element transforms it (CSS
+/// `transform`, `rotate`, `scale` all `none`: its client rects are then exactly the content
+/// quads `DOM.getContentQuads` gives) and those rects lie wholly inside the viewport (so
+/// `DOM.scrollIntoViewIfNeeded` would not scroll the page), [`CLICK_POINT`]'s hit test on
+/// them, and its point when the element is hit. Otherwise `POINTER_CHECK`'s state: `'ok'`
+/// means the caller does the rest over CDP (scroll, quads, hit test), as it then does. Nothing
+/// is scrolled from the page: `Element.scrollIntoViewIfNeeded` follows the page's
+/// `scroll-behavior: smooth` and returns before the element has arrived, where the CDP
+/// scroll is instant.
 fn pointer_target_function() -> String {
     format!(
         r#"async function(needEnabled, inPage) {{
@@ -741,10 +743,12 @@ fn pointer_target_function() -> String {
     const s = getComputedStyle(e);
     if (s.transform !== 'none' || s.rotate !== 'none' || s.scale !== 'none') return state;
   }}
-  this.scrollIntoViewIfNeeded(true);
-  const quads = Array.from(this.getClientRects(), (r) => [r.left, r.top, r.right, r.top, r.right, r.bottom, r.left, r.bottom]);
-  if (!quads.length) return 'no box';
-  return ({CLICK_POINT}).call(this, quads);
+  const vw = window.visualViewport ? visualViewport.width : innerWidth;
+  const vh = window.visualViewport ? visualViewport.height : innerHeight;
+  const rects = Array.from(this.getClientRects());
+  if (!rects.length || rects.some((r) => r.left < 0 || r.top < 0 || r.right > vw || r.bottom > vh)) return state;
+  const point = ({CLICK_POINT}).call(this, rects.map((r) => [r.left, r.top, r.right, r.top, r.right, r.bottom, r.left, r.bottom]));
+  return Array.isArray(point) ? point : state;
 }}"#
     )
 }
@@ -753,10 +757,11 @@ fn pointer_target_function() -> String {
 /// `need_enabled` (Playwright's click checks; an `<option>` is refused for clicks), scrolled
 /// into view and not covered, and returns the point the mouse should use (viewport CSS px).
 ///
-/// An element of the tab's main frame is usually done in one `Runtime.callFunctionOn`
-/// ([`pointer_target_function`]); one in a frame, or transformed, takes the CDP way:
-/// `DOM.scrollIntoViewIfNeeded` and `DOM.getContentQuads`, then the hit test in its own frame
-/// and, for a frame, in the tab's document at the same point.
+/// An element of the tab's main frame already in view is usually done in one
+/// `Runtime.callFunctionOn` ([`pointer_target_function`]); any other (out of view, covered,
+/// in a frame, transformed) takes the CDP way: `DOM.scrollIntoViewIfNeeded` and
+/// `DOM.getContentQuads`, then the hit test in its own frame and, for a frame, in the tab's
+/// document at the same point.
 pub(super) fn actionable_point(
     ctx: &Ctx,
     sel: &str,
