@@ -567,3 +567,67 @@ fn click_checks_stability_only_where_something_animates() {
         format!("Clicked #push → now at {}\n", pages.url("/pushed"))
     );
 }
+
+/// Each target records its own events (`type:id`, the click with whether the element itself
+/// is under the pointer), in `#log`, which is fixed and takes no pointer events so that
+/// writing it moves nothing.
+const POINTER_PATHS: &str = r##"<!DOCTYPE html><html><body style="margin: 0">
+<style>html, div { scroll-behavior: smooth }</style>
+<p id="log" style="position: fixed; left: 300px; top: 0; margin: 0; pointer-events: none"></p>
+<div style="height: 40px"></div>
+<button id="plain" style="width: 120px; height: 40px">Plain</button>
+<div style="transform: rotate(30deg); width: 200px; margin: 40px"><button id="turned" style="width: 160px; height: 40px">Turned</button></div>
+<button id="scaled" style="scale: 0.5; width: 200px; height: 60px">Scaled</button>
+<div id="box" style="height: 120px; overflow: auto; border: 1px solid">
+  <div style="height: 600px"></div>
+  <button id="inner" style="width: 120px; height: 40px">Inner</button>
+</div>
+<div style="height: 3000px"></div>
+<div style="transform: rotate(-20deg); width: 200px"><button id="deep" style="width: 160px; height: 40px">Deep</button></div>
+<script>
+const log = [];
+const show = () => { document.getElementById('log').textContent = log.join(' '); };
+for (const b of document.querySelectorAll('button')) {
+  for (const type of ['mousemove', 'mousedown', 'mouseup']) {
+    b.addEventListener(type, () => { if (log[log.length - 1] !== type + ':' + b.id) log.push(type + ':' + b.id); show(); });
+  }
+  b.addEventListener('click', (e) => {
+    const hit = document.elementFromPoint(e.clientX, e.clientY);
+    log.push('click:' + b.id + ':' + (hit === b) + ':' + e.isTrusted);
+    show();
+  });
+}
+</script>
+</body></html>"##;
+
+/// The two ways a click finds its point give the same click: an untransformed element in
+/// view (one page call: checks, rects, hit test), and the CDP way for a rotated or scaled one,
+/// one in a transformed ancestor, one below the fold of the page or of a scrolled box (on a
+/// page that asks for smooth scrolling, which the CDP scroll does not wait for). Each gets
+/// move, press, release and a trusted click, in that order (the mouse events go to Chromium
+/// back to back), at a point where it is itself under the pointer.
+#[test]
+fn click_lands_on_transformed_and_scrolled_elements_in_event_order() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/paths.html", POINTER_PATHS)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/paths.html")]);
+    for id in ["plain", "turned", "scaled", "inner", "deep", "plain"] {
+        ws.ok(&["js", "log.length = 0; show(); 1"]);
+        ws.ok(&["click", &format!("#{id}")]);
+        shows(
+            &ws,
+            &format!("mousemove:{id} mousedown:{id} mouseup:{id} click:{id}:true:true"),
+        );
+    }
+    // Hover moves the mouse only; dblclick gives two clicks.
+    ws.ok(&["js", "log.length = 0; show(); 1"]);
+    ws.ok(&["hover", "#plain"]);
+    shows(&ws, "mousemove:plain");
+    ws.ok(&["dblclick", "#turned"]);
+    shows(
+        &ws,
+        "mousemove:plain mousemove:turned mousedown:turned mouseup:turned click:turned:true:true \
+         mousedown:turned mouseup:turned click:turned:true:true",
+    );
+}

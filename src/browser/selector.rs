@@ -4,7 +4,7 @@
 //! ref resolves in the frame its snapshot found it in.
 //!
 //! An [`Element`] is a CDP remote object; it is released when the value is dropped so a
-//! long-lived page does not accumulate handles.
+//! long-lived page does not accumulate handles (without waiting for Chromium's answer).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,11 +61,25 @@ impl Element {
 
 impl Drop for Element {
     fn drop(&mut self) {
-        // Failure only means the page (and so the object) is already gone.
-        let _ = self.tab.call_method(Runtime::ReleaseObject {
+        // Nothing waits for the answer: Chromium handles the release in order with the
+        // session's later calls, and a failure only means the page (and so the object) is
+        // already gone. Waiting cost a round trip (~1-4 ms) on every locator action.
+        let _ = self.tab.send_method_unanswered(Runtime::ReleaseObject {
             object_id: self.object_id.clone(),
         });
     }
+}
+
+/// Whether resolving a ref makes sure its node is still in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connected {
+    /// Checked with a `Runtime.callFunctionOn` of `isConnected` (one round trip): a node
+    /// removed from the page is a stale ref.
+    Checked,
+    /// Left to the caller: for actions whose first page call tests `isConnected` itself and,
+    /// when it is false, looks the selector up again with [`Connected::Checked`] (which gives
+    /// the stale-ref error, or the ref's CSS-path fallback).
+    LeftToCaller,
 }
 
 /// Finds the single element `selector` designates, waiting up to `wait` for it to appear.
@@ -74,9 +88,19 @@ impl Drop for Element {
 /// gstack's texts; no match at the deadline fails with `Timeout <ms>ms exceeded.` (see
 /// [`is_timeout`]).
 pub fn find_one(ctx: &Ctx, selector: &str, wait: Duration) -> Result<Element, CommandError> {
+    find_one_with(ctx, selector, wait, Connected::Checked)
+}
+
+/// [`find_one`], with a ref's node checked to be in the document or not (see [`Connected`]).
+pub fn find_one_with(
+    ctx: &Ctx,
+    selector: &str,
+    wait: Duration,
+    connected: Connected,
+) -> Result<Element, CommandError> {
     let deadline = Instant::now() + wait;
     loop {
-        if let Some(element) = find_optional(ctx, selector)? {
+        if let Some(element) = find_optional_with(ctx, selector, connected)? {
             return Ok(element);
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -90,8 +114,16 @@ pub fn find_one(ctx: &Ctx, selector: &str, wait: Duration) -> Result<Element, Co
 /// Finds the single element `selector` designates without waiting; `None` when nothing
 /// matches. Still strict, and a ref that does not resolve is still an error.
 pub fn find_optional(ctx: &Ctx, selector: &str) -> Result<Option<Element>, CommandError> {
+    find_optional_with(ctx, selector, Connected::Checked)
+}
+
+fn find_optional_with(
+    ctx: &Ctx,
+    selector: &str,
+    connected: Connected,
+) -> Result<Option<Element>, CommandError> {
     if let Some(name) = ref_name(selector) {
-        return resolve_ref(ctx, selector, name).map(Some);
+        return resolve_ref(ctx, selector, name, connected).map(Some);
     }
     let query = Query::parse(selector)?;
     query_one(&ctx.realm()?, &query)
@@ -102,7 +134,7 @@ pub fn find_optional(ctx: &Ctx, selector: &str) -> Result<Option<Element>, Comma
 /// matches; a ref that does not resolve is still an error.
 pub fn find_first(ctx: &Ctx, selector: &str) -> Result<Option<Element>, CommandError> {
     if let Some(name) = ref_name(selector) {
-        return resolve_ref(ctx, selector, name).map(Some);
+        return resolve_ref(ctx, selector, name, Connected::Checked).map(Some);
     }
     let query = Query::parse(selector)?;
     let realm = ctx.realm()?;
@@ -159,13 +191,18 @@ fn ref_name(selector: &str) -> Option<&str> {
 /// no snapshot ever gave is still an error.
 pub fn find_if_present(ctx: &Ctx, selector: &str) -> Result<Option<Element>, CommandError> {
     match ref_name(selector) {
-        Some(name) => resolve_ref_if_present(ctx, selector, name),
+        Some(name) => resolve_ref_if_present(ctx, selector, name, Connected::Checked),
         None => find_optional(ctx, selector),
     }
 }
 
-fn resolve_ref(ctx: &Ctx, selector: &str, name: &str) -> Result<Element, CommandError> {
-    match resolve_ref_if_present(ctx, selector, name)? {
+fn resolve_ref(
+    ctx: &Ctx,
+    selector: &str,
+    name: &str,
+    connected: Connected,
+) -> Result<Element, CommandError> {
+    match resolve_ref_if_present(ctx, selector, name, connected)? {
         Some(element) => Ok(element),
         None => {
             let entry = ctx.state.refs.entries.get(name);
@@ -179,6 +216,7 @@ fn resolve_ref_if_present(
     ctx: &Ctx,
     selector: &str,
     name: &str,
+    connected: Connected,
 ) -> Result<Option<Element>, CommandError> {
     let Some(entry) = ctx.state.refs.entries.get(name) else {
         return Err(unknown_ref_error(selector));
@@ -193,7 +231,7 @@ fn resolve_ref_if_present(
             Err(_) => return Ok(None),
         },
     };
-    if let Some(element) = resolve_backend_node(&realm, entry.backend_node_id)? {
+    if let Some(element) = resolve_backend_node(&realm, entry.backend_node_id, connected)? {
         return Ok(Some(element));
     }
     // A cursor-interactive ref may have been re-rendered into an equivalent node.
@@ -218,11 +256,12 @@ fn stale_error(selector: &str, entry: &RefEntry) -> CommandError {
     ))
 }
 
-/// The live, still-connected element behind a backend node id of the realm's session, if
-/// there is one.
+/// The live element behind a backend node id of the realm's session, if there is one; with
+/// [`Connected::Checked`], only while it is still in the document.
 fn resolve_backend_node(
     realm: &Realm,
     backend_node_id: i64,
+    connected: Connected,
 ) -> Result<Option<Element>, CommandError> {
     let tab = &realm.cdp;
     let Ok(backend_node_id) = u32::try_from(backend_node_id) else {
@@ -240,6 +279,9 @@ fn resolve_backend_node(
         return Ok(None);
     };
     let element = Element::new(tab, object_id, realm.frame.clone());
+    if connected == Connected::LeftToCaller {
+        return Ok(Some(element));
+    }
     // A node removed from the page can still be alive in memory; it is stale all the same.
     let connected = call_function(
         tab,

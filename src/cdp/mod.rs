@@ -52,6 +52,29 @@ struct Waiter {
     tx: mpsc::Sender<Reply>,
 }
 
+/// A call written to the socket: where its answer will come.
+struct Sent {
+    id: u64,
+    method: String,
+    rx: mpsc::Receiver<Reply>,
+}
+
+/// The CDP timing log (`BROWSE_LOG=browse::cdp=trace`): where a command's time goes. `us`
+/// counts from `began` (for calls sent back to back, from the first one's sending).
+fn trace_call(method: &str, began: Instant, answer: &Result<String>) {
+    tracing::trace!(
+        method,
+        us = began.elapsed().as_micros() as u64,
+        bytes = answer.as_ref().map_or(0, String::len),
+        "cdp call"
+    );
+}
+
+/// The typed result of a call's answer frame, or why there is none.
+fn decode_answer<C: Method>(frame: Result<String>) -> Result<C::ReturnObject> {
+    answer_of(&frame?).map_err(|error| anyhow!("{}: {error}", C::NAME))
+}
+
 /// The WebSocket to Chromium, shared by the browser and every tab.
 pub struct Connection {
     writer: Mutex<WebSocket<TcpStream>>,
@@ -176,6 +199,22 @@ impl Connection {
         params: Value,
         timeout: Duration,
     ) -> Result<String> {
+        let began = Instant::now();
+        let sent = self.checked_send(session, method, params, Some(timeout))?;
+        let answer = self.await_answer(sent, timeout);
+        trace_call(method, began, &answer);
+        answer
+    }
+
+    /// The checks of [`Self::checked_exchange`], then sends the call. `answer_within`: `None`
+    /// sends it with nobody waiting for its answer (Chromium's reply is dropped unread).
+    fn checked_send(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        answer_within: Option<Duration>,
+    ) -> Result<Sent> {
         self.refuse_if_unresponsive(method)?;
         if let Some(session) = session {
             if lock(&self.detached).contains(session) {
@@ -188,16 +227,100 @@ impl Connection {
                 bail!("{method}: {CRASHED}");
             }
         }
-        let began = std::time::Instant::now();
-        let answer = self.exchange(session, method, params, timeout, true);
-        // The CDP timing log (`BROWSE_LOG=browse::cdp=trace`): where a command's time goes.
-        tracing::trace!(
-            method,
-            us = began.elapsed().as_micros() as u64,
-            bytes = answer.as_ref().map_or(0, String::len),
-            "cdp call"
-        );
-        answer
+        self.send(session, method, params, answer_within.is_some(), true)
+    }
+
+    /// Calls on one session sent back to back, then their answer frames awaited in order
+    /// (each within `timeout`). Chromium handles one session's messages in the order they
+    /// arrive, so this is [`Self::call`] for each in turn, less the round trips spent waiting
+    /// between them. Every answer is awaited (or timed out) so none is left pending; a call
+    /// that could not be sent ends the sending, and it and the rest read as its error.
+    fn frames_in_order(
+        &self,
+        session: Option<&str>,
+        calls: Vec<(&'static str, Result<Value>)>,
+        timeout: Duration,
+    ) -> Vec<Result<String>> {
+        let began = Instant::now();
+        let mut sent = Vec::with_capacity(calls.len());
+        let mut failed: Option<String> = None;
+        for (method, params) in calls {
+            let call = match (&failed, params) {
+                (Some(why), _) => Err(anyhow!("{method}: not sent: {why}")),
+                (None, params) => params
+                    .and_then(|params| self.checked_send(session, method, params, Some(timeout))),
+            };
+            if let Err(e) = &call {
+                failed.get_or_insert_with(|| format!("{e:#}"));
+            }
+            sent.push((method, call));
+        }
+        sent.into_iter()
+            .map(|(method, call)| {
+                let frame = call.and_then(|call| self.await_answer(call, timeout));
+                trace_call(method, began, &frame);
+                frame
+            })
+            .collect()
+    }
+
+    /// Typed calls of one kind on one session, sent back to back and answered in order (see
+    /// [`Self::frames_in_order`]); the first failure, if any.
+    pub fn call_in_order<C: Method + Serialize>(
+        &self,
+        session: Option<&str>,
+        methods: Vec<C>,
+        timeout: Duration,
+    ) -> Result<Vec<C::ReturnObject>> {
+        let calls = methods
+            .iter()
+            .map(|m| {
+                (
+                    C::NAME,
+                    serde_json::to_value(m).map_err(anyhow::Error::from),
+                )
+            })
+            .collect();
+        self.frames_in_order(session, calls, timeout)
+            .into_iter()
+            .map(|frame| decode_answer::<C>(frame))
+            .collect()
+    }
+
+    /// Two typed calls on one session, sent back to back and answered in order (see
+    /// [`Self::frames_in_order`]); each answer on its own.
+    pub fn call_pair_in_order<A: Method + Serialize, B: Method + Serialize>(
+        &self,
+        session: Option<&str>,
+        (first, second): (A, B),
+        timeout: Duration,
+    ) -> (Result<A::ReturnObject>, Result<B::ReturnObject>) {
+        let calls = vec![
+            (
+                A::NAME,
+                serde_json::to_value(&first).map_err(anyhow::Error::from),
+            ),
+            (
+                B::NAME,
+                serde_json::to_value(&second).map_err(anyhow::Error::from),
+            ),
+        ];
+        let mut frames = self.frames_in_order(session, calls, timeout).into_iter();
+        let mut next = || frames.next().unwrap_or_else(|| Err(anyhow!("no answer")));
+        let a = decode_answer::<A>(next());
+        (a, decode_answer::<B>(next()))
+    }
+
+    /// Sends a typed call and does not wait for its answer (dropped unread when it comes):
+    /// for clean-up whose failure changes nothing (`Runtime.releaseObject` of a handle we are
+    /// done with). Chromium still handles it in order with the session's later calls.
+    pub fn send_unanswered<C: Method + Serialize>(
+        &self,
+        session: Option<&str>,
+        method: C,
+    ) -> Result<()> {
+        let params = serde_json::to_value(&method)?;
+        self.checked_send(session, C::NAME, params, None).map(drop)
     }
 
     fn refuse_if_unresponsive(&self, method: &str) -> Result<()> {
@@ -220,17 +343,33 @@ impl Connection {
         timeout: Duration,
         refuse_unresponsive: bool,
     ) -> Result<String> {
+        let sent = self.send(session, method, params, true, refuse_unresponsive)?;
+        self.await_answer(sent, timeout)
+    }
+
+    /// Writes one call to the socket. With `answered`, a waiter is registered first, to be
+    /// handed the answer frame ([`Self::await_answer`]); without, the answer is dropped.
+    fn send(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        answered: bool,
+        refuse_unresponsive: bool,
+    ) -> Result<Sent> {
         if self.is_closed() {
             bail!("Chromium's DevTools connection is closed");
         }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = mpsc::channel();
-        let waiter = Waiter {
-            session: session.map(str::to_owned),
-            method: method.to_owned(),
-            tx,
-        };
-        lock(&self.pending).insert(id, waiter);
+        if answered {
+            let waiter = Waiter {
+                session: session.map(str::to_owned),
+                method: method.to_owned(),
+                tx,
+            };
+            lock(&self.pending).insert(id, waiter);
+        }
         if refuse_unresponsive {
             if let Err(e) = self.refuse_if_unresponsive(method) {
                 lock(&self.pending).remove(&id);
@@ -246,13 +385,23 @@ impl Connection {
             lock(&self.pending).remove(&id);
             bail!("cannot send {method} to Chromium: {e}");
         }
+        Ok(Sent {
+            id,
+            method: method.to_owned(),
+            rx,
+        })
+    }
+
+    /// Waits up to `timeout` for the answer frame of a call [`Self::send`] wrote.
+    fn await_answer(&self, sent: Sent, timeout: Duration) -> Result<String> {
+        let Sent { id, method, rx } = sent;
         match rx.recv_timeout(timeout) {
             Ok(Ok(frame)) => Ok(frame),
             Ok(Err(error)) => Err(anyhow!("{method}: {error}")),
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 lock(&self.pending).remove(&id);
                 Err(anyhow::Error::new(NoAnswer {
-                    method: method.to_owned(),
+                    method,
                     waited: timeout,
                 }))
             }
@@ -741,6 +890,34 @@ impl Tab {
         timeout: Duration,
     ) -> Result<C::ReturnObject> {
         self.conn.call(Some(&self.session_id), method, timeout)
+    }
+
+    /// Typed calls on this tab's session sent back to back and answered in order (see
+    /// [`Connection::call_in_order`]): one round trip's wait instead of one per call.
+    pub fn call_methods_in_order<C: Method + Serialize>(
+        &self,
+        methods: Vec<C>,
+    ) -> Result<Vec<C::ReturnObject>> {
+        let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
+        self.conn
+            .call_in_order(Some(&self.session_id), methods, timeout)
+    }
+
+    /// Two typed calls on this tab's session sent back to back and answered in order (see
+    /// [`Connection::call_pair_in_order`]).
+    pub fn call_pair_in_order<A: Method + Serialize, B: Method + Serialize>(
+        &self,
+        calls: (A, B),
+    ) -> (Result<A::ReturnObject>, Result<B::ReturnObject>) {
+        let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
+        self.conn
+            .call_pair_in_order(Some(&self.session_id), calls, timeout)
+    }
+
+    /// A typed call on this tab's session whose answer nobody waits for (see
+    /// [`Connection::send_unanswered`]).
+    pub fn send_method_unanswered<C: Method + Serialize>(&self, method: C) -> Result<()> {
+        self.conn.send_unanswered(Some(&self.session_id), method)
     }
 
     /// How long calls on this tab wait for Chromium's answer.

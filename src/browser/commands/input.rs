@@ -17,8 +17,8 @@ use headless_chrome::protocol::cdp::Input;
 use serde_json::{json, Value};
 
 use super::interaction::{
-    actionable_point, cdp_error, dispatch_key, fill_element, js_number, mouse_event, ActionError,
-    NavigationWatch, NOT_INTERACTABLE,
+    actionable_point, cdp_error, click_at, dispatch_key, fill_element, js_number, mouse_event,
+    ActionError, NavigationWatch, NOT_INTERACTABLE,
 };
 use crate::browser::keys;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
@@ -39,37 +39,7 @@ pub fn dblclick(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     };
     let watch = NavigationWatch::start(&ctx.tab.cdp)?;
     let (x, y) = actionable_point(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
-    let modifiers = ctx.state.input.modifiers;
-    let tab = &ctx.tab.cdp;
-    mouse_event(
-        tab,
-        Kind::MouseMoved,
-        (x, y),
-        MouseButton::None,
-        0,
-        0,
-        modifiers,
-    )?;
-    for count in [1, 2] {
-        mouse_event(
-            tab,
-            Kind::MousePressed,
-            (x, y),
-            MouseButton::Left,
-            1,
-            count,
-            modifiers,
-        )?;
-        mouse_event(
-            tab,
-            Kind::MouseReleased,
-            (x, y),
-            MouseButton::Left,
-            0,
-            count,
-            modifiers,
-        )?;
-    }
+    click_at(&ctx.tab.cdp, (x, y), 2, ctx.state.input.modifiers)?;
     ctx.state.input.mouse = (x, y);
     watch.settle();
     Ok(format!(
@@ -114,35 +84,7 @@ fn set_checked(ctx: &mut Ctx, args: &[String], want: bool) -> CommandResult {
     }
     let watch = NavigationWatch::start(&ctx.tab.cdp)?;
     let (x, y) = actionable_point(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
-    let modifiers = ctx.state.input.modifiers;
-    let tab = &ctx.tab.cdp;
-    mouse_event(
-        tab,
-        Kind::MouseMoved,
-        (x, y),
-        MouseButton::None,
-        0,
-        0,
-        modifiers,
-    )?;
-    mouse_event(
-        tab,
-        Kind::MousePressed,
-        (x, y),
-        MouseButton::Left,
-        1,
-        1,
-        modifiers,
-    )?;
-    mouse_event(
-        tab,
-        Kind::MouseReleased,
-        (x, y),
-        MouseButton::Left,
-        0,
-        1,
-        modifiers,
-    )?;
+    click_at(&ctx.tab.cdp, (x, y), 1, ctx.state.input.modifiers)?;
     ctx.state.input.mouse = (x, y);
     watch.settle();
     if checked_state(ctx, sel)? != want {

@@ -19,7 +19,9 @@ use serde_json::{json, Value};
 use super::navigation::NAVIGATION_TIMEOUT;
 use crate::browser::events::lock;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::selector::{self, call_function, call_function_with, Element, ACTION_TIMEOUT};
+use crate::browser::selector::{
+    self, call_function, call_function_with, Connected, Element, ACTION_TIMEOUT,
+};
 use crate::browser::session::Session;
 use crate::browser::{confine, frames, keys};
 
@@ -522,6 +524,9 @@ pub(super) enum Attempt<T> {
     /// Not actionable yet, and why, completing "Element <sel> …" (`is disabled`,
     /// `is covered: <div id="x"> intercepts pointer events`); try again with a fresh lookup.
     Blocked(String),
+    /// The element is no longer in the document: look it up again at once, checking a ref's
+    /// node is in the document (a stale ref is an error then, not a wait).
+    Detached,
 }
 
 impl<T> Attempt<T> {
@@ -534,7 +539,7 @@ impl<T> Attempt<T> {
             "disabled" => "is disabled",
             "readonly" => "is read-only",
             "unstable" => "is not stable (it kept moving between animation frames)",
-            "detached" => "was detached from the page",
+            "detached" => return Attempt::Detached,
             "no options" => "has no options",
             "no box" => "has no layout box",
             "offscreen" => "has no visible area in the viewport, even after scrolling",
@@ -562,6 +567,18 @@ pub(super) fn timed_out(api: &str) -> CommandError {
 pub(super) fn retry_action<T>(
     ctx: &Ctx,
     sel: &str,
+    attempt: impl FnMut(&Element) -> Result<Attempt<T>, CommandError>,
+) -> Result<T, ActionError> {
+    retry_action_with(ctx, sel, Connected::Checked, attempt)
+}
+
+/// [`retry_action`] for an `attempt` whose first page call answers [`Attempt::Detached`]
+/// when the element is not in the document: with [`Connected::LeftToCaller`], a ref is then
+/// resolved without a round trip of its own to check that, until an attempt finds it detached.
+pub(super) fn retry_action_with<T>(
+    ctx: &Ctx,
+    sel: &str,
+    mut connected: Connected,
     mut attempt: impl FnMut(&Element) -> Result<Attempt<T>, CommandError>,
 ) -> Result<T, ActionError> {
     let deadline = Instant::now() + ACTION_TIMEOUT;
@@ -583,7 +600,7 @@ pub(super) fn retry_action<T>(
     };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let element = match selector::find_one(ctx, sel, left) {
+        let element = match selector::find_one_with(ctx, sel, left, connected) {
             Ok(element) => element,
             Err(e) if selector::is_timeout(&e) => return Err(timed_out(last_block)),
             Err(e) => return Err(ActionError::Fatal(e)),
@@ -592,6 +609,11 @@ pub(super) fn retry_action<T>(
             Ok(Attempt::Done(value)) => return Ok(value),
             Ok(Attempt::Retry) => {}
             Ok(Attempt::Blocked(why)) => last_block = Some(why),
+            Ok(Attempt::Detached) if connected == Connected::LeftToCaller => {
+                connected = Connected::Checked;
+                continue;
+            }
+            Ok(Attempt::Detached) => last_block = Some("was detached from the page".into()),
             Err(e) => return Err(ActionError::Fatal(e)),
         }
         drop(element);
@@ -691,37 +713,79 @@ const CLICK_POINT: &str = r#"function(quads) {
 /// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
 /// Returns where the mouse now is (viewport CSS px).
 fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(f64, f64), ActionError> {
-    let tab = &ctx.tab.cdp;
-    let (x, y) = actionable_point(ctx, sel, click)?;
-    use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
+    let point = actionable_point(ctx, sel, click)?;
     // Modifiers held by `keydown` (Shift+click), as Playwright's mouse sends them.
-    let held = ctx.state.input.modifiers;
-    mouse(tab, Kind::MouseMoved, (x, y), MouseButton::None, 0, held)?;
-    if click {
-        mouse(tab, Kind::MousePressed, (x, y), MouseButton::Left, 1, held)?;
-        mouse(tab, Kind::MouseReleased, (x, y), MouseButton::Left, 0, held)?;
-    }
-    Ok((x, y))
+    click_at(
+        &ctx.tab.cdp,
+        point,
+        u32::from(click),
+        ctx.state.input.modifiers,
+    )
+    .map_err(ActionError::Fatal)?;
+    Ok(point)
+}
+
+/// [`POINTER_CHECK`], then, in the common case, the rest of the click's preparation in the
+/// same call: when `inPage`, nothing on the way up from the element transforms it (CSS
+/// `transform`, `rotate`, `scale` all `none`: its client rects are then exactly the content
+/// quads `DOM.getContentQuads` gives) and those rects lie wholly inside the viewport (so
+/// `DOM.scrollIntoViewIfNeeded` would not scroll the page), [`CLICK_POINT`]'s hit test on
+/// them, and its point when the element is hit. Otherwise `POINTER_CHECK`'s state: `'ok'`
+/// means the caller does the rest over CDP (scroll, quads, hit test), as it then does. Nothing
+/// is scrolled from the page: `Element.scrollIntoViewIfNeeded` follows the page's
+/// `scroll-behavior: smooth` and returns before the element has arrived, where the CDP
+/// scroll is instant.
+fn pointer_target_function() -> String {
+    format!(
+        r#"async function(needEnabled, inPage) {{
+  const state = await ({POINTER_CHECK}).call(this, needEnabled);
+  if (state !== 'ok' || !inPage || !(this instanceof HTMLElement)) return state;
+  for (let e = this; e; e = e.parentElement || (e.getRootNode() || {{}}).host) {{
+    const s = getComputedStyle(e);
+    if (s.transform !== 'none' || s.rotate !== 'none' || s.scale !== 'none') return state;
+  }}
+  const vw = window.visualViewport ? visualViewport.width : innerWidth;
+  const vh = window.visualViewport ? visualViewport.height : innerHeight;
+  const rects = Array.from(this.getClientRects());
+  if (!rects.length || rects.some((r) => r.left < 0 || r.top < 0 || r.right > vw || r.bottom > vh)) return state;
+  const point = ({CLICK_POINT}).call(this, rects.map((r) => [r.left, r.top, r.right, r.top, r.right, r.bottom, r.left, r.bottom]));
+  return Array.isArray(point) ? point : state;
+}}"#
+    )
 }
 
 /// Waits (up to [`ACTION_TIMEOUT`]) until `sel` is visible, stable, enabled when
 /// `need_enabled` (Playwright's click checks; an `<option>` is refused for clicks), scrolled
 /// into view and not covered, and returns the point the mouse should use (viewport CSS px).
+///
+/// An element of the tab's main frame already in view is usually done in one
+/// `Runtime.callFunctionOn` ([`pointer_target_function`]); any other (out of view, covered,
+/// in a frame, transformed) takes the CDP way: `DOM.scrollIntoViewIfNeeded` and
+/// `DOM.getContentQuads`, then the hit test in its own frame and, for a frame, in the tab's
+/// document at the same point.
 pub(super) fn actionable_point(
     ctx: &Ctx,
     sel: &str,
     need_enabled: bool,
 ) -> Result<(f64, f64), ActionError> {
     let click = need_enabled;
-    retry_action(ctx, sel, |element| {
+    let pointer_target = pointer_target_function();
+    retry_action_with(ctx, sel, Connected::LeftToCaller, |element| {
         let tab = element.session();
-        let state = call_function_with(tab, &element.object_id, POINTER_CHECK, vec![json!(click)])
-            .unwrap_or(Value::Null);
+        let in_page = element.frame().is_none();
+        let state = call_function_with(
+            tab,
+            &element.object_id,
+            &pointer_target,
+            vec![json!(click), json!(in_page)],
+        )
+        .unwrap_or(Value::Null);
         match state.as_str() {
             Some("ok") => {}
             Some("option") if click => return Err(CommandError::failed(OPTION_CLICK)),
             Some(other) => return Ok(Attempt::not_yet(other)),
-            None => return Ok(Attempt::Retry),
+            // The main frame's point, or why there is none.
+            None => return Ok(point_or_block(&state, (0.0, 0.0), |_| None)),
         }
         let Some(quads) = scroll_and_quads(tab, element) else {
             return Ok(Attempt::not_yet("no box"));
@@ -742,29 +806,39 @@ pub(super) fn actionable_point(
             .collect();
         let point = call_function_with(tab, &element.object_id, CLICK_POINT, vec![json!(quads)])
             .unwrap_or(Value::Null);
-        if let Some(covered) = point.get("covered").and_then(Value::as_str) {
-            return Ok(Attempt::Blocked(format!(
-                "is covered: {covered} intercepts pointer events"
-            )));
-        }
-        Ok(
-            match (
-                point.get(0).and_then(Value::as_f64),
-                point.get(1).and_then(Value::as_f64),
-            ) {
-                (Some(x), Some(y)) => {
-                    let (x, y) = (x + frame_x + root_x, y + frame_y + root_y);
-                    match element.frame().and_then(|_| covered_at_top(ctx, x, y)) {
-                        Some(covered) => Attempt::Blocked(format!(
-                            "is covered: {covered} intercepts pointer events"
-                        )),
-                        None => Attempt::Done((x, y)),
-                    }
-                }
-                _ => point.as_str().map_or(Attempt::Retry, Attempt::not_yet),
-            },
-        )
+        let offset = (frame_x + root_x, frame_y + root_y);
+        Ok(point_or_block(&point, offset, |(x, y)| {
+            element.frame().and_then(|_| covered_at_top(ctx, x, y))
+        }))
     })
+}
+
+/// What [`CLICK_POINT`]'s answer comes to: its point moved by `offset` into the tab's
+/// viewport, unless `covered_above` names what covers that point there; or why it is not
+/// actionable yet.
+fn point_or_block(
+    answer: &Value,
+    offset: (f64, f64),
+    covered_above: impl FnOnce((f64, f64)) -> Option<String>,
+) -> Attempt<(f64, f64)> {
+    let covered =
+        |what: &str| Attempt::Blocked(format!("is covered: {what} intercepts pointer events"));
+    if let Some(what) = answer.get("covered").and_then(Value::as_str) {
+        return covered(what);
+    }
+    match (
+        answer.get(0).and_then(Value::as_f64),
+        answer.get(1).and_then(Value::as_f64),
+    ) {
+        (Some(x), Some(y)) => {
+            let point = (x + offset.0, y + offset.1);
+            match covered_above(point) {
+                Some(what) => covered(&what),
+                None => Attempt::Done(point),
+            }
+        }
+        _ => answer.as_str().map_or(Attempt::Retry, Attempt::not_yet),
+    }
 }
 
 /// What the tab's own document has at (x, y) when it is not an iframe: for an element in a
@@ -803,31 +877,85 @@ fn frame_offsets(element: &Element) -> Result<(Offset, Offset), CommandError> {
     }
 }
 
-/// One mouse event at (x, y) with `modifiers` (CDP bits) held; presses and releases carry
-/// `clickCount: 1`.
-fn mouse(
+/// Playwright's `mouse.click(x, y, { clickCount })`: moves the mouse to `point` (viewport
+/// CSS px), then presses and releases the left button `clicks` times, the n-th pair with
+/// `clickCount` n (0: only the move, a hover; 2: a double click), with `modifiers` (CDP bits)
+/// held throughout.
+///
+/// The events are sent back to back and their acknowledgements awaited in order: Chromium
+/// handles a session's messages in order, so the page sees the same sequence, but Blink holds
+/// a mouse move until its next animation frame (up to ~16 ms) before acknowledging it, and
+/// the press that follows at once flushes it instead of waiting behind it.
+pub(super) fn click_at(
     tab: &Tab,
-    kind: Input::DispatchMouseEventTypeOption,
     point: (f64, f64),
-    button: Input::MouseButton,
-    buttons: u32,
+    clicks: u32,
     modifiers: u32,
-) -> Result<(), ActionError> {
-    let clicks = u32::from(button != Input::MouseButton::None);
-    mouse_event(tab, kind, point, button, buttons, clicks, modifiers).map_err(ActionError::Fatal)
+) -> Result<(), CommandError> {
+    use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
+    let mut events = vec![mouse_event_request(
+        Kind::MouseMoved,
+        point,
+        MouseButton::None,
+        0,
+        0,
+        modifiers,
+    )];
+    for count in 1..=clicks {
+        events.push(mouse_event_request(
+            Kind::MousePressed,
+            point,
+            MouseButton::Left,
+            1,
+            count,
+            modifiers,
+        ));
+        events.push(mouse_event_request(
+            Kind::MouseReleased,
+            point,
+            MouseButton::Left,
+            0,
+            count,
+            modifiers,
+        ));
+    }
+    tab.call_methods_in_order(events)
+        .map(drop)
+        .map_err(cdp_error)
 }
 
 /// One `Input.dispatchMouseEvent` with the given buttons held, click count and modifiers.
 pub(super) fn mouse_event(
     tab: &Tab,
     kind: Input::DispatchMouseEventTypeOption,
-    (x, y): (f64, f64),
+    point: (f64, f64),
     button: Input::MouseButton,
     buttons: u32,
     click_count: u32,
     modifiers: u32,
 ) -> Result<(), CommandError> {
-    tab.call_method(Input::DispatchMouseEvent {
+    tab.call_method(mouse_event_request(
+        kind,
+        point,
+        button,
+        buttons,
+        click_count,
+        modifiers,
+    ))
+    .map(drop)
+    .map_err(cdp_error)
+}
+
+/// The `Input.dispatchMouseEvent` request of [`mouse_event`]; no `clickCount` when 0.
+fn mouse_event_request(
+    kind: Input::DispatchMouseEventTypeOption,
+    (x, y): (f64, f64),
+    button: Input::MouseButton,
+    buttons: u32,
+    click_count: u32,
+    modifiers: u32,
+) -> Input::DispatchMouseEvent {
+    Input::DispatchMouseEvent {
         Type: kind,
         x,
         y,
@@ -844,30 +972,33 @@ pub(super) fn mouse_event(
         delta_x: None,
         delta_y: None,
         pointer_Type: None,
-    })
-    .map(drop)
-    .map_err(cdp_error)
+    }
 }
 
 /// Scrolls the element into view and returns its content quads (viewport CSS pixels).
-/// `None` while it has no layout.
+/// `None` while it has no layout. The two calls go back to back: the session handles them in
+/// order, so the quads are read after the scroll, one round trip's wait for both.
 fn scroll_and_quads(tab: &Arc<Tab>, element: &Element) -> Option<Vec<Vec<f64>>> {
-    tab.call_method(DOM::ScrollIntoViewIfNeeded {
-        node_id: None,
-        backend_node_id: None,
-        object_id: Some(element.object_id.clone()),
-        rect: None,
-    })
-    .ok()?;
-    let quads = tab
-        .call_method(DOM::GetContentQuads {
+    let (scrolled, quads) = tab.call_pair_in_order((
+        DOM::ScrollIntoViewIfNeeded {
             node_id: None,
             backend_node_id: None,
             object_id: Some(element.object_id.clone()),
-        })
+            rect: None,
+        },
+        DOM::GetContentQuads {
+            node_id: None,
+            backend_node_id: None,
+            object_id: Some(element.object_id.clone()),
+        },
+    ));
+    scrolled.ok()?;
+    let quads: Vec<Vec<f64>> = quads
         .ok()?
-        .quads;
-    let quads: Vec<Vec<f64>> = quads.into_iter().filter(|q| q.len() == 8).collect();
+        .quads
+        .into_iter()
+        .filter(|q| q.len() == 8)
+        .collect();
     (!quads.is_empty()).then_some(quads)
 }
 
@@ -917,7 +1048,8 @@ const FILL_PREPARE: &str = r#"function(value) {
 /// Replaces the value of `sel` with `value` (Playwright's `fill`); an empty `value` clears it,
 /// deleting the selected content with the Delete key as Playwright does.
 pub(super) fn fill_element(ctx: &Ctx, sel: &str, value: &str) -> Result<(), ActionError> {
-    retry_action(ctx, sel, |element| {
+    // FILL_PREPARE tests `isConnected` before anything else.
+    retry_action_with(ctx, sel, Connected::LeftToCaller, |element| {
         let tab = element.session();
         let Ok(state) =
             call_function_with(tab, &element.object_id, FILL_PREPARE, vec![json!(value)])
