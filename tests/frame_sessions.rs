@@ -30,6 +30,12 @@ addEventListener('message', (e) => {
 
 /// Its first request (`/cross-data`) is made as the frame's document starts, so only settings
 /// given to the frame's session before it ran can cover it.
+/// A frame that asks a question as it loads (`confirm` blocks it until the dialog is answered).
+const ASKING: &str = r#"<!DOCTYPE html><html><head><title>Asking page</title></head><body>
+<script>
+setTimeout(() => parent.postMessage('confirm said ' + confirm('frame asks'), '*'), 0);
+</script></body></html>"#;
+
 const CROSS: &str = r#"<!DOCTYPE html><html><head><title>Cross page</title>
 <script>
 const report = (line) => parent.postMessage(line, '*');
@@ -40,7 +46,8 @@ report('cross ua ' + navigator.userAgent);
 report('cross tz ' + Intl.DateTimeFormat().resolvedOptions().timeZone);
 report('cross lang ' + navigator.language);
 report('cross dark ' + matchMedia('(prefers-color-scheme: dark)').matches);
-</script></head><body><h2>Cross heading</h2></body></html>"#;
+</script></head><body><h2>Cross heading</h2>
+<a id="dl" href="/report.csv" download="report.csv">Report</a></body></html>"#;
 
 /// One request as the frame's server saw it: path with query, and headers by lower-case name.
 #[derive(Debug, Clone)]
@@ -137,9 +144,15 @@ impl Site {
         let cross = RecordingServer::start(&[
             ("/cross.html", "text/html; charset=utf-8", CROSS),
             ("/cross-data", "text/plain; charset=utf-8", "real-data"),
+            ("/asking.html", "text/html; charset=utf-8", ASKING),
+            ("/report.csv", "text/csv", "a,b\n1,2\n"),
         ]);
         let cross_url = format!("http://localhost:{}/cross.html", cross.port);
-        let top = PageServer::start(&[("/top.html", &TOP.replace("{cross}", &cross_url))]);
+        let asking_url = format!("http://localhost:{}/asking.html", cross.port);
+        let top = PageServer::start(&[
+            ("/top.html", &TOP.replace("{cross}", &cross_url)),
+            ("/asking.html", &TOP.replace("{cross}", &asking_url)),
+        ]);
         let top_url = top.url("/top.html");
         Site {
             _top: top,
@@ -302,4 +315,37 @@ fn emulation_reaches_a_cross_site_iframe_when_it_attaches_and_when_it_changes() 
         "offline"
     );
     assert!(site.cross.requests("/cross-data?offline").is_empty());
+}
+
+#[test]
+fn a_dialog_of_a_cross_site_iframe_is_answered_by_the_policy_and_logged() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["dialog-dismiss"]);
+    ws.ok(&["goto", &site.top_url.replace("/top.html", "/asking.html")]);
+    logged(&ws, "confirm said false");
+    assert!(
+        ws.ok(&["dialog"]).contains("frame asks"),
+        "{}",
+        ws.ok(&["dialog"])
+    );
+}
+
+#[test]
+fn a_download_a_cross_site_iframe_starts_is_saved_and_listed() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &site.top_url]);
+    logged(&ws, "cross fetched real-data");
+    in_cross(&ws, "document.getElementById('dl').click()");
+    let listed = ws.ok(&["downloads", "--wait", "20000"]);
+    let saved = ws.state_dir().join("downloads").join("report.csv");
+    assert!(
+        listed.contains(&saved.display().to_string())
+            && listed.contains(&format!("localhost:{}/report.csv", site.cross.port)),
+        "{listed}"
+    );
+    assert_eq!(std::fs::read(&saved).expect("saved"), b"a,b\n1,2\n");
 }
