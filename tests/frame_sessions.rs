@@ -269,7 +269,10 @@ fn emulation_reaches_a_cross_site_iframe_when_it_attaches_and_when_it_changes() 
     logged(&ws, "cross lang fr-FR");
     logged(&ws, "cross dark true");
     let first = &site.cross.requests("/cross-data")[0];
-    assert_eq!(first.headers.get("x-probe").map(String::as_str), Some("before"));
+    assert_eq!(
+        first.headers.get("x-probe").map(String::as_str),
+        Some("before")
+    );
     assert_eq!(
         first.headers.get("user-agent").map(String::as_str),
         Some("BrowseProbe/1.0")
@@ -301,7 +304,10 @@ fn emulation_reaches_a_cross_site_iframe_when_it_attaches_and_when_it_changes() 
         "real-data"
     );
     let later = &site.cross.requests("/cross-data?later")[0];
-    assert_eq!(later.headers.get("x-later").map(String::as_str), Some("after"));
+    assert_eq!(
+        later.headers.get("x-later").map(String::as_str),
+        Some("after")
+    );
     assert_eq!(
         later.headers.get("user-agent").map(String::as_str),
         Some("BrowseLater/2.0")

@@ -262,7 +262,10 @@ impl Frames {
         let setup = Arc::clone(&self.setup);
         std::thread::spawn(move || {
             if let Err(e) = setup.prepare(&session.cdp, SessionKind::Frame) {
-                tracing::warn!("iframe {} lacks the tab's settings: {e:#}", session.root_frame);
+                tracing::warn!(
+                    "iframe {} lacks the tab's settings: {e:#}",
+                    session.root_frame
+                );
             }
             // The contexts that exist arrive as events; the iframe's own cross-site iframes
             // attach under it. Then it runs, whatever failed.
