@@ -261,26 +261,19 @@ impl Frames {
             .insert(session_id.to_owned(), Arc::clone(&session));
         let setup = Arc::clone(&self.setup);
         std::thread::spawn(move || {
+            // Returns once the frame runs, its settings sent first (whatever failed).
             if let Err(e) = setup.prepare(&session.cdp, SessionKind::Frame) {
-                tracing::warn!(
-                    "iframe {} lacks the tab's settings: {e:#}",
-                    session.root_frame
-                );
+                tracing::warn!("iframe {} not fully set up: {e:#}", session.root_frame);
             }
-            // The contexts that exist arrive as events; the iframe's own cross-site iframes
-            // attach under it. Then it runs, whatever failed.
+            // The contexts that exist arrive as events (console messages too); the iframe's
+            // own cross-site iframes attach under it; the browser's own notes (`Log`).
             if let Err(e) = session
                 .cdp
                 .call_raw("Runtime.enable", json!({}))
                 .and_then(|_| auto_attach(&session.cdp))
+                .and_then(|_| session.cdp.call_raw("Log.enable", json!({})))
             {
                 tracing::warn!("iframe {} not set up: {e:#}", session.root_frame);
-            }
-            if let Err(e) = session
-                .cdp
-                .call_raw("Runtime.runIfWaitingForDebugger", json!({}))
-            {
-                tracing::warn!("iframe {} not resumed: {e:#}", session.root_frame);
             }
         });
     }

@@ -43,8 +43,9 @@ pub struct SessionSetup {
 }
 
 impl SessionSetup {
-    /// Gives `cdp` the tab's current settings and listens to its requests. Errors name the
-    /// CDP call that failed; a frame whose setup failed still runs (its caller resumes it).
+    /// Gives `cdp` the tab's current settings and listens to its requests; a frame's session
+    /// (attached paused) is then let run, whatever failed. Errors name the CDP call that
+    /// failed.
     pub fn prepare(&self, cdp: &Arc<Tab>, kind: SessionKind) -> anyhow::Result<()> {
         if kind == SessionKind::Frame {
             // The frame's console messages, uncaught errors and requests belong in the tab's
@@ -57,20 +58,27 @@ impl SessionSetup {
             ));
         }
         super::bodies::attach(cdp);
-        self.routes.attach(cdp)?;
-        if kind == SessionKind::Frame {
-            cdp.call_raw("Log.enable", json!({}))?;
-            cdp.call_raw("Network.enable", json!({}))?;
-        }
-        {
+        let settings = self.routes.attach(cdp).and_then(|()| {
             // Held while the settings are sent: a command changing one meanwhile waits, then
             // sends its change to this session too, so the newer value is the one that stays.
             let emulation = lock(&self.emulation);
             match kind {
-                SessionKind::Tab => emulation.apply(cdp)?,
-                SessionKind::Frame => emulation.apply_to_frame(cdp)?,
+                SessionKind::Tab => emulation.apply(cdp),
+                SessionKind::Frame => emulation.apply_to_frame(cdp),
+            }
+        });
+        if kind == SessionKind::Frame {
+            // Sent together, handled in order: the frame waits one round trip more, not two,
+            // and its first request is reported. (Every call made while it waits adds to its
+            // load; the renderer's own domains are enabled after it runs.)
+            let resumed = cdp.call_raw_pipelined(vec![
+                ("Network.enable".to_owned(), json!({})),
+                ("Runtime.runIfWaitingForDebugger".to_owned(), json!({})),
+            ]);
+            for result in resumed {
+                result?;
             }
         }
-        Ok(())
+        settings
     }
 }

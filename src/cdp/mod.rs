@@ -52,6 +52,13 @@ struct Waiter {
     tx: mpsc::Sender<Reply>,
 }
 
+/// A call sent and not yet answered: its id, method (for errors) and where its answer comes.
+struct Sent {
+    id: u64,
+    method: String,
+    rx: mpsc::Receiver<Reply>,
+}
+
 /// The WebSocket to Chromium, shared by the browser and every tab.
 pub struct Connection {
     writer: Mutex<WebSocket<TcpStream>>,
@@ -220,6 +227,19 @@ impl Connection {
         timeout: Duration,
         refuse_unresponsive: bool,
     ) -> Result<String> {
+        let sent = self.send(session, method, params, refuse_unresponsive)?;
+        self.await_answer(sent, timeout)
+    }
+
+    /// Sends one call without waiting for its answer: [`Self::await_answer`] takes it.
+    /// Chromium handles a session's calls in the order sent.
+    fn send(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        refuse_unresponsive: bool,
+    ) -> Result<Sent> {
         if self.is_closed() {
             bail!("Chromium's DevTools connection is closed");
         }
@@ -246,13 +266,23 @@ impl Connection {
             lock(&self.pending).remove(&id);
             bail!("cannot send {method} to Chromium: {e}");
         }
+        Ok(Sent {
+            id,
+            method: method.to_owned(),
+            rx,
+        })
+    }
+
+    /// Waits up to `timeout` for the answer frame of a call [`Self::send`] sent.
+    fn await_answer(&self, sent: Sent, timeout: Duration) -> Result<String> {
+        let Sent { id, method, rx } = sent;
         match rx.recv_timeout(timeout) {
             Ok(Ok(frame)) => Ok(frame),
             Ok(Err(error)) => Err(anyhow!("{method}: {error}")),
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 lock(&self.pending).remove(&id);
                 Err(anyhow::Error::new(NoAnswer {
-                    method: method.to_owned(),
+                    method,
                     waited: timeout,
                 }))
             }
@@ -726,6 +756,29 @@ impl Tab {
         let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
         self.conn
             .call_raw(Some(&self.session_id), method, params, timeout)
+    }
+
+    /// Untyped calls on this tab's session, all sent before any answer is awaited (Chromium
+    /// handles them in order): a frame held paused until the last of them
+    /// (`Runtime.runIfWaitingForDebugger`) waits one round trip, not one per call. One
+    /// result per call, in order.
+    pub fn call_raw_pipelined(&self, calls: Vec<(String, Value)>) -> Vec<Result<Value>> {
+        let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
+        let sent: Vec<Result<Sent>> = calls
+            .into_iter()
+            .map(|(method, params)| {
+                self.conn
+                    .send(Some(&self.session_id), &method, params, true)
+            })
+            .collect();
+        sent.into_iter()
+            .map(|sent| {
+                let sent = sent?;
+                let method = sent.method.clone();
+                let frame = self.conn.await_answer(sent, timeout)?;
+                answer_of(&frame).map_err(|error| anyhow!("{method}: {error}"))
+            })
+            .collect()
     }
 
     /// A typed call on this tab's session.
