@@ -265,12 +265,11 @@ impl Frames {
             if let Err(e) = setup.prepare(&session.cdp, SessionKind::Frame) {
                 tracing::warn!("iframe {} not fully set up: {e:#}", session.root_frame);
             }
-            // The contexts that exist arrive as events (console messages too); the iframe's
-            // own cross-site iframes attach under it; the browser's own notes (`Log`).
+            // The contexts that exist arrive as events (console messages too); the browser's
+            // own notes (`Log`).
             if let Err(e) = session
                 .cdp
                 .call_raw("Runtime.enable", json!({}))
-                .and_then(|_| auto_attach(&session.cdp))
                 .and_then(|_| session.cdp.call_raw("Log.enable", json!({})))
             {
                 tracing::warn!("iframe {} not set up: {e:#}", session.root_frame);
@@ -472,22 +471,30 @@ pub(crate) fn frame_gone() -> CommandError {
 
 /// `Target.setAutoAttach` on a session, iframes only, each held paused until it has the
 /// tab's settings (see [`Frames::adopt`]).
-fn auto_attach(tab: &Tab) -> anyhow::Result<()> {
+pub(crate) fn auto_attach(tab: &Tab) -> anyhow::Result<()> {
+    if tab
+        .call_raw("Target.setAutoAttach", auto_attach_params(true))
+        .is_err()
+    {
+        // A browser too old for filters attaches everything; only iframes are adopted.
+        tab.call_raw("Target.setAutoAttach", auto_attach_params(false))?;
+    }
+    Ok(())
+}
+
+/// The parameters of [`auto_attach`]'s `Target.setAutoAttach`, with or without the filter
+/// that keeps it to iframes.
+pub(crate) fn auto_attach_params(filtered: bool) -> Value {
     let mut params = json!({
         "autoAttach": true,
         "waitForDebuggerOnStart": true,
         "flatten": true,
         "filter": [{ "type": "iframe", "exclude": false }, { "exclude": true }],
     });
-    if tab
-        .call_raw("Target.setAutoAttach", params.clone())
-        .is_err()
-    {
-        // A browser too old for filters attaches everything; only iframes are adopted.
+    if !filtered {
         params.as_object_mut().map(|p| p.remove("filter"));
-        tab.call_raw("Target.setAutoAttach", params)?;
     }
-    Ok(())
+    params
 }
 
 // ---------------------------------------------------------------------------------------------

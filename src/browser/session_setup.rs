@@ -68,16 +68,26 @@ impl SessionSetup {
             }
         });
         if kind == SessionKind::Frame {
-            // Sent together, handled in order: the frame waits one round trip more, not two,
-            // and its first request is reported. (Every call made while it waits adds to its
-            // load; the renderer's own domains are enabled after it runs.)
+            // Sent together, handled in order: the frame waits one round trip more, not three;
+            // its first request is reported, and the cross-site iframes inside it attach
+            // (paused) under it. (Every call made while it waits adds to its load; the
+            // renderer's own domains are enabled after it runs.)
             let resumed = cdp.call_raw_pipelined(vec![
                 ("Network.enable".to_owned(), json!({})),
+                (
+                    "Target.setAutoAttach".to_owned(),
+                    super::frames::auto_attach_params(true),
+                ),
                 ("Runtime.runIfWaitingForDebugger".to_owned(), json!({})),
             ]);
-            for result in resumed {
-                result?;
+            let [network, attach, run] = <[_; 3]>::try_from(resumed)
+                .map_err(|_| anyhow::anyhow!("a pipelined call went unanswered"))?;
+            if attach.is_err() {
+                // A browser too old for the iframe filter.
+                super::frames::auto_attach(cdp)?;
             }
+            network?;
+            run?;
         }
         settings
     }
