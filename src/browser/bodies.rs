@@ -276,7 +276,8 @@ fn is_textual(content_type: &str) -> bool {
         .any(|t| content_type.contains(t))
 }
 
-/// Follows `tab`'s network events for capture; every tab comes through here when adopted.
+/// Follows `tab`'s network events for capture; every session of every tab (its own, each
+/// out-of-process iframe's) comes through here (`session_setup.rs`).
 pub fn attach(tab: &Arc<Tab>) {
     let weak = Arc::downgrade(tab);
     let open: Mutex<HashMap<String, Seen>> = Mutex::new(HashMap::new());

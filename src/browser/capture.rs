@@ -1,9 +1,9 @@
 //! Console, network and dialog capture: three daemon-global ring buffers fed by every tab's CDP
-//! events (see `events.rs`), and the `console`, `network` and `dialog` commands that print them
+//! events (see `events.rs`; its cross-site iframes' too, `session_setup.rs`), and the `console`, `network` and `dialog` commands that print them
 //! in gstack's exact line formats.
 //!
 //! The buffers carry no tab id and are shared by all tabs, as in gstack. Network entries are
-//! paired by `requestId` (scoped per tab), not by URL, so two requests for the same URL never
+//! paired by `requestId` (scoped per renderer), not by URL, so two requests for the same URL never
 //! steal each other's status.
 
 use std::collections::{HashMap, HashSet, VecDeque};

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use crate::browser::events::lock;
 use crate::browser::page::CommandError;
 use crate::browser::session::{TabHandle, TabState};
+use crate::browser::session_setup::{SessionKind, SessionSetup};
 use crate::cdp::Tab;
 
 /// How long a lookup waits for a frame's session or execution context to appear: a frame that
@@ -107,12 +108,15 @@ pub struct Frames {
     main: Arc<FrameSession>,
     state: Mutex<State>,
     changed: Condvar,
+    /// What each out-of-process iframe's session gets before it runs.
+    setup: Arc<SessionSetup>,
 }
 
 impl Frames {
-    /// Starts tracking the frames of `tab`. Must run before `Runtime.enable` on the tab, whose
-    /// replay of the existing contexts it listens for.
-    pub fn attach(tab: &Arc<Tab>) -> Arc<Frames> {
+    /// Starts tracking the frames of `tab`; each out-of-process iframe's session gets
+    /// `setup` before it runs. Must run before `Runtime.enable` on the tab, whose replay of
+    /// the existing contexts it listens for.
+    pub fn attach(tab: &Arc<Tab>, setup: Arc<SessionSetup>) -> Arc<Frames> {
         let frames = Arc::new(Frames {
             main: Arc::new(FrameSession {
                 cdp: Arc::clone(tab),
@@ -122,6 +126,7 @@ impl Frames {
             }),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
+            setup,
         });
         frames.watch(&frames.main);
         if let Err(e) = auto_attach(tab) {
@@ -133,6 +138,19 @@ impl Frames {
     /// The tab's own session.
     pub fn main_session(&self) -> &Arc<FrameSession> {
         &self.main
+    }
+
+    /// Every CDP session of the tab: its own, then its out-of-process iframes'. A setting
+    /// that changes is sent to each (see `session_setup.rs`).
+    pub fn sessions(&self) -> Vec<Arc<Tab>> {
+        let children: Vec<Arc<Tab>> = lock(&self.state)
+            .children
+            .values()
+            .map(|c| Arc::clone(&c.cdp))
+            .collect();
+        std::iter::once(Arc::clone(&self.main.cdp))
+            .chain(children)
+            .collect()
     }
 
     fn watch(self: &Arc<Self>, session: &Arc<FrameSession>) {
@@ -198,6 +216,15 @@ impl Frames {
                 };
                 if info["type"].as_str() == Some("iframe") {
                     self.adopt(session, child, target);
+                } else {
+                    // Only a browser too old for auto-attach filters sends other kinds; they
+                    // wait for a debugger, so let them go (detaching resumes them).
+                    let parent = Arc::clone(&session.cdp);
+                    let child = child.to_owned();
+                    std::thread::spawn(move || {
+                        let _ = parent
+                            .call_raw("Target.detachFromTarget", json!({ "sessionId": child }));
+                    });
                 }
             }
             "Target.detachedFromTarget" => {
@@ -211,7 +238,9 @@ impl Frames {
     }
 
     /// Takes an out-of-process iframe's session: its events are routed and watched at once;
-    /// its domains are enabled on another thread (this one delivers the answers' events).
+    /// on another thread (this one delivers the answers' events) it gets the tab's settings
+    /// and its domains, and only then runs (it attached paused, so its first request is
+    /// covered).
     fn adopt(self: &Arc<Self>, parent: &Arc<FrameSession>, session_id: &str, target_id: &str) {
         let cdp = match parent.cdp.child_session(session_id, target_id) {
             Ok(cdp) => cdp,
@@ -226,24 +255,22 @@ impl Frames {
             parent: Some(Arc::clone(parent)),
         });
         self.watch(&session);
-        // The frame's console messages and uncaught errors belong in the tab's console log.
-        let capture_key = crate::browser::events::new_capture_key();
-        let _ = session.cdp.add_event_listener(Arc::new(
-            move |event: &headless_chrome::protocol::cdp::types::Event| {
-                crate::browser::capture::global().observe(capture_key, event);
-            },
-        ));
         tracing::info!(target_id, "attached an out-of-process iframe");
         lock(&self.state)
             .children
             .insert(session_id.to_owned(), Arc::clone(&session));
+        let setup = Arc::clone(&self.setup);
         std::thread::spawn(move || {
-            // The contexts that exist arrive as events; the iframe's own cross-site iframes
-            // attach under it.
+            // Returns once the frame runs, its settings sent first (whatever failed).
+            if let Err(e) = setup.prepare(&session.cdp, SessionKind::Frame) {
+                tracing::warn!("iframe {} not fully set up: {e:#}", session.root_frame);
+            }
+            // The contexts that exist arrive as events (console messages too); the browser's
+            // own notes (`Log`).
             if let Err(e) = session
                 .cdp
                 .call_raw("Runtime.enable", json!({}))
-                .and_then(|_| auto_attach(&session.cdp))
+                .and_then(|_| session.cdp.call_raw("Log.enable", json!({})))
             {
                 tracing::warn!("iframe {} not set up: {e:#}", session.root_frame);
             }
@@ -442,23 +469,32 @@ pub(crate) fn frame_gone() -> CommandError {
     )
 }
 
-/// `Target.setAutoAttach` on a session, iframes only, running at once.
-fn auto_attach(tab: &Tab) -> anyhow::Result<()> {
-    let mut params = json!({
-        "autoAttach": true,
-        "waitForDebuggerOnStart": false,
-        "flatten": true,
-        "filter": [{ "type": "iframe", "exclude": false }, { "exclude": true }],
-    });
+/// `Target.setAutoAttach` on a session, iframes only, each held paused until it has the
+/// tab's settings (see [`Frames::adopt`]).
+pub(crate) fn auto_attach(tab: &Tab) -> anyhow::Result<()> {
     if tab
-        .call_raw("Target.setAutoAttach", params.clone())
+        .call_raw("Target.setAutoAttach", auto_attach_params(true))
         .is_err()
     {
         // A browser too old for filters attaches everything; only iframes are adopted.
-        params.as_object_mut().map(|p| p.remove("filter"));
-        tab.call_raw("Target.setAutoAttach", params)?;
+        tab.call_raw("Target.setAutoAttach", auto_attach_params(false))?;
     }
     Ok(())
+}
+
+/// The parameters of [`auto_attach`]'s `Target.setAutoAttach`, with or without the filter
+/// that keeps it to iframes.
+pub(crate) fn auto_attach_params(filtered: bool) -> Value {
+    let mut params = json!({
+        "autoAttach": true,
+        "waitForDebuggerOnStart": true,
+        "flatten": true,
+        "filter": [{ "type": "iframe", "exclude": false }, { "exclude": true }],
+    });
+    if !filtered {
+        params.as_object_mut().map(|p| p.remove("filter"));
+    }
+    params
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ pub mod refs;
 mod routes;
 mod selector;
 mod session;
+mod session_setup;
 pub mod url_policy;
 mod watchdog;
 

@@ -10,9 +10,12 @@
 //! but `/`, `**` any run at all, `{a,b}` either, `\` escapes, and everything else (`?`
 //! included, as since Playwright 1.52) is literal; the whole URL must match.
 //!
+//! Every session of a tab comes through [`RouteTable::attach`]: its own and each
+//! out-of-process iframe's, before that frame runs (`session_setup.rs`).
+//!
 //! Limits: the first document of a popup can load before the popup is adopted (the routes
-//! then apply to everything it fetches later), and requests made by out-of-process iframes
-//! and workers are not intercepted.
+//! then apply to everything it fetches later), and requests made by workers are not
+//! intercepted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -83,7 +86,7 @@ pub struct RouteTable {
 
 impl RouteTable {
     /// Starts answering `tab`'s paused requests, and intercepts them now if there are routes.
-    /// Every tab comes through here when it is adopted.
+    /// Every session of every tab (its own, each out-of-process iframe's) comes through here.
     pub fn attach(self: &Arc<Self>, tab: &Arc<Tab>) -> anyhow::Result<()> {
         let table: Weak<RouteTable> = Arc::downgrade(self);
         let weak_tab = Arc::downgrade(tab);
@@ -136,7 +139,7 @@ impl RouteTable {
         lock(&self.routes).clone()
     }
 
-    /// Turns interception on in every tab while there are routes, off when there are none.
+    /// Turns interception on in every session while there are routes, off when there are none.
     fn sync(&self) -> anyhow::Result<()> {
         let on = !self.list().is_empty();
         let tabs: Vec<Arc<Tab>> = lock(&self.tabs).iter().filter_map(Weak::upgrade).collect();

@@ -12,6 +12,7 @@ use super::frames::{ActiveFrame, Frames};
 use super::page::CommandError;
 use super::refs;
 use super::routes::RouteTable;
+use super::session_setup::{SessionKind, SessionSetup};
 use crate::cdp::{Browser, Tab};
 use crate::wire::CommandRequest;
 
@@ -123,6 +124,14 @@ impl Emulation {
         if self.touch {
             self.apply_touch(tab)?;
         }
+        self.apply_to_frame(tab)
+    }
+
+    /// Applies the settings an out-of-process iframe's session holds of its own (every
+    /// setting but the viewport and touch, which belong to the tab's main frame), where they
+    /// differ from Chromium's defaults: user agent, headers, geolocation, time zone, locale,
+    /// media features, offline.
+    pub fn apply_to_frame(&self, tab: &Tab) -> anyhow::Result<()> {
         if self.user_agent.is_some() || self.locale.is_some() {
             self.apply_user_agent(tab)?;
         }
@@ -292,8 +301,9 @@ pub struct Session {
     tabs: Mutex<Tabs>,
     /// Sticky, daemon-wide dialog policy (accept by default).
     pub(crate) dialog_policy: Arc<Mutex<DialogPolicy>>,
-    /// Viewport and other emulation applied to every current and future tab.
-    pub(crate) emulation: Mutex<Emulation>,
+    /// Viewport and other emulation applied to every current and future tab (and its
+    /// out-of-process iframes, see `session_setup.rs`).
+    pub(crate) emulation: Arc<Mutex<Emulation>>,
     /// Where relative paths and `file://./` resolve: the cwd of the CLI that started us.
     pub cwd: PathBuf,
     /// Ids of the page targets that are, or are being made, tabs. Held while we create a tab
@@ -323,7 +333,7 @@ impl Session {
                 map: BTreeMap::new(),
             }),
             dialog_policy: Arc::new(Mutex::new(DialogPolicy::default())),
-            emulation: Mutex::new(Emulation::new()),
+            emulation: Arc::new(Mutex::new(Emulation::new())),
             cwd,
             known_targets: Mutex::new(HashSet::new()),
             remote,
@@ -386,7 +396,11 @@ impl Session {
     /// daemon-wide emulation to it. Every tab, the first included, comes through here.
     pub(crate) fn adopt(&self, cdp: Arc<Tab>) -> anyhow::Result<Arc<TabHandle>> {
         cdp.set_default_timeout(Duration::from_secs(15));
-        lock(&self.emulation).apply(&cdp)?;
+        let setup = Arc::new(SessionSetup {
+            emulation: Arc::clone(&self.emulation),
+            routes: Arc::clone(&self.routes),
+        });
+        setup.prepare(&cdp, SessionKind::Tab)?;
         // Playwright's rule: every page behaves as the focused, visible one. Without it a tab
         // behind another is `hidden`, and Chromium throttles its timers and animation frames
         // (a click on it took 5.5 s; rAF-based scripts and screenshots timed out).
@@ -396,10 +410,8 @@ impl Session {
         // A page target's main frame id is its target id.
         let main_frame = Some(cdp.get_target_id().clone());
         // Before PageEvents enables Runtime: the frames' contexts are reported then.
-        let frames = Frames::attach(&cdp);
+        let frames = Frames::attach(&cdp, setup);
         let events = PageEvents::attach(&cdp, main_frame, Arc::clone(&self.dialog_policy))?;
-        self.routes.attach(&cdp)?;
-        super::bodies::attach(&cdp);
         let mut tabs = lock(&self.tabs);
         let id = tabs.next_id;
         tabs.next_id += 1;

@@ -877,6 +877,29 @@ impl Tab {
             .call_raw(Some(&self.session_id), method, params, timeout)
     }
 
+    /// Untyped calls on this tab's session, all sent before any answer is awaited (Chromium
+    /// handles them in order): a frame held paused until the last of them
+    /// (`Runtime.runIfWaitingForDebugger`) waits one round trip, not one per call. One
+    /// result per call, in order.
+    pub fn call_raw_pipelined(&self, calls: Vec<(String, Value)>) -> Vec<Result<Value>> {
+        let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
+        let sent: Vec<Result<Sent>> = calls
+            .into_iter()
+            .map(|(method, params)| {
+                self.conn
+                    .send(Some(&self.session_id), &method, params, true, true)
+            })
+            .collect();
+        sent.into_iter()
+            .map(|sent| {
+                let sent = sent?;
+                let method = sent.method.clone();
+                let frame = self.conn.await_answer(sent, timeout)?;
+                answer_of(&frame).map_err(|error| anyhow!("{method}: {error}"))
+            })
+            .collect()
+    }
+
     /// A typed call on this tab's session.
     pub fn call_method<C: Method + Serialize>(&self, method: C) -> Result<C::ReturnObject> {
         let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());

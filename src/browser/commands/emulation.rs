@@ -50,7 +50,7 @@ pub fn header(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     emulation
         .extra_headers
         .push((name.to_owned(), value.to_owned()));
-    apply_to_every_tab(ctx, emulation, Emulation::apply_headers)?;
+    apply_to_every_session(ctx, emulation, Emulation::apply_headers)?;
     let shown = if SENSITIVE_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
         "****"
     } else {
@@ -78,27 +78,61 @@ pub fn useragent(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if let Some(baseline) = emulation.before_device.as_mut() {
         baseline.user_agent = Some(ua.clone());
     }
-    match apply_to_every_tab(ctx, emulation, Emulation::apply_user_agent) {
+    match apply_to_every_session(ctx, emulation, Emulation::apply_user_agent) {
         Ok(()) => Ok(format!("User agent set: {ua}")),
         Err(e) => Ok(format!("User agent set to \"{ua}\" but: {}", e.body.error)),
     }
 }
 
-/// Applies one aspect of the (just changed) settings to every open tab, the lock released
-/// first so a tab being adopted meanwhile is not held up. The first failure is returned
-/// after every tab was tried.
+/// One aspect of the emulation settings, sent to one CDP session.
+type Aspect = fn(&Emulation, &crate::cdp::Tab) -> anyhow::Result<()>;
+
+/// Applies one aspect of the (just changed) settings to every open tab's own session only:
+/// the viewport and touch, which belong to the main frame. See [`apply_everywhere`].
 pub(super) fn apply_to_every_tab(
     ctx: &Ctx,
     emulation: MutexGuard<'_, Emulation>,
-    aspect: fn(&Emulation, &crate::cdp::Tab) -> anyhow::Result<()>,
+    aspect: Aspect,
+) -> Result<(), CommandError> {
+    apply_everywhere(ctx, emulation, aspect, None)
+}
+
+/// Applies one aspect of the (just changed) settings to every session of every open tab:
+/// its own and its out-of-process iframes' (`session_setup.rs`), which hold their own user
+/// agent, headers, geolocation, time zone, locale, media and network conditions.
+pub(super) fn apply_to_every_session(
+    ctx: &Ctx,
+    emulation: MutexGuard<'_, Emulation>,
+    aspect: Aspect,
+) -> Result<(), CommandError> {
+    apply_everywhere(ctx, emulation, aspect, Some(aspect))
+}
+
+/// Applies `on_tab` to each tab's own session and `on_frame` (if any) to each of its
+/// out-of-process iframes' sessions, the lock released first so a tab or frame being set up
+/// meanwhile is not held up (one that read the old settings finished sending them before the
+/// change was made, so this sends it the new ones after). The first failure is returned
+/// after every session was tried.
+fn apply_everywhere(
+    ctx: &Ctx,
+    emulation: MutexGuard<'_, Emulation>,
+    on_tab: Aspect,
+    on_frame: Option<Aspect>,
 ) -> Result<(), CommandError> {
     let settings = emulation.clone();
     drop(emulation);
     let (_, tabs) = ctx.session.tab_list();
     let mut failure = None;
     for tab in &tabs {
-        if let Err(e) = aspect(&settings, &tab.cdp) {
+        if let Err(e) = on_tab(&settings, &tab.cdp) {
             failure.get_or_insert_with(|| CommandError::failed(format!("{e:#}")));
+        }
+        let Some(on_frame) = on_frame else { continue };
+        for frame in tab.frames.sessions().iter().skip(1) {
+            // A frame that went away meanwhile needs nothing.
+            if let Err(e) = on_frame(&settings, frame) {
+                tracing::warn!("cannot change emulation in a cross-site iframe: {e:#}");
+            }
         }
     }
     failure.map_or(Ok(()), Err)
@@ -262,11 +296,16 @@ pub(super) fn set_device(ctx: &Ctx, name: &str) -> CommandResult {
     emulation.mobile = device.mobile;
     emulation.touch = device.mobile;
     emulation.user_agent = device.user_agent.map(str::to_owned);
-    apply_to_every_tab(ctx, emulation, |e, tab| {
-        e.apply_metrics(tab)?;
-        e.apply_touch(tab)?;
-        e.apply_user_agent(tab)
-    })?;
+    apply_everywhere(
+        ctx,
+        emulation,
+        |e, tab| {
+            e.apply_metrics(tab)?;
+            e.apply_touch(tab)?;
+            e.apply_user_agent(tab)
+        },
+        Some(Emulation::apply_user_agent),
+    )?;
     let scale = if device.scale.fract() == 0.0 {
         format!("{}", device.scale as u32)
     } else {
@@ -295,11 +334,16 @@ fn device_off(ctx: &Ctx) -> CommandResult {
     }
     let (width, height, scale) = *emulation.viewport.get_or_insert(DEFAULT_VIEWPORT);
     if restore_agent {
-        apply_to_every_tab(ctx, emulation, |e, tab| {
-            e.apply_metrics(tab)?;
-            e.apply_touch(tab)?;
-            e.apply_user_agent(tab)
-        })?;
+        apply_everywhere(
+            ctx,
+            emulation,
+            |e, tab| {
+                e.apply_metrics(tab)?;
+                e.apply_touch(tab)?;
+                e.apply_user_agent(tab)
+            },
+            Some(Emulation::apply_user_agent),
+        )?;
     } else {
         apply_to_every_tab(ctx, emulation, |e, tab| {
             e.apply_metrics(tab)?;
@@ -351,7 +395,7 @@ fn set_geo(ctx: &Ctx, rest: &[String]) -> CommandResult {
     }
     let mut emulation = lock(&ctx.session.emulation);
     emulation.geolocation = position;
-    apply_to_every_tab(ctx, emulation, Emulation::apply_geolocation)?;
+    apply_to_every_session(ctx, emulation, Emulation::apply_geolocation)?;
     Ok(match position {
         Some((lat, lng, acc)) => format!("Geolocation set: {lat}, {lng} (accuracy {acc} m)"),
         None => "Geolocation override removed".into(),
@@ -378,7 +422,7 @@ fn set_timezone(ctx: &Ctx, rest: &[String]) -> CommandResult {
     }
     let mut emulation = lock(&ctx.session.emulation);
     emulation.timezone = (id != "off").then(|| id.clone());
-    apply_to_every_tab(ctx, emulation, Emulation::apply_timezone)?;
+    apply_to_every_session(ctx, emulation, Emulation::apply_timezone)?;
     Ok(match id.as_str() {
         "off" => "Timezone override removed".into(),
         _ => format!("Timezone set: {id}"),
@@ -407,7 +451,7 @@ fn set_locale(ctx: &Ctx, rest: &[String]) -> CommandResult {
     ensure_default_user_agent(ctx)?;
     let mut emulation = lock(&ctx.session.emulation);
     emulation.locale = (tag != "off").then(|| tag.clone());
-    apply_to_every_tab(ctx, emulation, |e, tab| {
+    apply_to_every_session(ctx, emulation, |e, tab| {
         e.apply_user_agent(tab)?;
         e.apply_locale(tab)
     })?;
@@ -446,7 +490,7 @@ fn set_media(ctx: &Ctx, rest: &[String]) -> CommandResult {
         .join(", ");
     let mut emulation = lock(&ctx.session.emulation);
     emulation.media_features = features;
-    apply_to_every_tab(ctx, emulation, Emulation::apply_media)?;
+    apply_to_every_session(ctx, emulation, Emulation::apply_media)?;
     Ok(if described.is_empty() {
         "Media overrides removed".into()
     } else {
@@ -464,6 +508,6 @@ fn set_offline(ctx: &Ctx, rest: &[String]) -> CommandResult {
     };
     let mut emulation = lock(&ctx.session.emulation);
     emulation.offline = offline;
-    apply_to_every_tab(ctx, emulation, Emulation::apply_offline)?;
+    apply_to_every_session(ctx, emulation, Emulation::apply_offline)?;
     Ok(format!("Offline: {}", if offline { "on" } else { "off" }))
 }

@@ -1,0 +1,94 @@
+//! What every CDP session of a tab gets: the tab's own session and each out-of-process
+//! iframe's (cross-site frames run in a renderer of their own, reached through a session of
+//! their own, see `frames.rs`). One place, so a setting a tab honours also holds inside its
+//! cross-site frames.
+//!
+//! A frame's session is prepared while Chromium holds the frame paused
+//! (`Target.setAutoAttach{waitForDebuggerOnStart}`), before `Runtime.runIfWaitingForDebugger`,
+//! so the frame's first request is already covered (Playwright's `FrameSession` does the
+//! same). A setting changed later is sent to every session of every tab by its command
+//! ([`super::frames::Frames::sessions`]).
+//!
+//! Per session: the emulation a frame can hold (user agent and `Accept-Language`, extra HTTP
+//! headers, geolocation, time zone, locale, media features, offline; the viewport, touch and
+//! focus belong to the tab's main frame), request routes (`Fetch`), and the `Network`
+//! events that feed `network`, body capture and the console. Dialogs, downloads and cookies
+//! are per browser or per tab and need nothing per frame.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use super::events::lock;
+use super::routes::RouteTable;
+use super::session::Emulation;
+use crate::cdp::Tab;
+
+/// Which kind of session of a tab is being prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// The tab's own session (its page target). `PageEvents` enables its domains.
+    Tab,
+    /// An out-of-process iframe's session, paused until it is prepared.
+    Frame,
+}
+
+/// The per-tab settings every session of a tab gets (shared by every tab of the daemon, as
+/// gstack's one browser context shares them).
+pub struct SessionSetup {
+    /// Viewport and other emulation, as the emulation commands last set it.
+    pub emulation: Arc<Mutex<Emulation>>,
+    /// `route` / `unroute`: the request routes.
+    pub routes: Arc<RouteTable>,
+}
+
+impl SessionSetup {
+    /// Gives `cdp` the tab's current settings and listens to its requests; a frame's session
+    /// (attached paused) is then let run, whatever failed. Errors name the CDP call that
+    /// failed.
+    pub fn prepare(&self, cdp: &Arc<Tab>, kind: SessionKind) -> anyhow::Result<()> {
+        if kind == SessionKind::Frame {
+            // The frame's console messages, uncaught errors and requests belong in the tab's
+            // logs; request ids are only unique per renderer, hence a key of its own.
+            let capture_key = super::events::new_capture_key();
+            let _ = cdp.add_event_listener(Arc::new(
+                move |event: &headless_chrome::protocol::cdp::types::Event| {
+                    super::capture::global().observe(capture_key, event);
+                },
+            ));
+        }
+        super::bodies::attach(cdp);
+        let settings = self.routes.attach(cdp).and_then(|()| {
+            // Held while the settings are sent: a command changing one meanwhile waits, then
+            // sends its change to this session too, so the newer value is the one that stays.
+            let emulation = lock(&self.emulation);
+            match kind {
+                SessionKind::Tab => emulation.apply(cdp),
+                SessionKind::Frame => emulation.apply_to_frame(cdp),
+            }
+        });
+        if kind == SessionKind::Frame {
+            // Sent together, handled in order: the frame waits one round trip more, not three;
+            // its first request is reported, and the cross-site iframes inside it attach
+            // (paused) under it. (Every call made while it waits adds to its load; the
+            // renderer's own domains are enabled after it runs.)
+            let resumed = cdp.call_raw_pipelined(vec![
+                ("Network.enable".to_owned(), json!({})),
+                (
+                    "Target.setAutoAttach".to_owned(),
+                    super::frames::auto_attach_params(true),
+                ),
+                ("Runtime.runIfWaitingForDebugger".to_owned(), json!({})),
+            ]);
+            let [network, attach, run] = <[_; 3]>::try_from(resumed)
+                .map_err(|_| anyhow::anyhow!("a pipelined call went unanswered"))?;
+            if attach.is_err() {
+                // A browser too old for the iframe filter.
+                super::frames::auto_attach(cdp)?;
+            }
+            network?;
+            run?;
+        }
+        settings
+    }
+}

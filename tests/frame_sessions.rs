@@ -1,0 +1,357 @@
+//! End-to-end with a real Chromium: a cross-site iframe (an out-of-process iframe, reached
+//! through a CDP session of its own) gets every setting its tab gets, both when it attaches
+//! after the setting was made and when the setting changes while it is attached: `network`
+//! capture, `route`, and emulation (`useragent`, `header`, `set timezone|locale|media|offline`).
+//!
+//! The top page is served on 127.0.0.1, the frame by a second server under the name
+//! `localhost` (another site, so Chromium isolates it). The frame's server records every
+//! request that reaches it, with its headers. The frame reports what it sees to the top
+//! page's `#log` by `postMessage`, read back with `text`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use common::*;
+
+const TOP: &str = r#"<!DOCTYPE html><html><head><title>Top page</title></head><body>
+<pre id="log">log:
+</pre>
+<script>
+addEventListener('message', (e) => {
+  document.getElementById('log').textContent += String(e.data) + '\n';
+});
+</script>
+<iframe id="cross" src="{cross}" width="400" height="200"></iframe>
+</body></html>"#;
+
+/// Its first request (`/cross-data`) is made as the frame's document starts, so only settings
+/// given to the frame's session before it ran can cover it.
+/// A frame that asks a question as it loads (`confirm` blocks it until the dialog is answered).
+const ASKING: &str = r#"<!DOCTYPE html><html><head><title>Asking page</title></head><body>
+<script>
+setTimeout(() => parent.postMessage('confirm said ' + confirm('frame asks'), '*'), 0);
+</script></body></html>"#;
+
+const CROSS: &str = r#"<!DOCTYPE html><html><head><title>Cross page</title>
+<script>
+const report = (line) => parent.postMessage(line, '*');
+fetch('/cross-data').then((r) => r.text()).then(
+  (t) => report('cross fetched ' + t),
+  () => report('cross fetch failed'));
+report('cross ua ' + navigator.userAgent);
+report('cross tz ' + Intl.DateTimeFormat().resolvedOptions().timeZone);
+report('cross lang ' + navigator.language);
+report('cross dark ' + matchMedia('(prefers-color-scheme: dark)').matches);
+</script></head><body><h2>Cross heading</h2>
+<a id="dl" href="/report.csv" download="report.csv">Report</a></body></html>"#;
+
+/// One request as the frame's server saw it: path with query, and headers by lower-case name.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    headers: HashMap<String, String>,
+}
+
+/// A fixture server on 127.0.0.1 that records every request it gets.
+struct RecordingServer {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    server: Arc<tiny_http::Server>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl RecordingServer {
+    /// Serves `pages` (path → (content type, body)); anything else is a 404.
+    fn start(pages: &[(&str, &str, &str)]) -> Self {
+        let pages: HashMap<String, (String, String)> = pages
+            .iter()
+            .map(|(p, t, b)| (p.to_string(), (t.to_string(), b.to_string())))
+            .collect();
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
+        let port = server.server_addr().to_ip().expect("ip addr").port();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let (worker, record) = (Arc::clone(&server), Arc::clone(&seen));
+        let thread = thread::spawn(move || {
+            for request in worker.incoming_requests() {
+                let headers = request
+                    .headers()
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.field.as_str().as_str().to_ascii_lowercase(),
+                            h.value.as_str().to_owned(),
+                        )
+                    })
+                    .collect();
+                record.lock().unwrap().push(Seen {
+                    path: request.url().to_owned(),
+                    headers,
+                });
+                let path = request.url().split('?').next().unwrap_or("/").to_owned();
+                let response = match pages.get(&path) {
+                    Some((content_type, body)) => tiny_http::Response::from_string(body.clone())
+                        .with_header(
+                            tiny_http::Header::from_bytes("Content-Type", content_type.as_str())
+                                .expect("header"),
+                        ),
+                    None => tiny_http::Response::from_string("not found").with_status_code(404),
+                };
+                let _ = request.respond(response);
+            }
+        });
+        RecordingServer {
+            port,
+            seen,
+            server,
+            thread: Some(thread),
+        }
+    }
+
+    /// The requests whose path starts with `prefix`, in arrival order.
+    fn requests(&self, prefix: &str) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for RecordingServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The top page's server, the frame's recording server, and the top page's URL.
+struct Site {
+    _top: PageServer,
+    cross: RecordingServer,
+    top_url: String,
+}
+
+impl Site {
+    fn start() -> Self {
+        let cross = RecordingServer::start(&[
+            ("/cross.html", "text/html; charset=utf-8", CROSS),
+            ("/cross-data", "text/plain; charset=utf-8", "real-data"),
+            ("/asking.html", "text/html; charset=utf-8", ASKING),
+            ("/report.csv", "text/csv", "a,b\n1,2\n"),
+        ]);
+        let cross_url = format!("http://localhost:{}/cross.html", cross.port);
+        let asking_url = format!("http://localhost:{}/asking.html", cross.port);
+        let top = PageServer::start(&[
+            ("/top.html", &TOP.replace("{cross}", &cross_url)),
+            ("/asking.html", &TOP.replace("{cross}", &asking_url)),
+        ]);
+        let top_url = top.url("/top.html");
+        Site {
+            _top: top,
+            cross,
+            top_url,
+        }
+    }
+
+    /// The frame's data URL, as the frame's renderer asks for it.
+    fn data_url(&self) -> String {
+        format!("http://localhost:{}/cross-data", self.cross.port)
+    }
+}
+
+/// Waits (bounded) until the top page's log has `line`; shows the page and the daemon's log
+/// when it does not come.
+fn logged(ws: &Workspace, line: &str) {
+    let mut text = String::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        text = ws.ok(&["text"]);
+        if text.lines().any(|l| l == line) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "the top page never logged {line:?}; it shows:\n{text}\ndaemon log:\n{}",
+        ws.daemon_log_tail()
+    );
+}
+
+/// `js` in the cross-site frame, then back to the main frame.
+fn in_cross(ws: &Workspace, expression: &str) -> String {
+    ws.ok(&["frame", "#cross"]);
+    let value = ws.ok(&["js", expression]);
+    ws.ok(&["frame", "main"]);
+    value.trim_end().to_owned()
+}
+
+#[test]
+fn network_capture_and_export_see_the_requests_of_a_cross_site_iframe() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["network", "--capture"]);
+    ws.ok(&["goto", &site.top_url]);
+    logged(&ws, "cross fetched real-data");
+    // The frame's own request, from its first moment on.
+    let data_url = site.data_url();
+    wait_until(
+        "`network` lists the frame's request",
+        Duration::from_secs(5),
+        || ws.ok(&["network"]).contains(&data_url),
+    );
+    // And its body is captured.
+    let export = ws.path().join("out.jsonl");
+    let export_arg = export.to_string_lossy().into_owned();
+    wait_until(
+        "the capture holds the frame's response body",
+        Duration::from_secs(5),
+        || {
+            ws.ok(&["network", "--export", &export_arg]);
+            std::fs::read_to_string(&export).is_ok_and(|jsonl| {
+                jsonl
+                    .lines()
+                    .any(|l| l.contains(&data_url) && l.contains("\"real-data\""))
+            })
+        },
+    );
+}
+
+#[test]
+fn route_intercepts_the_requests_of_a_cross_site_iframe() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    // Set before the frame exists: its first request is answered by the route.
+    ws.ok(&["route", "**/cross-data", "--body", "mocked-data"]);
+    ws.ok(&["goto", &site.top_url]);
+    logged(&ws, "cross fetched mocked-data");
+    assert!(
+        site.cross.requests("/cross-data").is_empty(),
+        "the frame's request reached the server: {:?}",
+        site.cross.requests("/cross-data")
+    );
+    // Set while the frame is attached: its next request is answered too.
+    ws.ok(&["route", "**/cross-data?later", "--abort"]);
+    assert_eq!(
+        in_cross(
+            &ws,
+            "fetch('/cross-data?later').then(() => 'loaded', () => 'blocked')"
+        ),
+        "blocked"
+    );
+    assert!(site.cross.requests("/cross-data?later").is_empty());
+}
+
+#[test]
+fn emulation_reaches_a_cross_site_iframe_when_it_attaches_and_when_it_changes() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    // Set before the frame exists.
+    ws.ok(&["useragent", "BrowseProbe/1.0"]);
+    ws.ok(&["header", "X-Probe:before"]);
+    ws.ok(&["set", "timezone", "Asia/Tokyo"]);
+    ws.ok(&["set", "locale", "fr-FR"]);
+    ws.ok(&["set", "media", "dark"]);
+    ws.ok(&["goto", &site.top_url]);
+    logged(&ws, "cross fetched real-data");
+    logged(&ws, "cross ua BrowseProbe/1.0");
+    logged(&ws, "cross tz Asia/Tokyo");
+    logged(&ws, "cross lang fr-FR");
+    logged(&ws, "cross dark true");
+    let first = &site.cross.requests("/cross-data")[0];
+    assert_eq!(
+        first.headers.get("x-probe").map(String::as_str),
+        Some("before")
+    );
+    assert_eq!(
+        first.headers.get("user-agent").map(String::as_str),
+        Some("BrowseProbe/1.0")
+    );
+    assert!(
+        first
+            .headers
+            .get("accept-language")
+            .is_some_and(|l| l.starts_with("fr-FR")),
+        "{first:?}"
+    );
+
+    // Changed while the frame is attached.
+    ws.ok(&["useragent", "BrowseLater/2.0"]);
+    ws.ok(&["header", "X-Later:after"]);
+    ws.ok(&["set", "timezone", "Europe/Berlin"]);
+    ws.ok(&["set", "locale", "de-DE"]);
+    ws.ok(&["set", "media", "light"]);
+    assert_eq!(
+        in_cross(
+            &ws,
+            "[navigator.userAgent, Intl.DateTimeFormat().resolvedOptions().timeZone, \
+             navigator.language, matchMedia('(prefers-color-scheme: light)').matches].join(' ')"
+        ),
+        "BrowseLater/2.0 Europe/Berlin de-DE true"
+    );
+    assert_eq!(
+        in_cross(&ws, "fetch('/cross-data?later').then((r) => r.text())"),
+        "real-data"
+    );
+    let later = &site.cross.requests("/cross-data?later")[0];
+    assert_eq!(
+        later.headers.get("x-later").map(String::as_str),
+        Some("after")
+    );
+    assert_eq!(
+        later.headers.get("user-agent").map(String::as_str),
+        Some("BrowseLater/2.0")
+    );
+    ws.ok(&["set", "offline", "on"]);
+    assert_eq!(
+        in_cross(
+            &ws,
+            "fetch('/cross-data?offline').then(() => 'online', () => 'offline')"
+        ),
+        "offline"
+    );
+    assert!(site.cross.requests("/cross-data?offline").is_empty());
+}
+
+#[test]
+fn a_dialog_of_a_cross_site_iframe_is_answered_by_the_policy_and_logged() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["dialog-dismiss"]);
+    ws.ok(&["goto", &site.top_url.replace("/top.html", "/asking.html")]);
+    logged(&ws, "confirm said false");
+    assert!(
+        ws.ok(&["dialog"]).contains("frame asks"),
+        "{}",
+        ws.ok(&["dialog"])
+    );
+}
+
+#[test]
+fn a_download_a_cross_site_iframe_starts_is_saved_and_listed() {
+    let _slot = chromium_slot();
+    let site = Site::start();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &site.top_url]);
+    logged(&ws, "cross fetched real-data");
+    in_cross(&ws, "document.getElementById('dl').click()");
+    let listed = ws.ok(&["downloads", "--wait", "20000"]);
+    let saved = ws.state_dir().join("downloads").join("report.csv");
+    assert!(
+        listed.contains(&saved.display().to_string())
+            && listed.contains(&format!("localhost:{}/report.csv", site.cross.port)),
+        "{listed}"
+    );
+    assert_eq!(std::fs::read(&saved).expect("saved"), b"a,b\n1,2\n");
+}
