@@ -65,10 +65,11 @@ impl StateDirWatch {
             if left.is_zero() {
                 return;
             }
-            let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+            // Rounded up: a poll of the truncated milliseconds would end the wait early.
+            let ms = u16::try_from(left.as_micros().div_ceil(1000)).unwrap_or(u16::MAX);
             let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
             match poll(&mut fds, PollTimeout::from(ms)) {
-                Ok(0) => return,
+                Ok(0) => continue,
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => {
@@ -93,5 +94,35 @@ impl StateDirWatch {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn the_record_renamed_into_place_wakes_a_waiter_and_the_lock_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("browse.json");
+        let watch = StateDirWatch::new(dir.path(), &[&record]);
+        assert!(watch.is_active(), "inotify is available on Linux");
+        // What every waiter does on each look (the lock opened, closed; a log written) must
+        // not wake the others.
+        std::fs::write(dir.path().join("browse.lock"), b"").unwrap();
+        drop(std::fs::File::open(dir.path().join("browse.lock")).unwrap());
+        std::fs::write(dir.path().join("browse-daemon.log"), b"a line\n").unwrap();
+        let began = Instant::now();
+        watch.wait(Duration::from_millis(300));
+        assert!(began.elapsed() >= Duration::from_millis(300));
+        // The record published the way the daemon publishes it (temp file, rename) before
+        // the wait: the event was queued, so the wait ends at once.
+        let temp = dir.path().join("browse.json.tmp.1.ab");
+        std::fs::write(&temp, b"{}").unwrap();
+        std::fs::rename(&temp, &record).unwrap();
+        let began = Instant::now();
+        watch.wait(Duration::from_secs(20));
+        assert!(began.elapsed() < Duration::from_secs(10));
     }
 }
