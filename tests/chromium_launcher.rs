@@ -150,3 +150,43 @@ fn chromium_crashing_at_start_is_reported_with_its_own_words() {
     }
     assert!(ws.daemons().is_empty());
 }
+
+/// The omnibox's drop-down, preloaded as WebUI pages in a renderer of their own (about 44 MB),
+/// is switched off: Chromium's own target list (its DevTools HTTP endpoint, on the port it
+/// wrote to the profile's `DevToolsActivePort`) holds no `browser_ui` target and no
+/// `chrome://…top-chrome` page, and no renderer runs for them.
+#[test]
+fn chromium_runs_no_preloaded_browser_ui_pages() {
+    let _slot = chromium_slot();
+    let server = PageServer::start(&[("/", "<title>t</title><p>hello</p>")]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/")]);
+    let port_file = ws.state_dir().join("chromium-profile/DevToolsActivePort");
+    let port = std::fs::read_to_string(&port_file).expect("DevToolsActivePort");
+    let port = port.lines().next().unwrap().trim().to_owned();
+    let list = ureq::get(&format!("http://127.0.0.1:{port}/json/list"))
+        .call()
+        .expect("Chromium's target list")
+        .into_string()
+        .unwrap();
+    let targets: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let targets = targets.as_array().unwrap();
+    assert!(
+        targets.iter().any(|t| t["url"] == server.url("/")),
+        "our page is listed: {list}"
+    );
+    assert!(
+        !targets
+            .iter()
+            .any(|t| t["type"] == "browser_ui" || t["url"].as_str().unwrap().contains("top-chrome")),
+        "preloaded browser UI pages: {list}"
+    );
+    let webui_renderers: Vec<u32> = live_processes()
+        .into_iter()
+        .filter(|p| ws.chromium_all().contains(&p.pid))
+        .filter(|p| p.cmdline.iter().any(|a| a == "--top-chrome-webui"))
+        .map(|p| p.pid)
+        .collect();
+    assert!(webui_renderers.is_empty(), "{webui_renderers:?}");
+    ws.shut_down();
+}

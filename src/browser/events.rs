@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crate::cdp::Tab;
 use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::{Network, Page, Runtime};
+use headless_chrome::protocol::cdp::Page;
 
 use crate::browser::capture;
 
@@ -98,16 +98,13 @@ impl PageEvents {
         }
         // Console and network capture need these domains; enabled after the listener so
         // nothing they report is missed.
-        tab.call_method(Runtime::Enable(None))?;
         // `Log.entryAdded`: what the browser itself reports (failed loads, `[DOM]` notes).
-        tab.call_method(headless_chrome::protocol::cdp::Log::Enable(None))?;
-        tab.call_method(Network::Enable {
-            max_total_buffer_size: None,
-            max_resource_buffer_size: None,
-            max_post_data_size: None,
-            report_direct_socket_traffic: None,
-            enable_durable_messages: None,
-        })?;
+        // Pipelined (one round trip for the three): none needs another's answer.
+        tab.call_raw_in_order(vec![
+            ("Runtime.enable", serde_json::json!({})),
+            ("Log.enable", serde_json::json!({})),
+            ("Network.enable", serde_json::json!({})),
+        ])?;
         Ok(events)
     }
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 pub use headless_chrome::browser::tab::EventListener;
 use headless_chrome::protocol::cdp::types::{Event, Method};
-use headless_chrome::protocol::cdp::{Browser as CdpBrowser, Page, Target};
+use headless_chrome::protocol::cdp::{Browser as CdpBrowser, Target};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -284,6 +284,24 @@ impl Connection {
         self.frames_in_order(session, calls, timeout)
             .into_iter()
             .map(|frame| decode_answer::<C>(frame))
+            .collect()
+    }
+
+    /// Untyped calls on one session, sent back to back and answered in order (see
+    /// [`Self::frames_in_order`]): for enabling several domains, which need nothing of each
+    /// other's answers; the first failure, if any.
+    pub fn call_raw_in_order(
+        &self,
+        session: Option<&str>,
+        calls: Vec<(&'static str, Value)>,
+        timeout: Duration,
+    ) -> Result<Vec<Value>> {
+        let names: Vec<&'static str> = calls.iter().map(|(method, _)| *method).collect();
+        let calls = calls.into_iter().map(|(m, p)| (m, Ok(p))).collect();
+        self.frames_in_order(session, calls, timeout)
+            .into_iter()
+            .zip(names)
+            .map(|(frame, method)| answer_of(&frame?).map_err(|error| anyhow!("{method}: {error}")))
             .collect()
     }
 
@@ -794,15 +812,16 @@ impl Tab {
             .context("Target.attachToTarget returned no sessionId")?
             .to_owned();
         let tab = Tab::route_session(conn, session_id, target_id)?;
-        tab.call_method(Page::Enable {
-            enable_file_chooser_opened_event: None,
-        })?;
-        tab.call_method(Page::SetLifecycleEventsEnabled { enabled: true })?;
-        // For Inspector.targetCrashed: a dead renderer must fail calls at once, not time out.
-        tab.conn.call_raw(
+        // Inspector: for Inspector.targetCrashed (a dead renderer must fail calls at once, not
+        // time out). Sent back to back: a new page's first answer waits for its renderer to
+        // start, and the other two then need no round trip of their own.
+        tab.conn.call_raw_in_order(
             Some(&tab.session_id),
-            "Inspector.enable",
-            json!({}),
+            vec![
+                ("Page.enable", json!({})),
+                ("Page.setLifecycleEventsEnabled", json!({ "enabled": true })),
+                ("Inspector.enable", json!({})),
+            ],
             DEFAULT_CALL_TIMEOUT,
         )?;
         Ok(tab)
@@ -924,6 +943,14 @@ impl Tab {
         let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
         self.conn
             .call_in_order(Some(&self.session_id), methods, timeout)
+    }
+
+    /// Untyped calls on this tab's session sent back to back and answered in order (see
+    /// [`Connection::call_raw_in_order`]).
+    pub fn call_raw_in_order(&self, calls: Vec<(&'static str, Value)>) -> Result<Vec<Value>> {
+        let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
+        self.conn
+            .call_raw_in_order(Some(&self.session_id), calls, timeout)
     }
 
     /// Two typed calls on this tab's session sent back to back and answered in order (see
