@@ -634,8 +634,9 @@ pub(super) fn retry_action_with<T>(
 /// frames costs up to ~33 ms on every action, so the wait is only made when something can be
 /// moving the element: a running CSS animation, CSS transition or Web Animation
 /// (`Element.getAnimations`) on the element or any ancestor, across shadow roots. Without one
-/// the box cannot change between frames (script-driven motion is caught by the hit test
-/// `CLICK_POINT` makes at the click point just before the press).
+/// the box cannot change between frames (script-driven motion and the page's own smooth
+/// scrolling are caught by the hit test `CLICK_POINT` makes at the click point, and after it by
+/// the hit-target guard it arms, which checks what the mouse events themselves hit).
 const POINTER_CHECK: &str = r#"async function(needEnabled) {
   if (!this.isConnected) return 'detached';
   const box = () => { const r = this.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
