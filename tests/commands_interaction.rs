@@ -718,3 +718,44 @@ fn click_never_lands_on_an_element_the_page_moved_under_the_pointer() {
          pointerdown:target mousedown:target mouseup:target click:target",
     );
 }
+
+/// The same guard in an out-of-process frame (`localhost` against the top's `127.0.0.1`: a
+/// cross-site frame): it lives in the frame's realm, the mouse events go to the tab, and the
+/// verdict is read on the frame's own session.
+#[test]
+fn the_hit_target_guard_works_in_an_out_of_process_frame() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/runaway.html", RUNAWAY)]);
+    let framed = pages.url("/runaway.html").replace("127.0.0.1", "localhost");
+    let top = format!(
+        "<!DOCTYPE html><html><body style=\"margin: 0\"><div style=\"height: 30px\"></div>\
+         <iframe src=\"{framed}\" width=\"500\" height=\"300\" style=\"margin-left: 40px\"></iframe>\
+         </body></html>"
+    );
+    let pages_top = PageServer::start(&[("/top.html", &top)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages_top.url("/top.html")]);
+    ws.ok(&["frame", "--url", "runaway.html"]);
+    let log = || ws.ok(&["js", "log.join(' ')"]);
+
+    ws.ok(&["js", "mode = 'once'; 1"]);
+    ws.ok(&["click", "#target"]);
+    assert_eq!(
+        log(),
+        "pointerdown:target mousedown:target mouseup:target click:target\n"
+    );
+    assert_eq!(ws.ok(&["js", "mode"]), "off\n");
+
+    ws.ok(&[
+        "js",
+        "window.scrollTo(0, 0); log.length = 0; mode = 'always'; 1",
+    ]);
+    let err = ws.fails(&["click", "#target"]);
+    assert!(
+        err.starts_with(
+            "Element #target is not stable: <button id=\"decoy\">Decoy</button> intercepts pointer events"
+        ),
+        "{err}"
+    );
+    assert_eq!(log(), "\n");
+}
