@@ -631,3 +631,131 @@ fn click_lands_on_transformed_and_scrolled_elements_in_event_order() {
          mousedown:turned mouseup:turned click:turned:true:true",
     );
 }
+
+/// A page that moves `#target` away when the mouse arrives on it (`pointermove`), between
+/// the click's hit test and its press, so that `#decoy` is then under the pointer: the page
+/// scrolls by 40 px, the height of the target, and the decoy sits right below it. `mode` is
+/// `'once'` (only the first arrival), `'always'`, or `'off'`. Every press, release and click
+/// on either button is logged in `#log` (fixed, no pointer events).
+const RUNAWAY: &str = r##"<!DOCTYPE html><html><body style="margin: 0">
+<p id="log" style="position: fixed; left: 300px; top: 0; margin: 0; pointer-events: none">none</p>
+<div style="height: 60px"></div>
+<button id="target" style="display: block; width: 200px; height: 40px; margin: 0">Target</button>
+<button id="decoy" style="display: block; width: 200px; height: 40px; margin: 0">Decoy</button>
+<div style="height: 20000px"></div>
+<script>
+let mode = 'off';
+const log = [];
+const target = document.getElementById('target');
+target.addEventListener('pointermove', () => {
+  if (mode === 'off') return;
+  if (mode === 'once') mode = 'off';
+  window.scrollBy(0, 40);
+});
+for (const b of document.querySelectorAll('button')) {
+  for (const type of ['pointerdown', 'mousedown', 'mouseup', 'click']) {
+    b.addEventListener(type, () => { log.push(type + ':' + b.id); document.getElementById('log').textContent = log.join(' '); });
+  }
+}
+</script>
+</body></html>"##;
+
+/// The page moves the element between the click's check and its mouse events: the element
+/// now under the pointer never receives them (the hit-target guard stops them), and the click
+/// is tried again, landing on the right element; a page that always moves it away makes the
+/// click fail with "intercepts pointer events", never report success. On main (no guard) the
+/// first case clicked `#decoy` and reported success.
+#[test]
+fn click_never_lands_on_an_element_the_page_moved_under_the_pointer() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/runaway.html", RUNAWAY)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/runaway.html")]);
+
+    // Nothing moves: a plain click.
+    ws.ok(&["click", "#target"]);
+    shows(
+        &ws,
+        "pointerdown:target mousedown:target mouseup:target click:target",
+    );
+
+    // Moved once: intercepted, retried, clicked where the target now is.
+    ws.ok(&[
+        "js",
+        "window.scrollTo(0, 0); log.length = 0; document.getElementById('log').textContent = 'none'; mode = 'once'; 1",
+    ]);
+    ws.ok(&["click", "#target"]);
+    shows(
+        &ws,
+        "pointerdown:target mousedown:target mouseup:target click:target",
+    );
+    assert_eq!(ws.ok(&["js", "mode"]), "off\n");
+
+    // Moved on every arrival: fails, and the decoy never got a press or a click.
+    ws.ok(&[
+        "js",
+        "window.scrollTo(0, 0); log.length = 0; document.getElementById('log').textContent = 'none'; mode = 'always'; 1",
+    ]);
+    let err = ws.fails(&["click", "#target"]);
+    assert!(
+        err.starts_with(
+            "Element #target is not stable: <button id=\"decoy\">Decoy</button> intercepts pointer events"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("(waited 5000ms)"), "{err}");
+    assert!(has_line(&ws, "none"), "{}", ws.ok(&["text"]));
+
+    // dblclick and check go through the same guard.
+    ws.ok(&[
+        "js",
+        "window.scrollTo(0, 0); log.length = 0; document.getElementById('log').textContent = 'none'; mode = 'once'; 1",
+    ]);
+    ws.ok(&["dblclick", "#target"]);
+    shows(
+        &ws,
+        "pointerdown:target mousedown:target mouseup:target click:target \
+         pointerdown:target mousedown:target mouseup:target click:target",
+    );
+}
+
+/// The same guard in an out-of-process frame (`localhost` against the top's `127.0.0.1`: a
+/// cross-site frame): it lives in the frame's realm, the mouse events go to the tab, and the
+/// verdict is read on the frame's own session.
+#[test]
+fn the_hit_target_guard_works_in_an_out_of_process_frame() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/runaway.html", RUNAWAY)]);
+    let framed = pages.url("/runaway.html").replace("127.0.0.1", "localhost");
+    let top = format!(
+        "<!DOCTYPE html><html><body style=\"margin: 0\"><div style=\"height: 30px\"></div>\
+         <iframe src=\"{framed}\" width=\"500\" height=\"300\" style=\"margin-left: 40px\"></iframe>\
+         </body></html>"
+    );
+    let pages_top = PageServer::start(&[("/top.html", &top)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages_top.url("/top.html")]);
+    ws.ok(&["frame", "--url", "runaway.html"]);
+    let log = || ws.ok(&["js", "log.join(' ')"]);
+
+    ws.ok(&["js", "mode = 'once'; 1"]);
+    ws.ok(&["click", "#target"]);
+    assert_eq!(
+        log(),
+        "pointerdown:target mousedown:target mouseup:target click:target\n"
+    );
+    assert_eq!(ws.ok(&["js", "mode"]), "off\n");
+
+    ws.ok(&[
+        "js",
+        "window.scrollTo(0, 0); log.length = 0; mode = 'always'; 1",
+    ]);
+    let err = ws.fails(&["click", "#target"]);
+    assert!(
+        err.starts_with(
+            "Element #target is not stable: <button id=\"decoy\">Decoy</button> intercepts pointer events"
+        ),
+        "{err}"
+    );
+    assert_eq!(log(), "\n");
+}

@@ -17,7 +17,7 @@ use headless_chrome::protocol::cdp::Input;
 use serde_json::{json, Value};
 
 use super::interaction::{
-    actionable_point, cdp_error, click_at, dispatch_key, fill_element, js_number, mouse_event,
+    actionable_point, cdp_error, dispatch_key, fill_element, js_number, mouse_event, pointer_act,
     ActionError, NavigationWatch, NOT_INTERACTABLE,
 };
 use crate::browser::keys;
@@ -38,10 +38,10 @@ pub fn dblclick(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Err(CommandError::usage("dblclick"));
     };
     let watch = NavigationWatch::start(&ctx.tab.cdp)?;
-    let (x, y) = actionable_point(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
-    click_at(&ctx.tab.cdp, (x, y), 2, ctx.state.input.modifiers)?;
-    ctx.state.input.mouse = (x, y);
-    watch.settle();
+    let done = pointer_act(ctx, sel, 2, ctx.state.input.modifiers)
+        .map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    ctx.state.input.mouse = done.point;
+    watch.settle_flushed(done.flushed);
     Ok(format!(
         "Double-clicked {sel} → now at {}",
         ctx.tab.events.url()
@@ -83,10 +83,10 @@ fn set_checked(ctx: &mut Ctx, args: &[String], want: bool) -> CommandResult {
         return Ok(format!("{done} {sel}"));
     }
     let watch = NavigationWatch::start(&ctx.tab.cdp)?;
-    let (x, y) = actionable_point(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
-    click_at(&ctx.tab.cdp, (x, y), 1, ctx.state.input.modifiers)?;
-    ctx.state.input.mouse = (x, y);
-    watch.settle();
+    let clicked = pointer_act(ctx, sel, 1, ctx.state.input.modifiers)
+        .map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    ctx.state.input.mouse = clicked.point;
+    watch.settle_flushed(clicked.flushed);
     if checked_state(ctx, sel)? != want {
         return Err(CommandError::failed_with_hint(
             format!(

@@ -43,9 +43,9 @@ pub fn click(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Ok(out);
     }
     let watch = NavigationWatch::start(&ctx.tab.cdp)?;
-    ctx.state.input.mouse =
-        pointer_action(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
-    watch.settle();
+    let done = pointer_action(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    ctx.state.input.mouse = done.point;
+    watch.settle_flushed(done.flushed);
     Ok(format!("Clicked {sel} → now at {}", ctx.tab.events.url()))
 }
 
@@ -119,8 +119,9 @@ pub fn hover(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
         return Err(CommandError::usage("hover"));
     };
-    ctx.state.input.mouse =
-        pointer_action(ctx, sel, false).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
+    ctx.state.input.mouse = pointer_action(ctx, sel, false)
+        .map_err(|e| e.rewrite(NOT_INTERACTABLE))?
+        .point;
     Ok(format!("Hovered {sel}"))
 }
 
@@ -633,8 +634,9 @@ pub(super) fn retry_action_with<T>(
 /// frames costs up to ~33 ms on every action, so the wait is only made when something can be
 /// moving the element: a running CSS animation, CSS transition or Web Animation
 /// (`Element.getAnimations`) on the element or any ancestor, across shadow roots. Without one
-/// the box cannot change between frames (script-driven motion is caught by the hit test
-/// `CLICK_POINT` makes at the click point just before the press).
+/// the box cannot change between frames (script-driven motion and the page's own smooth
+/// scrolling are caught by the hit test `CLICK_POINT` makes at the click point, and after it by
+/// the hit-target guard it arms, which checks what the mouse events themselves hit).
 const POINTER_CHECK: &str = r#"async function(needEnabled) {
   if (!this.isConnected) return 'detached';
   const box = () => { const r = this.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
@@ -669,7 +671,20 @@ const POINTER_CHECK: &str = r#"async function(needEnabled) {
 /// has an area in the viewport; otherwise what the mouse would hit instead, described as
 /// Playwright's "… intercepts pointer events" log does: tag, id, class and the start of its
 /// text (`<div id="overlay" class="modal">Accept cookies…</div>`).
-const CLICK_POINT: &str = r#"function(quads) {
+///
+/// When the element is hit and `guard` is `'press'` or `'move'`, arms the hit-target guard
+/// ([`HIT_GUARD_READ`] reads and removes it) in the element's window before returning, so that
+/// the check and the arming are one page call: the page can move between this hit test and
+/// the mouse events (its own smooth scroll, a script on `pointermove`), and the guard makes
+/// sure the wrong element never receives them. Capturing listeners on the window for the
+/// action's trusted events (`'press'`: pointerdown, mousedown, pointerup, mouseup, click,
+/// auxclick, dblclick, contextmenu; `'move'`: pointermove, mousemove) check that the first one
+/// targets (`composedPath()[0]`) the element or something inside it; if not, that event and
+/// every later one are stopped (`preventDefault`, `stopImmediatePropagation`) and what was hit
+/// is recorded. Only the first event is checked, as in Playwright: a click on a `<label>`
+/// goes on to its control. Inside a closed shadow root the window sees only the host, which
+/// then counts as the element. The guard removes itself after 3 s if never read.
+const CLICK_POINT: &str = r#"function(quads, guard) {
   const vw = window.visualViewport ? visualViewport.width : innerWidth;
   const vh = window.visualViewport ? visualViewport.height : innerHeight;
   let point = null;
@@ -684,45 +699,142 @@ const CLICK_POINT: &str = r#"function(quads) {
     }
   }
   if (!point) return 'offscreen';
+  const clip = (s, n) => { const c = Array.from(s); return c.length > n ? c.slice(0, n).join('').trimEnd() + '…' : s; };
+  const describe = (hit) => {
+    if (!hit || hit.nodeType !== 1) return 'nothing (the point is outside the page)';
+    const tag = hit.localName;
+    let out = '<' + tag;
+    if (hit.id) out += ' id="' + clip(hit.id, 40) + '"';
+    const cls = (hit.getAttribute('class') || '').replace(/\s+/g, ' ').trim();
+    if (cls) out += ' class="' + clip(cls, 40) + '"';
+    out += '>';
+    const text = (hit.innerText || hit.textContent || '').replace(/\s+/g, ' ').trim();
+    const isVoid = ['area', 'br', 'embed', 'hr', 'img', 'input', 'source', 'track', 'wbr'].includes(tag);
+    if (!isVoid) out += clip(text, 40) + '</' + tag + '>';
+    return out;
+  };
   // Descend into shadow roots: open ones, and the closed ones this element lives in.
   const own = [];
   for (let r = this.getRootNode(); r && r.host; r = r.host.getRootNode()) own.push(r);
+  const inside = (n) => { for (; n; n = n.parentNode || n.host) if (n === this) return true; return false; };
   let hit = document.elementFromPoint(point[0], point[1]);
   for (let root; hit && (root = hit.shadowRoot || own.find((r) => r.host === hit)); ) {
     const inner = root.elementFromPoint(point[0], point[1]);
     if (!inner || inner === hit) break;
     hit = inner;
   }
-  for (let n = hit; n; n = n.parentNode || n.host) if (n === this) return point;
-  if (!hit) return { covered: 'nothing (the point is outside the page)' };
+  if (inside(hit)) {
+    const win = this.ownerDocument.defaultView;
+    if (!guard || !win) return point;
+    const key = Symbol.for('browse.hitTargetGuard');
+    if (win[key]) win[key].remove();
+    const types = guard === 'move' ? ['pointermove', 'mousemove']
+      : ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click', 'auxclick', 'dblclick', 'contextmenu'];
+    const hosts = own.filter((r) => r.mode === 'closed').map((r) => r.host);
+    const state = { target: this, verdict: undefined };
+    const listener = (e) => {
+      if (!e.isTrusted) return;
+      if (state.verdict === undefined) {
+        const at = e.composedPath()[0];
+        state.verdict = inside(at) || hosts.includes(at) ? null : describe(at);
+      }
+      if (state.verdict !== null) { e.preventDefault(); e.stopImmediatePropagation(); }
+    };
+    for (const t of types) win.addEventListener(t, listener, true);
+    const timer = setTimeout(() => state.remove(), 3000);
+    state.remove = () => {
+      clearTimeout(timer);
+      for (const t of types) win.removeEventListener(t, listener, true);
+      if (win[key] === state) delete win[key];
+    };
+    win[key] = state;
+    return point;
+  }
+  if (!hit) return { covered: describe(hit) };
   // The mouse goes through the element to an ancestor: it takes no pointer events itself.
   if (hit.contains(this)) return 'no pointer events';
-  const clip = (s, n) => { const c = Array.from(s); return c.length > n ? c.slice(0, n).join('').trimEnd() + '…' : s; };
-  const tag = hit.localName;
-  let out = '<' + tag;
-  if (hit.id) out += ' id="' + clip(hit.id, 40) + '"';
-  const cls = (hit.getAttribute('class') || '').replace(/\s+/g, ' ').trim();
-  if (cls) out += ' class="' + clip(cls, 40) + '"';
-  out += '>';
-  const text = (hit.innerText || hit.textContent || '').replace(/\s+/g, ' ').trim();
-  const isVoid = ['area', 'br', 'embed', 'hr', 'img', 'input', 'source', 'track', 'wbr'].includes(tag);
-  if (!isVoid) out += clip(text, 40) + '</' + tag + '>';
-  return { covered: out };
+  return { covered: describe(hit) };
+}"#;
+
+/// Reads and removes the hit-target guard [`CLICK_POINT`] armed for this element: `null`
+/// when no event of the action went elsewhere (or no guard is left: the page navigated, or
+/// it timed out), else what the first one hit instead, which then received none of them.
+const HIT_GUARD_READ: &str = r#"function() {
+  const win = this.ownerDocument.defaultView;
+  const state = win && win[Symbol.for('browse.hitTargetGuard')];
+  if (!state || state.target !== this) return null;
+  state.remove();
+  return state.verdict || null;
 }"#;
 
 /// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
-/// Returns where the mouse now is (viewport CSS px).
-fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(f64, f64), ActionError> {
-    let point = actionable_point(ctx, sel, click)?;
+/// Returns where the mouse now is (viewport CSS px) and whether the page was already flushed
+/// (see [`PointerDone`]).
+fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<PointerDone, ActionError> {
     // Modifiers held by `keydown` (Shift+click), as Playwright's mouse sends them.
-    click_at(
-        &ctx.tab.cdp,
-        point,
-        u32::from(click),
-        ctx.state.input.modifiers,
-    )
-    .map_err(ActionError::Fatal)?;
-    Ok(point)
+    pointer_act(ctx, sel, u32::from(click), ctx.state.input.modifiers)
+}
+
+/// What a guarded pointer action did: the mouse's point (viewport CSS px), and whether its
+/// last page call went through the tab's own session after the mouse events, which is then
+/// the flush [`NavigationWatch::settle_flushed`] needs.
+pub(super) struct PointerDone {
+    pub(super) point: (f64, f64),
+    pub(super) flushed: bool,
+}
+
+/// Which events a hit-target guard watches: the argument `guard` of [`CLICK_POINT`].
+#[derive(Clone, Copy, PartialEq)]
+enum HitGuard {
+    /// None: the caller sends its own events (drag).
+    Off,
+    /// pointermove/mousemove: a hover.
+    Move,
+    /// The press, release and click events: click, dblclick, check.
+    Press,
+}
+
+impl HitGuard {
+    fn arg(self) -> Value {
+        match self {
+            HitGuard::Off => Value::Null,
+            HitGuard::Move => json!("move"),
+            HitGuard::Press => json!("press"),
+        }
+    }
+}
+
+/// Playwright's pointer action: waits until `sel` is actionable ([`actionable_point`]'s
+/// checks, enabled too when `clicks > 0`), arming the hit-target guard in the same page call,
+/// then sends the mouse events ([`click_at`]) and reads the guard's verdict. When the page
+/// moved in between and the events went to another element (which the guard kept from
+/// receiving them), the whole action is tried again, as Playwright retries, until
+/// [`ACTION_TIMEOUT`]; then it fails with "… intercepts pointer events", never a success.
+pub(super) fn pointer_act(
+    ctx: &Ctx,
+    sel: &str,
+    clicks: u32,
+    modifiers: u32,
+) -> Result<PointerDone, ActionError> {
+    let guard = if clicks > 0 {
+        HitGuard::Press
+    } else {
+        HitGuard::Move
+    };
+    actionable_point_then(ctx, sel, clicks > 0, guard, |element, point| {
+        click_at(&ctx.tab.cdp, point, clicks, modifiers)?;
+        let session = element.session();
+        match call_function(session, &element.object_id, HIT_GUARD_READ) {
+            Ok(Value::String(what)) => Ok(Attempt::Blocked(format!(
+                "is not stable: {what} intercepts pointer events (the page moved it between \
+                 the check and the mouse events, which that element did not receive)"
+            ))),
+            verdict => Ok(Attempt::Done(PointerDone {
+                point,
+                flushed: verdict.is_ok() && Arc::ptr_eq(session, &ctx.tab.cdp),
+            })),
+        }
+    })
 }
 
 /// [`POINTER_CHECK`], then, in the common case, the rest of the click's preparation in the
@@ -730,14 +842,14 @@ fn pointer_action(ctx: &Ctx, sel: &str, click: bool) -> Result<(f64, f64), Actio
 /// `transform`, `rotate`, `scale` all `none`: its client rects are then exactly the content
 /// quads `DOM.getContentQuads` gives) and those rects lie wholly inside the viewport (so
 /// `DOM.scrollIntoViewIfNeeded` would not scroll the page), [`CLICK_POINT`]'s hit test on
-/// them, and its point when the element is hit. Otherwise `POINTER_CHECK`'s state: `'ok'`
-/// means the caller does the rest over CDP (scroll, quads, hit test), as it then does. Nothing
-/// is scrolled from the page: `Element.scrollIntoViewIfNeeded` follows the page's
-/// `scroll-behavior: smooth` and returns before the element has arrived, where the CDP
-/// scroll is instant.
+/// them (arming its `guard`), and its point when the element is hit. Otherwise
+/// `POINTER_CHECK`'s state: `'ok'` means the caller does the rest over CDP (scroll, quads,
+/// hit test), as it then does. Nothing is scrolled from the page:
+/// `Element.scrollIntoViewIfNeeded` follows the page's `scroll-behavior: smooth` and returns
+/// before the element has arrived, where the CDP scroll is instant.
 fn pointer_target_function() -> String {
     format!(
-        r#"async function(needEnabled, inPage) {{
+        r#"async function(needEnabled, inPage, guard) {{
   const state = await ({POINTER_CHECK}).call(this, needEnabled);
   if (state !== 'ok' || !inPage || !(this instanceof HTMLElement)) return state;
   for (let e = this; e; e = e.parentElement || (e.getRootNode() || {{}}).host) {{
@@ -748,7 +860,7 @@ fn pointer_target_function() -> String {
   const vh = window.visualViewport ? visualViewport.height : innerHeight;
   const rects = Array.from(this.getClientRects());
   if (!rects.length || rects.some((r) => r.left < 0 || r.top < 0 || r.right > vw || r.bottom > vh)) return state;
-  const point = ({CLICK_POINT}).call(this, rects.map((r) => [r.left, r.top, r.right, r.top, r.right, r.bottom, r.left, r.bottom]));
+  const point = ({CLICK_POINT}).call(this, rects.map((r) => [r.left, r.top, r.right, r.top, r.right, r.bottom, r.left, r.bottom]), guard);
   return Array.isArray(point) ? point : state;
 }}"#
     )
@@ -757,6 +869,7 @@ fn pointer_target_function() -> String {
 /// Waits (up to [`ACTION_TIMEOUT`]) until `sel` is visible, stable, enabled when
 /// `need_enabled` (Playwright's click checks; an `<option>` is refused for clicks), scrolled
 /// into view and not covered, and returns the point the mouse should use (viewport CSS px).
+/// No hit-target guard: for a caller that sends its own mouse events (drag).
 ///
 /// An element of the tab's main frame already in view is usually done in one
 /// `Runtime.callFunctionOn` ([`pointer_target_function`]); any other (out of view, covered,
@@ -768,6 +881,20 @@ pub(super) fn actionable_point(
     sel: &str,
     need_enabled: bool,
 ) -> Result<(f64, f64), ActionError> {
+    actionable_point_then(ctx, sel, need_enabled, HitGuard::Off, |_, point| {
+        Ok(Attempt::Done(point))
+    })
+}
+
+/// [`actionable_point`] with `guard` armed at the point, and `act` run there on each attempt
+/// that gets one, with the element still held; what `act` answers is the attempt's outcome.
+fn actionable_point_then<T>(
+    ctx: &Ctx,
+    sel: &str,
+    need_enabled: bool,
+    guard: HitGuard,
+    mut act: impl FnMut(&Element, (f64, f64)) -> Result<Attempt<T>, CommandError>,
+) -> Result<T, ActionError> {
     let click = need_enabled;
     let pointer_target = pointer_target_function();
     retry_action_with(ctx, sel, Connected::LeftToCaller, |element| {
@@ -777,39 +904,55 @@ pub(super) fn actionable_point(
             tab,
             &element.object_id,
             &pointer_target,
-            vec![json!(click), json!(in_page)],
+            vec![json!(click), json!(in_page), guard.arg()],
         )
         .unwrap_or(Value::Null);
-        match state.as_str() {
-            Some("ok") => {}
+        let found = match state.as_str() {
+            Some("ok") => None,
             Some("option") if click => return Err(CommandError::failed(OPTION_CLICK)),
             Some(other) => return Ok(Attempt::not_yet(other)),
             // The main frame's point, or why there is none.
-            None => return Ok(point_or_block(&state, (0.0, 0.0), |_| None)),
+            None => Some(point_or_block(&state, (0.0, 0.0), |_| None)),
+        };
+        let found = match found {
+            Some(found) => found,
+            None => {
+                let Some(quads) = scroll_and_quads(tab, element) else {
+                    return Ok(Attempt::not_yet("no box"));
+                };
+                // The quads are in the viewport of the session's root frame; the hit test
+                // runs in the element's own frame, and the mouse moves in the tab's viewport.
+                let Ok(((frame_x, frame_y), (root_x, root_y))) = frame_offsets(element) else {
+                    return Ok(Attempt::Retry);
+                };
+                let quads: Vec<Vec<f64>> = quads
+                    .into_iter()
+                    .map(|q| {
+                        q.iter()
+                            .enumerate()
+                            .map(|(i, v)| v - if i % 2 == 0 { frame_x } else { frame_y })
+                            .collect()
+                    })
+                    .collect();
+                let point = call_function_with(
+                    tab,
+                    &element.object_id,
+                    CLICK_POINT,
+                    vec![json!(quads), guard.arg()],
+                )
+                .unwrap_or(Value::Null);
+                let offset = (frame_x + root_x, frame_y + root_y);
+                point_or_block(&point, offset, |(x, y)| {
+                    element.frame().and_then(|_| covered_at_top(ctx, x, y))
+                })
+            }
+        };
+        match found {
+            Attempt::Done(point) => act(element, point),
+            Attempt::Retry => Ok(Attempt::Retry),
+            Attempt::Blocked(why) => Ok(Attempt::Blocked(why)),
+            Attempt::Detached => Ok(Attempt::Detached),
         }
-        let Some(quads) = scroll_and_quads(tab, element) else {
-            return Ok(Attempt::not_yet("no box"));
-        };
-        // The quads are in the viewport of the session's root frame; the hit test runs in the
-        // element's own frame, and the mouse moves in the tab's viewport.
-        let Ok(((frame_x, frame_y), (root_x, root_y))) = frame_offsets(element) else {
-            return Ok(Attempt::Retry);
-        };
-        let quads: Vec<Vec<f64>> = quads
-            .into_iter()
-            .map(|q| {
-                q.iter()
-                    .enumerate()
-                    .map(|(i, v)| v - if i % 2 == 0 { frame_x } else { frame_y })
-                    .collect()
-            })
-            .collect();
-        let point = call_function_with(tab, &element.object_id, CLICK_POINT, vec![json!(quads)])
-            .unwrap_or(Value::Null);
-        let offset = (frame_x + root_x, frame_y + root_y);
-        Ok(point_or_block(&point, offset, |(x, y)| {
-            element.frame().and_then(|_| covered_at_top(ctx, x, y))
-        }))
     })
 }
 
@@ -1322,13 +1465,22 @@ impl NavigationWatch {
     /// gstack's `waitForLoadState('networkidle', 2000)` does. Running out of time is not an
     /// error, as it is not in gstack.
     pub(super) fn settle(self) {
+        self.settle_flushed(false);
+    }
+
+    /// [`NavigationWatch::settle`] when `flushed` says a page call on the tab's session was
+    /// already answered after the action (the hit-target guard's read), which then stands for
+    /// the flush below.
+    pub(super) fn settle_flushed(self, flushed: bool) {
         // Events the page sent before answering this are delivered before the answer. A
         // failure means the old document is already gone, which the events tell as well.
         // Blink reports a navigation it starts (`Page.frameRequestedNavigation`, then
         // `frameStartedLoading` or `navigatedWithinDocument`) while the click is handled, on
         // the same channel as this answer, so nothing is left to wait for when none came. (A
         // fixed 10 ms grace for browser-side events used to follow; no navigation needed it.)
-        let _ = evaluate(&self.tab, "0", false);
+        if !flushed {
+            let _ = evaluate(&self.tab, "0", false);
+        }
         let now = Instant::now();
         if !self.wait(now, |s| s.started || s.committed) {
             return;
