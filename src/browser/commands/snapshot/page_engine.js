@@ -81,8 +81,7 @@ function (wantCursor) {
   };
 
   const checkAttributes = (el, tag) => {
-    for (const attr of el.attributes) {
-      const n = attr.name;
+    for (const n of el.getAttributeNames()) {
       if (n === 'role') decline('a role attribute');
       if (n.startsWith('aria-')) {
         if (n === 'aria-describedby' || n === 'aria-description') continue;
@@ -96,12 +95,14 @@ function (wantCursor) {
     }
   };
 
-  const checkStyle = (s) => {
+  const checkStyle = (s, password) => {
     if (s.visibility !== 'visible') decline('visibility ' + s.visibility);
     if (s.textTransform !== 'none') decline('text-transform');
     if (s.contentVisibility && s.contentVisibility !== 'visible') decline('content-visibility');
     if (s.content !== 'normal' && s.content !== 'none' && s.content !== '') decline('content');
-    if (s.webkitTextSecurity && s.webkitTextSecurity !== 'none') decline('text-security');
+    if (s.webkitTextSecurity && s.webkitTextSecurity !== 'none' && !password) {
+      decline('text-security');
+    }
   };
 
   const ariaLabel = (el) => {
@@ -175,7 +176,7 @@ function (wantCursor) {
     if (SKIPPED.has(tag)) return '';
     const s = style(el);
     if (s.display === 'none') return '';
-    checkStyle(s);
+    checkStyle(s, tag === 'input' && el.type === 'password');
     if (tag === 'br') return '\n';
     if (tag === 'input') {
       const t = el.type;
@@ -194,7 +195,11 @@ function (wantCursor) {
       decline('input type ' + t + ' in a name');
     }
     if (tag === 'textarea') return ' ' + el.value + ' ';
-    if (tag === 'select') decline('a select in a name');
+    if (tag === 'select') {
+      if (el.multiple || el.size > 1) decline('a list box in a name');
+      const chosen = el.selectedOptions[0];
+      return ' ' + (chosen ? chosen.text : '') + ' ';
+    }
     if (tag === 'img') return ' ' + (ariaLabel(el) ?? el.getAttribute('alt') ?? '') + ' ';
     const label = ariaLabel(el);
     const inner = label !== null ? label : contentText(el, skip);
@@ -216,10 +221,29 @@ function (wantCursor) {
     return el.type === 'submit' ? 'Submit' : el.type === 'reset' ? 'Reset' : '';
   };
 
+  // `el.labels`, from one pass over each tree's labels: Chromium computes `labels` by walking
+  // the whole document for each control the first time, which is quadratic on a big form.
+  const labelMaps = new Map();
+  const labelsOf = (el) => {
+    const root = el.getRootNode();
+    let map = labelMaps.get(root);
+    if (!map) {
+      map = new Map();
+      for (const label of root.querySelectorAll('label')) {
+        const control = label.control;
+        if (!control) continue;
+        const list = map.get(control);
+        if (list) list.push(label); else map.set(control, [label]);
+      }
+      labelMaps.set(root, map);
+    }
+    return map.get(el) || [];
+  };
+
   // The name of a labelable control from its <label>s (HTML-AAM), or null when none.
   const labelText = (el) => {
-    const labels = el.labels;
-    if (!labels || labels.length === 0) return null;
+    const labels = labelsOf(el);
+    if (labels.length === 0) return null;
     if (labels.length > 1) decline('a control with several labels');
     const label = labels[0];
     for (const other of label.querySelectorAll('input, select, textarea, button')) {
@@ -275,7 +299,7 @@ function (wantCursor) {
     if (SKIPPED.has(tag)) return;
     const s = style(el);
     if (s.display === 'none') return;
-    checkStyle(s);
+    checkStyle(s, tag === 'input' && el.type === 'password');
     checkAttributes(el, tag);
     checkClosedShadow(el, tag);
     if (ctx.table) return tablePart(el, tag, s, ctx);
@@ -297,7 +321,8 @@ function (wantCursor) {
       if (tag === 'li' && !(el.parentElement && /^(ul|ol)$/.test(el.parentElement.localName))) {
         decline('a list item outside a list');
       }
-      return element(ROLES[tag], '', el, 0, null, 0, null, () => walkChildren(el, ctx));
+      const name = LABELLABLE.has(tag) ? ariaLabel(el) ?? '' : '';
+      return element(ROLES[tag], name, el, 0, null, 0, null, () => walkChildren(el, ctx));
     }
     if (Object.hasOwn(HEADINGS, tag)) {
       const name = ariaLabel(el) ?? settle(contentText(el));
@@ -342,7 +367,7 @@ function (wantCursor) {
         return element('image', name, el, 0, null, 0, null);
       }
       case 'button': {
-        if (el.labels && el.labels.length) decline('a button with a label');
+        if (labelsOf(el).length) decline('a button with a label');
         const name = ariaLabel(el) ?? settle(contentText(el));
         return element('button', name, el, disabled(), null, 0, null,
           () => walkChildren(el, ctx));
@@ -388,7 +413,7 @@ function (wantCursor) {
       return element(t, controlName(el) ?? '', el, flags, null, 0, null);
     }
     if (t === 'submit' || t === 'reset' || t === 'button') {
-      if (el.labels && el.labels.length) decline('a button with a label');
+      if (labelsOf(el).length) decline('a button with a label');
       const text = inputButtonText(el);
       return element('button', ariaLabel(el) ?? text, el, flags, null, 0, null, () => {
         if (text !== '') { nodes.push(text); elements.push(el); }
@@ -436,11 +461,24 @@ function (wantCursor) {
       else if (t === 'thead') { if (thead) decline('two heads'); thead = child; }
       else if (t !== 'tbody' && t !== 'tr') decline('table child <' + t + '>');
     }
-    const rows = el.rows;
+    // The rows by hand: HTMLTableElement.rows is slow to walk on a big table the first time.
+    const rows = [];
+    for (const child of el.children) {
+      if (child.localName === 'tr') rows.push(child);
+      else if (child.localName === 'tbody' || child.localName === 'thead') {
+        for (const row of child.children) {
+          if (row.localName !== 'tr') decline('a table section child <' + row.localName + '>');
+          rows.push(row);
+        }
+      }
+    }
     let th = false, width = -1;
     for (const row of rows) {
-      if (row.parentElement !== el && row.parentElement.parentElement !== el) decline('a nested row');
-      const cells = row.cells;
+      const cells = [];
+      for (const cell of row.children) {
+        if (cell.localName !== 'td' && cell.localName !== 'th') decline('a row child <' + cell.localName + '>');
+        cells.push(cell);
+      }
       if (width === -1) width = cells.length;
       if (cells.length !== width || width < 2) decline('a ragged or one-column table');
       for (const cell of cells) {
@@ -464,7 +502,7 @@ function (wantCursor) {
       if (!plain(el)) decline('a small table with borders or backgrounds');
       for (const row of rows) {
         if (!plain(row)) decline('a small table with borders or backgrounds');
-        for (const cell of row.cells) {
+        for (const cell of row.children) {
           if (!plain(cell)) decline('a small table with borders or backgrounds');
         }
       }
