@@ -4,6 +4,7 @@
 //   [1] the elements the nodes point at (node field `el` indexes it)
 //   [2] the cursor scan's JSON text (or null when not asked for)
 //   [3] the cursor scan's elements
+//   [4] inline elements whose event listeners would change the tree (see `breaksWords`)
 // A node is a string (a text run, Chromium's StaticText, whose DOM node is the next entry of
 // [1]), a one-string array (a whitespace run with no node of its own), or
 //   [role, name, childCount, el, flags, value, level, placeholder]
@@ -48,6 +49,30 @@ function (wantCursor) {
     'table-row-group', 'table-header-group', 'table-footer-group', 'table-row', 'table-cell',
     'table-caption']);
 
+  // Inline elements where Chromium's word break would change the text if it included them
+  // in its tree, which it does when they have event listeners (a page script cannot see
+  // those; Rust asks DOMDebugger.getEventListeners and falls back when there are any).
+  const listened = [];
+  const lastChar = (n) => {
+    if (!n) return ' ';
+    const t = n.nodeType === 3 ? n.data : n.nodeType === 1 ? n.textContent : '';
+    return t === '' ? lastChar(n.previousSibling) : t[t.length - 1];
+  };
+  const firstChar = (n) => {
+    if (!n) return ' ';
+    const t = n.nodeType === 3 ? n.data : n.nodeType === 1 ? n.textContent : '';
+    return t === '' ? firstChar(n.nextSibling) : t[0];
+  };
+  const word = (c) => !/\s/.test(c);
+  const breaksWords = (el) => {
+    const t = el.textContent;
+    if (t === '') return false;
+    // With no sibling on a side, the parent's neighbour decides: assume a word there.
+    const before = el.previousSibling ? lastChar(el.previousSibling) : 'x';
+    const after = el.nextSibling ? firstChar(el.nextSibling) : 'x';
+    return (word(before) && word(t[0])) || (word(t[t.length - 1]) && word(after));
+  };
+
   const nodes = [];
   const elements = [];
   const styles = new Map();
@@ -67,9 +92,22 @@ function (wantCursor) {
       checkRules(rules);
     }
   };
+  // Author CSS that sets a property checkStyle reads: until some is seen, every element has
+  // the initial (or HTML's default) value and checkStyle need not read it (a tenth of the
+  // walk on a big table).
+  const STYLED = /visibility|text-transform|text-security|(^|[^-\w])content\s*:/i;
+  let styled = false;
+  const checkInlineStyles = (root) => {
+    if (styled) return;
+    for (const el of root.querySelectorAll('[style]')) {
+      if (STYLED.test(el.getAttribute('style'))) { styled = true; return; }
+    }
+  };
   const checkRules = (rules) => {
     for (const rule of rules) {
+      if (rule.styleSheet) checkSheets([rule.styleSheet]);
       if (rule.cssRules && rule.cssRules.length) checkRules(rule.cssRules);
+      if (rule.style && STYLED.test(rule.style.cssText)) styled = true;
       if (rule.selectorText !== undefined && GENERATED.test(rule.selectorText)) {
         decline('a style sheet with generated content');
       }
@@ -88,6 +126,7 @@ function (wantCursor) {
         if (n === 'aria-label' && LABELLABLE.has(tag)) continue;
         decline('attribute ' + n + ' on <' + tag + '>');
       }
+      if (n === 'hidden' && el.getAttribute('hidden') === 'until-found') decline('hidden=until-found');
       if (n === 'tabindex' || n === 'contenteditable' || n === 'title' || n === 'inert'
           || n === 'popover' || n === 'is' || n === 'accesskey') {
         decline('attribute ' + n);
@@ -96,6 +135,7 @@ function (wantCursor) {
   };
 
   const checkStyle = (s, password) => {
+    if (!styled) return;
     if (s.visibility !== 'visible') decline('visibility ' + s.visibility);
     if (s.textTransform !== 'none') decline('text-transform');
     if (s.contentVisibility && s.contentVisibility !== 'visible') decline('content-visibility');
@@ -120,6 +160,9 @@ function (wantCursor) {
           sheetsChecked.add(node.shadowRoot);
           checkSheets(node.shadowRoot.styleSheets);
           checkSheets(node.shadowRoot.adoptedStyleSheets || []);
+          checkInlineStyles(node.shadowRoot);
+          // `:host` rules style the host, whose style was checked before its sheets were seen.
+          checkStyle(style(node), false);
         }
         return node.shadowRoot.childNodes;
       }
@@ -128,7 +171,8 @@ function (wantCursor) {
         if (assigned.length) return assigned;
       }
     }
-    return node.childNodes;
+    // Null: the node's own children (walked by sibling links, faster than a NodeList).
+    return null;
   };
 
   // A shadow host whose shadow root is closed renders content we cannot see and hides light
@@ -162,11 +206,16 @@ function (wantCursor) {
   // children on their own words (U+0001 marks a boundary Chromium may or may not break at).
   const contentText = (node, skip) => {
     let out = '';
-    for (const child of flatChildren(node)) {
-      if (child === skip) continue;
-      if (child.nodeType === 3) { out += child.data; continue; }
-      if (child.nodeType !== 1) continue;
-      out += embeddedText(child, skip);
+    const add = (child) => {
+      if (child === skip) return;
+      if (child.nodeType === 3) out += child.data;
+      else if (child.nodeType === 1) out += embeddedText(child, skip);
+    };
+    const children = flatChildren(node);
+    if (children === null) {
+      for (let c = node.firstChild; c !== null; c = c.nextSibling) add(c);
+    } else {
+      for (const child of children) add(child);
     }
     return out;
   };
@@ -252,42 +301,43 @@ function (wantCursor) {
     return settle(contentText(label, el));
   };
 
-  // Appends a node; returns its index so that its child count can be filled in.
+  // The open element nodes, innermost last: each node appended counts as a child of the top.
+  const openNodes = [];
+  const append = (node) => {
+    if (openNodes.length) openNodes[openNodes.length - 1][2]++;
+    nodes.push(node);
+  };
   const open = (role, name, el, flags, value, level, placeholder) => {
     let index = -1;
     if (el) { index = elements.length; elements.push(el); }
-    nodes.push([role, name, 0, index, flags, value, level, placeholder]);
+    const node = [role, name, 0, index, flags, value, level, placeholder];
+    append(node);
+    openNodes.push(node);
     return nodes.length - 1;
   };
-  const close = (at, start) => {
-    // Counts the direct children appended since `start` (a child's own subtree is skipped).
-    let count = 0;
-    for (let i = start; i < nodes.length; i++) {
-      count++;
-      if (typeof nodes[i] !== 'string') i += subtreeSize(i) - 1;
-    }
-    nodes[at][2] = count;
-    sizes.set(at, nodes.length - at);
-  };
-  const sizes = new Map();
-  const subtreeSize = (i) => sizes.get(i) ?? 1;
+  const close = () => { openNodes.pop(); };
 
   const element = (role, name, el, flags, value, level, placeholder, children) => {
-    const at = open(role, name, el, flags, value, level, placeholder);
+    open(role, name, el, flags, value, level, placeholder);
     if (children) children();
-    close(at, at + 1);
+    close();
   };
 
   const walkChildren = (node, ctx) => {
-    for (const child of flatChildren(node)) visit(child, ctx);
+    const children = flatChildren(node);
+    if (children === null) {
+      for (let c = node.firstChild; c !== null; c = c.nextSibling) visit(c, ctx);
+    } else {
+      for (const child of children) visit(child, ctx);
+    }
   };
 
   const visit = (node, ctx) => {
     if (node.nodeType === 3) {
       if (/^\s*$/.test(node.data)) {
-        if (node.data !== '') nodes.push([node.data]);
+        if (node.data !== '') append([node.data]);
       } else {
-        nodes.push(node.data);
+        append(node.data);
         elements.push(node);
       }
       return;
@@ -311,6 +361,7 @@ function (wantCursor) {
         if (ctx.label && tag !== 'slot') decline('an inline element inside a label');
         if (el.hasAttribute('aria-label')) decline('aria-label on an element without a role');
         if (el.hasAttribute('onclick')) decline('an inline element with onclick');
+        if (breaksWords(el)) listened.push(el);
         return walkChildren(el, ctx);
       }
       if (!BLOCKISH.has(d) || d.startsWith('table')) decline('<' + tag + '> laid out as ' + d);
@@ -416,7 +467,7 @@ function (wantCursor) {
       if (labelsOf(el).length) decline('a button with a label');
       const text = inputButtonText(el);
       return element('button', ariaLabel(el) ?? text, el, flags, null, 0, null, () => {
-        if (text !== '') { nodes.push(text); elements.push(el); }
+        if (text !== '') { append(text); elements.push(el); }
       });
     }
     decline('input type ' + t);
@@ -482,13 +533,14 @@ function (wantCursor) {
       if (width === -1) width = cells.length;
       if (cells.length !== width || width < 2) decline('a ragged or one-column table');
       for (const cell of cells) {
+        if (cell.localName === 'th') th = true;
+        if (!cell.hasAttributes()) continue;
         if (cell.colSpan !== 1 || cell.rowSpan !== 1) decline('spanning cells');
         for (const a of ['headers', 'abbr', 'axis', 'scope']) {
           if (cell.hasAttribute(a) && !(a === 'scope' && cell.localName === 'th')) {
             decline('cell attribute ' + a);
           }
         }
-        if (cell.localName === 'th') th = true;
       }
     }
     const data = caption !== null || thead !== null || th || rows.length >= 20;
@@ -559,12 +611,13 @@ function (wantCursor) {
     if (document.body.localName !== 'body') decline('a frameset');
     checkSheets(document.styleSheets);
     checkSheets(document.adoptedStyleSheets || []);
-    const root = open('RootWebArea', '', null, 0, null, 0, null);
+    checkInlineStyles(document);
+    open('RootWebArea', '', null, 0, null, 0, null);
     const html = document.documentElement;
     checkAttributes(html, 'html');
     checkStyle(style(html));
     element('generic', '', null, 0, null, 0, null, () => visit(document.body, {}));
-    close(root, root + 1);
+    close();
     tree = JSON.stringify({ n: nodes });
   } catch (e) {
     if (!(e instanceof Decline)) throw e;
@@ -574,5 +627,5 @@ function (wantCursor) {
   if (wantCursor) {
     try { cursor = __CURSOR_SCAN__.call(document.body, style); } catch (e) { cursor = [null]; }
   }
-  return [tree, elements, cursor[0], cursor.slice(1)];
+  return [tree, elements, cursor[0], cursor.slice(1), listened];
 }

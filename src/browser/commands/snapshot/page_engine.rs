@@ -29,7 +29,16 @@
 //!   header markup or 20+ rows (data) and small tables with no borders or backgrounds (layout)
 //!   are modelled; spans, ragged rows, `headers`/`abbr`/`axis` decline;
 //! - labels holding inline elements or other controls, controls with several labels, buttons
-//!   with labels, names that would come from an unlabelled checkbox or a select.
+//!   with labels, names that would come from an unlabelled checkbox, a list box, a number or
+//!   password field, a link with no name;
+//! - an inline element whose inclusion would move a word break (text runs straight into it)
+//!   when it has an event listener (`DOMDebugger.getEventListeners`, asked from Rust for
+//!   just those elements): Chromium includes clickable inline elements in its tree.
+//!
+//! Costs kept off the walk: `el.labels` is replaced by one pass over each tree's labels
+//! (Chromium walks the whole document per control the first time: 13 s on 5,000 rows);
+//! the per-element style checks are skipped until some author CSS or inline style mentions a
+//! property they read; children are walked by sibling links, not NodeLists.
 //!
 //! `BROWSE_SNAPSHOT_ENGINE` picks the engine, as a debugging aid: `ax` (always the CDP tree),
 //! `page` (the page engine or an error saying why it declined), unset or `auto` (the page
@@ -55,6 +64,15 @@ use super::{
 use crate::browser::frames::Realm;
 use crate::browser::page::CommandError;
 use crate::browser::refs::HeldGroup;
+use crate::cdp::Tab;
+
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+struct GetEventListeners(Value);
+impl headless_chrome::protocol::cdp::types::Method for GetEventListeners {
+    const NAME: &'static str = "DOMDebugger.getEventListeners";
+    type ReturnObject = Value;
+}
 
 /// The engine script; `__CURSOR_SCAN__` is replaced by the cursor scan function.
 const ENGINE: &str = include_str!("page_engine.js");
@@ -134,7 +152,7 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
             json!({ "objectId": outer, "ownProperties": true }),
         ))
         .map_err(cdp_error)?;
-    let mut slots: [Option<super::RemoteObject>; 4] = Default::default();
+    let mut slots: [Option<super::RemoteObject>; 5] = Default::default();
     for p in props.result {
         if let (Ok(i), Some(v)) = (p.name.parse::<usize>(), p.value) {
             if let Some(slot) = slots.get_mut(i) {
@@ -142,7 +160,7 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
             }
         }
     }
-    let [tree_json, elements, cursor_json, cursor_elements] = slots;
+    let [tree_json, elements, cursor_json, cursor_elements, listened] = slots;
     let script_ms = began.elapsed().as_millis() as u64;
     let cursor = if cursor {
         Some(super::cursor_from_parts(
@@ -159,6 +177,14 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
         .ok_or_else(|| CommandError::failed("the snapshot script returned no tree"))?;
     let parsed: Reply = serde_json::from_str(tree_text)
         .map_err(|e| CommandError::failed(format!("the snapshot script's tree: {e}")))?;
+    let parsed = match parsed {
+        Reply::Nodes { .. } if has_listeners(tab, listened.and_then(|l| l.object_id))? => {
+            Reply::Declined {
+                b: "an inline element with event listeners".to_owned(),
+            }
+        }
+        parsed => parsed,
+    };
     let tree = match (parsed, elements.and_then(|e| e.object_id)) {
         (Reply::Declined { b }, _) => {
             tracing::debug!(reason = %b, ms = script_ms, "page snapshot engine declined");
@@ -186,6 +212,36 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
     // A declined tree drops `held` here, which releases the group (the cursor scan's
     // elements were already described).
     Ok(PageRead { tree, cursor })
+}
+
+/// Whether any element of the remote array `listened` has an event listener of its own
+/// (`DOMDebugger.getEventListeners`): Chromium puts such inline elements in its tree, which
+/// moves word breaks the page engine does not move.
+fn has_listeners(tab: &Tab, listened: Option<String>) -> Result<bool, CommandError> {
+    let Some(array) = listened else {
+        return Ok(false);
+    };
+    let props = tab
+        .call_method(GetProperties(
+            json!({ "objectId": array, "ownProperties": true }),
+        ))
+        .map_err(cdp_error)?;
+    let objects: Vec<String> = props
+        .result
+        .into_iter()
+        .filter(|p| p.name.parse::<usize>().is_ok())
+        .filter_map(|p| p.value?.object_id)
+        .collect();
+    let counts = super::in_parallel(objects, |object_id| {
+        let reply = tab
+            .call_method(GetEventListeners(json!({ "objectId": object_id })))
+            .map_err(cdp_error)?;
+        Ok(reply
+            .get("listeners")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len))
+    })?;
+    Ok(counts.into_iter().any(|n| n > 0))
 }
 
 #[derive(Deserialize)]
