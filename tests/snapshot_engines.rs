@@ -23,8 +23,6 @@ fn modelled_pages() -> Vec<(&'static str, String)> {
         ),
         ("/shadow.html", include_str!("fixtures/snapshot_engines/shadow.html").to_owned()),
         ("/cursor.html", include_str!("fixtures/snapshot_engines/cursor.html").to_owned()),
-        ("/empty.html", "<html><body></body></html>".to_owned()),
-        ("/spaces.html", "<html><body>  \n  </body></html>".to_owned()),
     ];
     // scripts/bench_peers.py's big page: a layout table under 20 rows, a data table from 20.
     for rows in [3, 19, 20, 60] {
@@ -108,6 +106,12 @@ const DECLINED: &[(&str, &str, &str)] = &[
         "/closed_empty.html",
         r#"<p>before</p><div id="e"></div>
 <script>document.getElementById('e').attachShadow({mode: 'closed'}).innerHTML = '<button>Only closed</button>';</script>"#,
+        "closed shadow",
+    ),
+    (
+        // An empty body with a box could be a closed shadow root's host.
+        "/empty.html",
+        "<html><body>  \n  </body></html>",
         "closed shadow",
     ),
     (
