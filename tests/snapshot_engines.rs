@@ -15,14 +15,26 @@ const FLAGS: &[&[&str]] = &[&[], &["-i"], &["-c"], &["-C"], &["-ic"]];
 /// `page` workspace must snapshot them itself.
 fn modelled_pages() -> Vec<(&'static str, String)> {
     let mut pages = vec![
-        ("/forms.html", include_str!("fixtures/snapshot_engines/forms.html").to_owned()),
-        ("/text.html", include_str!("fixtures/snapshot_engines/text.html").to_owned()),
+        (
+            "/forms.html",
+            include_str!("fixtures/snapshot_engines/forms.html").to_owned(),
+        ),
+        (
+            "/text.html",
+            include_str!("fixtures/snapshot_engines/text.html").to_owned(),
+        ),
         (
             "/lists_tables.html",
             include_str!("fixtures/snapshot_engines/lists_tables.html").to_owned(),
         ),
-        ("/shadow.html", include_str!("fixtures/snapshot_engines/shadow.html").to_owned()),
-        ("/cursor.html", include_str!("fixtures/snapshot_engines/cursor.html").to_owned()),
+        (
+            "/shadow.html",
+            include_str!("fixtures/snapshot_engines/shadow.html").to_owned(),
+        ),
+        (
+            "/cursor.html",
+            include_str!("fixtures/snapshot_engines/cursor.html").to_owned(),
+        ),
     ];
     // scripts/bench_peers.py's big page: a layout table under 20 rows, a data table from 20.
     for rows in [3, 19, 20, 60] {

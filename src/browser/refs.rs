@@ -64,9 +64,11 @@ impl Drop for HeldGroup {
         let tab = Arc::clone(&self.tab);
         let group = std::mem::take(&mut self.group);
         std::thread::spawn(move || {
-            let _ = tab.call_method(headless_chrome::protocol::cdp::Runtime::ReleaseObjectGroup {
-                object_group: group,
-            });
+            let _ = tab.call_method(
+                headless_chrome::protocol::cdp::Runtime::ReleaseObjectGroup {
+                    object_group: group,
+                },
+            );
         });
     }
 }

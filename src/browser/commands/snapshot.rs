@@ -102,7 +102,14 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             cursor,
             held,
         } => {
-            let text = render(&opts, &lines, &cursor, realm.frame.as_ref(), &mut refs, &held);
+            let text = render(
+                &opts,
+                &lines,
+                &cursor,
+                realm.frame.as_ref(),
+                &mut refs,
+                &held,
+            );
             refs.held = held.map(|(_, group)| group);
             text
         }
@@ -1328,7 +1335,8 @@ fn cursor_from_parts(tab: &Tab, meta: Option<&str>, elements: Option<String>) ->
         if meta.is_empty() {
             return Ok(Vec::new());
         }
-        let array = elements.ok_or_else(|| CommandError::failed("cursor scan returned no array"))?;
+        let array =
+            elements.ok_or_else(|| CommandError::failed("cursor scan returned no array"))?;
         let props = tab
             .call_method(GetProperties(
                 json!({ "objectId": array, "ownProperties": true }),

@@ -192,11 +192,7 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
         }
         (Reply::Nodes { n }, Some(elements)) => {
             let nodes = ax_nodes(n)?;
-            tracing::debug!(
-                nodes = nodes.len(),
-                ms = script_ms,
-                "page snapshot engine"
-            );
+            tracing::debug!(nodes = nodes.len(), ms = script_ms, "page snapshot engine");
             Ok(PageTree {
                 tree: AxTree::new(nodes),
                 elements,
