@@ -228,7 +228,16 @@ fn take(
 ) -> Result<Taken, CommandError> {
     let engine = page_engine::Engine::from_env()?;
     if engine != page_engine::Engine::Ax && opts.selector.is_none() {
-        let read = page_engine::read(realm, held_group, opts.cursor)?;
+        // Any failure of the page script (a page that broke a builtin it uses, the hang
+        // watchdog stopping it on a huge page) falls back to the accessibility tree.
+        let read = match page_engine::read(realm, held_group, opts.cursor) {
+            Ok(read) => read,
+            Err(e) if engine == page_engine::Engine::Page => return Err(e),
+            Err(e) => page_engine::PageRead {
+                tree: Err(e.body.error),
+                cursor: opts.cursor.then(|| cursor_scan(realm, group)),
+            },
+        };
         let cursor = read.cursor.unwrap_or(CursorScan::Found(Vec::new()));
         match read.tree {
             Ok(page) => {

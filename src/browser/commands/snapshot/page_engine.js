@@ -619,6 +619,12 @@ function (wantCursor) {
     element('generic', '', null, 0, null, 0, null, () => visit(document.body, {}));
     close();
     tree = JSON.stringify({ n: nodes });
+    // Lone surrogates come out as \udXXXX escapes, which are not Unicode; Chromium's tree
+    // has U+FFFD in their place.
+    if (tree.includes('\\ud')) {
+      tree = JSON.stringify({ n: nodes },
+        (k, v) => (typeof v === 'string' ? v.toWellFormed() : v));
+    }
   } catch (e) {
     if (!(e instanceof Decline)) throw e;
     tree = JSON.stringify({ b: e.message });
