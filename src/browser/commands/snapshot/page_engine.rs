@@ -49,6 +49,10 @@
 //! `array[i]` on use. That costs nothing at snapshot time, where 15,000 `DOM.describeNode`
 //! calls for backend ids cost more than the whole snapshot.
 //!
+//! Known limit: the script runs in the page's main world (as the cursor scan always has), so
+//! a page that redefines the DOM builtins it calls can mislead it; running it in an isolated
+//! world (`Page.createIsolatedWorld`, pristine builtins over the same DOM) would close that.
+//!
 //! The cursor scan (`-C`) runs in the same script call, after the walk, reusing its computed
 //! styles; it is the same scan the CDP path runs on its own.
 
