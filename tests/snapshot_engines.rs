@@ -35,6 +35,15 @@ fn modelled_pages() -> Vec<(&'static str, String)> {
             "/cursor.html",
             include_str!("fixtures/snapshot_engines/cursor.html").to_owned(),
         ),
+        // A page that lies through the DOM builtins: the engine runs in an isolated world.
+        (
+            "/lies.html",
+            "<!DOCTYPE html><html><body><input aria-label=\"Real name\"><button>Real</button>\
+             <script>Element.prototype.getAttribute = function () { return 'lie'; };\
+             Element.prototype.getAttributeNames = function () { return []; };</script>\
+             </body></html>"
+                .to_owned(),
+        ),
     ];
     // scripts/bench_peers.py's big page: a layout table under 20 rows, a data table from 20.
     for rows in [3, 19, 20, 60] {

@@ -49,9 +49,10 @@
 //! `array[i]` on use. That costs nothing at snapshot time, where 15,000 `DOM.describeNode`
 //! calls for backend ids cost more than the whole snapshot.
 //!
-//! Known limit: the script runs in the page's main world (as the cursor scan always has), so
-//! a page that redefines the DOM builtins it calls can mislead it; running it in an isolated
-//! world (`Page.createIsolatedWorld`, pristine builtins over the same DOM) would close that.
+//! The script runs in an isolated world of its own (`Page.createIsolatedWorld`: pristine
+//! builtins over the same DOM), so a page that redefines `getComputedStyle` or
+//! `Element.prototype.getAttribute` cannot make it print a wrong line; the cursor scan it runs
+//! is the CDP path's, which runs in the main world, and reads the same DOM and styles.
 //!
 //! The cursor scan (`-C`) runs in the same script call, after the walk, reusing its computed
 //! styles; it is the same scan the CDP path runs on its own.
@@ -136,9 +137,7 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
         "returnByValue": false,
         "silent": true,
     });
-    if let Some(context) = realm.context {
-        params["contextId"] = json!(context);
-    }
+    params["contextId"] = json!(isolated_world(realm)?);
     let began = std::time::Instant::now();
     let reply = tab.call_method(Evaluate(params)).map_err(cdp_error)?;
     if let Some(e) = reply.exception {
@@ -182,7 +181,7 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
     let parsed: Reply = serde_json::from_str(tree_text)
         .map_err(|e| CommandError::failed(format!("the snapshot script's tree: {e}")))?;
     let parsed = match parsed {
-        Reply::Nodes { .. } if has_listeners(tab, listened.and_then(|l| l.object_id))? => {
+        Reply::Nodes { .. } if has_listeners(tab, listened.and_then(|l| l.object_id), group)? => {
             Reply::Declined {
                 b: "an inline element with event listeners".to_owned(),
             }
@@ -214,10 +213,38 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
     Ok(PageRead { tree, cursor })
 }
 
+/// A fresh isolated world (`Page.createIsolatedWorld`) over the realm's frame: the page's
+/// own scripts cannot reach it, so a page that redefines DOM builtins cannot mislead the
+/// engine, and the engine's objects are invisible to the page.
+fn isolated_world(realm: &Realm) -> Result<i64, CommandError> {
+    let tab = &realm.cdp;
+    let frame_id = match &realm.frame {
+        Some(frame) => frame.frame_id.clone(),
+        None => {
+            let tree = tab
+                .call_raw("Page.getFrameTree", json!({}))
+                .map_err(cdp_error)?;
+            tree["frameTree"]["frame"]["id"]
+                .as_str()
+                .ok_or_else(|| CommandError::failed("Page.getFrameTree gave no main frame"))?
+                .to_owned()
+        }
+    };
+    let world = tab
+        .call_raw(
+            "Page.createIsolatedWorld",
+            json!({ "frameId": frame_id, "worldName": "browse-snapshot" }),
+        )
+        .map_err(cdp_error)?;
+    world["executionContextId"]
+        .as_i64()
+        .ok_or_else(|| CommandError::failed("Page.createIsolatedWorld gave no context"))
+}
+
 /// Whether any element of the remote array `listened` has an event listener of its own
 /// (`DOMDebugger.getEventListeners`): Chromium puts such inline elements in its tree, which
 /// moves word breaks the page engine does not move.
-fn has_listeners(tab: &Tab, listened: Option<String>) -> Result<bool, CommandError> {
+fn has_listeners(tab: &Tab, listened: Option<String>, group: &str) -> Result<bool, CommandError> {
     let Some(array) = listened else {
         return Ok(false);
     };
@@ -233,8 +260,20 @@ fn has_listeners(tab: &Tab, listened: Option<String>) -> Result<bool, CommandErr
         .filter_map(|p| p.value?.object_id)
         .collect();
     let counts = super::in_parallel(objects, |object_id| {
+        // Listeners are reported to their own world only: ask through the main world's
+        // wrapper of the node (`DOM.resolveNode` without a context gives that one).
+        let backend = super::backend_of(tab, &object_id)?;
+        let main = tab
+            .call_raw(
+                "DOM.resolveNode",
+                json!({ "backendNodeId": backend, "objectGroup": group }),
+            )
+            .map_err(cdp_error)?;
+        let main_id = main["object"]["objectId"]
+            .as_str()
+            .ok_or_else(|| CommandError::failed("DOM.resolveNode gave no object"))?;
         let reply = tab
-            .call_method(GetEventListeners(json!({ "objectId": object_id })))
+            .call_method(GetEventListeners(json!({ "objectId": main_id })))
             .map_err(cdp_error)?;
         Ok(reply
             .get("listeners")
