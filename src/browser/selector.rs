@@ -231,6 +231,10 @@ fn resolve_ref_if_present(
             Err(_) => return Ok(None),
         },
     };
+    if let Some((elements, index)) = &entry.held {
+        // From the page snapshot engine: the element is held in the snapshot's array.
+        return resolve_held(&realm, elements, *index);
+    }
     if let Some(element) = resolve_backend_node(&realm, entry.backend_node_id, connected)? {
         return Ok(Some(element));
     }
@@ -254,6 +258,42 @@ fn stale_error(selector: &str, entry: &RefEntry) -> CommandError {
         "Ref {selector} ({} \"{}\") is stale — element no longer exists. Run 'snapshot' for fresh refs.",
         entry.role, entry.name
     ))
+}
+
+/// The node at `index` of the page snapshot engine's array `elements` (a remote object of the
+/// realm's session), if it is still connected.
+fn resolve_held(
+    realm: &Realm,
+    elements: &str,
+    index: u32,
+) -> Result<Option<Element>, CommandError> {
+    let Ok(reply) = realm.cdp.call_method(Runtime::CallFunctionOn {
+        function_declaration:
+            "function (i) { const n = this[i]; return n && n.isConnected ? n : null; }".into(),
+        object_id: Some(elements.to_owned()),
+        arguments: Some(vec![Runtime::CallArgument {
+            value: Some(Value::from(index)),
+            unserializable_value: None,
+            object_id: None,
+        }]),
+        silent: Some(true),
+        return_by_value: Some(false),
+        generate_preview: None,
+        user_gesture: None,
+        await_promise: None,
+        execution_context_id: None,
+        object_group: None,
+        throw_on_side_effect: None,
+        unique_context_id: None,
+        serialization_options: None,
+    }) else {
+        // The array's context is gone: so is its document.
+        return Ok(None);
+    };
+    Ok(reply
+        .result
+        .object_id
+        .map(|object_id| Element::new(&realm.cdp, object_id, realm.frame.clone())))
 }
 
 /// The live element behind a backend node id of the realm's session, if there is one; with

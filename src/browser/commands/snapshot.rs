@@ -18,9 +18,10 @@ use serde_json::{json, Value};
 
 use crate::browser::frames::{FrameRef, Frames, Realm};
 use crate::browser::page::{CommandError, CommandResult, Ctx};
-use crate::browser::refs::{RefEntry, RefMap};
+use crate::browser::refs::{HeldGroup, RefEntry, RefMap};
 
 mod iframes;
+mod page_engine;
 
 /// gstack's `INTERACTIVE_ROLES` (`snapshot.ts:29-34`).
 const INTERACTIVE_ROLES: &[&str] = &[
@@ -72,7 +73,11 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         "browse-snapshot-{}",
         OBJECT_GROUPS.fetch_add(1, Ordering::Relaxed)
     );
-    let result = take(&realm, &ctx.tab.frames, &opts, &group);
+    let held_group = format!(
+        "browse-snapshot-refs-{}",
+        OBJECT_GROUPS.fetch_add(1, Ordering::Relaxed)
+    );
+    let result = take(&realm, &ctx.tab.frames, &opts, &group, &held_group);
     if opts.selector.is_some() || opts.cursor {
         // The remote objects only served this command. Releasing them is housekeeping the
         // reply need not wait for, and a failure to release is harmless.
@@ -92,8 +97,21 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             ctx.state.refs = refs;
             return Ok("(no accessible elements found)".into());
         }
-        Taken::Tree { lines, cursor } => {
-            render(&opts, &lines, &cursor, realm.frame.as_ref(), &mut refs)
+        Taken::Tree {
+            lines,
+            cursor,
+            held,
+        } => {
+            let text = render(
+                &opts,
+                &lines,
+                &cursor,
+                realm.frame.as_ref(),
+                &mut refs,
+                &held,
+            );
+            refs.held = held.map(|(_, group)| group);
+            text
         }
     };
     ctx.state.refs = refs;
@@ -193,6 +211,9 @@ enum Taken {
     Tree {
         lines: Vec<Line>,
         cursor: CursorScan,
+        /// From the page engine: the elements array the lines' `element`s index, and the
+        /// group that keeps it alive.
+        held: Option<(String, HeldGroup)>,
     },
 }
 
@@ -203,7 +224,59 @@ fn take(
     frames: &Frames,
     opts: &Options,
     group: &str,
+    held_group: &str,
 ) -> Result<Taken, CommandError> {
+    let engine = page_engine::Engine::from_env()?;
+    if engine != page_engine::Engine::Ax && opts.selector.is_none() {
+        // Any failure of the page script (a page that broke a builtin it uses, the hang
+        // watchdog stopping it on a huge page) falls back to the accessibility tree.
+        let read = match page_engine::read(realm, held_group, opts.cursor) {
+            Ok(read) => read,
+            Err(e) if engine == page_engine::Engine::Page => return Err(e),
+            Err(e) => page_engine::PageRead {
+                tree: Err(e.body.error),
+                cursor: opts.cursor.then(|| cursor_scan(realm, group)),
+            },
+        };
+        let cursor = read.cursor.unwrap_or(CursorScan::Found(Vec::new()));
+        match read.tree {
+            Ok(page) => {
+                let root: Vec<usize> = page.tree.root().into_iter().collect();
+                let mut lines = page.tree.lines(&root, true);
+                for line in &mut lines {
+                    line.element = line.backend.take().and_then(|i| u32::try_from(i).ok());
+                }
+                let lines = iframes::descend(frames, realm, lines);
+                if lines.is_empty() {
+                    return Ok(Taken::Empty);
+                }
+                return Ok(Taken::Tree {
+                    lines,
+                    cursor,
+                    held: Some((page.elements, page.held)),
+                });
+            }
+            Err(reason) if engine == page_engine::Engine::Page => {
+                return Err(CommandError::failed(format!(
+                    "the page snapshot engine declined this page ({reason}); unset \
+                     BROWSE_SNAPSHOT_ENGINE to fall back to the accessibility tree"
+                )));
+            }
+            Err(_) => {
+                let frame_id = realm.frame.as_ref().map(|f| f.frame_id.as_str());
+                let lines = tree_lines(&realm.cdp, frame_id, None)
+                    .map(|lines| iframes::descend(frames, realm, lines))?;
+                if lines.is_empty() {
+                    return Ok(Taken::Empty);
+                }
+                return Ok(Taken::Tree {
+                    lines,
+                    cursor,
+                    held: None,
+                });
+            }
+        }
+    }
     let tab = &*realm.cdp;
     let scope = match &opts.selector {
         Some(sel) => Some(resolve_scope(realm, sel, group)?),
@@ -227,7 +300,11 @@ fn take(
     if lines.is_empty() {
         return Ok(Taken::Empty);
     }
-    Ok(Taken::Tree { lines, cursor })
+    Ok(Taken::Tree {
+        lines,
+        cursor,
+        held: None,
+    })
 }
 
 /// The normalised tree of the document, or of the `-s` element, as lines.
@@ -292,6 +369,7 @@ fn render(
     cursor: &CursorScan,
     cursor_frame: Option<&FrameRef>,
     refs: &mut RefMap,
+    held: &Option<(String, HeldGroup)>,
 ) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut n = 0;
@@ -324,6 +402,10 @@ fn render(
             format!("e{n}"),
             RefEntry {
                 backend_node_id: line.backend.unwrap_or_default(),
+                held: held
+                    .as_ref()
+                    .zip(line.element)
+                    .map(|((elements, _), i)| (elements.clone(), i)),
                 role: line.role.clone(),
                 name: line.name.clone(),
                 css_path: None,
@@ -343,6 +425,7 @@ fn render(
                     key,
                     RefEntry {
                         backend_node_id: c.backend,
+                        held: None,
                         role: "cursor-interactive".into(),
                         name: c.label.clone(),
                         css_path: Some(c.path.clone()),
@@ -662,6 +745,9 @@ struct Line {
     /// The inline text after `: `, YAML-quoted where Playwright would have quoted it.
     text: Option<String>,
     backend: Option<i64>,
+    /// From the page engine: the index of the node in its elements array (`backend` is
+    /// then `None`).
+    element: Option<u32>,
     /// The frame the node is in, when it is not the snapshot's root document's.
     frame: Option<FrameRef>,
 }
@@ -1040,6 +1126,7 @@ fn emit(item: &Item, depth: usize, lines: &mut Vec<Line>) {
                 props: String::new(),
                 text: Some(yaml_value(text)),
                 backend: *backend,
+                element: None,
                 frame: None,
             });
         }
@@ -1057,6 +1144,7 @@ fn emit(item: &Item, depth: usize, lines: &mut Vec<Line>) {
                 props: node.props.clone(),
                 text: None,
                 backend: node.backend,
+                element: None,
                 frame: None,
             };
             match node.children.as_slice() {
@@ -1190,7 +1278,8 @@ struct CursorMeta {
 /// lists every descendant of a link or clickable card (`"1."`, `"span"`, `"wbr"` on real
 /// documentation pages). An element whose only reason is a pointer that its parent shows too
 /// is part of that clickable and is left out, as is an element with no text and an empty box.
-const CURSOR_SCAN: &str = r#"function () {
+const CURSOR_SCAN: &str = r#"function (cachedStyle) {
+  const getComputedStyle = cachedStyle || window.getComputedStyle;
   const root = this && this.nodeType === 1 ? this : document.body;
   if (!root) return ['[]'];
   const skip = new Set(['A', 'BUTTON', 'INPUT', 'SELECT', 'TEXTAREA', 'SUMMARY', 'DETAILS']);
@@ -1215,11 +1304,12 @@ const CURSOR_SCAN: &str = r#"function () {
   };
   const meta = [], els = [];
   for (const el of root.querySelectorAll('*')) {
-    if (skip.has(el.tagName) || !el.offsetParent) continue;
+    if (skip.has(el.tagName)) continue;
     const pointer = getComputedStyle(el).cursor === 'pointer';
     const onclick = el.hasAttribute('onclick');
     const tab = el.hasAttribute('tabindex') ? parseInt(el.getAttribute('tabindex'), 10) : NaN;
     if (!pointer && !onclick && !(tab >= 0)) continue;
+    if (!el.offsetParent) continue;
     // A pointer and nothing else, inside a parent that shows one too, is part of that
     // clickable (a link, a card), not a clickable of its own.
     if (!onclick && !(tab >= 0) && el.parentElement
@@ -1243,6 +1333,59 @@ const CURSOR_SCAN: &str = r#"function () {
   }
   return [JSON.stringify(meta)].concat(els);
 }"#;
+
+/// The cursor scan's result when the page engine ran it: its metadata JSON and the array of
+/// its elements (`None` for either when the scan threw in the page).
+fn cursor_from_parts(tab: &Tab, meta: Option<&str>, elements: Option<String>) -> CursorScan {
+    let hits = || -> Result<Vec<CursorHit>, CommandError> {
+        let meta: Vec<CursorMeta> = meta
+            .and_then(|s| serde_json::from_str(s).ok())
+            .ok_or_else(|| CommandError::failed("cursor scan returned no data"))?;
+        if meta.is_empty() {
+            return Ok(Vec::new());
+        }
+        let array =
+            elements.ok_or_else(|| CommandError::failed("cursor scan returned no array"))?;
+        let props = tab
+            .call_method(GetProperties(
+                json!({ "objectId": array, "ownProperties": true }),
+            ))
+            .map_err(cdp_error)?;
+        let mut slots: Vec<(usize, RemoteObject)> = props
+            .result
+            .into_iter()
+            .filter_map(|p| Some((p.name.parse::<usize>().ok()?, p.value?)))
+            .collect();
+        slots.sort_by_key(|(i, _)| *i);
+        describe_hits(tab, meta, slots.into_iter().map(|(_, v)| v))
+    };
+    match hits() {
+        Ok(hits) => CursorScan::Found(hits),
+        Err(_) => CursorScan::Failed,
+    }
+}
+
+/// Pairs each hit's metadata with its element's backend id, described all at once.
+fn describe_hits(
+    tab: &Tab,
+    meta: Vec<CursorMeta>,
+    elements: impl Iterator<Item = RemoteObject>,
+) -> Result<Vec<CursorHit>, CommandError> {
+    let pairs: Vec<(CursorMeta, String)> = meta
+        .into_iter()
+        .zip(elements)
+        .filter(|(_, element)| element.kind == "object")
+        .filter_map(|(m, element)| Some((m, element.object_id?)))
+        .collect();
+    in_parallel(pairs, |(m, object_id)| {
+        Ok(CursorHit {
+            reasons: m.reasons,
+            label: m.label,
+            path: m.path,
+            backend: backend_of(tab, &object_id)?,
+        })
+    })
+}
 
 fn cursor_scan(realm: &Realm, group: &str) -> CursorScan {
     match try_cursor_scan(realm, group) {
@@ -1291,20 +1434,7 @@ fn try_cursor_scan(realm: &Realm, group: &str) -> Result<Vec<CursorHit>, Command
         .and_then(|v| v.value.as_str().map(str::to_owned))
         .and_then(|s| serde_json::from_str(&s).ok())
         .ok_or_else(|| CommandError::failed("cursor scan returned no data"))?;
-    let pairs: Vec<(CursorMeta, String)> = meta
-        .into_iter()
-        .zip(slots)
-        .filter(|(_, element)| element.kind == "object")
-        .filter_map(|(m, element)| Some((m, element.object_id?)))
-        .collect();
-    in_parallel(pairs, |(m, object_id)| {
-        Ok(CursorHit {
-            reasons: m.reasons,
-            label: m.label,
-            path: m.path,
-            backend: backend_of(tab, &object_id)?,
-        })
-    })
+    describe_hits(tab, meta, slots)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,637 @@
+// The in-page snapshot engine (see page_engine.rs for the contract and the fallback rules).
+// Called as `(this function)(wantCursor)` in the snapshot's realm. Returns an array:
+//   [0] JSON text: {"b": "<why the engine declined>"} or {"n": [<nodes in pre-order>]}
+//   [1] the elements the nodes point at (node field `el` indexes it)
+//   [2] the cursor scan's JSON text (or null when not asked for)
+//   [3] the cursor scan's elements
+//   [4] inline elements whose event listeners would change the tree (see `breaksWords`)
+// A node is a string (a text run, Chromium's StaticText, whose DOM node is the next entry of
+// [1]), a one-string array (a whitespace run with no node of its own), or
+//   [role, name, childCount, el, flags, value, level, placeholder]
+// with role in Chromium's vocabulary (what Accessibility.getFullAXTree would report), so that
+// the Rust fold reads both engines' trees alike. flags: 1 checked, 2 mixed, 4 disabled,
+// 8 expanded, 16 selected, 32 has url.
+function (wantCursor) {
+  'use strict';
+  class Decline extends Error {}
+  const decline = (why) => { throw new Decline(why); };
+  const CHECKED = 1, MIXED = 2, DISABLED = 4, EXPANDED = 8, SELECTED = 16, URL = 32;
+  const HTML_NS = 'http://www.w3.org/1999/xhtml';
+
+  // Elements with no role of their own (HTML-AAM "generic" or no mapping): Chromium keeps
+  // them out of its tree when they are laid out inline, and includes them (as generic or
+  // ignored nodes, which the fold turns into a word break) when they are block-level.
+  const PLAIN = new Set(['span', 'b', 'i', 'small', 'u', 'kbd', 'cite', 'var', 'samp', 'bdi',
+    'bdo', 'font', 'big', 'tt', 'nobr', 'div', 'pre', 'center', 'slot', 'data']);
+  // Elements with a role, as Chromium names it (HTML-AAM).
+  const ROLES = {
+    p: 'paragraph', em: 'emphasis', strong: 'strong', code: 'code', article: 'article',
+    nav: 'navigation', main: 'main', ul: 'list', ol: 'list', li: 'listitem',
+    blockquote: 'blockquote', hr: 'separator', mark: 'mark', time: 'time', sub: 'subscript',
+    sup: 'superscript', del: 'deletion', s: 'deletion', ins: 'insertion', dl: 'DescriptionList',
+    dd: 'definition', figure: 'figure', figcaption: 'Figcaption', abbr: 'Abbr',
+  };
+  // Roles whose name Chromium computes from the content (accname 1.2 "name from content").
+  const HEADINGS = { h1: 1, h2: 2, h3: 3, h4: 4, h5: 5, h6: 6 };
+  // Where aria-label is a name Chromium reports and we print; elsewhere it declines.
+  const LABELLABLE = new Set(['nav', 'main', 'aside', 'article', 'section', 'form', 'header',
+    'footer', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'a', 'button', 'input', 'textarea', 'select',
+    'table', 'img']);
+  const SKIPPED = new Set(['script', 'style', 'template', 'head', 'meta', 'link', 'title',
+    'base', 'noscript', 'wbr']);
+  const SECTIONING = 'article, aside, main, nav, section';
+  // Elements that may carry a shadow root (DOM `attachShadow`); a closed one is invisible here.
+  const SHADOW_HOSTS = new Set(['article', 'aside', 'blockquote', 'body', 'div', 'footer', 'h1',
+    'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'main', 'nav', 'p', 'section', 'span']);
+  const TEXT_INPUTS = { text: 'textbox', email: 'textbox', tel: 'textbox', url: 'textbox',
+    password: 'textbox', search: 'searchbox', number: 'spinbutton' };
+  const BLOCKISH = new Set(['block', 'flex', 'grid', 'list-item', 'flow-root', 'table',
+    'table-row-group', 'table-header-group', 'table-footer-group', 'table-row', 'table-cell',
+    'table-caption']);
+
+  // Inline elements where Chromium's word break would change the text if it included them
+  // in its tree, which it does when they have event listeners (a page script cannot see
+  // those; Rust asks DOMDebugger.getEventListeners and falls back when there are any).
+  const listened = [];
+  const lastChar = (n) => {
+    if (!n) return ' ';
+    const t = n.nodeType === 3 ? n.data : n.nodeType === 1 ? n.textContent : '';
+    return t === '' ? lastChar(n.previousSibling) : t[t.length - 1];
+  };
+  const firstChar = (n) => {
+    if (!n) return ' ';
+    const t = n.nodeType === 3 ? n.data : n.nodeType === 1 ? n.textContent : '';
+    return t === '' ? firstChar(n.nextSibling) : t[0];
+  };
+  const word = (c) => !/\s/.test(c);
+  const breaksWords = (el) => {
+    const t = el.textContent;
+    if (t === '') return false;
+    // With no sibling on a side, the parent's neighbour decides: assume a word there.
+    const before = el.previousSibling ? lastChar(el.previousSibling) : 'x';
+    const after = el.nextSibling ? firstChar(el.nextSibling) : 'x';
+    return (word(before) && word(t[0])) || (word(t[t.length - 1]) && word(after));
+  };
+
+  const nodes = [];
+  const elements = [];
+  const styles = new Map();
+  const style = (el) => {
+    let s = styles.get(el);
+    if (!s) { s = getComputedStyle(el); styles.set(el, s); }
+    return s;
+  };
+
+  // Generated content (::before/::after, ::marker text) becomes text in Chromium's tree; we
+  // do not compute it, so any style sheet that could generate some declines.
+  const GENERATED = /::?(before|after|marker)|content\s*:/i;
+  const checkSheets = (sheets) => {
+    for (const sheet of sheets) {
+      let rules;
+      try { rules = sheet.cssRules; } catch (e) { decline('a cross-origin style sheet'); }
+      checkRules(rules);
+    }
+  };
+  // Author CSS that sets a property checkStyle reads: until some is seen, every element has
+  // the initial (or HTML's default) value and checkStyle need not read it (a tenth of the
+  // walk on a big table).
+  const STYLED = /visibility|text-transform|text-security|(^|[^-\w])content\s*:/i;
+  let styled = false;
+  const checkInlineStyles = (root) => {
+    if (styled) return;
+    for (const el of root.querySelectorAll('[style]')) {
+      if (STYLED.test(el.getAttribute('style'))) { styled = true; return; }
+    }
+  };
+  const checkRules = (rules) => {
+    for (const rule of rules) {
+      if (rule.styleSheet) checkSheets([rule.styleSheet]);
+      if (rule.cssRules && rule.cssRules.length) checkRules(rule.cssRules);
+      if (rule.style && STYLED.test(rule.style.cssText)) styled = true;
+      if (rule.selectorText !== undefined && GENERATED.test(rule.selectorText)) {
+        decline('a style sheet with generated content');
+      }
+      if (rule.style && rule.style.content && rule.style.content !== 'normal'
+          && rule.style.content !== 'none') {
+        decline('a style sheet with generated content');
+      }
+    }
+  };
+
+  const checkAttributes = (el, tag) => {
+    for (const n of el.getAttributeNames()) {
+      if (n === 'role') decline('a role attribute');
+      if (n.startsWith('aria-')) {
+        if (n === 'aria-describedby' || n === 'aria-description') continue;
+        if (n === 'aria-label' && LABELLABLE.has(tag)) continue;
+        decline('attribute ' + n + ' on <' + tag + '>');
+      }
+      if (n === 'hidden' && el.getAttribute('hidden') === 'until-found') decline('hidden=until-found');
+      if (n === 'tabindex' || n === 'contenteditable' || n === 'title' || n === 'inert'
+          || n === 'popover' || n === 'is' || n === 'accesskey') {
+        decline('attribute ' + n);
+      }
+    }
+  };
+
+  const checkStyle = (s, password) => {
+    if (!styled) return;
+    if (s.visibility !== 'visible') decline('visibility ' + s.visibility);
+    if (s.textTransform !== 'none') decline('text-transform');
+    if (s.contentVisibility && s.contentVisibility !== 'visible') decline('content-visibility');
+    if (s.content !== 'normal' && s.content !== 'none' && s.content !== '') decline('content');
+    if (s.webkitTextSecurity && s.webkitTextSecurity !== 'none' && !password) {
+      decline('text-security');
+    }
+  };
+
+  const ariaLabel = (el) => {
+    const v = el.getAttribute('aria-label');
+    return v !== null && v.trim() !== '' ? v : null;
+  };
+
+  // The children the flat tree gives `node` (shadow roots and slots resolved), as layout and
+  // Chromium's accessibility tree see them.
+  const sheetsChecked = new Set();
+  const flatChildren = (node) => {
+    if (node.nodeType === 1) {
+      if (node.shadowRoot) {
+        if (!sheetsChecked.has(node.shadowRoot)) {
+          sheetsChecked.add(node.shadowRoot);
+          checkSheets(node.shadowRoot.styleSheets);
+          checkSheets(node.shadowRoot.adoptedStyleSheets || []);
+          checkInlineStyles(node.shadowRoot);
+          // `:host` rules style the host, whose style was checked before its sheets were seen.
+          checkStyle(style(node), false);
+        }
+        return node.shadowRoot.childNodes;
+      }
+      if (node.localName === 'slot' && node.getRootNode() instanceof ShadowRoot) {
+        const assigned = node.assignedNodes();
+        if (assigned.length) return assigned;
+      }
+    }
+    // Null: the node's own children (walked by sibling links, faster than a NodeList).
+    return null;
+  };
+
+  // A shadow host whose shadow root is closed renders content we cannot see and hides light
+  // children we would otherwise print: decline where the layout betrays one.
+  const checkClosedShadow = (el, tag) => {
+    if (el.shadowRoot || !(SHADOW_HOSTS.has(tag) || tag.includes('-'))) return;
+    let content = false;
+    for (const child of el.childNodes) {
+      if (child.nodeType === 3) {
+        if (!/^\s*$/.test(child.data)) {
+          content = true;
+          const range = document.createRange();
+          range.selectNodeContents(child);
+          if (range.getClientRects().length === 0) decline('text that is not rendered');
+        }
+      } else if (child.nodeType === 1) {
+        content = true;
+        const d = style(child).display;
+        if (d !== 'none' && d !== 'contents' && child.getClientRects().length === 0
+            && child.localName !== 'br' && child.localName !== 'wbr') {
+          decline('an element that is not rendered');
+        }
+      }
+    }
+    if (!content && el.offsetWidth > 0 && el.offsetHeight > 0) {
+      decline('an empty element with a box (a closed shadow root?)');
+    }
+  };
+
+  // accname 1.2 text of `node`'s content, as Chromium computes names from content: block
+  // children on their own words (U+0001 marks a boundary Chromium may or may not break at).
+  const contentText = (node, skip) => {
+    let out = '';
+    const add = (child) => {
+      if (child === skip) return;
+      if (child.nodeType === 3) out += child.data;
+      else if (child.nodeType === 1) out += embeddedText(child, skip);
+    };
+    const children = flatChildren(node);
+    if (children === null) {
+      for (let c = node.firstChild; c !== null; c = c.nextSibling) add(c);
+    } else {
+      for (const child of children) add(child);
+    }
+    return out;
+  };
+  const embeddedText = (el, skip) => {
+    if (el.namespaceURI !== HTML_NS) decline('a non-HTML element in a name');
+    const tag = el.localName;
+    if (SKIPPED.has(tag)) return '';
+    const s = style(el);
+    if (s.display === 'none') return '';
+    checkStyle(s, tag === 'input' && el.type === 'password');
+    if (tag === 'br') return '\n';
+    if (tag === 'input') {
+      const t = el.type;
+      if (Object.hasOwn(TEXT_INPUTS, t)) {
+        if (t === 'password' || t === 'number') decline('a ' + t + ' field in a name');
+        return ' ' + el.value + ' ';
+      }
+      if (t === 'submit' || t === 'reset' || t === 'button') {
+        return ' ' + (ariaLabel(el) ?? inputButtonText(el)) + ' ';
+      }
+      if (t === 'checkbox' || t === 'radio') {
+        const label = ariaLabel(el);
+        if (label === null) decline('an unlabelled ' + t + ' in a name');
+        return ' ' + label + ' ';
+      }
+      decline('input type ' + t + ' in a name');
+    }
+    if (tag === 'textarea') return ' ' + el.value + ' ';
+    if (tag === 'select') {
+      if (el.multiple || el.size > 1) decline('a list box in a name');
+      const chosen = el.selectedOptions[0];
+      return ' ' + (chosen ? chosen.text : '') + ' ';
+    }
+    if (tag === 'img') return ' ' + (ariaLabel(el) ?? el.getAttribute('alt') ?? '') + ' ';
+    const label = ariaLabel(el);
+    const inner = label !== null ? label : contentText(el, skip);
+    const d = s.display;
+    if (d === 'inline' || d === 'contents') return inner;
+    if (BLOCKISH.has(d)) return ' ' + inner + ' ';
+    return '\u0001' + inner + '\u0001';
+  };
+  const collapse = (t) => t.replace(/\s+/g, ' ').trim();
+  // Settles U+0001 boundaries: where breaking or not gives different words, decline.
+  const settle = (text) => {
+    if (!text.includes('\u0001')) return text;
+    const broken = collapse(text.replace(/\u0001/g, ' '));
+    if (broken !== collapse(text.replace(/\u0001/g, ''))) decline('an inline-block in a name');
+    return broken;
+  };
+  const inputButtonText = (el) => {
+    if (el.hasAttribute('value')) return el.value;
+    return el.type === 'submit' ? 'Submit' : el.type === 'reset' ? 'Reset' : '';
+  };
+
+  // `el.labels`, from one pass over each tree's labels: Chromium computes `labels` by walking
+  // the whole document for each control the first time, which is quadratic on a big form.
+  const labelMaps = new Map();
+  const labelsOf = (el) => {
+    const root = el.getRootNode();
+    let map = labelMaps.get(root);
+    if (!map) {
+      map = new Map();
+      for (const label of root.querySelectorAll('label')) {
+        const control = label.control;
+        if (!control) continue;
+        const list = map.get(control);
+        if (list) list.push(label); else map.set(control, [label]);
+      }
+      labelMaps.set(root, map);
+    }
+    return map.get(el) || [];
+  };
+
+  // The name of a labelable control from its <label>s (HTML-AAM), or null when none.
+  const labelText = (el) => {
+    const labels = labelsOf(el);
+    if (labels.length === 0) return null;
+    if (labels.length > 1) decline('a control with several labels');
+    const label = labels[0];
+    for (const other of label.querySelectorAll('input, select, textarea, button')) {
+      if (other !== el) decline('a label holding another control');
+    }
+    return settle(contentText(label, el));
+  };
+
+  // The open element nodes, innermost last: each node appended counts as a child of the top.
+  const openNodes = [];
+  const append = (node) => {
+    if (openNodes.length) openNodes[openNodes.length - 1][2]++;
+    nodes.push(node);
+  };
+  const open = (role, name, el, flags, value, level, placeholder) => {
+    let index = -1;
+    if (el) { index = elements.length; elements.push(el); }
+    const node = [role, name, 0, index, flags, value, level, placeholder];
+    append(node);
+    openNodes.push(node);
+    return nodes.length - 1;
+  };
+  const close = () => { openNodes.pop(); };
+
+  const element = (role, name, el, flags, value, level, placeholder, children) => {
+    open(role, name, el, flags, value, level, placeholder);
+    if (children) children();
+    close();
+  };
+
+  const walkChildren = (node, ctx) => {
+    const children = flatChildren(node);
+    if (children === null) {
+      for (let c = node.firstChild; c !== null; c = c.nextSibling) visit(c, ctx);
+    } else {
+      for (const child of children) visit(child, ctx);
+    }
+  };
+
+  const visit = (node, ctx) => {
+    if (node.nodeType === 3) {
+      if (/^\s*$/.test(node.data)) {
+        if (node.data !== '') append([node.data]);
+      } else {
+        append(node.data);
+        elements.push(node);
+      }
+      return;
+    }
+    if (node.nodeType !== 1) return;
+    const el = node;
+    if (el.namespaceURI !== HTML_NS) decline('a non-HTML element (' + el.localName + ')');
+    const tag = el.localName;
+    if (SKIPPED.has(tag)) return;
+    const s = style(el);
+    if (s.display === 'none') return;
+    checkStyle(s, tag === 'input' && el.type === 'password');
+    checkAttributes(el, tag);
+    checkClosedShadow(el, tag);
+    if (ctx.table) return tablePart(el, tag, s, ctx);
+    const d = s.display;
+    const disabled = () => (el.matches(':disabled') ? DISABLED : 0);
+
+    if (PLAIN.has(tag) || tag.includes('-') || (tag === 'a' && !el.hasAttribute('href'))) {
+      if (d === 'inline' || d === 'contents') {
+        if (ctx.label && tag !== 'slot') decline('an inline element inside a label');
+        if (el.hasAttribute('aria-label')) decline('aria-label on an element without a role');
+        if (el.hasAttribute('onclick')) decline('an inline element with onclick');
+        if (breaksWords(el)) listened.push(el);
+        return walkChildren(el, ctx);
+      }
+      if (!BLOCKISH.has(d) || d.startsWith('table')) decline('<' + tag + '> laid out as ' + d);
+      return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
+    }
+    if (d.startsWith('table') && tag !== 'table') decline('<' + tag + '> laid out as ' + d);
+    if (Object.hasOwn(ROLES, tag)) {
+      if (tag === 'li' && !(el.parentElement && /^(ul|ol)$/.test(el.parentElement.localName))) {
+        decline('a list item outside a list');
+      }
+      const name = LABELLABLE.has(tag) ? ariaLabel(el) ?? '' : '';
+      return element(ROLES[tag], name, el, 0, null, 0, null, () => walkChildren(el, ctx));
+    }
+    if (Object.hasOwn(HEADINGS, tag)) {
+      const name = ariaLabel(el) ?? settle(contentText(el));
+      return element('heading', name, el, 0, null, HEADINGS[tag], null,
+        () => walkChildren(el, ctx));
+    }
+    switch (tag) {
+      case 'html': case 'body':
+        return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
+      case 'section': case 'form': {
+        const name = ariaLabel(el);
+        if (d !== 'block') decline('<' + tag + '> laid out as ' + d);
+        const role = tag === 'form' ? 'form' : name === null ? 'generic' : 'region';
+        return element(role, name ?? '', el, 0, null, 0, null, () => walkChildren(el, ctx));
+      }
+      case 'header': case 'footer': case 'aside': {
+        if (el.parentElement && el.parentElement.closest(SECTIONING)) {
+          decline('<' + tag + '> inside sectioning content');
+        }
+        const role = { header: 'banner', footer: 'contentinfo', aside: 'complementary' }[tag];
+        return element(role, ariaLabel(el) ?? '', el, 0, null, 0, null,
+          () => walkChildren(el, ctx));
+      }
+      case 'dt': case 'dfn':
+        return element('term', settle(contentText(el)), el, 0, null, 0, null,
+          () => walkChildren(el, ctx));
+      case 'a': {
+        const name = ariaLabel(el) ?? settle(contentText(el));
+        if (collapse(name) === '') decline('a link with no name');
+        return element('link', name, el, URL, null, 0, null, () => walkChildren(el, ctx));
+      }
+      case 'label':
+        return element('LabelText', '', null, 0, null, 0, null,
+          () => walkChildren(el, { ...ctx, label: true }));
+      case 'br':
+        return element('LineBreak', '\n', null, 0, null, 0, null);
+      case 'img': {
+        const alt = el.getAttribute('alt');
+        if (el.hasAttribute('aria-label')) decline('an image with aria-label');
+        const name = alt ?? '';
+        if (name === '' && alt === '') return;
+        return element('image', name, el, 0, null, 0, null);
+      }
+      case 'button': {
+        if (labelsOf(el).length) decline('a button with a label');
+        const name = ariaLabel(el) ?? settle(contentText(el));
+        return element('button', name, el, disabled(), null, 0, null,
+          () => walkChildren(el, ctx));
+      }
+      case 'textarea': return textField(el, 'textbox', el.value, disabled());
+      case 'input': return input(el, disabled());
+      case 'select': return select(el, disabled());
+      case 'table': return table(el, s);
+    }
+    decline('element <' + tag + '>');
+  };
+
+  const controlName = (el) => ariaLabel(el) ?? labelText(el);
+
+  const textField = (el, role, value, flags) => {
+    if (el.hasAttribute('list')) decline('a field with a datalist');
+    const placeholder = el.getAttribute('placeholder');
+    let name = controlName(el);
+    if (name === null || collapse(name) === '') {
+      name = placeholder !== null && placeholder.trim() !== '' ? placeholder : '';
+    }
+    element(role, name, el, flags, value, 0, placeholder);
+  };
+
+  const input = (el, flags) => {
+    const t = el.type;
+    if (Object.hasOwn(TEXT_INPUTS, t)) {
+      let value = el.value;
+      if (t === 'password') {
+        if (/[\ud800-\udfff]/.test(value)) decline('a password with astral characters');
+        value = '\u2022'.repeat(value.length);
+      }
+      if (t === 'number' && !/^-?(0|[1-9][0-9]{0,14})$/.test(value)) {
+        decline('a number field whose value Chromium reformats');
+      }
+      return textField(el, TEXT_INPUTS[t], value, flags);
+    }
+    if (t === 'checkbox' || t === 'radio') {
+      if (el.indeterminate) {
+        if (t === 'radio') decline('an indeterminate radio');
+        flags |= MIXED;
+      } else if (el.checked) flags |= CHECKED;
+      return element(t, controlName(el) ?? '', el, flags, null, 0, null);
+    }
+    if (t === 'submit' || t === 'reset' || t === 'button') {
+      if (labelsOf(el).length) decline('a button with a label');
+      const text = inputButtonText(el);
+      return element('button', ariaLabel(el) ?? text, el, flags, null, 0, null, () => {
+        if (text !== '') { append(text); elements.push(el); }
+      });
+    }
+    decline('input type ' + t);
+  };
+
+  const select = (el, flags) => {
+    if (el.multiple || el.size > 1) decline('a list box');
+    if (el.querySelector('optgroup')) decline('an optgroup');
+    const options = [];
+    for (const child of el.children) {
+      if (child.localName !== 'option') decline('a select child other than option');
+      if (child.disabled || child.hasAttribute('label')) decline('a disabled or labelled option');
+      checkAttributes(child, 'option');
+      options.push(child);
+    }
+    element('combobox', controlName(el) ?? '', el, flags, null, 0, null, () => {
+      element('MenuListPopup', '', null, 0, null, 0, null, () => {
+        for (const option of options) {
+          const s = style(option);
+          if (s.display === 'none') decline('a hidden option');
+          checkStyle(s);
+          element('option', collapse(option.text), option, option.selected ? SELECTED : 0,
+            null, 0, null);
+        }
+      });
+    });
+  };
+
+  // Chromium tells data tables from layout tables by heuristics (AXObject::IsDataTable).
+  // We decide only where the answer is certain: header markup, or 20 rows and more, means
+  // data; no header markup, few rows and no borders or backgrounds means layout; anything
+  // else declines.
+  const table = (el, s) => {
+    if (s.display !== 'table') decline('a table not laid out as one');
+    for (const a of ['border', 'summary', 'rules', 'frame', 'cellspacing', 'bgcolor']) {
+      if (el.hasAttribute(a)) decline('table attribute ' + a);
+    }
+    let caption = null, thead = null;
+    for (const child of el.children) {
+      const t = child.localName;
+      if (t === 'caption') { if (caption) decline('two captions'); caption = child; }
+      else if (t === 'thead') { if (thead) decline('two heads'); thead = child; }
+      else if (t !== 'tbody' && t !== 'tr') decline('table child <' + t + '>');
+    }
+    // The rows by hand: HTMLTableElement.rows is slow to walk on a big table the first time.
+    const rows = [];
+    for (const child of el.children) {
+      if (child.localName === 'tr') rows.push(child);
+      else if (child.localName === 'tbody' || child.localName === 'thead') {
+        for (const row of child.children) {
+          if (row.localName !== 'tr') decline('a table section child <' + row.localName + '>');
+          rows.push(row);
+        }
+      }
+    }
+    let th = false, width = -1;
+    for (const row of rows) {
+      const cells = [];
+      for (const cell of row.children) {
+        if (cell.localName !== 'td' && cell.localName !== 'th') decline('a row child <' + cell.localName + '>');
+        cells.push(cell);
+      }
+      if (width === -1) width = cells.length;
+      if (cells.length !== width || width < 2) decline('a ragged or one-column table');
+      for (const cell of cells) {
+        if (cell.localName === 'th') th = true;
+        if (!cell.hasAttributes()) continue;
+        if (cell.colSpan !== 1 || cell.rowSpan !== 1) decline('spanning cells');
+        for (const a of ['headers', 'abbr', 'axis', 'scope']) {
+          if (cell.hasAttribute(a) && !(a === 'scope' && cell.localName === 'th')) {
+            decline('cell attribute ' + a);
+          }
+        }
+      }
+    }
+    const data = caption !== null || thead !== null || th || rows.length >= 20;
+    if (!data) {
+      const plain = (e) => {
+        const cs = style(e);
+        return cs.backgroundColor === 'rgba(0, 0, 0, 0)' && cs.backgroundImage === 'none'
+          && ['Top', 'Right', 'Bottom', 'Left'].every((side) => cs['border' + side + 'Width'] === '0px'
+            || cs['border' + side + 'Style'] === 'none');
+      };
+      if (!plain(el)) decline('a small table with borders or backgrounds');
+      for (const row of rows) {
+        if (!plain(row)) decline('a small table with borders or backgrounds');
+        for (const cell of row.children) {
+          if (!plain(cell)) decline('a small table with borders or backgrounds');
+        }
+      }
+    }
+    if (data && rows.length < 20 && rows.length < 2) decline('a one-row data table');
+    const name = ariaLabel(el) ?? (caption ? settle(contentText(caption)) : '');
+    const ctx = { table: data ? 'data' : 'layout', thead: false };
+    element(data ? 'table' : 'LayoutTable', name, data ? el : null, 0, null, 0, null,
+      () => { for (const child of el.children) visit(child, ctx); });
+  };
+
+  const tablePart = (el, tag, s, ctx) => {
+    const data = ctx.table === 'data';
+    const d = s.display;
+    const inner = { label: ctx.label };
+    switch (tag) {
+      case 'caption':
+        if (d !== 'table-caption') decline('a caption not laid out as one');
+        return element('caption', '', el, 0, null, 0, null, () => walkChildren(el, inner));
+      case 'thead':
+        if (d !== 'table-header-group') decline('a thead not laid out as one');
+        if (!data) decline('a thead in a layout table');
+        return element('rowgroup', '', el, 0, null, 0, null,
+          () => walkChildren(el, { ...ctx, thead: true }));
+      case 'tbody':
+        if (d !== 'table-row-group') decline('a tbody not laid out as one');
+        return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
+      case 'tr':
+        if (d !== 'table-row') decline('a row not laid out as one');
+        if (ctx.row) decline('a row in a row');
+        return element(data ? 'row' : 'LayoutTableRow', '', data ? el : null, 0, null, 0, null,
+          () => walkChildren(el, { ...ctx, row: true }));
+      case 'td': case 'th': {
+        if (d !== 'table-cell') decline('a cell not laid out as one');
+        if (!ctx.row) decline('a cell outside a row');
+        let role = data ? 'cell' : 'LayoutTableCell';
+        if (tag === 'th') {
+          const scope = el.getAttribute('scope');
+          if (scope === 'row') role = 'rowheader';
+          else if (scope === 'col' || (scope === null && ctx.thead)) role = 'columnheader';
+          else decline('a header cell of unknown direction');
+        }
+        const name = data ? settle(contentText(el)) : '';
+        return element(role, name, data ? el : null, 0, null, 0, null, () => walkChildren(el, inner));
+      }
+    }
+    decline('<' + tag + '> directly in a table');
+  };
+
+  let tree;
+  try {
+    if (document.contentType !== 'text/html') decline('a ' + document.contentType + ' document');
+    if (document.documentElement === null || document.body === null) decline('no body');
+    if (document.body.localName !== 'body') decline('a frameset');
+    checkSheets(document.styleSheets);
+    checkSheets(document.adoptedStyleSheets || []);
+    checkInlineStyles(document);
+    open('RootWebArea', '', null, 0, null, 0, null);
+    const html = document.documentElement;
+    checkAttributes(html, 'html');
+    checkStyle(style(html));
+    element('generic', '', null, 0, null, 0, null, () => visit(document.body, {}));
+    close();
+    tree = JSON.stringify({ n: nodes });
+    // Lone surrogates come out as \udXXXX escapes, which are not Unicode; Chromium's tree
+    // has U+FFFD in their place.
+    if (tree.includes('\\ud')) {
+      tree = JSON.stringify({ n: nodes },
+        (k, v) => (typeof v === 'string' ? v.toWellFormed() : v));
+    }
+  } catch (e) {
+    if (!(e instanceof Decline)) throw e;
+    tree = JSON.stringify({ b: e.message });
+  }
+  let cursor = [null];
+  if (wantCursor) {
+    try { cursor = __CURSOR_SCAN__.call(document.body, style); } catch (e) { cursor = [null]; }
+  }
+  return [tree, elements, cursor[0], cursor.slice(1), listened];
+}

@@ -1,0 +1,245 @@
+//! The two snapshot engines agree byte for byte: every fixture page snapshotted through
+//! `Accessibility.getFullAXTree` (`BROWSE_SNAPSHOT_ENGINE=ax`) and through the in-page engine
+//! (`=page`) prints the same `snapshot`, `-i`, `-c`, `-C` and `-ic`; the pages the in-page
+//! engine does not model are declined (it says why) and the default engine falls back to the
+//! accessibility tree for them, with the same output; refs from the in-page engine click and
+//! fill the elements they name.
+
+mod common;
+
+use common::*;
+
+const FLAGS: &[&[&str]] = &[&[], &["-i"], &["-c"], &["-C"], &["-ic"]];
+
+/// Pages the in-page engine models: a decline here would make the comparison vacuous, so the
+/// `page` workspace must snapshot them itself.
+fn modelled_pages() -> Vec<(&'static str, String)> {
+    let mut pages = vec![
+        (
+            "/forms.html",
+            include_str!("fixtures/snapshot_engines/forms.html").to_owned(),
+        ),
+        (
+            "/text.html",
+            include_str!("fixtures/snapshot_engines/text.html").to_owned(),
+        ),
+        (
+            "/lists_tables.html",
+            include_str!("fixtures/snapshot_engines/lists_tables.html").to_owned(),
+        ),
+        (
+            "/shadow.html",
+            include_str!("fixtures/snapshot_engines/shadow.html").to_owned(),
+        ),
+        (
+            "/cursor.html",
+            include_str!("fixtures/snapshot_engines/cursor.html").to_owned(),
+        ),
+        // A page that lies through the DOM builtins: the engine runs in an isolated world.
+        (
+            "/lies.html",
+            "<!DOCTYPE html><html><body><input aria-label=\"Real name\"><button>Real</button>\
+             <script>Element.prototype.getAttribute = function () { return 'lie'; };\
+             Element.prototype.getAttributeNames = function () { return []; };</script>\
+             </body></html>"
+                .to_owned(),
+        ),
+    ];
+    // scripts/bench_peers.py's big page: a layout table under 20 rows, a data table from 20.
+    for rows in [3, 19, 20, 60] {
+        let body: String = (0..rows)
+            .map(|i| {
+                format!(
+                    "<tr><td>{i}</td><td><input type=checkbox aria-label='pick {i}'></td>\
+                     <td><input aria-label='qty {i}' value='{}'></td><td><button>Edit {i}</button></td></tr>",
+                    i % 7
+                )
+            })
+            .collect();
+        let path: &'static str = Box::leak(format!("/big{rows}.html").into_boxed_str());
+        pages.push((
+            path,
+            format!("<!DOCTYPE html><html><head><title>big</title></head><body><h1>Rows</h1><table>{body}</table></body></html>"),
+        ));
+    }
+    pages
+}
+
+/// Pages the in-page engine must decline, with a word of the reason it gives.
+const DECLINED: &[(&str, &str, &str)] = &[
+    (
+        "/labelledby.html",
+        r#"<p><span id="l">Labelled</span><input aria-labelledby="l"></p>"#,
+        "aria-labelledby",
+    ),
+    (
+        "/hidden.html",
+        r#"<div aria-hidden="true"><button>Hidden</button></div><button>Shown</button>"#,
+        "aria-hidden",
+    ),
+    (
+        "/role.html",
+        r#"<div role="button" tabindex="0">Fake</div>"#,
+        "role",
+    ),
+    (
+        "/details.html",
+        r#"<details><summary>More</summary>Inside</details>"#,
+        "details",
+    ),
+    (
+        "/dialog.html",
+        r#"<dialog open>Text <button>OK</button></dialog>"#,
+        "dialog",
+    ),
+    (
+        "/iframe.html",
+        r#"<p>Outer</p><iframe srcdoc="<button>In frame</button>"></iframe>"#,
+        "iframe",
+    ),
+    (
+        "/svg.html",
+        r#"<button><svg width="10" height="10"><rect width="10" height="10"/></svg></button>"#,
+        "non-HTML",
+    ),
+    (
+        "/generated.html",
+        r#"<style>.req::after { content: " *"; }</style><label class="req" for="n">Name</label><input id="n">"#,
+        "generated content",
+    ),
+    (
+        "/transform.html",
+        r#"<p style="text-transform: uppercase">shouted</p>"#,
+        "text-transform",
+    ),
+    (
+        "/visibility.html",
+        r#"<div style="visibility:hidden">gone <span style="visibility:visible">back</span></div>"#,
+        "visibility",
+    ),
+    (
+        "/closed_light.html",
+        r#"<div id="h"><p>light hidden by a closed root</p></div>
+<script>document.getElementById('h').attachShadow({mode: 'closed'}).innerHTML = '<button>Inside</button>';</script>"#,
+        "not rendered",
+    ),
+    (
+        "/closed_empty.html",
+        r#"<p>before</p><div id="e"></div>
+<script>document.getElementById('e').attachShadow({mode: 'closed'}).innerHTML = '<button>Only closed</button>';</script>"#,
+        "closed shadow",
+    ),
+    (
+        // An empty body with a box could be a closed shadow root's host.
+        "/empty.html",
+        "<html><body>  \n  </body></html>",
+        "closed shadow",
+    ),
+    (
+        "/small_bordered_table.html",
+        r#"<table style="border-collapse:collapse"><tr><td style="border:1px solid">a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>"#,
+        "borders",
+    ),
+    (
+        "/listener.html",
+        r#"<p>a<span id="s">b</span>c</p><script>document.getElementById('s').addEventListener('click', () => {});</script>"#,
+        "event listeners",
+    ),
+    (
+        "/label_inline.html",
+        r#"<label><input type="checkbox"> I <b>agree</b></label>"#,
+        "inside a label",
+    ),
+];
+
+fn snapshot(ws: &Workspace, flags: &[&str]) -> String {
+    let mut args = vec!["snapshot"];
+    args.extend_from_slice(flags);
+    ws.ok(&args)
+}
+
+fn engine(name: &str) -> Workspace {
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_SNAPSHOT_ENGINE", name);
+    ws
+}
+
+#[test]
+fn both_engines_print_the_same_snapshots() {
+    let _slot = chromium_slot();
+    let modelled = modelled_pages();
+    let mut served: Vec<(&str, &str)> = modelled.iter().map(|(p, h)| (*p, h.as_str())).collect();
+    served.extend(DECLINED.iter().map(|(p, h, _)| (*p, *h)));
+    let server = PageServer::start(&served);
+    let ax = engine("ax");
+    let page = engine("page");
+    let auto = engine("auto");
+
+    for (path, _) in &modelled {
+        let url = server.url(path);
+        ax.ok(&["goto", &url]);
+        page.ok(&["goto", &url]);
+        for flags in FLAGS {
+            assert_eq!(
+                snapshot(&page, flags),
+                snapshot(&ax, flags),
+                "page engine differs on {path} with {flags:?}"
+            );
+        }
+    }
+
+    for (path, _, reason) in DECLINED {
+        let url = server.url(path);
+        ax.ok(&["goto", &url]);
+        page.ok(&["goto", &url]);
+        auto.ok(&["goto", &url]);
+        let refused = page.fails(&["snapshot"]);
+        assert!(
+            refused.contains("declined") && refused.contains(reason),
+            "{path}: the page engine should decline ({reason}), said: {refused}"
+        );
+        for flags in FLAGS {
+            assert_eq!(
+                snapshot(&auto, flags),
+                snapshot(&ax, flags),
+                "the fallback differs on {path} with {flags:?}"
+            );
+        }
+    }
+    for ws in [&ax, &page, &auto] {
+        ws.shut_down();
+    }
+}
+
+#[test]
+fn page_engine_refs_click_and_fill_the_printed_elements() {
+    let _slot = chromium_slot();
+    let html = r#"<!DOCTYPE html><html><body>
+<input aria-label="Name"><input aria-label="Name">
+<label><input type="checkbox" id="c"> Agree</label>
+<button onclick="document.title = 'first'">Save</button>
+<button onclick="document.title = 'second'">Save</button>
+</body></html>"#;
+    let server = PageServer::start(&[("/refs.html", html)]);
+    let ws = engine("page");
+    ws.ok(&["goto", &server.url("/refs.html")]);
+    let out = snapshot(&ws, &[]);
+    assert_eq!(
+        out,
+        "@e1 [textbox] \"Name\"\n@e2 [textbox] \"Name\"\n@e3 [checkbox] \"Agree\"\n\
+         @e4 [text]: Agree\n@e5 [button] \"Save\"\n@e6 [button] \"Save\"\n"
+    );
+    ws.ok(&["fill", "@e2", "second box"]);
+    ws.ok(&["click", "@e3"]);
+    ws.ok(&["click", "@e6"]);
+    let state = ws.ok(&[
+        "js",
+        "[document.querySelectorAll('input')[0].value, document.querySelectorAll('input')[1].value, document.getElementById('c').checked, document.title].join('|')",
+    ]);
+    assert_eq!(state.trim(), "|second box|true|second");
+    // A ref whose element left the page is stale, as with the accessibility-tree refs.
+    ws.ok(&["js", "document.querySelectorAll('button')[0].remove()"]);
+    let stale = ws.fails(&["click", "@e5"]);
+    assert!(stale.contains("stale"), "{stale}");
+    ws.shut_down();
+}
