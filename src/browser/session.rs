@@ -190,6 +190,13 @@ impl Emulation {
         Ok(())
     }
 
+    /// What a device preset sets on a tab: metrics, touch and the user agent (`set device`).
+    pub fn apply_device(&self, tab: &Tab) -> anyhow::Result<()> {
+        self.apply_metrics(tab)?;
+        self.apply_touch(tab)?;
+        self.apply_user_agent(tab)
+    }
+
     /// The user agent and `Accept-Language` (`Emulation.setUserAgentOverride`); Chromium's own
     /// agent when only the locale is overridden.
     pub fn apply_user_agent(&self, tab: &Tab) -> anyhow::Result<()> {

@@ -299,11 +299,7 @@ pub(super) fn set_device(ctx: &Ctx, name: &str) -> CommandResult {
     apply_everywhere(
         ctx,
         emulation,
-        |e, tab| {
-            e.apply_metrics(tab)?;
-            e.apply_touch(tab)?;
-            e.apply_user_agent(tab)
-        },
+        Emulation::apply_device,
         Some(Emulation::apply_user_agent),
     )?;
     let scale = if device.scale.fract() == 0.0 {
@@ -337,11 +333,7 @@ fn device_off(ctx: &Ctx) -> CommandResult {
         apply_everywhere(
             ctx,
             emulation,
-            |e, tab| {
-                e.apply_metrics(tab)?;
-                e.apply_touch(tab)?;
-                e.apply_user_agent(tab)
-            },
+            Emulation::apply_device,
             Some(Emulation::apply_user_agent),
         )?;
     } else {

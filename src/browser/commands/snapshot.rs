@@ -1346,18 +1346,7 @@ fn cursor_from_parts(tab: &Tab, meta: Option<&str>, elements: Option<String>) ->
         }
         let array =
             elements.ok_or_else(|| CommandError::failed("cursor scan returned no array"))?;
-        let props = tab
-            .call_method(GetProperties(
-                json!({ "objectId": array, "ownProperties": true }),
-            ))
-            .map_err(cdp_error)?;
-        let mut slots: Vec<(usize, RemoteObject)> = props
-            .result
-            .into_iter()
-            .filter_map(|p| Some((p.name.parse::<usize>().ok()?, p.value?)))
-            .collect();
-        slots.sort_by_key(|(i, _)| *i);
-        describe_hits(tab, meta, slots.into_iter().map(|(_, v)| v))
+        describe_hits(tab, meta, array_items(tab, &array)?.into_iter())
     };
     match hits() {
         Ok(hits) => CursorScan::Found(hits),
@@ -1394,6 +1383,23 @@ fn cursor_scan(realm: &Realm, group: &str) -> CursorScan {
     }
 }
 
+/// The indexed items of a remote array (`Runtime.getProperties`, own properties), in index
+/// order; the array's other properties (`length`) are left out.
+fn array_items(tab: &Tab, array: &str) -> Result<Vec<RemoteObject>, CommandError> {
+    let props = tab
+        .call_method(GetProperties(
+            json!({ "objectId": array, "ownProperties": true }),
+        ))
+        .map_err(cdp_error)?;
+    let mut items: Vec<(usize, RemoteObject)> = props
+        .result
+        .into_iter()
+        .filter_map(|p| Some((p.name.parse::<usize>().ok()?, p.value?)))
+        .collect();
+    items.sort_by_key(|(i, _)| *i);
+    Ok(items.into_iter().map(|(_, v)| v).collect())
+}
+
 fn try_cursor_scan(realm: &Realm, group: &str) -> Result<Vec<CursorHit>, CommandError> {
     let tab = &*realm.cdp;
     let mut in_document = json!({
@@ -1417,18 +1423,7 @@ fn try_cursor_scan(realm: &Realm, group: &str) -> Result<Vec<CursorHit>, Command
         .result
         .object_id
         .ok_or_else(|| CommandError::failed("cursor scan returned no array"))?;
-    let props = tab
-        .call_method(GetProperties(
-            json!({ "objectId": array, "ownProperties": true }),
-        ))
-        .map_err(cdp_error)?;
-    let mut slots: Vec<(usize, RemoteObject)> = props
-        .result
-        .into_iter()
-        .filter_map(|p| Some((p.name.parse::<usize>().ok()?, p.value?)))
-        .collect();
-    slots.sort_by_key(|(i, _)| *i);
-    let mut slots = slots.into_iter().map(|(_, v)| v);
+    let mut slots = array_items(tab, &array)?.into_iter();
     let meta: Vec<CursorMeta> = slots
         .next()
         .and_then(|v| v.value.as_str().map(str::to_owned))

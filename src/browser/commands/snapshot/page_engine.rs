@@ -64,7 +64,7 @@ use serde_json::{json, Value};
 
 use super::{
     cdp_error, AxNode, AxProperty, AxTree, AxValue, AxValueSource, CursorScan, Evaluate,
-    GetProperties, CURSOR_SCAN,
+    CURSOR_SCAN,
 };
 use crate::browser::frames::Realm;
 use crate::browser::page::CommandError;
@@ -150,20 +150,10 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
         .result
         .object_id
         .ok_or_else(|| CommandError::failed("the snapshot script returned no array"))?;
-    let props = tab
-        .call_method(GetProperties(
-            json!({ "objectId": outer, "ownProperties": true }),
-        ))
-        .map_err(cdp_error)?;
-    let mut slots: [Option<super::RemoteObject>; 5] = Default::default();
-    for p in props.result {
-        if let (Ok(i), Some(v)) = (p.name.parse::<usize>(), p.value) {
-            if let Some(slot) = slots.get_mut(i) {
-                *slot = Some(v);
-            }
-        }
-    }
-    let [tree_json, elements, cursor_json, cursor_elements, listened] = slots;
+    let mut parts = super::array_items(tab, &outer)?.into_iter().map(Some);
+    let mut part = || parts.next().flatten();
+    let [tree_json, elements, cursor_json, cursor_elements, listened] =
+        [part(), part(), part(), part(), part()];
     let script_ms = began.elapsed().as_millis() as u64;
     let cursor = if cursor {
         Some(super::cursor_from_parts(
@@ -248,16 +238,9 @@ fn has_listeners(tab: &Tab, listened: Option<String>, group: &str) -> Result<boo
     let Some(array) = listened else {
         return Ok(false);
     };
-    let props = tab
-        .call_method(GetProperties(
-            json!({ "objectId": array, "ownProperties": true }),
-        ))
-        .map_err(cdp_error)?;
-    let objects: Vec<String> = props
-        .result
+    let objects: Vec<String> = super::array_items(tab, &array)?
         .into_iter()
-        .filter(|p| p.name.parse::<usize>().is_ok())
-        .filter_map(|p| p.value?.object_id)
+        .filter_map(|v| v.object_id)
         .collect();
     let counts = super::in_parallel(objects, |object_id| {
         // Listeners are reported to their own world only: ask through the main world's
