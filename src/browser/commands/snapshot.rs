@@ -243,6 +243,9 @@ fn take(
             Ok(page) => {
                 let root: Vec<usize> = page.tree.root().into_iter().collect();
                 let mut lines = page.tree.lines(&root, true);
+                // Freeing 50,000 nodes takes tens of ms the reply need not wait for.
+                let tree = page.tree;
+                std::thread::spawn(move || drop(tree));
                 for line in &mut lines {
                     line.element = line.backend.take().and_then(|i| u32::try_from(i).ok());
                 }
@@ -773,21 +776,37 @@ struct Node {
 
 struct AxTree {
     nodes: Vec<AxNode>,
-    index: HashMap<String, usize>,
+    /// Each node's children as indexes into `nodes` (its `child_ids` resolved once: a
+    /// 50,000-node tree spent a tenth of its fold hashing id strings).
+    children: Vec<Vec<usize>>,
     /// Text of the DOM text nodes Chromium hides inside a label that names a control.
     label_texts: HashMap<i64, String>,
 }
 
 impl AxTree {
     fn new(nodes: Vec<AxNode>) -> Self {
-        let index = nodes
+        let index: HashMap<&str, usize> = nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| (n.node_id.clone(), i))
+            .map(|(i, n)| (n.node_id.as_str(), i))
             .collect();
+        let children = nodes
+            .iter()
+            .map(|n| {
+                n.child_ids
+                    .iter()
+                    .filter_map(|c| index.get(c.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        AxTree::with_children(nodes, children)
+    }
+
+    /// A tree whose children are already indexes into `nodes` (the page engine's).
+    fn with_children(nodes: Vec<AxNode>, children: Vec<Vec<usize>>) -> Self {
         AxTree {
             nodes,
-            index,
+            children,
             label_texts: HashMap::new(),
         }
     }
@@ -803,10 +822,8 @@ impl AxTree {
                 continue;
             }
             if depth < MAX_TREE_DEPTH {
-                for child in node.child_ids.iter().rev() {
-                    if let Some(&c) = self.index.get(child) {
-                        stack.push((c, depth + 1));
-                    }
+                for &c in self.children[i].iter().rev() {
+                    stack.push((c, depth + 1));
                 }
             }
         }
@@ -829,10 +846,8 @@ impl AxTree {
                 }
             }
             if depth < MAX_TREE_DEPTH {
-                for child in &node.child_ids {
-                    if let Some(&c) = self.index.get(child) {
-                        stack.push((c, in_label, depth + 1));
-                    }
+                for &c in &self.children[i] {
+                    stack.push((c, in_label, depth + 1));
                 }
             }
         }
@@ -881,10 +896,8 @@ impl AxTree {
         if depth > MAX_TREE_DEPTH {
             return;
         }
-        for child in &self.nodes[i].child_ids {
-            if let Some(&c) = self.index.get(child) {
-                self.items(c, depth + 1, out);
-            }
+        for &c in &self.children[i] {
+            self.items(c, depth + 1, out);
         }
     }
 
@@ -893,7 +906,6 @@ impl AxTree {
     fn items(&self, i: usize, depth: usize, out: &mut Vec<Item>) {
         let node = &self.nodes[i];
         let role = role_of(node);
-        let name = normalise_space(&string_of(node.name.as_ref()));
         match role {
             "InlineTextBox" | "ListMarker" => return,
             "StaticText" => {
@@ -914,6 +926,8 @@ impl AxTree {
             }
             _ => {}
         }
+        // After the text cases: a text run's name is its text, not normalised here.
+        let name = normalise_space(&string_of(node.name.as_ref()));
         if node.ignored && node.child_ids.is_empty() {
             if let Some(text) = node.backend.and_then(|b| self.label_texts.get(&b)) {
                 out.push(Item::Text {
@@ -943,7 +957,8 @@ impl AxTree {
         };
         let mut children = Vec::new();
         let value = string_of(node.value.as_ref());
-        if takes_value_as_text(role, node) {
+        let childless = node.child_ids.is_empty() && self.children[i].is_empty();
+        if takes_value_as_text(role, childless) {
             // Playwright gives an input its value as its only child and ignores what Chromium
             // shows inside it (the placeholder, the editor's inner text).
             children.push(Item::Text {
@@ -1022,11 +1037,13 @@ fn placeholder_of(node: &AxNode) -> Option<String> {
 }
 
 /// Playwright shows an `<input>`'s value (not a checkbox's or radio's) as its inline text.
-fn takes_value_as_text(role: &str, node: &AxNode) -> bool {
+/// `childless`: the node has no children (in `child_ids` or, for the page engine's tree, in
+/// [`AxTree`]'s resolved children).
+fn takes_value_as_text(role: &str, childless: bool) -> bool {
     match role {
         "textbox" | "searchbox" | "spinbutton" | "slider" => true,
         // A `<select>` is a combobox with a popup of options; an editable one has no children.
-        "combobox" => node.child_ids.is_empty(),
+        "combobox" => childless,
         _ => false,
     }
 }

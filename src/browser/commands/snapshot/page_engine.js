@@ -155,7 +155,10 @@ function (wantCursor) {
   const sheetsChecked = new Set();
   const flatChildren = (node) => {
     if (node.nodeType === 1) {
-      if (node.shadowRoot) {
+      const tag = node.localName;
+      // Only these elements can host a shadow root (DOM `attachShadow`, declarative shadow
+      // roots alike): reading `shadowRoot` on every cell and control was a tenth of the walk.
+      if ((SHADOW_HOSTS.has(tag) || tag.includes('-')) && node.shadowRoot) {
         if (!sheetsChecked.has(node.shadowRoot)) {
           sheetsChecked.add(node.shadowRoot);
           checkSheets(node.shadowRoot.styleSheets);
@@ -166,7 +169,7 @@ function (wantCursor) {
         }
         return node.shadowRoot.childNodes;
       }
-      if (node.localName === 'slot' && node.getRootNode() instanceof ShadowRoot) {
+      if (tag === 'slot' && node.getRootNode() instanceof ShadowRoot) {
         const assigned = node.assignedNodes();
         if (assigned.length) return assigned;
       }
@@ -517,7 +520,7 @@ function (wantCursor) {
     for (const child of el.children) {
       if (child.localName === 'tr') rows.push(child);
       else if (child.localName === 'tbody' || child.localName === 'thead') {
-        for (const row of child.children) {
+        for (let row = child.firstElementChild; row !== null; row = row.nextElementSibling) {
           if (row.localName !== 'tr') decline('a table section child <' + row.localName + '>');
           rows.push(row);
         }
@@ -525,14 +528,16 @@ function (wantCursor) {
     }
     let th = false, width = -1;
     for (const row of rows) {
-      const cells = [];
-      for (const cell of row.children) {
-        if (cell.localName !== 'td' && cell.localName !== 'th') decline('a row child <' + cell.localName + '>');
-        cells.push(cell);
+      // Sibling links, not `row.children`: an HTMLCollection's iterator is slow per row.
+      let count = 0;
+      for (let cell = row.firstElementChild; cell !== null; cell = cell.nextElementSibling) {
+        const t = cell.localName;
+        if (t !== 'td' && t !== 'th') decline('a row child <' + t + '>');
+        count++;
       }
-      if (width === -1) width = cells.length;
-      if (cells.length !== width || width < 2) decline('a ragged or one-column table');
-      for (const cell of cells) {
+      if (width === -1) width = count;
+      if (count !== width || width < 2) decline('a ragged or one-column table');
+      for (let cell = row.firstElementChild; cell !== null; cell = cell.nextElementSibling) {
         if (cell.localName === 'th') th = true;
         if (!cell.hasAttributes()) continue;
         if (cell.colSpan !== 1 || cell.rowSpan !== 1) decline('spanning cells');

@@ -168,8 +168,17 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
         .as_ref()
         .and_then(|v| v.value.as_str())
         .ok_or_else(|| CommandError::failed("the snapshot script returned no tree"))?;
-    let parsed: Reply = serde_json::from_str(tree_text)
+    let parsed: ReplyJson = serde_json::from_str(tree_text)
         .map_err(|e| CommandError::failed(format!("the snapshot script's tree: {e}")))?;
+    let parsed = match parsed {
+        ReplyJson { b: Some(b), .. } => Reply::Declined { b },
+        ReplyJson { n: Some(n), .. } => Reply::Nodes { n },
+        ReplyJson { .. } => {
+            return Err(CommandError::failed(
+                "the snapshot script returned neither a tree nor a reason",
+            ))
+        }
+    };
     let parsed = match parsed {
         Reply::Nodes { .. } if has_listeners(tab, listened.and_then(|l| l.object_id), group)? => {
             Reply::Declined {
@@ -184,10 +193,10 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
             Err(b)
         }
         (Reply::Nodes { n }, Some(elements)) => {
-            let nodes = ax_nodes(n)?;
+            let (nodes, children) = ax_nodes(n)?;
             tracing::debug!(nodes = nodes.len(), ms = script_ms, "page snapshot engine");
             Ok(PageTree {
-                tree: AxTree::new(nodes),
+                tree: AxTree::with_children(nodes, children),
                 elements,
                 held,
             })
@@ -266,11 +275,78 @@ fn has_listeners(tab: &Tab, listened: Option<String>, group: &str) -> Result<boo
     Ok(counts.into_iter().any(|n| n > 0))
 }
 
+/// The script's JSON: `{"b": why}` or `{"n": nodes}`. A plain struct, not an untagged enum,
+/// which serde would buffer whole (1.9 MB on 5,000 rows) before trying each variant.
 #[derive(Deserialize)]
-#[serde(untagged)]
+struct ReplyJson {
+    b: Option<String>,
+    n: Option<Vec<Node>>,
+}
+
 enum Reply {
     Declined { b: String },
-    Nodes { n: Vec<Value> },
+    Nodes { n: Vec<Node> },
+}
+
+/// One entry of the script's node list (see `page_engine.js`), read without an intermediate
+/// `serde_json::Value`: a text run with a DOM node, a whitespace run without one, or an
+/// element node `[role, name, childCount, el, flags, value, level, placeholder]`.
+enum Node {
+    Text(String),
+    Space(String),
+    Element(ElementNode),
+}
+
+struct ElementNode {
+    role: String,
+    name: String,
+    children: u64,
+    el: i64,
+    flags: u64,
+    value: Option<String>,
+    level: i64,
+    placeholder: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> serde::de::Visitor<'de> for NodeVisitor {
+            type Value = Node;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, a one-string array or an eight-field array")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Node, E> {
+                Ok(Node::Text(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Node, E> {
+                Ok(Node::Text(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                use serde::de::Error;
+                let missing = || A::Error::custom("a node array is too short");
+                let first: String = seq.next_element()?.ok_or_else(missing)?;
+                let Some(name) = seq.next_element::<String>()? else {
+                    return Ok(Node::Space(first));
+                };
+                let node = ElementNode {
+                    role: first,
+                    name,
+                    children: seq.next_element()?.ok_or_else(missing)?,
+                    el: seq.next_element()?.ok_or_else(missing)?,
+                    flags: seq.next_element()?.ok_or_else(missing)?,
+                    value: seq.next_element()?.ok_or_else(missing)?,
+                    level: seq.next_element()?.ok_or_else(missing)?,
+                    placeholder: seq.next_element()?.ok_or_else(missing)?,
+                };
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::custom("a node array is too long"));
+                }
+                Ok(Node::Element(node))
+            }
+        }
+        d.deserialize_any(NodeVisitor)
+    }
 }
 
 const CHECKED: u64 = 1;
@@ -280,36 +356,28 @@ const EXPANDED: u64 = 8;
 const SELECTED: u64 = 16;
 const URL: u64 = 32;
 
-/// The script's pre-order node list as the CDP tree's nodes. A string is a text run whose
-/// DOM node is the next entry of the elements array; `[text]` is a run with no node of its
-/// own (whitespace); an array of eight is an element node (see `page_engine.js`).
-fn ax_nodes(list: Vec<Value>) -> Result<Vec<AxNode>, CommandError> {
+/// The script's pre-order node list as the CDP tree's nodes, and each node's children (as
+/// indexes into the nodes). A text run's DOM node is the next entry of the elements array; a
+/// whitespace run has none (see `page_engine.js`).
+fn ax_nodes(list: Vec<Node>) -> Result<(Vec<AxNode>, Vec<Vec<usize>>), CommandError> {
     let bad = || CommandError::failed("the snapshot script returned a malformed tree");
     let mut nodes: Vec<AxNode> = Vec::with_capacity(list.len());
+    let mut children: Vec<Vec<usize>> = Vec::with_capacity(list.len());
     // (node index, children still expected)
     let mut open: Vec<(usize, u64)> = Vec::new();
     let mut next_element: i64 = 0;
     for item in list {
         let index = nodes.len();
-        let (node, children) = match item {
-            Value::String(text) => {
+        let (node, count) = match item {
+            Node::Text(text) => {
                 let backend = Some(next_element);
                 next_element += 1;
                 (text_node(text, backend), 0)
             }
-            Value::Array(mut a) if a.len() == 1 => {
-                let text = match a.pop() {
-                    Some(Value::String(s)) => s,
-                    _ => return Err(bad()),
-                };
-                (text_node(text, None), 0)
-            }
-            Value::Array(a) if a.len() == 8 => {
-                let role = a[0].as_str().ok_or_else(bad)?.to_owned();
-                let name = a[1].as_str().ok_or_else(bad)?.to_owned();
-                let children = a[2].as_u64().ok_or_else(bad)?;
-                let el = a[3].as_i64().ok_or_else(bad)?;
-                let flags = a[4].as_u64().ok_or_else(bad)?;
+            Node::Space(text) => (text_node(text, None), 0),
+            Node::Element(a) => {
+                let el = a.el;
+                let flags = a.flags;
                 let backend = (el >= 0).then(|| {
                     next_element = el + 1;
                     el
@@ -335,8 +403,8 @@ fn ax_nodes(list: Vec<Value>) -> Result<Vec<AxNode>, CommandError> {
                 if flags & EXPANDED != 0 {
                     prop("expanded", json!(true));
                 }
-                if let Some(level) = a[6].as_i64().filter(|l| *l > 0) {
-                    prop("level", json!(level));
+                if a.level > 0 {
+                    prop("level", json!(a.level));
                 }
                 if flags & SELECTED != 0 {
                     prop("selected", json!(true));
@@ -344,51 +412,49 @@ fn ax_nodes(list: Vec<Value>) -> Result<Vec<AxNode>, CommandError> {
                 if flags & URL != 0 {
                     prop("url", json!(""));
                 }
-                let sources = match a[7].as_str() {
+                let sources = match a.placeholder {
                     Some(p) => vec![AxValueSource {
                         attribute: Some("placeholder".into()),
                         attribute_value: Some(Box::new(AxValue {
-                            value: json!(p),
+                            value: Value::String(p),
                             sources: Vec::new(),
                         })),
                     }],
                     None => Vec::new(),
                 };
                 let node = AxNode {
-                    node_id: index.to_string(),
+                    node_id: String::new(),
                     ignored: false,
                     ignored_reasons: Vec::new(),
                     role: Some(AxValue {
-                        value: Value::String(role),
+                        value: Value::String(a.role),
                         sources: Vec::new(),
                     }),
                     name: Some(AxValue {
-                        value: Value::String(name),
+                        value: Value::String(a.name),
                         sources,
                     }),
-                    value: a[5].as_str().map(|v| AxValue {
-                        value: json!(v),
+                    value: a.value.map(|v| AxValue {
+                        value: Value::String(v),
                         sources: Vec::new(),
                     }),
                     properties,
                     child_ids: Vec::new(),
                     backend,
                 };
-                (node, children)
+                (node, a.children)
             }
-            _ => return Err(bad()),
         };
-        let mut node = node;
-        node.node_id = index.to_string();
         if let Some((parent, left)) = open.last_mut() {
-            nodes[*parent].child_ids.push(index.to_string());
+            children[*parent].push(index);
             *left -= 1;
         } else if index != 0 {
             return Err(bad());
         }
         nodes.push(node);
-        if children > 0 {
-            open.push((index, children));
+        children.push(Vec::new());
+        if count > 0 {
+            open.push((index, count));
         }
         while open.last().is_some_and(|(_, left)| *left == 0) {
             open.pop();
@@ -397,7 +463,7 @@ fn ax_nodes(list: Vec<Value>) -> Result<Vec<AxNode>, CommandError> {
     if !open.is_empty() {
         return Err(bad());
     }
-    Ok(nodes)
+    Ok((nodes, children))
 }
 
 fn text_node(text: String, backend: Option<i64>) -> AxNode {
