@@ -391,7 +391,10 @@ fn a_snapshot_right_after_goto_reads_the_cross_site_iframe_after_a_setting() {
         ws.ok(&["goto", &url]);
         let out = ws.run(&["snapshot", "-i"]);
         let (text, err) = (stdout(&out), stderr(&out));
-        assert!(out.status.success(), "round {round}: snapshot failed: {err}");
+        assert!(
+            out.status.success(),
+            "round {round}: snapshot failed: {err}"
+        );
         assert!(
             text.contains("FrameBtn") && text.contains("SameBtn") && text.contains("TopBtn"),
             "round {round}: the snapshot lacks a frame's button:\n{text}\nstderr:\n{err}"
