@@ -386,8 +386,22 @@ fn a_snapshot_right_after_goto_reads_the_cross_site_iframe_after_a_setting() {
     let _slot = chromium_slot();
     let (_top, _cross, url) = framed_site();
     let ws = Workspace::with_chromium();
-    ws.ok(&["useragent", "FrameTestAgent/1.0"]);
-    for round in 0..5 {
+    let settings: [&[&str]; 4] = [
+        &["useragent", "FrameTestAgent/1.0"],
+        &["header", "X-Test:1"],
+        &["set", "timezone", "Asia/Tokyo"],
+        &["set", "locale", "de-DE"],
+    ];
+    // 5 rounds after `useragent`, then 2 after each further setting.
+    let rounds = settings
+        .iter()
+        .enumerate()
+        .flat_map(|(i, setting)| (0..if i == 0 { 5 } else { 2 }).map(move |r| (*setting, r)));
+    for (setting, round) in rounds {
+        if round == 0 {
+            ws.ok(setting);
+        }
+        let round = format!("{setting:?} round {round}");
         ws.ok(&["goto", &url]);
         let out = ws.run(&["snapshot", "-i"]);
         let (text, err) = (stdout(&out), stderr(&out));
