@@ -355,3 +355,95 @@ fn a_download_a_cross_site_iframe_starts_is_saved_and_listed() {
     );
     assert_eq!(std::fs::read(&saved).expect("saved"), b"a,b\n1,2\n");
 }
+
+/// A page with a button, a cross-site iframe (a button of its own) and a same-site iframe.
+fn framed_site() -> (PageServer, RecordingServer, String) {
+    let frame_page = r#"<!DOCTYPE html><html><body><button>FrameBtn</button></body></html>"#;
+    let cross = RecordingServer::start(&[("/echo", "text/html; charset=utf-8", frame_page)]);
+    let top_page = format!(
+        r#"<!DOCTYPE html><html><body><button>TopBtn</button>
+<iframe id="xf" src="http://localhost:{}/echo"></iframe><iframe src="/same.html"></iframe>
+</body></html>"#,
+        cross.port
+    );
+    let top = PageServer::start(&[
+        ("/xframe.html", &top_page),
+        (
+            "/same.html",
+            "<!DOCTYPE html><html><body><button>SameBtn</button></body></html>",
+        ),
+    ]);
+    let url = top.url("/xframe.html");
+    (top, cross, url)
+}
+
+/// After a setting, each navigation replaces the cross-site iframe's session (the old one
+/// detaches, the new one attaches paused while it gets the settings): a snapshot taken right
+/// after `goto` reads the new session, never the stale one, and never calls a frame that is
+/// still starting "did not answer".
+#[test]
+fn a_snapshot_right_after_goto_reads_the_cross_site_iframe_after_a_setting() {
+    let _slot = chromium_slot();
+    let (_top, _cross, url) = framed_site();
+    let ws = Workspace::with_chromium();
+    let settings: [&[&str]; 4] = [
+        &["useragent", "FrameTestAgent/1.0"],
+        &["header", "X-Test:1"],
+        &["set", "timezone", "Asia/Tokyo"],
+        &["set", "locale", "de-DE"],
+    ];
+    // 5 rounds after `useragent`, then 2 after each further setting.
+    let rounds = settings
+        .iter()
+        .enumerate()
+        .flat_map(|(i, setting)| (0..if i == 0 { 5 } else { 2 }).map(move |r| (*setting, r)));
+    for (setting, round) in rounds {
+        if round == 0 {
+            ws.ok(setting);
+        }
+        let round = format!("{setting:?} round {round}");
+        ws.ok(&["goto", &url]);
+        let out = ws.run(&["snapshot", "-i"]);
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert!(
+            out.status.success(),
+            "round {round}: snapshot failed: {err}"
+        );
+        assert!(
+            text.contains("FrameBtn") && text.contains("SameBtn") && text.contains("TopBtn"),
+            "round {round}: the snapshot lacks a frame's button:\n{text}\nstderr:\n{err}"
+        );
+        assert!(
+            !err.contains("did not answer"),
+            "round {round}: a starting frame was reported as not answering: {err}"
+        );
+    }
+}
+
+/// `route` tells every session of every tab to intercept; a cross-site iframe's session that
+/// went away with a navigation (still referenced by an old snapshot's refs) needs nothing and
+/// is no failure.
+#[test]
+fn route_after_settings_and_navigations_succeeds_despite_gone_frame_sessions() {
+    let _slot = chromium_slot();
+    let (_top, _cross, url) = framed_site();
+    let ws = Workspace::with_chromium();
+    ws.ok(&["useragent", "FrameTestAgent/1.0"]);
+    ws.ok(&["header", "X-Test:1"]);
+    ws.ok(&["set", "timezone", "Asia/Tokyo"]);
+    ws.ok(&["set", "locale", "de-DE"]);
+    for round in 0..3 {
+        ws.ok(&["goto", &url]);
+        // Refs of this snapshot hold the frame's session of this document.
+        ws.ok(&["snapshot", "-i"]);
+        let pattern = format!("**/routed{round}*");
+        let out = ws.run(&["route", &pattern, "--status", "200", "--body", "R"]);
+        assert!(
+            out.status.success(),
+            "round {round}: route failed: {}",
+            stderr(&out)
+        );
+    }
+    let routes = ws.ok(&["routes"]);
+    assert!(routes.contains("routed2"), "{routes}");
+}

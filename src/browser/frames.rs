@@ -260,21 +260,74 @@ impl Frames {
             .children
             .insert(session_id.to_owned(), Arc::clone(&session));
         let setup = Arc::clone(&self.setup);
+        let frames = Arc::downgrade(self);
         std::thread::spawn(move || {
-            // Returns once the frame runs, its settings sent first (whatever failed).
-            if let Err(e) = setup.prepare(&session.cdp, SessionKind::Frame) {
-                tracing::warn!("iframe {} not fully set up: {e:#}", session.root_frame);
-            }
+            // Returns once the frame runs, its settings sent first (whatever failed: the
+            // frame is let run in any case, see `SessionSetup::prepare`).
+            let prepared = setup.prepare(&session.cdp, SessionKind::Frame);
             // The contexts that exist arrive as events (console messages too); the browser's
             // own notes (`Log`).
-            if let Err(e) = session
-                .cdp
-                .call_raw("Runtime.enable", json!({}))
-                .and_then(|_| session.cdp.call_raw("Log.enable", json!({})))
-            {
-                tracing::warn!("iframe {} not set up: {e:#}", session.root_frame);
+            let enabled = if prepared.as_ref().is_err_and(session_gone) {
+                Ok(())
+            } else {
+                session
+                    .cdp
+                    .call_raw("Runtime.enable", json!({}))
+                    .and_then(|_| session.cdp.call_raw("Log.enable", json!({})))
+                    .map(drop)
+            };
+            for e in [prepared, enabled].into_iter().filter_map(Result::err) {
+                if session_gone(&e) {
+                    // Detached while it was set up (its document was replaced at once).
+                    if let Some(frames) = frames.upgrade() {
+                        frames.forget_session(session.cdp.session_id());
+                    }
+                    return;
+                }
+                tracing::warn!("iframe {} not fully set up: {e:#}", session.root_frame);
             }
         });
+    }
+
+    /// Drops an out-of-process iframe's session that a call found gone ([`session_gone`]):
+    /// Chromium's `Target.detachedFromTarget` for it may still be on its way.
+    pub fn forget_session(&self, session_id: &str) {
+        self.forget(session_id);
+        self.changed.notify_all();
+    }
+
+    /// The out-of-process iframe session whose root frame is `frame_id`, waiting until
+    /// `deadline` for it to attach; `None` then.
+    pub fn frame_session(&self, frame_id: &str, deadline: Instant) -> Option<Arc<FrameSession>> {
+        self.wait_for(deadline, |state| {
+            state
+                .children
+                .values()
+                .find(|c| c.root_frame == frame_id)
+                .cloned()
+        })
+    }
+
+    /// The main-world execution context of `frame`, waiting until `deadline` for one other
+    /// than `not` (a context found stale): a frame's session gets its contexts only once it
+    /// runs and has `Runtime` enabled. `None` when none came, or the session was dropped.
+    pub fn context_of(&self, frame: &FrameRef, not: Option<i64>, deadline: Instant) -> Option<i64> {
+        let sid = frame.session.cdp.session_id().to_owned();
+        let key = (sid.clone(), frame.frame_id.clone());
+        let is_main = Arc::ptr_eq(&frame.session, &self.main);
+        self.wait_for(deadline, |state| {
+            if !is_main && !state.children.contains_key(&sid) {
+                // Dropped: `Some(None)` ends the wait.
+                return Some(None);
+            }
+            state
+                .contexts
+                .get(&key)
+                .copied()
+                .filter(|c| Some(*c) != not)
+                .map(Some)
+        })
+        .flatten()
     }
 
     /// Drops a detached session, the sessions under it and their contexts.
@@ -459,6 +512,14 @@ fn holds_frame(session: &Tab, frame_id: &str) -> bool {
         }
     }
     false
+}
+
+/// True when a CDP call failed because its session no longer exists (Chromium's "Session
+/// with given id not found": the target detached, e.g. an iframe whose document was
+/// replaced). Such a session needs nothing more; it is no failure of the command.
+pub fn session_gone(error: &anyhow::Error) -> bool {
+    let text = format!("{error:#}");
+    text.contains("Session with given id not found") || text.contains("No session with given id")
 }
 
 /// The error for a frame whose document is gone.

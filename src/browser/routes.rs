@@ -145,10 +145,17 @@ impl RouteTable {
         let tabs: Vec<Arc<Tab>> = lock(&self.tabs).iter().filter_map(Weak::upgrade).collect();
         let mut first_error = None;
         for tab in tabs {
-            if let Err(e) = set_interception(&tab, on) {
-                // A tab that closed meanwhile needs nothing; report the first other failure.
-                tracing::warn!("cannot change request interception on a tab: {e:#}");
-                first_error.get_or_insert(e);
+            match set_interception(&tab, on) {
+                Ok(()) => {}
+                // A session that is gone (a closed tab, an iframe whose document was replaced,
+                // still referenced by old refs) needs nothing: forget it.
+                Err(e) if crate::browser::frames::session_gone(&e) => {
+                    lock(&self.tabs).retain(|t| !std::ptr::eq(t.as_ptr(), Arc::as_ptr(&tab)));
+                }
+                Err(e) => {
+                    tracing::warn!("cannot change request interception on a tab: {e:#}");
+                    first_error.get_or_insert(e);
+                }
             }
         }
         match first_error {

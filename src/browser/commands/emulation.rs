@@ -7,6 +7,7 @@
 use std::sync::MutexGuard;
 
 use crate::browser::events::lock;
+use crate::browser::frames::session_gone;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::session::{DeviceBaseline, Emulation, DEFAULT_VIEWPORT};
 
@@ -112,7 +113,8 @@ pub(super) fn apply_to_every_session(
 /// out-of-process iframes' sessions, the lock released first so a tab or frame being set up
 /// meanwhile is not held up (one that read the old settings finished sending them before the
 /// change was made, so this sends it the new ones after). The first failure is returned
-/// after every session was tried.
+/// after every session was tried; a session that is gone (`frames::session_gone`) needs
+/// nothing and is no failure.
 fn apply_everywhere(
     ctx: &Ctx,
     emulation: MutexGuard<'_, Emulation>,
@@ -124,14 +126,21 @@ fn apply_everywhere(
     let (_, tabs) = ctx.session.tab_list();
     let mut failure = None;
     for tab in &tabs {
-        if let Err(e) = on_tab(&settings, &tab.cdp) {
-            failure.get_or_insert_with(|| CommandError::failed(format!("{e:#}")));
+        match on_tab(&settings, &tab.cdp) {
+            // A tab closed meanwhile needs nothing.
+            Err(e) if !session_gone(&e) => {
+                failure.get_or_insert_with(|| CommandError::failed(format!("{e:#}")));
+            }
+            _ => {}
         }
         let Some(on_frame) = on_frame else { continue };
         for frame in tab.frames.sessions().iter().skip(1) {
-            // A frame that went away meanwhile needs nothing.
-            if let Err(e) = on_frame(&settings, frame) {
-                tracing::warn!("cannot change emulation in a cross-site iframe: {e:#}");
+            match on_frame(&settings, frame) {
+                // A frame that went away meanwhile needs nothing: drop it from the tab's list
+                // now (its `Target.detachedFromTarget` may still be on its way).
+                Err(e) if session_gone(&e) => tab.frames.forget_session(frame.session_id()),
+                Err(e) => tracing::warn!("cannot change emulation in a cross-site iframe: {e:#}"),
+                Ok(()) => {}
             }
         }
     }

@@ -7,6 +7,7 @@
 //! session, an out-of-process one in its own session (see `crate::browser::frames`).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -21,7 +22,7 @@ const MAX_FRAME_NESTING: usize = 8;
 /// `lines` (the snapshot root's, from `realm`) with each iframe's document inserted under it.
 /// A frame whose tree cannot be read (it is loading, or gone) stays a bare `iframe` line, as
 /// Playwright's `snapshotForAI` leaves a frame it cannot reach; so does an out-of-process frame
-/// whose renderer does not answer within `BROWSE_FRAME_TIMEOUT`, with a note naming it.
+/// whose renderer does not answer within `BROWSE_FRAME_TIMEOUT`, with a note naming its URL.
 pub(super) fn descend(frames: &Frames, realm: &Realm, lines: Vec<Line>) -> Vec<Line> {
     let session = match &realm.frame {
         Some(frame) => Arc::clone(&frame.session),
@@ -66,9 +67,11 @@ fn child_lines(
 ) -> Option<Vec<Line>> {
     let frame_id = frames::content_frame(&session.cdp, backend)?;
     let holder = frames.session_of(&frame_id, session)?;
-    if !Arc::ptr_eq(&holder, session) && !answers(&holder, &frame_id, session) {
-        return None;
-    }
+    let holder = if Arc::ptr_eq(&holder, session) {
+        holder
+    } else {
+        running_session(frames, session, backend, &frame_id)?
+    };
     let lines = tree_lines(&holder.cdp, Some(&frame_id), None).ok()?;
     let frame = FrameRef {
         session: Arc::clone(&holder),
@@ -77,28 +80,82 @@ fn child_lines(
     Some(expand(frames, &holder, Some(&frame), lines, nesting + 1))
 }
 
-/// True when the out-of-process frame `frame_id` (root of `holder`) runs a script within
-/// `BROWSE_FRAME_TIMEOUT`. A renderer stuck in a page script (or hung) would hold every tree
-/// call until the tab's own limit; instead the frame is left out, and the caller told which.
-fn answers(holder: &FrameSession, frame_id: &str, parent: &FrameSession) -> bool {
+/// The current session of the out-of-process frame `frame_id` once it runs a script, within
+/// `BROWSE_FRAME_TIMEOUT`. Right after a navigation the frame's session may be gone (the old
+/// document's, not yet dropped) or still starting (attached paused while it gets the tab's
+/// settings, `session_setup.rs`): both are waited for. A renderer stuck in a page script (or
+/// hung) would hold every tree call until the tab's own limit; instead the frame is left
+/// out, and the caller told which (by URL).
+fn running_session(
+    frames: &Frames,
+    parent: &FrameSession,
+    backend: i64,
+    frame_id: &str,
+) -> Option<Arc<FrameSession>> {
     let limit = crate::settings::frame_timeout();
-    let probe = crate::cdp::evaluate_request("0", true);
-    if holder.cdp.call_method_within(probe, limit).is_ok() {
-        return true;
+    let deadline = Instant::now() + limit;
+    let mut stale = None;
+    while let Some(holder) = frames.frame_session(frame_id, deadline) {
+        let frame = FrameRef {
+            session: Arc::clone(&holder),
+            frame_id: frame_id.to_owned(),
+        };
+        let Some(context) = frames.context_of(&frame, stale, deadline) else {
+            // Dropped meanwhile (look for its successor), or no context in time.
+            if Instant::now() < deadline {
+                continue;
+            }
+            break;
+        };
+        let mut probe = crate::cdp::evaluate_request("0", true);
+        probe.context_id = u32::try_from(context).ok();
+        let left = deadline.saturating_duration_since(Instant::now());
+        match holder
+            .cdp
+            .call_method_within(probe, left.max(Duration::from_millis(1)))
+        {
+            Ok(_) => return Some(holder),
+            Err(e) if frames::session_gone(&e) => {
+                frames.forget_session(holder.cdp.session_id());
+                stale = None;
+            }
+            // The context went away with its document: wait for the next one.
+            Err(_) if Instant::now() < deadline => stale = Some(context),
+            Err(_) => break,
+        }
     }
-    // The browser process answers for targets, whatever the frame's renderer is doing.
-    let url = parent
+    notes::say(format!(
+        "snapshot: the iframe {} did not answer within {}ms (its page is busy or hung); \
+         its content is left out",
+        frame_url(parent, backend, frame_id),
+        limit.as_millis()
+    ));
+    None
+}
+
+/// The URL to name a frame by: its target's (the browser process answers for targets,
+/// whatever the frame's renderer is doing), else its `<iframe>`'s `src`, else its id.
+fn frame_url(parent: &FrameSession, backend: i64, frame_id: &str) -> String {
+    let target_url = parent
         .cdp
         .call_raw("Target.getTargetInfo", json!({ "targetId": frame_id }))
         .ok()
         .and_then(|info| info["targetInfo"]["url"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("frame {frame_id}"));
-    notes::say(format!(
-        "snapshot: the iframe {url} did not answer within {}ms (its page is busy or hung); \
-         its content is left out",
-        limit.as_millis()
-    ));
-    false
+        .filter(|url| !url.is_empty() && url != "about:blank");
+    target_url
+        .or_else(|| {
+            let node = parent
+                .cdp
+                .call_raw("DOM.describeNode", json!({ "backendNodeId": backend }))
+                .ok()?;
+            let attributes = node["node"]["attributes"].as_array()?;
+            attributes
+                .chunks(2)
+                .find(|pair| pair[0].as_str() == Some("src"))
+                .and_then(|pair| pair.get(1)?.as_str().map(str::to_owned))
+                .filter(|src| !src.is_empty())
+        })
+        .unwrap_or_else(|| format!("frame {frame_id}"))
 }
 
 /// gstack's first line for a snapshot taken inside a frame: `[Context: iframe src="<url>"]`.
