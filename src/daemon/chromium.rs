@@ -207,6 +207,11 @@ fn launch_args(profile_dir: &Path) -> Vec<String> {
         "--disable-renderer-backgrounding",
         // Pages open windows without a user gesture too (Playwright's switch).
         "--disable-popup-blocking",
+        // localStorage written to the profile as it changes, not batched for seconds: a
+        // value a page set just before `stop`, an idle shutdown or a crash is on disk
+        // (measured: without it, not on disk 4 s after `setItem`; with it, at once). The
+        // same storage API and timing for the page.
+        "--enable-aggressive-domstorage-flushing",
         "--metrics-recording-only",
         "--mute-audio",
         "--hide-scrollbars",
