@@ -397,7 +397,7 @@ function (wantCursor) {
 
     if (PLAIN.has(tag) || tag.includes('-') || (tag === 'a' && !el.hasAttribute('href'))) {
       // An element with no box (slots, display:contents) breaks words as a block does.
-      // An empty one breaks nothing.
+      // An empty one breaks nothing, nor does an <a> without href (checked against Chromium).
       if (d === 'contents' && tag !== 'a' && boxlessHoldsText(el)) {
         if (ctx.label) decline('an element with no box inside a label');
         return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
