@@ -234,7 +234,7 @@ function (wantCursor) {
       const t = el.type;
       if (Object.hasOwn(TEXT_INPUTS, t)) {
         if (t === 'password' || t === 'number') decline('a ' + t + ' field in a name');
-        return ' ' + el.value + ' ';
+        return ' ' + fieldText(el) + ' ';
       }
       if (t === 'submit' || t === 'reset' || t === 'button') {
         return ' ' + (ariaLabel(el) ?? inputButtonText(el)) + ' ';
@@ -246,7 +246,7 @@ function (wantCursor) {
       }
       decline('input type ' + t + ' in a name');
     }
-    if (tag === 'textarea') return ' ' + el.value + ' ';
+    if (tag === 'textarea') return ' ' + fieldText(el) + ' ';
     if (tag === 'select') {
       if (el.multiple || el.size > 1) decline('a list box in a name');
       const chosen = el.selectedOptions[0];
@@ -256,9 +256,24 @@ function (wantCursor) {
     const label = ariaLabel(el);
     const inner = label !== null ? label : contentText(el, skip);
     const d = s.display;
-    if (d === 'inline' || d === 'contents') return inner;
-    if (BLOCKISH.has(d)) return ' ' + inner + ' ';
+    if (d === 'inline') return inner;
+    // Chromium breaks words around an element with no box (slots, display:contents).
+    if (BLOCKISH.has(d) || (d === 'contents' && inner !== '')) return ' ' + inner + ' ';
+    if (d === 'contents') return inner;
     return '\u0001' + inner + '\u0001';
+  };
+  // A text field in a name from content: its value, or when that is empty, its own name
+  // (Chromium's reading of accname 1.2 step 2C/2E); a labelled one declines.
+  const fieldText = (el) => {
+    const value = el.value;
+    if (value !== '') {
+      if (value.trim() === '') decline('a blank field value in a name');
+      return value;
+    }
+    if (ariaLabel(el) !== null) return ariaLabel(el);
+    if (labelsOf(el).length) decline('an empty labelled field in a name');
+    const placeholder = el.getAttribute('placeholder');
+    return placeholder !== null && placeholder.trim() !== '' ? placeholder : '';
   };
   const collapse = (t) => t.replace(/\s+/g, ' ').trim();
   // Settles U+0001 boundaries: where breaking or not gives different words, decline.
@@ -298,6 +313,7 @@ function (wantCursor) {
     if (labels.length === 0) return null;
     if (labels.length > 1) decline('a control with several labels');
     const label = labels[0];
+    if (!label.checkVisibility()) decline('a label that is not rendered');
     for (const other of label.querySelectorAll('input, select, textarea, button')) {
       if (other !== el) decline('a label holding another control');
     }
@@ -335,6 +351,18 @@ function (wantCursor) {
     }
   };
 
+  // Whether an element with no box has text in the flat tree: false when it has no children,
+  // declines when whether its children hold text is not plain.
+  const boxlessHoldsText = (el) => {
+    const children = flatChildren(el) ?? el.childNodes;
+    for (const child of children) {
+      if (child.nodeType === 3 ? !/^\s*$/.test(child.data)
+        : child.nodeType === 1 && !/^\s*$/.test(child.textContent)) return true;
+    }
+    if (children.length) decline('an element with no box and no plain text');
+    return false;
+  };
+
   const visit = (node, ctx) => {
     if (node.nodeType === 3) {
       if (/^\s*$/.test(node.data)) {
@@ -357,9 +385,26 @@ function (wantCursor) {
     checkClosedShadow(el, tag);
     if (ctx.table) return tablePart(el, tag, s, ctx);
     const d = s.display;
+    // An in-flow block inside a paragraph splits it into anonymous blocks; Chromium then folds
+    // the paragraph differently. An empty paragraph is left out of Chromium's tree.
+    if (!d.startsWith('inline') && d !== 'contents' && s.cssFloat === 'none'
+        && s.position !== 'absolute' && s.position !== 'fixed'
+        && el.parentElement !== null && el.parentElement.localName === 'p') {
+      decline('<' + tag + '> laid out as ' + d + ' inside a paragraph');
+    }
+    if (tag === 'p' && el.firstElementChild === null && el.shadowRoot === null
+        && /^\s*$/.test(el.textContent)) {
+      decline('an empty paragraph');
+    }
     const disabled = () => (el.matches(':disabled') ? DISABLED : 0);
 
     if (PLAIN.has(tag) || tag.includes('-') || (tag === 'a' && !el.hasAttribute('href'))) {
+      // An element with no box (slots, display:contents) breaks words as a block does.
+      // An empty one breaks nothing, nor does an <a> without href (checked against Chromium).
+      if (d === 'contents' && tag !== 'a' && boxlessHoldsText(el)) {
+        if (ctx.label) decline('an element with no box inside a label');
+        return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
+      }
       if (d === 'inline' || d === 'contents') {
         if (ctx.label && tag !== 'slot') decline('an inline element inside a label');
         if (el.hasAttribute('aria-label')) decline('aria-label on an element without a role');

@@ -30,7 +30,11 @@
 //!   are modelled; spans, ragged rows, `headers`/`abbr`/`axis` decline;
 //! - labels holding inline elements or other controls, controls with several labels, buttons
 //!   with labels, names that would come from an unlabelled checkbox, a list box, a number or
-//!   password field, a link with no name;
+//!   password field, a link with no name, a label that is not rendered, an empty text field
+//!   with a label inside a name from content (an empty one gives its own name there);
+//! - an in-flow block inside a `<p>` (anonymous blocks), an empty `<p>` (not in Chromium's
+//!   tree), an element with no box (slot, `display: contents`) whose content is only blank
+//!   (one holding text breaks words as a block does, in text and names);
 //! - an inline element whose inclusion would move a word break (text runs straight into it)
 //!   when it has an event listener (`DOMDebugger.getEventListeners`, asked from Rust for
 //!   just those elements): Chromium includes clickable inline elements in its tree.
