@@ -73,12 +73,12 @@ impl SessionSetup {
             // (paused) under it. (Every call made while it waits adds to its load; the
             // renderer's own domains are enabled after it runs.)
             let resumed = cdp.call_raw_pipelined(vec![
-                ("Network.enable".to_owned(), json!({})),
+                ("Network.enable", json!({})),
                 (
-                    "Target.setAutoAttach".to_owned(),
+                    "Target.setAutoAttach",
                     super::frames::auto_attach_params(true),
                 ),
-                ("Runtime.runIfWaitingForDebugger".to_owned(), json!({})),
+                ("Runtime.runIfWaitingForDebugger", json!({})),
             ]);
             let [network, attach, run] = <[_; 3]>::try_from(resumed)
                 .map_err(|_| anyhow::anyhow!("a pipelined call went unanswered"))?;

@@ -296,6 +296,19 @@ impl Connection {
         calls: Vec<(&'static str, Value)>,
         timeout: Duration,
     ) -> Result<Vec<Value>> {
+        self.raw_answers_in_order(session, calls, timeout)
+            .into_iter()
+            .collect()
+    }
+
+    /// Untyped calls on one session, sent back to back and answered in order (see
+    /// [`Self::frames_in_order`]); each answer on its own, for callers that act on every one.
+    pub fn raw_answers_in_order(
+        &self,
+        session: Option<&str>,
+        calls: Vec<(&'static str, Value)>,
+        timeout: Duration,
+    ) -> Vec<Result<Value>> {
         let names: Vec<&'static str> = calls.iter().map(|(method, _)| *method).collect();
         let calls = calls.into_iter().map(|(m, p)| (m, Ok(p))).collect();
         self.frames_in_order(session, calls, timeout)
@@ -896,27 +909,14 @@ impl Tab {
             .call_raw(Some(&self.session_id), method, params, timeout)
     }
 
-    /// Untyped calls on this tab's session, all sent before any answer is awaited (Chromium
-    /// handles them in order): a frame held paused until the last of them
+    /// Untyped calls on this tab's session sent back to back and answered in order (see
+    /// [`Connection::raw_answers_in_order`]): a frame held paused until the last of them
     /// (`Runtime.runIfWaitingForDebugger`) waits one round trip, not one per call. One
     /// result per call, in order.
-    pub fn call_raw_pipelined(&self, calls: Vec<(String, Value)>) -> Vec<Result<Value>> {
+    pub fn call_raw_pipelined(&self, calls: Vec<(&'static str, Value)>) -> Vec<Result<Value>> {
         let timeout = *self.timeout.read().unwrap_or_else(|p| p.into_inner());
-        let sent: Vec<Result<Sent>> = calls
-            .into_iter()
-            .map(|(method, params)| {
-                self.conn
-                    .send(Some(&self.session_id), &method, params, true, true)
-            })
-            .collect();
-        sent.into_iter()
-            .map(|sent| {
-                let sent = sent?;
-                let method = sent.method.clone();
-                let frame = self.conn.await_answer(sent, timeout)?;
-                answer_of(&frame).map_err(|error| anyhow!("{method}: {error}"))
-            })
-            .collect()
+        self.conn
+            .raw_answers_in_order(Some(&self.session_id), calls, timeout)
     }
 
     /// A typed call on this tab's session.
