@@ -12,7 +12,8 @@ machine). Variants take turns within each iteration (A B C, then C B A).
     scripts/bench_cold_profile.py N LABEL=MODE[|ARG;ARG...] ...
 
 MODE: `fresh` (a new, empty profile every run), `reused` (one profile, made once before the
-timed runs), or `seed:DIR` (a new profile that starts as a copy of DIR). ARGs are extra
+timed runs), or `seed:DIR` (a new profile that starts as a copy of DIR, the copy timed and
+counted as part of the start). ARGs are extra
 Chromium switches for that variant (`;`-separated; a `--disable-features=` given here
 replaces the daemon's list, so repeat its entries). BROWSE_CHROME names the binary (default
 /usr/lib/chromium/chromium: Debian's /usr/bin/chromium is a shell script).
@@ -82,8 +83,9 @@ class Pipe:
         return self.until(lambda m: m.get("id") == sent)
 
 
-def one_start(profile, extra, url):
-    """Phases in seconds from the spawn, and the tree's CPU seconds."""
+def one_start(profile, extra, url, seed=None):
+    """Phases in seconds from the start, and the CPU seconds of the Chromium tree (and of the
+    profile copy, when `seed` names a profile to start from: the copy is part of the start)."""
     to_r, to_w = os.pipe()
     from_r, from_w = os.pipe()
     os.set_inheritable(to_r, True)
@@ -94,7 +96,14 @@ def one_start(profile, extra, url):
         os.dup2(from_w, 4)
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    copy_before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
+    copy_cpu = 0.0
+    if seed:
+        shutil.rmtree(profile)
+        shutil.copytree(seed, profile, symlinks=True)
+        copy_after = resource.getrusage(resource.RUSAGE_SELF)
+        copy_cpu = (copy_after.ru_utime + copy_after.ru_stime) - (copy_before.ru_utime + copy_before.ru_stime)
     chrome = subprocess.Popen([CHROME] + SWITCHES + extra + [f"--user-data-dir={profile}", "about:blank"],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, preexec_fn=fds_3_and_4, close_fds=False)
@@ -122,7 +131,7 @@ def one_start(profile, extra, url):
         os.close(to_w)
         os.close(from_r)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    marks["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    marks["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) + copy_cpu
     return marks
 
 
@@ -159,10 +168,8 @@ def main():
                 profile = reused[label]
             else:
                 profile = tempfile.mkdtemp(prefix="bench-cold-profile.")
-                if mode.startswith("seed:"):
-                    shutil.rmtree(profile)
-                    shutil.copytree(mode[5:], profile, symlinks=True)
-            marks = one_start(profile, extra, url)
+            seed = mode[5:] if mode.startswith("seed:") else None
+            marks = one_start(profile, extra, url, seed)
             if mode != "reused":
                 shutil.rmtree(profile, ignore_errors=True)
             results[label].append(marks)
