@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::png::Image;
 use common::*;
 
@@ -195,8 +197,24 @@ fn accessibility_prints_playwrights_yaml_and_annotate_reaches_frames_and_shadow_
     ws.ok(&["goto", &pages.url("/a11y.html")]);
     assert_eq!(ws.ok(&["accessibility"]), A11Y_YAML);
 
-    // The iframe's button (drawn where it is on the page) and the shadow root's have boxes;
-    // text runs and the closed select's options do not.
+    // A cross-site frame (another site, so another renderer and CDP session) added at 700,100.
+    let cross = PageServer::start(&[("/cross.html", CROSS)]);
+    let cross_url = cross.url("/cross.html").replace("127.0.0.1", "localhost");
+    ws.ok(&[
+        "js",
+        &format!(
+            "(() => {{ const f = document.createElement('iframe'); f.src = '{cross_url}'; \
+             f.style.cssText = 'left: 700px; top: 100px'; document.body.appendChild(f); }})()"
+        ),
+    ]);
+    wait_until(
+        "the cross-site frame's button",
+        Duration::from_secs(10),
+        || ws.ok(&["snapshot"]).contains("Cross button"),
+    );
+
+    // The iframes' buttons (drawn where they are on the page) and the shadow root's have
+    // boxes; text runs and the closed select's options do not.
     let out = ws.ok(&["snapshot", "-a", "-o", "frames.png"]);
     assert!(
         out.contains("\n@e24 [iframe]\n  @e25 [button] \"In frame\"\n"),
@@ -214,4 +232,13 @@ fn accessibility_prints_playwrights_yaml_and_annotate_reaches_frames_and_shadow_
         "{:?}",
         shot.rgb(321, 450)
     );
+    assert!(
+        near(shot.rgb(721, 150), [255, 0, 0]),
+        "{:?}",
+        shot.rgb(721, 150)
+    );
 }
+
+/// The cross-site frame's page: a button 20,30 from its top left.
+const CROSS: &str = "<!DOCTYPE html><body style='margin: 0'><button style='position: absolute; \
+left: 20px; top: 30px; width: 100px; height: 40px'>Cross button</button></body>";

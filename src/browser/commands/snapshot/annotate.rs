@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{json, Value};
@@ -310,6 +311,17 @@ struct Rect {
 /// Each ref's box, `None` where it has none (or it cannot be measured: a box we cannot
 /// measure is one we do not draw, never a reason to lose the others).
 fn measure(ctx: &Ctx, refs: &[(&str, &RefEntry)]) -> Vec<Option<Rect>> {
+    let began = Instant::now();
+    let rects = measure_all(ctx, refs);
+    tracing::debug!(
+        refs = refs.len(),
+        ms = began.elapsed().as_millis() as u64,
+        "snapshot overlays measured"
+    );
+    rects
+}
+
+fn measure_all(ctx: &Ctx, refs: &[(&str, &RefEntry)]) -> Vec<Option<Rect>> {
     let mut rects = vec![None; refs.len()];
     // The page engine's refs: one script call per elements array.
     let mut held: HashMap<&str, Vec<(usize, u32)>> = HashMap::new();
@@ -592,13 +604,22 @@ fn draw(ctx: &Ctx, overlays: &[Overlay]) -> Result<Drawn, CommandError> {
 /// Draws, captures the full page, removes the overlays (also when the capture failed), then
 /// writes the image.
 fn shoot(ctx: &Ctx, overlays: &[Overlay], image: &Output) -> Result<(), CommandError> {
+    let began = Instant::now();
     let bytes = {
         let _drawn = if overlays.is_empty() {
             None
         } else {
             Some(draw(ctx, overlays)?)
         };
-        screenshot::full_page_for(ctx, &image.shown)?
+        let drawn = began.elapsed();
+        let bytes = screenshot::full_page_for(ctx, &image.shown)?;
+        tracing::debug!(
+            boxes = overlays.len(),
+            draw_ms = drawn.as_millis() as u64,
+            capture_ms = (began.elapsed() - drawn).as_millis() as u64,
+            "snapshot overlays"
+        );
+        bytes
     };
     screenshot::write_output(&image.target, &bytes, &image.shown)
 }
