@@ -351,7 +351,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "snapshot",
         "Reading",
-        "[-i] [-c] [-d N] [-s sel] [-D] [-C]",
+        "[-i] [-c] [-d N] [-s sel] [-D] [-C] [-a] [-H json] [-o path]",
         "Print the accessibility tree with @e refs for interaction",
     )
     .flags(&[
@@ -369,9 +369,14 @@ pub const COMMANDS: &[CommandInfo] = &[
             "add @c refs for clickable elements with no ARIA role",
         )
         .or('C'),
-        valued("--output", "PATH", "where annotated screenshots go").or('o'),
-        switch("--annotate", "annotated screenshot (not supported yet)").or('a'),
-        switch("--heatmap", "heatmap screenshot (not supported yet)").or('H'),
+        valued("--output", "PATH", "where the -a/-H image goes (default: a fresh /tmp/browse-annotated-….png)").or('o'),
+        switch("--annotate", "full-page screenshot with a red box and label on each ref").or('a'),
+        valued(
+            "--heatmap",
+            "JSON",
+            "full-page screenshot with boxes on chosen refs: '{\"@e1\":\"green\"}' (green, yellow, red, blue, orange, gray)",
+        )
+        .or('H'),
     ])
     .doc("browse snapshot -i", "one \"@eN [role] \\\"name\\\"\" line per node, indented two spaces per level; -i adds @cN lines for clickable elements without a role"),
     c(
@@ -780,6 +785,14 @@ pub const COMMANDS: &[CommandInfo] = &[
         .words(2, 2)
         .gstack_usage("Usage: browse diff <url1> <url2>")
         .doc("browse diff https://example.com/a https://example.com/b", "--- <url1>, +++ <url2>, a blank line, then \"+ \", \"- \" or \"  \" per line"),
+    // gstack's Tier B: accessibility.
+    c(
+        "accessibility",
+        "Reading",
+        "",
+        "Print the page's ARIA tree as Playwright's aria-YAML (- role \"name\" [props]: text)",
+    )
+    .doc("browse accessibility", "one \"- role \\\"name\\\"\" line per node, two spaces deeper per level; links carry \"- /url: <href>\""),
     c(
         "tab-each",
         "Tabs",

@@ -201,7 +201,7 @@ fn gstack_fixture_outputs_and_flags() {
         format!(
             "{}\n[warning] -o/--output was ignored: it names the output file for an annotated \
              (-a/--annotate) or heatmap (-H/--heatmap) screenshot. For a plain screenshot use: \
-             browse screenshot <path>\n",
+             browse screenshot out.png\n",
             top.join("\n")
         )
     );

@@ -223,6 +223,7 @@ impl Session {
             "cdp" => inspection::cdp(ctx, args),
             "responsive" => screenshot::responsive(ctx, args),
             "archive" => screenshot::archive(ctx, args),
+            "accessibility" => snapshot::accessibility(ctx, args),
             other => Err(CommandError::unknown_command(other)),
         }
     }

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod png;
+
 pub const BROWSE: &str = env!("CARGO_BIN_EXE_browse");
 
 /// Polls `cond` until it holds or `within` passes; panics with `what` on timeout.

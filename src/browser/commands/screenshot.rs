@@ -317,6 +317,13 @@ fn intersect(a: Clip, b: Clip) -> Option<Clip> {
     })
 }
 
+/// A full-page capture in the format `path`'s extension names, scaled down as gstack's size
+/// guard does (longest side 2000 image px), for `snapshot -a`/`-H` (which write it with
+/// [`write_output`] once their overlays are gone).
+pub(crate) fn full_page_for(ctx: &Ctx, path: &str) -> Result<Vec<u8>, CommandError> {
+    full_page_shot(ctx, format_for(path), MAX_DIMENSION_PX).map(|(bytes, _)| bytes)
+}
+
 fn full_page_shot(
     ctx: &Ctx,
     format: Format,
@@ -694,7 +701,7 @@ fn cdp_error(e: anyhow::Error) -> CommandError {
 }
 
 /// Writes atomically (0644), creating missing directories as Playwright does.
-fn write_output(target: &Path, bytes: &[u8], shown: &str) -> Result<(), CommandError> {
+pub(crate) fn write_output(target: &Path, bytes: &[u8], shown: &str) -> Result<(), CommandError> {
     confine::create_parents(target)?;
     write_atomic(target, bytes, 0o644)
         .map_err(|e| CommandError::failed(format!("Cannot write {shown}: {e}")))

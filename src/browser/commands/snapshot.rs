@@ -20,8 +20,12 @@ use crate::browser::frames::{FrameRef, Frames, Realm};
 use crate::browser::page::{CommandError, CommandResult, Ctx};
 use crate::browser::refs::{HeldGroup, RefEntry, RefMap};
 
+mod annotate;
+mod aria_yaml;
 mod iframes;
 mod page_engine;
+
+pub use aria_yaml::accessibility;
 
 /// gstack's `INTERACTIVE_ROLES` (`snapshot.ts:29-34`).
 const INTERACTIVE_ROLES: &[&str] = &[
@@ -44,9 +48,10 @@ const INTERACTIVE_ROLES: &[&str] = &[
     "treeitem",
 ];
 
+/// Followed by the path `-o` named, as gstack prints it.
 const OUTPUT_WARNING: &str = "[warning] -o/--output was ignored: it names the output file for an \
 annotated (-a/--annotate) or heatmap (-H/--heatmap) screenshot. For a plain screenshot use: \
-browse screenshot <path>";
+browse screenshot ";
 
 const CURSOR_HEADER: &str = "── cursor-interactive (not in ARIA tree) ──";
 
@@ -64,6 +69,8 @@ static OBJECT_GROUPS: AtomicU64 = AtomicU64::new(0);
 /// `snapshot` and its flags (§6.3).
 pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let opts = Options::parse(args)?;
+    // `-a`/`-H` are checked (JSON, colours, output paths) before anything is read or replaced.
+    let overlays = annotate::Plan::new(&opts, &ctx.cwd, &ctx.session.cwd)?;
     // The active frame's document (`frame <sel>`), else the tab's.
     let realm = ctx.realm()?;
     let tab = &realm.cdp;
@@ -127,9 +134,14 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if ctx.state.frame.is_some() && !opts.diff {
         out = format!("{}\n{out}", iframes::context_line(&realm));
     }
-    if opts.output.is_some() {
-        out.push('\n');
-        out.push_str(OUTPUT_WARNING);
+    match (&opts.output, overlays) {
+        (_, Some(plan)) => out.push_str(&plan.run(ctx)?),
+        (Some(path), None) => {
+            out.push('\n');
+            out.push_str(OUTPUT_WARNING);
+            out.push_str(path);
+        }
+        (None, None) => {}
     }
     Ok(out)
 }
@@ -144,6 +156,10 @@ struct Options {
     diff: bool,
     cursor: bool,
     output: Option<String>,
+    /// `-a`: red boxes on every ref.
+    annotate: bool,
+    /// `-H <json>`: the colour map as given.
+    heatmap: Option<String>,
 }
 
 impl Options {
@@ -168,10 +184,10 @@ impl Options {
                     let path = it.next().ok_or_else(|| CommandError::usage("snapshot"))?;
                     opts.output = Some(path.clone());
                 }
-                "-a" | "--annotate" | "-H" | "--heatmap" => {
-                    return Err(CommandError::failed(format!(
-                        "snapshot {arg}: annotated and heatmap screenshots are not supported yet"
-                    )))
+                "-a" | "--annotate" => opts.annotate = true,
+                "-H" | "--heatmap" => {
+                    let map = it.next().ok_or_else(|| CommandError::usage("snapshot"))?;
+                    opts.heatmap = Some(map.clone());
                 }
                 // Bundled boolean short flags (`-ic`, `-iC`): gstack refuses them although its
                 // own chain usage shows `-ic` (§10 row 10); accepting them only turns an error
@@ -180,13 +196,14 @@ impl Options {
                     if bundle.len() > 2
                         && bundle.starts_with('-')
                         && !bundle.starts_with("--")
-                        && bundle[1..].chars().all(|c| "icDC".contains(c)) =>
+                        && bundle[1..].chars().all(|c| "icDCa".contains(c)) =>
                 {
                     for c in bundle[1..].chars() {
                         match c {
                             'i' => opts.interactive = true,
                             'c' => opts.compact = true,
                             'D' => opts.diff = true,
+                            'a' => opts.annotate = true,
                             _ => opts.cursor = true,
                         }
                     }
@@ -876,6 +893,16 @@ impl AxTree {
     /// The lines for the subtrees at `roots`, as siblings. With `skip_root` (the document)
     /// the roots themselves are not printed, only what is under them.
     fn lines(&self, roots: &[usize], skip_root: bool) -> Vec<Line> {
+        let mut lines = Vec::new();
+        for item in &self.normalised(roots, skip_root) {
+            emit(item, 0, &mut lines);
+        }
+        lines
+    }
+
+    /// The tree Playwright's aria snapshot describes, for the subtrees at `roots` (see
+    /// [`AxTree::lines`]), before it is turned into lines or YAML.
+    fn normalised(&self, roots: &[usize], skip_root: bool) -> Vec<Item> {
         let mut items = Vec::new();
         for &root in roots {
             if skip_root {
@@ -884,12 +911,7 @@ impl AxTree {
                 self.items(root, 0, &mut items);
             }
         }
-        let items = normalise_children(items, "");
-        let mut lines = Vec::new();
-        for item in &items {
-            emit(item, 0, &mut lines);
-        }
-        lines
+        normalise_children(items, "")
     }
 
     fn children_items(&self, i: usize, depth: usize, out: &mut Vec<Item>) {
