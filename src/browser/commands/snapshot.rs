@@ -957,7 +957,11 @@ impl AxTree {
             _ => {}
         }
         // After the text cases: a text run's name is its text, not normalised here.
-        let name = normalise_space(&string_of(node.name.as_ref()));
+        let name = match node.name.as_ref().map(|v| &v.value) {
+            // Normalised from the borrowed text: no copy of every node's name first.
+            Some(Value::String(text)) => normalise_space(text),
+            _ => normalise_space(&string_of(node.name.as_ref())),
+        };
         if node.ignored && node.child_ids.is_empty() {
             if let Some(text) = node.backend.and_then(|b| self.label_texts.get(&b)) {
                 out.push(Item::Text {
@@ -986,13 +990,12 @@ impl AxTree {
             return;
         };
         let mut children = Vec::new();
-        let value = string_of(node.value.as_ref());
         let childless = node.child_ids.is_empty() && self.children[i].is_empty();
         if takes_value_as_text(role, childless) {
             // Playwright gives an input its value as its only child and ignores what Chromium
             // shows inside it (the placeholder, the editor's inner text).
             children.push(Item::Text {
-                text: value,
+                text: string_of(node.value.as_ref()),
                 backend: node.backend,
             });
         } else {
