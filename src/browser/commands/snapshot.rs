@@ -1627,6 +1627,19 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_and_yaml_words_normalise_as_playwright_does() {
+        assert_eq!(normalise_space("  a\u{200b}  \u{ad} b\n\tc "), "a b c");
+        assert_eq!(normalise_space("\u{200b} \u{ad}"), "");
+        assert_eq!(normalise_space("so\u{ad}ft"), "soft");
+        assert_eq!(yaml_value("YES"), "\"YES\"");
+        assert_eq!(yaml_value("Null"), "\"Null\"");
+        assert_eq!(yaml_value("Yesterday"), "Yesterday");
+        assert_eq!(yaml_value("0X1f"), "\"0X1f\"");
+        assert_eq!(yaml_value("0xg"), "0xg");
+        assert_eq!(yaml_value("a: b"), "\"a: b\"");
+    }
+
+    #[test]
     fn diff_marks_changes() {
         let d = line_diff("a\nb\nc", "a\nx\nc");
         assert_eq!(
