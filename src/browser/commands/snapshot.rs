@@ -109,6 +109,7 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             cursor,
             held,
         } => {
+            let rendering = std::time::Instant::now();
             let text = render(
                 &opts,
                 &lines,
@@ -118,6 +119,11 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                 &held,
             );
             refs.held = held.map(|(_, group)| group);
+            tracing::debug!(
+                refs = refs.entries.len(),
+                ms = rendering.elapsed().as_millis() as u64,
+                "snapshot render"
+            );
             text
         }
     };
@@ -258,8 +264,14 @@ fn take(
         let cursor = read.cursor.unwrap_or(CursorScan::Found(Vec::new()));
         match read.tree {
             Ok(page) => {
+                let folding = std::time::Instant::now();
                 let root: Vec<usize> = page.tree.root().into_iter().collect();
                 let mut lines = page.tree.lines(&root, true);
+                tracing::debug!(
+                    lines = lines.len(),
+                    ms = folding.elapsed().as_millis() as u64,
+                    "snapshot fold"
+                );
                 // Freeing 50,000 nodes takes tens of ms the reply need not wait for.
                 let tree = page.tree;
                 std::thread::spawn(move || drop(tree));
@@ -391,7 +403,17 @@ fn render(
     refs: &mut RefMap,
     held: &Option<(String, HeldGroup)>,
 ) -> String {
-    let mut out: Vec<String> = Vec::new();
+    use std::fmt::Write;
+    // One string for the whole text, lines separated by '\n' (a big table prints tens of
+    // thousands of lines: no String per line).
+    let mut out = String::new();
+    let mut printed = 0usize;
+    let mut new_line = |out: &mut String| {
+        if printed > 0 {
+            out.push('\n');
+        }
+        printed += 1;
+    };
     let mut n = 0;
     for line in lines {
         if opts.depth.is_some_and(|max| line.depth > max) {
@@ -405,19 +427,24 @@ fn render(
             continue;
         }
         n += 1;
-        let mut s = format!("{}@e{n} [{}]", "  ".repeat(line.depth), line.role);
+        new_line(&mut out);
+        for _ in 0..line.depth {
+            out.push_str("  ");
+        }
+        let _ = write!(out, "@e{n} [{}]", line.role);
         if !line.name.is_empty() {
-            s.push_str(&format!(" \"{}\"", line.name));
+            out.push_str(" \"");
+            out.push_str(&line.name);
+            out.push('"');
         }
         if !line.props.is_empty() {
-            s.push(' ');
-            s.push_str(&line.props);
+            out.push(' ');
+            out.push_str(&line.props);
         }
         if let Some(text) = &line.text {
-            s.push_str(": ");
-            s.push_str(text);
+            out.push_str(": ");
+            out.push_str(text);
         }
-        out.push(s);
         refs.entries.insert(
             format!("e{n}"),
             RefEntry {
@@ -436,11 +463,13 @@ fn render(
     match cursor {
         CursorScan::Found(found) if found.is_empty() => {}
         CursorScan::Found(found) => {
-            out.push(String::new());
-            out.push(CURSOR_HEADER.into());
+            new_line(&mut out);
+            new_line(&mut out);
+            out.push_str(CURSOR_HEADER);
             for (i, c) in found.iter().enumerate() {
                 let key = format!("c{}", i + 1);
-                out.push(format!("@{key} [{}] \"{}\"", c.reasons, c.label));
+                new_line(&mut out);
+                let _ = write!(out, "@{key} [{}] \"{}\"", c.reasons, c.label);
                 refs.entries.insert(
                     key,
                     RefEntry {
@@ -455,14 +484,15 @@ fn render(
             }
         }
         CursorScan::Failed => {
-            out.push(String::new());
-            out.push("(cursor scan failed — CSP restriction)".into());
+            new_line(&mut out);
+            new_line(&mut out);
+            out.push_str("(cursor scan failed — CSP restriction)");
         }
     }
-    if out.is_empty() {
+    if printed == 0 {
         return "(no interactive elements found)".into();
     }
-    out.join("\n")
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -894,7 +924,7 @@ impl AxTree {
     /// the roots themselves are not printed, only what is under them.
     fn lines(&self, roots: &[usize], skip_root: bool) -> Vec<Line> {
         let mut lines = Vec::new();
-        for item in &self.normalised(roots, skip_root) {
+        for item in self.normalised(roots, skip_root) {
             emit(item, 0, &mut lines);
         }
         lines
@@ -949,7 +979,11 @@ impl AxTree {
             _ => {}
         }
         // After the text cases: a text run's name is its text, not normalised here.
-        let name = normalise_space(&string_of(node.name.as_ref()));
+        let name = match node.name.as_ref().map(|v| &v.value) {
+            // Normalised from the borrowed text: no copy of every node's name first.
+            Some(Value::String(text)) => normalise_space(text),
+            _ => normalise_space(&string_of(node.name.as_ref())),
+        };
         if node.ignored && node.child_ids.is_empty() {
             if let Some(text) = node.backend.and_then(|b| self.label_texts.get(&b)) {
                 out.push(Item::Text {
@@ -978,13 +1012,12 @@ impl AxTree {
             return;
         };
         let mut children = Vec::new();
-        let value = string_of(node.value.as_ref());
         let childless = node.child_ids.is_empty() && self.children[i].is_empty();
         if takes_value_as_text(role, childless) {
             // Playwright gives an input its value as its only child and ignores what Chromium
             // shows inside it (the placeholder, the editor's inner text).
             children.push(Item::Text {
-                text: value,
+                text: string_of(node.value.as_ref()),
                 backend: node.backend,
             });
         } else {
@@ -1072,6 +1105,9 @@ fn takes_value_as_text(role: &str, childless: bool) -> bool {
 
 /// The true states, in the order Playwright prints them.
 fn props_of(role: &str, node: &AxNode) -> String {
+    if node.properties.is_empty() {
+        return String::new();
+    }
     let prop = |name: &str| node.properties.iter().find(|p| p.name == name);
     let flag = |name: &str| prop(name).is_some_and(|p| p.value.value == Value::Bool(true));
     let tristate = |name: &str| match prop(name).map(|p| &p.value.value) {
@@ -1104,14 +1140,30 @@ fn props_of(role: &str, node: &AxNode) -> String {
     props.join(" ")
 }
 
-/// Playwright's `normalizeWhiteSpace`.
+/// Playwright's `normalizeWhiteSpace`: the words (split at whitespace, zero-width spaces and
+/// soft hyphens removed, empty ones dropped) joined by one space. One pass into one
+/// allocation: a big table's fold calls this for every node.
 fn normalise_space(text: &str) -> String {
-    text.split(|c: char| c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.replace(['\u{200b}', '\u{ad}'], ""))
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(char::is_whitespace) {
+        if word.is_empty() {
+            continue;
+        }
+        let before = out.len();
+        if before > 0 {
+            out.push(' ');
+        }
+        let start = out.len();
+        if word.contains(['\u{200b}', '\u{ad}']) {
+            out.extend(word.chars().filter(|c| !matches!(c, '\u{200b}' | '\u{ad}')));
+        } else {
+            out.push_str(word);
+        }
+        if out.len() == start {
+            out.truncate(before);
+        }
+    }
+    out
 }
 
 /// Playwright's `normalizeStringChildren`: adjacent text merged, whitespace collapsed, empty
@@ -1155,7 +1207,8 @@ fn normalise_children(items: Vec<Item>, name: &str) -> Vec<Item> {
 }
 
 /// Turns the normalised tree into lines the way Playwright renders YAML and gstack parses it.
-fn emit(item: &Item, depth: usize, lines: &mut Vec<Line>) {
+/// Consumes the tree: its strings move into the lines.
+fn emit(item: Item, depth: usize, lines: &mut Vec<Line>) {
     match item {
         Item::Text { text, backend } => {
             lines.push(Line {
@@ -1163,38 +1216,43 @@ fn emit(item: &Item, depth: usize, lines: &mut Vec<Line>) {
                 role: "text".into(),
                 name: String::new(),
                 props: String::new(),
-                text: Some(yaml_value(text)),
-                backend: *backend,
+                text: Some(if yaml_needs_quotes(&text) {
+                    yaml_value(&text)
+                } else {
+                    text
+                }),
+                backend,
                 element: None,
                 frame: None,
             });
         }
         Item::Node(node) => {
             // YAML limits a key to 1024 characters, so Playwright leaves longer names out.
-            let name = if node.name.encode_utf16().count() <= 900 {
-                node.name.clone()
+            let name = if node.name.len() <= 900 || node.name.encode_utf16().count() <= 900 {
+                node.name
             } else {
                 String::new()
             };
             let mut line = Line {
                 depth,
-                role: node.role.clone(),
+                role: node.role,
                 name,
-                props: node.props.clone(),
+                props: node.props,
                 text: None,
                 backend: node.backend,
                 element: None,
                 frame: None,
             };
-            match node.children.as_slice() {
+            let mut children = node.children;
+            match children.as_slice() {
                 [] => lines.push(line),
                 [Item::Text { text, .. }] if !node.has_yaml_props => {
                     line.text = Some(yaml_value(text));
                     lines.push(line);
                 }
-                children => {
+                _ => {
                     lines.push(line);
-                    for child in children {
+                    for child in children.drain(..) {
                         emit(child, depth + 1, lines);
                     }
                 }
@@ -1234,8 +1292,9 @@ fn yaml_needs_quotes(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return true;
     };
-    let last = s.chars().last().unwrap_or(first);
-    let bytes: Vec<char> = s.chars().collect();
+    let last = s.chars().next_back().unwrap_or(first);
+    // Adjacent character pairs, without collecting the characters.
+    let pairs = || s.chars().zip(s.chars().skip(1));
     let control = |c: char| {
         let u = c as u32;
         (u <= 0x08)
@@ -1244,24 +1303,28 @@ fn yaml_needs_quotes(s: &str) -> bool {
             || (0x0e..=0x1f).contains(&u)
             || (0x7f..=0x9f).contains(&u)
     };
-    let colon_or_newline_then_space = bytes
-        .windows(2)
-        .any(|w| (w[0] == ':' || w[0] == '\n') && w[1].is_whitespace())
+    let colon_or_newline_then_space = pairs()
+        .any(|(a, b)| (a == ':' || a == '\n') && b.is_whitespace())
         || matches!(last, ':' | '\n');
     first.is_whitespace()
         || last.is_whitespace()
         || s.chars().any(control)
         || first == '-'
         || colon_or_newline_then_space
-        || bytes
-            .windows(2)
-            .any(|w| w[0].is_whitespace() && w[1] == '#')
+        || pairs().any(|(a, b)| a.is_whitespace() && b == '#')
         || s.contains(['\n', '\r'])
         || "&*],?!>|@\"'#%".contains(first)
         || s.contains(['{', '}', '`'])
         || first == '['
         || js_number_like(s)
-        || ["y", "n", "yes", "no", "true", "false", "on", "off", "null"]
+        || yaml_keyword(s)
+}
+
+/// Whether `s`, lowercased, is a YAML 1.1 boolean or null word. Lowercasing never makes a
+/// string shorter in characters, so only strings of at most five characters are lowercased.
+fn yaml_keyword(s: &str) -> bool {
+    s.chars().nth(5).is_none()
+        && ["y", "n", "yes", "no", "true", "false", "on", "off", "null"]
             .contains(&s.to_lowercase().as_str())
 }
 
@@ -1275,11 +1338,15 @@ fn js_number_like(s: &str) -> bool {
     if unsigned == "Infinity" {
         return true;
     }
-    let lower = t.to_ascii_lowercase();
-    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if let Some(digits) = lower.strip_prefix(prefix) {
-            return !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
-        }
+    let radix = match t.as_bytes() {
+        [b'0', b'x' | b'X', ..] => Some(16),
+        [b'0', b'o' | b'O', ..] => Some(8),
+        [b'0', b'b' | b'B', ..] => Some(2),
+        _ => None,
+    };
+    if let Some(radix) = radix {
+        let digits = &t[2..];
+        return !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
     }
     !unsigned.starts_with(|c: char| c.is_alphabetic())
         && !unsigned.contains(|c: char| c.is_alphabetic() && c != 'e' && c != 'E')
@@ -1579,6 +1646,19 @@ mod tests {
         assert_eq!(yaml_value("yes"), "\"yes\"");
         assert_eq!(yaml_value("a # b"), "\"a # b\"");
         assert_eq!(yaml_value("1e5x"), "1e5x");
+    }
+
+    #[test]
+    fn whitespace_and_yaml_words_normalise_as_playwright_does() {
+        assert_eq!(normalise_space("  a\u{200b}  \u{ad} b\n\tc "), "a b c");
+        assert_eq!(normalise_space("\u{200b} \u{ad}"), "");
+        assert_eq!(normalise_space("so\u{ad}ft"), "soft");
+        assert_eq!(yaml_value("YES"), "\"YES\"");
+        assert_eq!(yaml_value("Null"), "\"Null\"");
+        assert_eq!(yaml_value("Yesterday"), "Yesterday");
+        assert_eq!(yaml_value("0X1f"), "\"0X1f\"");
+        assert_eq!(yaml_value("0xg"), "0xg");
+        assert_eq!(yaml_value("a: b"), "\"a: b\"");
     }
 
     #[test]

@@ -8,9 +8,10 @@
 // A node is a string (a text run, Chromium's StaticText, whose DOM node is the next entry of
 // [1]), a one-string array (a whitespace run with no node of its own), or
 //   [role, name, childCount, el, flags, value, level, placeholder]
-// with role in Chromium's vocabulary (what Accessibility.getFullAXTree would report), so that
-// the Rust fold reads both engines' trees alike. flags: 1 checked, 2 mixed, 4 disabled,
-// 8 expanded, 16 selected, 32 has url.
+// whose trailing fields are left out where they hold their defaults (0, null, 0, null: a
+// big table's reply is a third smaller), with role in Chromium's vocabulary (what
+// Accessibility.getFullAXTree would report), so that the Rust fold reads both engines' trees
+// alike. flags: 1 checked, 2 mixed, 4 disabled, 8 expanded, 16 selected, 32 has url.
 function (wantCursor) {
   'use strict';
   class Decline extends Error {}
@@ -119,6 +120,8 @@ function (wantCursor) {
   };
 
   const checkAttributes = (el, tag) => {
+    // Most cells and rows have no attributes: no name list to allocate.
+    if (!el.hasAttributes()) return;
     for (const n of el.getAttributeNames()) {
       if (n === 'role') decline('a role attribute');
       if (n.startsWith('aria-')) {
@@ -181,7 +184,9 @@ function (wantCursor) {
   // A shadow host whose shadow root is closed renders content we cannot see and hides light
   // children we would otherwise print: decline where the layout betrays one.
   const checkClosedShadow = (el, tag) => {
-    if (el.shadowRoot || !(SHADOW_HOSTS.has(tag) || tag.includes('-'))) return;
+    // The tag first: reading `shadowRoot` costs more than the set lookup, and only these
+    // elements can host a shadow root.
+    if (!(SHADOW_HOSTS.has(tag) || tag.includes('-')) || el.shadowRoot) return;
     let content = false;
     for (const child of el.childNodes) {
       if (child.nodeType === 3) {
@@ -329,7 +334,11 @@ function (wantCursor) {
   const open = (role, name, el, flags, value, level, placeholder) => {
     let index = -1;
     if (el) { index = elements.length; elements.push(el); }
-    const node = [role, name, 0, index, flags, value, level, placeholder];
+    const node = [role, name, 0, index];
+    if (placeholder !== null) node.push(flags, value, level, placeholder);
+    else if (level !== 0) node.push(flags, value, level);
+    else if (value !== null) node.push(flags, value);
+    else if (flags !== 0) node.push(flags);
     append(node);
     openNodes.push(node);
     return nodes.length - 1;
@@ -387,9 +396,10 @@ function (wantCursor) {
     const d = s.display;
     // An in-flow block inside a paragraph splits it into anonymous blocks; Chromium then folds
     // the paragraph differently. An empty paragraph is left out of Chromium's tree.
-    if (!d.startsWith('inline') && d !== 'contents' && s.cssFloat === 'none'
-        && s.position !== 'absolute' && s.position !== 'fixed'
-        && el.parentElement !== null && el.parentElement.localName === 'p') {
+    // The parent first: it is rarely a paragraph, and float and position are style reads.
+    if (el.parentElement !== null && el.parentElement.localName === 'p'
+        && !d.startsWith('inline') && d !== 'contents' && s.cssFloat === 'none'
+        && s.position !== 'absolute' && s.position !== 'fixed') {
       decline('<' + tag + '> laid out as ' + d + ' inside a paragraph');
     }
     if (tag === 'p' && el.firstElementChild === null && el.shadowRoot === null

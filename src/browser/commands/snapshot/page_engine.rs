@@ -144,6 +144,8 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
     params["contextId"] = json!(isolated_world(realm)?);
     let began = std::time::Instant::now();
     let reply = tab.call_method(Evaluate(params)).map_err(cdp_error)?;
+    // The split of a snapshot's time, logged at debug level (BENCHMARKS.md quotes it).
+    let script_ms = began.elapsed().as_millis() as u64;
     if let Some(e) = reply.exception {
         return Err(CommandError::failed(format!(
             "the snapshot script failed in the page: {}",
@@ -158,7 +160,7 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
     let mut part = || parts.next().flatten();
     let [tree_json, elements, cursor_json, cursor_elements, listened] =
         [part(), part(), part(), part(), part()];
-    let script_ms = began.elapsed().as_millis() as u64;
+    let transfer_ms = began.elapsed().as_millis() as u64 - script_ms;
     let cursor = if cursor {
         Some(super::cursor_from_parts(
             tab,
@@ -172,8 +174,10 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
         .as_ref()
         .and_then(|v| v.value.as_str())
         .ok_or_else(|| CommandError::failed("the snapshot script returned no tree"))?;
+    let parsing = std::time::Instant::now();
     let parsed: ReplyJson = serde_json::from_str(tree_text)
         .map_err(|e| CommandError::failed(format!("the snapshot script's tree: {e}")))?;
+    let parse_ms = parsing.elapsed().as_millis() as u64;
     let parsed = match parsed {
         ReplyJson { b: Some(b), .. } => Reply::Declined { b },
         ReplyJson { n: Some(n), .. } => Reply::Nodes { n },
@@ -197,8 +201,17 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
             Err(b)
         }
         (Reply::Nodes { n }, Some(elements)) => {
+            let building = std::time::Instant::now();
             let (nodes, children) = ax_nodes(n)?;
-            tracing::debug!(nodes = nodes.len(), ms = script_ms, "page snapshot engine");
+            tracing::debug!(
+                nodes = nodes.len(),
+                script_ms,
+                transfer_ms,
+                parse_ms,
+                nodes_ms = building.elapsed().as_millis() as u64,
+                reply_bytes = tree_text.len(),
+                "page snapshot engine"
+            );
             Ok(PageTree {
                 tree: AxTree::with_children(nodes, children),
                 elements,
@@ -294,7 +307,8 @@ enum Reply {
 
 /// One entry of the script's node list (see `page_engine.js`), read without an intermediate
 /// `serde_json::Value`: a text run with a DOM node, a whitespace run without one, or an
-/// element node `[role, name, childCount, el, flags, value, level, placeholder]`.
+/// element node `[role, name, childCount, el, flags, value, level, placeholder]` whose last
+/// four fields may be left out (0, null, 0, null).
 enum Node {
     Text(String),
     Space(String),
@@ -318,7 +332,7 @@ impl<'de> Deserialize<'de> for Node {
         impl<'de> serde::de::Visitor<'de> for NodeVisitor {
             type Value = Node;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string, a one-string array or an eight-field array")
+                f.write_str("a string, a one-string array or a four- to eight-field array")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Node, E> {
                 Ok(Node::Text(v.to_owned()))
@@ -338,10 +352,11 @@ impl<'de> Deserialize<'de> for Node {
                     name,
                     children: seq.next_element()?.ok_or_else(missing)?,
                     el: seq.next_element()?.ok_or_else(missing)?,
-                    flags: seq.next_element()?.ok_or_else(missing)?,
-                    value: seq.next_element()?.ok_or_else(missing)?,
-                    level: seq.next_element()?.ok_or_else(missing)?,
-                    placeholder: seq.next_element()?.ok_or_else(missing)?,
+                    // The script leaves trailing fields out where they hold their defaults.
+                    flags: seq.next_element()?.unwrap_or(0),
+                    value: seq.next_element::<Option<String>>()?.flatten(),
+                    level: seq.next_element()?.unwrap_or(0),
+                    placeholder: seq.next_element::<Option<String>>()?.flatten(),
                 };
                 if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
                     return Err(A::Error::custom("a node array is too long"));
