@@ -239,7 +239,9 @@ fn launch_args(profile_dir: &Path) -> Vec<String> {
     args
 }
 
-/// `BROWSE_CHROME`, then `CHROME`, then `GSTACK_CHROMIUM_PATH`, then the usual names on PATH.
+/// `BROWSE_CHROME`, then `CHROME`, then `GSTACK_CHROMIUM_PATH`, then the usual names on PATH
+/// (a distribution's launcher script there is skipped for the program it starts: see
+/// [`past_launcher_script`]). A path named by a variable is used as it is.
 pub fn find_binary() -> Result<PathBuf> {
     for var in ["BROWSE_CHROME", "CHROME", "GSTACK_CHROMIUM_PATH"] {
         if let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) {
@@ -265,11 +267,43 @@ pub fn find_binary() -> Result<PathBuf> {
         for name in names {
             let candidate = dir.join(name);
             if is_executable(&candidate) {
-                return Ok(candidate);
+                return Ok(past_launcher_script(&candidate));
             }
         }
     }
     bail!("no Chromium found: set BROWSE_CHROME or install chromium (apt-get install chromium)")
+}
+
+/// The program a distribution's launcher script on PATH starts, when there is one: Debian's
+/// `/usr/bin/chromium` is a shell script that runs about eleven programs (CPU checks, crash
+/// report clean-up, `/etc/chromium.d/`) before it execs `/usr/lib/chromium/chromium`, which
+/// cost 30 ms of CPU and up to ~300 ms of wall time per cold start on a loaded 2-core machine
+/// (BENCHMARKS.md, "Cold start: what a fresh profile costs"). What it adds is for a desktop
+/// browser (Google API keys, extension and GPU-rasterization switches); Playwright's own
+/// Chromium builds run without it too. Only a `#!` script at `<prefix>/bin/<name>` whose
+/// `<prefix>/lib/<name>/<name>` is an executable ELF file is skipped; anything else is
+/// returned unchanged.
+pub fn past_launcher_script(path: &Path) -> PathBuf {
+    let real = (|| {
+        let name = path.file_name()?;
+        let bin = path.parent()?;
+        if bin.file_name()? != "bin" || !starts_with(path, b"#!") {
+            return None;
+        }
+        let real = bin.parent()?.join("lib").join(name).join(name);
+        (is_executable(&real) && starts_with(&real, b"\x7fELF")).then_some(real)
+    })();
+    real.unwrap_or_else(|| path.to_path_buf())
+}
+
+/// True when the file at `path` begins with `magic` (false when it cannot be read).
+fn starts_with(path: &Path, magic: &[u8]) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let head = &mut head[..magic.len().min(4)];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(head))
+        .is_ok_and(|()| head == magic)
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -332,5 +366,41 @@ fn wait_for_devtools_url(
         Ok(Ok(url)) => Ok(url),
         Ok(Err(why)) => Err(LaunchFailure::Exited(why)),
         Err(_) => Err(LaunchFailure::TimedOut),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::past_launcher_script;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    fn write(path: &Path, bytes: &[u8]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn a_launcher_script_is_skipped_only_for_the_executable_it_names() {
+        let root = std::env::temp_dir().join(format!("browse-launcher-{}", std::process::id()));
+        let script = root.join("usr/bin/chromium");
+        let real = root.join("usr/lib/chromium/chromium");
+        write(&script, b"#!/bin/sh\nexec /usr/lib/chromium/chromium \"$@\"\n");
+        // No program beside it yet: the script is what runs.
+        assert_eq!(past_launcher_script(&script), script);
+        // A lib file that is not an ELF executable is not trusted as the program.
+        write(&real, b"#!/bin/sh\n");
+        assert_eq!(past_launcher_script(&script), script);
+        write(&real, b"\x7fELF\x02\x01\x01");
+        assert_eq!(past_launcher_script(&real), real, "an ELF file is itself");
+        assert_eq!(past_launcher_script(&script), real);
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(past_launcher_script(&script), script, "not executable");
+        // A binary on PATH is never replaced, even with a lib program beside it.
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write(&script, b"\x7fELF\x02\x01\x01");
+        assert_eq!(past_launcher_script(&script), script);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
