@@ -132,6 +132,19 @@ pub fn close_timeout() -> Duration {
     millis("BROWSE_CLOSE_TIMEOUT", 5_000)
 }
 
+/// `BROWSE_DOWNLOAD_GRACE`: on shutdown (`stop`, idle, a signal), how long downloads still in
+/// progress get to finish before Chromium is closed, which cancels them (10000 ms).
+pub fn download_grace() -> Duration {
+    millis("BROWSE_DOWNLOAD_GRACE", 10_000)
+}
+
+/// How long a `stop` waits for the daemon to be gone: its whole shutdown (downloads, then
+/// Chromium's close, each bounded above) and a margin for in-flight requests and a loaded
+/// machine; at least 20 s.
+pub fn stop_deadline() -> Duration {
+    (download_grace() + close_timeout() + Duration::from_secs(10)).max(Duration::from_secs(20))
+}
+
 /// `BROWSE_IDLE_TIMEOUT`: idle shutdown of the daemon (30 minutes; 0 means at once).
 pub fn idle_timeout() -> Duration {
     millis("BROWSE_IDLE_TIMEOUT", 1_800_000)
