@@ -375,8 +375,8 @@ const ALL_KEPT: &str = r#"{"cookie":"kept=kept-value","localStorage":"kept-value
 /// The size of [`SlowFile`]'s download (bytes).
 const SLOW_FILE_BYTES: usize = 2 * 1024 * 1024;
 
-/// A server on 127.0.0.1 whose `/slow.bin` is an attachment sent in 20 chunks 100 ms apart
-/// (about 2 s): a download still in progress when the daemon is told to exit. Each request
+/// A server on 127.0.0.1 whose `/slow.bin` is an attachment sent in 30 chunks 100 ms apart
+/// (about 3 s): a download still in progress when the daemon is told to exit. Each request
 /// is answered on a thread of its own.
 struct SlowFile {
     port: u16,
@@ -429,7 +429,7 @@ impl SlowFile {
                     ];
                     let body = Trickle {
                         left: SLOW_FILE_BYTES,
-                        chunk: SLOW_FILE_BYTES / 20 + 1,
+                        chunk: SLOW_FILE_BYTES / 30 + 1,
                         in_chunk: 0,
                     };
                     let response = tiny_http::Response::new(
@@ -458,7 +458,8 @@ impl Drop for SlowFile {
 }
 
 /// Writes a persistent cookie (`max-age=86400`), localStorage, IndexedDB and Cache Storage
-/// from a page on 127.0.0.1 and starts a download that takes about 2 s, then makes the
+/// from a page on 127.0.0.1 and starts a download that takes about 3 s (still in progress when an idle
+/// shutdown comes 2 s after the last command), then makes the
 /// daemon exit at once by `how`; a fresh daemon must read every value back, and the download
 /// must be in the workspace's folder, whole.
 fn user_data_survives(how: Exit) {
@@ -469,7 +470,7 @@ fn user_data_survives(how: Exit) {
     let mut ws = Workspace::with_chromium();
     if let Exit::Idle = how {
         // Long enough for the two commands below to count as one visit on a loaded machine.
-        ws.set("BROWSE_IDLE_TIMEOUT", "1000");
+        ws.set("BROWSE_IDLE_TIMEOUT", "2000");
     }
     ws.ok(&["goto", &pages.url("/set.html")]);
     // `js` also lists the download the page started meanwhile.
