@@ -126,6 +126,13 @@ pub fn browser_timeout() -> Duration {
     millis("BROWSE_BROWSER_TIMEOUT", 2_000).max(Duration::from_millis(50))
 }
 
+/// `BROWSE_ACTION_TIMEOUT`: how long an action (click, fill, hover, select, an element shot,
+/// `html <sel>`) waits for its element to exist and be actionable (5000 ms, gstack's timeout
+/// for Playwright's actions). Tests shorten it to reach the timeout error quickly.
+pub fn action_timeout() -> Duration {
+    millis("BROWSE_ACTION_TIMEOUT", 5_000).max(Duration::from_millis(1))
+}
+
 /// `BROWSE_CLOSE_TIMEOUT`: on shutdown, how long Chromium gets to close after `Browser.close`
 /// (flushing cookies and storage to the profile) before its process group is killed (5000 ms).
 pub fn close_timeout() -> Duration {
