@@ -22,7 +22,7 @@ use super::interaction::{
 };
 use crate::browser::keys;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::selector::{self, call_function, action_timeout};
+use crate::browser::selector::{self, action_timeout, call_function};
 use crate::cdp::Tab;
 
 use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};

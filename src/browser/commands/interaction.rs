@@ -20,7 +20,7 @@ use super::navigation::NAVIGATION_TIMEOUT;
 use crate::browser::events::lock;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{
-    self, call_function, call_function_with, Connected, Element, action_timeout,
+    self, action_timeout, call_function, call_function_with, Connected, Element,
 };
 use crate::browser::session::Session;
 use crate::browser::{confine, frames, keys};

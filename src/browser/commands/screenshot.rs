@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::atomic_file::write_atomic;
 use crate::browser::confine;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::selector::{self, call_function, action_timeout};
+use crate::browser::selector::{self, action_timeout, call_function};
 
 /// The default longest side, in image pixels, of a full-page capture: the vision-API limit
 /// gstack's `screenshot-size-guard.ts` enforces. `--max-size N` changes it; 0 turns it off.
