@@ -126,10 +126,30 @@ pub fn browser_timeout() -> Duration {
     millis("BROWSE_BROWSER_TIMEOUT", 2_000).max(Duration::from_millis(50))
 }
 
+/// `BROWSE_ACTION_TIMEOUT`: how long an action (click, fill, hover, select, an element shot,
+/// `html <sel>`) waits for its element to exist and be actionable (5000 ms, gstack's timeout
+/// for Playwright's actions). Tests shorten it to reach the timeout error quickly.
+pub fn action_timeout() -> Duration {
+    millis("BROWSE_ACTION_TIMEOUT", 5_000).max(Duration::from_millis(1))
+}
+
 /// `BROWSE_CLOSE_TIMEOUT`: on shutdown, how long Chromium gets to close after `Browser.close`
 /// (flushing cookies and storage to the profile) before its process group is killed (5000 ms).
 pub fn close_timeout() -> Duration {
     millis("BROWSE_CLOSE_TIMEOUT", 5_000)
+}
+
+/// `BROWSE_DOWNLOAD_GRACE`: on shutdown (`stop`, idle, a signal), how long downloads still in
+/// progress get to finish before Chromium is closed, which cancels them (10000 ms).
+pub fn download_grace() -> Duration {
+    millis("BROWSE_DOWNLOAD_GRACE", 10_000)
+}
+
+/// How long a `stop` waits for the daemon to be gone: its whole shutdown (downloads, then
+/// Chromium's close, each bounded above) and a margin for in-flight requests and a loaded
+/// machine; at least 20 s.
+pub fn stop_deadline() -> Duration {
+    (download_grace() + close_timeout() + Duration::from_secs(10)).max(Duration::from_secs(20))
 }
 
 /// `BROWSE_IDLE_TIMEOUT`: idle shutdown of the daemon (30 minutes; 0 means at once).

@@ -171,7 +171,9 @@ fn long_page(height: u32) -> String {
 fn element_shots_outside_the_page_fail_and_clips_below_the_viewport_show_the_page() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[("/shots.html", SHOTS)]);
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    // The timeout errors below come after BROWSE_ACTION_TIMEOUT, not gstack's 5 s.
+    ws.set("BROWSE_ACTION_TIMEOUT", "2000");
     ws.ok(&["goto", &pages.url("/shots.html")]);
     let read = |name: &str| Image::decode(&std::fs::read(ws.path().join(name)).expect(name));
 
@@ -342,13 +344,15 @@ idle
 fn blocked_actions_say_why() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[("/blocked.html", BLOCKED)]);
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    // The timeout errors below come after BROWSE_ACTION_TIMEOUT, not gstack's 5 s.
+    ws.set("BROWSE_ACTION_TIMEOUT", "2000");
     ws.ok(&["goto", &pages.url("/blocked.html")]);
 
     let err = ws.fails(&["click", "#covered"]);
     assert_eq!(
         err.lines().next(),
-        Some("Element #covered is covered: <div id=\"overlay\" class=\"modal shade\">Accept cookies to continue reading this…</div> intercepts pointer events (waited 5000ms)"),
+        Some("Element #covered is covered: <div id=\"overlay\" class=\"modal shade\">Accept cookies to continue reading this…</div> intercepts pointer events (waited 2000ms)"),
         "{err}"
     );
     assert!(has_line(&ws, "idle"), "the covered button was not clicked");
@@ -356,27 +360,27 @@ fn blocked_actions_say_why() {
     let err = ws.fails(&["click", "#off"]);
     assert_eq!(
         err.lines().next(),
-        Some("Element #off is disabled (waited 5000ms)"),
+        Some("Element #off is disabled (waited 2000ms)"),
         "{err}"
     );
     let err = ws.fails(&["hover", "#ghost"]);
     assert_eq!(
         err.lines().next(),
-        Some("Element #ghost is not visible (waited 5000ms)"),
+        Some("Element #ghost is not visible (waited 2000ms)"),
         "{err}"
     );
     let err = ws.fails(&["click", "#inert"]);
     assert_eq!(
         err.lines().next(),
         Some(
-            "Element #inert does not receive pointer events (pointer-events: none) (waited 5000ms)"
+            "Element #inert does not receive pointer events (pointer-events: none) (waited 2000ms)"
         ),
         "{err}"
     );
     let err = ws.fails(&["fill", "#ro", "x"]);
     assert_eq!(
         err.lines().next(),
-        Some("Element #ro is read-only (waited 5000ms)"),
+        Some("Element #ro is read-only (waited 2000ms)"),
         "{err}"
     );
 }

@@ -61,7 +61,9 @@ const NEXT: &str = "<!DOCTYPE html><html><body><h1>Next</h1></body></html>";
 fn click_buttons_links_refusals_and_selector_forms() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[("/clicks.html", CLICKS), ("/next.html", NEXT)]);
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    // The timeout errors below come after BROWSE_ACTION_TIMEOUT, not gstack's 5 s.
+    ws.set("BROWSE_ACTION_TIMEOUT", "2000");
     let url = pages.url("/clicks.html");
     ws.ok(&["goto", &url]);
 
@@ -133,12 +135,12 @@ fn click_buttons_links_refusals_and_selector_forms() {
     // that says why (issue 9 item 14).
     let err = ws.fails(&["click", "#covered"]);
     assert!(
-        err.starts_with("Element #covered is covered: <div id=\"overlay\"></div> intercepts pointer events (waited 5000ms)\n"),
+        err.starts_with("Element #covered is covered: <div id=\"overlay\"></div> intercepts pointer events (waited 2000ms)\n"),
         "{err}"
     );
     let err = ws.fails(&["click", "#off"]);
     assert!(
-        err.starts_with("Element #off is disabled (waited 5000ms)\n"),
+        err.starts_with("Element #off is disabled (waited 2000ms)\n"),
         "{err}"
     );
     assert_eq!(ws.fails(&["click", "#nowhere"]), NOT_INTERACTABLE);
@@ -189,7 +191,9 @@ hover me
 fn fill_select_hover_type_and_press() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[("/form.html", FORM)]);
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    // The timeout errors below come after BROWSE_ACTION_TIMEOUT, not gstack's 5 s.
+    ws.set("BROWSE_ACTION_TIMEOUT", "2000");
     ws.ok(&["goto", &pages.url("/form.html")]);
 
     // fill replaces the content, then fires change.
@@ -213,7 +217,7 @@ fn fill_select_hover_type_and_press() {
     );
     let err = ws.fails(&["fill", "#ro", "x"]);
     assert!(
-        err.starts_with("Element #ro is read-only (waited 5000ms)\n"),
+        err.starts_with("Element #ro is read-only (waited 2000ms)\n"),
         "{err}"
     );
     assert_eq!(
@@ -530,7 +534,9 @@ idle
 fn click_checks_stability_only_where_something_animates() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[("/motion.html", MOTION)]);
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    // The timeout errors below come after BROWSE_ACTION_TIMEOUT, not gstack's 5 s.
+    ws.set("BROWSE_ACTION_TIMEOUT", "2000");
     let url = pages.url("/motion.html");
     ws.ok(&["goto", &url]);
 
@@ -542,7 +548,7 @@ fn click_checks_stability_only_where_something_animates() {
     let err = ws.fails(&["click", "#spin"]);
     assert!(
         err.starts_with(
-            "Element #spin is not stable (it kept moving between animation frames) (waited 5000ms)\n"
+            "Element #spin is not stable (it kept moving between animation frames) (waited 2000ms)\n"
         ),
         "{err}"
     );
@@ -669,7 +675,9 @@ for (const b of document.querySelectorAll('button')) {
 fn click_never_lands_on_an_element_the_page_moved_under_the_pointer() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[("/runaway.html", RUNAWAY)]);
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    // The timeout errors below come after BROWSE_ACTION_TIMEOUT, not gstack's 5 s.
+    ws.set("BROWSE_ACTION_TIMEOUT", "2000");
     ws.ok(&["goto", &pages.url("/runaway.html")]);
 
     // Nothing moves: a plain click.
@@ -703,7 +711,7 @@ fn click_never_lands_on_an_element_the_page_moved_under_the_pointer() {
         ),
         "{err}"
     );
-    assert!(err.contains("(waited 5000ms)"), "{err}");
+    assert!(err.contains("(waited 2000ms)"), "{err}");
     assert!(has_line(&ws, "none"), "{}", ws.ok(&["text"]));
 
     // dblclick and check go through the same guard.

@@ -320,23 +320,166 @@ enum Exit {
     Idle,
 }
 
-/// Sets a persistent cookie (`max-age=86400`) and a localStorage item from a page on
-/// 127.0.0.1, makes the daemon exit at once by `how`, starts a fresh one and reads them back.
+/// Writes one value `v` to every store a page keeps in the profile (a persistent cookie,
+/// localStorage, IndexedDB, Cache Storage); `window.allDone` settles once each write was
+/// acknowledged to the page (IndexedDB's `complete`, `cache.put`'s promise), and then the
+/// page starts a download of `{slow}`.
+const SET_ALL: &str = r#"<!doctype html><title>set</title><a id=dl href="{slow}">file</a><script>
+const v = 'kept-value';
+window.allDone = (async () => {
+  document.cookie = 'kept=' + v + '; max-age=86400; path=/';
+  localStorage.setItem('keptItem', v);
+  await new Promise((ok, bad) => {
+    const open = indexedDB.open('keptdb', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('s');
+    open.onerror = () => bad(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('s', 'readwrite');
+      tx.objectStore('s').put(v, 'k');
+      tx.oncomplete = () => ok();
+      tx.onerror = () => bad(tx.error);
+    };
+  });
+  const cache = await caches.open('keptcache');
+  await cache.put('/cached', new Response(v));
+  if ('{slow}') document.getElementById('dl').click();
+  return 'all written';
+})();
+</script>"#;
+
+/// Reads every store [`SET_ALL`] wrote back as one JSON line.
+const READ_ALL: &str = r#"<!doctype html><title>read</title><script>
+window.readAll = (async () => {
+  const idb = await new Promise((ok) => {
+    const open = indexedDB.open('keptdb', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('s');
+    open.onsuccess = () => {
+      const r = open.result.transaction('s').objectStore('s').get('k');
+      r.onsuccess = () => ok(r.result === undefined ? 'missing' : r.result);
+      r.onerror = () => ok('error');
+    };
+    open.onerror = () => ok('error');
+  });
+  const hit = await (await caches.open('keptcache')).match('/cached');
+  return JSON.stringify({
+    cookie: document.cookie,
+    localStorage: localStorage.getItem('keptItem'),
+    indexedDB: idb,
+    cacheStorage: hit ? await hit.text() : 'missing',
+  });
+})();
+</script>"#;
+
+const ALL_KEPT: &str = r#"{"cookie":"kept=kept-value","localStorage":"kept-value","indexedDB":"kept-value","cacheStorage":"kept-value"}"#;
+
+/// The size of [`SlowFile`]'s download (bytes).
+const SLOW_FILE_BYTES: usize = 2 * 1024 * 1024;
+
+/// A server on 127.0.0.1 whose `/slow.bin` is an attachment sent in 30 chunks 100 ms apart
+/// (about 3 s): a download still in progress when the daemon is told to exit. Each request
+/// is answered on a thread of its own.
+struct SlowFile {
+    port: u16,
+    server: std::sync::Arc<tiny_http::Server>,
+}
+
+/// The body of [`SlowFile`]: `left` bytes, `chunk` of them every 100 ms.
+struct Trickle {
+    left: usize,
+    chunk: usize,
+    /// What is left of the current chunk.
+    in_chunk: usize,
+}
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        if self.in_chunk == 0 {
+            // The slow network this fixture stands for.
+            std::thread::sleep(Duration::from_millis(100));
+            self.in_chunk = self.chunk;
+        }
+        let n = self.in_chunk.min(self.left).min(buf.len());
+        buf[..n].fill(b'x');
+        self.left -= n;
+        self.in_chunk -= n;
+        Ok(n)
+    }
+}
+
+impl SlowFile {
+    fn start() -> Self {
+        let server =
+            std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind slow server"));
+        let port = server.server_addr().to_ip().expect("ip").port();
+        let worker = std::sync::Arc::clone(&server);
+        std::thread::spawn(move || {
+            for request in worker.incoming_requests() {
+                std::thread::spawn(move || {
+                    let headers = vec![
+                        tiny_http::Header::from_bytes(
+                            "Content-Disposition",
+                            "attachment; filename=\"slow.bin\"",
+                        )
+                        .expect("header"),
+                        tiny_http::Header::from_bytes("Content-Type", "application/octet-stream")
+                            .expect("header"),
+                    ];
+                    let body = Trickle {
+                        left: SLOW_FILE_BYTES,
+                        chunk: SLOW_FILE_BYTES / 30 + 1,
+                        in_chunk: 0,
+                    };
+                    let response = tiny_http::Response::new(
+                        tiny_http::StatusCode(200),
+                        headers,
+                        body,
+                        Some(SLOW_FILE_BYTES),
+                        None,
+                    );
+                    let _ = request.respond(response);
+                });
+            }
+        });
+        SlowFile { port, server }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/slow.bin", self.port)
+    }
+}
+
+impl Drop for SlowFile {
+    fn drop(&mut self) {
+        self.server.unblock();
+    }
+}
+
+/// Writes a persistent cookie (`max-age=86400`), localStorage, IndexedDB and Cache Storage
+/// from a page on 127.0.0.1 and starts a download that takes about 3 s (still in progress when an idle
+/// shutdown comes 2 s after the last command), then makes the
+/// daemon exit at once by `how`; a fresh daemon must read every value back, and the download
+/// must be in the workspace's folder, whole.
 fn user_data_survives(how: Exit) {
     let _slot = chromium_slot();
-    let pages = PageServer::start(&[
-        (
-            "/set.html",
-            "<p>set</p><script>document.cookie = 'kept=yes; max-age=86400; path=/';\
-             localStorage.setItem('keptItem', 'also-kept');</script>",
-        ),
-        ("/read.html", "<p>read</p>"),
-    ]);
+    let slow = SlowFile::start();
+    let set_page = SET_ALL.replace("{slow}", &slow.url());
+    let pages = PageServer::start(&[("/set.html", &set_page), ("/read.html", READ_ALL)]);
     let mut ws = Workspace::with_chromium();
     if let Exit::Idle = how {
-        ws.set("BROWSE_IDLE_TIMEOUT", "300");
+        // Long enough for the two commands below to count as one visit on a loaded machine.
+        ws.set("BROWSE_IDLE_TIMEOUT", "2000");
     }
     ws.ok(&["goto", &pages.url("/set.html")]);
+    // `js` also lists the download the page started meanwhile.
+    let written = ws.ok(&["js", "window.allDone"]);
+    assert!(written.starts_with("all written\n"), "{written}");
+    let downloads = ws.state_dir().join("downloads");
+    wait_until("the download began", SETTLE, || {
+        fs::read_dir(&downloads).is_ok_and(|mut d| d.next().is_some())
+    });
     match how {
         Exit::Stop => assert_eq!(ws.ok(&["stop"]), "Server stopped\n"),
         Exit::Sigterm => {
@@ -347,18 +490,20 @@ fn user_data_survives(how: Exit) {
         Exit::Idle => wait_until("idle daemon exited", SETTLE, || ws.daemons().is_empty()),
     }
     wait_until("old Chromium gone", SETTLE, || ws.chromium_all().is_empty());
+    let log = ws.daemon_log_tail();
     ws.set("BROWSE_IDLE_TIMEOUT", "1800000");
     ws.ok(&["goto", &pages.url("/read.html")]);
-    let cookies = ws.ok(&["cookies"]);
-    assert!(
-        cookies.contains("\"kept\"") && cookies.contains("\"yes\""),
-        "the persistent cookie was lost: {cookies}\n{}",
-        ws.daemon_log_tail()
+    assert_eq!(
+        ws.ok(&["js", "window.readAll"]).trim_end(),
+        ALL_KEPT,
+        "user data was lost; the old daemon's log:\n{log}"
     );
-    let storage = ws.ok(&["storage"]);
-    assert!(
-        storage.contains("also-kept"),
-        "localStorage was lost: {storage}"
+    let saved = fs::metadata(downloads.join("slow.bin")).map(|m| m.len() as usize);
+    assert_eq!(
+        saved.ok(),
+        Some(SLOW_FILE_BYTES),
+        "the download in progress was lost; the folder has {:?}; the old daemon's log:\n{log}",
+        fs::read_dir(&downloads).map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
     );
 }
 
@@ -375,4 +520,40 @@ fn a_cookie_set_just_before_sigterm_survives_the_restart() {
 #[test]
 fn a_cookie_set_just_before_idle_shutdown_survives_the_restart() {
     user_data_survives(Exit::Idle);
+}
+
+/// A Chromium that missed heartbeats (here: stopped for a moment, as a loaded machine can
+/// make it look) and answers again is still closed gracefully on `stop`, not killed before
+/// it wrote the profile: the daemon kills at once only a Chromium that is stopped right then.
+/// The heartbeat runs every 3 s, so the fault is still recorded when `stop` comes.
+#[test]
+fn a_chromium_that_missed_heartbeats_but_answers_again_is_closed_gracefully() {
+    let _slot = chromium_slot();
+    let set_page = SET_ALL.replace("{slow}", "");
+    let pages = PageServer::start(&[("/set.html", &set_page), ("/read.html", READ_ALL)]);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_HEARTBEAT_INTERVAL", "3000");
+    ws.set("BROWSE_BROWSER_TIMEOUT", "200");
+    ws.ok(&["goto", &pages.url("/set.html")]);
+    assert_eq!(ws.ok(&["js", "window.allDone"]), "all written\n");
+    let chrome = recorded_chromium(&ws);
+    signal(chrome, libc::SIGSTOP);
+    wait_until("/health says unhealthy", SETTLE, || {
+        health_status(&ws).as_deref() == Some("unhealthy")
+    });
+    signal(chrome, libc::SIGCONT);
+    assert_eq!(ws.ok(&["stop"]), "Server stopped\n");
+    wait_until("old Chromium gone", SETTLE, || ws.chromium_all().is_empty());
+    let log = ws.daemon_log_tail();
+    assert!(
+        log.contains("Chromium closed"),
+        "not closed gracefully:\n{log}"
+    );
+    ws.set("BROWSE_HEARTBEAT_INTERVAL", "200");
+    ws.ok(&["goto", &pages.url("/read.html")]);
+    assert_eq!(
+        ws.ok(&["js", "window.readAll"]).trim_end(),
+        ALL_KEPT,
+        "user data was lost; the old daemon's log:\n{log}"
+    );
 }

@@ -10,11 +10,9 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
+use common::recording::{RecordingServer, Unknown};
 use common::*;
 
 const TOP: &str = r#"<!DOCTYPE html><html><head><title>Top page</title></head><body>
@@ -49,89 +47,6 @@ report('cross dark ' + matchMedia('(prefers-color-scheme: dark)').matches);
 </script></head><body><h2>Cross heading</h2>
 <a id="dl" href="/report.csv" download="report.csv">Report</a></body></html>"#;
 
-/// One request as the frame's server saw it: path with query, and headers by lower-case name.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    headers: HashMap<String, String>,
-}
-
-/// A fixture server on 127.0.0.1 that records every request it gets.
-struct RecordingServer {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    server: Arc<tiny_http::Server>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl RecordingServer {
-    /// Serves `pages` (path → (content type, body)); anything else is a 404.
-    fn start(pages: &[(&str, &str, &str)]) -> Self {
-        let pages: HashMap<String, (String, String)> = pages
-            .iter()
-            .map(|(p, t, b)| (p.to_string(), (t.to_string(), b.to_string())))
-            .collect();
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
-        let port = server.server_addr().to_ip().expect("ip addr").port();
-        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let (worker, record) = (Arc::clone(&server), Arc::clone(&seen));
-        let thread = thread::spawn(move || {
-            for request in worker.incoming_requests() {
-                let headers = request
-                    .headers()
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.field.as_str().as_str().to_ascii_lowercase(),
-                            h.value.as_str().to_owned(),
-                        )
-                    })
-                    .collect();
-                record.lock().unwrap().push(Seen {
-                    path: request.url().to_owned(),
-                    headers,
-                });
-                let path = request.url().split('?').next().unwrap_or("/").to_owned();
-                let response = match pages.get(&path) {
-                    Some((content_type, body)) => tiny_http::Response::from_string(body.clone())
-                        .with_header(
-                            tiny_http::Header::from_bytes("Content-Type", content_type.as_str())
-                                .expect("header"),
-                        ),
-                    None => tiny_http::Response::from_string("not found").with_status_code(404),
-                };
-                let _ = request.respond(response);
-            }
-        });
-        RecordingServer {
-            port,
-            seen,
-            server,
-            thread: Some(thread),
-        }
-    }
-
-    /// The requests whose path starts with `prefix`, in arrival order.
-    fn requests(&self, prefix: &str) -> Vec<Seen> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|s| s.path.starts_with(prefix))
-            .cloned()
-            .collect()
-    }
-}
-
-impl Drop for RecordingServer {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 /// The top page's server, the frame's recording server, and the top page's URL.
 struct Site {
     _top: PageServer,
@@ -141,12 +56,15 @@ struct Site {
 
 impl Site {
     fn start() -> Self {
-        let cross = RecordingServer::start(&[
-            ("/cross.html", "text/html; charset=utf-8", CROSS),
-            ("/cross-data", "text/plain; charset=utf-8", "real-data"),
-            ("/asking.html", "text/html; charset=utf-8", ASKING),
-            ("/report.csv", "text/csv", "a,b\n1,2\n"),
-        ]);
+        let cross = RecordingServer::start(
+            &[
+                ("/cross.html", "text/html; charset=utf-8", CROSS),
+                ("/cross-data", "text/plain; charset=utf-8", "real-data"),
+                ("/asking.html", "text/html; charset=utf-8", ASKING),
+                ("/report.csv", "text/csv", "a,b\n1,2\n"),
+            ],
+            Unknown::NotFound,
+        );
         let cross_url = format!("http://localhost:{}/cross.html", cross.port);
         let asking_url = format!("http://localhost:{}/asking.html", cross.port);
         let top = PageServer::start(&[
@@ -359,7 +277,10 @@ fn a_download_a_cross_site_iframe_starts_is_saved_and_listed() {
 /// A page with a button, a cross-site iframe (a button of its own) and a same-site iframe.
 fn framed_site() -> (PageServer, RecordingServer, String) {
     let frame_page = r#"<!DOCTYPE html><html><body><button>FrameBtn</button></body></html>"#;
-    let cross = RecordingServer::start(&[("/echo", "text/html; charset=utf-8", frame_page)]);
+    let cross = RecordingServer::start(
+        &[("/echo", "text/html; charset=utf-8", frame_page)],
+        Unknown::NotFound,
+    );
     let top_page = format!(
         r#"<!DOCTYPE html><html><body><button>TopBtn</button>
 <iframe id="xf" src="http://localhost:{}/echo"></iframe><iframe src="/same.html"></iframe>

@@ -484,7 +484,9 @@ fn a_hung_out_of_process_frame_is_left_out_quickly_and_named_on_stderr() {
 fn frame_on_a_selector_that_matches_nothing_says_frame_not_found_with_a_hint() {
     let _slot = chromium_slot();
     let site = Site::start();
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    // The timeout errors below come after BROWSE_ACTION_TIMEOUT, not gstack's 5 s.
+    ws.set("BROWSE_ACTION_TIMEOUT", "2000");
     ws.ok(&["goto", &site.top.url("/top.html")]);
     let error = ws.fails(&["frame", "#nope"]);
     assert!(

@@ -18,8 +18,12 @@ use crate::browser::frames::{FrameRef, Realm};
 use crate::browser::page::{context_call_error, CommandError, Ctx};
 use crate::browser::refs::RefEntry;
 
-/// How long locator actions wait for their element (click, fill, select, hover, `html <sel>`).
-pub const ACTION_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long locator actions wait for their element (click, fill, select, hover, `html <sel>`):
+/// `BROWSE_ACTION_TIMEOUT` (ms), 5000 by default, the timeout gstack gives Playwright's
+/// actions; tests shorten it.
+pub fn action_timeout() -> Duration {
+    crate::settings::action_timeout()
+}
 
 /// How often a waiting lookup asks the page again.
 const POLL: Duration = Duration::from_millis(75);
@@ -1047,7 +1051,7 @@ mod tests {
 
     #[test]
     fn timeout_errors_are_recognisable() {
-        assert!(is_timeout(&timeout_error(ACTION_TIMEOUT)));
+        assert!(is_timeout(&timeout_error(action_timeout())));
         assert!(!is_timeout(&CommandError::failed(STRICT_VIOLATION)));
     }
 }

@@ -387,6 +387,21 @@ impl Session {
         }
     }
 
+    /// Waits until no download is in progress, at most until `deadline` (on shutdown: a
+    /// download Chromium is still writing when it closes is canceled and its file removed).
+    /// The downloads still in progress at the deadline; empty when every one ended.
+    pub fn wait_for_downloads(
+        &self,
+        deadline: std::time::Instant,
+    ) -> Vec<super::downloads::Download> {
+        self.downloads.wait_idle(deadline);
+        self.downloads
+            .list()
+            .into_iter()
+            .filter(|d| d.state == super::downloads::DownloadState::InProgress)
+            .collect()
+    }
+
     /// Waits (at most 2 s) until the pages opened so far are tabs: before a command picks
     /// its tab.
     pub(crate) fn settle_popups(&self) {

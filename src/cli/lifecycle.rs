@@ -11,9 +11,6 @@ use crate::launcher::{self, succession, ConnectOptions, Daemon, StaleOutcome};
 use crate::settings::compare_versions;
 use crate::wire::{CommandRequest, PROTOCOL};
 
-/// How long `stop` waits for the daemon and Chromium to be gone.
-const STOP_DEADLINE: Duration = Duration::from_secs(20);
-
 /// What a stop achieved, before anything is printed.
 enum Stopped {
     Graceful,
@@ -63,7 +60,7 @@ pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
 }
 
 fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCode> {
-    let deadline = Instant::now() + STOP_DEADLINE;
+    let deadline = Instant::now() + crate::settings::stop_deadline();
     let Some(daemon) = launcher::find_running(paths) else {
         if let Some(leaving) = launcher::find_stopping(paths) {
             // Already shutting down (another stop, idle, a replacement): wait for it.
@@ -122,7 +119,7 @@ fn wait_gone(
             &format!(
                 "daemon {} did not exit within {}s",
                 record.pid,
-                STOP_DEADLINE.as_secs()
+                crate::settings::stop_deadline().as_secs()
             ),
         ))
     }
@@ -201,7 +198,7 @@ fn replace_older(
             errln!(
                 "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
             );
-            let deadline = Instant::now() + STOP_DEADLINE;
+            let deadline = Instant::now() + crate::settings::stop_deadline();
             wait_gone(paths, &current.record, deadline)?;
             let started = launcher::connect(paths, opts).map_err(|e| launch_failure(&e));
             drop(claim);

@@ -102,6 +102,18 @@ impl Chromium {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// True when Chromium's main process is stopped (SIGSTOP, a debugger), from
+    /// `/proc/<pid>/stat` (state `T` or `t`): it cannot answer or close until continued.
+    pub fn is_stopped(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .ok()
+            .and_then(|stat| {
+                let rest = &stat[stat.rfind(')')? + 1..];
+                rest.split_whitespace().next().map(|s| s == "T" || s == "t")
+            })
+            .unwrap_or(false)
+    }
+
     /// Waits until no live process is left in Chromium's group (the caller has asked it to
     /// close), at most until `deadline`. The main process is not reaped here: as a zombie it
     /// keeps the group id reserved, so a later kill cannot reach a stranger. True when the

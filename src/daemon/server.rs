@@ -240,17 +240,40 @@ fn finish(daemon: &Daemon) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Closes Chromium so that nothing the user made is lost: CDP `Browser.close` makes it write
-/// cookies and storage to the profile and exit; we wait (`BROWSE_CLOSE_TIMEOUT`) until no
-/// process of its group is left, then SIGKILL whatever is. A Chromium that does not answer
-/// (frozen, stopped) is killed at once: it cannot close, and waiting only delays the exit.
+/// Closes Chromium so that nothing the user made is lost. Downloads still in progress get
+/// `BROWSE_DOWNLOAD_GRACE` to finish (closing cancels them and removes their files); then CDP
+/// `Browser.close` makes Chromium write cookies and storage to the profile and exit, and we
+/// wait (`BROWSE_CLOSE_TIMEOUT`) until no process of its group is left; only then is whatever
+/// is left SIGKILLed. A Chromium whose main process is stopped (SIGSTOP, a debugger) is killed
+/// at once: it cannot close. One that is only slow (missed heartbeats on a loaded machine) is
+/// still asked to close: killing it would lose what it has not written yet. A kill the
+/// deadline forced is said on the daemon's stderr (its log), with the setting to raise.
 fn close_chromium(session: &Arc<Session>, chromium: &mut Chromium) {
+    if chromium.is_stopped() {
+        let cause = session
+            .browser_fault()
+            .unwrap_or_else(|| format!("Chromium (pid {}) is stopped", chromium.pid));
+        tracing::warn!("killing Chromium without closing it: {cause}");
+        chromium.kill();
+        return;
+    }
+    let unfinished = session.wait_for_downloads(Instant::now() + crate::settings::download_grace());
+    for download in &unfinished {
+        tracing::warn!(
+            seq = download.seq,
+            url = %download.url,
+            received_bytes = download.received,
+            "download still in progress after BROWSE_DOWNLOAD_GRACE ({:?}); closing Chromium cancels it",
+            crate::settings::download_grace()
+        );
+    }
     let began = Instant::now();
     let deadline = began + crate::settings::close_timeout();
-    if let Some(cause) = session.browser_fault() {
-        tracing::warn!("killing Chromium without closing it: {cause}");
-    } else if !ask_to_close(session, deadline) {
-        tracing::warn!("Chromium did not take Browser.close; killing its process group");
+    if !ask_to_close(session, deadline) {
+        tracing::warn!(
+            "Chromium did not take Browser.close within BROWSE_CLOSE_TIMEOUT ({:?}); killing its process group: cookies and storage it had not written yet are lost",
+            crate::settings::close_timeout()
+        );
     } else if chromium.wait_for_group_exit(deadline) {
         tracing::info!(
             close_ms = began.elapsed().as_millis() as u64,
@@ -258,7 +281,7 @@ fn close_chromium(session: &Arc<Session>, chromium: &mut Chromium) {
         );
     } else {
         tracing::warn!(
-            "Chromium did not exit within {:?} of Browser.close; killing its process group",
+            "Chromium did not exit within BROWSE_CLOSE_TIMEOUT ({:?}) of Browser.close; killing its process group: cookies and storage it had not written yet may be lost (raise BROWSE_CLOSE_TIMEOUT on a loaded machine)",
             crate::settings::close_timeout()
         );
     }

@@ -3,6 +3,8 @@
 //! condition under a deadline (never a bare sleep).
 #![allow(dead_code)]
 
+pub mod recording;
+
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -22,7 +22,7 @@ use super::interaction::{
 };
 use crate::browser::keys;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::selector::{self, call_function, ACTION_TIMEOUT};
+use crate::browser::selector::{self, action_timeout, call_function};
 use crate::cdp::Tab;
 
 use Input::{DispatchMouseEventTypeOption as Kind, MouseButton};
@@ -103,9 +103,9 @@ fn set_checked(ctx: &mut Ctx, args: &[String], want: bool) -> CommandResult {
     Ok(format!("{done} {sel}"))
 }
 
-/// Whether `sel` is checked now (waiting up to [`ACTION_TIMEOUT`] for it to exist).
+/// Whether `sel` is checked now (waiting up to [`action_timeout()`] for it to exist).
 fn checked_state(ctx: &Ctx, sel: &str) -> Result<bool, CommandError> {
-    let element = selector::find_one(ctx, sel, ACTION_TIMEOUT)
+    let element = selector::find_one(ctx, sel, action_timeout())
         .map_err(|e| not_found_rewrite(e, NOT_INTERACTABLE))?;
     match call_function(element.session(), &element.object_id, CHECKED_STATE)? {
         Value::Bool(checked) => Ok(checked),
@@ -145,7 +145,7 @@ pub fn focus(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
         return Err(CommandError::usage("focus"));
     };
-    let element = selector::find_one(ctx, sel, ACTION_TIMEOUT)
+    let element = selector::find_one(ctx, sel, action_timeout())
         .map_err(|e| not_found_rewrite(e, NOT_INTERACTABLE))?;
     let focused = call_function(element.session(), &element.object_id, FOCUS)?;
     if focused != Value::Bool(true) {

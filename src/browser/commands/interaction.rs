@@ -2,7 +2,7 @@
 //! cookie and the dialog policy.
 //!
 //! Locator actions follow Playwright's actionability rules (spec §5.3): the element is looked
-//! up again and re-checked on every attempt until [`ACTION_TIMEOUT`], because pages re-render
+//! up again and re-checked on every attempt until [`action_timeout()`], because pages re-render
 //! and animate under us. Mouse and keyboard go through `Input.dispatch*Event`, so the page
 //! sees trusted events with real hit testing.
 
@@ -20,7 +20,7 @@ use super::navigation::NAVIGATION_TIMEOUT;
 use crate::browser::events::lock;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{
-    self, call_function, call_function_with, Connected, Element, ACTION_TIMEOUT,
+    self, action_timeout, call_function, call_function_with, Connected, Element,
 };
 use crate::browser::session::Session;
 use crate::browser::{confine, frames, keys};
@@ -62,7 +62,7 @@ fn click_option_ref(ctx: &mut Ctx, sel: &str) -> Result<Option<String>, CommandE
     if !sel.starts_with('@') || !is_option {
         return Ok(None);
     }
-    let element = selector::find_one(ctx, sel, ACTION_TIMEOUT)?;
+    let element = selector::find_one(ctx, sel, action_timeout())?;
     let info = call_function(
         element.session(),
         &element.object_id,
@@ -233,7 +233,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         described.push(format!("{name} ({size}B)"));
         resolved.push(path.to_string_lossy().into_owned());
     }
-    let element = selector::find_one(ctx, sel, ACTION_TIMEOUT).map_err(|e| {
+    let element = selector::find_one(ctx, sel, action_timeout()).map_err(|e| {
         if selector::is_timeout(&e) {
             timed_out("setInputFiles")
         } else {
@@ -559,11 +559,11 @@ fn select_timeout() -> String {
 pub(super) fn timed_out(api: &str) -> CommandError {
     CommandError::failed(format!(
         "Operation timed out: {api}: Timeout {}ms exceeded.",
-        ACTION_TIMEOUT.as_millis()
+        action_timeout().as_millis()
     ))
 }
 
-/// Looks `sel` up and runs `attempt` on it until it is done or [`ACTION_TIMEOUT`] passes.
+/// Looks `sel` up and runs `attempt` on it until it is done or [`action_timeout()`] passes.
 /// Strictness and ref errors end the wait at once.
 pub(super) fn retry_action<T>(
     ctx: &Ctx,
@@ -582,7 +582,7 @@ pub(super) fn retry_action_with<T>(
     mut connected: Connected,
     mut attempt: impl FnMut(&Element) -> Result<Attempt<T>, CommandError>,
 ) -> Result<T, ActionError> {
-    let deadline = Instant::now() + ACTION_TIMEOUT;
+    let deadline = Instant::now() + action_timeout();
     let mut pause = Duration::from_millis(20);
     // Why the element found last was not actionable, for the timeout error.
     let mut last_block: Option<String> = None;
@@ -592,7 +592,7 @@ pub(super) fn retry_action_with<T>(
             body: crate::wire::ErrorBody::with_hint(
                 format!(
                     "Element {sel} {why} (waited {}ms)",
-                    ACTION_TIMEOUT.as_millis()
+                    action_timeout().as_millis()
                 ),
                 "Make it actionable first (close what covers it, wait for it to be enabled \
                      or shown), or run 'snapshot' to check you have the right element.",
@@ -809,7 +809,7 @@ impl HitGuard {
 /// then sends the mouse events ([`click_at`]) and reads the guard's verdict. When the page
 /// moved in between and the events went to another element (which the guard kept from
 /// receiving them), the whole action is tried again, as Playwright retries, until
-/// [`ACTION_TIMEOUT`]; then it fails with "… intercepts pointer events", never a success.
+/// [`action_timeout()`]; then it fails with "… intercepts pointer events", never a success.
 pub(super) fn pointer_act(
     ctx: &Ctx,
     sel: &str,
@@ -866,7 +866,7 @@ fn pointer_target_function() -> String {
     )
 }
 
-/// Waits (up to [`ACTION_TIMEOUT`]) until `sel` is visible, stable, enabled when
+/// Waits (up to [`action_timeout()`]) until `sel` is visible, stable, enabled when
 /// `need_enabled` (Playwright's click checks; an `<option>` is refused for clicks), scrolled
 /// into view and not covered, and returns the point the mouse should use (viewport CSS px).
 /// No hit-target guard: for a caller that sends its own mouse events (drag).

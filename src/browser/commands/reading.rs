@@ -57,7 +57,7 @@ pub fn html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         let value = page_script(ctx, DOCUMENT_HTML_SCRIPT)?;
         return Ok(value.as_str().unwrap_or_default().to_owned());
     };
-    let element = selector::find_one(ctx, sel, selector::ACTION_TIMEOUT)
+    let element = selector::find_one(ctx, sel, selector::action_timeout())
         .map_err(|e| timed_out("innerHTML", e))?;
     let value = call_on(&element, "function() { return this.innerHTML; }", vec![])?;
     Ok(value.as_str().unwrap_or_default().to_owned())

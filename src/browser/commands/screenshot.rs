@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::atomic_file::write_atomic;
 use crate::browser::confine;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::selector::{self, call_function, ACTION_TIMEOUT};
+use crate::browser::selector::{self, action_timeout, call_function};
 
 /// The default longest side, in image pixels, of a full-page capture: the vision-API limit
 /// gstack's `screenshot-size-guard.ts` enforces. `--max-size N` changes it; 0 turns it off.
@@ -415,12 +415,12 @@ const ELEMENT_BOX: &str = "function() {
   return { box };
 }";
 
-/// The element's border box, clipped to the page. Waits up to [`ACTION_TIMEOUT`] for the
+/// The element's border box, clipped to the page. Waits up to [`action_timeout()`] for the
 /// element to exist, be rendered, have a size and be visible (Playwright's wait for
 /// `visible`); a box wholly outside the page fails at once, as nothing of it can be drawn
 /// (Playwright: "Clipped area is either empty or outside the resulting image").
 fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, CommandError> {
-    let deadline = Instant::now() + ACTION_TIMEOUT;
+    let deadline = Instant::now() + action_timeout();
     let found = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let element = selector::find_one(ctx, sel, left).map_err(|e| {
@@ -428,7 +428,7 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
                 // The whole wait, not what was left of it on the last lookup.
                 CommandError::failed(format!(
                     "Operation timed out: screenshot: Timeout {}ms exceeded.",
-                    ACTION_TIMEOUT.as_millis()
+                    action_timeout().as_millis()
                 ))
             } else {
                 e
@@ -465,7 +465,7 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
             (Some(why), _) if Instant::now() >= deadline => {
                 return Err(CommandError::failed(format!(
                     "Cannot capture {sel}: it {why} (waited {}ms)",
-                    ACTION_TIMEOUT.as_millis()
+                    action_timeout().as_millis()
                 )))
             }
             (Some(_), _) => {}

@@ -177,7 +177,7 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                     args,
                     &format!(
                         " (nothing matched it within {}ms)",
-                        selector::ACTION_TIMEOUT.as_millis()
+                        selector::action_timeout().as_millis()
                     ),
                 ))
             }
@@ -209,7 +209,7 @@ fn frame_not_found(args: &[String], why: &str) -> CommandError {
 
 /// The frame an `<iframe>` element (a selector or ref) shows; `None` for another element.
 fn content_frame_of(ctx: &Ctx, selector: &str) -> Result<Option<FrameRef>, CommandError> {
-    let element = selector::find_one(ctx, selector, selector::ACTION_TIMEOUT)?;
+    let element = selector::find_one(ctx, selector, selector::action_timeout())?;
     let holder = match element.frame() {
         Some(frame) => std::sync::Arc::clone(&frame.session),
         None => std::sync::Arc::clone(ctx.tab.frames.main_session()),
