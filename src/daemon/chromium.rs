@@ -398,7 +398,10 @@ mod tests {
         let root = std::env::temp_dir().join(format!("browse-launcher-{}", std::process::id()));
         let script = root.join("usr/bin/chromium");
         let real = root.join("usr/lib/chromium/chromium");
-        write(&script, b"#!/bin/sh\nexec /usr/lib/chromium/chromium \"$@\"\n");
+        write(
+            &script,
+            b"#!/bin/sh\nexec /usr/lib/chromium/chromium \"$@\"\n",
+        );
         // No program beside it yet: the script is what runs.
         assert_eq!(past_launcher_script(&script), script);
         // A lib file that is not an ELF executable is not trusted as the program.
