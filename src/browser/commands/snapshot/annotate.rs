@@ -85,6 +85,12 @@ impl Output {
         cwd: &Path,
         workspace: &Path,
     ) -> Result<Self, CommandError> {
+        if given.is_some_and(|g| g.is_empty()) {
+            return Err(CommandError::failed_with_hint(
+                "snapshot -o: the output path is empty",
+                "give a file name, e.g. -o annotated.png, or leave -o out for a temp file",
+            ));
+        }
         let shown = given
             .cloned()
             .unwrap_or_else(|| confine::default_output(stem, "png", workspace));
@@ -150,7 +156,7 @@ impl Plan {
                     None => skipped.push(format!("@{name}")),
                 }
             }
-            shoot(ctx, &overlays, image)?;
+            let note = shoot(ctx, &overlays, image)?;
             out.push_str(&format!("\n\n[annotated screenshot: {}]", image.shown));
             if !skipped.is_empty() {
                 out.push_str(&format!(
@@ -159,6 +165,7 @@ impl Plan {
                     named(&skipped)
                 ));
             }
+            out.push_str(&note.unwrap_or_default());
         }
         if let Some((image, chosen)) = heatmap {
             let listed: Vec<(&str, &RefEntry)> = chosen
@@ -170,8 +177,9 @@ impl Plan {
                 .zip(measure(ctx, &listed))
                 .filter_map(|((name, _, paint), rect)| Some(Overlay::new(name, rect?, *paint)))
                 .collect();
-            shoot(ctx, &overlays, &image)?;
+            let note = shoot(ctx, &overlays, &image)?;
             out.push_str(&format!("\n\n[heatmap screenshot: {}]", image.shown));
+            out.push_str(&note.unwrap_or_default());
         }
         Ok(out)
     }
@@ -527,7 +535,15 @@ color: white; padding: 0 3px; font: bold 10px/12px sans-serif; white-space: nowr
     box.appendChild(label);
     root.appendChild(box);
   }
+  // An expando of this isolated world: the page's scripts cannot see or change it.
+  host.browseRoot = root;
   return host;
+}";
+
+/// Whether the host is still in the document with all its boxes: `this` is the host, the
+/// argument the number of boxes drawn. Run from the isolated world that drew them.
+const INTACT: &str = "function (count) {
+  return this.isConnected && !!this.browseRoot && this.browseRoot.childElementCount === count;
 }";
 
 /// The overlays' host while it is in the page; dropping it removes it.
@@ -550,6 +566,28 @@ impl Drop for Drawn {
         let _ = self
             .tab
             .call_raw("Runtime.releaseObject", json!({ "objectId": self.host }));
+    }
+}
+
+impl Drawn {
+    /// Whether the page left the host and its `count` boxes in the document (a page script
+    /// may remove whatever is added to it, e.g. from a `MutationObserver`). A call that fails
+    /// (the page navigated away) counts as not intact.
+    fn intact(&self, count: usize) -> bool {
+        self.tab
+            .call_raw(
+                "Runtime.callFunctionOn",
+                json!({
+                    "functionDeclaration": INTACT,
+                    "objectId": self.host,
+                    "arguments": [{ "value": count }],
+                    "returnByValue": true,
+                    "silent": true,
+                }),
+            )
+            .ok()
+            .and_then(|r| r["result"]["value"].as_bool())
+            .unwrap_or(false)
     }
 }
 
@@ -601,27 +639,47 @@ fn draw(ctx: &Ctx, overlays: &[Overlay]) -> Result<Drawn, CommandError> {
     })
 }
 
-/// Draws, captures the full page, removes the overlays (also when the capture failed), then
-/// writes the image.
-fn shoot(ctx: &Ctx, overlays: &[Overlay], image: &Output) -> Result<(), CommandError> {
+/// Draws, captures the full page, checks the overlays were still there when it was taken
+/// (before removing them, also when the capture failed), then writes the image. Returns the
+/// `[note: …]` line when the size guard scaled the image down. A page that removed the
+/// overlays is an error and no image is written: an "annotated" image without its boxes
+/// would mislead.
+fn shoot(ctx: &Ctx, overlays: &[Overlay], image: &Output) -> Result<Option<String>, CommandError> {
     let began = Instant::now();
-    let bytes = {
-        let _drawn = if overlays.is_empty() {
+    let (bytes, scaled) = {
+        let drawn = if overlays.is_empty() {
             None
         } else {
             Some(draw(ctx, overlays)?)
         };
-        let drawn = began.elapsed();
-        let bytes = screenshot::full_page_for(ctx, &image.shown)?;
+        let drawn_in = began.elapsed();
+        let shot = screenshot::full_page_for(ctx, &image.shown)?;
+        if let Some(drawn) = &drawn {
+            if !drawn.intact(overlays.len()) {
+                return Err(CommandError::failed_with_hint(
+                    "the page removed the annotation overlay before the capture; no image was \
+                     written",
+                    "a script on the page removes what is added to it (a MutationObserver?): \
+                     use `browse screenshot` for a plain capture",
+                ));
+            }
+        }
         tracing::debug!(
             boxes = overlays.len(),
-            draw_ms = drawn.as_millis() as u64,
-            capture_ms = (began.elapsed() - drawn).as_millis() as u64,
+            draw_ms = drawn_in.as_millis() as u64,
+            capture_ms = (began.elapsed() - drawn_in).as_millis() as u64,
             "snapshot overlays"
         );
-        bytes
+        shot
     };
-    screenshot::write_output(&image.target, &bytes, &image.shown)
+    screenshot::write_output(&image.target, &bytes, &image.shown)?;
+    Ok(scaled.map(|(from, to)| {
+        format!(
+            "\n[note: {} scaled from {}x{} to {}x{}; `browse screenshot --max-size 0` captures \
+             the page at full size, without boxes]",
+            image.shown, from.0, from.1, to.0, to.1
+        )
+    }))
 }
 
 #[cfg(test)]
