@@ -242,3 +242,62 @@ fn accessibility_prints_playwrights_yaml_and_annotate_reaches_frames_and_shadow_
 /// The cross-site frame's page: a button 20,30 from its top left.
 const CROSS: &str = "<!DOCTYPE html><body style='margin: 0'><button style='position: absolute; \
 left: 20px; top: 30px; width: 100px; height: 40px'>Cross button</button></body>";
+
+/// A long page (scaled by the 2000 px guard) whose script fakes `devicePixelRatio`.
+const HOSTILE: &str = r#"<!DOCTYPE html><html><head><style>
+html, body { margin: 0; background: #fff }
+</style></head><body>
+<button style="position: absolute; left: 100px; top: 200px; width: 120px; height: 40px">Go</button>
+<section style="height: 3000px"></section>
+<script>Object.defineProperty(window, 'devicePixelRatio', { get() { return 7; } });</script>
+</body></html>"#;
+
+#[test]
+fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/hostile.html", HOSTILE)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/hostile.html")]);
+
+    // The scale comes from Chromium's metrics, not the page's devicePixelRatio.
+    assert_eq!(
+        ws.ok(&["screenshot", "full.png"]),
+        "Screenshot saved: full.png (scaled from 1280x3000 to 853x2000; --max-size 0 for full \
+         size)\n"
+    );
+
+    // A scaled annotated image says so on a line of its own after gstack's.
+    assert_eq!(
+        ws.ok(&["snapshot", "-i", "-a", "-o", "long.png"]),
+        "@e1 [button] \"Go\"\n\n[annotated screenshot: long.png]\n[note: long.png scaled from \
+         1280x3000 to 853x2000; `browse screenshot --max-size 0` captures the page at full \
+         size, without boxes]\n"
+    );
+    let long = Image::decode(&std::fs::read(ws.path().join("long.png")).expect("long.png"));
+    assert_eq!((long.width, long.height), (853, 2000));
+
+    // An empty -o path gets its own error.
+    let first_line = |args: &[&str]| ws.fails(args).lines().next().unwrap_or_default().to_owned();
+    assert_eq!(
+        first_line(&["snapshot", "-a", "-o", ""]),
+        "snapshot -o: the output path is empty"
+    );
+
+    // A page that removes every node added to it: no annotated image without its boxes.
+    ws.ok(&[
+        "js",
+        "new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => n.remove())))\
+         .observe(document, { childList: true, subtree: true }); 1",
+    ]);
+    for flags in [&["-a"][..], &["-H", r#"{"@e1":"red"}"#][..]] {
+        let mut args = vec!["snapshot", "-i"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["-o", "removed.png"]);
+        assert!(
+            first_line(&args).starts_with("the page removed the annotation overlay"),
+            "{args:?}: {}",
+            ws.fails(&args)
+        );
+        assert!(!ws.path().join("removed.png").exists());
+    }
+}
