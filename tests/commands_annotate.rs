@@ -243,11 +243,13 @@ fn accessibility_prints_playwrights_yaml_and_annotate_reaches_frames_and_shadow_
 const CROSS: &str = "<!DOCTYPE html><body style='margin: 0'><button style='position: absolute; \
 left: 20px; top: 30px; width: 100px; height: 40px'>Cross button</button></body>";
 
-/// A long page (scaled by the 2000 px guard) whose script fakes `devicePixelRatio`.
+/// A long page (scaled by the 2000 px guard) whose script fakes `devicePixelRatio`, with a
+/// button wholly off the page.
 const HOSTILE: &str = r#"<!DOCTYPE html><html><head><style>
 html, body { margin: 0; background: #fff }
 </style></head><body>
 <button style="position: absolute; left: 100px; top: 200px; width: 120px; height: 40px">Go</button>
+<button style="position: absolute; left: -9999px; top: 0">Off</button>
 <section style="height: 3000px"></section>
 <script>Object.defineProperty(window, 'devicePixelRatio', { get() { return 7; } });</script>
 </body></html>"#;
@@ -269,12 +271,27 @@ fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported
     // A scaled annotated image says so on a line of its own after gstack's.
     assert_eq!(
         ws.ok(&["snapshot", "-i", "-a", "-o", "long.png"]),
-        "@e1 [button] \"Go\"\n\n[annotated screenshot: long.png]\n[note: long.png scaled from \
+        "@e1 [button] \"Go\"\n@e2 [button] \"Off\"\n\n[annotated screenshot: long.png]\n\
+         [annotated: 1 skipped: @e2]\n[note: long.png scaled from \
          1280x3000 to 853x2000; `browse screenshot --max-size 0` captures the page at full \
          size, without boxes]\n"
     );
     let long = Image::decode(&std::fs::read(ws.path().join("long.png")).expect("long.png"));
     assert_eq!((long.width, long.height), (853, 2000));
+
+    // -H names the refs it could not draw, as -a does.
+    let heat = ws.ok(&[
+        "snapshot",
+        "-i",
+        "-H",
+        r#"{"@e1":"red","@e2":"green"}"#,
+        "-o",
+        "heat.png",
+    ]);
+    assert!(
+        heat.contains("\n\n[heatmap screenshot: heat.png]\n[heatmap: 1 skipped: @e2]\n[note: "),
+        "{heat}"
+    );
 
     // An empty -o path gets its own error.
     let first_line = |args: &[&str]| ws.fails(args).lines().next().unwrap_or_default().to_owned();
@@ -300,4 +317,17 @@ fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported
         );
         assert!(!ws.path().join("removed.png").exists());
     }
+
+    // A page without refs: -H's keys are unknown refs; -a says it wrote nothing.
+    ws.ok(&["goto", "about:blank"]);
+    assert_eq!(
+        first_line(&["snapshot", "-H", r#"{"@e1":"red"}"#, "-o", "e.png"]),
+        "Heatmap ref @e1 is not a ref of this snapshot"
+    );
+    assert_eq!(
+        ws.ok(&["snapshot", "-a", "-o", "e.png"]),
+        "(no accessible elements found)\n[note: no annotated screenshot written: the page has \
+         no refs to draw]\n"
+    );
+    assert!(!ws.path().join("e.png").exists());
 }

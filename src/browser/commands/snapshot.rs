@@ -102,7 +102,11 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let text = match taken {
         Taken::Empty => {
             ctx.state.refs = refs;
-            return Ok("(no accessible elements found)".into());
+            let extra = match overlays {
+                Some(plan) => plan.on_empty_page()?,
+                None => String::new(),
+            };
+            return Ok(format!("(no accessible elements found){extra}"));
         }
         Taken::Tree {
             lines,

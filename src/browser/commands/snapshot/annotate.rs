@@ -135,6 +135,20 @@ impl Plan {
         Ok(Some(Self { annotate, heatmap }))
     }
 
+    /// What `-a`/`-H` add to `(no accessible elements found)`: gstack returns before them, so
+    /// no image is written; we say so for `-a`, and a heatmap key is an unknown ref as it
+    /// is on any other snapshot.
+    pub(super) fn on_empty_page(self) -> Result<String, CommandError> {
+        if let Some((_, keys)) = self.heatmap {
+            heatmap_refs(&[], keys)?;
+        }
+        Ok(if self.annotate.is_some() {
+            "\n[note: no annotated screenshot written: the page has no refs to draw]".into()
+        } else {
+            String::new()
+        })
+    }
+
     /// Draws, captures and cleans up for `-a` then `-H` over the refs the snapshot just left
     /// in `ctx`, and returns the lines to append to its output (each image's line after a
     /// blank line). A heatmap key that names no ref of this snapshot is an error (gstack
@@ -172,13 +186,24 @@ impl Plan {
                 .iter()
                 .map(|(name, entry, _)| (*name, *entry))
                 .collect();
-            let overlays: Vec<Overlay> = chosen
-                .iter()
-                .zip(measure(ctx, &listed))
-                .filter_map(|((name, _, paint), rect)| Some(Overlay::new(name, rect?, *paint)))
-                .collect();
+            let mut overlays = Vec::new();
+            let mut skipped = Vec::new();
+            for ((name, _, paint), rect) in chosen.iter().zip(measure(ctx, &listed)) {
+                match rect {
+                    Some(rect) => overlays.push(Overlay::new(name, rect, *paint)),
+                    None => skipped.push(format!("@{name}")),
+                }
+            }
             let note = shoot(ctx, &overlays, &image)?;
             out.push_str(&format!("\n\n[heatmap screenshot: {}]", image.shown));
+            // Ours: gstack leaves a ref without a box out of the image without a word.
+            if !skipped.is_empty() {
+                out.push_str(&format!(
+                    "\n[heatmap: {} skipped: {}]",
+                    skipped.len(),
+                    named(&skipped)
+                ));
+            }
             out.push_str(&note.unwrap_or_default());
         }
         Ok(out)
@@ -318,9 +343,17 @@ struct Rect {
 
 /// Each ref's box, `None` where it has none (or it cannot be measured: a box we cannot
 /// measure is one we do not draw, never a reason to lose the others).
+/// A box wholly outside the page (`left: -9999px`) counts as none: nothing of it would show.
 fn measure(ctx: &Ctx, refs: &[(&str, &RefEntry)]) -> Vec<Option<Rect>> {
     let began = Instant::now();
-    let rects = measure_all(ctx, refs);
+    let mut rects = measure_all(ctx, refs);
+    if let Some(page) = page_in_viewport(ctx) {
+        for rect in &mut rects {
+            if rect.is_some_and(|r| !r.overlaps(page)) {
+                *rect = None;
+            }
+        }
+    }
     tracing::debug!(
         refs = refs.len(),
         ms = began.elapsed().as_millis() as u64,
@@ -395,7 +428,32 @@ fn measure_all(ctx: &Ctx, refs: &[(&str, &RefEntry)]) -> Vec<Option<Rect>> {
     rects
 }
 
+/// The whole page (`cssContentSize`) in the viewport's coordinates (moved by the scroll
+/// position, `cssLayoutViewport`'s `pageX`/`pageY`), from `Page.getLayoutMetrics`.
+fn page_in_viewport(ctx: &Ctx) -> Option<Rect> {
+    let m = ctx
+        .tab
+        .cdp
+        .call_raw("Page.getLayoutMetrics", json!({}))
+        .ok()?;
+    let num = |v: &Value| v.as_f64();
+    Some(Rect {
+        x: num(&m["cssContentSize"]["x"])? - num(&m["cssLayoutViewport"]["pageX"])?,
+        y: num(&m["cssContentSize"]["y"])? - num(&m["cssLayoutViewport"]["pageY"])?,
+        width: num(&m["cssContentSize"]["width"])?,
+        height: num(&m["cssContentSize"]["height"])?,
+    })
+}
+
 impl Rect {
+    /// Whether the two meet (an empty box on or inside `other` does).
+    fn overlaps(self, other: Rect) -> bool {
+        self.x <= other.x + other.width
+            && other.x <= self.x + self.width
+            && self.y <= other.y + other.height
+            && other.y <= self.y + self.height
+    }
+
     fn moved(self, (dx, dy): (f64, f64)) -> Self {
         Self {
             x: self.x + dx,
