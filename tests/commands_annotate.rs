@@ -254,10 +254,17 @@ html, body { margin: 0; background: #fff }
 <script>Object.defineProperty(window, 'devicePixelRatio', { get() { return 7; } });</script>
 </body></html>"#;
 
+/// A page whose `<body>` has its own shadow root and which removes every node added to it.
+const SHADOWED: &str = r#"<!DOCTYPE html><html><body><button>Go</button><script>
+document.body.attachShadow({ mode: 'closed' }).innerHTML = '<slot></slot>';
+new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => n.remove())))
+  .observe(document, { childList: true, subtree: true });
+</script></body></html>"#;
+
 #[test]
 fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported() {
     let _slot = chromium_slot();
-    let pages = PageServer::start(&[("/hostile.html", HOSTILE)]);
+    let pages = PageServer::start(&[("/hostile.html", HOSTILE), ("/shadowed.html", SHADOWED)]);
     let ws = Workspace::with_chromium();
     ws.ok(&["goto", &pages.url("/hostile.html")]);
 
@@ -300,12 +307,36 @@ fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported
         "snapshot -o: the output path is empty"
     );
 
-    // A page that removes every node added to it: no annotated image without its boxes.
+    // A page that removes every node added to it: the boxes are drawn out of its observers'
+    // sight (a closed shadow root of <body>), and the page's DOM is left as it was.
     ws.ok(&[
         "js",
         "new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => n.remove())))\
          .observe(document, { childList: true, subtree: true }); 1",
     ]);
+    let dom = || ws.ok(&["js", "document.documentElement.outerHTML"]);
+    let before = dom();
+    let out = ws.ok(&["snapshot", "-i", "-a", "-o", "observed.png"]);
+    assert!(
+        out.contains("[annotated screenshot: observed.png]"),
+        "{out}"
+    );
+    let shot = Image::decode(&std::fs::read(ws.path().join("observed.png")).expect("png"));
+    // Go's box's left border (100 CSS px, 2 px wide) at the 2/3 scale of a 3000 px page.
+    let [r, g, b] = shot.rgb(67, 147);
+    assert!(r > 200 && g < 90 && b < 90, "{:?}", [r, g, b]);
+    assert_eq!(dom(), before);
+
+    // Again (the shadow root is reused).
+    let out = ws.ok(&["snapshot", "-i", "-a", "-o", "again.png"]);
+    assert!(out.contains("[annotated screenshot: again.png]"), "{out}");
+    let shot = Image::decode(&std::fs::read(ws.path().join("again.png")).expect("png"));
+    let [r, g, b] = shot.rgb(67, 147);
+    assert!(r > 200 && g < 90 && b < 90, "{:?}", [r, g, b]);
+
+    // ... and where that is not possible either (the body has its own shadow root), it fails
+    // saying so, and writes no image.
+    ws.ok(&["goto", &pages.url("/shadowed.html")]);
     for flags in [&["-a"][..], &["-H", r#"{"@e1":"red"}"#][..]] {
         let mut args = vec!["snapshot", "-i"];
         args.extend_from_slice(flags);
