@@ -334,6 +334,12 @@ fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported
     let [r, g, b] = shot.rgb(67, 147);
     assert!(r > 200 && g < 90 && b < 90, "{:?}", [r, g, b]);
 
+    // The shadow root left on <body> changes nothing a snapshot sees.
+    assert_eq!(
+        ws.ok(&["snapshot", "-i"]),
+        "@e1 [button] \"Go\"\n@e2 [button] \"Off\"\n"
+    );
+
     // ... and where that is not possible either (the body has its own shadow root), it fails
     // saying so, and writes no image.
     ws.ok(&["goto", &pages.url("/shadowed.html")]);
