@@ -243,7 +243,8 @@ fn accessibility_prints_playwrights_yaml_and_annotate_reaches_frames_and_shadow_
 const CROSS: &str = "<!DOCTYPE html><body style='margin: 0'><button style='position: absolute; \
 left: 20px; top: 30px; width: 100px; height: 40px'>Cross button</button></body>";
 
-/// A long page (scaled by the 2000 px guard) whose script fakes `devicePixelRatio`, with a
+/// A long page (scaled by the 2000 px guard) whose script fakes `devicePixelRatio` and
+/// `scrollY`, with a
 /// button wholly off the page.
 const HOSTILE: &str = r#"<!DOCTYPE html><html><head><style>
 html, body { margin: 0; background: #fff }
@@ -251,7 +252,10 @@ html, body { margin: 0; background: #fff }
 <button style="position: absolute; left: 100px; top: 200px; width: 120px; height: 40px">Go</button>
 <button style="position: absolute; left: -9999px; top: 0">Off</button>
 <section style="height: 3000px"></section>
-<script>Object.defineProperty(window, 'devicePixelRatio', { get() { return 7; } });</script>
+<script>
+Object.defineProperty(window, 'devicePixelRatio', { get() { return 7; } });
+Object.defineProperty(window, 'scrollY', { get() { return 100000; } });
+</script>
 </body></html>"#;
 
 /// A page whose `<body>` has its own shadow root and which removes every node added to it.
@@ -274,6 +278,14 @@ fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported
         "Screenshot saved: full.png (scaled from 1280x3000 to 853x2000; --max-size 0 for full \
          size)\n"
     );
+
+    // An element shot measures with Chromium's numbers too.
+    assert_eq!(
+        ws.ok(&["screenshot", "--selector", "button >> nth=0", "el.png"]),
+        "Screenshot saved (element): el.png\n"
+    );
+    let el = Image::decode(&std::fs::read(ws.path().join("el.png")).expect("el.png"));
+    assert_eq!((el.width, el.height), (120, 40));
 
     // A scaled annotated image says so on a line of its own after gstack's.
     assert_eq!(

@@ -462,12 +462,15 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
             .unwrap_or_default();
         match (why, numbers.as_slice()) {
             (None, &[x, y, width, height]) => {
-                break Clip {
+                // The script's numbers come from the page's world, whose `scrollX` or
+                // `getBoundingClientRect` a page may redefine: Chromium's are used when it
+                // gives them.
+                break chromium_box(ctx, element.session(), &element.object_id).unwrap_or(Clip {
                     x,
                     y,
                     width,
                     height,
-                }
+                });
             }
             (None, _) => {
                 return Err(CommandError::failed(format!(
@@ -499,6 +502,38 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
         )));
     };
     capture_region(ctx, format, enclosing_int_rect(region))
+}
+
+/// The element's border box in page coordinates (CSS px), from Chromium: `DOM.getBoxModel`
+/// (viewport coordinates) moved by the visual viewport's scroll position
+/// (`Page.getLayoutMetrics`). `None` when either cannot be had.
+fn chromium_box(ctx: &Ctx, session: &crate::cdp::Tab, object_id: &str) -> Option<Clip> {
+    let model = session
+        .call_raw(
+            "DOM.getBoxModel",
+            serde_json::json!({ "objectId": object_id }),
+        )
+        .ok()?;
+    let quad: Vec<f64> = model["model"]["border"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    if quad.len() != 8 {
+        return None;
+    }
+    let metrics = ctx.tab.cdp.call_method(Page::GetLayoutMetrics(None)).ok()?;
+    let v = metrics.css_visual_viewport;
+    let xs = quad.iter().step_by(2).copied();
+    let ys = quad.iter().skip(1).step_by(2).copied();
+    let (x0, x1) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let (y0, y1) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    Some(Clip {
+        x: x0 + v.page_x,
+        y: y0 + v.page_y,
+        width: x1 - x0,
+        height: y1 - y0,
+    })
 }
 
 /// Playwright's rounding of an element's box (`helper.enclosingIntRect`): the smallest
