@@ -312,6 +312,23 @@ fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported
         "{heat}"
     );
 
+    // -a and -H with one -o: both are drawn (as gstack does), and the overwrite is said.
+    let both = ws.ok(&[
+        "snapshot",
+        "-i",
+        "-a",
+        "-H",
+        r#"{"@e1":"red"}"#,
+        "-o",
+        "both.png",
+    ]);
+    assert!(
+        both.contains("[annotated screenshot: both.png]")
+            && both.contains("[heatmap screenshot: both.png]")
+            && both.contains("[note: -a and -H share -o both.png: the heatmap replaced"),
+        "{both}"
+    );
+
     // An empty -o path gets its own error.
     let first_line = |args: &[&str]| ws.fails(args).lines().next().unwrap_or_default().to_owned();
     assert_eq!(

@@ -154,6 +154,10 @@ impl Plan {
     /// blank line). A heatmap key that names no ref of this snapshot is an error (gstack
     /// skips it silently), raised before anything is drawn.
     pub(super) fn run(self, ctx: &Ctx) -> Result<String, CommandError> {
+        let shared_output = match (&self.annotate, &self.heatmap) {
+            (Some(a), Some((h, _))) if a.target == h.target => Some(a.shown.clone()),
+            _ => None,
+        };
         let refs = ordered_refs(ctx);
         let heatmap = match self.heatmap {
             None => None,
@@ -196,6 +200,15 @@ impl Plan {
             }
             let note = shoot(ctx, &overlays, &image)?;
             out.push_str(&format!("\n\n[heatmap screenshot: {}]", image.shown));
+            // gstack's behaviour with `-a -H -o path`: both images go to the one path.
+            if self.annotate.is_some() {
+                if let Some(given) = &shared_output {
+                    out.push_str(&format!(
+                        "\n[note: -a and -H share -o {given}: the heatmap replaced the annotated \
+                         image; leave -o out to keep both]"
+                    ));
+                }
+            }
             // Ours: gstack leaves a ref without a box out of the image without a word.
             if !skipped.is_empty() {
                 out.push_str(&format!(
