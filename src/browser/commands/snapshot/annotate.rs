@@ -583,12 +583,10 @@ impl Overlay {
 
 /// Draws the overlays and returns their host. The host is positioned absolutely and measured,
 /// so the boxes land on page coordinates whatever the scroll position or the containing block
-/// (a positioned or offset `<html>`). `hidden`: put the host in a shadow root attached to
-/// `<body>` (a `<slot>` keeps the body's children showing), where no `MutationObserver` of
-/// the page sees it arrive. That shadow root stays once the host is gone (and is reused by
-/// the next retry; it is open so that it can be found), so this is only the retry for a page
-/// that removed the host from the document; a body with its own shadow root fails it.
-const DRAW: &str = "(boxes, hidden) => {
+/// (a positioned or offset `<html>`). A page that removes what is added to it is not worked
+/// around (hiding the host in a shadow root of `<body>` would leave that root behind, and a
+/// later `attachShadow` of the page's would throw): [`shoot`] finds the host gone and fails.
+const DRAW: &str = "(boxes) => {
   const host = document.createElement('div');
   host.style.cssText = 'all: initial !important; display: block !important; \
 position: absolute !important; left: 0 !important; top: 0 !important; width: 0 !important; \
@@ -596,22 +594,7 @@ height: 0 !important; margin: 0 !important; overflow: visible !important; \
 pointer-events: none !important; z-index: 2147483647 !important; transform: none !important; \
 visibility: visible !important; opacity: 1 !important;';
   const root = host.attachShadow({ mode: 'closed' });
-  if (hidden) {
-    const body = document.body;
-    if (!(body instanceof HTMLBodyElement)) throw new Error('the page has no <body>');
-    let shadow = body.shadowRoot;
-    const ours = shadow && shadow.firstChild instanceof HTMLSlotElement &&
-      shadow.firstChild.hasAttribute('data-browse-annotate');
-    if (!ours) {
-      shadow = body.attachShadow({ mode: 'open' });
-      const slot = document.createElement('slot');
-      slot.setAttribute('data-browse-annotate', '');
-      shadow.appendChild(slot);
-    }
-    shadow.appendChild(host);
-  } else {
-    document.documentElement.appendChild(host);
-  }
+  document.documentElement.appendChild(host);
   const origin = host.getBoundingClientRect();
   for (const b of boxes) {
     const box = document.createElement('div');
@@ -682,7 +665,7 @@ impl Drawn {
 }
 
 /// Draws `overlays` into the tab's main document from a fresh isolated world.
-fn draw(ctx: &Ctx, overlays: &[Overlay], hidden: bool) -> Result<Drawn, CommandError> {
+fn draw(ctx: &Ctx, overlays: &[Overlay]) -> Result<Drawn, CommandError> {
     let tab = Arc::clone(&ctx.tab.cdp);
     let cdp = |e: anyhow::Error| CommandError::failed(format!("{e:#}"));
     let tree = tab.call_raw("Page.getFrameTree", json!({})).map_err(cdp)?;
@@ -703,7 +686,7 @@ fn draw(ctx: &Ctx, overlays: &[Overlay], hidden: bool) -> Result<Drawn, CommandE
         .call_raw(
             "Runtime.evaluate",
             json!({
-                "expression": format!("({DRAW})({boxes}, {hidden})"),
+                "expression": format!("({DRAW})({boxes})"),
                 "contextId": context,
                 "returnByValue": false,
                 "silent": true,
@@ -731,9 +714,8 @@ fn draw(ctx: &Ctx, overlays: &[Overlay], hidden: bool) -> Result<Drawn, CommandE
 
 /// Draws, captures the full page, checks the overlays were still there when it was taken
 /// (before removing them, also when the capture failed), then writes the image. A page that
-/// removed them gets one more try with the host out of its observers' sight (see [`DRAW`]);
-/// if that fails too it is an error and no image is written: an "annotated" image without
-/// its boxes would mislead. Returns the `[note: …]` line when the size guard scaled the
+/// removed them is an error and no image is written: an "annotated" image without its boxes
+/// would mislead. Returns the `[note: …]` line when the size guard scaled the
 /// image down.
 fn shoot(ctx: &Ctx, overlays: &[Overlay], image: &Output) -> Result<Option<String>, CommandError> {
     let began = Instant::now();
@@ -744,37 +726,25 @@ fn shoot(ctx: &Ctx, overlays: &[Overlay], image: &Output) -> Result<Option<Strin
              `browse screenshot` for a plain capture",
         )
     };
-    let mut hidden = false;
-    let (bytes, scaled) = loop {
-        let drawn = if overlays.is_empty() {
-            None
-        } else {
-            match draw(ctx, overlays, hidden) {
-                Ok(drawn) => Some(drawn),
-                Err(_) if hidden => return Err(removed()),
-                Err(e) => return Err(e),
-            }
-        };
-        let drawn_in = began.elapsed();
-        let shot = screenshot::full_page_for(ctx, &image.shown)?;
-        if let Some(drawn) = &drawn {
-            if !drawn.intact(overlays.len()) {
-                if hidden {
-                    return Err(removed());
-                }
-                hidden = true;
-                continue;
-            }
-        }
-        tracing::debug!(
-            boxes = overlays.len(),
-            hidden,
-            draw_ms = drawn_in.as_millis() as u64,
-            capture_ms = (began.elapsed() - drawn_in).as_millis() as u64,
-            "snapshot overlays"
-        );
-        break shot;
+    let drawn = if overlays.is_empty() {
+        None
+    } else {
+        Some(draw(ctx, overlays)?)
     };
+    let drawn_in = began.elapsed();
+    let (bytes, scaled) = screenshot::full_page_for(ctx, &image.shown)?;
+    if let Some(drawn) = &drawn {
+        if !drawn.intact(overlays.len()) {
+            return Err(removed());
+        }
+    }
+    tracing::debug!(
+        boxes = overlays.len(),
+        draw_ms = drawn_in.as_millis() as u64,
+        capture_ms = (began.elapsed() - drawn_in).as_millis() as u64,
+        "snapshot overlays"
+    );
+    drop(drawn);
     screenshot::write_output(&image.target, &bytes, &image.shown)?;
     Ok(scaled.map(|(from, to)| {
         format!(
