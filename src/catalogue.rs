@@ -370,11 +370,11 @@ pub const COMMANDS: &[CommandInfo] = &[
         )
         .or('C'),
         valued("--output", "PATH", "where the -a/-H image goes (default: a fresh /tmp/browse-annotated-….png)").or('o'),
-        switch("--annotate", "full-page screenshot with a red box and label on each ref").or('a'),
+        switch("--annotate", "full-page screenshot with a red box and label on each ref (refs without a box are listed as skipped; a scaled-down image gets a [note] line)").or('a'),
         valued(
             "--heatmap",
             "JSON",
-            "full-page screenshot with boxes on chosen refs: '{\"@e1\":\"green\"}' (green, yellow, red, blue, orange, gray)",
+            "full-page screenshot with boxes on chosen refs: '{\"@e1\":\"green\"}' (green, yellow, red, blue, orange, gray); refs without a box are listed as skipped",
         )
         .or('H'),
     ])

@@ -242,3 +242,151 @@ fn accessibility_prints_playwrights_yaml_and_annotate_reaches_frames_and_shadow_
 /// The cross-site frame's page: a button 20,30 from its top left.
 const CROSS: &str = "<!DOCTYPE html><body style='margin: 0'><button style='position: absolute; \
 left: 20px; top: 30px; width: 100px; height: 40px'>Cross button</button></body>";
+
+/// A long page (scaled by the 2000 px guard) whose script fakes `devicePixelRatio` and
+/// `scrollY`, with a
+/// button wholly off the page.
+const HOSTILE: &str = r#"<!DOCTYPE html><html><head><style>
+html, body { margin: 0; background: #fff }
+</style></head><body>
+<button style="position: absolute; left: 100px; top: 200px; width: 120px; height: 40px">Go</button>
+<button style="position: absolute; left: -9999px; top: 0">Off</button>
+<section style="height: 3000px"></section>
+<script>
+Object.defineProperty(window, 'devicePixelRatio', { get() { return 7; } });
+Object.defineProperty(window, 'scrollY', { get() { return 100000; } });
+</script>
+</body></html>"#;
+
+/// A page whose `<body>` has its own shadow root and which removes every node added to it.
+const SHADOWED: &str = r#"<!DOCTYPE html><html><body><button>Go</button><script>
+document.body.attachShadow({ mode: 'closed' }).innerHTML = '<slot></slot>';
+new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => n.remove())))
+  .observe(document, { childList: true, subtree: true });
+</script></body></html>"#;
+
+#[test]
+fn hostile_pages_cannot_fake_the_scale_or_the_annotation_and_scaling_is_reported() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/hostile.html", HOSTILE), ("/shadowed.html", SHADOWED)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/hostile.html")]);
+
+    // The scale comes from Chromium's metrics, not the page's devicePixelRatio.
+    assert_eq!(
+        ws.ok(&["screenshot", "full.png"]),
+        "Screenshot saved: full.png (scaled from 1280x3000 to 853x2000; --max-size 0 for full \
+         size)\n"
+    );
+
+    // An element shot measures with Chromium's numbers too.
+    assert_eq!(
+        ws.ok(&["screenshot", "--selector", "button >> nth=0", "el.png"]),
+        "Screenshot saved (element): el.png\n"
+    );
+    let el = Image::decode(&std::fs::read(ws.path().join("el.png")).expect("el.png"));
+    assert_eq!((el.width, el.height), (120, 40));
+
+    // A scaled annotated image says so on a line of its own after gstack's.
+    assert_eq!(
+        ws.ok(&["snapshot", "-i", "-a", "-o", "long.png"]),
+        "@e1 [button] \"Go\"\n@e2 [button] \"Off\"\n\n[annotated screenshot: long.png]\n\
+         [annotated: 1 skipped: @e2]\n[note: long.png scaled from \
+         1280x3000 to 853x2000; `browse screenshot --max-size 0` captures the page at full \
+         size, without boxes]\n"
+    );
+    let long = Image::decode(&std::fs::read(ws.path().join("long.png")).expect("long.png"));
+    assert_eq!((long.width, long.height), (853, 2000));
+
+    // -H names the refs it could not draw, as -a does.
+    let heat = ws.ok(&[
+        "snapshot",
+        "-i",
+        "-H",
+        r#"{"@e1":"red","@e2":"green"}"#,
+        "-o",
+        "heat.png",
+    ]);
+    assert!(
+        heat.contains("\n\n[heatmap screenshot: heat.png]\n[heatmap: 1 skipped: @e2]\n[note: "),
+        "{heat}"
+    );
+
+    // -a and -H with one -o: both are drawn (as gstack does), and the overwrite is said.
+    let both = ws.ok(&[
+        "snapshot",
+        "-i",
+        "-a",
+        "-H",
+        r#"{"@e1":"red"}"#,
+        "-o",
+        "both.png",
+    ]);
+    assert!(
+        both.contains("[annotated screenshot: both.png]")
+            && both.contains("[heatmap screenshot: both.png]")
+            && both.contains("[note: -a and -H share -o both.png: the heatmap replaced"),
+        "{both}"
+    );
+
+    // An empty -o path gets its own error.
+    let first_line = |args: &[&str]| ws.fails(args).lines().next().unwrap_or_default().to_owned();
+    assert_eq!(
+        first_line(&["snapshot", "-a", "-o", ""]),
+        "snapshot -o: the output path is empty"
+    );
+
+    // A page that removes every node added to it: no image that claims boxes it lacks. The
+    // command fails saying so, writes nothing, and leaves the page's DOM as it was (no shadow
+    // root or other trace left on it).
+    ws.ok(&[
+        "js",
+        "new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => n.remove())))\
+         .observe(document, { childList: true, subtree: true }); 1",
+    ]);
+    let dom = || ws.ok(&["js", "document.documentElement.outerHTML"]);
+    let before = dom();
+    let args = ["snapshot", "-i", "-a", "-o", "observed.png"];
+    assert!(
+        first_line(&args).starts_with("the page removed the annotation overlay"),
+        "{}",
+        ws.fails(&args)
+    );
+    assert!(!ws.path().join("observed.png").exists());
+    assert_eq!(dom(), before);
+    assert_eq!(
+        ws.ok(&["js", "document.body.shadowRoot === null"]),
+        "true\n"
+    );
+    assert_eq!(
+        ws.ok(&["snapshot", "-i"]),
+        "@e1 [button] \"Go\"\n@e2 [button] \"Off\"\n"
+    );
+
+    // The same on a page whose body has its own shadow root, for -a and -H.
+    ws.ok(&["goto", &pages.url("/shadowed.html")]);
+    for flags in [&["-a"][..], &["-H", r#"{"@e1":"red"}"#][..]] {
+        let mut args = vec!["snapshot", "-i"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["-o", "removed.png"]);
+        assert!(
+            first_line(&args).starts_with("the page removed the annotation overlay"),
+            "{args:?}: {}",
+            ws.fails(&args)
+        );
+        assert!(!ws.path().join("removed.png").exists());
+    }
+
+    // A page without refs: -H's keys are unknown refs; -a says it wrote nothing.
+    ws.ok(&["goto", "about:blank"]);
+    assert_eq!(
+        first_line(&["snapshot", "-H", r#"{"@e1":"red"}"#, "-o", "e.png"]),
+        "Heatmap ref @e1 is not a ref of this snapshot"
+    );
+    assert_eq!(
+        ws.ok(&["snapshot", "-a", "-o", "e.png"]),
+        "(no accessible elements found)\n[note: no annotated screenshot written: the page has \
+         no refs to draw]\n"
+    );
+    assert!(!ws.path().join("e.png").exists());
+}

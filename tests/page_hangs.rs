@@ -311,6 +311,17 @@ fn a_tree_that_takes_too_long_is_reported_as_such_not_as_a_stuck_page() {
     wait_until("the tab answers again", Duration::from_secs(120), || {
         ws.run(&["js", "1+1"]).stdout == b"2\n"
     });
+    // `accessibility` takes no -s: its hint names what it does accept.
+    let err = ws.fails(&["accessibility"]);
+    assert!(
+        err.contains("did not build this page's accessibility tree within 1s")
+            && !err.contains("Snapshot a part")
+            && err.contains("frame <sel>"),
+        "{err}"
+    );
+    wait_until("the tab answers again", Duration::from_secs(120), || {
+        ws.run(&["js", "1+1"]).stdout == b"2\n"
+    });
 }
 
 #[test]

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::atomic_file::write_atomic;
 use crate::browser::confine;
-use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
+use crate::browser::page::{CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, action_timeout, call_function};
 
 /// The default longest side, in image pixels, of a full-page capture: the vision-API limit
@@ -262,6 +262,9 @@ fn format_for(path: &str) -> Format {
     }
 }
 
+/// `(full size, size written)` of a capture the size guard scaled down, in image pixels.
+pub(crate) type ScaledSizes = ((u32, u32), (u32, u32));
+
 /// A capture the size guard scaled down: its size at full scale, in image pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Scaled {
@@ -274,14 +277,17 @@ impl Scaled {
     /// ` (scaled from 1280x30542 to 84x2000; --max-size 0 for full size)`, with the size the
     /// image really has when its header can be read.
     fn note(self, image: &[u8]) -> String {
-        let (width, height) = image_size(image).unwrap_or_else(|| {
+        let ((from_w, from_h), (width, height)) = self.sizes(image);
+        format!(" (scaled from {from_w}x{from_h} to {width}x{height}; --max-size 0 for full size)")
+    }
+
+    /// `(full size, size written)` in image pixels.
+    fn sizes(self, image: &[u8]) -> ((u32, u32), (u32, u32)) {
+        let written = image_size(image).unwrap_or_else(|| {
             let at = |n: u32| ((f64::from(n) * self.scale).round() as u32).max(1);
             (at(self.width), at(self.height))
         });
-        format!(
-            " (scaled from {}x{} to {width}x{height}; --max-size 0 for full size)",
-            self.width, self.height
-        )
+        ((self.width, self.height), written)
     }
 }
 
@@ -319,9 +325,15 @@ fn intersect(a: Clip, b: Clip) -> Option<Clip> {
 
 /// A full-page capture in the format `path`'s extension names, scaled down as gstack's size
 /// guard does (longest side 2000 image px), for `snapshot -a`/`-H` (which write it with
-/// [`write_output`] once their overlays are gone).
-pub(crate) fn full_page_for(ctx: &Ctx, path: &str) -> Result<Vec<u8>, CommandError> {
-    full_page_shot(ctx, format_for(path), MAX_DIMENSION_PX).map(|(bytes, _)| bytes)
+/// [`write_output`] once their overlays are gone). With the image, its [`ScaledSizes`] when
+/// the guard scaled it down.
+pub(crate) fn full_page_for(
+    ctx: &Ctx,
+    path: &str,
+) -> Result<(Vec<u8>, Option<ScaledSizes>), CommandError> {
+    let (bytes, scaled) = full_page_shot(ctx, format_for(path), MAX_DIMENSION_PX)?;
+    let sizes = scaled.map(|s| s.sizes(&bytes));
+    Ok((bytes, sizes))
 }
 
 fn full_page_shot(
@@ -450,12 +462,15 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
             .unwrap_or_default();
         match (why, numbers.as_slice()) {
             (None, &[x, y, width, height]) => {
-                break Clip {
+                // The script's numbers come from the page's world, whose `scrollX` or
+                // `getBoundingClientRect` a page may redefine: Chromium's are used when it
+                // gives them.
+                break chromium_box(ctx, element.session(), &element.object_id).unwrap_or(Clip {
                     x,
                     y,
                     width,
                     height,
-                }
+                });
             }
             (None, _) => {
                 return Err(CommandError::failed(format!(
@@ -487,6 +502,38 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
         )));
     };
     capture_region(ctx, format, enclosing_int_rect(region))
+}
+
+/// The element's border box in page coordinates (CSS px), from Chromium: `DOM.getBoxModel`
+/// (viewport coordinates) moved by the visual viewport's scroll position
+/// (`Page.getLayoutMetrics`). `None` when either cannot be had.
+fn chromium_box(ctx: &Ctx, session: &crate::cdp::Tab, object_id: &str) -> Option<Clip> {
+    let model = session
+        .call_raw(
+            "DOM.getBoxModel",
+            serde_json::json!({ "objectId": object_id }),
+        )
+        .ok()?;
+    let quad: Vec<f64> = model["model"]["border"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    if quad.len() != 8 {
+        return None;
+    }
+    let metrics = ctx.tab.cdp.call_method(Page::GetLayoutMetrics(None)).ok()?;
+    let v = metrics.css_visual_viewport;
+    let xs = quad.iter().step_by(2).copied();
+    let ys = quad.iter().skip(1).step_by(2).copied();
+    let (x0, x1) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let (y0, y1) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    Some(Clip {
+        x: x0 + v.page_x,
+        y: y0 + v.page_y,
+        width: x1 - x0,
+        height: y1 - y0,
+    })
 }
 
 /// Playwright's rounding of an element's box (`helper.enclosingIntRect`): the smallest
@@ -525,11 +572,7 @@ fn guard(ctx: &Ctx, css_width: f64, css_height: f64, max_size: u32) -> Option<Sc
     if max_size == 0 {
         return None;
     }
-    let dpr = evaluate(&ctx.tab.cdp, "window.devicePixelRatio", false)
-        .ok()
-        .and_then(|v| v.as_f64())
-        .filter(|d| *d > 0.0)
-        .unwrap_or(1.0);
+    let dpr = device_pixel_ratio(ctx).unwrap_or(1.0);
     let (width, height) = (css_width * dpr, css_height * dpr);
     let longest = width.max(height);
     (longest > f64::from(max_size)).then(|| Scaled {
@@ -537,6 +580,17 @@ fn guard(ctx: &Ctx, css_width: f64, css_height: f64, max_size: u32) -> Option<Sc
         height: height.round() as u32,
         scale: f64::from(max_size) / longest,
     })
+}
+
+/// Device pixels per CSS px, from `Page.getLayoutMetrics` (its visual viewport in device px
+/// over the same in CSS px), never from the page's `window.devicePixelRatio`, which a page
+/// script can redefine to make every capture tiny or huge. `None` when it cannot be told.
+fn device_pixel_ratio(ctx: &Ctx) -> Option<f64> {
+    let metrics = ctx.tab.cdp.call_method(Page::GetLayoutMetrics(None)).ok()?;
+    let device = metrics.visual_viewport.client_width;
+    let css = metrics.css_visual_viewport.client_width;
+    let ratio = device / css;
+    (css > 0.0 && ratio.is_finite() && ratio > 0.0).then_some(ratio)
 }
 
 /// Width and height in pixels from a PNG, JPEG or WebP header; `None` if it cannot be read.

@@ -102,7 +102,11 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let text = match taken {
         Taken::Empty => {
             ctx.state.refs = refs;
-            return Ok("(no accessible elements found)".into());
+            let extra = match overlays {
+                Some(plan) => plan.on_empty_page()?,
+                None => String::new(),
+            };
+            return Ok(format!("(no accessible elements found){extra}"));
         }
         Taken::Tree {
             lines,
@@ -345,7 +349,11 @@ fn tree_lines(
     frame_id: Option<&str>,
     scope: Option<&Scope>,
 ) -> Result<Vec<Line>, CommandError> {
-    let mut tree = full_ax_tree(tab, frame_id)?;
+    let mut tree = full_ax_tree(
+        tab,
+        frame_id,
+        "Snapshot a part of it with -s <selector>, or raise",
+    )?;
     let roots = match scope {
         Some(scope) => match tree
             .nodes
@@ -739,7 +747,9 @@ fn ax_tree_timeout() -> std::time::Duration {
 }
 
 /// The accessibility tree of the session's root document, or of frame `frame_id` of it.
-fn full_ax_tree(tab: &Tab, frame_id: Option<&str>) -> Result<AxTree, CommandError> {
+/// `smaller`: how the failing command can be asked for less (ends the timeout's hint), e.g.
+/// `Snapshot a part of it with -s <selector>, or raise`.
+fn full_ax_tree(tab: &Tab, frame_id: Option<&str>, smaller: &str) -> Result<AxTree, CommandError> {
     let target = tab.get_target_id().clone();
     let enabled = crate::browser::events::lock(&AX_ENABLED)
         .as_ref()
@@ -766,8 +776,7 @@ fn full_ax_tree(tab: &Tab, frame_id: Option<&str>) -> Result<AxTree, CommandErro
         .map_err(|e| match e.downcast_ref::<NoAnswer>() {
             Some(_) => CommandError::failed(format!(
                 "Chromium did not build this page's accessibility tree within {}s (a page with \
-                 very many elements?). Snapshot a part of it with -s <selector>, or raise \
-                 BROWSE_COMMAND_TIMEOUT.",
+                 very many elements?). {smaller} BROWSE_COMMAND_TIMEOUT.",
                 limit.as_secs()
             )),
             None => cdp_error(e),

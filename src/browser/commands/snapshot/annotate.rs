@@ -85,6 +85,12 @@ impl Output {
         cwd: &Path,
         workspace: &Path,
     ) -> Result<Self, CommandError> {
+        if given.is_some_and(|g| g.is_empty()) {
+            return Err(CommandError::failed_with_hint(
+                "snapshot -o: the output path is empty",
+                "give a file name, e.g. -o annotated.png, or leave -o out for a temp file",
+            ));
+        }
         let shown = given
             .cloned()
             .unwrap_or_else(|| confine::default_output(stem, "png", workspace));
@@ -129,11 +135,29 @@ impl Plan {
         Ok(Some(Self { annotate, heatmap }))
     }
 
+    /// What `-a`/`-H` add to `(no accessible elements found)`: gstack returns before them, so
+    /// no image is written; we say so for `-a`, and a heatmap key is an unknown ref as it
+    /// is on any other snapshot.
+    pub(super) fn on_empty_page(self) -> Result<String, CommandError> {
+        if let Some((_, keys)) = self.heatmap {
+            heatmap_refs(&[], keys)?;
+        }
+        Ok(if self.annotate.is_some() {
+            "\n[note: no annotated screenshot written: the page has no refs to draw]".into()
+        } else {
+            String::new()
+        })
+    }
+
     /// Draws, captures and cleans up for `-a` then `-H` over the refs the snapshot just left
     /// in `ctx`, and returns the lines to append to its output (each image's line after a
     /// blank line). A heatmap key that names no ref of this snapshot is an error (gstack
     /// skips it silently), raised before anything is drawn.
     pub(super) fn run(self, ctx: &Ctx) -> Result<String, CommandError> {
+        let shared_output = match (&self.annotate, &self.heatmap) {
+            (Some(a), Some((h, _))) if a.target == h.target => Some(a.shown.clone()),
+            _ => None,
+        };
         let refs = ordered_refs(ctx);
         let heatmap = match self.heatmap {
             None => None,
@@ -150,7 +174,7 @@ impl Plan {
                     None => skipped.push(format!("@{name}")),
                 }
             }
-            shoot(ctx, &overlays, image)?;
+            let note = shoot(ctx, &overlays, image)?;
             out.push_str(&format!("\n\n[annotated screenshot: {}]", image.shown));
             if !skipped.is_empty() {
                 out.push_str(&format!(
@@ -159,19 +183,41 @@ impl Plan {
                     named(&skipped)
                 ));
             }
+            out.push_str(&note.unwrap_or_default());
         }
         if let Some((image, chosen)) = heatmap {
             let listed: Vec<(&str, &RefEntry)> = chosen
                 .iter()
                 .map(|(name, entry, _)| (*name, *entry))
                 .collect();
-            let overlays: Vec<Overlay> = chosen
-                .iter()
-                .zip(measure(ctx, &listed))
-                .filter_map(|((name, _, paint), rect)| Some(Overlay::new(name, rect?, *paint)))
-                .collect();
-            shoot(ctx, &overlays, &image)?;
+            let mut overlays = Vec::new();
+            let mut skipped = Vec::new();
+            for ((name, _, paint), rect) in chosen.iter().zip(measure(ctx, &listed)) {
+                match rect {
+                    Some(rect) => overlays.push(Overlay::new(name, rect, *paint)),
+                    None => skipped.push(format!("@{name}")),
+                }
+            }
+            let note = shoot(ctx, &overlays, &image)?;
             out.push_str(&format!("\n\n[heatmap screenshot: {}]", image.shown));
+            // gstack's behaviour with `-a -H -o path`: both images go to the one path.
+            if self.annotate.is_some() {
+                if let Some(given) = &shared_output {
+                    out.push_str(&format!(
+                        "\n[note: -a and -H share -o {given}: the heatmap replaced the annotated \
+                         image; leave -o out to keep both]"
+                    ));
+                }
+            }
+            // Ours: gstack leaves a ref without a box out of the image without a word.
+            if !skipped.is_empty() {
+                out.push_str(&format!(
+                    "\n[heatmap: {} skipped: {}]",
+                    skipped.len(),
+                    named(&skipped)
+                ));
+            }
+            out.push_str(&note.unwrap_or_default());
         }
         Ok(out)
     }
@@ -310,9 +356,17 @@ struct Rect {
 
 /// Each ref's box, `None` where it has none (or it cannot be measured: a box we cannot
 /// measure is one we do not draw, never a reason to lose the others).
+/// A box wholly outside the page (`left: -9999px`) counts as none: nothing of it would show.
 fn measure(ctx: &Ctx, refs: &[(&str, &RefEntry)]) -> Vec<Option<Rect>> {
     let began = Instant::now();
-    let rects = measure_all(ctx, refs);
+    let mut rects = measure_all(ctx, refs);
+    if let Some(page) = page_in_viewport(ctx) {
+        for rect in &mut rects {
+            if rect.is_some_and(|r| !r.overlaps(page)) {
+                *rect = None;
+            }
+        }
+    }
     tracing::debug!(
         refs = refs.len(),
         ms = began.elapsed().as_millis() as u64,
@@ -387,7 +441,32 @@ fn measure_all(ctx: &Ctx, refs: &[(&str, &RefEntry)]) -> Vec<Option<Rect>> {
     rects
 }
 
+/// The whole page (`cssContentSize`) in the viewport's coordinates (moved by the scroll
+/// position, `cssLayoutViewport`'s `pageX`/`pageY`), from `Page.getLayoutMetrics`.
+fn page_in_viewport(ctx: &Ctx) -> Option<Rect> {
+    let m = ctx
+        .tab
+        .cdp
+        .call_raw("Page.getLayoutMetrics", json!({}))
+        .ok()?;
+    let num = |v: &Value| v.as_f64();
+    Some(Rect {
+        x: num(&m["cssContentSize"]["x"])? - num(&m["cssLayoutViewport"]["pageX"])?,
+        y: num(&m["cssContentSize"]["y"])? - num(&m["cssLayoutViewport"]["pageY"])?,
+        width: num(&m["cssContentSize"]["width"])?,
+        height: num(&m["cssContentSize"]["height"])?,
+    })
+}
+
 impl Rect {
+    /// Whether the two meet (an empty box on or inside `other` does).
+    fn overlaps(self, other: Rect) -> bool {
+        self.x <= other.x + other.width
+            && other.x <= self.x + self.width
+            && self.y <= other.y + other.height
+            && other.y <= self.y + self.height
+    }
+
     fn moved(self, (dx, dy): (f64, f64)) -> Self {
         Self {
             x: self.x + dx,
@@ -504,7 +583,9 @@ impl Overlay {
 
 /// Draws the overlays and returns their host. The host is positioned absolutely and measured,
 /// so the boxes land on page coordinates whatever the scroll position or the containing block
-/// (a positioned or offset `<html>`).
+/// (a positioned or offset `<html>`). A page that removes what is added to it is not worked
+/// around (hiding the host in a shadow root of `<body>` would leave that root behind, and a
+/// later `attachShadow` of the page's would throw): [`shoot`] finds the host gone and fails.
 const DRAW: &str = "(boxes) => {
   const host = document.createElement('div');
   host.style.cssText = 'all: initial !important; display: block !important; \
@@ -527,7 +608,15 @@ color: white; padding: 0 3px; font: bold 10px/12px sans-serif; white-space: nowr
     box.appendChild(label);
     root.appendChild(box);
   }
+  // An expando of this isolated world: the page's scripts cannot see or change it.
+  host.browseRoot = root;
   return host;
+}";
+
+/// Whether the host is still in the document with all its boxes: `this` is the host, the
+/// argument the number of boxes drawn. Run from the isolated world that drew them.
+const INTACT: &str = "function (count) {
+  return this.isConnected && !!this.browseRoot && this.browseRoot.childElementCount === count;
 }";
 
 /// The overlays' host while it is in the page; dropping it removes it.
@@ -550,6 +639,28 @@ impl Drop for Drawn {
         let _ = self
             .tab
             .call_raw("Runtime.releaseObject", json!({ "objectId": self.host }));
+    }
+}
+
+impl Drawn {
+    /// Whether the page left the host and its `count` boxes in the document (a page script
+    /// may remove whatever is added to it, e.g. from a `MutationObserver`). A call that fails
+    /// (the page navigated away) counts as not intact.
+    fn intact(&self, count: usize) -> bool {
+        self.tab
+            .call_raw(
+                "Runtime.callFunctionOn",
+                json!({
+                    "functionDeclaration": INTACT,
+                    "objectId": self.host,
+                    "arguments": [{ "value": count }],
+                    "returnByValue": true,
+                    "silent": true,
+                }),
+            )
+            .ok()
+            .and_then(|r| r["result"]["value"].as_bool())
+            .unwrap_or(false)
     }
 }
 
@@ -601,27 +712,47 @@ fn draw(ctx: &Ctx, overlays: &[Overlay]) -> Result<Drawn, CommandError> {
     })
 }
 
-/// Draws, captures the full page, removes the overlays (also when the capture failed), then
-/// writes the image.
-fn shoot(ctx: &Ctx, overlays: &[Overlay], image: &Output) -> Result<(), CommandError> {
+/// Draws, captures the full page, checks the overlays were still there when it was taken
+/// (before removing them, also when the capture failed), then writes the image. A page that
+/// removed them is an error and no image is written: an "annotated" image without its boxes
+/// would mislead. Returns the `[note: …]` line when the size guard scaled the
+/// image down.
+fn shoot(ctx: &Ctx, overlays: &[Overlay], image: &Output) -> Result<Option<String>, CommandError> {
     let began = Instant::now();
-    let bytes = {
-        let _drawn = if overlays.is_empty() {
-            None
-        } else {
-            Some(draw(ctx, overlays)?)
-        };
-        let drawn = began.elapsed();
-        let bytes = screenshot::full_page_for(ctx, &image.shown)?;
-        tracing::debug!(
-            boxes = overlays.len(),
-            draw_ms = drawn.as_millis() as u64,
-            capture_ms = (began.elapsed() - drawn).as_millis() as u64,
-            "snapshot overlays"
-        );
-        bytes
+    let removed = || {
+        CommandError::failed_with_hint(
+            "the page removed the annotation overlay before the capture; no image was written",
+            "a script on the page removes what is added to it (a MutationObserver?): use \
+             `browse screenshot` for a plain capture",
+        )
     };
-    screenshot::write_output(&image.target, &bytes, &image.shown)
+    let drawn = if overlays.is_empty() {
+        None
+    } else {
+        Some(draw(ctx, overlays)?)
+    };
+    let drawn_in = began.elapsed();
+    let (bytes, scaled) = screenshot::full_page_for(ctx, &image.shown)?;
+    if let Some(drawn) = &drawn {
+        if !drawn.intact(overlays.len()) {
+            return Err(removed());
+        }
+    }
+    tracing::debug!(
+        boxes = overlays.len(),
+        draw_ms = drawn_in.as_millis() as u64,
+        capture_ms = (began.elapsed() - drawn_in).as_millis() as u64,
+        "snapshot overlays"
+    );
+    drop(drawn);
+    screenshot::write_output(&image.target, &bytes, &image.shown)?;
+    Ok(scaled.map(|(from, to)| {
+        format!(
+            "\n[note: {} scaled from {}x{} to {}x{}; `browse screenshot --max-size 0` captures \
+             the page at full size, without boxes]",
+            image.shown, from.0, from.1, to.0, to.1
+        )
+    }))
 }
 
 #[cfg(test)]

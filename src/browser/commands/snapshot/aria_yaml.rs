@@ -26,7 +26,12 @@ pub fn accessibility(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
     let realm = ctx.realm()?;
     let tab = &realm.cdp;
     let frame_id = realm.frame.as_ref().map(|f| f.frame_id.as_str());
-    let mut tree = full_ax_tree(tab, frame_id)?;
+    // `accessibility` takes no arguments: the way to ask for less is a frame, or snapshot -s.
+    let mut tree = full_ax_tree(
+        tab,
+        frame_id,
+        "Narrow it with `frame <sel>` first or use `snapshot -s <selector>`, or raise",
+    )?;
     let Some(root) = tree.root() else {
         return Ok(String::new());
     };
