@@ -133,6 +133,20 @@ pub struct Health {
     /// (false) from gstack's daemons.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stopping: bool,
+    /// Downloads still in progress: a shutdown waits for them (`BROWSE_DOWNLOAD_GRACE`).
+    /// Absent (0) from gstack's daemons.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub downloads_in_progress: usize,
+    /// At most how many ms from now this daemon takes to exit once asked (or, while
+    /// `stopping`, still takes), from its own settings read when it started: the download
+    /// grace, `BROWSE_CLOSE_TIMEOUT` and the drain margin. A CLI waits this long, not what
+    /// its own environment says. Absent from gstack's daemons and older ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_within_ms: Option<u64>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A decoded `POST /batch` body: the raw entries (each decoded on its own, so one bad entry
