@@ -104,6 +104,10 @@ impl ErrorBody {
     }
 }
 
+/// How the error of a command refused because the daemon is shutting down begins (sent with
+/// 503): it never ran, so a CLI runs it again on the daemon that follows.
+pub const SHUTTING_DOWN_ERROR: &str = "the daemon is shutting down";
+
 /// `GET /health`: gstack's five keys plus the daemon's identity. Never the token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

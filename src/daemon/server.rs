@@ -24,7 +24,7 @@ use crate::browser::{events::lock, CommandError, Session};
 use crate::launcher::record;
 use crate::wire::{
     BatchEntryResult, BatchReply, BatchRequest, CommandRequest, ErrorBody, Health, CALLER_HEADER,
-    MAX_BODY_BYTES, NOTE_HEADER, PROBE_LEASE_MS, PROTOCOL,
+    MAX_BODY_BYTES, NOTE_HEADER, PROBE_LEASE_MS, PROTOCOL, SHUTTING_DOWN_ERROR,
 };
 
 /// How long in-flight requests may take to finish once shutdown has begun.
@@ -629,7 +629,7 @@ async fn run_command(
             status: 503,
             body: ErrorBody::with_hint(
                 format!(
-                    "the daemon (pid {}) is shutting down (downloads in progress: {})",
+                    "{SHUTTING_DOWN_ERROR} (pid {}, downloads in progress: {})",
                     state.pid,
                     state.session.downloads_in_progress()
                 ),
