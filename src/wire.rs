@@ -147,6 +147,10 @@ pub struct Health {
     /// its own environment says. Absent from gstack's daemons and older ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shutdown_within_ms: Option<u64>,
+    /// The daemon's own `BROWSE_DOWNLOAD_GRACE` (ms): how long a shutdown lets downloads in
+    /// progress finish. Absent from gstack's daemons and older ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_grace_ms: Option<u64>,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -607,7 +607,7 @@ fn stop_waits_for_the_daemons_own_download_grace_and_says_so() {
     );
     assert_eq!(stdout(&stopped), "Server stopped\n");
     assert_eq!(
-        said.matches("[browse] waiting for 1 download in progress to finish")
+        said.matches("[browse] waiting for 1 download in progress to finish (up to 21s, BROWSE_DOWNLOAD_GRACE of the daemon)")
             .count(),
         1,
         "{said}"
@@ -620,7 +620,10 @@ fn stop_waits_for_the_daemons_own_download_grace_and_says_so() {
     );
     let waited = stderr(&meanwhile);
     assert!(meanwhile.status.success(), "{waited}");
-    assert!(waited.contains("is shutting down"), "{waited}");
+    assert!(
+        waited.contains("is shutting down, waiting for 1 download in progress (up to 21s, BROWSE_DOWNLOAD_GRACE)"),
+        "{waited}"
+    );
     assert!(!waited.contains("not answering"), "{waited}");
     let new = ws.daemons();
     assert_eq!(new.len(), 1);

@@ -67,18 +67,19 @@ fn shutdown_deadline(health: &crate::wire::Health) -> Instant {
     Instant::now() + theirs.max(crate::settings::stop_deadline())
 }
 
-/// Says once on stderr what a stop waits for: the downloads the daemon lets finish.
+/// Says once on stderr what a stop waits for: the downloads the daemon lets finish, and
+/// for how long (its own `BROWSE_DOWNLOAD_GRACE`).
 fn announce_wait(health: &crate::wire::Health) {
     let n = health.downloads_in_progress;
     if n == 0 {
         return;
     }
     let grace = health
-        .shutdown_within_ms
-        .map(|ms| format!(" {}s", ms.div_ceil(1000)))
+        .download_grace_ms
+        .map(|ms| format!("up to {}s, ", ms.div_ceil(1000)))
         .unwrap_or_default();
     errln!(
-        "[browse] waiting for {n} download{} in progress to finish (up to the daemon's BROWSE_DOWNLOAD_GRACE; whole shutdown within{grace})",
+        "[browse] waiting for {n} download{} in progress to finish ({grace}BROWSE_DOWNLOAD_GRACE of the daemon)",
         if n == 1 { "" } else { "s" }
     );
 }

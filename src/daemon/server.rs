@@ -427,6 +427,9 @@ async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Json<
         shutdown_within_ms: Some(
             u64::try_from(state.shutdown_within().as_millis()).unwrap_or(u64::MAX),
         ),
+        download_grace_ms: Some(
+            u64::try_from(crate::settings::download_grace().as_millis()).unwrap_or(u64::MAX),
+        ),
     })
 }
 

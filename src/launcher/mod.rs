@@ -272,10 +272,14 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
 
 /// Says that the daemon is shutting down (and what it waits for) and that a new one follows.
 fn announce_leaving(rec: &StateRecord, health: &crate::wire::Health) {
+    let grace = health
+        .download_grace_ms
+        .map(|ms| format!("up to {}s, ", ms.div_ceil(1000)))
+        .unwrap_or_default();
     let downloads = match health.downloads_in_progress {
         0 => String::new(),
-        1 => ", waiting for 1 download in progress (BROWSE_DOWNLOAD_GRACE)".to_owned(),
-        n => format!(", waiting for {n} downloads in progress (BROWSE_DOWNLOAD_GRACE)"),
+        1 => format!(", waiting for 1 download in progress ({grace}BROWSE_DOWNLOAD_GRACE)"),
+        n => format!(", waiting for {n} downloads in progress ({grace}BROWSE_DOWNLOAD_GRACE)"),
     };
     let within = health
         .shutdown_within_ms

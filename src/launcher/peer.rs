@@ -224,6 +224,7 @@ pub fn health(rec: &StateRecord, timeout: Duration) -> Option<Health> {
         stopping: false,
         downloads_in_progress: 0,
         shutdown_within_ms: None,
+        download_grace_ms: None,
     })
 }
 
