@@ -597,6 +597,7 @@ fn stop_waits_for_the_daemons_own_download_grace_and_says_so() {
     wait_until("the daemon is shutting down", SETTLE, || {
         health(&ws).is_none_or(|h| h["stopping"] == true)
     });
+    let status = stdout(&ws.run(&["status", "--no-start"]));
     let meanwhile = ws.run(&["url"]);
     let stopped = stop.wait_with_output().expect("stop");
     let said = stderr(&stopped);
@@ -617,6 +618,10 @@ fn stop_waits_for_the_daemons_own_download_grace_and_says_so() {
             "1 download still in progress after BROWSE_DOWNLOAD_GRACE (21s) was cancelled"
         ),
         "{said}"
+    );
+    assert!(
+        status.starts_with("Status: shutting down\n"),
+        "status during the shutdown: {status}"
     );
     let waited = stderr(&meanwhile);
     assert!(meanwhile.status.success(), "{waited}");
