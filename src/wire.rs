@@ -104,6 +104,10 @@ impl ErrorBody {
     }
 }
 
+/// How the error of a command refused because the daemon is shutting down begins (sent with
+/// 503): it never ran, so a CLI runs it again on the daemon that follows.
+pub const SHUTTING_DOWN_ERROR: &str = "the daemon is shutting down";
+
 /// `GET /health`: gstack's five keys plus the daemon's identity. Never the token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -133,6 +137,24 @@ pub struct Health {
     /// (false) from gstack's daemons.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stopping: bool,
+    /// Downloads still in progress: a shutdown waits for them (`BROWSE_DOWNLOAD_GRACE`).
+    /// Absent (0) from gstack's daemons.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub downloads_in_progress: usize,
+    /// At most how many ms from now this daemon takes to exit once asked (or, while
+    /// `stopping`, still takes), from its own settings read when it started: the download
+    /// grace, `BROWSE_CLOSE_TIMEOUT` and the drain margin. A CLI waits this long, not what
+    /// its own environment says. Absent from gstack's daemons and older ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_within_ms: Option<u64>,
+    /// The daemon's own `BROWSE_DOWNLOAD_GRACE` (ms): how long a shutdown lets downloads in
+    /// progress finish. Absent from gstack's daemons and older ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_grace_ms: Option<u64>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A decoded `POST /batch` body: the raw entries (each decoded on its own, so one bad entry

@@ -376,8 +376,8 @@ const ALL_KEPT: &str = r#"{"cookie":"kept=kept-value","localStorage":"kept-value
 const SLOW_FILE_BYTES: usize = 2 * 1024 * 1024;
 
 /// A server on 127.0.0.1 whose `/slow.bin` is an attachment sent in 30 chunks 100 ms apart
-/// (about 3 s): a download still in progress when the daemon is told to exit. Each request
-/// is answered on a thread of its own.
+/// (about 3 s; [`SlowFile::taking`] sets another pace): a download still in progress when
+/// the daemon is told to exit. Each request is answered on a thread of its own.
 struct SlowFile {
     port: u16,
     server: std::sync::Arc<tiny_http::Server>,
@@ -389,6 +389,8 @@ struct Trickle {
     chunk: usize,
     /// What is left of the current chunk.
     in_chunk: usize,
+    /// The pause before each chunk.
+    pause: Duration,
 }
 
 impl std::io::Read for Trickle {
@@ -398,7 +400,7 @@ impl std::io::Read for Trickle {
         }
         if self.in_chunk == 0 {
             // The slow network this fixture stands for.
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(self.pause);
             self.in_chunk = self.chunk;
         }
         let n = self.in_chunk.min(self.left).min(buf.len());
@@ -411,6 +413,12 @@ impl std::io::Read for Trickle {
 
 impl SlowFile {
     fn start() -> Self {
+        Self::taking(Duration::from_secs(3))
+    }
+
+    /// A server whose download takes about `total`.
+    fn taking(total: Duration) -> Self {
+        let pause = total / 30;
         let server =
             std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind slow server"));
         let port = server.server_addr().to_ip().expect("ip").port();
@@ -431,6 +439,7 @@ impl SlowFile {
                         left: SLOW_FILE_BYTES,
                         chunk: SLOW_FILE_BYTES / 30 + 1,
                         in_chunk: 0,
+                        pause,
                     };
                     let response = tiny_http::Response::new(
                         tiny_http::StatusCode(200),
@@ -556,4 +565,93 @@ fn a_chromium_that_missed_heartbeats_but_answers_again_is_closed_gracefully() {
         ALL_KEPT,
         "user data was lost; the old daemon's log:\n{log}"
     );
+}
+
+/// A page on 127.0.0.1 with a link `#d` to `slow`'s download.
+fn download_link_page(slow: &SlowFile) -> PageServer {
+    let page = format!(r#"<a id="d" href="{}">get</a>"#, slow.url());
+    PageServer::start(&[("/dl.html", &page)])
+}
+
+/// `stop` waits as long as the daemon's own shutdown budget (its `BROWSE_DOWNLOAD_GRACE`,
+/// set when it started, not the CLI's), says on stderr what it waits for and that the
+/// download was cancelled at the grace; a command sent meanwhile says the daemon is shutting
+/// down, waits for it, and runs on a new one.
+#[test]
+fn stop_waits_for_the_daemons_own_download_grace_and_says_so() {
+    let _slot = chromium_slot();
+    let slow = SlowFile::taking(Duration::from_secs(90));
+    let pages = download_link_page(&slow);
+    let mut ws = Workspace::with_chromium();
+    // Longer than the 20 s a CLI without the setting waits at least.
+    ws.set("BROWSE_DOWNLOAD_GRACE", "21000");
+    ws.ok(&["goto", &pages.url("/dl.html")]);
+    ws.ok(&["click", "#d"]);
+    let downloads = ws.state_dir().join("downloads");
+    wait_until("the download began", SETTLE, || {
+        fs::read_dir(&downloads).is_ok_and(|mut d| d.next().is_some())
+    });
+    let old = ws.daemons();
+    ws.set("BROWSE_DOWNLOAD_GRACE", "0");
+    let stop = ws.spawn(&["stop"]);
+    wait_until("the daemon is shutting down", SETTLE, || {
+        health(&ws).is_none_or(|h| h["stopping"] == true)
+    });
+    let status = stdout(&ws.run(&["status", "--no-start"]));
+    let meanwhile = ws.run(&["url"]);
+    let stopped = stop.wait_with_output().expect("stop");
+    let said = stderr(&stopped);
+    assert!(
+        stopped.status.success(),
+        "stop gave up on a daemon within its budget: {said}\nlog:\n{}",
+        ws.daemon_log_tail()
+    );
+    assert_eq!(stdout(&stopped), "Server stopped\n");
+    assert_eq!(
+        said.matches("[browse] waiting for 1 download in progress to finish (up to 21s, BROWSE_DOWNLOAD_GRACE of the daemon)")
+            .count(),
+        1,
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "1 download still in progress after BROWSE_DOWNLOAD_GRACE (21s) was cancelled"
+        ),
+        "{said}"
+    );
+    assert!(
+        status.starts_with("Status: shutting down\n"),
+        "status during the shutdown: {status}"
+    );
+    let waited = stderr(&meanwhile);
+    assert!(meanwhile.status.success(), "{waited}");
+    assert!(
+        waited.contains("is shutting down, waiting for 1 download in progress (up to 21s, BROWSE_DOWNLOAD_GRACE)"),
+        "{waited}"
+    );
+    assert!(!waited.contains("not answering"), "{waited}");
+    let new = ws.daemons();
+    assert_eq!(new.len(), 1);
+    assert_ne!(new, old, "the command ran on a new daemon");
+}
+
+/// A download in progress counts as activity: an idle daemon waits for it instead of
+/// cancelling it when the (short) grace runs out.
+#[test]
+fn a_download_in_progress_keeps_an_idle_daemon_alive() {
+    let _slot = chromium_slot();
+    let slow = SlowFile::taking(Duration::from_secs(5));
+    let pages = download_link_page(&slow);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_IDLE_TIMEOUT", "2000");
+    ws.set("BROWSE_DOWNLOAD_GRACE", "300");
+    ws.ok(&["goto", &pages.url("/dl.html")]);
+    ws.ok(&["click", "#d"]);
+    let saved = ws.state_dir().join("downloads").join("slow.bin");
+    wait_until("the download is saved whole", SETTLE, || {
+        fs::metadata(&saved).is_ok_and(|m| m.len() as usize == SLOW_FILE_BYTES)
+    });
+    wait_until("the idle daemon exited afterwards", SETTLE, || {
+        ws.daemons().is_empty()
+    });
 }

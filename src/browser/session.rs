@@ -387,6 +387,15 @@ impl Session {
         }
     }
 
+    /// How many downloads Chromium is still writing (CDP `Browser.downloadProgress`).
+    pub fn downloads_in_progress(&self) -> usize {
+        self.downloads
+            .list()
+            .iter()
+            .filter(|d| d.state == super::downloads::DownloadState::InProgress)
+            .count()
+    }
+
     /// Waits until no download is in progress, at most until `deadline` (on shutdown: a
     /// download Chromium is still writing when it closes is canceled and its file removed).
     /// The downloads still in progress at the deadline; empty when every one ended.

@@ -59,14 +59,41 @@ pub fn restart(paths: &StatePaths, globals: &Globals) -> ExitCode {
     }
 }
 
+/// How long to wait for `health`'s daemon to be gone: the shutdown budget it reports (from
+/// its own environment, read when it started), never less than ours
+/// ([`crate::settings::stop_deadline`]) for daemons that do not say.
+fn shutdown_deadline(health: &crate::wire::Health) -> Instant {
+    let theirs = Duration::from_millis(health.shutdown_within_ms.unwrap_or(0));
+    Instant::now() + theirs.max(crate::settings::stop_deadline())
+}
+
+/// Says once on stderr what a stop waits for: the downloads the daemon lets finish, and
+/// for how long (its own `BROWSE_DOWNLOAD_GRACE`).
+fn announce_wait(health: &crate::wire::Health) {
+    let n = health.downloads_in_progress;
+    if n == 0 {
+        return;
+    }
+    let grace = health
+        .download_grace_ms
+        .map(|ms| format!("up to {}s, ", ms.div_ceil(1000)))
+        .unwrap_or_default();
+    errln!(
+        "[browse] waiting for {n} download{} in progress to finish ({grace}BROWSE_DOWNLOAD_GRACE of the daemon)",
+        if n == 1 { "" } else { "s" }
+    );
+}
+
 fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCode> {
-    let deadline = Instant::now() + crate::settings::stop_deadline();
     let Some(daemon) = launcher::find_running(paths) else {
         if let Some(leaving) = launcher::find_stopping(paths) {
             // Already shutting down (another stop, idle, a replacement): wait for it.
+            announce_wait(&leaving.health);
+            let deadline = shutdown_deadline(&leaving.health);
             wait_gone(paths, &leaving.record, deadline)?;
             return Ok(Stopped::Graceful);
         }
+        let deadline = Instant::now() + crate::settings::stop_deadline();
         return match launcher::clean_stale(paths) {
             Ok(StaleOutcome::NothingThere) => Ok(Stopped::NothingRunning),
             Ok(StaleOutcome::Cleaned) => Ok(Stopped::CleanedStale),
@@ -84,16 +111,25 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
         };
     };
     let record = daemon.record.clone();
+    let deadline = shutdown_deadline(&daemon.health);
     if globals.force_restart {
         launcher::kill_daemon(paths, &record);
         wait_gone(paths, &record, deadline)?;
         return Ok(Stopped::Forced);
     }
-    match daemon.client().command(
-        &CommandRequest::new("stop", vec![]),
-        Duration::from_secs(10),
-    ) {
-        Ok(Reply::Ok(..)) => {
+    announce_wait(&daemon.health);
+    // The daemon answers once its downloads have finished or were given up.
+    let answer_within = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_secs(10));
+    match daemon
+        .client()
+        .command(&CommandRequest::new("stop", vec![]), answer_within)
+    {
+        Ok(Reply::Ok(_, notes)) => {
+            for note in notes {
+                errln!("[browse] {note}");
+            }
             wait_gone(paths, &record, deadline)?;
             Ok(Stopped::Graceful)
         }
@@ -111,15 +147,16 @@ fn wait_gone(
     record: &launcher::record::StateRecord,
     deadline: Instant,
 ) -> Result<(), ExitCode> {
+    let waited = Instant::now();
     if launcher::wait_for_exit(paths, record, deadline) {
         Ok(())
     } else {
         Err(fail(
             exit::FAILED,
             &format!(
-                "daemon {} did not exit within {}s",
+                "daemon {} did not exit within its shutdown budget ({}s more waited)",
                 record.pid,
-                crate::settings::stop_deadline().as_secs()
+                waited.elapsed().as_secs()
             ),
         ))
     }
@@ -198,7 +235,7 @@ fn replace_older(
             errln!(
                 "[browse] replacing daemon browse {theirs} with browse {ours} (it had no request in flight)"
             );
-            let deadline = Instant::now() + crate::settings::stop_deadline();
+            let deadline = shutdown_deadline(&current.health);
             wait_gone(paths, &current.record, deadline)?;
             let started = launcher::connect(paths, opts).map_err(|e| launch_failure(&e));
             drop(claim);

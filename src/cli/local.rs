@@ -36,9 +36,25 @@ pub fn version(paths: &StatePaths) -> ExitCode {
 }
 
 /// `browse status --no-start`: the daemon's status when one answers, else `Status: not
-/// running` and exit 1, launching nothing.
+/// running` (or `Status: shutting down` while one is on its way out, with what it waits
+/// for) and exit 1, launching nothing.
 pub fn status_no_start(paths: &StatePaths) -> ExitCode {
     let Some(daemon) = launcher::find_running(paths) else {
+        if let Some(leaving) = launcher::find_stopping(paths) {
+            let h = &leaving.health;
+            let text = format!(
+                "Status: shutting down\nPID: {}\nDownloads in progress: {}\nExits within: {}",
+                h.pid,
+                h.downloads_in_progress,
+                h.shutdown_within_ms
+                    .map_or_else(|| "?".to_owned(), |ms| format!("{}s", ms.div_ceil(1000)))
+            );
+            if output::json() {
+                return output::error(exit::FAILED, &text, None, false);
+            }
+            outln!("{text}");
+            return ExitCode::from(exit::FAILED);
+        }
         if output::json() {
             return output::error(exit::FAILED, "Status: not running", None, false);
         }

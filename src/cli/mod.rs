@@ -322,6 +322,16 @@ fn run_remote(paths: &StatePaths, globals: &Globals, req: &CommandRequest) -> Ex
     };
     let timeout = answer_timeout(req);
     match daemon.client().command(req, timeout) {
+        // It began shutting down after we chose it; the command never ran there.
+        Ok(Reply::Err { status: 503, body })
+            if body.error.starts_with(crate::wire::SHUTTING_DOWN_ERROR) =>
+        {
+            errln!(
+                "[browse] The server (pid {}) is shutting down; running the command on a new one once it has exited...",
+                daemon.record.pid
+            );
+            rerun_on_successor(paths, opts, req, timeout)
+        }
         Ok(reply) => finish_reply(paths, &daemon, req, reply),
         Err(TransportError::TimedOut) => timed_out(paths, &daemon, timeout),
         Err(e) => {

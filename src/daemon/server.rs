@@ -24,7 +24,7 @@ use crate::browser::{events::lock, CommandError, Session};
 use crate::launcher::record;
 use crate::wire::{
     BatchEntryResult, BatchReply, BatchRequest, CommandRequest, ErrorBody, Health, CALLER_HEADER,
-    MAX_BODY_BYTES, NOTE_HEADER, PROBE_LEASE_MS, PROTOCOL,
+    MAX_BODY_BYTES, NOTE_HEADER, PROBE_LEASE_MS, PROTOCOL, SHUTTING_DOWN_ERROR,
 };
 
 /// How long in-flight requests may take to finish once shutdown has begun.
@@ -70,6 +70,12 @@ impl Activity {
         lock(&self.probes)
             .iter()
             .any(|(who, at)| Some(who.as_str()) != caller && at.elapsed() < lease)
+    }
+
+    /// Something still runs that is not a request (a download in progress): restarts the
+    /// idle clock.
+    pub fn touch(&self) {
+        *lock(&self.last) = Instant::now();
     }
 
     fn begin(self: &Arc<Self>) -> ActivityGuard {
@@ -147,6 +153,25 @@ pub struct AppState {
     pub shutdown: Shutdown,
     /// `/health`'s `stateDirId`: which workspace this daemon serves.
     pub state_dir_id: Option<String>,
+    /// When the shutdown began (set once it is asked for): `/health`'s `shutdownWithinMs`
+    /// counts down from it.
+    pub shutdown_began: Mutex<Option<Instant>>,
+    /// `Some(cancelled)` once the downloads a shutdown waits for have ended or were given
+    /// up at `BROWSE_DOWNLOAD_GRACE` (`cancelled` of them): the HTTP server keeps answering
+    /// until then, so CLIs see the daemon `stopping` instead of silent.
+    pub downloads_settled: watch::Sender<Option<usize>>,
+}
+
+impl AppState {
+    /// At most how long from now this daemon takes to exit once asked (or still takes, once
+    /// it is shutting down): its own download grace, close timeout and drain margin.
+    fn shutdown_within(&self) -> Duration {
+        let budget = crate::settings::stop_deadline();
+        match *lock(&self.shutdown_began) {
+            Some(began) => budget.saturating_sub(began.elapsed()),
+            None => budget,
+        }
+    }
 }
 
 /// Serves until shutdown, then cleans up. Runs on the main thread, which also launched
@@ -186,6 +211,8 @@ async fn serve_async(daemon: &Daemon, listener: Option<std::net::TcpListener>) -
         activity: Arc::new(Activity::new()),
         shutdown: shutdown.clone(),
         state_dir_id: daemon.paths.state_dir_id(),
+        shutdown_began: Mutex::new(None),
+        downloads_settled: watch::channel(None).0,
     });
     let Some(listener) = listener else {
         tracing::error!("the listener was already taken");
@@ -203,13 +230,14 @@ async fn serve_async(daemon: &Daemon, listener: Option<std::net::TcpListener>) -
     };
     watchers::spawn_all(daemon, &state);
     let app = router(Arc::clone(&state));
-    let stop = shutdown.clone();
+    tokio::spawn(settle_downloads(Arc::clone(&state)));
+    let mut settled = state.downloads_settled.subscribe();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let reason = stop.triggered().await;
-        tracing::info!("shutting down: {reason}");
+        let _ = settled.wait_for(Option::is_some).await;
     });
-    let drained = async {
-        shutdown.triggered().await;
+    let mut settled = state.downloads_settled.subscribe();
+    let drained = async move {
+        let _ = settled.wait_for(Option::is_some).await;
         tokio::time::sleep(DRAIN_TIMEOUT).await;
     };
     tokio::select! {
@@ -222,6 +250,37 @@ async fn serve_async(daemon: &Daemon, listener: Option<std::net::TcpListener>) -
         () = drained => tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}"),
     }
     ExitCode::SUCCESS
+}
+
+/// Once a shutdown is asked for, downloads still in progress get `BROWSE_DOWNLOAD_GRACE` to
+/// finish while the server still answers (`/health` says `stopping` and how many), so that
+/// `stop` and other CLIs can say what they wait for; then the server closes. Closing
+/// Chromium cancels what is left and removes its files: said in the log and to `stop`.
+async fn settle_downloads(state: Arc<AppState>) {
+    let reason = state.shutdown.triggered().await;
+    tracing::info!("shutting down: {reason}");
+    *lock(&state.shutdown_began) = Some(Instant::now());
+    let session = Arc::clone(&state.session);
+    let cancelled = tokio::task::spawn_blocking(move || {
+        // A browser that does not answer cannot finish a download: nothing to wait for.
+        if session.browser_fault().is_some() {
+            return 0;
+        }
+        let grace = crate::settings::download_grace();
+        let unfinished = session.wait_for_downloads(Instant::now() + grace);
+        for download in &unfinished {
+            tracing::warn!(
+                seq = download.seq,
+                url = %download.url,
+                received_bytes = download.received,
+                "download still in progress after BROWSE_DOWNLOAD_GRACE ({grace:?}); closing Chromium cancels it"
+            );
+        }
+        unfinished.len()
+    })
+    .await
+    .unwrap_or(0);
+    state.downloads_settled.send_replace(Some(cancelled));
 }
 
 /// The exit every path shares: Chromium closes (gracefully when it answers), the record goes
@@ -240,8 +299,8 @@ fn finish(daemon: &Daemon) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Closes Chromium so that nothing the user made is lost. Downloads still in progress get
-/// `BROWSE_DOWNLOAD_GRACE` to finish (closing cancels them and removes their files); then CDP
+/// Closes Chromium so that nothing the user made is lost. Downloads in progress have had
+/// their `BROWSE_DOWNLOAD_GRACE` already (`settle_downloads`, while the server answered); CDP
 /// `Browser.close` makes Chromium write cookies and storage to the profile and exit, and we
 /// wait (`BROWSE_CLOSE_TIMEOUT`) until no process of its group is left; only then is whatever
 /// is left SIGKILLed. A Chromium whose main process is stopped (SIGSTOP, a debugger) is killed
@@ -256,16 +315,6 @@ fn close_chromium(session: &Arc<Session>, chromium: &mut Chromium) {
         tracing::warn!("killing Chromium without closing it: {cause}");
         chromium.kill();
         return;
-    }
-    let unfinished = session.wait_for_downloads(Instant::now() + crate::settings::download_grace());
-    for download in &unfinished {
-        tracing::warn!(
-            seq = download.seq,
-            url = %download.url,
-            received_bytes = download.received,
-            "download still in progress after BROWSE_DOWNLOAD_GRACE ({:?}); closing Chromium cancels it",
-            crate::settings::download_grace()
-        );
     }
     let began = Instant::now();
     let deadline = began + crate::settings::close_timeout();
@@ -374,6 +423,13 @@ async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Json<
         in_flight: state.activity.in_flight(),
         state_dir_id: state.state_dir_id.clone(),
         stopping: state.shutdown.is_triggered(),
+        downloads_in_progress: state.session.downloads_in_progress(),
+        shutdown_within_ms: Some(
+            u64::try_from(state.shutdown_within().as_millis()).unwrap_or(u64::MAX),
+        ),
+        download_grace_ms: Some(
+            u64::try_from(crate::settings::download_grace().as_millis()).unwrap_or(u64::MAX),
+        ),
     })
 }
 
@@ -550,12 +606,39 @@ async fn run_command(
                 });
             }
             state.shutdown.trigger(format!("{} command", req.command));
+            // Answer once the downloads are settled: the CLI waits on this request, and is
+            // told here what closing Chromium cancels.
+            let mut settled = state.downloads_settled.subscribe();
+            let cancelled = settled
+                .wait_for(Option::is_some)
+                .await
+                .map(|c| c.unwrap_or(0))
+                .unwrap_or(0);
+            if cancelled > 0 {
+                notes.push(format!(
+                    "{cancelled} download{} still in progress after BROWSE_DOWNLOAD_GRACE ({}s) {} cancelled: closing the browser removes unfinished files",
+                    if cancelled == 1 { "" } else { "s" },
+                    crate::settings::download_grace().as_secs(),
+                    if cancelled == 1 { "was" } else { "were" },
+                ));
+            }
             Ok(if req.command == "stop" {
                 "Server stopped".into()
             } else {
                 "Restarting...".into()
             })
         }
+        _ if state.shutdown.is_triggered() => Err(CommandError {
+            status: 503,
+            body: ErrorBody::with_hint(
+                format!(
+                    "{SHUTTING_DOWN_ERROR} (pid {}, downloads in progress: {})",
+                    state.pid,
+                    state.session.downloads_in_progress()
+                ),
+                "Run the command again: a new daemon starts once this one has exited.",
+            ),
+        }),
         _ => {
             // Chromium does not answer: say why now, rather than after a CDP timeout.
             if let Some(cause) = state.session.browser_fault() {

@@ -125,6 +125,10 @@ fn spawn_idle(state: &Arc<AppState>) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(tick).await;
+            // A download in progress is activity too: idling out would cancel it.
+            if state.session.downloads_in_progress() > 0 {
+                state.activity.touch();
+            }
             // A request in flight resets the clock: idle time only counts when nothing runs.
             let idle_for = state.activity.idle_for();
             if state.activity.in_flight() == 0 && idle_for >= idle {

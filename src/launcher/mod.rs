@@ -189,7 +189,7 @@ pub fn is_alive(paths: &StatePaths, rec: &StateRecord) -> bool {
 fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
     paths.ensure_state_dir().map_err(LaunchError::Workspace)?;
     let started = Instant::now();
-    let deadline = started + crate::settings::start_timeout();
+    let mut deadline = started + crate::settings::start_timeout();
     let mut backoff = Duration::from_millis(5);
     // Made before the first look, so a record published between a look and the wait still
     // wakes us (inotify queues the event).
@@ -235,6 +235,13 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
         if let Some(cause) = readiness::start_error_since(&paths.start_error_file, began_ms) {
             return Err(LaunchError::StartFailed(cause));
         }
+        // A daemon on its way out holds the lock until it has exited: wait for it as long as
+        // it says its shutdown takes (its downloads may have a long grace), then start anew.
+        let leaving = find_stopping(paths);
+        if let Some(leaving) = &leaving {
+            let within = Duration::from_millis(leaving.health.shutdown_within_ms.unwrap_or(0));
+            deadline = deadline.max(Instant::now() + within + crate::settings::start_timeout());
+        }
         if !announced && started.elapsed() >= ANNOUNCE_AFTER {
             announced = true;
             match (&successor, peer_starting) {
@@ -246,7 +253,10 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
                     peer::lock_path(paths).display(),
                     pid.map_or_else(|| "?".to_owned(), |p| p.to_string())
                 ),
-                (None, None) => announce_holder(paths),
+                (None, None) => match &leaving {
+                    Some(leaving) => announce_leaving(&leaving.record, &leaving.health),
+                    None => announce_holder(paths),
+                },
             }
         }
         if Instant::now() >= deadline {
@@ -258,6 +268,27 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
         watch.wait(backoff.min(deadline.saturating_duration_since(Instant::now())));
         backoff = (backoff * 2).min(max_poll);
     }
+}
+
+/// Says that the daemon is shutting down (and what it waits for) and that a new one follows.
+fn announce_leaving(rec: &StateRecord, health: &crate::wire::Health) {
+    let grace = health
+        .download_grace_ms
+        .map(|ms| format!("up to {}s, ", ms.div_ceil(1000)))
+        .unwrap_or_default();
+    let downloads = match health.downloads_in_progress {
+        0 => String::new(),
+        1 => format!(", waiting for 1 download in progress ({grace}BROWSE_DOWNLOAD_GRACE)"),
+        n => format!(", waiting for {n} downloads in progress ({grace}BROWSE_DOWNLOAD_GRACE)"),
+    };
+    let within = health
+        .shutdown_within_ms
+        .map(|ms| format!(" for up to {}s", ms.div_ceil(1000)))
+        .unwrap_or_default();
+    errln!(
+        "[browse] The server (pid {}) is shutting down{downloads}; waiting{within} for it to exit, then starting a new one...",
+        rec.pid
+    );
 }
 
 /// Says once who we are waiting for. The lock is held for life by a running daemon, so when

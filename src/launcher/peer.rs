@@ -222,6 +222,9 @@ pub fn health(rec: &StateRecord, timeout: Duration) -> Option<Health> {
         in_flight: 0,
         state_dir_id: None,
         stopping: false,
+        downloads_in_progress: 0,
+        shutdown_within_ms: None,
+        download_grace_ms: None,
     })
 }
 
