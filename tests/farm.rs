@@ -167,6 +167,25 @@ impl Drop for BrowserlessFarm {
             unsafe { libc::killpg(pgid, libc::SIGKILL) };
         }
         let _ = self.child.wait();
+        // Playwright starts each Chromium of browserless in a process group of its own, so the
+        // kill above misses them and they would outlive the test. They are found by their
+        // `--user-data-dir`, which lies in this test's own scratch directory.
+        let ours = self.scratch.path().to_string_lossy().into_owned();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            if cmdline.contains("--user-data-dir=") && cmdline.contains(ours.as_str()) {
+                // SAFETY: a plain syscall on a Chromium whose profile is in our scratch dir.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
     }
 }
 
