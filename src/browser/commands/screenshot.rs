@@ -514,7 +514,21 @@ fn chromium_box(ctx: &Ctx, session: &crate::cdp::Tab, object_id: &str) -> Option
             serde_json::json!({ "objectId": object_id }),
         )
         .ok()?;
-    let quad: Vec<f64> = model["model"]["border"]
+    let (x0, y0, x1, y1) = border_quad_bounds(&model)?;
+    let metrics = ctx.tab.cdp.call_method(Page::GetLayoutMetrics(None)).ok()?;
+    let v = metrics.css_visual_viewport;
+    Some(Clip {
+        x: x0 + v.page_x,
+        y: y0 + v.page_y,
+        width: x1 - x0,
+        height: y1 - y0,
+    })
+}
+
+/// The bounds `(x0, y0, x1, y1)` of the border quad in a `DOM.getBoxModel` reply (CSS px, the
+/// frame's viewport); `None` when the reply has no eight-number quad.
+pub(crate) fn border_quad_bounds(reply: &Value) -> Option<(f64, f64, f64, f64)> {
+    let quad: Vec<f64> = reply["model"]["border"]
         .as_array()?
         .iter()
         .filter_map(Value::as_f64)
@@ -522,18 +536,11 @@ fn chromium_box(ctx: &Ctx, session: &crate::cdp::Tab, object_id: &str) -> Option
     if quad.len() != 8 {
         return None;
     }
-    let metrics = ctx.tab.cdp.call_method(Page::GetLayoutMetrics(None)).ok()?;
-    let v = metrics.css_visual_viewport;
-    let xs = quad.iter().step_by(2).copied();
-    let ys = quad.iter().skip(1).step_by(2).copied();
-    let (x0, x1) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
-    let (y0, y1) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    Some(Clip {
-        x: x0 + v.page_x,
-        y: y0 + v.page_y,
-        width: x1 - x0,
-        height: y1 - y0,
-    })
+    let xs = quad.iter().step_by(2);
+    let ys = quad.iter().skip(1).step_by(2);
+    let (x0, x1) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let (y0, y1) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), &y| (lo.min(y), hi.max(y)));
+    Some((x0, y0, x1, y1))
 }
 
 /// Playwright's rounding of an element's box (`helper.enclosingIntRect`): the smallest

@@ -486,18 +486,7 @@ fn frame_viewport_offset(frame: &FrameRef) -> Option<(f64, f64)> {
 
 /// The bounds of `DOM.getBoxModel`'s border quad.
 fn border_bounds(reply: &Value) -> Option<Rect> {
-    let quad: Vec<f64> = reply["model"]["border"]
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_f64)
-        .collect();
-    if quad.len() != 8 {
-        return None;
-    }
-    let xs = quad.iter().step_by(2);
-    let ys = quad.iter().skip(1).step_by(2);
-    let (x0, x1) = xs.fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-    let (y0, y1) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), &y| (lo.min(y), hi.max(y)));
+    let (x0, y0, x1, y1) = screenshot::border_quad_bounds(reply)?;
     Some(Rect {
         x: x0,
         y: y0,
