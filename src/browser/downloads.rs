@@ -53,6 +53,14 @@ struct Log {
     by_guid: HashMap<String, usize>,
 }
 
+impl Log {
+    fn in_progress(&self) -> impl Iterator<Item = &Download> {
+        self.items
+            .iter()
+            .filter(|d| d.state == DownloadState::InProgress)
+    }
+}
+
 /// The daemon's downloads: the folder they land in and what happened to each.
 #[derive(Default)]
 pub struct Downloads {
@@ -117,13 +125,20 @@ impl Downloads {
         n
     }
 
+    /// How many downloads Chromium is still writing (counted under the lock: `/health` and
+    /// the idle clock ask on every call and tick, so the record is not copied).
+    pub fn in_progress_count(&self) -> usize {
+        lock(&self.log).in_progress().count()
+    }
+
+    /// The downloads Chromium is still writing, oldest first.
+    pub fn in_progress(&self) -> Vec<Download> {
+        lock(&self.log).in_progress().cloned().collect()
+    }
+
     /// Waits until no download is in progress; false at the deadline.
     pub fn wait_idle(&self, deadline: Instant) -> bool {
-        self.wait_for(deadline, |log| {
-            !log.items
-                .iter()
-                .any(|d| d.state == DownloadState::InProgress)
-        })
+        self.wait_for(deadline, |log| log.in_progress().next().is_none())
     }
 
     /// Waits until download `seq` has ended (saved, canceled or failed) and returns it;

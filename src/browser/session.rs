@@ -389,11 +389,7 @@ impl Session {
 
     /// How many downloads Chromium is still writing (CDP `Browser.downloadProgress`).
     pub fn downloads_in_progress(&self) -> usize {
-        self.downloads
-            .list()
-            .iter()
-            .filter(|d| d.state == super::downloads::DownloadState::InProgress)
-            .count()
+        self.downloads.in_progress_count()
     }
 
     /// Waits until no download is in progress, at most until `deadline` (on shutdown: a
@@ -404,11 +400,7 @@ impl Session {
         deadline: std::time::Instant,
     ) -> Vec<super::downloads::Download> {
         self.downloads.wait_idle(deadline);
-        self.downloads
-            .list()
-            .into_iter()
-            .filter(|d| d.state == super::downloads::DownloadState::InProgress)
-            .collect()
+        self.downloads.in_progress()
     }
 
     /// Waits (at most 2 s) until the pages opened so far are tabs: before a command picks

@@ -70,45 +70,41 @@ fn shutdown_deadline(health: &crate::wire::Health) -> Instant {
 /// Says once on stderr what a stop waits for: the downloads the daemon lets finish, and
 /// for how long (its own `BROWSE_DOWNLOAD_GRACE`).
 fn announce_wait(health: &crate::wire::Health) {
-    let n = health.downloads_in_progress;
-    if n == 0 {
-        return;
+    if let Some((what, grace)) = launcher::awaited_downloads(health) {
+        errln!(
+            "[browse] waiting for {what} to finish ({grace}BROWSE_DOWNLOAD_GRACE of the daemon)"
+        );
     }
-    let grace = health
-        .download_grace_ms
-        .map(|ms| format!("up to {}s, ", ms.div_ceil(1000)))
-        .unwrap_or_default();
-    errln!(
-        "[browse] waiting for {n} download{} in progress to finish ({grace}BROWSE_DOWNLOAD_GRACE of the daemon)",
-        if n == 1 { "" } else { "s" }
-    );
 }
 
 fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCode> {
-    let Some(daemon) = launcher::find_running(paths) else {
-        if let Some(leaving) = launcher::find_stopping(paths) {
+    let daemon = match launcher::find_daemon(paths) {
+        Some(daemon) if !daemon.health.stopping => daemon,
+        Some(leaving) => {
             // Already shutting down (another stop, idle, a replacement): wait for it.
             announce_wait(&leaving.health);
             let deadline = shutdown_deadline(&leaving.health);
             wait_gone(paths, &leaving.record, deadline)?;
             return Ok(Stopped::Graceful);
         }
-        let deadline = Instant::now() + crate::settings::stop_deadline();
-        return match launcher::clean_stale(paths) {
-            Ok(StaleOutcome::NothingThere) => Ok(Stopped::NothingRunning),
-            Ok(StaleOutcome::Cleaned) => Ok(Stopped::CleanedStale),
-            Ok(StaleOutcome::AliveButSilent(record)) if globals.force_restart => {
-                launcher::kill_daemon(paths, &record);
-                wait_gone(paths, &record, deadline)?;
-                Ok(Stopped::Forced)
-            }
-            Ok(StaleOutcome::AliveButSilent(record)) => {
-                Err(launch_failure(&launcher::LaunchError::Busy {
-                    pid: record.pid,
-                }))
-            }
-            Err(e) => Err(launch_failure(&e)),
-        };
+        None => {
+            let deadline = Instant::now() + crate::settings::stop_deadline();
+            return match launcher::clean_stale(paths) {
+                Ok(StaleOutcome::NothingThere) => Ok(Stopped::NothingRunning),
+                Ok(StaleOutcome::Cleaned) => Ok(Stopped::CleanedStale),
+                Ok(StaleOutcome::AliveButSilent(record)) if globals.force_restart => {
+                    launcher::kill_daemon(paths, &record);
+                    wait_gone(paths, &record, deadline)?;
+                    Ok(Stopped::Forced)
+                }
+                Ok(StaleOutcome::AliveButSilent(record)) => {
+                    Err(launch_failure(&launcher::LaunchError::Busy {
+                        pid: record.pid,
+                    }))
+                }
+                Err(e) => Err(launch_failure(&e)),
+            };
+        }
     };
     let record = daemon.record.clone();
     let deadline = shutdown_deadline(&daemon.health);

@@ -39,8 +39,9 @@ pub fn version(paths: &StatePaths) -> ExitCode {
 /// running` (or `Status: shutting down` while one is on its way out, with what it waits
 /// for) and exit 1, launching nothing.
 pub fn status_no_start(paths: &StatePaths) -> ExitCode {
-    let Some(daemon) = launcher::find_running(paths) else {
-        if let Some(leaving) = launcher::find_stopping(paths) {
+    let daemon = match launcher::find_daemon(paths) {
+        Some(daemon) if !daemon.health.stopping => daemon,
+        Some(leaving) => {
             let h = &leaving.health;
             let text = format!(
                 "Status: shutting down\nPID: {}\nDownloads in progress: {}\nExits within: {}",
@@ -55,11 +56,13 @@ pub fn status_no_start(paths: &StatePaths) -> ExitCode {
             outln!("{text}");
             return ExitCode::from(exit::FAILED);
         }
-        if output::json() {
-            return output::error(exit::FAILED, "Status: not running", None, false);
+        None => {
+            if output::json() {
+                return output::error(exit::FAILED, "Status: not running", None, false);
+            }
+            outln!("Status: not running");
+            return ExitCode::from(exit::FAILED);
         }
-        outln!("Status: not running");
-        return ExitCode::from(exit::FAILED);
     };
     let h = &daemon.health;
     output::result(&format!(

@@ -143,10 +143,11 @@ fn probe(paths: &StatePaths, rec: &StateRecord, timeout: Duration) -> Option<Dae
     probe_any(paths, rec, timeout).filter(|d| !d.health.stopping)
 }
 
-/// The workspace's daemon when it answers, shutting down or not (`stop` waits for one that is
-/// already on its way out instead of calling it silent).
-pub fn find_stopping(paths: &StatePaths) -> Option<Daemon> {
-    probe_any(paths, &read_any(paths)?, PROBE_TIMEOUT).filter(|d| d.health.stopping)
+/// The workspace's daemon when it answers, shutting down (`health.stopping`) or not: one
+/// probe for callers that treat both (`stop` waits for one already on its way out instead of
+/// calling it silent). [`find_running`] is this without a leaving daemon.
+pub fn find_daemon(paths: &StatePaths) -> Option<Daemon> {
+    probe_any(paths, &read_any(paths)?, PROBE_TIMEOUT)
 }
 
 /// [`probe`] without the `stopping` filter.
@@ -229,15 +230,16 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
             }
             Attempt::Acquired(_) | Attempt::Held => drop(attempt),
         }
-        if let Some(daemon) = find_running(paths) {
-            return Ok(daemon);
-        }
+        // One probe: a daemon on its way out is not chosen, but waited for below.
+        let leaving = match find_daemon(paths) {
+            Some(daemon) if !daemon.health.stopping => return Ok(daemon),
+            leaving => leaving,
+        };
         if let Some(cause) = readiness::start_error_since(&paths.start_error_file, began_ms) {
             return Err(LaunchError::StartFailed(cause));
         }
         // A daemon on its way out holds the lock until it has exited: wait for it as long as
         // it says its shutdown takes (its downloads may have a long grace), then start anew.
-        let leaving = find_stopping(paths);
         if let Some(leaving) = &leaving {
             let within = Duration::from_millis(leaving.health.shutdown_within_ms.unwrap_or(0));
             deadline = deadline.max(Instant::now() + within + crate::settings::start_timeout());
@@ -270,17 +272,27 @@ fn elect(paths: &StatePaths, began_ms: u64) -> Result<Daemon, LaunchError> {
     }
 }
 
-/// Says that the daemon is shutting down (and what it waits for) and that a new one follows.
-fn announce_leaving(rec: &StateRecord, health: &crate::wire::Health) {
+/// For messages about a shutdown that waits on downloads: `"N download(s) in progress"` and
+/// `"up to Ns, "` (the daemon's own `BROWSE_DOWNLOAD_GRACE`, empty when it does not say);
+/// `None` when no download is in progress.
+pub fn awaited_downloads(health: &crate::wire::Health) -> Option<(String, String)> {
+    let n = health.downloads_in_progress;
+    if n == 0 {
+        return None;
+    }
     let grace = health
         .download_grace_ms
         .map(|ms| format!("up to {}s, ", ms.div_ceil(1000)))
         .unwrap_or_default();
-    let downloads = match health.downloads_in_progress {
-        0 => String::new(),
-        1 => format!(", waiting for 1 download in progress ({grace}BROWSE_DOWNLOAD_GRACE)"),
-        n => format!(", waiting for {n} downloads in progress ({grace}BROWSE_DOWNLOAD_GRACE)"),
-    };
+    let plural = if n == 1 { "" } else { "s" };
+    Some((format!("{n} download{plural} in progress"), grace))
+}
+
+/// Says that the daemon is shutting down (and what it waits for) and that a new one follows.
+fn announce_leaving(rec: &StateRecord, health: &crate::wire::Health) {
+    let downloads = awaited_downloads(health)
+        .map(|(what, grace)| format!(", waiting for {what} ({grace}BROWSE_DOWNLOAD_GRACE)"))
+        .unwrap_or_default();
     let within = health
         .shutdown_within_ms
         .map(|ms| format!(" for up to {}s", ms.div_ceil(1000)))
