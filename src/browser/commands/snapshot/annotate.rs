@@ -523,7 +523,7 @@ fn held_rects(
                 "silent": true,
             }),
         )
-        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+        .map_err(super::cdp_error)?;
     let found = reply["result"]["value"]
         .as_array()
         .ok_or_else(|| CommandError::failed("the page engine's elements could not be measured"))?;
@@ -656,20 +656,7 @@ impl Drawn {
 /// Draws `overlays` into the tab's main document from a fresh isolated world.
 fn draw(ctx: &Ctx, overlays: &[Overlay]) -> Result<Drawn, CommandError> {
     let tab = Arc::clone(&ctx.tab.cdp);
-    let cdp = |e: anyhow::Error| CommandError::failed(format!("{e:#}"));
-    let tree = tab.call_raw("Page.getFrameTree", json!({})).map_err(cdp)?;
-    let frame_id = tree["frameTree"]["frame"]["id"]
-        .as_str()
-        .ok_or_else(|| CommandError::failed("Page.getFrameTree gave no main frame"))?;
-    let world = tab
-        .call_raw(
-            "Page.createIsolatedWorld",
-            json!({ "frameId": frame_id, "worldName": "browse-annotate" }),
-        )
-        .map_err(cdp)?;
-    let context = world["executionContextId"]
-        .as_i64()
-        .ok_or_else(|| CommandError::failed("Page.createIsolatedWorld gave no context"))?;
+    let context = super::page_engine::isolated_world(&tab, None, "browse-annotate")?;
     let boxes = serde_json::to_string(overlays).map_err(|e| CommandError::failed(e.to_string()))?;
     let reply = tab
         .call_raw(
@@ -681,7 +668,7 @@ fn draw(ctx: &Ctx, overlays: &[Overlay]) -> Result<Drawn, CommandError> {
                 "silent": true,
             }),
         )
-        .map_err(cdp)?;
+        .map_err(super::cdp_error)?;
     if let Some(details) = reply.get("exceptionDetails") {
         let why = details["exception"]["description"]
             .as_str()

@@ -67,7 +67,7 @@ fn yaml_props(tab: &Tab, items: &[Item]) -> Result<Props, CommandError> {
         .collect();
     let mut props = Props::new();
     for ((backend, node), reply) in wanted.iter().zip(tab.call_raw_pipelined(calls)) {
-        let reply = reply.map_err(|e| CommandError::failed(format!("{e:#}")))?;
+        let reply = reply.map_err(super::cdp_error)?;
         let attribute = |wanted: &str| -> Option<String> {
             let attributes = reply["node"]["attributes"].as_array()?;
             attributes

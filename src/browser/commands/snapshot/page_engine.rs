@@ -141,7 +141,8 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
         "returnByValue": false,
         "silent": true,
     });
-    params["contextId"] = json!(isolated_world(realm)?);
+    let frame_id = realm.frame.as_ref().map(|frame| frame.frame_id.as_str());
+    params["contextId"] = json!(isolated_world(&realm.cdp, frame_id, "browse-snapshot")?);
     let began = std::time::Instant::now();
     let reply = tab.call_method(Evaluate(params)).map_err(cdp_error)?;
     // The split of a snapshot's time, logged at debug level (BENCHMARKS.md quotes it).
@@ -229,13 +230,17 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
     Ok(PageRead { tree, cursor })
 }
 
-/// A fresh isolated world (`Page.createIsolatedWorld`) over the realm's frame: the page's
-/// own scripts cannot reach it, so a page that redefines DOM builtins cannot mislead the
-/// engine, and the engine's objects are invisible to the page.
-fn isolated_world(realm: &Realm) -> Result<i64, CommandError> {
-    let tab = &realm.cdp;
-    let frame_id = match &realm.frame {
-        Some(frame) => frame.frame_id.clone(),
+/// A fresh isolated world (`Page.createIsolatedWorld`, named `world_name`) over `frame_id`,
+/// or over the tab's main frame when `None`: the page's own scripts cannot reach it, so a page
+/// that redefines DOM builtins cannot mislead what runs there, and its objects are invisible
+/// to the page. The world's execution context id.
+pub(super) fn isolated_world(
+    tab: &Tab,
+    frame_id: Option<&str>,
+    world_name: &str,
+) -> Result<i64, CommandError> {
+    let frame_id = match frame_id {
+        Some(id) => id.to_owned(),
         None => {
             let tree = tab
                 .call_raw("Page.getFrameTree", json!({}))
@@ -249,7 +254,7 @@ fn isolated_world(realm: &Realm) -> Result<i64, CommandError> {
     let world = tab
         .call_raw(
             "Page.createIsolatedWorld",
-            json!({ "frameId": frame_id, "worldName": "browse-snapshot" }),
+            json!({ "frameId": frame_id, "worldName": world_name }),
         )
         .map_err(cdp_error)?;
     world["executionContextId"]
