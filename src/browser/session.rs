@@ -422,6 +422,7 @@ impl Session {
         let setup = Arc::new(SessionSetup {
             emulation: Arc::clone(&self.emulation),
             routes: Arc::clone(&self.routes),
+            downloads: Arc::clone(&self.downloads),
         });
         setup.prepare(&cdp, SessionKind::Tab)?;
         // Playwright's rule: every page behaves as the focused, visible one. Without it a tab

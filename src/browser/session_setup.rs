@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
+use super::downloads::Downloads;
 use super::events::lock;
 use super::routes::RouteTable;
 use super::session::Emulation;
@@ -40,6 +41,9 @@ pub struct SessionSetup {
     pub emulation: Arc<Mutex<Emulation>>,
     /// `route` / `unroute`: the request routes.
     pub routes: Arc<RouteTable>,
+    /// The daemon's downloads: navigations that turn out to be downloads count from their
+    /// headers on, in frames too.
+    pub downloads: Arc<Downloads>,
 }
 
 impl SessionSetup {
@@ -58,6 +62,7 @@ impl SessionSetup {
             ));
         }
         super::bodies::attach(cdp);
+        self.downloads.attach(cdp);
         let settings = self.routes.attach(cdp).and_then(|()| {
             // Held while the settings are sent: a command changing one meanwhile waits, then
             // sends its change to this session too, so the newer value is the one that stays.
