@@ -810,3 +810,55 @@ fn a_download_chromium_has_not_reported_yet_is_listed_and_stop_waits_for_it() {
         ws.daemon_log_tail()
     );
 }
+
+/// Sets a persistent cookie `kept`, a session cookie `sess`, and a persistent cookie `gone`
+/// that it then deletes; `window.cookies` is what the page sees.
+const COOKIES_SET: &str = r#"<!doctype html><title>cookies</title><script>
+document.cookie = 'kept=1; max-age=86400; path=/';
+document.cookie = 'sess=1; path=/';
+document.cookie = 'gone=1; max-age=86400; path=/';
+document.cookie = 'gone=; max-age=0; path=/';
+window.cookies = document.cookie;
+</script>"#;
+
+/// Persistent cookies are carried over a graceful exit in the state dir: a profile that lost
+/// its cookie store (what Chromium's batched store can lose at a shutdown, once in ~142
+/// stress exits) gets them back at the next start, and the file is consumed then, so a later
+/// crash cannot bring back a cookie deleted since. Session cookies and a cookie the page
+/// deleted before the exit are not brought back.
+#[test]
+fn persistent_cookies_lost_by_the_profile_are_restored_once_after_a_graceful_exit() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        ("/set.html", COOKIES_SET),
+        ("/read.html", "<title>read</title>"),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/set.html")]);
+    assert_eq!(ws.ok(&["js", "window.cookies"]), "kept=1; sess=1\n");
+    assert_eq!(ws.ok(&["stop"]), "Server stopped\n");
+    wait_until("old Chromium gone", SETTLE, || ws.chromium_all().is_empty());
+    let carried = ws.state_dir().join("browse-cookies.json");
+    let mode = fs::metadata(&carried)
+        .expect("cookies saved")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    // The profile loses its cookie store.
+    let store = ws.state_dir().join("chromium-profile/Default/Cookies");
+    assert!(store.exists(), "no cookie store at {}", store.display());
+    fs::remove_file(&store).unwrap();
+    let _ = fs::remove_file(store.with_file_name("Cookies-journal"));
+    ws.ok(&["goto", &pages.url("/read.html")]);
+    assert_eq!(
+        ws.ok(&["js", "document.cookie"]),
+        "kept=1\n",
+        "the daemon's log:\n{}",
+        ws.daemon_log_tail()
+    );
+    assert!(
+        !carried.exists(),
+        "the saved cookies were not consumed at start"
+    );
+}

@@ -304,8 +304,8 @@ impl Downloads {
                 }
                 "Network.loadingFailed" => {
                     if documents.remove(id).is_some() {
-                        let aborted =
-                            params.get("errorText").and_then(Value::as_str) == Some("net::ERR_ABORTED");
+                        let aborted = params.get("errorText").and_then(Value::as_str)
+                            == Some("net::ERR_ABORTED");
                         downloads.not_starting(&key, aborted);
                     }
                 }
@@ -336,13 +336,17 @@ impl Downloads {
         log.download_navigations
             .retain(|(_, at)| at.elapsed() < DOWNLOAD_NAVIGATIONS_KEPT);
         log.download_navigations.push((key.clone(), Instant::now()));
-        let reported = log.recently_reported.iter().any(|(reported, at)| {
-            reported == url && at.elapsed() < REPORT_AFTER_ABORT
-        });
+        let reported = log
+            .recently_reported
+            .iter()
+            .any(|(reported, at)| reported == url && at.elapsed() < REPORT_AFTER_ABORT);
         if reported {
             return;
         }
-        tracing::info!(url, "download starting (headers received; not reported by Chromium yet)");
+        tracing::info!(
+            url,
+            "download starting (headers received; not reported by Chromium yet)"
+        );
         log.starting.push(Starting {
             key,
             download: Download {
@@ -474,10 +478,11 @@ pub fn download_answer(status: Option<u64>, headers: &Value, url: &str) -> Optio
         .next()
         .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("attachment"));
     let octet_stream = header("content-type").is_some_and(|value| {
-        value
-            .split(';')
-            .next()
-            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/octet-stream"))
+        value.split(';').next().is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/octet-stream")
+        })
     });
     if !attachment && !octet_stream {
         return None;
@@ -592,7 +597,10 @@ mod tests {
         let url = "http://127.0.0.1:1/dir/report.pdf?x=1";
         let answer = |status, headers: Value| download_answer(Some(status), &headers, url);
         assert_eq!(
-            answer(200, json!({"Content-Disposition": "attachment; filename=\"a b.zip\""})),
+            answer(
+                200,
+                json!({"Content-Disposition": "attachment; filename=\"a b.zip\""})
+            ),
             Some("a b.zip".into())
         );
         assert_eq!(
@@ -600,19 +608,40 @@ mod tests {
             Some("report.pdf".into())
         );
         assert_eq!(
-            answer(200, json!({"Content-Type": "application/octet-stream; x=y"})),
+            answer(
+                200,
+                json!({"Content-Type": "application/octet-stream; x=y"})
+            ),
             Some("report.pdf".into())
         );
         assert_eq!(
-            answer(200, json!({"Content-Disposition": "attachment; filename=../../.bashrc"})),
+            answer(
+                200,
+                json!({"Content-Disposition": "attachment; filename=../../.bashrc"})
+            ),
             Some("bashrc".into())
         );
         // What a frame renders, or no content at all, is no download.
         assert_eq!(answer(200, json!({"Content-Type": "text/html"})), None);
-        assert_eq!(answer(200, json!({"Content-Disposition": "inline; filename=a.pdf"})), None);
-        assert_eq!(answer(404, json!({"Content-Disposition": "attachment"})), None);
-        assert_eq!(answer(204, json!({"Content-Disposition": "attachment"})), None);
-        assert_eq!(download_answer(None, &json!({"Content-Disposition": "attachment"}), url), None);
+        assert_eq!(
+            answer(
+                200,
+                json!({"Content-Disposition": "inline; filename=a.pdf"})
+            ),
+            None
+        );
+        assert_eq!(
+            answer(404, json!({"Content-Disposition": "attachment"})),
+            None
+        );
+        assert_eq!(
+            answer(204, json!({"Content-Disposition": "attachment"})),
+            None
+        );
+        assert_eq!(
+            download_answer(None, &json!({"Content-Disposition": "attachment"}), url),
+            None
+        );
         assert_eq!(answer(200, json!(null)), None);
     }
 

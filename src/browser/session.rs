@@ -624,6 +624,30 @@ impl Session {
 
     /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and
     /// storage to the profile. False when there is no browser or it did not take the request.
+    /// Saves the persistent cookies of `profile` to `file` before a graceful exit (see
+    /// `cookie_carry.rs`); how many. Errors name the CDP call or the file.
+    pub fn save_cookies(
+        &self,
+        profile: &std::path::Path,
+        file: &std::path::Path,
+        timeout: Duration,
+    ) -> anyhow::Result<usize> {
+        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
+        super::cookie_carry::save(browser, profile, file, timeout)
+    }
+
+    /// Takes the cookies a graceful exit saved for `profile` from `file` (removing it) and
+    /// sets those the profile lacks (see `cookie_carry.rs`); how many.
+    pub fn restore_cookies(
+        &self,
+        profile: &std::path::Path,
+        file: &std::path::Path,
+        timeout: Duration,
+    ) -> anyhow::Result<usize> {
+        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
+        super::cookie_carry::restore(browser, profile, file, timeout)
+    }
+
     pub fn close_browser(&self, timeout: Duration) -> bool {
         self.browser
             .as_ref()
