@@ -276,16 +276,15 @@ impl Downloads {
             };
             let key = format!("{session}/{id}");
             let mut documents = lock(&documents);
+            let is_document = params.get("type").and_then(Value::as_str) == Some("Document");
             match method {
-                "Network.requestWillBeSent" => {
-                    // A redirect comes again under the same id, with the new URL.
-                    if params.get("type").and_then(Value::as_str) == Some("Document") {
-                        if documents.len() >= MAX_NAVIGATIONS_FOLLOWED {
-                            documents.clear();
-                        }
-                        let url = params.pointer("/request/url").and_then(Value::as_str);
-                        documents.insert(id.to_owned(), url.unwrap_or("").to_owned());
+                // A redirect comes again under the same id, with the new URL.
+                "Network.requestWillBeSent" if is_document => {
+                    if documents.len() >= MAX_NAVIGATIONS_FOLLOWED {
+                        documents.clear();
                     }
+                    let url = params.pointer("/request/url").and_then(Value::as_str);
+                    documents.insert(id.to_owned(), url.unwrap_or("").to_owned());
                 }
                 "Network.responseReceivedExtraInfo" => {
                     let Some(url) = documents.get(id) else {
@@ -297,17 +296,13 @@ impl Downloads {
                         downloads.starting(key, url, name);
                     }
                 }
-                "Network.loadingFinished" => {
-                    if documents.remove(id).is_some() {
-                        downloads.not_starting(&key, false);
-                    }
-                }
-                "Network.loadingFailed" => {
-                    if documents.remove(id).is_some() {
-                        let aborted = params.get("errorText").and_then(Value::as_str)
-                            == Some("net::ERR_ABORTED");
-                        downloads.not_starting(&key, aborted);
-                    }
+                "Network.loadingFinished" | "Network.loadingFailed"
+                    if documents.remove(id).is_some() =>
+                {
+                    // Loaded as a page, or failed; an abort may be the download's own.
+                    let aborted =
+                        params.get("errorText").and_then(Value::as_str) == Some("net::ERR_ABORTED");
+                    downloads.not_starting(&key, aborted);
                 }
                 _ => {}
             }
