@@ -61,7 +61,11 @@ fn modelled_pages() -> Vec<(&'static str, String)> {
             path,
             format!("<!DOCTYPE html><html><head><title>big</title></head><body><h1>Rows</h1><table>{body}</table></body></html>"),
         ));
-        // The same table with author CSS that sets no property the engine checks.
+        // The same table with author CSS that sets no property the engine checks (a data
+        // table: borders make a small layout table's status Chromium's guess, declined).
+        if rows < 20 {
+            continue;
+        }
         let path: &'static str = Box::leak(format!("/big{rows}_css.html").into_boxed_str());
         pages.push((
             path,
