@@ -257,7 +257,7 @@ fn take(
     if engine != page_engine::Engine::Ax && opts.selector.is_none() {
         // Any failure of the page script (a page that broke a builtin it uses, the hang
         // watchdog stopping it on a huge page) falls back to the accessibility tree.
-        let read = match page_engine::read(realm, held_group, opts.cursor) {
+        let read = match page_engine::read(realm, held_group, opts.cursor, opts.interactive) {
             Ok(read) => read,
             Err(e) if engine == page_engine::Engine::Page => return Err(e),
             Err(e) => page_engine::PageRead {

@@ -1,18 +1,30 @@
 // The in-page snapshot engine (see page_engine.rs for the contract and the fallback rules).
-// Called as `(this function)(wantCursor)` in the snapshot's realm. Returns an array:
-//   [0] JSON text: {"b": "<why the engine declined>"} or {"n": [<nodes in pre-order>]}
-//   [1] the elements the nodes point at (node field `el` indexes it)
+// Called as `(this function)(wantCursor, interactiveOnly)` in the snapshot's realm. Returns an
+// array:
+//   [0] the tree as one string: `B<why the engine declined>`, or the nodes in pre-order (below)
+//   [1] the elements the nodes point at (an element node's `el` indexes it)
 //   [2] the cursor scan's JSON text (or null when not asked for)
 //   [3] the cursor scan's elements
 //   [4] inline elements whose event listeners would change the tree (see `breaksWords`)
-// A node is a string (a text run, Chromium's StaticText, whose DOM node is the next entry of
-// [1]), a one-string array (a whitespace run with no node of its own), or
-//   [role, name, childCount, el, flags, value, level, placeholder]
-// whose trailing fields are left out where they hold their defaults (0, null, 0, null: a
-// big table's reply is a third smaller), with role in Chromium's vocabulary (what
-// Accessibility.getFullAXTree would report), so that the Rust fold reads both engines' trees
-// alike. flags: 1 checked, 2 mixed, 4 disabled, 8 expanded, 16 selected, 32 has url.
-function (wantCursor) {
+// The node stream, one string rather than JSON of nested arrays (no array per node for the
+// page's GC, no JSON to build or parse, fewer bytes on the wire, where JSON's quotes are
+// escaped again); a string is `<length in UTF-16 units>:<text>`, a number ends at `,`:
+//   T<string>          a text run (Chromium's StaticText), whose DOM node is the next entry
+//                      of [1]
+//   W<string>          a whitespace run with no node of its own
+//   E<role>,<fields>;  an element node, then its children, then `)`. Role in Chromium's
+//                      vocabulary (what Accessibility.getFullAXTree would report) so that the
+//                      Rust fold reads both engines' trees alike. Fields, each left out where
+//                      it holds its default, in this order: `@<el>,` (the node's element in
+//                      [1]; none), `f<flags>,` (0), `l<level>,` (0), `n<name>` (empty),
+//                      `v<value>` (none), `p<placeholder>` (none).
+// flags: 1 checked, 2 mixed, 4 disabled, 8 expanded, 16 selected, 32 has url.
+// With `interactiveOnly` (`snapshot -i`, which prints only the interactive roles and their
+// names) the nodes that line cannot print are left lighter: no names computed from content
+// for cells, headings, terms and captions, no text runs inside a data table's rows outside
+// interactive elements, no element behind a node of a role -i does not print. The tree's
+// structure, and so every printed line and its depth, is the same.
+function (wantCursor, interactiveOnly) {
   'use strict';
   class Decline extends Error {}
   const decline = (why) => { throw new Decline(why); };
@@ -74,7 +86,14 @@ function (wantCursor) {
     return (word(before) && word(t[0])) || (word(t[t.length - 1]) && word(after));
   };
 
-  const nodes = [];
+  // Roles `snapshot -i` prints (snapshot.rs INTERACTIVE_ROLES, gstack's list): with
+  // `interactiveOnly`, only these nodes need their element (for refs) and their name.
+  const INTERACTIVE = new Set(['button', 'link', 'textbox', 'checkbox', 'radio', 'combobox',
+    'listbox', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'option', 'searchbox', 'slider',
+    'spinbutton', 'switch', 'tab', 'treeitem']);
+  // Names of non-interactive nodes are computed only when the output can print them.
+  const names = !interactiveOnly;
+  let out = '';
   const elements = [];
   const styles = new Map();
   const style = (el) => {
@@ -325,29 +344,29 @@ function (wantCursor) {
     return settle(contentText(label, el));
   };
 
-  // The open element nodes, innermost last: each node appended counts as a child of the top.
-  const openNodes = [];
-  const append = (node) => {
-    if (openNodes.length) openNodes[openNodes.length - 1][2]++;
-    nodes.push(node);
+  // The node stream (see the top of this file).
+  const text = (data, node) => {
+    out += 'T' + data.length + ':' + data;
+    elements.push(node);
   };
   const open = (role, name, el, flags, value, level, placeholder) => {
-    let index = -1;
-    if (el) { index = elements.length; elements.push(el); }
-    const node = [role, name, 0, index];
-    if (placeholder !== null) node.push(flags, value, level, placeholder);
-    else if (level !== 0) node.push(flags, value, level);
-    else if (value !== null) node.push(flags, value);
-    else if (flags !== 0) node.push(flags);
-    append(node);
-    openNodes.push(node);
-    return nodes.length - 1;
+    out += 'E' + role + ',';
+    if (el !== null && (names || INTERACTIVE.has(role))) {
+      out += '@' + elements.length + ',';
+      elements.push(el);
+    }
+    if (flags !== 0) out += 'f' + flags + ',';
+    if (level !== 0) out += 'l' + level + ',';
+    if (name !== '') out += 'n' + name.length + ':' + name;
+    if (value !== null) out += 'v' + value.length + ':' + value;
+    if (placeholder !== null) out += 'p' + placeholder.length + ':' + placeholder;
+    out += ';';
   };
-  const close = () => { openNodes.pop(); };
-
-  const element = (role, name, el, flags, value, level, placeholder, children) => {
+  const close = () => { out += ')'; };
+  // A node and, when `parent` is given, the flat-tree children of that element under `ctx`.
+  const element = (role, name, el, flags, value, level, placeholder, parent, ctx) => {
     open(role, name, el, flags, value, level, placeholder);
-    if (children) children();
+    if (parent) walkChildren(parent, ctx);
     close();
   };
 
@@ -374,11 +393,13 @@ function (wantCursor) {
 
   const visit = (node, ctx) => {
     if (node.nodeType === 3) {
-      if (/^\s*$/.test(node.data)) {
-        if (node.data !== '') append([node.data]);
+      // Text -i cannot print, under a line it prints anyway: left out.
+      if (ctx.mute) return;
+      const data = node.data;
+      if (/^\s*$/.test(data)) {
+        if (data !== '') out += 'W' + data.length + ':' + data;
       } else {
-        append(node.data);
-        elements.push(node);
+        text(data, node);
       }
       return;
     }
@@ -413,7 +434,7 @@ function (wantCursor) {
       // An empty one breaks nothing, nor does an <a> without href (checked against Chromium).
       if (d === 'contents' && tag !== 'a' && boxlessHoldsText(el)) {
         if (ctx.label) decline('an element with no box inside a label');
-        return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
+        return element('generic', '', null, 0, null, 0, null, el, ctx);
       }
       if (d === 'inline' || d === 'contents') {
         if (ctx.label && tag !== 'slot') decline('an inline element inside a label');
@@ -423,7 +444,7 @@ function (wantCursor) {
         return walkChildren(el, ctx);
       }
       if (!BLOCKISH.has(d) || d.startsWith('table')) decline('<' + tag + '> laid out as ' + d);
-      return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
+      return element('generic', '', null, 0, null, 0, null, el, ctx);
     }
     if (d.startsWith('table') && tag !== 'table') decline('<' + tag + '> laid out as ' + d);
     if (Object.hasOwn(ROLES, tag)) {
@@ -431,41 +452,38 @@ function (wantCursor) {
         decline('a list item outside a list');
       }
       const name = LABELLABLE.has(tag) ? ariaLabel(el) ?? '' : '';
-      return element(ROLES[tag], name, el, 0, null, 0, null, () => walkChildren(el, ctx));
+      return element(ROLES[tag], name, el, 0, null, 0, null, el, ctx);
     }
     if (Object.hasOwn(HEADINGS, tag)) {
-      const name = ariaLabel(el) ?? settle(contentText(el));
-      return element('heading', name, el, 0, null, HEADINGS[tag], null,
-        () => walkChildren(el, ctx));
+      const name = names ? ariaLabel(el) ?? settle(contentText(el)) : '';
+      return element('heading', name, el, 0, null, HEADINGS[tag], null, el, ctx);
     }
     switch (tag) {
       case 'html': case 'body':
-        return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
+        return element('generic', '', null, 0, null, 0, null, el, ctx);
       case 'section': case 'form': {
         const name = ariaLabel(el);
         if (d !== 'block') decline('<' + tag + '> laid out as ' + d);
         const role = tag === 'form' ? 'form' : name === null ? 'generic' : 'region';
-        return element(role, name ?? '', el, 0, null, 0, null, () => walkChildren(el, ctx));
+        return element(role, name ?? '', el, 0, null, 0, null, el, ctx);
       }
       case 'header': case 'footer': case 'aside': {
         if (el.parentElement && el.parentElement.closest(SECTIONING)) {
           decline('<' + tag + '> inside sectioning content');
         }
         const role = { header: 'banner', footer: 'contentinfo', aside: 'complementary' }[tag];
-        return element(role, ariaLabel(el) ?? '', el, 0, null, 0, null,
-          () => walkChildren(el, ctx));
+        return element(role, ariaLabel(el) ?? '', el, 0, null, 0, null, el, ctx);
       }
       case 'dt': case 'dfn':
-        return element('term', settle(contentText(el)), el, 0, null, 0, null,
-          () => walkChildren(el, ctx));
+        return element('term', names ? settle(contentText(el)) : '', el, 0, null, 0, null, el,
+          ctx);
       case 'a': {
         const name = ariaLabel(el) ?? settle(contentText(el));
         if (collapse(name) === '') decline('a link with no name');
-        return element('link', name, el, URL, null, 0, null, () => walkChildren(el, ctx));
+        return element('link', name, el, URL, null, 0, null, el, { ...ctx, mute: false });
       }
       case 'label':
-        return element('LabelText', '', null, 0, null, 0, null,
-          () => walkChildren(el, { ...ctx, label: true }));
+        return element('LabelText', '', null, 0, null, 0, null, el, { ...ctx, label: true });
       case 'br':
         return element('LineBreak', '\n', null, 0, null, 0, null);
       case 'img': {
@@ -478,8 +496,8 @@ function (wantCursor) {
       case 'button': {
         if (labelsOf(el).length) decline('a button with a label');
         const name = ariaLabel(el) ?? settle(contentText(el));
-        return element('button', name, el, disabled(), null, 0, null,
-          () => walkChildren(el, ctx));
+        return element('button', name, el, disabled(), null, 0, null, el,
+          { ...ctx, mute: false });
       }
       case 'textarea': return textField(el, 'textbox', el.value, disabled());
       case 'input': return input(el, disabled());
@@ -523,10 +541,10 @@ function (wantCursor) {
     }
     if (t === 'submit' || t === 'reset' || t === 'button') {
       if (labelsOf(el).length) decline('a button with a label');
-      const text = inputButtonText(el);
-      return element('button', ariaLabel(el) ?? text, el, flags, null, 0, null, () => {
-        if (text !== '') { append(text); elements.push(el); }
-      });
+      const value = inputButtonText(el);
+      open('button', ariaLabel(el) ?? value, el, flags, null, 0, null);
+      if (value !== '') text(value, el);
+      return close();
     }
     decline('input type ' + t);
   };
@@ -541,17 +559,17 @@ function (wantCursor) {
       checkAttributes(child, 'option');
       options.push(child);
     }
-    element('combobox', controlName(el) ?? '', el, flags, null, 0, null, () => {
-      element('MenuListPopup', '', null, 0, null, 0, null, () => {
-        for (const option of options) {
-          const s = style(option);
-          if (s.display === 'none') decline('a hidden option');
-          checkStyle(s);
-          element('option', collapse(option.text), option, option.selected ? SELECTED : 0,
-            null, 0, null);
-        }
-      });
-    });
+    open('combobox', controlName(el) ?? '', el, flags, null, 0, null);
+    open('MenuListPopup', '', null, 0, null, 0, null);
+    for (const option of options) {
+      const s = style(option);
+      if (s.display === 'none') decline('a hidden option');
+      checkStyle(s);
+      element('option', collapse(option.text), option, option.selected ? SELECTED : 0,
+        null, 0, null);
+    }
+    close();
+    close();
   };
 
   // Chromium tells data tables from layout tables by heuristics (AXObject::IsDataTable).
@@ -620,33 +638,35 @@ function (wantCursor) {
       }
     }
     if (data && rows.length < 20 && rows.length < 2) decline('a one-row data table');
-    const name = ariaLabel(el) ?? (caption ? settle(contentText(caption)) : '');
+    const name = !names ? '' : ariaLabel(el) ?? (caption ? settle(contentText(caption)) : '');
     const ctx = { table: data ? 'data' : 'layout', thead: false };
-    element(data ? 'table' : 'LayoutTable', name, data ? el : null, 0, null, 0, null,
-      () => { for (const child of el.children) visit(child, ctx); });
+    open(data ? 'table' : 'LayoutTable', name, data ? el : null, 0, null, 0, null);
+    for (const child of el.children) visit(child, ctx);
+    close();
   };
 
   const tablePart = (el, tag, s, ctx) => {
     const data = ctx.table === 'data';
     const d = s.display;
-    const inner = { label: ctx.label };
+    const inner = { label: ctx.label, mute: ctx.mute };
     switch (tag) {
       case 'caption':
         if (d !== 'table-caption') decline('a caption not laid out as one');
-        return element('caption', '', el, 0, null, 0, null, () => walkChildren(el, inner));
+        return element('caption', '', el, 0, null, 0, null, el, inner);
       case 'thead':
         if (d !== 'table-header-group') decline('a thead not laid out as one');
         if (!data) decline('a thead in a layout table');
-        return element('rowgroup', '', el, 0, null, 0, null,
-          () => walkChildren(el, { ...ctx, thead: true }));
+        return element('rowgroup', '', el, 0, null, 0, null, el, { ...ctx, thead: true });
       case 'tbody':
         if (d !== 'table-row-group') decline('a tbody not laid out as one');
-        return element('generic', '', null, 0, null, 0, null, () => walkChildren(el, ctx));
+        return element('generic', '', null, 0, null, 0, null, el, ctx);
       case 'tr':
         if (d !== 'table-row') decline('a row not laid out as one');
         if (ctx.row) decline('a row in a row');
+        // A data row is a line of its own: -i need not see the text inside it (a layout
+        // row is folded away, and text could be all its table prints).
         return element(data ? 'row' : 'LayoutTableRow', '', data ? el : null, 0, null, 0, null,
-          () => walkChildren(el, { ...ctx, row: true }));
+          el, { ...ctx, row: true, mute: data && interactiveOnly });
       case 'td': case 'th': {
         if (d !== 'table-cell') decline('a cell not laid out as one');
         if (!ctx.row) decline('a cell outside a row');
@@ -657,8 +677,8 @@ function (wantCursor) {
           else if (scope === 'col' || (scope === null && ctx.thead)) role = 'columnheader';
           else decline('a header cell of unknown direction');
         }
-        const name = data ? settle(contentText(el)) : '';
-        return element(role, name, data ? el : null, 0, null, 0, null, () => walkChildren(el, inner));
+        const name = data && names ? settle(contentText(el)) : '';
+        return element(role, name, data ? el : null, 0, null, 0, null, el, inner);
       }
     }
     decline('<' + tag + '> directly in a table');
@@ -676,18 +696,16 @@ function (wantCursor) {
     const html = document.documentElement;
     checkAttributes(html, 'html');
     checkStyle(style(html));
-    element('generic', '', null, 0, null, 0, null, () => visit(document.body, {}));
+    open('generic', '', null, 0, null, 0, null);
+    visit(document.body, {});
     close();
-    tree = JSON.stringify({ n: nodes });
-    // Lone surrogates come out as \udXXXX escapes, which are not Unicode; Chromium's tree
-    // has U+FFFD in their place.
-    if (tree.includes('\\ud')) {
-      tree = JSON.stringify({ n: nodes },
-        (k, v) => (typeof v === 'string' ? v.toWellFormed() : v));
-    }
+    close();
+    // Lone surrogates are not Unicode; Chromium's tree has U+FFFD in their place (one UTF-16
+    // unit for one: the lengths in the stream stay right).
+    tree = out.isWellFormed() ? out : out.toWellFormed();
   } catch (e) {
     if (!(e instanceof Decline)) throw e;
-    tree = JSON.stringify({ b: e.message });
+    tree = 'B' + e.message;
   }
   let cursor = [null];
   if (wantCursor) {

@@ -42,7 +42,14 @@
 //! Costs kept off the walk: `el.labels` is replaced by one pass over each tree's labels
 //! (Chromium walks the whole document per control the first time: 13 s on 5,000 rows);
 //! the per-element style checks are skipped until some author CSS or inline style mentions a
-//! property they read; children are walked by sibling links, not NodeLists.
+//! property they read; children are walked by sibling links, not NodeLists. For `-i` the
+//! script does only what the printed lines need: names from content only for the roles
+//! `-i` prints (a cell's, a heading's name is neither computed nor can it decline), no text
+//! runs inside a data table's rows outside interactive elements, elements held only for
+//! interactive nodes; the structure, and so each printed line's depth, is the full tree's.
+//! The reply is one string (a node stream, `page_engine.js`'s header), not JSON of nested
+//! arrays: no array per node for the page's GC, nothing to stringify or parse as JSON, and
+//! fewer bytes through `Runtime.getProperties`.
 //!
 //! `BROWSE_SNAPSHOT_ENGINE` picks the engine, as a debugging aid: `ax` (always the CDP tree),
 //! `page` (the page engine or an error saying why it declined), unset or `auto` (the page
@@ -63,7 +70,6 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
@@ -128,15 +134,23 @@ pub(super) struct PageTree {
     pub held: HeldGroup,
 }
 
-/// Runs the engine in `realm` (and the cursor scan with it when `cursor`). The element
-/// arrays live in object group `group`, which the returned tree holds, or which is released
-/// here when the script declined.
-pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead, CommandError> {
+/// Runs the engine in `realm` (and the cursor scan with it when `cursor`). With
+/// `interactive_only` (`snapshot -i`) the tree is only good for the interactive lines: nodes
+/// of other roles have no names from content and no element, and text inside a data table's
+/// rows is left out where it is not inside an interactive element (see `page_engine.js`).
+/// The element arrays live in object group `group`, which the returned tree holds, or which
+/// is released here when the script declined.
+pub(super) fn read(
+    realm: &Realm,
+    group: &str,
+    cursor: bool,
+    interactive_only: bool,
+) -> Result<PageRead, CommandError> {
     let tab = &realm.cdp;
     let held = HeldGroup::new(Arc::clone(tab), group.to_owned());
     let script = ENGINE.replace("__CURSOR_SCAN__", &format!("({})", CURSOR_SCAN));
     let mut params = json!({
-        "expression": format!("({script})({cursor})"),
+        "expression": format!("({script})({cursor}, {interactive_only})"),
         "objectGroup": group,
         "returnByValue": false,
         "silent": true,
@@ -175,41 +189,25 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
         .as_ref()
         .and_then(|v| v.value.as_str())
         .ok_or_else(|| CommandError::failed("the snapshot script returned no tree"))?;
-    let parsing = std::time::Instant::now();
-    let parsed: ReplyJson = serde_json::from_str(tree_text)
-        .map_err(|e| CommandError::failed(format!("the snapshot script's tree: {e}")))?;
-    let parse_ms = parsing.elapsed().as_millis() as u64;
-    let parsed = match parsed {
-        ReplyJson { b: Some(b), .. } => Reply::Declined { b },
-        ReplyJson { n: Some(n), .. } => Reply::Nodes { n },
-        ReplyJson { .. } => {
-            return Err(CommandError::failed(
-                "the snapshot script returned neither a tree nor a reason",
-            ))
-        }
-    };
-    let parsed = match parsed {
-        Reply::Nodes { .. } if has_listeners(tab, listened.and_then(|l| l.object_id), group)? => {
-            Reply::Declined {
-                b: "an inline element with event listeners".to_owned(),
-            }
+    let parsed = match reply_of(tree_text) {
+        Ok(_) if has_listeners(tab, listened.and_then(|l| l.object_id), group)? => {
+            Err("an inline element with event listeners".to_owned())
         }
         parsed => parsed,
     };
     let tree = match (parsed, elements.and_then(|e| e.object_id)) {
-        (Reply::Declined { b }, _) => {
+        (Err(b), _) => {
             tracing::debug!(reason = %b, ms = script_ms, "page snapshot engine declined");
             Err(b)
         }
-        (Reply::Nodes { n }, Some(elements)) => {
-            let building = std::time::Instant::now();
-            let (nodes, children) = ax_nodes(n)?;
+        (Ok(stream), Some(elements)) => {
+            let parsing = std::time::Instant::now();
+            let (nodes, children) = ax_nodes(stream)?;
             tracing::debug!(
                 nodes = nodes.len(),
                 script_ms,
                 transfer_ms,
-                parse_ms,
-                nodes_ms = building.elapsed().as_millis() as u64,
+                parse_ms = parsing.elapsed().as_millis() as u64,
                 reply_bytes = tree_text.len(),
                 "page snapshot engine"
             );
@@ -219,7 +217,7 @@ pub(super) fn read(realm: &Realm, group: &str, cursor: bool) -> Result<PageRead,
                 held,
             })
         }
-        (Reply::Nodes { .. }, None) => {
+        (Ok(_), None) => {
             return Err(CommandError::failed(
                 "the snapshot script returned no elements",
             ))
@@ -297,82 +295,6 @@ fn has_listeners(tab: &Tab, listened: Option<String>, group: &str) -> Result<boo
     Ok(counts.into_iter().any(|n| n > 0))
 }
 
-/// The script's JSON: `{"b": why}` or `{"n": nodes}`. A plain struct, not an untagged enum,
-/// which serde would buffer whole (1.9 MB on 5,000 rows) before trying each variant.
-#[derive(Deserialize)]
-struct ReplyJson {
-    b: Option<String>,
-    n: Option<Vec<Node>>,
-}
-
-enum Reply {
-    Declined { b: String },
-    Nodes { n: Vec<Node> },
-}
-
-/// One entry of the script's node list (see `page_engine.js`), read without an intermediate
-/// `serde_json::Value`: a text run with a DOM node, a whitespace run without one, or an
-/// element node `[role, name, childCount, el, flags, value, level, placeholder]` whose last
-/// four fields may be left out (0, null, 0, null).
-enum Node {
-    Text(String),
-    Space(String),
-    Element(ElementNode),
-}
-
-struct ElementNode {
-    role: String,
-    name: String,
-    children: u64,
-    el: i64,
-    flags: u64,
-    value: Option<String>,
-    level: i64,
-    placeholder: Option<String>,
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct NodeVisitor;
-        impl<'de> serde::de::Visitor<'de> for NodeVisitor {
-            type Value = Node;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string, a one-string array or a four- to eight-field array")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Node, E> {
-                Ok(Node::Text(v.to_owned()))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Node, E> {
-                Ok(Node::Text(v))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-                use serde::de::Error;
-                let missing = || A::Error::custom("a node array is too short");
-                let first: String = seq.next_element()?.ok_or_else(missing)?;
-                let Some(name) = seq.next_element::<String>()? else {
-                    return Ok(Node::Space(first));
-                };
-                let node = ElementNode {
-                    role: first,
-                    name,
-                    children: seq.next_element()?.ok_or_else(missing)?,
-                    el: seq.next_element()?.ok_or_else(missing)?,
-                    // The script leaves trailing fields out where they hold their defaults.
-                    flags: seq.next_element()?.unwrap_or(0),
-                    value: seq.next_element::<Option<String>>()?.flatten(),
-                    level: seq.next_element()?.unwrap_or(0),
-                    placeholder: seq.next_element::<Option<String>>()?.flatten(),
-                };
-                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                    return Err(A::Error::custom("a node array is too long"));
-                }
-                Ok(Node::Element(node))
-            }
-        }
-        d.deserialize_any(NodeVisitor)
-    }
-}
-
 const CHECKED: u64 = 1;
 const MIXED: u64 = 2;
 const DISABLED: u64 = 4;
@@ -380,114 +302,222 @@ const EXPANDED: u64 = 8;
 const SELECTED: u64 = 16;
 const URL: u64 = 32;
 
-/// The script's pre-order node list as the CDP tree's nodes, and each node's children (as
-/// indexes into the nodes). A text run's DOM node is the next entry of the elements array; a
+/// What the script's tree string says: why it declined (`B<why>`), or its node stream.
+fn reply_of(text: &str) -> Result<&str, String> {
+    match text.strip_prefix('B') {
+        Some(why) => Err(why.to_owned()),
+        None => Ok(text),
+    }
+}
+
+/// A cursor over the node stream (see `page_engine.js`): one pass, no intermediate values.
+struct Stream<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Stream<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    /// The byte `b` next, consumed; `None` (nothing consumed) otherwise.
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek() == Some(b)).then(|| self.at += 1)
+    }
+
+    /// Up to (not including) the next `end`, which is consumed.
+    fn until(&mut self, end: u8) -> Option<&'a str> {
+        let rest = &self.text.as_bytes()[self.at..];
+        let n = rest.iter().position(|&b| b == end)?;
+        let field = self.text.get(self.at..self.at + n)?;
+        self.at += n + 1;
+        Some(field)
+    }
+
+    /// A number ended by `,`.
+    fn number<T: std::str::FromStr>(&mut self) -> Option<T> {
+        self.until(b',')?.parse().ok()
+    }
+
+    /// A string: its length in UTF-16 units (JavaScript's `length`), `:`, its text.
+    fn string(&mut self) -> Option<String> {
+        let units: usize = self.until(b':')?.parse().ok()?;
+        let rest = self.text.get(self.at..)?;
+        // ASCII (almost every string of a big table): a unit is a byte.
+        let bytes = if rest.len() >= units && rest.as_bytes()[..units].is_ascii() {
+            units
+        } else {
+            let mut left = units;
+            let mut bytes = 0;
+            for c in rest.chars() {
+                if left == 0 {
+                    break;
+                }
+                left = left.checked_sub(c.len_utf16())?;
+                bytes += c.len_utf8();
+            }
+            if left != 0 {
+                return None;
+            }
+            bytes
+        };
+        let text = rest.get(..bytes)?.to_owned();
+        self.at += bytes;
+        Some(text)
+    }
+}
+
+/// The script's node stream as the CDP tree's nodes, and each node's children (as indexes
+/// into the nodes). A text run's DOM node is the next entry of the elements array; a
 /// whitespace run has none (see `page_engine.js`).
-fn ax_nodes(list: Vec<Node>) -> Result<(Vec<AxNode>, Vec<Vec<usize>>), CommandError> {
-    let bad = || CommandError::failed("the snapshot script returned a malformed tree");
-    let mut nodes: Vec<AxNode> = Vec::with_capacity(list.len());
-    let mut children: Vec<Vec<usize>> = Vec::with_capacity(list.len());
-    // (node index, children still expected)
-    let mut open: Vec<(usize, u64)> = Vec::new();
+fn ax_nodes(stream: &str) -> Result<(Vec<AxNode>, Vec<Vec<usize>>), CommandError> {
+    read_nodes(stream)
+        .ok_or_else(|| CommandError::failed("the snapshot script returned a malformed tree"))
+}
+
+fn read_nodes(stream: &str) -> Option<(Vec<AxNode>, Vec<Vec<usize>>)> {
+    let mut s = Stream {
+        text: stream,
+        at: 0,
+    };
+    let mut nodes: Vec<AxNode> = Vec::new();
+    let mut children: Vec<Vec<usize>> = Vec::new();
+    // The open element nodes, innermost last.
+    let mut open: Vec<usize> = Vec::new();
     let mut next_element: i64 = 0;
-    for item in list {
+    while let Some(kind) = s.peek() {
+        s.at += 1;
         let index = nodes.len();
-        let (node, count) = match item {
-            Node::Text(text) => {
+        let node = match kind {
+            b')' => {
+                open.pop()?;
+                continue;
+            }
+            b'T' => {
                 let backend = Some(next_element);
                 next_element += 1;
-                (text_node(text, backend), 0)
+                text_node(s.string()?, backend)
             }
-            Node::Space(text) => (text_node(text, None), 0),
-            Node::Element(a) => {
-                let el = a.el;
-                let flags = a.flags;
-                let backend = (el >= 0).then(|| {
+            b'W' => text_node(s.string()?, None),
+            b'E' => {
+                let role = s.until(b',')?.to_owned();
+                let mut backend = None;
+                if s.eat(b'@').is_some() {
+                    let el: i64 = s.number()?;
                     next_element = el + 1;
-                    el
-                });
-                let mut properties = Vec::new();
-                let mut prop = |name: &str, value: Value| {
-                    properties.push(AxProperty {
-                        name: name.into(),
-                        value: AxValue {
-                            value,
-                            sources: Vec::new(),
-                        },
-                    })
+                    backend = Some(el);
+                }
+                let flags: u64 = match s.eat(b'f') {
+                    Some(()) => s.number()?,
+                    None => 0,
                 };
-                if flags & MIXED != 0 {
-                    prop("checked", json!("mixed"));
-                } else if flags & CHECKED != 0 {
-                    prop("checked", json!("true"));
-                }
-                if flags & DISABLED != 0 {
-                    prop("disabled", json!(true));
-                }
-                if flags & EXPANDED != 0 {
-                    prop("expanded", json!(true));
-                }
-                if a.level > 0 {
-                    prop("level", json!(a.level));
-                }
-                if flags & SELECTED != 0 {
-                    prop("selected", json!(true));
-                }
-                if flags & URL != 0 {
-                    prop("url", json!(""));
-                }
-                let sources = match a.placeholder {
-                    Some(p) => vec![AxValueSource {
-                        attribute: Some("placeholder".into()),
-                        attribute_value: Some(Box::new(AxValue {
-                            value: Value::String(p),
-                            sources: Vec::new(),
-                        })),
-                    }],
-                    None => Vec::new(),
+                let level: i64 = match s.eat(b'l') {
+                    Some(()) => s.number()?,
+                    None => 0,
                 };
-                let node = AxNode {
-                    node_id: String::new(),
-                    ignored: false,
-                    ignored_reasons: Vec::new(),
-                    role: Some(AxValue {
-                        value: Value::String(a.role),
-                        sources: Vec::new(),
-                    }),
-                    name: Some(AxValue {
-                        value: Value::String(a.name),
-                        sources,
-                    }),
-                    value: a.value.map(|v| AxValue {
-                        value: Value::String(v),
-                        sources: Vec::new(),
-                    }),
-                    properties,
-                    child_ids: Vec::new(),
-                    backend,
+                let name = match s.eat(b'n') {
+                    Some(()) => s.string()?,
+                    None => String::new(),
                 };
-                (node, a.children)
+                let value = match s.eat(b'v') {
+                    Some(()) => Some(s.string()?),
+                    None => None,
+                };
+                let placeholder = match s.eat(b'p') {
+                    Some(()) => Some(s.string()?),
+                    None => None,
+                };
+                s.eat(b';')?;
+                element_node(role, name, backend, flags, value, level, placeholder)
             }
+            _ => return None,
         };
-        if let Some((parent, left)) = open.last_mut() {
-            children[*parent].push(index);
-            *left -= 1;
-        } else if index != 0 {
-            return Err(bad());
+        match open.last() {
+            Some(&parent) => children[parent].push(index),
+            None if index != 0 => return None,
+            None => {}
         }
         nodes.push(node);
         children.push(Vec::new());
-        if count > 0 {
-            open.push((index, count));
-        }
-        while open.last().is_some_and(|(_, left)| *left == 0) {
-            open.pop();
+        if kind == b'E' {
+            open.push(index);
         }
     }
-    if !open.is_empty() {
-        return Err(bad());
+    (open.is_empty() && !nodes.is_empty()).then_some((nodes, children))
+}
+
+/// An element node of the stream as the CDP tree would report it: its states as
+/// properties, its placeholder as a name source.
+fn element_node(
+    role: String,
+    name: String,
+    backend: Option<i64>,
+    flags: u64,
+    value: Option<String>,
+    level: i64,
+    placeholder: Option<String>,
+) -> AxNode {
+    let mut properties = Vec::new();
+    let mut prop = |name: &str, value: Value| {
+        properties.push(AxProperty {
+            name: name.into(),
+            value: AxValue {
+                value,
+                sources: Vec::new(),
+            },
+        })
+    };
+    if flags & MIXED != 0 {
+        prop("checked", json!("mixed"));
+    } else if flags & CHECKED != 0 {
+        prop("checked", json!("true"));
     }
-    Ok((nodes, children))
+    if flags & DISABLED != 0 {
+        prop("disabled", json!(true));
+    }
+    if flags & EXPANDED != 0 {
+        prop("expanded", json!(true));
+    }
+    if level > 0 {
+        prop("level", json!(level));
+    }
+    if flags & SELECTED != 0 {
+        prop("selected", json!(true));
+    }
+    if flags & URL != 0 {
+        prop("url", json!(""));
+    }
+    let sources = match placeholder {
+        Some(p) => vec![AxValueSource {
+            attribute: Some("placeholder".into()),
+            attribute_value: Some(Box::new(AxValue {
+                value: Value::String(p),
+                sources: Vec::new(),
+            })),
+        }],
+        None => Vec::new(),
+    };
+    AxNode {
+        node_id: String::new(),
+        ignored: false,
+        ignored_reasons: Vec::new(),
+        role: Some(AxValue {
+            value: Value::String(role),
+            sources: Vec::new(),
+        }),
+        name: Some(AxValue {
+            value: Value::String(name),
+            sources,
+        }),
+        value: value.map(|v| AxValue {
+            value: Value::String(v),
+            sources: Vec::new(),
+        }),
+        properties,
+        child_ids: Vec::new(),
+        backend,
+    }
 }
 
 fn text_node(text: String, backend: Option<i64>) -> AxNode {
@@ -507,5 +537,75 @@ fn text_node(text: String, backend: Option<i64>) -> AxNode {
         properties: Vec::new(),
         child_ids: Vec::new(),
         backend,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(node: &AxNode) -> &str {
+        node.name
+            .as_ref()
+            .and_then(|v| v.value.as_str())
+            .unwrap_or("")
+    }
+
+    #[test]
+    fn the_node_stream_reads_into_nodes_and_children() {
+        // Lengths count UTF-16 units, as JavaScript does: "é😀x" is 4 (2 for the emoji).
+        let stream = "ERootWebArea,;Ebutton,@0,f5,n4:é😀x;T6:a)b:c\n)W2:  \
+                      Eheading,l2,n0:;)Etextbox,@2,v0:p3:a;b;))";
+        let (nodes, children) = read_nodes(stream).expect("a well-formed stream");
+        assert_eq!(nodes.len(), 6);
+        assert_eq!(children[0], vec![1, 3, 4, 5]);
+        assert_eq!(children[1], vec![2]);
+        assert_eq!(name(&nodes[1]), "é😀x");
+        assert_eq!(nodes[1].backend, Some(0));
+        let props: Vec<&str> = nodes[1]
+            .properties
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(props, ["checked", "disabled"]);
+        // A text run's element is the next one after the last element node's.
+        assert_eq!((name(&nodes[2]), nodes[2].backend), ("a)b:c\n", Some(1)));
+        assert_eq!((name(&nodes[3]), nodes[3].backend), ("  ", None));
+        assert_eq!(nodes[4].properties[0].name, "level");
+        assert_eq!(
+            nodes[5].value.as_ref().map(|v| v.value.clone()),
+            Some(json!(""))
+        );
+        assert_eq!(placeholder(&nodes[5]), Some("a;b"));
+        assert!(children[5].is_empty());
+    }
+
+    fn placeholder(node: &AxNode) -> Option<&str> {
+        node.name
+            .as_ref()?
+            .sources
+            .first()?
+            .attribute_value
+            .as_ref()?
+            .value
+            .as_str()
+    }
+
+    #[test]
+    fn a_malformed_stream_is_refused() {
+        for bad in [
+            "",
+            "ERootWebArea,;",
+            "ERootWebArea,;))",
+            "ERootWebArea,;)ERootWebArea,;)",
+            "ERootWebArea,;T9:short)",
+            "ERootWebArea,;T1:😀)",
+            "ERootWebArea,;Ebutton,@x,;))",
+            "ERootWebArea,;X)",
+            "ERootWebArea,n3:ab",
+        ] {
+            assert!(read_nodes(bad).is_none(), "{bad:?} was read");
+        }
+        assert_eq!(reply_of("Bsome reason"), Err("some reason".to_owned()));
     }
 }
