@@ -360,7 +360,10 @@ fn accessibility_prints_the_same_yaml_from_the_page_engine() {
         "- /placeholder: you@example.com",
         "- /placeholder: Town",
     ] {
-        assert!(mixed.contains(expected), "{expected} missing from:\n{mixed}");
+        assert!(
+            mixed.contains(expected),
+            "{expected} missing from:\n{mixed}"
+        );
     }
     assert!(!mixed.contains("/placeholder: Name"), "{mixed}");
 

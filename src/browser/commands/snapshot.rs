@@ -378,7 +378,10 @@ fn take(
         let frame_id = realm.frame.as_ref().map(|f| f.frame_id.as_str());
         let lines = tree_lines(tab, frame_id, scope.as_ref(), Keep::of(opts)).map(|folded| {
             let empty = folded.empty;
-            (iframes::descend(frames, realm, folded.lines, Keep::of(opts)), empty)
+            (
+                iframes::descend(frames, realm, folded.lines, Keep::of(opts)),
+                empty,
+            )
         });
         let cursor = match cursor.map(|h| h.join()) {
             Some(Ok(scan)) => scan,
@@ -493,7 +496,12 @@ fn render(
     };
     let mut n = 0;
     for line in lines {
-        if !keep.prints(line.depth, &line.role, !line.name.is_empty(), line.text.is_some()) {
+        if !keep.prints(
+            line.depth,
+            &line.role,
+            !line.name.is_empty(),
+            line.text.is_some(),
+        ) {
             continue;
         }
         n += 1;
@@ -1300,6 +1308,18 @@ fn normalise_space(text: &str) -> String {
     out
 }
 
+/// Whether [`normalise_space`] would return `text` unchanged: words of no zero-width space or
+/// soft hyphen, separated by single spaces.
+fn is_normalised(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && !text
+            .chars()
+            .any(|c| (c.is_whitespace() && c != ' ') || matches!(c, '\u{200b}' | '\u{ad}'))
+}
+
 /// Playwright's `normalizeStringChildren`: adjacent text merged, whitespace collapsed, empty
 /// text dropped, and a lone text equal to the node's name dropped.
 fn normalise_children(items: Vec<Item>, name: &str) -> Vec<Item> {
@@ -1308,34 +1328,44 @@ fn normalise_children(items: Vec<Item>, name: &str) -> Vec<Item> {
         return items;
     }
     let mut out: Vec<Item> = Vec::with_capacity(items.len());
-    let mut buffer = String::new();
-    let mut buffer_backend = None;
-    let flush = |out: &mut Vec<Item>, buffer: &mut String, backend: &mut Option<i64>| {
-        let text = normalise_space(buffer);
-        if !text.is_empty() {
-            out.push(Item::Text {
-                text,
-                backend: backend.take(),
-            });
+    // The run of adjacent texts so far, in the first text's string (a lone text that is
+    // already normalised, the common case, moves through without a copy).
+    let mut run: Option<String> = None;
+    let mut run_backend = None;
+    let flush = |out: &mut Vec<Item>, run: &mut Option<String>, backend: &mut Option<i64>| {
+        if let Some(text) = run.take() {
+            let text = if is_normalised(&text) {
+                text
+            } else {
+                normalise_space(&text)
+            };
+            if !text.is_empty() {
+                out.push(Item::Text {
+                    text,
+                    backend: backend.take(),
+                });
+            }
         }
-        buffer.clear();
         *backend = None;
     };
     for item in items {
         match item {
             Item::Text { text, backend } => {
-                if buffer_backend.is_none() {
-                    buffer_backend = backend;
+                if run_backend.is_none() {
+                    run_backend = backend;
                 }
-                buffer.push_str(&text);
+                match &mut run {
+                    Some(buffer) => buffer.push_str(&text),
+                    None => run = Some(text),
+                }
             }
             node => {
-                flush(&mut out, &mut buffer, &mut buffer_backend);
+                flush(&mut out, &mut run, &mut run_backend);
                 out.push(node);
             }
         }
     }
-    flush(&mut out, &mut buffer, &mut buffer_backend);
+    flush(&mut out, &mut run, &mut run_backend);
     if let [Item::Text { text, .. }] = out.as_slice() {
         if text == name {
             out.clear();
@@ -1372,11 +1402,7 @@ fn emit(item: Item, depth: usize, keep: &Keep, folded: &mut Folded) {
                 role: "text".into(),
                 name: String::new(),
                 props: String::new(),
-                text: Some(if yaml_needs_quotes(&text) {
-                    yaml_value(&text)
-                } else {
-                    text
-                }),
+                text: Some(yaml_value_owned(text)),
                 backend,
                 element: None,
                 frame: None,
@@ -1410,9 +1436,11 @@ fn emit(item: Item, depth: usize, keep: &Keep, folded: &mut Folded) {
                         lines.push(line);
                     }
                 }
-                [Item::Text { text, .. }] if !node.has_yaml_props => {
+                [Item::Text { .. }] if !node.has_yaml_props => {
                     if kept(&line, true) {
-                        line.text = Some(yaml_value(text));
+                        if let Some(Item::Text { text, .. }) = children.pop() {
+                            line.text = Some(yaml_value_owned(text));
+                        }
                         lines.push(line);
                     }
                 }
@@ -1435,6 +1463,20 @@ fn yaml_value(text: &str) -> String {
     if !yaml_needs_quotes(text) {
         return text.to_owned();
     }
+    yaml_quoted(text)
+}
+
+/// [`yaml_value`] of a string the caller gives up: moved through when it needs no quotes.
+fn yaml_value_owned(text: String) -> String {
+    if yaml_needs_quotes(&text) {
+        yaml_quoted(&text)
+    } else {
+        text
+    }
+}
+
+/// `text` in double quotes, escaped as Playwright's YAML escapes it.
+fn yaml_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -1827,6 +1869,27 @@ mod tests {
         assert_eq!(yaml_value("0X1f"), "\"0X1f\"");
         assert_eq!(yaml_value("0xg"), "0xg");
         assert_eq!(yaml_value("a: b"), "\"a: b\"");
+    }
+
+    #[test]
+    fn normalised_text_is_recognised_exactly() {
+        for s in [
+            "a b",
+            "a  b",
+            " a",
+            "a ",
+            "a\tb",
+            "a\nb",
+            "a\u{200b}b",
+            "so\u{ad}ft",
+            "x",
+            "a\u{a0}b",
+            "é ü",
+            "\u{200b}",
+        ] {
+            assert_eq!(is_normalised(s), normalise_space(s) == s, "{s:?}");
+        }
+        assert!(!is_normalised(""));
     }
 
     #[test]

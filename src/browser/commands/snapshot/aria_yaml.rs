@@ -171,7 +171,9 @@ fn held_attributes(
     if let Some(e) = reply.get("exceptionDetails") {
         return Err(CommandError::failed(format!(
             "reading the links' and fields' attributes failed in the page: {}",
-            e["exception"]["description"].as_str().unwrap_or("an exception")
+            e["exception"]["description"]
+                .as_str()
+                .unwrap_or("an exception")
         )));
     }
     let text = |v: &Value| v.as_str().map(str::to_owned);

@@ -29,7 +29,14 @@ pub(super) fn descend(frames: &Frames, realm: &Realm, lines: Vec<Line>, keep: Ke
         Some(frame) => Arc::clone(&frame.session),
         None => Arc::clone(frames.main_session()),
     };
-    expand(frames, &session, realm.frame.as_ref(), lines, 0, keep.frames())
+    expand(
+        frames,
+        &session,
+        realm.frame.as_ref(),
+        lines,
+        0,
+        keep.frames(),
+    )
 }
 
 fn expand(
@@ -75,12 +82,21 @@ fn child_lines(
     } else {
         running_session(frames, session, backend, &frame_id)?
     };
-    let lines = tree_lines(&holder.cdp, Some(&frame_id), None, keep).ok()?.lines;
+    let lines = tree_lines(&holder.cdp, Some(&frame_id), None, keep)
+        .ok()?
+        .lines;
     let frame = FrameRef {
         session: Arc::clone(&holder),
         frame_id,
     };
-    Some(expand(frames, &holder, Some(&frame), lines, nesting + 1, keep))
+    Some(expand(
+        frames,
+        &holder,
+        Some(&frame),
+        lines,
+        nesting + 1,
+        keep,
+    ))
 }
 
 /// The current session of the out-of-process frame `frame_id` once it runs a script, within
