@@ -344,6 +344,108 @@ fn names_that_interactive_snapshots_do_not_print_do_not_decline_them() {
         );
     }
     for ws in [&ax, &page] {
+/// A page of everything `accessibility` prints props for (links, a `data:` link, fields with
+/// and without a placeholder that differs from their name), text, lists and a data table.
+const MIXED: &str = r#"<!DOCTYPE html><html><head><title>mixed</title></head><body>
+<h1>Mixed page</h1>
+<nav><a href="/one">One</a> <a href="data:text/plain,abc">Data</a> <a href="?q=1#x">Query</a></nav>
+<p>Some text, <b>bold</b> and <a href="https://example.com/x">a link</a> in a paragraph.</p>
+<p><label for="e">Email:</label> <input id="e" placeholder="you@example.com"></p>
+<p><input aria-label="Name" placeholder="Name"> <input aria-label="City" placeholder="Town">
+<input aria-label="Code" value="12"> <textarea aria-label="Notes" placeholder="notes">hi</textarea></p>
+<ul><li>one</li><li><a href="/two">two</a> and text</li></ul>
+<h2>Yes</h2>
+<button>Save: now</button> <input type="checkbox" aria-label="Agree" checked>
+</body></html>"#;
+
+fn accessibility(ws: &Workspace) -> String {
+    ws.ok(&["accessibility"])
+}
+
+/// `accessibility` reads the in-page engine's tree where it models the page, printing the YAML
+/// the accessibility tree gives (the `/url` and `/placeholder` props read for just those
+/// nodes); `BROWSE_SNAPSHOT_ENGINE=page` refuses a page the engine declines, and the default
+/// engine falls back there. Before, `accessibility` always read `getFullAXTree` (20 s on 5,000
+/// rows) and ignored the engine setting.
+#[test]
+fn accessibility_prints_the_same_yaml_from_the_page_engine() {
+    let _slot = chromium_slot();
+    let modelled = modelled_pages();
+    let mut served: Vec<(&str, &str)> = modelled.iter().map(|(p, h)| (*p, h.as_str())).collect();
+    served.push(("/mixed.html", MIXED));
+    served.extend(DECLINED.iter().map(|(p, h, _)| (*p, *h)));
+    let server = PageServer::start(&served);
+    let ax = engine("ax");
+    let page = engine("page");
+    let auto = engine("auto");
+
+    let mut paths: Vec<&str> = modelled.iter().map(|(p, _)| *p).collect();
+    paths.push("/mixed.html");
+    for path in paths {
+        let url = server.url(path);
+        ax.ok(&["goto", &url]);
+        page.ok(&["goto", &url]);
+        // `ok`: the page engine modelled the page (it fails where it declines).
+        assert_eq!(
+            accessibility(&page),
+            accessibility(&ax),
+            "page engine differs on {path}"
+        );
+    }
+    // The props really were read from the held elements.
+    page.ok(&["goto", &server.url("/mixed.html")]);
+    let mixed = accessibility(&page);
+    for expected in [
+        "- /url: /one",
+        "- /url: data:text/plain,\u{2026}",
+        "- /url: \"?q=1#x\"",
+        "- /placeholder: you@example.com",
+        "- /placeholder: Town",
+    ] {
+        assert!(
+            mixed.contains(expected),
+            "{expected} missing from:\n{mixed}"
+        );
+    }
+    assert!(!mixed.contains("/placeholder: Name"), "{mixed}");
+
+    for (path, _, reason) in DECLINED {
+        let url = server.url(path);
+        ax.ok(&["goto", &url]);
+        page.ok(&["goto", &url]);
+        auto.ok(&["goto", &url]);
+        let refused = page.fails(&["accessibility"]);
+        assert!(
+            refused.contains("declined") && refused.contains(reason),
+            "{path}: the page engine should decline ({reason}), said: {refused}"
+        );
+        assert_eq!(
+            accessibility(&auto),
+            accessibility(&ax),
+            "the fallback differs on {path}"
+        );
+    }
+    for ws in [&ax, &page, &auto] {
+        ws.shut_down();
+    }
+}
+
+/// gstack prints Playwright's snapshot of an empty body as is: an empty line (checked with
+/// gstack 85fd9db: `accessibility` on `<body></body>` prints a blank line inside its
+/// envelope, where its `snapshot` says `(no accessible elements found)`).
+#[test]
+fn accessibility_of_an_empty_page_is_an_empty_line_as_in_gstack() {
+    let _slot = chromium_slot();
+    let server = PageServer::start(&[("/empty.html", "<html><body></body></html>")]);
+    for name in ["auto", "ax"] {
+        let ws = engine(name);
+        ws.ok(&["goto", &server.url("/empty.html")]);
+        assert_eq!(accessibility(&ws), "\n", "engine {name}");
+        assert_eq!(
+            ws.ok(&["snapshot"]),
+            "(no accessible elements found)\n",
+            "engine {name}"
+        );
         ws.shut_down();
     }
 }

@@ -14,8 +14,9 @@ pub struct RefEntry {
     /// 0 when `held` gives the element instead.
     pub backend_node_id: i64,
     /// From the page snapshot engine: the remote array of elements (its `Runtime`
-    /// object id, alive while the ref map's [`HeldGroup`] is) and the index in it.
-    pub held: Option<(String, u32)>,
+    /// object id, alive while the ref map's [`HeldGroup`] is, shared by all the map's
+    /// entries) and the index in it.
+    pub held: Option<(Arc<str>, u32)>,
     pub role: String,
     pub name: String,
     /// For `@c` refs: a CSS path kept as a fallback.

@@ -101,7 +101,7 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     };
     let text = match taken {
         Taken::Empty => {
-            ctx.state.refs = refs;
+            replace_refs(ctx, refs);
             let extra = match overlays {
                 Some(plan) => plan.on_empty_page()?,
                 None => String::new(),
@@ -116,7 +116,7 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             let rendering = std::time::Instant::now();
             let text = render(
                 &opts,
-                &lines,
+                lines,
                 &cursor,
                 realm.frame.as_ref(),
                 &mut refs,
@@ -131,7 +131,7 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             text
         }
     };
-    ctx.state.refs = refs;
+    replace_refs(ctx, refs);
 
     let previous = ctx.state.last_snapshot.replace(text.clone());
     let mut out = if !opts.diff {
@@ -154,6 +154,61 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         (None, None) => {}
     }
     Ok(out)
+}
+
+/// Which lines get printed (`-i`, `-c`, `-d`; gstack's `snapshot.ts` filters). The fold asks
+/// too, so that it does not build the lines `render` would drop: a 5,000-row table folds
+/// 50,000 nodes of which `-i` prints 15,000.
+#[derive(Debug, Clone, Copy, Default)]
+struct Keep {
+    interactive: bool,
+    compact: bool,
+    depth: Option<usize>,
+}
+
+impl Keep {
+    fn of(opts: &Options) -> Self {
+        Keep {
+            interactive: opts.interactive,
+            compact: opts.compact,
+            depth: opts.depth,
+        }
+    }
+
+    /// Every line (the child frames' lines, whose depths are shifted after the fold, are
+    /// filtered by `render` alone).
+    fn frames(self) -> Self {
+        Keep {
+            depth: None,
+            ..self
+        }
+    }
+
+    /// Whether a line `depth` deep, of `role`, with a name (`named`) or inline text
+    /// (`has_text`), is printed.
+    fn prints(&self, depth: usize, role: &str, named: bool, has_text: bool) -> bool {
+        if self.depth.is_some_and(|max| depth > max) {
+            return false;
+        }
+        let interactive = is_interactive(role);
+        if self.interactive && !interactive {
+            return false;
+        }
+        !(self.compact && !interactive && !named && !has_text)
+    }
+}
+
+fn is_interactive(role: &str) -> bool {
+    INTERACTIVE_ROLES.contains(&role)
+}
+
+/// Makes `refs` the tab's ref map. The old map of a big page holds tens of thousands of
+/// entries whose freeing the reply need not wait for.
+fn replace_refs(ctx: &mut Ctx, refs: RefMap) {
+    let old = std::mem::replace(&mut ctx.state.refs, refs);
+    if old.entries.len() > 1_000 {
+        std::thread::spawn(move || drop(old));
+    }
 }
 
 /// The parsed flags.
@@ -270,7 +325,8 @@ fn take(
             Ok(page) => {
                 let folding = std::time::Instant::now();
                 let root: Vec<usize> = page.tree.root().into_iter().collect();
-                let mut lines = page.tree.lines(&root, true);
+                let folded = page.tree.lines(&root, true, Keep::of(opts));
+                let mut lines = folded.lines;
                 tracing::debug!(
                     lines = lines.len(),
                     ms = folding.elapsed().as_millis() as u64,
@@ -282,10 +338,10 @@ fn take(
                 for line in &mut lines {
                     line.element = line.backend.take().and_then(|i| u32::try_from(i).ok());
                 }
-                let lines = iframes::descend(frames, realm, lines);
-                if lines.is_empty() {
+                if folded.empty {
                     return Ok(Taken::Empty);
                 }
+                let lines = iframes::descend(frames, realm, lines, Keep::of(opts));
                 return Ok(Taken::Tree {
                     lines,
                     cursor,
@@ -293,18 +349,15 @@ fn take(
                 });
             }
             Err(reason) if engine == page_engine::Engine::Page => {
-                return Err(CommandError::failed(format!(
-                    "the page snapshot engine declined this page ({reason}); unset \
-                     BROWSE_SNAPSHOT_ENGINE to fall back to the accessibility tree"
-                )));
+                return Err(engine_declined(&reason));
             }
             Err(_) => {
                 let frame_id = realm.frame.as_ref().map(|f| f.frame_id.as_str());
-                let lines = tree_lines(&realm.cdp, frame_id, None)
-                    .map(|lines| iframes::descend(frames, realm, lines))?;
-                if lines.is_empty() {
+                let folded = tree_lines(&realm.cdp, frame_id, None, Keep::of(opts))?;
+                if folded.empty {
                     return Ok(Taken::Empty);
                 }
+                let lines = iframes::descend(frames, realm, folded.lines, Keep::of(opts));
                 return Ok(Taken::Tree {
                     lines,
                     cursor,
@@ -323,8 +376,13 @@ fn take(
         // (`snapshot.ts` walks `document.querySelectorAll('*')`), and so do we.
         let cursor = opts.cursor.then(|| s.spawn(|| cursor_scan(realm, group)));
         let frame_id = realm.frame.as_ref().map(|f| f.frame_id.as_str());
-        let lines = tree_lines(tab, frame_id, scope.as_ref())
-            .map(|lines| iframes::descend(frames, realm, lines));
+        let lines = tree_lines(tab, frame_id, scope.as_ref(), Keep::of(opts)).map(|folded| {
+            let empty = folded.empty;
+            (
+                iframes::descend(frames, realm, folded.lines, Keep::of(opts)),
+                empty,
+            )
+        });
         let cursor = match cursor.map(|h| h.join()) {
             Some(Ok(scan)) => scan,
             Some(Err(_)) => CursorScan::Failed,
@@ -332,8 +390,8 @@ fn take(
         };
         (lines, cursor)
     });
-    let lines = lines?;
-    if lines.is_empty() {
+    let (lines, empty) = lines?;
+    if empty {
         return Ok(Taken::Empty);
     }
     Ok(Taken::Tree {
@@ -343,12 +401,21 @@ fn take(
     })
 }
 
-/// The normalised tree of the document, or of the `-s` element, as lines.
+/// The error of `BROWSE_SNAPSHOT_ENGINE=page` on a page the in-page engine does not model.
+fn engine_declined(reason: &str) -> CommandError {
+    CommandError::failed(format!(
+        "the page snapshot engine declined this page ({reason}); unset \
+         BROWSE_SNAPSHOT_ENGINE to fall back to the accessibility tree"
+    ))
+}
+
+/// The normalised tree of the document, or of the `-s` element, as the lines `keep` keeps.
 fn tree_lines(
     tab: &Tab,
     frame_id: Option<&str>,
     scope: Option<&Scope>,
-) -> Result<Vec<Line>, CommandError> {
+    keep: Keep,
+) -> Result<Folded, CommandError> {
     let mut tree = full_ax_tree(
         tab,
         frame_id,
@@ -370,7 +437,7 @@ fn tree_lines(
     for &root in &roots {
         tree.fetch_label_texts(tab, root)?;
     }
-    Ok(tree.lines(&roots, scope.is_none()))
+    Ok(tree.lines(&roots, scope.is_none(), keep))
 }
 
 /// Runs `f` on every item, many at once, keeping the order. CDP calls on one tab are
@@ -403,18 +470,23 @@ fn in_parallel<T: Send, R: Send>(
 }
 
 /// Applies gstack's emit rules (§6.1 step 5 to 7) and fills `refs`.
+/// Consumes the lines: their role and name strings move into the ref map.
 fn render(
     opts: &Options,
-    lines: &[Line],
+    lines: Vec<Line>,
     cursor: &CursorScan,
     cursor_frame: Option<&FrameRef>,
     refs: &mut RefMap,
     held: &Option<(String, HeldGroup)>,
 ) -> String {
     use std::fmt::Write;
+    let keep = Keep::of(opts);
+    // The elements array's object id, shared by every ref instead of copied into each.
+    let elements: Option<Arc<str>> = held.as_ref().map(|(elements, _)| Arc::from(&**elements));
     // One string for the whole text, lines separated by '\n' (a big table prints tens of
-    // thousands of lines: no String per line).
-    let mut out = String::new();
+    // thousands of lines: no String per line), sized for a typical line.
+    let mut out = String::with_capacity(lines.len().saturating_mul(48));
+    refs.entries.reserve(lines.len());
     let mut printed = 0usize;
     let mut new_line = |out: &mut String| {
         if printed > 0 {
@@ -424,14 +496,12 @@ fn render(
     };
     let mut n = 0;
     for line in lines {
-        if opts.depth.is_some_and(|max| line.depth > max) {
-            continue;
-        }
-        let interactive = INTERACTIVE_ROLES.contains(&line.role.as_str());
-        if opts.interactive && !interactive {
-            continue;
-        }
-        if opts.compact && !interactive && line.name.is_empty() && line.text.is_none() {
+        if !keep.prints(
+            line.depth,
+            &line.role,
+            !line.name.is_empty(),
+            line.text.is_some(),
+        ) {
             continue;
         }
         n += 1;
@@ -457,14 +527,14 @@ fn render(
             format!("e{n}"),
             RefEntry {
                 backend_node_id: line.backend.unwrap_or_default(),
-                held: held
+                held: elements
                     .as_ref()
                     .zip(line.element)
-                    .map(|((elements, _), i)| (elements.clone(), i)),
-                role: line.role.clone(),
-                name: line.name.clone(),
+                    .map(|(elements, i)| (Arc::clone(elements), i)),
+                role: line.role,
+                name: line.name,
                 css_path: None,
-                frame: line.frame.clone(),
+                frame: line.frame,
             },
         );
     }
@@ -929,48 +999,63 @@ impl AxTree {
             .or(if self.nodes.is_empty() { None } else { Some(0) })
     }
 
-    /// The lines for the subtrees at `roots`, as siblings. With `skip_root` (the document)
-    /// the roots themselves are not printed, only what is under them.
-    fn lines(&self, roots: &[usize], skip_root: bool) -> Vec<Line> {
-        let mut lines = Vec::new();
-        for item in self.normalised(roots, skip_root) {
-            emit(item, 0, &mut lines);
+    /// The lines `keep` keeps for the subtrees at `roots`, as siblings. With `skip_root` (the
+    /// document) the roots themselves are not printed, only what is under them.
+    fn lines(&self, roots: &[usize], skip_root: bool, keep: Keep) -> Folded {
+        let mut folded = Folded {
+            lines: Vec::new(),
+            empty: true,
+        };
+        for item in self.fold(roots, skip_root, keep.interactive) {
+            emit(item, 0, &keep, &mut folded);
         }
-        lines
+        folded
     }
 
     /// The tree Playwright's aria snapshot describes, for the subtrees at `roots` (see
     /// [`AxTree::lines`]), before it is turned into lines or YAML.
     fn normalised(&self, roots: &[usize], skip_root: bool) -> Vec<Item> {
+        self.fold(roots, skip_root, false)
+    }
+
+    /// [`AxTree::normalised`]; `lean` (for `-i`) leaves out what no interactive line shows:
+    /// outside interactive nodes, the text and the names, states and YAML props of the other
+    /// nodes (they keep their place, which gives the lines below them their depth).
+    fn fold(&self, roots: &[usize], skip_root: bool, lean: bool) -> Vec<Item> {
         let mut items = Vec::new();
         for &root in roots {
             if skip_root {
-                self.children_items(root, 0, &mut items);
+                self.children_items(root, 0, lean, &mut items);
             } else {
-                self.items(root, 0, &mut items);
+                self.items(root, 0, lean, &mut items);
             }
+        }
+        if lean && items.is_empty() {
+            // Nothing but text, perhaps: whether the tree is empty decides which message an
+            // empty `-i` prints, so that is answered by the full fold.
+            return self.fold(roots, skip_root, false);
         }
         normalise_children(items, "")
     }
 
-    fn children_items(&self, i: usize, depth: usize, out: &mut Vec<Item>) {
+    fn children_items(&self, i: usize, depth: usize, lean: bool, out: &mut Vec<Item>) {
         if depth > MAX_TREE_DEPTH {
             return;
         }
         for &c in &self.children[i] {
-            self.items(c, depth + 1, out);
+            self.items(c, depth + 1, lean, out);
         }
     }
 
     /// Appends what node `i` contributes to its parent: itself, its children moved up, a
-    /// piece of text, or nothing.
-    fn items(&self, i: usize, depth: usize, out: &mut Vec<Item>) {
+    /// piece of text, or nothing. `lean`: see [`AxTree::fold`].
+    fn items(&self, i: usize, depth: usize, lean: bool, out: &mut Vec<Item>) {
         let node = &self.nodes[i];
         let role = role_of(node);
         match role {
             "InlineTextBox" | "ListMarker" => return,
             "StaticText" => {
-                if !node.ignored {
+                if !node.ignored && !lean {
                     out.push(Item::Text {
                         text: string_of(node.name.as_ref()),
                         backend: node.backend,
@@ -979,13 +1064,18 @@ impl AxTree {
                 return;
             }
             "LineBreak" => {
-                out.push(Item::Text {
-                    text: "\n".into(),
-                    backend: node.backend,
-                });
+                if !lean {
+                    out.push(Item::Text {
+                        text: "\n".into(),
+                        backend: node.backend,
+                    });
+                }
                 return;
             }
             _ => {}
+        }
+        if lean && self.lean_items(i, depth, out) {
+            return;
         }
         // After the text cases: a text run's name is its text, not normalised here.
         let name = match node.name.as_ref().map(|v| &v.value) {
@@ -1014,7 +1104,7 @@ impl AxTree {
             if block {
                 out.push(space());
             }
-            self.children_items(i, depth, out);
+            self.children_items(i, depth, false, out);
             if block {
                 out.push(space());
             }
@@ -1030,7 +1120,7 @@ impl AxTree {
                 backend: node.backend,
             });
         } else {
-            self.children_items(i, depth, &mut children);
+            self.children_items(i, depth, false, &mut children);
         }
         let children = normalise_children(children, &name);
         let has_yaml_props = (role == "link" && node.properties.iter().any(|p| p.name == "url"))
@@ -1043,6 +1133,49 @@ impl AxTree {
             has_yaml_props,
             children,
         }));
+    }
+}
+
+impl AxTree {
+    /// The lean form of [`AxTree::items`] for a node that is not text: `false` when the node
+    /// is interactive (it and its subtree are then folded in full). Decides the role as the
+    /// full fold does; a name matters there only by being empty or not.
+    fn lean_items(&self, i: usize, depth: usize, out: &mut Vec<Item>) -> bool {
+        let node = &self.nodes[i];
+        if node.ignored && node.child_ids.is_empty() {
+            // At most a label's text.
+            return true;
+        }
+        let named = match node.name.as_ref().map(|v| &v.value) {
+            Some(Value::String(text)) => text
+                .chars()
+                .any(|c| !c.is_whitespace() && !matches!(c, '\u{200b}' | '\u{ad}')),
+            Some(Value::Number(_)) => true,
+            _ => false,
+        };
+        let role = (!node.ignored)
+            .then(|| playwright_role(role_of(node), if named { "x" } else { "" }))
+            .flatten();
+        match role {
+            Some(role) if is_interactive(role) => false,
+            Some(role) => {
+                let mut children = Vec::new();
+                self.children_items(i, depth, true, &mut children);
+                out.push(Item::Node(Node {
+                    role: role.to_owned(),
+                    name: String::new(),
+                    props: String::new(),
+                    backend: node.backend,
+                    has_yaml_props: false,
+                    children,
+                }));
+                true
+            }
+            None => {
+                self.children_items(i, depth, true, out);
+                true
+            }
+        }
     }
 }
 
@@ -1175,38 +1308,64 @@ fn normalise_space(text: &str) -> String {
     out
 }
 
+/// Whether [`normalise_space`] would return `text` unchanged: words of no zero-width space or
+/// soft hyphen, separated by single spaces.
+fn is_normalised(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && !text
+            .chars()
+            .any(|c| (c.is_whitespace() && c != ' ') || matches!(c, '\u{200b}' | '\u{ad}'))
+}
+
 /// Playwright's `normalizeStringChildren`: adjacent text merged, whitespace collapsed, empty
 /// text dropped, and a lone text equal to the node's name dropped.
 fn normalise_children(items: Vec<Item>, name: &str) -> Vec<Item> {
-    let mut out: Vec<Item> = Vec::new();
-    let mut buffer = String::new();
-    let mut buffer_backend = None;
-    let flush = |out: &mut Vec<Item>, buffer: &mut String, backend: &mut Option<i64>| {
-        let text = normalise_space(buffer);
-        if !text.is_empty() {
-            out.push(Item::Text {
-                text,
-                backend: backend.take(),
-            });
+    if !items.iter().any(|item| matches!(item, Item::Text { .. })) {
+        // Nodes only (a table row, a lean fold): nothing to merge, the list is kept as is.
+        return items;
+    }
+    let mut out: Vec<Item> = Vec::with_capacity(items.len());
+    // The run of adjacent texts so far, in the first text's string (a lone text that is
+    // already normalised, the common case, moves through without a copy).
+    let mut run: Option<String> = None;
+    let mut run_backend = None;
+    let flush = |out: &mut Vec<Item>, run: &mut Option<String>, backend: &mut Option<i64>| {
+        if let Some(text) = run.take() {
+            let text = if is_normalised(&text) {
+                text
+            } else {
+                normalise_space(&text)
+            };
+            if !text.is_empty() {
+                out.push(Item::Text {
+                    text,
+                    backend: backend.take(),
+                });
+            }
         }
-        buffer.clear();
         *backend = None;
     };
     for item in items {
         match item {
             Item::Text { text, backend } => {
-                if buffer_backend.is_none() {
-                    buffer_backend = backend;
+                if run_backend.is_none() {
+                    run_backend = backend;
                 }
-                buffer.push_str(&text);
+                match &mut run {
+                    Some(buffer) => buffer.push_str(&text),
+                    None => run = Some(text),
+                }
             }
             node => {
-                flush(&mut out, &mut buffer, &mut buffer_backend);
+                flush(&mut out, &mut run, &mut run_backend);
                 out.push(node);
             }
         }
     }
-    flush(&mut out, &mut buffer, &mut buffer_backend);
+    flush(&mut out, &mut run, &mut run_backend);
     if let [Item::Text { text, .. }] = out.as_slice() {
         if text == name {
             out.clear();
@@ -1215,21 +1374,35 @@ fn normalise_children(items: Vec<Item>, name: &str) -> Vec<Item> {
     out
 }
 
-/// Turns the normalised tree into lines the way Playwright renders YAML and gstack parses it.
+/// The lines of a fold that `render` will print, and whether the tree had any line at all.
+struct Folded {
+    lines: Vec<Line>,
+    /// No line, kept or not: gstack's `(no accessible elements found)`, where a tree whose
+    /// lines are all filtered out says `(no interactive elements found)`.
+    empty: bool,
+}
+
+/// Turns the normalised tree into lines the way Playwright renders YAML and gstack parses it,
+/// keeping those `keep` keeps (and every `iframe` line, which the descent into frames needs).
 /// Consumes the tree: its strings move into the lines.
-fn emit(item: Item, depth: usize, lines: &mut Vec<Line>) {
+fn emit(item: Item, depth: usize, keep: &Keep, folded: &mut Folded) {
+    folded.empty = false;
+    if keep.depth.is_some_and(|max| depth > max) {
+        // Neither this line nor any below it is printed.
+        return;
+    }
+    let lines = &mut folded.lines;
     match item {
         Item::Text { text, backend } => {
+            if !keep.prints(depth, "text", false, true) {
+                return;
+            }
             lines.push(Line {
                 depth,
                 role: "text".into(),
                 name: String::new(),
                 props: String::new(),
-                text: Some(if yaml_needs_quotes(&text) {
-                    yaml_value(&text)
-                } else {
-                    text
-                }),
+                text: Some(yaml_value_owned(text)),
                 backend,
                 element: None,
                 frame: None,
@@ -1252,17 +1425,31 @@ fn emit(item: Item, depth: usize, lines: &mut Vec<Line>) {
                 element: None,
                 frame: None,
             };
+            let named = !line.name.is_empty();
+            let kept = |line: &Line, has_text| {
+                line.role == "iframe" || keep.prints(depth, &line.role, named, has_text)
+            };
             let mut children = node.children;
             match children.as_slice() {
-                [] => lines.push(line),
-                [Item::Text { text, .. }] if !node.has_yaml_props => {
-                    line.text = Some(yaml_value(text));
-                    lines.push(line);
+                [] => {
+                    if kept(&line, false) {
+                        lines.push(line);
+                    }
+                }
+                [Item::Text { .. }] if !node.has_yaml_props => {
+                    if kept(&line, true) {
+                        if let Some(Item::Text { text, .. }) = children.pop() {
+                            line.text = Some(yaml_value_owned(text));
+                        }
+                        lines.push(line);
+                    }
                 }
                 _ => {
-                    lines.push(line);
+                    if kept(&line, false) {
+                        lines.push(line);
+                    }
                     for child in children.drain(..) {
-                        emit(child, depth + 1, lines);
+                        emit(child, depth + 1, keep, folded);
                     }
                 }
             }
@@ -1276,6 +1463,20 @@ fn yaml_value(text: &str) -> String {
     if !yaml_needs_quotes(text) {
         return text.to_owned();
     }
+    yaml_quoted(text)
+}
+
+/// [`yaml_value`] of a string the caller gives up: moved through when it needs no quotes.
+fn yaml_value_owned(text: String) -> String {
+    if yaml_needs_quotes(&text) {
+        yaml_quoted(&text)
+    } else {
+        text
+    }
+}
+
+/// `text` in double quotes, escaped as Playwright's YAML escapes it.
+fn yaml_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -1668,6 +1869,27 @@ mod tests {
         assert_eq!(yaml_value("0X1f"), "\"0X1f\"");
         assert_eq!(yaml_value("0xg"), "0xg");
         assert_eq!(yaml_value("a: b"), "\"a: b\"");
+    }
+
+    #[test]
+    fn normalised_text_is_recognised_exactly() {
+        for s in [
+            "a b",
+            "a  b",
+            " a",
+            "a ",
+            "a\tb",
+            "a\nb",
+            "a\u{200b}b",
+            "so\u{ad}ft",
+            "x",
+            "a\u{a0}b",
+            "é ü",
+            "\u{200b}",
+        ] {
+            assert_eq!(is_normalised(s), normalise_space(s) == s, "{s:?}");
+        }
+        assert!(!is_normalised(""));
     }
 
     #[test]

@@ -391,7 +391,7 @@ fn measure_all(ctx: &Ctx, refs: &[(&str, &RefEntry)]) -> Vec<Option<Rect>> {
             .as_ref()
             .map_or(ctx.tab.cdp.session_id(), |f| f.session.cdp.session_id());
         match &entry.held {
-            Some((array, index)) => held.entry(array.as_str()).or_default().push((i, *index)),
+            Some((array, index)) => held.entry(&**array).or_default().push((i, *index)),
             None => {
                 frames.entry(session).or_insert(entry.frame.as_ref());
                 by_backend

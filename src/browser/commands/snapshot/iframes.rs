@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{tree_lines, Line};
+use super::{tree_lines, Keep, Line};
 use crate::browser::frames::{self, FrameRef, FrameSession, Frames, Realm};
 use crate::browser::notes;
 
@@ -23,12 +23,20 @@ const MAX_FRAME_NESTING: usize = 8;
 /// A frame whose tree cannot be read (it is loading, or gone) stays a bare `iframe` line, as
 /// Playwright's `snapshotForAI` leaves a frame it cannot reach; so does an out-of-process frame
 /// whose renderer does not answer within `BROWSE_FRAME_TIMEOUT`, with a note naming its URL.
-pub(super) fn descend(frames: &Frames, realm: &Realm, lines: Vec<Line>) -> Vec<Line> {
+/// The frames' own lines are folded with `keep`, less its depth limit (their depths shift).
+pub(super) fn descend(frames: &Frames, realm: &Realm, lines: Vec<Line>, keep: Keep) -> Vec<Line> {
     let session = match &realm.frame {
         Some(frame) => Arc::clone(&frame.session),
         None => Arc::clone(frames.main_session()),
     };
-    expand(frames, &session, realm.frame.as_ref(), lines, 0)
+    expand(
+        frames,
+        &session,
+        realm.frame.as_ref(),
+        lines,
+        0,
+        keep.frames(),
+    )
 }
 
 fn expand(
@@ -37,6 +45,7 @@ fn expand(
     frame: Option<&FrameRef>,
     lines: Vec<Line>,
     nesting: usize,
+    keep: Keep,
 ) -> Vec<Line> {
     let mut out = Vec::with_capacity(lines.len());
     for mut line in lines {
@@ -46,7 +55,7 @@ fn expand(
         let child = (line.role == "iframe" && nesting < MAX_FRAME_NESTING)
             .then_some(line.backend)
             .flatten()
-            .and_then(|backend| child_lines(frames, session, backend, nesting));
+            .and_then(|backend| child_lines(frames, session, backend, nesting, keep));
         let depth = line.depth;
         out.push(line);
         for mut inner in child.into_iter().flatten() {
@@ -64,6 +73,7 @@ fn child_lines(
     session: &Arc<FrameSession>,
     backend: i64,
     nesting: usize,
+    keep: Keep,
 ) -> Option<Vec<Line>> {
     let frame_id = frames::content_frame(&session.cdp, backend)?;
     let holder = frames.session_of(&frame_id, session)?;
@@ -72,12 +82,21 @@ fn child_lines(
     } else {
         running_session(frames, session, backend, &frame_id)?
     };
-    let lines = tree_lines(&holder.cdp, Some(&frame_id), None).ok()?;
+    let lines = tree_lines(&holder.cdp, Some(&frame_id), None, keep)
+        .ok()?
+        .lines;
     let frame = FrameRef {
         session: Arc::clone(&holder),
         frame_id,
     };
-    Some(expand(frames, &holder, Some(&frame), lines, nesting + 1))
+    Some(expand(
+        frames,
+        &holder,
+        Some(&frame),
+        lines,
+        nesting + 1,
+        keep,
+    ))
 }
 
 /// The current session of the out-of-process frame `frame_id` once it runs a script, within
