@@ -344,6 +344,10 @@ fn names_that_interactive_snapshots_do_not_print_do_not_decline_them() {
         );
     }
     for ws in [&ax, &page] {
+        ws.shut_down();
+    }
+}
+
 /// A page of everything `accessibility` prints props for (links, a `data:` link, fields with
 /// and without a placeholder that differs from their name), text, lists and a data table.
 const MIXED: &str = r#"<!DOCTYPE html><html><head><title>mixed</title></head><body>

@@ -40,7 +40,7 @@ pub fn accessibility(ctx: &mut Ctx, _args: &[String]) -> CommandResult {
             OBJECT_GROUPS.fetch_add(1, Ordering::Relaxed)
         );
         // As for `snapshot`: any failure of the page script falls back to the CDP tree.
-        match page_engine::read(&realm, &group, false) {
+        match page_engine::read(&realm, &group, false, false) {
             Ok(PageRead { tree: Ok(page), .. }) => return from_page(&realm, page),
             Ok(PageRead {
                 tree: Err(reason), ..
