@@ -87,7 +87,17 @@ pub struct RouteTable {
 impl RouteTable {
     /// Starts answering `tab`'s paused requests, and intercepts them now if there are routes.
     /// Every session of every tab (its own, each out-of-process iframe's) comes through here.
+    /// A session attached already (a popup's, routed while it waited) is only told again.
     pub fn attach(self: &Arc<Self>, tab: &Arc<Tab>) -> anyhow::Result<()> {
+        let known = lock(&self.tabs)
+            .iter()
+            .any(|t| std::ptr::eq(t.as_ptr(), Arc::as_ptr(tab)));
+        if known {
+            if !self.list().is_empty() {
+                set_interception(tab, true)?;
+            }
+            return Ok(());
+        }
         let table: Weak<RouteTable> = Arc::downgrade(self);
         let weak_tab = Arc::downgrade(tab);
         tab.add_raw_listener(Arc::new(move |message: &Value| {
