@@ -20,6 +20,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use headless_chrome::protocol::cdp::types::Event;
 use serde_json::json;
 
 use super::events::lock;
@@ -67,11 +68,21 @@ impl SessionSetup {
             // The frame's console messages, uncaught errors and requests belong in the tab's
             // logs; request ids are only unique per renderer, hence a key of its own.
             let capture_key = super::events::new_capture_key();
-            let _ = cdp.add_event_listener(Arc::new(
-                move |event: &headless_chrome::protocol::cdp::types::Event| {
-                    super::capture::global().observe(capture_key, event);
-                },
-            ));
+            let _ = cdp.add_event_listener(Arc::new(move |event: &Event| {
+                match event {
+                    // A worker's requests name no frame; Playwright reports them as its
+                    // page's (`CRNetworkManager.addSession` with the worker's frame).
+                    Event::NetworkRequestWillBeSent(e)
+                        if kind == SessionKind::Worker && e.params.frame_id.is_none() =>
+                    {
+                        let mut e = e.clone();
+                        e.params.frame_id = Some(String::new());
+                        super::capture::global()
+                            .observe(capture_key, &Event::NetworkRequestWillBeSent(e));
+                    }
+                    _ => super::capture::global().observe(capture_key, event),
+                }
+            }));
         }
         if kind.captured() {
             super::bodies::attach(cdp);

@@ -715,12 +715,6 @@ impl Browser {
         Tab::route_session(&self.conn, session_id.to_owned(), target_id.to_owned())
     }
 
-    /// An untyped call on a session that has no handle (one auto-attached and not kept).
-    pub fn call_session_raw(&self, session_id: &str, method: &str, params: Value) -> Result<Value> {
-        self.conn
-            .call_raw(Some(session_id), method, params, DEFAULT_CALL_TIMEOUT)
-    }
-
     /// Turns on target discovery (`Target.setDiscoverTargets`): every `Target.targetCreated`,
     /// `targetInfoChanged` and `targetDestroyed` event, those of the targets that exist now
     /// included, arrives on the returned channel. Each must be reported with
