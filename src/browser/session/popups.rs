@@ -9,9 +9,9 @@
 //! `Runtime.runIfWaitingForDebugger`. A popup is adopted through that session and resumed
 //! once it is a tab with the routes and the rest of a tab's set-up, so its first document is
 //! routed and logged; a worker gets the routes first (`workers.rs`). Every session attached
-//! this way is let run: resumed after its set-up (also when that failed, which is logged), or
-//! detached at once when it is not ours to set up (a tab we opened ourselves, which has its
-//! own session; a prerender). A remote browser (`--cdp-url`) is only watched: its other
+//! this way and waiting is let run: resumed after its set-up (also when that failed, which is
+//! logged), or detached at once when it is not ours to set up (a tab we opened ourselves,
+//! which has its own session; a prerender). A remote browser (`--cdp-url`) is only watched: its other
 //! clients' pages must never wait on us.
 //!
 //! The newest adopted page becomes the active tab, as in gstack, whose `context.on('page')`
@@ -116,6 +116,12 @@ fn attached(session: &Session, params: &Value) {
     let Some(browser) = &session.browser else {
         return;
     };
+    // Chromium reports our own `Target.attachToTarget` sessions here too, and those of the
+    // targets that ran before auto-attach was turned on: neither waits, and neither is ours
+    // to let go.
+    if params["waitingForDebugger"].as_bool() != Some(true) {
+        return;
+    }
     let info = &params["targetInfo"];
     let (Some(session_id), Some(target_id)) =
         (params["sessionId"].as_str(), info["targetId"].as_str())
