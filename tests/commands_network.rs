@@ -683,7 +683,14 @@ fn routes_fulfil_and_abort_the_requests_of_a_dedicated_worker() {
     assert!(ws.ok(&["console"]).contains("worker console line"));
 
     // A reload starts a new worker: routed from its first request again.
-    ws.ok(&["route", "**/lib.js", "--body", "self.libValue = 'mocked-lib';", "--content-type", "text/javascript"]);
+    ws.ok(&[
+        "route",
+        "**/lib.js",
+        "--body",
+        "self.libValue = 'mocked-lib';",
+        "--content-type",
+        "text/javascript",
+    ]);
     ws.ok(&["reload"]);
     assert_eq!(ws.ok(&["js", "await started"]), "imported mocked-lib\n");
 }

@@ -125,9 +125,8 @@ impl SessionSetup {
                 .next_back()
                 .unwrap_or_else(|| Err(anyhow::anyhow!("a pipelined call went unanswered")));
             // A shared worker may not start workers of its own: its auto-attach may fail.
-            let enabled: anyhow::Result<Vec<_>> = answers
-                .take(if kind.captured() { 2 } else { 0 })
-                .collect();
+            let enabled: anyhow::Result<Vec<_>> =
+                answers.take(if kind.captured() { 2 } else { 0 }).collect();
             run?;
             enabled?;
         }

@@ -116,7 +116,6 @@ impl Workers {
             cdp.detach_events();
         }
     }
-
 }
 
 impl Drop for Workers {
