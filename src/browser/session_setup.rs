@@ -9,8 +9,9 @@
 //! same). A setting changed later is sent to every session of every tab by its command
 //! ([`super::frames::Frames::sessions`]).
 //!
-//! A worker's session (`workers.rs`) is prepared the same way: it gets the routes (and, for a
-//! dedicated worker, the `Network` and `Runtime` events of the tab's logs) before it runs.
+//! A worker's session (`workers.rs`) is prepared the same way before it runs: a service or
+//! shared worker's gets the routes, a dedicated worker's the `Network` and `Runtime` events
+//! of the tab's logs.
 //!
 //! Per session: the emulation a frame can hold (user agent and `Accept-Language`, extra HTTP
 //! headers, geolocation, time zone, locale, media features, offline; the viewport, touch and
@@ -36,7 +37,8 @@ pub enum SessionKind {
     /// An out-of-process iframe's session, paused until it is prepared.
     Frame,
     /// A dedicated worker's session (a tab's, a frame's or a worker's), paused until it is
-    /// prepared: routes, and its requests, console lines and errors in the tab's logs.
+    /// prepared: its requests, console lines and errors go to the tab's logs (its requests
+    /// are routed in its page's session).
     Worker,
     /// A service or shared worker's session (the browser's), paused until it is prepared:
     /// routes only (see `workers.rs`).

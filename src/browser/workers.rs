@@ -1,18 +1,19 @@
-//! Workers' CDP sessions: each is set up before its script runs, so `route` reaches every
-//! request a worker makes (its `fetch`, `importScripts`, nested workers' scripts).
+//! Workers' CDP sessions, each set up before its script runs, so `route` reaches every
+//! request a worker makes (its script, `fetch`, `importScripts`, nested workers' scripts).
 //!
-//! Chromium gives a worker a target of its own that the page's session does not intercept.
-//! Dedicated workers are auto-attached under the session of the tab, frame or worker that
-//! started them (`Target.setAutoAttach{waitForDebuggerOnStart, flatten}`, see `frames.rs`);
-//! service and shared workers, which belong to no one page, under the browser's (see
-//! `session/popups.rs`). Either way the worker waits until `SessionSetup::prepare` has given
-//! it the routes and sent `Runtime.runIfWaitingForDebugger`, which it sends whatever failed
-//! before it.
+//! Chromium gives a worker a target of its own. Dedicated workers are auto-attached under the
+//! session of the tab, frame or worker that started them (`Target.setAutoAttach
+//! {waitForDebuggerOnStart, flatten}`, see `frames.rs`); service and shared workers, which
+//! belong to no one page, under the browser's (see `session/popups.rs`). Each waits until
+//! `SessionSetup::prepare` has set it up and sent `Runtime.runIfWaitingForDebugger`, which it
+//! sends whatever failed before it (logged).
 //!
-//! What each gets follows Playwright: a dedicated worker's requests, console lines and errors
-//! are its page's (`page.route`, the `network` and `console` logs); a service or shared
-//! worker gets the routes only (Playwright's `context.route` reaches service workers, whose
-//! requests it does not report as a page's).
+//! A dedicated worker has no `Fetch` domain: its requests pause in the session of the page
+//! that started it, which the routes already answer; its session gives the tab's logs its
+//! requests, console lines and errors, as Playwright reports them as its page's. A service or
+//! shared worker gets the routes on its own session (Playwright's `context.route` reaches
+//! service workers) and is not logged (Playwright reports a service worker's requests only
+//! behind an experimental flag).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
