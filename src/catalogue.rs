@@ -858,7 +858,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "",
         "Show the daemon's status, active URL, tab count and pid",
     )
-    .flags(&[switch("--no-start", "report \"Status: not running\" (exit 1) instead of starting a daemon")])
+    .flags(&[switch("--no-start", "report \"Status: not running\" or \"Status: shutting down\" (exit 1) instead of starting a daemon")])
     .doc("browse status --no-start", "Status, Mode, URL, Tabs and PID lines"),
     c(
         "stop",

@@ -9,6 +9,20 @@
 //! (made safe and unique, never replacing a file) and mode 0600. The folder is 0700, so a
 //! download is readable by nobody else while it is written. A browser we did not launch
 //! (`--cdp-url`) keeps its own download behaviour: its filesystem is not ours.
+//!
+//! Chromium reports a download only once it has sniffed the first bytes of a body whose type
+//! it may sniff (`application/octet-stream`, `text/plain`, none): on a slow answer that is
+//! seconds after the headers arrived (measured: 8 s at 1 byte/s), and a shutdown meanwhile
+//! would lose it. So each tab session's `Network` events are followed too ([`Downloads::attach`]):
+//! a navigation (`requestWillBeSent` of type `Document`) whose headers
+//! (`responseReceivedExtraInfo`, sent as they arrive, before sniffing) say it is a download
+//! (a 2xx with `Content-Disposition: attachment`, or `application/octet-stream`, which no
+//! frame renders) counts as a download *starting* until Chromium reports it (then the
+//! record above takes over), the page loads it after all (`loadingFinished`), or it fails
+//! (`loadingFailed`; an abort is given [`REPORT_AFTER_ABORT`] for Chromium's report, which
+//! follows the navigation's abort). Plain page navigations are never counted. Downloads
+//! Chromium starts without a navigation (a link with the `download` attribute) show no
+//! `Network` event in any tab, so they are seen only once Chromium reports them.
 
 use std::collections::HashMap;
 use std::fs;
@@ -21,11 +35,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::events::lock;
-use crate::cdp::Browser;
+use crate::cdp::{Browser, Tab};
 
 /// Where a download stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DownloadState {
+    /// A navigation's headers said it is a download, and Chromium has not reported it yet
+    /// (it holds the first bytes for sniffing). Counts as in progress; `seq` is 0.
+    Starting,
     InProgress,
     /// Saved at this path (bytes).
     Completed(PathBuf, u64),
@@ -45,21 +62,63 @@ pub struct Download {
     pub state: DownloadState,
 }
 
+/// How long a download navigation that was aborted still counts as starting, waiting for
+/// Chromium to report the download (a download navigation is aborted just before
+/// `Browser.downloadWillBegin`; measured 30 ms apart). A navigation aborted for another reason
+/// stops counting then.
+pub const REPORT_AFTER_ABORT: Duration = Duration::from_secs(3);
+
+/// A navigation whose headers say it is a download, before Chromium reports it.
+struct Starting {
+    /// The CDP session and `Network` request id.
+    key: String,
+    download: Download,
+    /// When its request was aborted (or `None` while it runs).
+    aborted: Option<Instant>,
+}
+
+impl Starting {
+    fn counts(&self) -> bool {
+        self.aborted
+            .is_none_or(|at| at.elapsed() < REPORT_AFTER_ABORT)
+    }
+}
+
 #[derive(Default)]
 struct Log {
     dir: Option<PathBuf>,
     next_seq: u64,
     items: Vec<Download>,
     by_guid: HashMap<String, usize>,
+    starting: Vec<Starting>,
+    /// The URLs of downloads Chromium reported lately, and when.
+    recently_reported: Vec<(String, Instant)>,
+    /// The navigations (session/request keys) whose headers said download, and when, for
+    /// [`Downloads::began_on`]; kept [`DOWNLOAD_NAVIGATIONS_KEPT`].
+    download_navigations: Vec<(String, Instant)>,
 }
 
+/// How long [`Log::download_navigations`] keeps an entry: longer than any action waits.
+const DOWNLOAD_NAVIGATIONS_KEPT: Duration = Duration::from_secs(120);
+
 impl Log {
+    /// Downloads in progress, those still starting (not yet reported by Chromium) last.
     fn in_progress(&self) -> impl Iterator<Item = &Download> {
         self.items
             .iter()
             .filter(|d| d.state == DownloadState::InProgress)
+            .chain(
+                self.starting
+                    .iter()
+                    .filter(|s| s.counts())
+                    .map(|s| &s.download),
+            )
     }
 }
+
+/// How often a wait looks at the record again without a change: a starting download that
+/// was aborted stops counting by the clock ([`REPORT_AFTER_ABORT`]), not by an event.
+const RECHECK: Duration = Duration::from_millis(100);
 
 /// The daemon's downloads: the folder they land in and what happened to each.
 #[derive(Default)]
@@ -105,9 +164,16 @@ impl Downloads {
         lock(&self.log).dir.clone()
     }
 
-    /// Every download recorded, oldest first.
+    /// Every download recorded, oldest first, then those still starting (state
+    /// [`DownloadState::Starting`]).
     pub fn list(&self) -> Vec<Download> {
-        lock(&self.log).items.clone()
+        let log = lock(&self.log);
+        let starting = log
+            .starting
+            .iter()
+            .filter(|s| s.counts())
+            .map(|s| s.download.clone());
+        log.items.iter().cloned().chain(starting).collect()
     }
 
     /// The number the next download will get: downloads with a `seq` at or above a value read
@@ -166,15 +232,145 @@ impl Downloads {
         self.wait_for(deadline, |log| log.next_seq >= seq)
     }
 
-    /// Waits until `done` holds for the log, woken by each change; false at the deadline.
+    /// Waits until `done` holds for the log, woken by each change and every [`RECHECK`];
+    /// false at the deadline.
     fn wait_for(&self, deadline: Instant, done: impl Fn(&Log) -> bool) -> bool {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let mut log = lock(&self.log);
+        loop {
+            if done(&log) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            log = match self.changed.wait_timeout(log, left.min(RECHECK)) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Follows one CDP session's `Network` events (a tab's, or an out-of-process iframe's;
+    /// `Network.enable` is the caller's) for navigations that turn out to be downloads, so
+    /// that they count before Chromium reports them (see the module's doc). Nothing is
+    /// followed for a browser we did not launch (no downloads folder).
+    pub fn attach(self: &Arc<Self>, tab: &Arc<Tab>) {
+        let weak: Weak<Downloads> = Arc::downgrade(self);
+        let session = tab.session_id().to_owned();
+        // The session's navigations in flight: request id → URL.
+        let documents: Mutex<HashMap<String, String>> = Mutex::default();
+        tab.add_raw_listener(Arc::new(move |message: &Value| {
+            let method = message.get("method").and_then(Value::as_str).unwrap_or("");
+            if !method.starts_with("Network.") {
+                return;
+            }
+            let Some(params) = message.get("params") else {
+                return;
+            };
+            let Some(id) = params.get("requestId").and_then(Value::as_str) else {
+                return;
+            };
+            let Some(downloads) = weak.upgrade() else {
+                return;
+            };
+            let key = format!("{session}/{id}");
+            let mut documents = lock(&documents);
+            let is_document = params.get("type").and_then(Value::as_str) == Some("Document");
+            match method {
+                // A redirect comes again under the same id, with the new URL.
+                "Network.requestWillBeSent" if is_document => {
+                    if documents.len() >= MAX_NAVIGATIONS_FOLLOWED {
+                        documents.clear();
+                    }
+                    let url = params.pointer("/request/url").and_then(Value::as_str);
+                    documents.insert(id.to_owned(), url.unwrap_or("").to_owned());
+                }
+                "Network.responseReceivedExtraInfo" => {
+                    let Some(url) = documents.get(id) else {
+                        return;
+                    };
+                    let status = params.get("statusCode").and_then(Value::as_u64);
+                    let headers = params.get("headers").unwrap_or(&Value::Null);
+                    if let Some(name) = download_answer(status, headers, url) {
+                        downloads.starting(key, url, name);
+                    }
+                }
+                "Network.loadingFinished" | "Network.loadingFailed"
+                    if documents.remove(id).is_some() =>
+                {
+                    // Loaded as a page, or failed; an abort may be the download's own.
+                    let aborted =
+                        params.get("errorText").and_then(Value::as_str) == Some("net::ERR_ABORTED");
+                    downloads.not_starting(&key, aborted);
+                }
+                _ => {}
+            }
+        }));
+    }
+
+    /// Whether a navigation of CDP session `session` whose headers arrived at or after
+    /// `since` turned out to be a download (starting, or already reported by Chromium): an
+    /// action that started it has nothing more to wait for (no document will commit).
+    pub fn began_on(&self, session: &str, since: Instant) -> bool {
         let log = lock(&self.log);
-        let (log, _) = match self.changed.wait_timeout_while(log, left, |log| !done(log)) {
-            Ok(woken) => woken,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        done(&log)
+        let prefix = format!("{session}/");
+        log.download_navigations
+            .iter()
+            .any(|(key, at)| *at >= since && key.starts_with(&prefix))
+    }
+
+    /// Counts the navigation `key` to `url` as a download starting, unless Chromium has
+    /// reported a download of `url` within [`REPORT_AFTER_ABORT`] (events of a tab and of
+    /// the browser travel on threads of their own, so its report may be handled first).
+    fn starting(&self, key: String, url: &str, suggested_name: String) {
+        let mut log = lock(&self.log);
+        if log.dir.is_none() || log.starting.iter().any(|s| s.key == key) {
+            return;
+        }
+        log.download_navigations
+            .retain(|(_, at)| at.elapsed() < DOWNLOAD_NAVIGATIONS_KEPT);
+        log.download_navigations.push((key.clone(), Instant::now()));
+        let reported = log
+            .recently_reported
+            .iter()
+            .any(|(reported, at)| reported == url && at.elapsed() < REPORT_AFTER_ABORT);
+        if reported {
+            return;
+        }
+        tracing::info!(
+            url,
+            "download starting (headers received; not reported by Chromium yet)"
+        );
+        log.starting.push(Starting {
+            key,
+            download: Download {
+                seq: 0,
+                url: url.to_owned(),
+                suggested_name,
+                received: 0,
+                state: DownloadState::Starting,
+            },
+            aborted: None,
+        });
+        drop(log);
+        self.changed.notify_all();
+    }
+
+    /// The navigation `key` ended: loaded as a page or failed (it stops counting), or
+    /// aborted (it counts for [`REPORT_AFTER_ABORT`] more, unless Chromium reports it).
+    fn not_starting(&self, key: &str, aborted: bool) {
+        let mut log = lock(&self.log);
+        if aborted {
+            for s in log.starting.iter_mut().filter(|s| s.key == key) {
+                s.aborted.get_or_insert_with(Instant::now);
+            }
+        } else {
+            log.starting.retain(|s| s.key != key);
+        }
+        log.starting.retain(Starting::counts);
+        drop(log);
+        self.changed.notify_all();
     }
 
     fn handle(&self, event: &Value) {
@@ -193,6 +389,14 @@ impl Downloads {
         let mut log = lock(&self.log);
         match method {
             "Browser.downloadWillBegin" => {
+                let url = text("url");
+                // The navigation that was starting is this download now.
+                if let Some(at) = log.starting.iter().position(|s| s.download.url == url) {
+                    log.starting.remove(at);
+                }
+                log.recently_reported
+                    .retain(|(_, at)| at.elapsed() < REPORT_AFTER_ABORT);
+                log.recently_reported.push((url, Instant::now()));
                 log.next_seq += 1;
                 let seq = log.next_seq;
                 let index = log.items.len();
@@ -240,6 +444,55 @@ impl Downloads {
         drop(log);
         self.changed.notify_all();
     }
+}
+
+/// At most this many navigations in flight are followed per session (a bound on what a page
+/// that never lets its navigations end can make us hold).
+const MAX_NAVIGATIONS_FOLLOWED: usize = 1000;
+
+/// The name to show for a navigation's answer (HTTP `status`, raw `headers` as CDP's
+/// `Network.Headers`) when the answer is a download: a 2xx other than 204/205 (no content)
+/// with `Content-Disposition: attachment` (RFC 6266) or `Content-Type:
+/// application/octet-stream`. The name is the disposition's `filename`, else the URL's last
+/// path segment (made safe); Chromium's own suggestion replaces it once it reports the
+/// download. `None` for anything a frame may render.
+pub fn download_answer(status: Option<u64>, headers: &Value, url: &str) -> Option<String> {
+    if !matches!(status, Some(200..=299)) || matches!(status, Some(204 | 205)) {
+        return None;
+    }
+    let header = |name: &str| {
+        headers.as_object().and_then(|all| {
+            all.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .and_then(|(_, value)| value.as_str())
+        })
+    };
+    let disposition = header("content-disposition").unwrap_or("");
+    let mut parts = disposition.split(';');
+    let attachment = parts
+        .next()
+        .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("attachment"));
+    let octet_stream = header("content-type").is_some_and(|value| {
+        value.split(';').next().is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/octet-stream")
+        })
+    });
+    if !attachment && !octet_stream {
+        return None;
+    }
+    let filename = parts.find_map(|part| {
+        let (key, value) = part.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("filename")
+            .then(|| value.trim().trim_matches('"').to_owned())
+    });
+    let from_url = || {
+        let path = url.split(['?', '#']).next().unwrap_or("");
+        path.rsplit('/').next().unwrap_or("").to_owned()
+    };
+    Some(safe_name(&filename.unwrap_or_else(from_url)))
 }
 
 /// Gives the finished file `dir/<guid>` its suggested name (safe, unique) and mode 0600.
@@ -332,6 +585,59 @@ mod tests {
         assert_eq!(safe_name(""), "download");
         assert_eq!(safe_name("a\nb.txt"), "ab.txt");
         assert!(safe_name(&"é".repeat(300)).len() <= 200);
+    }
+
+    #[test]
+    fn only_answers_that_are_downloads_count_as_starting() {
+        let url = "http://127.0.0.1:1/dir/report.pdf?x=1";
+        let answer = |status, headers: Value| download_answer(Some(status), &headers, url);
+        assert_eq!(
+            answer(
+                200,
+                json!({"Content-Disposition": "attachment; filename=\"a b.zip\""})
+            ),
+            Some("a b.zip".into())
+        );
+        assert_eq!(
+            answer(200, json!({"content-disposition": "ATTACHMENT"})),
+            Some("report.pdf".into())
+        );
+        assert_eq!(
+            answer(
+                200,
+                json!({"Content-Type": "application/octet-stream; x=y"})
+            ),
+            Some("report.pdf".into())
+        );
+        assert_eq!(
+            answer(
+                200,
+                json!({"Content-Disposition": "attachment; filename=../../.bashrc"})
+            ),
+            Some("bashrc".into())
+        );
+        // What a frame renders, or no content at all, is no download.
+        assert_eq!(answer(200, json!({"Content-Type": "text/html"})), None);
+        assert_eq!(
+            answer(
+                200,
+                json!({"Content-Disposition": "inline; filename=a.pdf"})
+            ),
+            None
+        );
+        assert_eq!(
+            answer(404, json!({"Content-Disposition": "attachment"})),
+            None
+        );
+        assert_eq!(
+            answer(204, json!({"Content-Disposition": "attachment"})),
+            None
+        );
+        assert_eq!(
+            download_answer(None, &json!({"Content-Disposition": "attachment"}), url),
+            None
+        );
+        assert_eq!(answer(200, json!(null)), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod bodies;
 pub mod capture;
 mod commands;
 mod confine;
+pub mod cookie_carry;
 mod css_syntax;
 mod downloads;
 pub mod envelope;

@@ -338,9 +338,11 @@ impl Session {
     pub fn new(browser: Option<Browser>, cwd: PathBuf, remote: bool) -> anyhow::Result<Self> {
         let emulation = Arc::new(Mutex::new(Emulation::new()));
         let routes: Arc<RouteTable> = Arc::default();
+        let downloads: Arc<Downloads> = Arc::default();
         let browser_workers = Workers::new(Arc::new(SessionSetup {
             emulation: Arc::clone(&emulation),
             routes: Arc::clone(&routes),
+            downloads: Arc::clone(&downloads),
         }));
         let session = Session {
             browser,
@@ -355,7 +357,7 @@ impl Session {
             known_targets: Mutex::new(HashSet::new()),
             remote,
             routes,
-            downloads: Arc::default(),
+            downloads,
             browser_workers,
         };
         if let Some(browser) = &session.browser {
@@ -433,6 +435,7 @@ impl Session {
         let setup = Arc::new(SessionSetup {
             emulation: Arc::clone(&self.emulation),
             routes: Arc::clone(&self.routes),
+            downloads: Arc::clone(&self.downloads),
         });
         setup.prepare(&cdp, SessionKind::Tab)?;
         // Playwright's rule: every page behaves as the focused, visible one. Without it a tab
@@ -634,6 +637,30 @@ impl Session {
 
     /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and
     /// storage to the profile. False when there is no browser or it did not take the request.
+    /// Saves the persistent cookies of `profile` to `file` before a graceful exit (see
+    /// `cookie_carry.rs`); how many. Errors name the CDP call or the file.
+    pub fn save_cookies(
+        &self,
+        profile: &std::path::Path,
+        file: &std::path::Path,
+        timeout: Duration,
+    ) -> anyhow::Result<usize> {
+        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
+        super::cookie_carry::save(browser, profile, file, timeout)
+    }
+
+    /// Takes the cookies a graceful exit saved for `profile` from `file` (removing it) and
+    /// sets those the profile lacks (see `cookie_carry.rs`); how many.
+    pub fn restore_cookies(
+        &self,
+        profile: &std::path::Path,
+        file: &std::path::Path,
+        timeout: Duration,
+    ) -> anyhow::Result<usize> {
+        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
+        super::cookie_carry::restore(browser, profile, file, timeout)
+    }
+
     pub fn close_browser(&self, timeout: Duration) -> bool {
         self.browser
             .as_ref()

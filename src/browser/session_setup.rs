@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use headless_chrome::protocol::cdp::types::Event;
 use serde_json::json;
 
+use super::downloads::Downloads;
 use super::events::lock;
 use super::routes::RouteTable;
 use super::session::Emulation;
@@ -59,6 +60,9 @@ pub struct SessionSetup {
     pub emulation: Arc<Mutex<Emulation>>,
     /// `route` / `unroute`: the request routes.
     pub routes: Arc<RouteTable>,
+    /// The daemon's downloads: navigations that turn out to be downloads count from their
+    /// headers on, in frames too.
+    pub downloads: Arc<Downloads>,
 }
 
 impl SessionSetup {
@@ -88,6 +92,7 @@ impl SessionSetup {
         }
         if kind.captured() {
             super::bodies::attach(cdp);
+            self.downloads.attach(cdp);
         }
         // A dedicated worker has no `Fetch` domain: its requests pause in the session of the
         // page that started it, which answers them.

@@ -231,6 +231,20 @@ fn start(paths: StatePaths, lock: ElectionLock, launch_budget: Duration) -> Resu
     let session = Arc::new(
         Session::new(browser, cwd, remote.is_some()).context("cannot open Chromium's first tab")?,
     );
+    if let Some((profile_dir, file)) =
+        cookie_carry_paths(&paths, chromium.as_ref(), profile.as_deref(), &instance_id)
+    {
+        // Before any page runs: cookies a graceful exit saved that the profile lost.
+        match session.restore_cookies(&profile_dir, &file, COOKIE_CARRY_TIMEOUT) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                restored = n,
+                "persistent cookies the profile had lost were restored from {}",
+                file.display()
+            ),
+            Err(e) => tracing::warn!("saved cookies not restored: {e:#}"),
+        }
+    }
     session
         .watch_popups()
         .context("cannot watch for pages that pages open")?;
@@ -311,6 +325,31 @@ fn bind_loopback() -> Result<TcpListener> {
 /// The folder Chromium runs in for the profile choice (see `launcher::profile`). A user's
 /// `--profile` is created 0700 if missing and refused while Chromium's own `SingletonLock`
 /// there names a browser that may still run: its lock files are never deleted.
+/// How long saving or restoring the carried cookies may take (ms per CDP call).
+pub const COOKIE_CARRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The profile folder and the state dir's file its persistent cookies are carried in over a
+/// graceful exit (`browser/cookie_carry.rs`): only for a Chromium this daemon launched, and
+/// never for a throw-away `--ephemeral` profile.
+pub fn cookie_carry_paths(
+    paths: &StatePaths,
+    chromium: Option<&Chromium>,
+    profile: Option<&str>,
+    instance_id: &str,
+) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    chromium?;
+    if profile == Some(crate::launcher::profile::EPHEMERAL) {
+        return None;
+    }
+    let dir = crate::launcher::profile::dir_for(paths, profile, instance_id)?;
+    Some((
+        dir,
+        paths
+            .state_dir
+            .join(crate::browser::cookie_carry::FILE_NAME),
+    ))
+}
+
 fn profile_to_launch(
     paths: &StatePaths,
     profile: Option<&str>,

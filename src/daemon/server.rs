@@ -287,7 +287,15 @@ async fn settle_downloads(state: Arc<AppState>) {
 /// if it is still ours.
 fn finish(daemon: &Daemon) -> ExitCode {
     if let Some(chromium) = &daemon.chromium {
-        close_chromium(&daemon.session, &mut lock(chromium));
+        let mut chromium = lock(chromium);
+        let carry = super::cookie_carry_paths(
+            &daemon.paths,
+            Some(&chromium),
+            daemon.record.profile.as_deref(),
+            &daemon.record.instance_id,
+        );
+        close_chromium(&daemon.session, &mut chromium, carry);
+        drop(chromium);
         // Chromium is gone: its throw-away profile can go too.
         crate::launcher::profile::remove_ephemeral(&daemon.paths, &daemon.record);
     } else if daemon.record.cdp_url.is_some() {
@@ -307,7 +315,11 @@ fn finish(daemon: &Daemon) -> ExitCode {
 /// at once: it cannot close. One that is only slow (missed heartbeats on a loaded machine) is
 /// still asked to close: killing it would lose what it has not written yet. A kill the
 /// deadline forced is said on the daemon's stderr (its log), with the setting to raise.
-fn close_chromium(session: &Arc<Session>, chromium: &mut Chromium) {
+fn close_chromium(
+    session: &Arc<Session>,
+    chromium: &mut Chromium,
+    carry: Option<(std::path::PathBuf, std::path::PathBuf)>,
+) {
     if chromium.is_stopped() {
         let cause = session
             .browser_fault()
@@ -315,6 +327,14 @@ fn close_chromium(session: &Arc<Session>, chromium: &mut Chromium) {
         tracing::warn!("killing Chromium without closing it: {cause}");
         chromium.kill();
         return;
+    }
+    // Chromium's cookie store may not get its last write to disk (see `cookie_carry.rs`):
+    // the persistent cookies go to the state dir first, for the next daemon.
+    if let Some((profile, file)) = carry.filter(|_| session.browser_fault().is_none()) {
+        match session.save_cookies(&profile, &file, super::COOKIE_CARRY_TIMEOUT) {
+            Ok(n) => tracing::info!(saved = n, "persistent cookies saved for the next start"),
+            Err(e) => tracing::warn!("persistent cookies not saved: {e:#}"),
+        }
     }
     let began = Instant::now();
     let deadline = began + crate::settings::close_timeout();

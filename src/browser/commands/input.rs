@@ -37,7 +37,7 @@ pub fn dblclick(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
         return Err(CommandError::usage("dblclick"));
     };
-    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
     let done = pointer_act(ctx, sel, 2, ctx.state.input.modifiers)
         .map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
     ctx.state.input.mouse = done.point;
@@ -82,7 +82,7 @@ fn set_checked(ctx: &mut Ctx, args: &[String], want: bool) -> CommandResult {
     if checked_state(ctx, sel)? == want {
         return Ok(format!("{done} {sel}"));
     }
-    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
     let clicked = pointer_act(ctx, sel, 1, ctx.state.input.modifiers)
         .map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
     ctx.state.input.mouse = clicked.point;
@@ -163,7 +163,7 @@ pub fn clear(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(sel) = args.first().filter(|s| !s.is_empty()) else {
         return Err(CommandError::usage("clear"));
     };
-    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
     fill_element(ctx, sel, "").map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
     watch.settle();
     Ok(format!("Cleared {sel}"))

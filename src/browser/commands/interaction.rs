@@ -17,6 +17,7 @@ use headless_chrome::protocol::cdp::{Input, Network, Page, DOM};
 use serde_json::{json, Value};
 
 use super::navigation::NAVIGATION_TIMEOUT;
+use crate::browser::downloads::Downloads;
 use crate::browser::events::lock;
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::selector::{
@@ -42,7 +43,7 @@ pub fn click(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if let Some(out) = click_option_ref(ctx, sel)? {
         return Ok(out);
     }
-    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
     let done = pointer_action(ctx, sel, true).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
     ctx.state.input.mouse = done.point;
     watch.settle_flushed(done.flushed);
@@ -77,7 +78,7 @@ fn click_option_ref(ctx: &mut Ctx, sel: &str) -> Result<Option<String>, CommandE
         .get("value")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
     select_option(ctx, sel, value).map_err(|e| e.rewrite(&select_timeout()))?;
     watch.settle();
     Ok(Some(format!(
@@ -94,7 +95,7 @@ pub fn fill(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if sel.is_empty() || value.is_empty() {
         return Err(CommandError::usage("fill"));
     }
-    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
     fill_element(ctx, sel, &value).map_err(|e| e.rewrite(NOT_INTERACTABLE))?;
     watch.settle();
     Ok(format!("Filled {sel}"))
@@ -108,7 +109,7 @@ pub fn select(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if sel.is_empty() || value.is_empty() {
         return Err(CommandError::usage("select"));
     }
-    let watch = NavigationWatch::start(&ctx.tab.cdp)?;
+    let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
     select_option(ctx, sel, &value).map_err(|e| e.rewrite(&select_timeout()))?;
     watch.settle();
     Ok(format!("Selected \"{value}\" in {sel}"))
@@ -1379,10 +1380,19 @@ pub(super) struct NavigationWatch {
     tab: Arc<Tab>,
     listener: Weak<Listener>,
     state: Arc<(Mutex<NavigationState>, Condvar)>,
+    /// The daemon's downloads, and when the watch began: a navigation whose answer is a
+    /// download commits nothing, and Chromium may take seconds to abort it (it sniffs the
+    /// first bytes of a slow body first), so its headers end the wait.
+    downloads: Arc<Downloads>,
+    began: Instant,
 }
 
+/// How often a navigation wait looks at the downloads record (which wakes no watch).
+const DOWNLOAD_RECHECK: Duration = Duration::from_millis(50);
+
 impl NavigationWatch {
-    pub(super) fn start(tab: &Arc<Tab>) -> Result<Self, CommandError> {
+    pub(super) fn start(tab: &Arc<Tab>, downloads: &Arc<Downloads>) -> Result<Self, CommandError> {
+        let began = Instant::now();
         // A page target's main frame id is its target id.
         let main_frame = tab.get_target_id().clone();
         let state: Arc<(Mutex<NavigationState>, Condvar)> = Arc::default();
@@ -1440,7 +1450,14 @@ impl NavigationWatch {
             tab: Arc::clone(tab),
             listener,
             state,
+            downloads: Arc::clone(downloads),
+            began,
         })
+    }
+
+    /// Whether a navigation of this tab turned out to be a download since the watch began.
+    fn download_began(&self) -> bool {
+        self.downloads.began_on(self.tab.session_id(), self.began)
     }
 
     /// Waits until `done` holds or `deadline` passes.
@@ -1452,7 +1469,7 @@ impl NavigationWatch {
             if left.is_zero() {
                 return false;
             }
-            s = match changed.wait_timeout(s, left) {
+            s = match changed.wait_timeout(s, left.min(DOWNLOAD_RECHECK)) {
                 Ok((guard, _)) => guard,
                 Err(poisoned) => poisoned.into_inner().0,
             };
@@ -1485,7 +1502,13 @@ impl NavigationWatch {
         if !self.wait(now, |s| s.started || s.committed) {
             return;
         }
-        if !self.wait(now + NAVIGATION_TIMEOUT, |s| s.committed || s.finished) {
+        if !self.wait(now + NAVIGATION_TIMEOUT, |s| {
+            s.committed || s.finished || self.download_began()
+        }) {
+            return;
+        }
+        if !self.wait(now, |s| s.committed) && self.download_began() {
+            // A download: the page stays as it was.
             return;
         }
         let deadline = Instant::now() + SETTLE_TIMEOUT;

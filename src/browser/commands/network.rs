@@ -299,6 +299,10 @@ pub fn download_lines(list: &[Download]) -> String {
                 DownloadState::Completed(path, size) => {
                     format!("{} ({}KB)", path.display(), kb(*size))
                 }
+                DownloadState::Starting => format!(
+                    "{} (starting: its headers arrived; Chromium reports it after the first bytes)",
+                    d.suggested_name
+                ),
                 DownloadState::InProgress => format!(
                     "{} (in progress, {}KB so far)",
                     d.suggested_name,
@@ -307,7 +311,12 @@ pub fn download_lines(list: &[Download]) -> String {
                 DownloadState::Canceled => format!("{} (canceled)", d.suggested_name),
                 DownloadState::Failed(why) => format!("{} (failed: {why})", d.suggested_name),
             };
-            format!("[{}] {what} ← {}", d.seq, d.url)
+            // A download still starting has no number yet.
+            let number = match d.state {
+                DownloadState::Starting => "-".to_owned(),
+                _ => d.seq.to_string(),
+            };
+            format!("[{number}] {what} ← {}", d.url)
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -426,7 +435,7 @@ fn download_by_navigating(
         DownloadState::Failed(why) => {
             return Err(CommandError::failed(format!("Download failed: {why}")))
         }
-        DownloadState::InProgress => {
+        DownloadState::InProgress | DownloadState::Starting => {
             return Err(CommandError::failed("Download failed: still in progress"))
         }
     };
