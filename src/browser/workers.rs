@@ -76,11 +76,10 @@ impl Workers {
             };
             let params = &message["params"];
             match message["method"].as_str() {
-                Some("Target.attachedToTarget") => {
-                    if !workers.on_attached(&parent, params) {
-                        if let Some(child) = params["sessionId"].as_str() {
-                            release(&parent, child);
-                        }
+                // Anything but a dedicated worker is let go (detaching lets it run).
+                Some("Target.attachedToTarget") if !workers.on_attached(&parent, params) => {
+                    if let Some(child) = params["sessionId"].as_str() {
+                        release(&parent, child);
                     }
                 }
                 Some("Target.detachedFromTarget") => {
