@@ -605,3 +605,189 @@ fn captured_text_without_a_charset_keeps_its_utf8_characters_and_other_bytes_go_
     let jsonl = std::fs::read_to_string(ws.path().join("out.jsonl")).expect("jsonl");
     assert!(jsonl.contains("héllo ✓ 你好 €"), "{jsonl}");
 }
+
+fn script(body: &str) -> Fixture {
+    Fixture {
+        status: 200,
+        headers: vec![("Content-Type", "text/javascript")],
+        body: body.as_bytes().to_vec(),
+        needs_cookie: None,
+    }
+}
+
+/// A dedicated worker that fetches whatever path the page posts it and posts back
+/// `<status>:<body>` or `failed: <message>`; it says `ready` first, after an `importScripts`
+/// of `/lib.js` (`imported <value>` or `import failed`) and a console line.
+const FETCH_WORKER: &str = "
+let imported;
+try { importScripts('/lib.js'); imported = 'imported ' + self.libValue; }
+catch (e) { imported = 'import failed'; }
+console.log('worker console line');
+onmessage = async e => {
+  try { const r = await fetch(e.data); postMessage(r.status + ':' + await r.text()); }
+  catch (err) { postMessage('failed: ' + err.message); }
+};
+postMessage(imported);
+";
+
+/// The page that starts [`FETCH_WORKER`]: `window.started` is its first message,
+/// `workerFetch(path)` what the worker's fetch of `path` gave.
+const WORKER_PAGE: &str = "<title>Worker</title><script>
+const worker = new Worker('/worker.js');
+window.started = new Promise(r => worker.addEventListener('message', e => r(e.data), { once: true }));
+window.workerFetch = path => started.then(() => new Promise(r => {
+  worker.addEventListener('message', e => r(e.data), { once: true });
+  worker.postMessage(path);
+}));
+</script>";
+
+/// What the worker's fetch of `path` gave (see [`WORKER_PAGE`]).
+fn worker_fetch(ws: &Workspace, path: &str) -> String {
+    ws.ok(&["js", &format!("await workerFetch('{path}')")])
+        .trim_end()
+        .to_owned()
+}
+
+#[test]
+fn routes_fulfil_and_abort_the_requests_of_a_dedicated_worker() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/worker.html", html(WORKER_PAGE)),
+        ("/worker.js", script(FETCH_WORKER)),
+        ("/lib.js", script("self.libValue = 'real-lib';")),
+        ("/api/data", text("real")),
+        ("/api/other", text("other")),
+        ("/api/worker-only", text("seen")),
+    ]);
+    let ws = Workspace::with_chromium();
+    // Set before the worker exists: its script's first requests are answered.
+    ws.ok(&["route", "**/api/data", "--body", "mocked"]);
+    ws.ok(&["route", "**/lib.js", "--abort"]);
+    ws.ok(&["goto", &server.url("/worker.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "import failed\n");
+    assert_eq!(worker_fetch(&ws, "/api/data"), "200:mocked");
+    // Set while the worker runs.
+    ws.ok(&["route", "**/api/other", "--abort"]);
+    assert_eq!(worker_fetch(&ws, "/api/other"), "failed: Failed to fetch");
+    ws.ok(&["unroute"]);
+    assert_eq!(worker_fetch(&ws, "/api/other"), "200:other");
+    assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
+
+    // The worker's requests and console lines are the page's, as Playwright reports them.
+    assert_eq!(worker_fetch(&ws, "/api/worker-only"), "200:seen");
+    wait_until(
+        "the worker's request is in the network log",
+        std::time::Duration::from_secs(5),
+        || ws.ok(&["network"]).contains("/api/worker-only"),
+    );
+    assert!(ws.ok(&["console"]).contains("worker console line"));
+
+    // A reload starts a new worker: routed from its first request again.
+    ws.ok(&[
+        "route",
+        "**/lib.js",
+        "--body",
+        "self.libValue = 'mocked-lib';",
+        "--content-type",
+        "text/javascript",
+    ]);
+    ws.ok(&["reload"]);
+    assert_eq!(ws.ok(&["js", "await started"]), "imported mocked-lib\n");
+}
+
+/// A service worker that fetches whatever path a page posts it, answering the page with
+/// `<status>:<body>` or `failed: <message>`.
+const SERVICE_WORKER: &str = "
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', e => e.waitUntil(self.clients.claim()));
+self.addEventListener('message', async e => {
+  let out;
+  try { const r = await fetch(e.data); out = r.status + ':' + await r.text(); }
+  catch (err) { out = 'failed: ' + err.message; }
+  e.source.postMessage(out);
+});
+";
+
+const SERVICE_WORKER_PAGE: &str = "<title>SW</title><script>
+window.registered = navigator.serviceWorker.register('/sw.js')
+  .then(() => navigator.serviceWorker.ready).then(() => 'ready');
+window.swFetch = path => registered.then(() => navigator.serviceWorker.ready).then(reg => new Promise(r => {
+  navigator.serviceWorker.addEventListener('message', e => r(e.data), { once: true });
+  reg.active.postMessage(path);
+}));
+</script>";
+
+#[test]
+fn routes_fulfil_and_abort_the_requests_of_a_service_worker() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/sw.html", html(SERVICE_WORKER_PAGE)),
+        ("/sw.js", script(SERVICE_WORKER)),
+        ("/api/data", text("real")),
+        ("/api/other", text("other")),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["route", "**/api/data", "--body", "mocked"]);
+    // 127.0.0.1 is a secure context: the page may register a service worker.
+    ws.ok(&["goto", &server.url("/sw.html")]);
+    assert_eq!(ws.ok(&["js", "await registered"]), "ready\n");
+    let sw_fetch = |path: &str| {
+        ws.ok(&["js", &format!("await swFetch('{path}')")])
+            .trim_end()
+            .to_owned()
+    };
+    assert_eq!(sw_fetch("/api/data"), "200:mocked");
+    ws.ok(&["route", "**/api/other", "--abort"]);
+    assert_eq!(sw_fetch("/api/other"), "failed: Failed to fetch");
+    ws.ok(&["unroute"]);
+    assert_eq!(sw_fetch("/api/data"), "200:real");
+}
+
+#[test]
+fn routes_answer_the_first_document_of_a_popup() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![(
+        "/opener.html",
+        html("<title>Opener</title><a id=blank href='/linked' target=_blank>open</a>"),
+    )]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/opener.html")]);
+    // Neither page exists on the server: only the routes can answer them.
+    ws.ok(&[
+        "route",
+        "**/opened",
+        "--body",
+        "<title>Opened</title>opened by window.open",
+        "--content-type",
+        "text/html",
+    ]);
+    ws.ok(&[
+        "route",
+        "**/linked",
+        "--body",
+        "<title>Linked</title>opened by a link",
+        "--content-type",
+        "text/html",
+    ]);
+    let loaded = |path: &str| {
+        let want = format!("complete {path}");
+        wait_until(
+            &format!("the popup {path} is the active tab and loaded"),
+            std::time::Duration::from_secs(10),
+            || {
+                ws.ok(&["js", "document.readyState + ' ' + location.pathname"])
+                    .trim_end()
+                    == want
+            },
+        );
+    };
+
+    ws.ok(&["js", "window.open('/opened'); 'asked'"]);
+    loaded("/opened");
+    assert_eq!(ws.ok(&["text"]), "opened by window.open\n");
+
+    ws.ok(&["tab", "1"]);
+    ws.ok(&["click", "#blank"]);
+    loaded("/linked");
+    assert_eq!(ws.ok(&["text"]), "opened by a link\n");
+}

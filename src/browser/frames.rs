@@ -22,6 +22,7 @@ use crate::browser::events::lock;
 use crate::browser::page::CommandError;
 use crate::browser::session::{TabHandle, TabState};
 use crate::browser::session_setup::{SessionKind, SessionSetup};
+use crate::browser::workers::Workers;
 use crate::cdp::Tab;
 
 /// How long a lookup waits for a frame's session or execution context to appear: a frame that
@@ -110,6 +111,8 @@ pub struct Frames {
     changed: Condvar,
     /// What each out-of-process iframe's session gets before it runs.
     setup: Arc<SessionSetup>,
+    /// The dedicated workers of the tab's pages (see `workers.rs`).
+    workers: Arc<Workers>,
 }
 
 impl Frames {
@@ -126,6 +129,7 @@ impl Frames {
             }),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
+            workers: Workers::new(Arc::clone(&setup)),
             setup,
         });
         frames.watch(&frames.main);
@@ -216,6 +220,8 @@ impl Frames {
                 };
                 if info["type"].as_str() == Some("iframe") {
                     self.adopt(session, child, target);
+                } else if self.workers.on_attached(&session.cdp, params) {
+                    return;
                 } else {
                     // Only a browser too old for auto-attach filters sends other kinds; they
                     // wait for a debugger, so let them go (detaching resumes them).
@@ -230,6 +236,7 @@ impl Frames {
             "Target.detachedFromTarget" => {
                 if let Some(child) = params["sessionId"].as_str() {
                     self.forget(child);
+                    self.workers.forget(child);
                 }
             }
             _ => return,
@@ -530,14 +537,15 @@ pub(crate) fn frame_gone() -> CommandError {
     )
 }
 
-/// `Target.setAutoAttach` on a session, iframes only, each held paused until it has the
-/// tab's settings (see [`Frames::adopt`]).
+/// `Target.setAutoAttach` on a session, iframes and dedicated workers only, each held paused
+/// until it has the tab's settings (see [`Frames::adopt`], `workers.rs`).
 pub(crate) fn auto_attach(tab: &Tab) -> anyhow::Result<()> {
     if tab
         .call_raw("Target.setAutoAttach", auto_attach_params(true))
         .is_err()
     {
-        // A browser too old for filters attaches everything; only iframes are adopted.
+        // A browser too old for filters attaches everything; only iframes and workers are
+        // adopted.
         tab.call_raw("Target.setAutoAttach", auto_attach_params(false))?;
     }
     Ok(())
@@ -550,7 +558,11 @@ pub(crate) fn auto_attach_params(filtered: bool) -> Value {
         "autoAttach": true,
         "waitForDebuggerOnStart": true,
         "flatten": true,
-        "filter": [{ "type": "iframe", "exclude": false }, { "exclude": true }],
+        "filter": [
+            { "type": "iframe", "exclude": false },
+            { "type": "worker", "exclude": false },
+            { "exclude": true },
+        ],
     });
     if !filtered {
         params.as_object_mut().map(|p| p.remove("filter"));

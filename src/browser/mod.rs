@@ -31,6 +31,7 @@ mod session;
 mod session_setup;
 pub mod url_policy;
 mod watchdog;
+mod workers;
 
 use std::path::PathBuf;
 use std::sync::Arc;

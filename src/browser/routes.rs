@@ -1,6 +1,7 @@
 //! Request routing for `route` / `unroute` / `routes`: a daemon-wide table of URL globs, each
 //! answered with a canned response or a network failure, applied to every tab (popups the
-//! pages open included, from their adoption on) through the CDP `Fetch` domain.
+//! pages open included, from their first document on) and every worker through the CDP
+//! `Fetch` domain.
 //!
 //! While the table is empty no tab intercepts anything (`Fetch.disable`); with routes, every
 //! tab pauses every request (`Fetch.enable` with the `*` pattern) and this module answers each
@@ -10,12 +11,16 @@
 //! but `/`, `**` any run at all, `{a,b}` either, `\` escapes, and everything else (`?`
 //! included, as since Playwright 1.52) is literal; the whole URL must match.
 //!
-//! Every session of a tab comes through [`RouteTable::attach`]: its own and each
-//! out-of-process iframe's, before that frame runs (`session_setup.rs`).
+//! Every session that can pause requests comes through [`RouteTable::attach`] before its
+//! target runs: a tab's own and each out-of-process iframe's (`session_setup.rs`), a popup's
+//! (held by the browser-level auto-attach until routed, `session/popups.rs`), and each service
+//! or shared worker's (`workers.rs`). A dedicated worker has no `Fetch` domain: its requests
+//! pause in the session of the page that started it, which answers them here; it is held
+//! until set up all the same, so none of its requests comes first.
 //!
-//! Limits: the first document of a popup can load before the popup is adopted (the routes
-//! then apply to everything it fetches later), and requests made by workers are not
-//! intercepted.
+//! Limit: in a browser we did not launch (`--cdp-url`), new pages are not held for us, so a
+//! popup's first document there can load before the popup is adopted, and service and shared
+//! workers are not routed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -87,7 +92,17 @@ pub struct RouteTable {
 impl RouteTable {
     /// Starts answering `tab`'s paused requests, and intercepts them now if there are routes.
     /// Every session of every tab (its own, each out-of-process iframe's) comes through here.
+    /// A session attached already (a popup's, routed while it waited) is only told again.
     pub fn attach(self: &Arc<Self>, tab: &Arc<Tab>) -> anyhow::Result<()> {
+        let known = lock(&self.tabs)
+            .iter()
+            .any(|t| std::ptr::eq(t.as_ptr(), Arc::as_ptr(tab)));
+        if known {
+            if !self.list().is_empty() {
+                set_interception(tab, true)?;
+            }
+            return Ok(());
+        }
         let table: Weak<RouteTable> = Arc::downgrade(self);
         let weak_tab = Arc::downgrade(tab);
         tab.add_raw_listener(Arc::new(move |message: &Value| {

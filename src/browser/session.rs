@@ -13,6 +13,7 @@ use super::page::CommandError;
 use super::refs;
 use super::routes::RouteTable;
 use super::session_setup::{SessionKind, SessionSetup};
+use super::workers::Workers;
 use crate::cdp::{Browser, Tab};
 use crate::wire::CommandRequest;
 
@@ -323,6 +324,9 @@ pub struct Session {
     pub(crate) routes: Arc<RouteTable>,
     /// Downloads the pages started (see `downloads.rs`).
     pub(crate) downloads: Arc<Downloads>,
+    /// Service and shared workers: auto-attached at the browser level, given the routes
+    /// before they run (see `workers.rs`, `session/popups.rs`).
+    browser_workers: Arc<Workers>,
 }
 
 impl Session {
@@ -332,6 +336,14 @@ impl Session {
     /// A `remote` browser (one we did not launch, `--cdp-url`) gets a page target of our own
     /// rather than one of the pages already open there, which belong to someone else.
     pub fn new(browser: Option<Browser>, cwd: PathBuf, remote: bool) -> anyhow::Result<Self> {
+        let emulation = Arc::new(Mutex::new(Emulation::new()));
+        let routes: Arc<RouteTable> = Arc::default();
+        let downloads: Arc<Downloads> = Arc::default();
+        let browser_workers = Workers::new(Arc::new(SessionSetup {
+            emulation: Arc::clone(&emulation),
+            routes: Arc::clone(&routes),
+            downloads: Arc::clone(&downloads),
+        }));
         let session = Session {
             browser,
             tabs: Mutex::new(Tabs {
@@ -340,12 +352,13 @@ impl Session {
                 map: BTreeMap::new(),
             }),
             dialog_policy: Arc::new(Mutex::new(DialogPolicy::default())),
-            emulation: Arc::new(Mutex::new(Emulation::new())),
+            emulation,
             cwd,
             known_targets: Mutex::new(HashSet::new()),
             remote,
-            routes: Arc::default(),
-            downloads: Arc::default(),
+            routes,
+            downloads,
+            browser_workers,
         };
         if let Some(browser) = &session.browser {
             let tab = if remote {

@@ -9,6 +9,10 @@
 //! same). A setting changed later is sent to every session of every tab by its command
 //! ([`super::frames::Frames::sessions`]).
 //!
+//! A worker's session (`workers.rs`) is prepared the same way before it runs: a service or
+//! shared worker's gets the routes, a dedicated worker's the `Network` and `Runtime` events
+//! of the tab's logs.
+//!
 //! Per session: the emulation a frame can hold (user agent and `Accept-Language`, extra HTTP
 //! headers, geolocation, time zone, locale, media features, offline; the viewport, touch and
 //! focus belong to the tab's main frame), request routes (`Fetch`), and the `Network`
@@ -17,6 +21,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use headless_chrome::protocol::cdp::types::Event;
 use serde_json::json;
 
 use super::downloads::Downloads;
@@ -32,6 +37,20 @@ pub enum SessionKind {
     Tab,
     /// An out-of-process iframe's session, paused until it is prepared.
     Frame,
+    /// A dedicated worker's session (a tab's, a frame's or a worker's), paused until it is
+    /// prepared: its requests, console lines and errors go to the tab's logs (its requests
+    /// are routed in its page's session).
+    Worker,
+    /// A service or shared worker's session (the browser's), paused until it is prepared:
+    /// routes only (see `workers.rs`).
+    BrowserWorker,
+}
+
+impl SessionKind {
+    /// True for the sessions whose requests and console lines go to the tab's logs.
+    fn captured(self) -> bool {
+        self != SessionKind::BrowserWorker
+    }
 }
 
 /// The per-tab settings every session of a tab gets (shared by every tab of the daemon, as
@@ -47,31 +66,77 @@ pub struct SessionSetup {
 }
 
 impl SessionSetup {
-    /// Gives `cdp` the tab's current settings and listens to its requests; a frame's session
-    /// (attached paused) is then let run, whatever failed. Errors name the CDP call that
+    /// Gives `cdp` the tab's current settings and listens to its requests; a frame's or a
+    /// worker's session (attached paused) is then let run, whatever failed. Errors name the CDP call that
     /// failed.
     pub fn prepare(&self, cdp: &Arc<Tab>, kind: SessionKind) -> anyhow::Result<()> {
-        if kind == SessionKind::Frame {
+        if matches!(kind, SessionKind::Frame | SessionKind::Worker) {
             // The frame's console messages, uncaught errors and requests belong in the tab's
             // logs; request ids are only unique per renderer, hence a key of its own.
             let capture_key = super::events::new_capture_key();
-            let _ = cdp.add_event_listener(Arc::new(
-                move |event: &headless_chrome::protocol::cdp::types::Event| {
-                    super::capture::global().observe(capture_key, event);
-                },
-            ));
+            let _ = cdp.add_event_listener(Arc::new(move |event: &Event| {
+                match event {
+                    // A worker's requests name no frame; Playwright reports them as its
+                    // page's (`CRNetworkManager.addSession` with the worker's frame).
+                    Event::NetworkRequestWillBeSent(e)
+                        if kind == SessionKind::Worker && e.params.frame_id.is_none() =>
+                    {
+                        let mut e = e.clone();
+                        e.params.frame_id = Some(String::new());
+                        super::capture::global()
+                            .observe(capture_key, &Event::NetworkRequestWillBeSent(e));
+                    }
+                    _ => super::capture::global().observe(capture_key, event),
+                }
+            }));
         }
-        super::bodies::attach(cdp);
-        self.downloads.attach(cdp);
-        let settings = self.routes.attach(cdp).and_then(|()| {
+        if kind.captured() {
+            super::bodies::attach(cdp);
+            self.downloads.attach(cdp);
+        }
+        // A dedicated worker has no `Fetch` domain: its requests pause in the session of the
+        // page that started it, which answers them.
+        let routed = if kind == SessionKind::Worker {
+            Ok(())
+        } else {
+            self.routes.attach(cdp)
+        };
+        let settings = routed.and_then(|()| {
             // Held while the settings are sent: a command changing one meanwhile waits, then
             // sends its change to this session too, so the newer value is the one that stays.
             let emulation = lock(&self.emulation);
             match kind {
                 SessionKind::Tab => emulation.apply(cdp),
                 SessionKind::Frame => emulation.apply_to_frame(cdp),
+                // A worker has no `Emulation` domain; its requests are covered by the routes.
+                SessionKind::Worker | SessionKind::BrowserWorker => Ok(()),
             }
         });
+        if matches!(kind, SessionKind::Worker | SessionKind::BrowserWorker) {
+            // Sent together, handled in order, the worker let run last whatever failed: its
+            // first request is routed (and, for a dedicated worker, logged with its console
+            // lines), and the dedicated workers it starts attach (paused) under it.
+            let mut calls = Vec::new();
+            if kind.captured() {
+                calls.push(("Network.enable", json!({})));
+                calls.push(("Runtime.enable", json!({})));
+            }
+            calls.push((
+                "Target.setAutoAttach",
+                super::workers::nested_auto_attach_params(),
+            ));
+            calls.push(("Runtime.runIfWaitingForDebugger", json!({})));
+            let answers = cdp.call_raw_pipelined(calls);
+            let mut answers = answers.into_iter();
+            let run = answers
+                .next_back()
+                .unwrap_or_else(|| Err(anyhow::anyhow!("a pipelined call went unanswered")));
+            // A shared worker may not start workers of its own: its auto-attach may fail.
+            let enabled: anyhow::Result<Vec<_>> =
+                answers.take(if kind.captured() { 2 } else { 0 }).collect();
+            run?;
+            enabled?;
+        }
         if kind == SessionKind::Frame {
             // Sent together, handled in order: the frame waits one round trip more, not three;
             // its first request is reported, and the cross-site iframes inside it attach

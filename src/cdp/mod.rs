@@ -708,6 +708,13 @@ impl Browser {
         Tab::attach(&self.conn, target_id.to_owned())
     }
 
+    /// A handle on a session Chromium attached on its own (browser-level
+    /// `Target.setAutoAttach`: `sessionId` from `Target.attachedToTarget`), no domain enabled:
+    /// a page's (then [`Tab::enable_page_domains`]) or a service or shared worker's.
+    pub fn attached_session(&self, session_id: &str, target_id: &str) -> Result<Arc<Tab>> {
+        Tab::route_session(&self.conn, session_id.to_owned(), target_id.to_owned())
+    }
+
     /// Turns on target discovery (`Target.setDiscoverTargets`): every `Target.targetCreated`,
     /// `targetInfoChanged` and `targetDestroyed` event, those of the targets that exist now
     /// included, arrives on the returned channel. Each must be reported with
@@ -825,11 +832,19 @@ impl Tab {
             .context("Target.attachToTarget returned no sessionId")?
             .to_owned();
         let tab = Tab::route_session(conn, session_id, target_id)?;
+        tab.enable_page_domains()?;
+        Ok(tab)
+    }
+
+    /// The domains every page handle has on: `Page` (with lifecycle events) and `Inspector`.
+    /// A page held waiting for a debugger in a renderer not started yet (a `noopener` popup)
+    /// answers only once it runs.
+    pub fn enable_page_domains(&self) -> Result<()> {
         // Inspector: for Inspector.targetCrashed (a dead renderer must fail calls at once, not
         // time out). Sent back to back: a new page's first answer waits for its renderer to
         // start, and the other two then need no round trip of their own.
-        tab.conn.call_raw_in_order(
-            Some(&tab.session_id),
+        self.conn.call_raw_in_order(
+            Some(&self.session_id),
             vec![
                 ("Page.enable", json!({})),
                 ("Page.setLifecycleEventsEnabled", json!({ "enabled": true })),
@@ -837,7 +852,7 @@ impl Tab {
             ],
             DEFAULT_CALL_TIMEOUT,
         )?;
-        Ok(tab)
+        Ok(())
     }
 
     /// Routes the events of a flattened session to a new handle: a listener thread of its own,

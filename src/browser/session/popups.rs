@@ -3,16 +3,28 @@
 //! (`Target.setDiscoverTargets`); a watcher thread adopts each new page target that is not
 //! already a tab, and drops the tab of a target that is gone.
 //!
+//! In a browser we launched, new pages and service and shared workers are also auto-attached
+//! at the browser level (`Target.setAutoAttach{waitForDebuggerOnStart, flatten}`, as
+//! Playwright's `CRBrowser` does): Chromium holds each before its first request until we send
+//! `Runtime.runIfWaitingForDebugger`. A popup is adopted through that session and resumed
+//! once it is a tab with the routes and the rest of a tab's set-up, so its first document is
+//! routed and logged; a worker gets the routes first (`workers.rs`). Every session attached
+//! this way and waiting is let run: resumed after its set-up (also when that failed, which is
+//! logged), or detached at once when it is not ours to set up (a tab we opened ourselves,
+//! which has its own session; a prerender). A remote browser (`--cdp-url`) is only watched: its other
+//! clients' pages must never wait on us.
+//!
 //! The newest adopted page becomes the active tab, as in gstack, whose `context.on('page')`
 //! handler (`browser-manager.ts`) makes every page it adopts active.
 
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::Session;
 use crate::browser::events::lock;
+use crate::browser::session_setup::SessionKind;
 
 /// How long a command waits for the target events received before it to be dealt with: an
 /// adoption is a handful of CDP calls, so this only bounds a stuck browser.
@@ -24,6 +36,23 @@ pub fn watch(session: &Arc<Session>) -> anyhow::Result<()> {
         return Ok(());
     };
     let events = browser.watch_targets()?;
+    if !session.remote {
+        browser.call_raw(
+            "Target.setAutoAttach",
+            json!({
+                "autoAttach": true,
+                "waitForDebuggerOnStart": true,
+                "flatten": true,
+                "filter": [
+                    { "type": "page", "exclude": false },
+                    { "type": "service_worker", "exclude": false },
+                    { "type": "shared_worker", "exclude": false },
+                    { "exclude": true },
+                ],
+            }),
+            SETTLE_TIMEOUT * 5,
+        )?;
+    }
     let weak: Weak<Session> = Arc::downgrade(session);
     std::thread::Builder::new()
         .name("target-watch".into())
@@ -45,7 +74,13 @@ fn handle(session: &Session, event: &Value) {
     let method = event.get("method").and_then(Value::as_str);
     let params = event.get("params");
     match method {
-        Some("Target.targetCreated") => {
+        Some("Target.attachedToTarget") => {
+            if let Some(params) = params {
+                attached(session, params);
+            }
+        }
+        // In a browser we launched, a new page is adopted when it attaches (above).
+        Some("Target.targetCreated") if session.remote => {
             let info = params.and_then(|p| p.get("targetInfo"));
             if let Some(info) = info.filter(|i| crate::cdp::is_tab_page(i)) {
                 if session.remote && !opened_by_our_tab(session, info) {
@@ -63,7 +98,105 @@ fn handle(session: &Session, event: &Value) {
                 forget_closed(session, id);
             }
         }
+        Some("Target.detachedFromTarget") => {
+            if let Some(id) = params
+                .and_then(|p| p.get("sessionId"))
+                .and_then(Value::as_str)
+            {
+                session.browser_workers.forget(id);
+            }
+        }
         _ => {}
+    }
+}
+
+/// A target Chromium attached at the browser level, paused: a popup to adopt, a worker to
+/// route, or a session to let go. Whatever happens, the target is let run.
+fn attached(session: &Session, params: &Value) {
+    let Some(browser) = &session.browser else {
+        return;
+    };
+    // Chromium reports our own `Target.attachToTarget` sessions here too, and those of the
+    // targets that ran before auto-attach was turned on: neither waits, and neither is ours
+    // to let go.
+    if params["waitingForDebugger"].as_bool() != Some(true) {
+        return;
+    }
+    let info = &params["targetInfo"];
+    let (Some(session_id), Some(target_id)) =
+        (params["sessionId"].as_str(), info["targetId"].as_str())
+    else {
+        return;
+    };
+    match info["type"].as_str() {
+        Some("service_worker" | "shared_worker") => {
+            match browser.attached_session(session_id, target_id) {
+                Ok(cdp) => session
+                    .browser_workers
+                    .adopt(cdp, SessionKind::BrowserWorker),
+                Err(e) => {
+                    tracing::warn!("cannot attach to worker {target_id}, let it run: {e:#}");
+                    release(browser, session_id);
+                }
+            }
+        }
+        // Claimed under the lock: a tab we are opening is in already, and one adopted by
+        // `reconcile` meanwhile is not adopted twice.
+        _ if crate::cdp::is_tab_page(info)
+            && lock(&session.known_targets).insert(target_id.to_owned()) =>
+        {
+            adopt_paused(session, browser, session_id, target_id);
+        }
+        _ => release(browser, session_id),
+    }
+}
+
+/// Adopts a popup through the session it attached with: the routes first, while it waits
+/// (`Fetch` is the browser's and answers at once), then it is let run, then the rest of a
+/// tab's set-up, whose calls the page's renderer answers (a `noopener` popup's renderer starts
+/// only once the page runs, so they cannot come first).
+fn adopt_paused(
+    session: &Session,
+    browser: &crate::cdp::Browser,
+    session_id: &str,
+    target_id: &str,
+) {
+    let cdp = match browser.attached_session(session_id, target_id) {
+        Ok(cdp) => cdp,
+        Err(e) => {
+            tracing::warn!("cannot take page {target_id}; it runs untouched: {e:#}");
+            lock(&session.known_targets).remove(target_id);
+            release(browser, session_id);
+            return;
+        }
+    };
+    let routed = session.routes.attach(&cdp);
+    let resumed = cdp.call_raw("Runtime.runIfWaitingForDebugger", json!({}));
+    if let Err(e) = routed.and(resumed) {
+        tracing::warn!("popup {target_id} runs before its set-up finished: {e:#}");
+    }
+    let adopted = cdp
+        .enable_page_domains()
+        .and_then(|()| session.adopt(Arc::clone(&cdp)));
+    match adopted {
+        Ok(tab) => tracing::info!(tab = tab.id, "adopted a page the page opened"),
+        Err(e) => {
+            tracing::debug!("could not adopt page {target_id}: {e:#}");
+            cdp.detach_events();
+            lock(&session.known_targets).remove(target_id);
+            release(browser, session_id);
+        }
+    }
+}
+
+/// Detaches a browser-level auto-attached session, which lets its target run.
+fn release(browser: &crate::cdp::Browser, session_id: &str) {
+    if let Err(e) = browser.call_raw(
+        "Target.detachFromTarget",
+        json!({ "sessionId": session_id }),
+        SETTLE_TIMEOUT,
+    ) {
+        tracing::debug!("cannot detach from session {session_id}: {e:#}");
     }
 }
 
