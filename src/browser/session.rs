@@ -474,11 +474,18 @@ impl Session {
         let Some(browser) = &self.browser else {
             return Err(no_browser());
         };
-        let mut known = lock(&self.known_targets);
-        let cdp = browser
-            .new_tab()
-            .map_err(|e| CommandError::failed(format!("cannot open a tab: {e:#}")))?;
-        known.insert(cdp.get_target_id().clone());
+        // Held while the target is created and claimed, so that the browser-level watcher
+        // (`session/popups.rs`), which Chromium tells of the new page at once, finds it ours
+        // and lets it run; released before the tab's set-up, whose calls need the page to run
+        // (held longer, the set-up and the watcher waited on each other until a timeout).
+        let cdp = {
+            let mut known = lock(&self.known_targets);
+            let cdp = browser
+                .new_tab()
+                .map_err(|e| CommandError::failed(format!("cannot open a tab: {e:#}")))?;
+            known.insert(cdp.get_target_id().clone());
+            cdp
+        };
         Ok(self.adopt(cdp)?)
     }
 
