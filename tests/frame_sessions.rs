@@ -410,7 +410,11 @@ impl SlowFrames {
                             // Held open, never answered (the thread ends with the test).
                             None => std::thread::park(),
                         }
-                        let name = if path.ends_with("?cross") { "Cross" } else { "Same" };
+                        let name = if path.ends_with("?cross") {
+                            "Cross"
+                        } else {
+                            "Same"
+                        };
                         format!("<!DOCTYPE html><html><body><button>{name}SlowBtn</button></body></html>")
                     } else {
                         let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");

@@ -134,7 +134,9 @@ fn loaded_holder(
         } else {
             running_session(frames, parent, backend, frame_id)?
         };
-        match loading(frames, &holder, frame_id, seen_loading, deadline) {
+        let state = loading(frames, &holder, frame_id, seen_loading, deadline)
+            .or_else(|| pending_src(parent, backend));
+        match state {
             // No answer from a frame never seen loading: read it as it is (as before).
             Some(false) => return Some(holder),
             None if !seen_loading => return Some(holder),
@@ -181,6 +183,37 @@ fn loading(
         .call_method_within(probe, left.max(Duration::from_millis(1)))
         .ok()?;
     answer.result.value.as_ref()?.as_bool()
+}
+
+/// Asked of the `<iframe>` `backend` in `parent` (`DOM.describeNode`), for a frame whose
+/// main world has no context yet (Chromium creates none for an initial empty document until
+/// something runs there): true while it still shows the initial `about:blank` and its `src`
+/// names a document to load ([`LOADING`]'s rule); `None` when the node is gone.
+fn pending_src(parent: &FrameSession, backend: i64) -> Option<bool> {
+    let node = parent
+        .cdp
+        .call_raw(
+            "DOM.describeNode",
+            json!({ "backendNodeId": backend, "depth": 1 }),
+        )
+        .ok()?;
+    let node = &node["node"];
+    let attribute = |name: &str| {
+        node["attributes"].as_array().and_then(|attributes| {
+            attributes
+                .chunks(2)
+                .find(|pair| pair[0].as_str() == Some(name))
+                .and_then(|pair| pair.get(1)?.as_str().map(str::to_owned))
+        })
+    };
+    if attribute("srcdoc").is_some() {
+        return Some(false);
+    }
+    let src = attribute("src").unwrap_or_default().trim().to_lowercase();
+    let document = node["contentDocument"]["documentURL"].as_str();
+    // No `contentDocument`: the frame is out of process, so it has committed a document.
+    let blank = document.is_some_and(|url| url == "about:blank");
+    Some(blank && !src.is_empty() && src != "about:blank" && !src.starts_with("javascript:"))
 }
 
 /// The current session of the out-of-process frame `frame_id` once it runs a script, within
