@@ -184,8 +184,9 @@ pub fn navigation_timeout() -> Duration {
     millis("BROWSE_NAVIGATION_TIMEOUT", 15_000).max(Duration::from_millis(1))
 }
 
-/// `BROWSE_FRAME_TIMEOUT`: how long `snapshot` waits for an out-of-process iframe's renderer
-/// to answer (3 s) before it leaves that frame's content out and says so on stderr; well under
+/// `BROWSE_FRAME_TIMEOUT`: how long `snapshot` waits for iframes still loading their document
+/// to reach `DOMContentLoaded`, and for an out-of-process iframe's renderer to answer (3 s),
+/// before it leaves that frame's content out and says so on stderr; well under
 /// the command's own limit, so one hung frame never holds up the page's snapshot.
 pub fn frame_timeout() -> Duration {
     millis("BROWSE_FRAME_TIMEOUT", 3_000).max(Duration::from_millis(1))

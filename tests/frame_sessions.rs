@@ -368,3 +368,111 @@ fn route_after_settings_and_navigations_succeeds_despite_gone_frame_sessions() {
     let routes = ws.ok(&["routes"]);
     assert!(routes.contains("routed2"), "{routes}");
 }
+
+/// A server of a top page (`/top.html`) with a same-site iframe (`/slow.html`) and a cross-site
+/// one (`http://localhost:<port>/slow.html`), whose frame documents it answers only once
+/// `frame_delay` has passed since their request arrived (`None`: never, while the test runs).
+/// `goto` returns at the top page's `DOMContentLoaded`, before either frame has its document.
+struct SlowFrames {
+    port: u16,
+}
+
+impl SlowFrames {
+    fn start(frame_delay: Option<Duration>) -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let top = format!(
+            r#"<!DOCTYPE html><html><body><button>TopBtn</button>
+<iframe src="/slow.html"></iframe><iframe src="http://localhost:{port}/slow.html?cross"></iframe>
+</body></html>"#
+        );
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let top = top.clone();
+                std::thread::spawn(move || {
+                    let mut stream = stream;
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 2048];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&request);
+                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    let body = if path == "/top.html" {
+                        top
+                    } else if path.starts_with("/slow.html") {
+                        match frame_delay {
+                            Some(delay) => std::thread::sleep(delay),
+                            // Held open, never answered (the thread ends with the test).
+                            None => std::thread::park(),
+                        }
+                        let name = if path.ends_with("?cross") {
+                            "Cross"
+                        } else {
+                            "Same"
+                        };
+                        format!("<!DOCTYPE html><html><body><button>{name}SlowBtn</button></body></html>")
+                    } else {
+                        let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        return;
+                    };
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        SlowFrames { port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/top.html", self.port)
+    }
+}
+
+/// `goto` returns before the iframes have their documents (their server answers 1.5 s after
+/// the request): a snapshot right after waits for each frame's `DOMContentLoaded`, same-site
+/// (read in the top page's session) and cross-site (its own session) alike, and reads them.
+#[test]
+fn a_snapshot_right_after_goto_waits_for_iframes_still_loading() {
+    let _slot = chromium_slot();
+    let site = SlowFrames::start(Some(Duration::from_millis(1500)));
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_FRAME_TIMEOUT", "10000");
+    ws.ok(&["goto", &site.url()]);
+    let out = ws.run(&["snapshot", "-i"]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "snapshot failed: {err}");
+    assert!(
+        text.contains("TopBtn") && text.contains("SameSlowBtn") && text.contains("CrossSlowBtn"),
+        "the snapshot lacks a loading frame's button:\n{text}\nstderr:\n{err}"
+    );
+    assert!(!err.contains("still loading"), "stderr: {err}");
+}
+
+/// An iframe whose document never arrives within `BROWSE_FRAME_TIMEOUT` stays a bare
+/// `iframe` line, named on stderr, and the snapshot still succeeds.
+#[test]
+fn an_iframe_that_never_loads_is_left_bare_with_a_note() {
+    let _slot = chromium_slot();
+    let site = SlowFrames::start(None);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_FRAME_TIMEOUT", "1000");
+    ws.ok(&["goto", &site.url()]);
+    let out = ws.run(&["snapshot"]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "snapshot failed: {err}");
+    assert!(text.contains("TopBtn"), "{text}");
+    assert!(text.contains("iframe"), "no iframe line:\n{text}");
+    assert!(!text.contains("SlowBtn"), "{text}");
+    assert!(
+        err.contains("still loading after 1000ms") && err.contains("slow.html"),
+        "no note naming the loading frame: {err}"
+    );
+}

@@ -20,32 +20,41 @@ use crate::browser::notes;
 const MAX_FRAME_NESTING: usize = 8;
 
 /// `lines` (the snapshot root's, from `realm`) with each iframe's document inserted under it.
-/// A frame whose tree cannot be read (it is loading, or gone) stays a bare `iframe` line, as
-/// Playwright's `snapshotForAI` leaves a frame it cannot reach; so does an out-of-process frame
-/// whose renderer does not answer within `BROWSE_FRAME_TIMEOUT`, with a note naming its URL.
+/// A frame whose document is still loading is waited for until its `DOMContentLoaded`, within
+/// `BROWSE_FRAME_TIMEOUT` ([`loaded_holder`]). A frame whose tree cannot be read (gone, or
+/// still loading at that limit) stays a bare `iframe` line, as Playwright's `snapshotForAI`
+/// leaves a frame it cannot reach; so does an out-of-process frame whose renderer does not
+/// answer within `BROWSE_FRAME_TIMEOUT`; both with a note naming its URL.
 /// The frames' own lines are folded with `keep`, less its depth limit (their depths shift).
 pub(super) fn descend(frames: &Frames, realm: &Realm, lines: Vec<Line>, keep: Keep) -> Vec<Line> {
     let session = match &realm.frame {
         Some(frame) => Arc::clone(&frame.session),
         None => Arc::clone(frames.main_session()),
     };
-    expand(
+    // One limit for every frame still loading, so that many of them cost it once.
+    let loading_deadline = Instant::now() + crate::settings::frame_timeout();
+    let walk = Walk {
         frames,
-        &session,
-        realm.frame.as_ref(),
-        lines,
-        0,
-        keep.frames(),
-    )
+        keep: keep.frames(),
+        loading_deadline,
+    };
+    expand(&walk, &session, realm.frame.as_ref(), lines, 0)
+}
+
+/// What stays the same down the descent.
+struct Walk<'a> {
+    frames: &'a Frames,
+    keep: Keep,
+    /// When waiting for frames still loading ends ([`loaded_holder`]).
+    loading_deadline: Instant,
 }
 
 fn expand(
-    frames: &Frames,
+    walk: &Walk,
     session: &Arc<FrameSession>,
     frame: Option<&FrameRef>,
     lines: Vec<Line>,
     nesting: usize,
-    keep: Keep,
 ) -> Vec<Line> {
     let mut out = Vec::with_capacity(lines.len());
     for mut line in lines {
@@ -55,7 +64,7 @@ fn expand(
         let child = (line.role == "iframe" && nesting < MAX_FRAME_NESTING)
             .then_some(line.backend)
             .flatten()
-            .and_then(|backend| child_lines(frames, session, backend, nesting, keep));
+            .and_then(|backend| child_lines(walk, session, backend, nesting));
         let depth = line.depth;
         out.push(line);
         for mut inner in child.into_iter().flatten() {
@@ -69,34 +78,142 @@ fn expand(
 /// The lines of the document the `<iframe>` `backend` (of `session`) shows, its own iframes
 /// expanded, at depth 0.
 fn child_lines(
-    frames: &Frames,
+    walk: &Walk,
     session: &Arc<FrameSession>,
     backend: i64,
     nesting: usize,
-    keep: Keep,
 ) -> Option<Vec<Line>> {
     let frame_id = frames::content_frame(&session.cdp, backend)?;
-    let holder = frames.session_of(&frame_id, session)?;
-    let holder = if Arc::ptr_eq(&holder, session) {
-        holder
-    } else {
-        running_session(frames, session, backend, &frame_id)?
-    };
-    let lines = tree_lines(&holder.cdp, Some(&frame_id), None, keep)
+    let holder = loaded_holder(walk, session, backend, &frame_id)?;
+    let lines = tree_lines(&holder.cdp, Some(&frame_id), None, walk.keep)
         .ok()?
         .lines;
     let frame = FrameRef {
         session: Arc::clone(&holder),
         frame_id,
     };
-    Some(expand(
-        frames,
-        &holder,
-        Some(&frame),
-        lines,
-        nesting + 1,
-        keep,
-    ))
+    Some(expand(walk, &holder, Some(&frame), lines, nesting + 1))
+}
+
+/// True (in a frame's main world) while its document is still loading: before
+/// `DOMContentLoaded` (`document.readyState` is `loading`), or while it still shows the
+/// initial `about:blank` of an `<iframe>` whose `src` navigation has not committed yet. A
+/// plain `about:blank`, `srcdoc` or `javascript:` frame is not loading.
+const LOADING: &str = "(() => { if (document.readyState === 'loading') return true; \
+    if (location.href !== 'about:blank') return false; \
+    const owner = window.frameElement; \
+    if (!owner || owner.hasAttribute('srcdoc')) return false; \
+    const src = (owner.getAttribute('src') || '').trim().toLowerCase(); \
+    return src !== '' && src !== 'about:blank' && !src.startsWith('javascript:'); })()";
+
+/// How often a loading frame is asked again whether it has reached `DOMContentLoaded`.
+const LOADING_POLL: Duration = Duration::from_millis(50);
+
+/// The session to read frame `frame_id` (shown by `<iframe>` `backend` of `parent`) in, once
+/// its document has reached `DOMContentLoaded`, until the walk's `loading_deadline`
+/// (`BROWSE_FRAME_TIMEOUT` after the descent began, shared by all frames). `goto` returns
+/// at the main document's `DOMContentLoaded`, when an iframe may still be loading its own
+/// (even a same-site one, read with `frameId` in `parent`): its tree would be empty or partial.
+/// A loaded frame costs one probe and no wait. The holder is looked up again each round, as a
+/// frame that navigates cross-site moves to its own session when it commits. A frame still
+/// loading at the deadline is left out, and the caller told which (by URL).
+fn loaded_holder(
+    walk: &Walk,
+    parent: &Arc<FrameSession>,
+    backend: i64,
+    frame_id: &str,
+) -> Option<Arc<FrameSession>> {
+    let frames = walk.frames;
+    let limit = crate::settings::frame_timeout();
+    let deadline = walk.loading_deadline;
+    let mut seen_loading = false;
+    loop {
+        let holder = frames.session_of(frame_id, parent)?;
+        let holder = if Arc::ptr_eq(&holder, parent) {
+            holder
+        } else {
+            running_session(frames, parent, backend, frame_id)?
+        };
+        let state = loading(frames, &holder, frame_id, seen_loading, deadline)
+            .or_else(|| pending_src(parent, backend));
+        match state {
+            // No answer from a frame never seen loading: read it as it is (as before).
+            Some(false) => return Some(holder),
+            None if !seen_loading => return Some(holder),
+            _ => seen_loading = true,
+        }
+        if Instant::now() + LOADING_POLL >= deadline {
+            break;
+        }
+        std::thread::sleep(LOADING_POLL);
+    }
+    notes::say(format!(
+        "snapshot: the iframe {} was still loading after {}ms; its content is left out",
+        frame_url(parent, backend, frame_id),
+        limit.as_millis()
+    ));
+    None
+}
+
+/// Whether `frame_id`'s document (held by `holder`) is still loading ([`LOADING`]); `None`
+/// when its main world has no context (it is between documents) or does not answer. Waits
+/// for a context only while `patient` (the frame was seen loading), up to `deadline`.
+fn loading(
+    frames: &Frames,
+    holder: &Arc<FrameSession>,
+    frame_id: &str,
+    patient: bool,
+    deadline: Instant,
+) -> Option<bool> {
+    let frame = FrameRef {
+        session: Arc::clone(holder),
+        frame_id: frame_id.to_owned(),
+    };
+    let wait = if patient {
+        deadline.min(Instant::now() + LOADING_POLL)
+    } else {
+        Instant::now()
+    };
+    let context = frames.context_of(&frame, None, wait)?;
+    let mut probe = crate::cdp::evaluate_request(LOADING, true);
+    probe.context_id = u32::try_from(context).ok();
+    let left = deadline.saturating_duration_since(Instant::now());
+    let answer = holder
+        .cdp
+        .call_method_within(probe, left.max(Duration::from_millis(1)))
+        .ok()?;
+    answer.result.value.as_ref()?.as_bool()
+}
+
+/// Asked of the `<iframe>` `backend` in `parent` (`DOM.describeNode`), for a frame whose
+/// main world has no context yet (Chromium creates none for an initial empty document until
+/// something runs there): true while it still shows the initial `about:blank` and its `src`
+/// names a document to load ([`LOADING`]'s rule); `None` when the node is gone.
+fn pending_src(parent: &FrameSession, backend: i64) -> Option<bool> {
+    let node = parent
+        .cdp
+        .call_raw(
+            "DOM.describeNode",
+            json!({ "backendNodeId": backend, "depth": 1 }),
+        )
+        .ok()?;
+    let node = &node["node"];
+    let attribute = |name: &str| {
+        node["attributes"].as_array().and_then(|attributes| {
+            attributes
+                .chunks(2)
+                .find(|pair| pair[0].as_str() == Some(name))
+                .and_then(|pair| pair.get(1)?.as_str().map(str::to_owned))
+        })
+    };
+    if attribute("srcdoc").is_some() {
+        return Some(false);
+    }
+    let src = attribute("src").unwrap_or_default().trim().to_lowercase();
+    let document = node["contentDocument"]["documentURL"].as_str();
+    // No `contentDocument`: the frame is out of process, so it has committed a document.
+    let blank = document.is_some_and(|url| url == "about:blank");
+    Some(blank && !src.is_empty() && src != "about:blank" && !src.starts_with("javascript:"))
 }
 
 /// The current session of the out-of-process frame `frame_id` once it runs a script, within
