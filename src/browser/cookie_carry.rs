@@ -46,12 +46,7 @@ pub fn save(
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|c| c.get("session").and_then(Value::as_bool) == Some(false))
-        .filter(|c| {
-            c.get("expires")
-                .and_then(Value::as_f64)
-                .is_some_and(|e| e > now)
-        })
+        .filter(|c| persistent_and_unexpired(c, now))
         .cloned()
         .collect();
     let saved = json!({ "profile": profile.display().to_string(), "cookies": persistent });
@@ -94,12 +89,7 @@ pub fn restore(
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|c| c.get("session").and_then(Value::as_bool) == Some(false))
-        .filter(|c| {
-            c.get("expires")
-                .and_then(Value::as_f64)
-                .is_some_and(|e| e > now)
-        })
+        .filter(|c| persistent_and_unexpired(c, now))
         .filter(|c| !have.contains(&identity(c)))
         .map(as_param)
         .collect();
@@ -153,6 +143,16 @@ fn unix_seconds() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Whether the `Storage.getCookies`-shaped `cookie` outlives the browser (`session: false`)
+/// and has not expired at `now` (seconds since the Unix epoch).
+fn persistent_and_unexpired(cookie: &Value, now: f64) -> bool {
+    cookie.get("session").and_then(Value::as_bool) == Some(false)
+        && cookie
+            .get("expires")
+            .and_then(Value::as_f64)
+            .is_some_and(|e| e > now)
 }
 
 /// The file's text, removed first (a link is not followed); `None` when there is none.

@@ -642,8 +642,6 @@ impl Session {
         }
     }
 
-    /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and
-    /// storage to the profile. False when there is no browser or it did not take the request.
     /// Saves the persistent cookies of `profile` to `file` before a graceful exit (see
     /// `cookie_carry.rs`); how many. Errors name the CDP call or the file.
     pub fn save_cookies(
@@ -668,6 +666,8 @@ impl Session {
         super::cookie_carry::restore(browser, profile, file, timeout)
     }
 
+    /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and
+    /// storage to the profile. False when there is no browser or it did not take the request.
     pub fn close_browser(&self, timeout: Duration) -> bool {
         self.browser
             .as_ref()
