@@ -27,13 +27,16 @@ impl XServer {
             .spawn()
             .expect("Xvfb is missing: run scripts/setup (Debian package xvfb)");
         let socket = format!("/tmp/.X11-unix/X{number}");
-        wait_until("Xvfb listens", Duration::from_secs(20), || {
-            Path::new(&socket).exists()
-        });
-        XServer {
+        let server = XServer {
             display: format!(":{number}"),
             child,
-        }
+        };
+        // The socket appears before the server answers (and a stale one may be left by an
+        // earlier server on this display): wait until a screenshot comes back.
+        wait_until("Xvfb answers", Duration::from_secs(20), || {
+            Path::new(&socket).exists() && !server.screenshot().is_empty()
+        });
+        server
     }
 
     /// `xwininfo -root -tree`: every window's line, titles included.
