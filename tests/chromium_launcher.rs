@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::Duration;
 
 use common::*;
@@ -159,8 +160,11 @@ fn chromium_crashing_at_start_is_reported_with_its_own_words() {
 fn chromium_runs_no_preloaded_browser_ui_pages() {
     let _slot = chromium_slot();
     let server = PageServer::start(&[("/", "<title>t</title><p>hello</p>")]);
-    let ws = Workspace::with_chromium();
+    // The browser UI pages exist only in the full browser (the headless shell has no UI).
+    let mut ws = Workspace::with_chromium();
+    ws.only_full_chromium_on_path();
     ws.ok(&["goto", &server.url("/")]);
+    assert_eq!(ws.chromium_exe(), Path::new("/usr/lib/chromium/chromium"));
     let port_file = ws.state_dir().join("chromium-profile/DevToolsActivePort");
     let port = std::fs::read_to_string(&port_file).expect("DevToolsActivePort");
     let port = port.lines().next().unwrap().trim().to_owned();
@@ -189,4 +193,48 @@ fn chromium_runs_no_preloaded_browser_ui_pages() {
         .collect();
     assert!(webui_renderers.is_empty(), "{webui_renderers:?}");
     ws.shut_down();
+}
+
+/// Headless, the daemon runs Chromium's headless shell when it is on PATH (as Playwright does),
+/// started past Debian's wrapper script (which runs it without `exec`): the shell itself leads
+/// the process group, so the parent-death signal and the group kill reach it, and `stop`
+/// leaves nothing.
+#[test]
+fn a_headless_daemon_runs_the_headless_shell_itself() {
+    let _slot = chromium_slot();
+    let server = PageServer::start(&[("/", "<title>t</title><p>hello</p>")]);
+    let mut ws = Workspace::with_chromium();
+    ws.chromium_from_path();
+    ws.ok(&["goto", &server.url("/")]);
+    assert_eq!(
+        ws.chromium_exe(),
+        Path::new("/usr/lib/chromium/chromium-headless-shell")
+    );
+    let pid = ws.record().expect("record")["chromePid"].as_u64().unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let group = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_owned();
+    assert_eq!(group, pid.to_string(), "the shell leads its own group");
+    assert!(ws.ok(&["js", "navigator.userAgent"]).contains("HeadlessChrome/"));
+    assert!(ws.ok(&["doctor"]).contains("headless shell"));
+    ws.ok(&["stop"]);
+    assert!(ws.chromium_all().is_empty(), "{:?}", ws.chromium_all());
+}
+
+/// Without a headless shell on PATH, a headless daemon falls back to the full browser (past
+/// its launcher script) and works as before.
+#[test]
+fn without_a_headless_shell_a_headless_daemon_runs_full_chromium() {
+    let _slot = chromium_slot();
+    let server = PageServer::start(&[("/", "<title>t</title><p>hello</p>")]);
+    let mut ws = Workspace::with_chromium();
+    ws.only_full_chromium_on_path();
+    assert_eq!(ws.ok(&["goto", &server.url("/")]), format!("Navigated to {} (200)\n", server.url("/")));
+    assert_eq!(ws.chromium_exe(), Path::new("/usr/lib/chromium/chromium"));
+    assert!(ws.ok(&["text"]).contains("hello"));
+    ws.ok(&["stop"]);
+    assert!(ws.chromium_all().is_empty());
 }

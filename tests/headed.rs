@@ -75,10 +75,16 @@ fn headed_mode_opens_a_real_window_and_modes_never_mix() {
     )]);
     let mut ws = Workspace::with_chromium();
     ws.set("DISPLAY", &x.display);
+    // Chromium chosen from PATH: headed skips the headless shell there for the full browser.
+    ws.chromium_from_path();
     let blank = x.screenshot();
 
     let out = ws.run(&["--headed", "goto", &pages.url("/headed.html")]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        ws.chromium_exe(),
+        std::path::Path::new("/usr/lib/chromium/chromium")
+    );
     assert!(
         stderr(&out).contains("Starting server in headed mode..."),
         "{}",
@@ -128,4 +134,21 @@ fn headed_mode_opens_a_real_window_and_modes_never_mix() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1), "BROWSE_HEADED=1 is --headed");
+}
+
+/// The headless shell cannot open a window: named for `--headed`, it is refused with the cause
+/// and a hint on one line, before any Chromium starts.
+#[test]
+fn headed_with_the_headless_shell_named_is_refused_with_a_hint() {
+    let mut ws = Workspace::with_chromium();
+    ws.set("DISPLAY", ":0");
+    ws.set("BROWSE_CHROME", "/usr/bin/chromium-headless-shell");
+    let out = ws.run(&["--headed", "url"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("/usr/bin/chromium-headless-shell (from BROWSE_CHROME) is Chromium's headless shell, which cannot open a window for --headed. Point BROWSE_CHROME at a full Chromium"),
+        "{err}"
+    );
+    assert!(ws.chromium_all().is_empty());
 }

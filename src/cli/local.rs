@@ -301,7 +301,14 @@ pub fn doctor(paths: &StatePaths) -> ExitCode {
                 .unwrap_or_else(|| "version unknown".into());
             line(
                 Some(true),
-                format!("Chromium: {} ({version})", path.display()),
+                format!(
+                    "Chromium: {} ({version}{})",
+                    path.display(),
+                    match crate::daemon::ChromiumBuild::of(&path) {
+                        crate::daemon::ChromiumBuild::HeadlessShell => ", headless shell",
+                        crate::daemon::ChromiumBuild::Full => "",
+                    }
+                ),
             );
         }
         Err(e) => line(Some(false), format!("Chromium: {e:#}")),

@@ -33,6 +33,7 @@ impl Chromium {
     /// DevTools address (see [`crate::settings::launch_budget`]).
     pub fn launch(profile_dir: &Path, budget: Duration) -> Result<Self> {
         let binary = find_binary()?;
+        let build = Build::of(&binary);
         crate::launcher::paths::create_private_dir(profile_dir).with_context(|| {
             format!(
                 "cannot create the Chromium profile {}",
@@ -41,7 +42,7 @@ impl Chromium {
         })?;
         let mut command = Command::new(&binary);
         command
-            .args(launch_args(profile_dir))
+            .args(launch_args(profile_dir, build))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -186,23 +187,84 @@ fn seconds(d: Duration) -> String {
     }
 }
 
-fn launch_args(profile_dir: &Path) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "--remote-debugging-port=0",
-        "--remote-debugging-address=127.0.0.1",
+/// Which Chromium program runs: what it can do, and so which switches apply to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// The browser (`chromium`, `google-chrome`): headless with `--headless=new`, or headed.
+    Full,
+    /// Chromium's headless-only build (`chromium-headless-shell`, Playwright's
+    /// `chrome-headless-shell`): the same engine and DevTools protocol without the browser
+    /// layer (no windows, address bar, extensions, sync, first-run or popup blocker). It starts
+    /// about twice as fast and its tree holds about 120 MB less after one `goto`
+    /// (BENCHMARKS.md, "The headless shell"), but it cannot be headed.
+    HeadlessShell,
+}
+
+impl Build {
+    /// Recognised by file name (`*headless-shell` or `*headless_shell`), after following
+    /// symbolic links: a link named like the shell that leads to a full Chromium (as in a
+    /// hand-made Playwright cache) is the full browser. Costs one `realpath`, no process.
+    pub fn of(binary: &Path) -> Build {
+        let real = std::fs::canonicalize(binary).unwrap_or_else(|_| binary.to_path_buf());
+        let name = real.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.contains("headless-shell") || name.contains("headless_shell") {
+            Build::HeadlessShell
+        } else {
+            Build::Full
+        }
+    }
+}
+
+fn launch_args(profile_dir: &Path, build: Build) -> Vec<String> {
+    let full = build == Build::Full;
+    // Switches only the browser layer reads (first run, default-browser prompt, component
+    // updater, sync, default apps, extensions, metrics, keychain, popup blocker, the
+    // browser's background services): the shell has none of these parts, and its binary does
+    // not even hold these switch names, so they are sent to the full browser only.
+    let browser_layer = [
         "--no-first-run",
         "--no-default-browser-check",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
         "--disable-default-apps",
         "--disable-extensions",
+        "--metrics-recording-only",
+        "--use-mock-keychain",
+        // Pages open windows without a user gesture too (Playwright's switch). The shell
+        // has no popup blocker: `window.open` always opens there.
+        "--disable-popup-blocking",
+    ];
+    let mut args: Vec<String> = [
+        "--remote-debugging-port=0",
+        "--remote-debugging-address=127.0.0.1",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
         "--disable-breakpad",
         // Playwright's switches: no back-forward cache (a `back` must load the page again, not
         // restore stale DOM state), and no throttling of pages that are not in front.
         "--disable-back-forward-cache",
+        "--disable-background-timer-throttling",
+        "--disable-backgrounding-occluded-windows",
+        "--disable-renderer-backgrounding",
+        // The network service as a thread of the browser process instead of a process of its
+        // own (about 20 MB PSS): the same network stack, so requests look the same to a page.
+        "--enable-features=NetworkServiceInProcess2",
+        // localStorage written to the profile as it changes, not batched for seconds: a
+        // value a page set just before `stop`, an idle shutdown or a crash is on disk
+        // (measured: without it, not on disk 4 s after `setItem`; with it, at once). The
+        // same storage API and timing for the page.
+        "--enable-aggressive-domstorage-flushing",
+        "--mute-audio",
+        "--hide-scrollbars",
+        "--password-store=basic",
+        "--window-size=1280,720",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if full {
+        args.extend(browser_layer.iter().map(|s| s.to_string()));
         // SpareRendererForSitePerProcess: no renderer started ahead for a next site (about
         // 12 MB PSS idle). Pages cannot see which process they were given.
         // WebUIOmniboxPopup, WebUIOmniboxFullPopup, WebUIOmniboxAimPopup: the address bar's
@@ -210,32 +272,19 @@ fn launch_args(profile_dir: &Path) -> Vec<String> {
         // `browser_ui` targets) in a renderer of their own, started with the browser even
         // headless: about 44 MB PSS (40 MB private) and a renderer start during our own.
         // Browser UI only; headed, the drop-down is drawn natively instead.
-        "--disable-features=Translate,MediaRouter,OptimizationHints,BackForwardCache,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup",
-        // The network service as a thread of the browser process instead of a process of its
-        // own (about 20 MB PSS): the same network stack, so requests look the same to a page.
-        "--enable-features=NetworkServiceInProcess2",
-        "--disable-background-timer-throttling",
-        "--disable-backgrounding-occluded-windows",
-        "--disable-renderer-backgrounding",
-        // Pages open windows without a user gesture too (Playwright's switch).
-        "--disable-popup-blocking",
-        // localStorage written to the profile as it changes, not batched for seconds: a
-        // value a page set just before `stop`, an idle shutdown or a crash is on disk
-        // (measured: without it, not on disk 4 s after `setItem`; with it, at once). The
-        // same storage API and timing for the page.
-        "--enable-aggressive-domstorage-flushing",
-        "--metrics-recording-only",
-        "--mute-audio",
-        "--hide-scrollbars",
-        "--password-store=basic",
-        "--use-mock-keychain",
-        "--window-size=1280,720",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    if !crate::settings::headed() {
-        args.insert(0, "--headless=new".into());
+        args.push("--disable-features=Translate,MediaRouter,OptimizationHints,BackForwardCache,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup".into());
+        if !crate::settings::headed() {
+            args.insert(0, "--headless=new".into());
+        }
+    } else {
+        // The shell is headless by itself (`--headless` is not needed) and has no address bar,
+        // translation, media router or optimization hints to turn off.
+        args.push("--disable-features=BackForwardCache,SpareRendererForSitePerProcess".into());
+        // The full browser isolates every site in its own renderer process (Chrome's
+        // desktop default, strict site isolation); the shell does not unless asked. Asked,
+        // a cross-site iframe is out of process as in the browser: a page stuck in it does
+        // not stop the page around it, and pages see the same process model.
+        args.push("--site-per-process".into());
     }
     args.push(format!("--user-data-dir={}", profile_dir.display()));
     if nix::unistd::geteuid().is_root() || std::env::var_os("GSTACK_CHROMIUM_NO_SANDBOX").is_some()
@@ -253,21 +302,33 @@ fn launch_args(profile_dir: &Path) -> Vec<String> {
 
 /// `BROWSE_CHROME`, then `CHROME`, then `GSTACK_CHROMIUM_PATH`, then the usual names on PATH
 /// (a distribution's launcher script there is skipped for the program it starts: see
-/// [`past_launcher_script`]). A path named by a variable is used as it is.
+/// [`past_launcher_script`]). A path named by a variable is used as it is. Headless, the
+/// headless shell ([`Build::HeadlessShell`]: `chromium-headless-shell`,
+/// `chrome-headless-shell`) anywhere on PATH comes before a full Chromium, as Playwright
+/// chooses for headless; headed (`--headed`), only a full Chromium can open the window, so the
+/// shell names are not looked for and a variable naming the shell is an error.
 pub fn find_binary() -> Result<PathBuf> {
+    let headed = crate::settings::headed();
     for var in ["BROWSE_CHROME", "CHROME", "GSTACK_CHROMIUM_PATH"] {
         if let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) {
             let path = PathBuf::from(&value);
-            if is_executable(&path) {
-                return Ok(path);
+            if !is_executable(&path) {
+                bail!(
+                    "no Chromium at {} (from {var}): not an executable file. Fix {var} or unset it",
+                    path.display()
+                );
             }
-            bail!(
-                "no Chromium at {} (from {var}): not an executable file. Fix {var} or unset it",
-                path.display()
-            );
+            if headed && Build::of(&path) == Build::HeadlessShell {
+                bail!(
+                    "{} (from {var}) is Chromium's headless shell, which cannot open a window for --headed. Point {var} at a full Chromium (e.g. /usr/bin/chromium) or run without --headed",
+                    path.display()
+                );
+            }
+            return Ok(path);
         }
     }
-    let names = [
+    const SHELL_NAMES: &[&str] = &["chromium-headless-shell", "chrome-headless-shell"];
+    const FULL_NAMES: &[&str] = &[
         "chromium",
         "chromium-browser",
         "google-chrome",
@@ -275,15 +336,28 @@ pub fn find_binary() -> Result<PathBuf> {
         "chrome",
     ];
     let path_var = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path_var) {
-        for name in names {
-            let candidate = dir.join(name);
-            if is_executable(&candidate) {
-                return Ok(past_launcher_script(&candidate));
-            }
-        }
+    let on_path = |names: &[&str]| {
+        std::env::split_paths(&path_var).find_map(|dir| {
+            names
+                .iter()
+                .map(|name| dir.join(name))
+                .find(|candidate| is_executable(candidate))
+        })
+    };
+    let found = if headed {
+        on_path(FULL_NAMES)
+    } else {
+        on_path(SHELL_NAMES).or_else(|| on_path(FULL_NAMES))
+    };
+    match found {
+        Some(path) => Ok(past_launcher_script(&path)),
+        None if headed => bail!(
+            "no Chromium found for --headed (a headless shell cannot open a window): set BROWSE_CHROME or install chromium (apt-get install chromium)"
+        ),
+        None => bail!(
+            "no Chromium found: set BROWSE_CHROME or install chromium-headless-shell or chromium (apt-get install chromium-headless-shell chromium)"
+        ),
     }
-    bail!("no Chromium found: set BROWSE_CHROME or install chromium (apt-get install chromium)")
 }
 
 /// The program a distribution's launcher script on PATH starts, when there is one: Debian's
@@ -292,9 +366,13 @@ pub fn find_binary() -> Result<PathBuf> {
 /// cost 30 ms of CPU and up to ~300 ms of wall time per cold start on a loaded 2-core machine
 /// (BENCHMARKS.md, "Cold start: what a fresh profile costs"). What it adds is for a desktop
 /// browser (Google API keys, extension and GPU-rasterization switches); Playwright's own
-/// Chromium builds run without it too. Only a `#!` script at `<prefix>/bin/<name>` whose
-/// `<prefix>/lib/<name>/<name>` is an executable ELF file is skipped; anything else is
-/// returned unchanged.
+/// Chromium builds run without it too. Debian's `/usr/bin/chromium-headless-shell` adds
+/// nothing but runs `/usr/lib/chromium/chromium-headless-shell` without `exec`: started
+/// through it, our process group would be led by `sh`, and the parent-death signal would
+/// reach `sh`, not Chromium. Only a `#!` script at `<prefix>/bin/<name>` is skipped, and only
+/// for an executable ELF file at one of two known places: `<prefix>/lib/<name>/<name>`
+/// (Debian's `chromium`) or `<prefix>/lib/chromium/<name>` (Debian's `chromium-*` packages
+/// sharing that folder); anything else is returned unchanged.
 pub fn past_launcher_script(path: &Path) -> PathBuf {
     let real = (|| {
         let name = path.file_name()?;
@@ -302,8 +380,10 @@ pub fn past_launcher_script(path: &Path) -> PathBuf {
         if bin.file_name()? != "bin" || !starts_with(path, b"#!") {
             return None;
         }
-        let real = bin.parent()?.join("lib").join(name).join(name);
-        (is_executable(&real) && starts_with(&real, b"\x7fELF")).then_some(real)
+        let lib = bin.parent()?.join("lib");
+        [lib.join(name).join(name), lib.join("chromium").join(name)]
+            .into_iter()
+            .find(|real| is_executable(real) && starts_with(real, b"\x7fELF"))
     })();
     real.unwrap_or_else(|| path.to_path_buf())
 }
@@ -416,6 +496,54 @@ mod tests {
         std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
         write(&script, b"\x7fELF\x02\x01\x01");
         assert_eq!(past_launcher_script(&script), script);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn debians_headless_shell_wrapper_is_skipped_for_the_shell_in_lib_chromium() {
+        let root = std::env::temp_dir().join(format!("browse-shell-{}", std::process::id()));
+        let script = root.join("usr/bin/chromium-headless-shell");
+        let real = root.join("usr/lib/chromium/chromium-headless-shell");
+        write(
+            &script,
+            b"#!/bin/sh -e\n\n/usr/lib/chromium/chromium-headless-shell \"$@\"\n",
+        );
+        assert_eq!(past_launcher_script(&script), script, "no program yet");
+        write(&real, b"\x7fELF\x02\x01\x01");
+        assert_eq!(past_launcher_script(&script), real);
+        // Only under `lib/chromium` or `lib/<name>`: not any folder of lib.
+        std::fs::remove_file(&real).unwrap();
+        write(
+            &root.join("usr/lib/other/chromium-headless-shell"),
+            b"\x7fELF\x02\x01\x01",
+        );
+        assert_eq!(past_launcher_script(&script), script);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_headless_shell_is_recognised_by_its_real_file_name() {
+        use super::Build;
+        let root = std::env::temp_dir().join(format!("browse-build-{}", std::process::id()));
+        let full = root.join("lib/chromium");
+        let shell = root.join("lib/chrome-headless-shell");
+        write(&full, b"\x7fELF");
+        write(&shell, b"\x7fELF");
+        assert_eq!(Build::of(&full), Build::Full);
+        assert_eq!(Build::of(&shell), Build::HeadlessShell);
+        assert_eq!(
+            Build::of(Path::new("/opt/x/chromium_headless_shell")),
+            Build::HeadlessShell
+        );
+        // A link named like the shell that leads to the full browser (a hand-made Playwright
+        // cache) is the full browser, and the other way round.
+        let named_shell = root.join("cache/chrome-headless-shell");
+        std::fs::create_dir_all(named_shell.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&full, &named_shell).unwrap();
+        assert_eq!(Build::of(&named_shell), Build::Full);
+        let named_full = root.join("cache/chromium");
+        std::os::unix::fs::symlink(&shell, &named_full).unwrap();
+        assert_eq!(Build::of(&named_full), Build::HeadlessShell);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

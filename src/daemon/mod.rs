@@ -11,6 +11,8 @@ mod chromium;
 mod remote_browser;
 /// Where Chromium is found (`browse doctor` reports it).
 pub use chromium::find_binary as find_chromium;
+/// Full Chromium or its headless shell (`browse doctor` says which).
+pub use chromium::Build as ChromiumBuild;
 mod log;
 mod server;
 mod watch;

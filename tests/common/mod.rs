@@ -80,6 +80,36 @@ impl Workspace {
         self.env.push((key.into(), value.into()));
     }
 
+    /// Makes this workspace's daemons pick their Chromium themselves, from PATH, whatever the
+    /// test run's environment names (an empty variable counts as unset).
+    pub fn chromium_from_path(&mut self) {
+        for var in ["BROWSE_CHROME", "CHROME", "GSTACK_CHROMIUM_PATH"] {
+            self.set(var, "");
+        }
+    }
+
+    /// Makes this workspace's daemons find only a full Chromium: PATH is a folder of the
+    /// workspace laid out like Debian's package (`bin/chromium`, its launcher script, beside
+    /// `lib/chromium/chromium`, the program), with no headless shell on it.
+    pub fn only_full_chromium_on_path(&mut self) {
+        let root = self.path().join("full-chromium");
+        fs::create_dir_all(root.join("bin")).expect("bin");
+        fs::create_dir_all(root.join("lib/chromium")).expect("lib");
+        std::os::unix::fs::symlink("/usr/bin/chromium", root.join("bin/chromium")).expect("link");
+        std::os::unix::fs::symlink("/usr/lib/chromium/chromium", root.join("lib/chromium/chromium"))
+            .expect("link");
+        self.chromium_from_path();
+        let bin = root.join("bin");
+        self.set("PATH", bin.to_str().expect("utf-8 path"));
+    }
+
+    /// The program the recorded Chromium main process runs (`/proc/<chromePid>/exe`).
+    pub fn chromium_exe(&self) -> PathBuf {
+        let record = self.record().expect("record");
+        let pid = record["chromePid"].as_u64().expect("chromePid");
+        fs::read_link(format!("/proc/{pid}/exe")).expect("Chromium's exe")
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
