@@ -218,7 +218,9 @@ fn a_headless_daemon_runs_the_headless_shell_itself() {
         .unwrap()
         .to_owned();
     assert_eq!(group, pid.to_string(), "the shell leads its own group");
-    assert!(ws.ok(&["js", "navigator.userAgent"]).contains("HeadlessChrome/"));
+    assert!(ws
+        .ok(&["js", "navigator.userAgent"])
+        .contains("HeadlessChrome/"));
     assert!(ws.ok(&["doctor"]).contains("headless shell"));
     ws.ok(&["stop"]);
     assert!(ws.chromium_all().is_empty(), "{:?}", ws.chromium_all());
@@ -232,7 +234,10 @@ fn without_a_headless_shell_a_headless_daemon_runs_full_chromium() {
     let server = PageServer::start(&[("/", "<title>t</title><p>hello</p>")]);
     let mut ws = Workspace::with_chromium();
     ws.only_full_chromium_on_path();
-    assert_eq!(ws.ok(&["goto", &server.url("/")]), format!("Navigated to {} (200)\n", server.url("/")));
+    assert_eq!(
+        ws.ok(&["goto", &server.url("/")]),
+        format!("Navigated to {} (200)\n", server.url("/"))
+    );
     assert_eq!(ws.chromium_exe(), Path::new("/usr/lib/chromium/chromium"));
     assert!(ws.ok(&["text"]).contains("hello"));
     ws.ok(&["stop"]);

@@ -144,7 +144,7 @@ fn headed_with_the_headless_shell_named_is_refused_with_a_hint() {
     ws.set("DISPLAY", ":0");
     ws.set("BROWSE_CHROME", "/usr/bin/chromium-headless-shell");
     let out = ws.run(&["--headed", "url"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("/usr/bin/chromium-headless-shell (from BROWSE_CHROME) is Chromium's headless shell, which cannot open a window for --headed. Point BROWSE_CHROME at a full Chromium"),

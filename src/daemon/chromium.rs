@@ -206,7 +206,10 @@ impl Build {
     /// hand-made Playwright cache) is the full browser. Costs one `realpath`, no process.
     pub fn of(binary: &Path) -> Build {
         let real = std::fs::canonicalize(binary).unwrap_or_else(|_| binary.to_path_buf());
-        let name = real.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = real
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if name.contains("headless-shell") || name.contains("headless_shell") {
             Build::HeadlessShell
         } else {

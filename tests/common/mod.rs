@@ -96,8 +96,11 @@ impl Workspace {
         fs::create_dir_all(root.join("bin")).expect("bin");
         fs::create_dir_all(root.join("lib/chromium")).expect("lib");
         std::os::unix::fs::symlink("/usr/bin/chromium", root.join("bin/chromium")).expect("link");
-        std::os::unix::fs::symlink("/usr/lib/chromium/chromium", root.join("lib/chromium/chromium"))
-            .expect("link");
+        std::os::unix::fs::symlink(
+            "/usr/lib/chromium/chromium",
+            root.join("lib/chromium/chromium"),
+        )
+        .expect("link");
         self.chromium_from_path();
         let bin = root.join("bin");
         self.set("PATH", bin.to_str().expect("utf-8 path"));
