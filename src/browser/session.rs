@@ -666,6 +666,30 @@ impl Session {
         super::cookie_carry::restore(browser, profile, file, timeout)
     }
 
+    /// Closes every page Chromium has open (CDP `Target.closeTarget`, each within `timeout`),
+    /// so that their renderers exit and drop their Web Storage connections before the browser
+    /// closes (see `daemon/server.rs::close_chromium`); how many were asked to close.
+    pub fn close_pages(&self, timeout: Duration) -> usize {
+        let Some(browser) = &self.browser else {
+            return 0;
+        };
+        let Ok(targets) = browser.page_targets() else {
+            return 0;
+        };
+        targets
+            .iter()
+            .filter(|id| {
+                browser
+                    .call_raw(
+                        "Target.closeTarget",
+                        serde_json::json!({ "targetId": id }),
+                        timeout,
+                    )
+                    .is_ok()
+            })
+            .count()
+    }
+
     /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and
     /// storage to the profile. False when there is no browser or it did not take the request.
     pub fn close_browser(&self, timeout: Duration) -> bool {
