@@ -136,9 +136,11 @@ impl Chromium {
     pub fn live_renderers(&self) -> usize {
         members_of_group(self.pid)
             .filter(|pid| {
+                // Chromium rewrites a zygote child's command line as one string of
+                // space-separated words, so the switch is looked for as a word in it.
                 std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
                     cmdline
-                        .split(|b| *b == 0)
+                        .split(|b| *b == 0 || *b == b' ')
                         .any(|arg| arg == b"--type=renderer")
                 })
             })
