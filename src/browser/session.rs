@@ -666,24 +666,35 @@ impl Session {
         super::cookie_carry::restore(browser, profile, file, timeout)
     }
 
-    /// Closes every page Chromium has open (CDP `Target.closeTarget`, each within `timeout`),
-    /// so that their renderers exit and drop their Web Storage connections before the browser
-    /// closes (see `daemon/server.rs::close_chromium`); how many were asked to close.
-    pub fn close_pages(&self, timeout: Duration) -> usize {
+    /// Closes every page Chromium has open (CDP `Target.getTargets`, then
+    /// `Target.closeTarget` for each), each call given what is left until `deadline`, so that
+    /// their renderers exit and drop their Web Storage connections before the browser closes
+    /// (see `daemon/server.rs::commit_web_storage`); how many were asked to close.
+    pub fn close_pages(&self, deadline: std::time::Instant) -> usize {
         let Some(browser) = &self.browser else {
             return 0;
         };
-        let Ok(targets) = browser.page_targets() else {
+        let left = || deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(targets) = browser.call_raw("Target.getTargets", serde_json::json!({}), left())
+        else {
             return 0;
         };
-        targets
+        let pages: Vec<String> = targets
+            .get("targetInfos")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|info| crate::cdp::is_tab_page(info))
+            .filter_map(|info| info.get("targetId")?.as_str().map(str::to_owned))
+            .collect();
+        pages
             .iter()
             .filter(|id| {
                 browser
                     .call_raw(
                         "Target.closeTarget",
                         serde_json::json!({ "targetId": id }),
-                        timeout,
+                        left(),
                     )
                     .is_ok()
             })

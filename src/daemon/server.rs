@@ -386,7 +386,7 @@ const PAGES_CLOSE_BUDGET: Duration = Duration::from_millis(1_500);
 /// none in 12 (a commit that large takes longer than `Browser.close` takes to kill).
 fn commit_web_storage(session: &Arc<Session>, chromium: &Chromium, deadline: Instant) {
     let began = Instant::now();
-    let asked = session.close_pages(deadline.saturating_duration_since(began));
+    let asked = session.close_pages(deadline);
     if asked == 0 {
         return;
     }
