@@ -666,6 +666,48 @@ impl Session {
         super::cookie_carry::restore(browser, profile, file, timeout)
     }
 
+    /// Closes every page Chromium has open (CDP `Target.getTargets`, then
+    /// `Target.closeTarget` for each), each call given what is left until `deadline`, so that
+    /// their renderers exit and drop their Web Storage connections before the browser closes
+    /// (see `daemon/server.rs::commit_web_storage`); how many were asked to close.
+    pub fn close_pages(&self, deadline: std::time::Instant) -> usize {
+        let Some(browser) = &self.browser else {
+            return 0;
+        };
+        let left = || deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(targets) = browser.call_raw("Target.getTargets", serde_json::json!({}), left())
+        else {
+            return 0;
+        };
+        let pages: Vec<String> = targets
+            .get("targetInfos")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|info| crate::cdp::is_tab_page(info))
+            .filter_map(|info| info.get("targetId")?.as_str().map(str::to_owned))
+            .collect();
+        pages
+            .iter()
+            .filter(|id| {
+                browser
+                    .call_raw(
+                        "Target.closeTarget",
+                        serde_json::json!({ "targetId": id }),
+                        left(),
+                    )
+                    .is_ok()
+            })
+            .count()
+    }
+
+    /// Waits, at most `timeout`, until the localStorage commits Chromium has started are on
+    /// disk (see `cdp::Browser::wait_for_storage_commits`). Errors name the CDP call.
+    pub fn wait_for_storage_commits(&self, timeout: Duration) -> anyhow::Result<()> {
+        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
+        browser.wait_for_storage_commits(timeout)
+    }
+
     /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and
     /// storage to the profile. False when there is no browser or it did not take the request.
     pub fn close_browser(&self, timeout: Duration) -> bool {

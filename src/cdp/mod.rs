@@ -739,6 +739,44 @@ impl Browser {
         rx
     }
 
+    /// Waits, at most `timeout`, until Chromium's storage service has written to disk every
+    /// localStorage commit it has started (see `daemon/server.rs::commit_web_storage`): it
+    /// opens a blank page (never run: only its storage partition is used) and asks that
+    /// partition to clear the localStorage of an origin no page can have
+    /// (`Storage.clearDataForOrigin`, answered after the storage service's database sequence
+    /// ran the deletion, so after every commit queued before it). Errors name the CDP call.
+    pub fn wait_for_storage_commits(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let left = || deadline.saturating_duration_since(Instant::now());
+        let created = self.conn.call_raw(
+            None,
+            "Target.createTarget",
+            json!({ "url": "about:blank" }),
+            left(),
+        )?;
+        let target_id = created
+            .get("targetId")
+            .and_then(Value::as_str)
+            .context("Target.createTarget returned no targetId")?;
+        let attached = self.conn.call_raw(
+            None,
+            "Target.attachToTarget",
+            json!({ "targetId": target_id, "flatten": true }),
+            left(),
+        )?;
+        let session_id = attached
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .context("Target.attachToTarget returned no sessionId")?;
+        self.conn.call_raw(
+            Some(session_id),
+            "Storage.clearDataForOrigin",
+            json!({ "origin": STORAGE_FENCE_ORIGIN, "storageTypes": "local_storage" }),
+            left(),
+        )?;
+        Ok(())
+    }
+
     /// An untyped browser-level call (no tab session), waiting at most `timeout`.
     pub fn call_raw(&self, method: &str, params: Value, timeout: Duration) -> Result<Value> {
         self.conn.call_raw(None, method, params, timeout)
@@ -781,6 +819,10 @@ impl Browser {
         Tab::attach(&self.conn, target_id)
     }
 }
+
+/// The origin whose (never written) localStorage [`Browser::wait_for_storage_commits`]
+/// clears: `.invalid` is reserved (RFC 2606), so no page has it.
+const STORAGE_FENCE_ORIGIN: &str = "http://browse-storage-fence.invalid";
 
 /// True for a `TargetInfo` that is a page a user would see as a tab: type `page`, and no
 /// subtype (a `prerender` page is Chromium's speculative load, not a tab).

@@ -131,6 +131,23 @@ impl Chromium {
         }
     }
 
+    /// How many renderer processes (`--type=renderer`) of Chromium's group are alive: a
+    /// renderer that has exited has dropped its pages' Web Storage connections, which makes
+    /// Chromium's storage service commit their changes at once (see `close_chromium`).
+    pub fn live_renderers(&self) -> usize {
+        members_of_group(self.pid)
+            .filter(|pid| {
+                // Chromium rewrites a zygote child's command line as one string of
+                // space-separated words, so the switch is looked for as a word in it.
+                std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                    cmdline
+                        .split(|b| *b == 0 || *b == b' ')
+                        .any(|arg| arg == b"--type=renderer")
+                })
+            })
+            .count()
+    }
+
     /// Ends the whole process group at once with SIGKILL (renderers and helpers too, even
     /// stopped ones) and reaps the main process, so no zombie is left. Nothing is flushed:
     /// use after `Browser.close` and [`Self::wait_for_group_exit`], or when Chromium is hung.
@@ -156,17 +173,23 @@ impl Chromium {
     }
 }
 
-/// How many processes of process group `pgid` are alive (zombies do not count), from
-/// `/proc/<pid>/stat` (state is field 3, the group field 5).
+/// How many processes of process group `pgid` are alive (zombies do not count).
 fn live_members_of_group(pgid: u32) -> usize {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    entries
+    members_of_group(pgid).count()
+}
+
+/// The live processes (zombies excluded) of process group `pgid`, from `/proc/<pid>/stat`
+/// (state is field 3, the group field 5).
+fn members_of_group(pgid: u32) -> impl Iterator<Item = u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter(|stat| {
+        .filter(move |pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
             let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
                 return false;
             };
@@ -175,7 +198,6 @@ fn live_members_of_group(pgid: u32) -> usize {
             let group = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
             group == Some(pgid) && !matches!(state, Some("Z") | Some("X"))
         })
-        .count()
 }
 
 /// `2.4 s`, `12 s`: a duration as a person reads it.
