@@ -260,17 +260,7 @@ impl Downloads {
         let session = tab.session_id().to_owned();
         // The session's navigations in flight: request id → URL.
         let documents: Mutex<HashMap<String, String>> = Mutex::default();
-        tab.add_raw_listener(Arc::new(move |message: &Value| {
-            let method = message.get("method").and_then(Value::as_str).unwrap_or("");
-            if !method.starts_with("Network.") {
-                return;
-            }
-            let Some(params) = message.get("params") else {
-                return;
-            };
-            let Some(id) = params.get("requestId").and_then(Value::as_str) else {
-                return;
-            };
+        super::events::on_network_request_event(tab, move |method, params, id| {
             let Some(downloads) = weak.upgrade() else {
                 return;
             };
@@ -306,7 +296,7 @@ impl Downloads {
                 }
                 _ => {}
             }
-        }));
+        });
     }
 
     /// Whether a navigation of CDP session `session` whose headers arrived at or after

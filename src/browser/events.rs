@@ -275,6 +275,31 @@ pub fn wait_until_found<S, T>(
     found
 }
 
+/// Calls `handle(method, params, request_id)` for every `Network.*` event of `tab`'s session
+/// that names a request, raw (before the typed protocol could drop a field it does not know):
+/// the common start of the listeners that follow one session's requests (`bodies.rs`,
+/// `downloads.rs`). It runs on the session's event thread, so it only records.
+pub fn on_network_request_event(
+    tab: &Tab,
+    handle: impl Fn(&str, &serde_json::Value, &str) + Send + Sync + 'static,
+) {
+    tab.add_raw_listener(Arc::new(move |message: &serde_json::Value| {
+        let Some(method) = message
+            .get("method")
+            .and_then(serde_json::Value::as_str)
+            .filter(|m| m.starts_with("Network."))
+        else {
+            return;
+        };
+        let Some(params) = message.get("params") else {
+            return;
+        };
+        if let Some(id) = params.get("requestId").and_then(serde_json::Value::as_str) {
+            handle(method, params, id);
+        }
+    }));
+}
+
 /// Locks a mutex, recovering the data if a panicking thread poisoned it.
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())

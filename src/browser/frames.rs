@@ -552,22 +552,9 @@ pub(crate) fn auto_attach(tab: &Tab) -> anyhow::Result<()> {
 }
 
 /// The parameters of [`auto_attach`]'s `Target.setAutoAttach`, with or without the filter
-/// that keeps it to iframes.
+/// that keeps it to iframes and dedicated workers.
 pub(crate) fn auto_attach_params(filtered: bool) -> Value {
-    let mut params = json!({
-        "autoAttach": true,
-        "waitForDebuggerOnStart": true,
-        "flatten": true,
-        "filter": [
-            { "type": "iframe", "exclude": false },
-            { "type": "worker", "exclude": false },
-            { "exclude": true },
-        ],
-    });
-    if !filtered {
-        params.as_object_mut().map(|p| p.remove("filter"));
-    }
-    params
+    crate::cdp::held_auto_attach_params(filtered.then_some(&["iframe", "worker"]))
 }
 
 // ---------------------------------------------------------------------------------------------

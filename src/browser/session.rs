@@ -643,15 +643,16 @@ impl Session {
     }
 
     /// Saves the persistent cookies of `profile` to `file` before a graceful exit (see
-    /// `cookie_carry.rs`); how many. Errors name the CDP call or the file.
+    /// `cookie_carry.rs`); how many. Errors name the CDP call or the file. (The daemon reaches
+    /// Chromium only through the session, as `probe_browser` and `close_browser` do: the
+    /// DevTools connection stays the session's.)
     pub fn save_cookies(
         &self,
         profile: &std::path::Path,
         file: &std::path::Path,
         timeout: Duration,
     ) -> anyhow::Result<usize> {
-        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
-        super::cookie_carry::save(browser, profile, file, timeout)
+        super::cookie_carry::save(self.launched_browser()?, profile, file, timeout)
     }
 
     /// Takes the cookies a graceful exit saved for `profile` from `file` (removing it) and
@@ -662,8 +663,13 @@ impl Session {
         file: &std::path::Path,
         timeout: Duration,
     ) -> anyhow::Result<usize> {
-        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
-        super::cookie_carry::restore(browser, profile, file, timeout)
+        super::cookie_carry::restore(self.launched_browser()?, profile, file, timeout)
+    }
+
+    /// The browser's DevTools connection, for the daemon's own calls; an error in a daemon
+    /// without one (`BROWSE_TEST_NO_BROWSER=1`).
+    fn launched_browser(&self) -> anyhow::Result<&crate::cdp::Browser> {
+        anyhow::Context::context(self.browser.as_ref(), "no browser in this daemon")
     }
 
     /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and

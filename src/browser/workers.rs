@@ -143,10 +143,5 @@ pub fn release(parent: &Arc<Tab>, session_id: &str) {
 /// `Target.setAutoAttach` parameters for a worker's session: its own dedicated workers,
 /// paused until prepared.
 pub fn nested_auto_attach_params() -> Value {
-    json!({
-        "autoAttach": true,
-        "waitForDebuggerOnStart": true,
-        "flatten": true,
-        "filter": [{ "type": "worker", "exclude": false }, { "exclude": true }],
-    })
+    crate::cdp::held_auto_attach_params(Some(&["worker"]))
 }
