@@ -62,6 +62,21 @@ impl Server {
                     .map(|h| h.value.as_str().to_owned())
                     .collect();
                 let response = match pages.get(path.as_str()) {
+                    // What the request carried, one `name: value` line a header.
+                    None if path == "/echo-headers" => {
+                        let lines: Vec<String> = request
+                            .headers()
+                            .iter()
+                            .map(|h| {
+                                format!(
+                                    "{}: {}",
+                                    h.field.as_str().as_str().to_ascii_lowercase(),
+                                    h.value
+                                )
+                            })
+                            .collect();
+                        tiny_http::Response::from_data(lines.join("\n").into_bytes())
+                    }
                     Some(f) if f.needs_cookie.is_some_and(|c| !cookies.contains(c)) => {
                         tiny_http::Response::from_data(b"no cookie".to_vec()).with_status_code(403)
                     }
@@ -790,4 +805,78 @@ fn routes_answer_the_first_document_of_a_popup() {
     ws.ok(&["click", "#blank"]);
     loaded("/linked");
     assert_eq!(ws.ok(&["text"]), "opened by a link\n");
+}
+
+#[test]
+fn a_dedicated_workers_own_script_is_logged_complete() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/worker.html", html(WORKER_PAGE)),
+        ("/worker.js", script(FETCH_WORKER)),
+        ("/lib.js", script("self.libValue = 'real-lib';")),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/worker.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "imported real-lib\n");
+    let size = FETCH_WORKER.len();
+    for path in ["/worker.js", "/lib.js"] {
+        let want = format!("{} → 200 (", server.url(path));
+        wait_until(
+            &format!("{path} is logged complete"),
+            std::time::Duration::from_secs(5),
+            || {
+                let network = ws.ok(&["network"]);
+                eprintln!("{network}");
+                network.lines().any(|l| l.contains(&want))
+            },
+        );
+    }
+    let network = ws.ok(&["network"]);
+    let line = network
+        .lines()
+        .find(|l| l.contains("/worker.js"))
+        .expect("worker.js line");
+    assert!(line.ends_with(&format!(", {size}B)")), "{line}");
+}
+
+/// A dedicated worker that answers each message with what it sees of the emulation: user
+/// agent, language, time zone and locale, and the headers its `fetch` carried.
+const EMULATION_WORKER: &str = "
+onmessage = async () => {
+  const headers = await (await fetch('/echo-headers')).text();
+  postMessage([navigator.userAgent, navigator.language,
+    Intl.DateTimeFormat().resolvedOptions().timeZone,
+    Intl.DateTimeFormat().resolvedOptions().locale, headers].join('\\n'));
+};
+postMessage('ready');
+";
+
+#[test]
+fn a_dedicated_worker_sees_the_pages_user_agent_headers_locale_and_time_zone() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/worker.html", html(WORKER_PAGE)),
+        ("/worker.js", script(EMULATION_WORKER)),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["useragent", "browse-test-agent/1.0"]);
+    ws.ok(&["header", "X-Browse-Test:on"]);
+    ws.ok(&["set", "locale", "fr-FR"]);
+    ws.ok(&["set", "timezone", "Asia/Tokyo"]);
+    ws.ok(&["goto", &server.url("/worker.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "ready\n");
+    let seen = worker_fetch(&ws, "go");
+    let mut lines = seen.lines();
+    assert_eq!(lines.next(), Some("browse-test-agent/1.0"), "{seen}");
+    assert_eq!(lines.next(), Some("fr-FR"), "{seen}");
+    assert_eq!(lines.next(), Some("Asia/Tokyo"), "{seen}");
+    assert_eq!(lines.next(), Some("fr-FR"), "{seen}");
+    let headers: Vec<&str> = lines.collect();
+    for want in [
+        "user-agent: browse-test-agent/1.0",
+        "x-browse-test: on",
+        "accept-language: fr-FR",
+    ] {
+        assert!(headers.contains(&want), "{want} not in {headers:?}");
+    }
 }

@@ -157,6 +157,29 @@ impl Emulation {
         Ok(())
     }
 
+    /// Applies what a dedicated worker's session takes of these settings, while it waits
+    /// to run, where they differ from Chromium's defaults: the user agent and
+    /// `Accept-Language`, extra headers, time zone and locale, as a page has them
+    /// (Playwright's `CRNetworkManager.addSession` gives a worker's session the extra
+    /// headers). Offline is not sent: a worker's `Network.emulateNetworkConditions` answers
+    /// "Not supported" (Chromium 156). A change made while a worker runs reaches the workers
+    /// started after it.
+    pub fn apply_to_worker(&self, tab: &Tab) -> anyhow::Result<()> {
+        if self.user_agent.is_some() || self.locale.is_some() {
+            self.apply_user_agent(tab)?;
+        }
+        if !self.extra_headers.is_empty() {
+            self.apply_headers(tab)?;
+        }
+        if self.timezone.is_some() {
+            self.apply_timezone(tab)?;
+        }
+        if self.locale.is_some() {
+            self.apply_locale(tab)?;
+        }
+        Ok(())
+    }
+
     /// The viewport and the mobile flag (`Emulation.setDeviceMetricsOverride`).
     pub fn apply_metrics(&self, tab: &Tab) -> anyhow::Result<()> {
         use headless_chrome::protocol::cdp::Emulation as Cdp;

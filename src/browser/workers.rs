@@ -53,7 +53,12 @@ impl Workers {
             return true;
         };
         match parent.child_session(session_id, target_id) {
-            Ok(cdp) => self.adopt(cdp, SessionKind::Worker),
+            Ok(cdp) => {
+                // It runs in its parent's renderer: one request of it may be reported in both
+                // sessions (its own script's answer comes on the worker's).
+                super::events::share_capture_key(parent, &cdp);
+                self.adopt(cdp, SessionKind::Worker);
+            }
             Err(e) => {
                 tracing::warn!("cannot attach to worker {target_id}: {e:#}");
                 // It waits for a debugger: detaching lets it run.
