@@ -880,3 +880,63 @@ fn a_dedicated_worker_sees_the_pages_user_agent_headers_locale_and_time_zone() {
         assert!(headers.contains(&want), "{want} not in {headers:?}");
     }
 }
+
+/// Invariant 16 for popups whose set-up cannot finish: a popup that closes itself as soon as
+/// it runs, and popups the opener closes while Chromium still holds them for us. Each is let
+/// run (a held one would never close itself), none is left as a tab, no command waits on
+/// them, and the next popup is still adopted and routed.
+#[test]
+fn popups_that_close_during_their_set_up_run_and_hold_nothing_up() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        (
+            "/opener.html",
+            html("<title>Opener</title><script>window.open('/closer.html')</script>"),
+        ),
+        (
+            "/closer.html",
+            html("<title>Closer</title><script>window.close()</script>"),
+        ),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&[
+        "route",
+        "**/routed",
+        "--body",
+        "<title>Routed</title>routed",
+        "--content-type",
+        "text/html",
+    ]);
+    ws.ok(&["goto", &server.url("/opener.html")]);
+    // Opened and closed at once by the opener, several times, and more self-closing pages.
+    ws.ok(&[
+        "js",
+        "for (let i = 0; i < 5; i++) { window.open('/closer.html'); window.open('/held.html').close(); } 'asked'",
+    ]);
+    let opener_only = format!("→ [1] Opener — {}\n", server.url("/opener.html"));
+    wait_until(
+        "every popup closed and only the opener is a tab",
+        std::time::Duration::from_secs(15),
+        || {
+            let began = std::time::Instant::now();
+            let tabs = ws.ok(&["tabs"]);
+            assert!(
+                began.elapsed() < std::time::Duration::from_secs(5),
+                "tabs took {:?}",
+                began.elapsed()
+            );
+            tabs == opener_only
+        },
+    );
+    // The watcher still adopts the next popup, held until routed.
+    ws.ok(&["js", "window.open('/routed'); 'asked'"]);
+    wait_until(
+        "the routed popup is the active tab and loaded",
+        std::time::Duration::from_secs(10),
+        || {
+            ws.ok(&["js", "document.readyState + ' ' + document.title"])
+                .trim_end()
+                == "complete Routed"
+        },
+    );
+}
