@@ -940,3 +940,66 @@ fn popups_that_close_during_their_set_up_run_and_hold_nothing_up() {
         },
     );
 }
+
+/// A shared worker that fetches whatever path a page posts on its port, answering
+/// `<status>:<body>` or `failed: <message>`; it first says what its `importScripts` of
+/// `/lib.js` gave.
+const SHARED_WORKER: &str = "
+let imported;
+try { importScripts('/lib.js'); imported = 'imported ' + self.libValue; }
+catch (e) { imported = 'import failed'; }
+onconnect = e => {
+  const port = e.ports[0];
+  port.onmessage = async m => {
+    try { const r = await fetch(m.data); port.postMessage(r.status + ':' + await r.text()); }
+    catch (err) { port.postMessage('failed: ' + err.message); }
+  };
+  port.postMessage(imported);
+};
+";
+
+const SHARED_WORKER_PAGE: &str = "<title>Shared</title><script>
+const port = new SharedWorker('/shared.js').port;
+window.started = new Promise(r => port.addEventListener('message', e => r(e.data), { once: true }));
+port.start();
+window.sharedFetch = path => started.then(() => new Promise(r => {
+  port.addEventListener('message', e => r(e.data), { once: true });
+  port.postMessage(path);
+}));
+</script>";
+
+#[test]
+fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/shared.html", html(SHARED_WORKER_PAGE)),
+        ("/shared.js", script(SHARED_WORKER)),
+        ("/lib.js", script("self.libValue = 'real-lib';")),
+        ("/api/data", text("real")),
+        ("/api/other", text("other")),
+    ]);
+    let ws = Workspace::with_chromium();
+    // Set before the worker exists: its first requests are answered.
+    ws.ok(&["route", "**/api/data", "--body", "mocked"]);
+    ws.ok(&[
+        "route",
+        "**/lib.js",
+        "--body",
+        "self.libValue = 'mocked-lib';",
+        "--content-type",
+        "text/javascript",
+    ]);
+    ws.ok(&["goto", &server.url("/shared.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "imported mocked-lib\n");
+    let shared_fetch = |path: &str| {
+        ws.ok(&["js", &format!("await sharedFetch('{path}')")])
+            .trim_end()
+            .to_owned()
+    };
+    assert_eq!(shared_fetch("/api/data"), "200:mocked");
+    // Set while the worker runs.
+    ws.ok(&["route", "**/api/other", "--abort"]);
+    assert_eq!(shared_fetch("/api/other"), "failed: Failed to fetch");
+    ws.ok(&["unroute"]);
+    assert_eq!(shared_fetch("/api/data"), "200:real");
+}
