@@ -20,9 +20,10 @@
 //! frame renders) counts as a download *starting* until Chromium reports it (then the
 //! record above takes over), the page loads it after all (`loadingFinished`), or it fails
 //! (`loadingFailed`; an abort is given [`REPORT_AFTER_ABORT`] for Chromium's report, which
-//! follows the navigation's abort). Plain page navigations are never counted. Downloads
-//! Chromium starts without a navigation (a link with the `download` attribute) show no
-//! `Network` event in any tab, so they are seen only once Chromium reports them.
+//! follows the navigation's abort). Plain page navigations are never counted. A link with
+//! the `download` attribute is followed the same way: Chromium (156) requests it as a
+//! `Document` in the tab's session and reports it only after sniffing, as a plain link to a
+//! file (`faults.rs::a_download_attribute_link_…`).
 
 use std::collections::HashMap;
 use std::fs;
