@@ -658,7 +658,26 @@ window.workerFetch = path => started.then(() => new Promise(r => {
 
 /// What the worker's fetch of `path` gave (see [`WORKER_PAGE`]).
 fn worker_fetch(ws: &Workspace, path: &str) -> String {
-    ws.ok(&["js", &format!("await workerFetch('{path}')")])
+    answer_of(ws, "workerFetch", path)
+}
+
+/// With `**/api/data` mocked (`mocked`) before the worker started: the page's async
+/// `function(path)`, which has a worker fetch `path`, sees the mocked answer, a route added
+/// while the worker runs (an abort), and the real answer after `unroute`.
+fn routes_reach_a_running_worker(ws: &Workspace, function: &str) {
+    assert_eq!(answer_of(ws, function, "/api/data"), "200:mocked");
+    ws.ok(&["route", "**/api/other", "--abort"]);
+    assert_eq!(
+        answer_of(ws, function, "/api/other"),
+        "failed: Failed to fetch"
+    );
+    ws.ok(&["unroute"]);
+    assert_eq!(answer_of(ws, function, "/api/data"), "200:real");
+}
+
+/// What the page's async `function(path)` resolves to, as `js` prints it (one line).
+fn answer_of(ws: &Workspace, function: &str, path: &str) -> String {
+    ws.ok(&["js", &format!("await {function}('{path}')")])
         .trim_end()
         .to_owned()
 }
@@ -746,16 +765,7 @@ fn routes_fulfil_and_abort_the_requests_of_a_service_worker() {
     // 127.0.0.1 is a secure context: the page may register a service worker.
     ws.ok(&["goto", &server.url("/sw.html")]);
     assert_eq!(ws.ok(&["js", "await registered"]), "ready\n");
-    let sw_fetch = |path: &str| {
-        ws.ok(&["js", &format!("await swFetch('{path}')")])
-            .trim_end()
-            .to_owned()
-    };
-    assert_eq!(sw_fetch("/api/data"), "200:mocked");
-    ws.ok(&["route", "**/api/other", "--abort"]);
-    assert_eq!(sw_fetch("/api/other"), "failed: Failed to fetch");
-    ws.ok(&["unroute"]);
-    assert_eq!(sw_fetch("/api/data"), "200:real");
+    routes_reach_a_running_worker(&ws, "swFetch");
 }
 
 #[test]
@@ -991,15 +1001,5 @@ fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
     ]);
     ws.ok(&["goto", &server.url("/shared.html")]);
     assert_eq!(ws.ok(&["js", "await started"]), "imported mocked-lib\n");
-    let shared_fetch = |path: &str| {
-        ws.ok(&["js", &format!("await sharedFetch('{path}')")])
-            .trim_end()
-            .to_owned()
-    };
-    assert_eq!(shared_fetch("/api/data"), "200:mocked");
-    // Set while the worker runs.
-    ws.ok(&["route", "**/api/other", "--abort"]);
-    assert_eq!(shared_fetch("/api/other"), "failed: Failed to fetch");
-    ws.ok(&["unroute"]);
-    assert_eq!(shared_fetch("/api/data"), "200:real");
+    routes_reach_a_running_worker(&ws, "sharedFetch");
 }

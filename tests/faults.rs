@@ -775,40 +775,7 @@ fn a_download_chromium_has_not_reported_yet_is_listed_and_stop_waits_for_it() {
         "js",
         "setTimeout(() => document.getElementById('d').click(), 0); 'clicking'",
     ]);
-    wait_until("the server sent the headers and a byte", SETTLE, || {
-        gated.sent() >= 1
-    });
-    let starting = format!(
-        "[-] gated.bin (starting: its headers arrived; Chromium reports it after the first bytes) ← {}\n",
-        gated.url()
-    );
-    let mut listed = String::new();
-    wait_until("`downloads` lists the download as starting", SETTLE, || {
-        listed = ws.ok(&["downloads"]);
-        listed == starting
-    });
-    assert_eq!(gated.sent(), 1, "the body was let go too early");
-    assert_eq!(health(&ws).expect("health")["downloadsInProgress"], 1);
-    let stop = ws.spawn(&["stop"]);
-    wait_until("the daemon is shutting down", SETTLE, || {
-        health(&ws).is_some_and(|h| h["stopping"] == true)
-    });
-    gated.open();
-    let stopped = stop.wait_with_output().expect("stop");
-    let said = stderr(&stopped);
-    assert!(stopped.status.success(), "{said}");
-    assert!(
-        said.contains("waiting for 1 download in progress to finish"),
-        "{said}"
-    );
-    assert!(!said.contains("cancelled"), "{said}");
-    let saved = ws.state_dir().join("downloads").join("gated.bin");
-    assert_eq!(
-        fs::read(&saved).ok(),
-        Some(vec![b'x'; GATED_BYTES]),
-        "the download was lost; the daemon's log:\n{}",
-        ws.daemon_log_tail()
-    );
+    gated_download_is_starting_and_stop_saves_it_whole(&ws, &gated);
 }
 
 /// Sets a persistent cookie `kept`, a session cookie `sess`, and a persistent cookie `gone`
@@ -881,6 +848,14 @@ fn a_download_attribute_link_is_listed_from_its_headers_and_stop_waits_for_it() 
         "js",
         "setTimeout(() => document.getElementById('d').click(), 0); 'clicking'",
     ]);
+    gated_download_is_starting_and_stop_saves_it_whole(&ws, &gated);
+}
+
+/// Once the page asked for [`GatedDownload`]'s file: the server sends the headers and a
+/// byte, `downloads` lists the download as starting (Chromium has not reported it), it
+/// counts as in progress, and `stop` waits for it while the gate opens: the file is saved
+/// whole.
+fn gated_download_is_starting_and_stop_saves_it_whole(ws: &Workspace, gated: &GatedDownload) {
     wait_until("the server sent the headers and a byte", SETTLE, || {
         gated.sent() >= 1
     });
@@ -892,10 +867,10 @@ fn a_download_attribute_link_is_listed_from_its_headers_and_stop_waits_for_it() 
         ws.ok(&["downloads"]) == starting
     });
     assert_eq!(gated.sent(), 1, "the body was let go too early");
-    assert_eq!(health(&ws).expect("health")["downloadsInProgress"], 1);
+    assert_eq!(health(ws).expect("health")["downloadsInProgress"], 1);
     let stop = ws.spawn(&["stop"]);
     wait_until("the daemon is shutting down", SETTLE, || {
-        health(&ws).is_some_and(|h| h["stopping"] == true)
+        health(ws).is_some_and(|h| h["stopping"] == true)
     });
     gated.open();
     let stopped = stop.wait_with_output().expect("stop");
@@ -905,6 +880,7 @@ fn a_download_attribute_link_is_listed_from_its_headers_and_stop_waits_for_it() 
         said.contains("waiting for 1 download in progress to finish"),
         "{said}"
     );
+    assert!(!said.contains("cancelled"), "{said}");
     let saved = ws.state_dir().join("downloads").join("gated.bin");
     assert_eq!(
         fs::read(&saved).ok(),

@@ -133,20 +133,9 @@ impl Emulation {
     /// differ from Chromium's defaults: user agent, headers, geolocation, time zone, locale,
     /// media features, offline.
     pub fn apply_to_frame(&self, tab: &Tab) -> anyhow::Result<()> {
-        if self.user_agent.is_some() || self.locale.is_some() {
-            self.apply_user_agent(tab)?;
-        }
-        if !self.extra_headers.is_empty() {
-            self.apply_headers(tab)?;
-        }
+        self.apply_to_worker(tab)?;
         if self.geolocation.is_some() {
             self.apply_geolocation(tab)?;
-        }
-        if self.timezone.is_some() {
-            self.apply_timezone(tab)?;
-        }
-        if self.locale.is_some() {
-            self.apply_locale(tab)?;
         }
         if !self.media_features.is_empty() {
             self.apply_media(tab)?;
