@@ -1003,3 +1003,24 @@ fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
     assert_eq!(ws.ok(&["js", "await started"]), "imported mocked-lib\n");
     routes_reach_a_running_worker(&ws, "sharedFetch");
 }
+
+/// Settings changed while a dedicated worker runs reach its later requests: the extra
+/// headers and the user agent's header.
+#[test]
+fn a_running_dedicated_worker_takes_a_later_header_and_user_agent() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/worker.html", html(WORKER_PAGE)),
+        ("/worker.js", script(EMULATION_WORKER)),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/worker.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "ready\n");
+    ws.ok(&["header", "X-Browse-Late:on"]);
+    ws.ok(&["useragent", "late-agent/2"]);
+    let seen = worker_fetch(&ws, "go");
+    let headers: Vec<&str> = seen.lines().skip(4).collect();
+    for want in ["user-agent: late-agent/2", "x-browse-late: on"] {
+        assert!(headers.contains(&want), "{want} not in {headers:?}");
+    }
+}

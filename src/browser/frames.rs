@@ -157,6 +157,11 @@ impl Frames {
             .collect()
     }
 
+    /// The sessions of the tab's dedicated workers running now (see `workers.rs`).
+    pub fn worker_sessions(&self) -> Vec<Arc<Tab>> {
+        self.workers.sessions()
+    }
+
     fn watch(self: &Arc<Self>, session: &Arc<FrameSession>) {
         let frames: Weak<Frames> = Arc::downgrade(self);
         let owner: Weak<FrameSession> = Arc::downgrade(session);

@@ -151,8 +151,9 @@ impl Emulation {
     /// `Accept-Language`, extra headers, time zone and locale, as a page has them
     /// (Playwright's `CRNetworkManager.addSession` gives a worker's session the extra
     /// headers). Offline is not sent: a worker's `Network.emulateNetworkConditions` answers
-    /// "Not supported" (Chromium 156). A change made while a worker runs reaches the workers
-    /// started after it.
+    /// "Not supported" (Chromium 156). A change made while a worker runs is sent to it too
+    /// (`commands/emulation.rs`): its later requests carry the new headers and user agent,
+    /// while its `navigator.userAgent` keeps the one it started with (Chromium).
     pub fn apply_to_worker(&self, tab: &Tab) -> anyhow::Result<()> {
         if self.user_agent.is_some() || self.locale.is_some() {
             self.apply_user_agent(tab)?;

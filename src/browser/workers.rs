@@ -115,6 +115,11 @@ impl Workers {
         });
     }
 
+    /// The sessions of the workers running now, for a setting that changes while they run.
+    pub fn sessions(&self) -> Vec<Arc<Tab>> {
+        lock(&self.sessions).values().cloned().collect()
+    }
+
     /// Drops a worker's session once it is detached (the worker ended).
     pub fn forget(&self, session_id: &str) {
         if let Some(cdp) = lock(&self.sessions).remove(session_id) {
