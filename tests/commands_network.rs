@@ -62,6 +62,21 @@ impl Server {
                     .map(|h| h.value.as_str().to_owned())
                     .collect();
                 let response = match pages.get(path.as_str()) {
+                    // What the request carried, one `name: value` line a header.
+                    None if path == "/echo-headers" => {
+                        let lines: Vec<String> = request
+                            .headers()
+                            .iter()
+                            .map(|h| {
+                                format!(
+                                    "{}: {}",
+                                    h.field.as_str().as_str().to_ascii_lowercase(),
+                                    h.value
+                                )
+                            })
+                            .collect();
+                        tiny_http::Response::from_data(lines.join("\n").into_bytes())
+                    }
                     Some(f) if f.needs_cookie.is_some_and(|c| !cookies.contains(c)) => {
                         tiny_http::Response::from_data(b"no cookie".to_vec()).with_status_code(403)
                     }
@@ -643,7 +658,26 @@ window.workerFetch = path => started.then(() => new Promise(r => {
 
 /// What the worker's fetch of `path` gave (see [`WORKER_PAGE`]).
 fn worker_fetch(ws: &Workspace, path: &str) -> String {
-    ws.ok(&["js", &format!("await workerFetch('{path}')")])
+    answer_of(ws, "workerFetch", path)
+}
+
+/// With `**/api/data` mocked (`mocked`) before the worker started: the page's async
+/// `function(path)`, which has a worker fetch `path`, sees the mocked answer, a route added
+/// while the worker runs (an abort), and the real answer after `unroute`.
+fn routes_reach_a_running_worker(ws: &Workspace, function: &str) {
+    assert_eq!(answer_of(ws, function, "/api/data"), "200:mocked");
+    ws.ok(&["route", "**/api/other", "--abort"]);
+    assert_eq!(
+        answer_of(ws, function, "/api/other"),
+        "failed: Failed to fetch"
+    );
+    ws.ok(&["unroute"]);
+    assert_eq!(answer_of(ws, function, "/api/data"), "200:real");
+}
+
+/// What the page's async `function(path)` resolves to, as `js` prints it (one line).
+fn answer_of(ws: &Workspace, function: &str, path: &str) -> String {
+    ws.ok(&["js", &format!("await {function}('{path}')")])
         .trim_end()
         .to_owned()
 }
@@ -731,16 +765,7 @@ fn routes_fulfil_and_abort_the_requests_of_a_service_worker() {
     // 127.0.0.1 is a secure context: the page may register a service worker.
     ws.ok(&["goto", &server.url("/sw.html")]);
     assert_eq!(ws.ok(&["js", "await registered"]), "ready\n");
-    let sw_fetch = |path: &str| {
-        ws.ok(&["js", &format!("await swFetch('{path}')")])
-            .trim_end()
-            .to_owned()
-    };
-    assert_eq!(sw_fetch("/api/data"), "200:mocked");
-    ws.ok(&["route", "**/api/other", "--abort"]);
-    assert_eq!(sw_fetch("/api/other"), "failed: Failed to fetch");
-    ws.ok(&["unroute"]);
-    assert_eq!(sw_fetch("/api/data"), "200:real");
+    routes_reach_a_running_worker(&ws, "swFetch");
 }
 
 #[test]
@@ -790,4 +815,212 @@ fn routes_answer_the_first_document_of_a_popup() {
     ws.ok(&["click", "#blank"]);
     loaded("/linked");
     assert_eq!(ws.ok(&["text"]), "opened by a link\n");
+}
+
+#[test]
+fn a_dedicated_workers_own_script_is_logged_complete() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/worker.html", html(WORKER_PAGE)),
+        ("/worker.js", script(FETCH_WORKER)),
+        ("/lib.js", script("self.libValue = 'real-lib';")),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/worker.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "imported real-lib\n");
+    let size = FETCH_WORKER.len();
+    for path in ["/worker.js", "/lib.js"] {
+        let want = format!("{} → 200 (", server.url(path));
+        wait_until(
+            &format!("{path} is logged complete"),
+            std::time::Duration::from_secs(5),
+            || {
+                let network = ws.ok(&["network"]);
+                eprintln!("{network}");
+                network.lines().any(|l| l.contains(&want))
+            },
+        );
+    }
+    let network = ws.ok(&["network"]);
+    let line = network
+        .lines()
+        .find(|l| l.contains("/worker.js"))
+        .expect("worker.js line");
+    assert!(line.ends_with(&format!(", {size}B)")), "{line}");
+}
+
+/// A dedicated worker that answers each message with what it sees of the emulation: user
+/// agent, language, time zone and locale, and the headers its `fetch` carried.
+const EMULATION_WORKER: &str = "
+onmessage = async () => {
+  const headers = await (await fetch('/echo-headers')).text();
+  postMessage([navigator.userAgent, navigator.language,
+    Intl.DateTimeFormat().resolvedOptions().timeZone,
+    Intl.DateTimeFormat().resolvedOptions().locale, headers].join('\\n'));
+};
+postMessage('ready');
+";
+
+#[test]
+fn a_dedicated_worker_sees_the_pages_user_agent_headers_locale_and_time_zone() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/worker.html", html(WORKER_PAGE)),
+        ("/worker.js", script(EMULATION_WORKER)),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["useragent", "browse-test-agent/1.0"]);
+    ws.ok(&["header", "X-Browse-Test:on"]);
+    ws.ok(&["set", "locale", "fr-FR"]);
+    ws.ok(&["set", "timezone", "Asia/Tokyo"]);
+    ws.ok(&["goto", &server.url("/worker.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "ready\n");
+    let seen = worker_fetch(&ws, "go");
+    let mut lines = seen.lines();
+    assert_eq!(lines.next(), Some("browse-test-agent/1.0"), "{seen}");
+    assert_eq!(lines.next(), Some("fr-FR"), "{seen}");
+    assert_eq!(lines.next(), Some("Asia/Tokyo"), "{seen}");
+    assert_eq!(lines.next(), Some("fr-FR"), "{seen}");
+    let headers: Vec<&str> = lines.collect();
+    for want in [
+        "user-agent: browse-test-agent/1.0",
+        "x-browse-test: on",
+        "accept-language: fr-FR",
+    ] {
+        assert!(headers.contains(&want), "{want} not in {headers:?}");
+    }
+}
+
+/// Invariant 16 for popups whose set-up cannot finish: a popup that closes itself as soon as
+/// it runs, and popups the opener closes while Chromium still holds them for us. Each is let
+/// run (a held one would never close itself), none is left as a tab, no command waits on
+/// them, and the next popup is still adopted and routed.
+#[test]
+fn popups_that_close_during_their_set_up_run_and_hold_nothing_up() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        (
+            "/opener.html",
+            html("<title>Opener</title><script>window.open('/closer.html')</script>"),
+        ),
+        (
+            "/closer.html",
+            html("<title>Closer</title><script>window.close()</script>"),
+        ),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&[
+        "route",
+        "**/routed",
+        "--body",
+        "<title>Routed</title>routed",
+        "--content-type",
+        "text/html",
+    ]);
+    ws.ok(&["goto", &server.url("/opener.html")]);
+    // Opened and closed at once by the opener, several times, and more self-closing pages.
+    ws.ok(&[
+        "js",
+        "for (let i = 0; i < 5; i++) { window.open('/closer.html'); window.open('/held.html').close(); } 'asked'",
+    ]);
+    let opener_only = format!("→ [1] Opener — {}\n", server.url("/opener.html"));
+    wait_until(
+        "every popup closed and only the opener is a tab",
+        std::time::Duration::from_secs(15),
+        || {
+            let began = std::time::Instant::now();
+            let tabs = ws.ok(&["tabs"]);
+            assert!(
+                began.elapsed() < std::time::Duration::from_secs(5),
+                "tabs took {:?}",
+                began.elapsed()
+            );
+            tabs == opener_only
+        },
+    );
+    // The watcher still adopts the next popup, held until routed.
+    ws.ok(&["js", "window.open('/routed'); 'asked'"]);
+    wait_until(
+        "the routed popup is the active tab and loaded",
+        std::time::Duration::from_secs(10),
+        || {
+            ws.ok(&["js", "document.readyState + ' ' + document.title"])
+                .trim_end()
+                == "complete Routed"
+        },
+    );
+}
+
+/// A shared worker that fetches whatever path a page posts on its port, answering
+/// `<status>:<body>` or `failed: <message>`; it first says what its `importScripts` of
+/// `/lib.js` gave.
+const SHARED_WORKER: &str = "
+let imported;
+try { importScripts('/lib.js'); imported = 'imported ' + self.libValue; }
+catch (e) { imported = 'import failed'; }
+onconnect = e => {
+  const port = e.ports[0];
+  port.onmessage = async m => {
+    try { const r = await fetch(m.data); port.postMessage(r.status + ':' + await r.text()); }
+    catch (err) { port.postMessage('failed: ' + err.message); }
+  };
+  port.postMessage(imported);
+};
+";
+
+const SHARED_WORKER_PAGE: &str = "<title>Shared</title><script>
+const port = new SharedWorker('/shared.js').port;
+window.started = new Promise(r => port.addEventListener('message', e => r(e.data), { once: true }));
+port.start();
+window.sharedFetch = path => started.then(() => new Promise(r => {
+  port.addEventListener('message', e => r(e.data), { once: true });
+  port.postMessage(path);
+}));
+</script>";
+
+#[test]
+fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/shared.html", html(SHARED_WORKER_PAGE)),
+        ("/shared.js", script(SHARED_WORKER)),
+        ("/lib.js", script("self.libValue = 'real-lib';")),
+        ("/api/data", text("real")),
+        ("/api/other", text("other")),
+    ]);
+    let ws = Workspace::with_chromium();
+    // Set before the worker exists: its first requests are answered.
+    ws.ok(&["route", "**/api/data", "--body", "mocked"]);
+    ws.ok(&[
+        "route",
+        "**/lib.js",
+        "--body",
+        "self.libValue = 'mocked-lib';",
+        "--content-type",
+        "text/javascript",
+    ]);
+    ws.ok(&["goto", &server.url("/shared.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "imported mocked-lib\n");
+    routes_reach_a_running_worker(&ws, "sharedFetch");
+}
+
+/// Settings changed while a dedicated worker runs reach its later requests: the extra
+/// headers and the user agent's header.
+#[test]
+fn a_running_dedicated_worker_takes_a_later_header_and_user_agent() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/worker.html", html(WORKER_PAGE)),
+        ("/worker.js", script(EMULATION_WORKER)),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/worker.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "ready\n");
+    ws.ok(&["header", "X-Browse-Late:on"]);
+    ws.ok(&["useragent", "late-agent/2"]);
+    let seen = worker_fetch(&ws, "go");
+    let headers: Vec<&str> = seen.lines().skip(4).collect();
+    for want in ["user-agent: late-agent/2", "x-browse-late: on"] {
+        assert!(headers.contains(&want), "{want} not in {headers:?}");
+    }
 }

@@ -775,40 +775,7 @@ fn a_download_chromium_has_not_reported_yet_is_listed_and_stop_waits_for_it() {
         "js",
         "setTimeout(() => document.getElementById('d').click(), 0); 'clicking'",
     ]);
-    wait_until("the server sent the headers and a byte", SETTLE, || {
-        gated.sent() >= 1
-    });
-    let starting = format!(
-        "[-] gated.bin (starting: its headers arrived; Chromium reports it after the first bytes) ← {}\n",
-        gated.url()
-    );
-    let mut listed = String::new();
-    wait_until("`downloads` lists the download as starting", SETTLE, || {
-        listed = ws.ok(&["downloads"]);
-        listed == starting
-    });
-    assert_eq!(gated.sent(), 1, "the body was let go too early");
-    assert_eq!(health(&ws).expect("health")["downloadsInProgress"], 1);
-    let stop = ws.spawn(&["stop"]);
-    wait_until("the daemon is shutting down", SETTLE, || {
-        health(&ws).is_some_and(|h| h["stopping"] == true)
-    });
-    gated.open();
-    let stopped = stop.wait_with_output().expect("stop");
-    let said = stderr(&stopped);
-    assert!(stopped.status.success(), "{said}");
-    assert!(
-        said.contains("waiting for 1 download in progress to finish"),
-        "{said}"
-    );
-    assert!(!said.contains("cancelled"), "{said}");
-    let saved = ws.state_dir().join("downloads").join("gated.bin");
-    assert_eq!(
-        fs::read(&saved).ok(),
-        Some(vec![b'x'; GATED_BYTES]),
-        "the download was lost; the daemon's log:\n{}",
-        ws.daemon_log_tail()
-    );
+    gated_download_is_starting_and_stop_saves_it_whole(&ws, &gated);
 }
 
 /// Sets a persistent cookie `kept`, a session cookie `sess`, and a persistent cookie `gone`
@@ -915,4 +882,64 @@ fn local_storage_written_just_before_an_exit_survives_every_restart() {
         ws.daemon_log_tail()
     );
     assert!(exits >= 3, "only {exits} exits within the minute");
+}
+
+/// A link with the `download` attribute: Chromium (156) asks for it as a `Document` request
+/// in the tab's session and, as for a plain link to a file, reports the download only after
+/// sniffing the first bytes, so it is counted from its headers like any download navigation:
+/// `downloads` lists it as starting after one byte, it counts as in progress, and `stop`
+/// waits for it: the file is saved whole.
+#[test]
+fn a_download_attribute_link_is_listed_from_its_headers_and_stop_waits_for_it() {
+    let _slot = chromium_slot();
+    let gated = GatedDownload::start();
+    let page = format!(r#"<a id="d" href="{}" download>get</a>"#, gated.url());
+    let pages = PageServer::start(&[("/dl.html", &page)]);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_DOWNLOAD_GRACE", "30000");
+    ws.ok(&["goto", &pages.url("/dl.html")]);
+    ws.ok(&[
+        "js",
+        "setTimeout(() => document.getElementById('d').click(), 0); 'clicking'",
+    ]);
+    gated_download_is_starting_and_stop_saves_it_whole(&ws, &gated);
+}
+
+/// Once the page asked for [`GatedDownload`]'s file: the server sends the headers and a
+/// byte, `downloads` lists the download as starting (Chromium has not reported it), it
+/// counts as in progress, and `stop` waits for it while the gate opens: the file is saved
+/// whole.
+fn gated_download_is_starting_and_stop_saves_it_whole(ws: &Workspace, gated: &GatedDownload) {
+    wait_until("the server sent the headers and a byte", SETTLE, || {
+        gated.sent() >= 1
+    });
+    let starting = format!(
+        "[-] gated.bin (starting: its headers arrived; Chromium reports it after the first bytes) ← {}\n",
+        gated.url()
+    );
+    wait_until("`downloads` lists the download as starting", SETTLE, || {
+        ws.ok(&["downloads"]) == starting
+    });
+    assert_eq!(gated.sent(), 1, "the body was let go too early");
+    assert_eq!(health(ws).expect("health")["downloadsInProgress"], 1);
+    let stop = ws.spawn(&["stop"]);
+    wait_until("the daemon is shutting down", SETTLE, || {
+        health(ws).is_some_and(|h| h["stopping"] == true)
+    });
+    gated.open();
+    let stopped = stop.wait_with_output().expect("stop");
+    let said = stderr(&stopped);
+    assert!(stopped.status.success(), "{said}");
+    assert!(
+        said.contains("waiting for 1 download in progress to finish"),
+        "{said}"
+    );
+    assert!(!said.contains("cancelled"), "{said}");
+    let saved = ws.state_dir().join("downloads").join("gated.bin");
+    assert_eq!(
+        fs::read(&saved).ok(),
+        Some(vec![b'x'; GATED_BYTES]),
+        "the download was lost; the daemon's log:\n{}",
+        ws.daemon_log_tail()
+    );
 }

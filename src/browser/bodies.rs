@@ -281,20 +281,9 @@ fn is_textual(content_type: &str) -> bool {
 pub fn attach(tab: &Arc<Tab>) {
     let weak = Arc::downgrade(tab);
     let open: Mutex<HashMap<String, Seen>> = Mutex::new(HashMap::new());
-    tab.add_raw_listener(Arc::new(move |message: &Value| {
-        let method = message.get("method").and_then(Value::as_str).unwrap_or("");
-        if !method.starts_with("Network.") {
-            return;
-        }
-        let Some(params) = message.get("params") else {
-            return;
-        };
+    super::events::on_network_request_event(tab, move |method, params, id| {
         let capture = global();
-        let id = params
-            .get("requestId")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
+        let id = id.to_owned();
         let mut open = lock(&open);
         match method {
             "Network.requestWillBeSent" => {
@@ -379,7 +368,7 @@ pub fn attach(tab: &Arc<Tab>) {
             }
             _ => {}
         }
-    }));
+    });
 }
 
 fn text(value: &Value, key: &str) -> String {

@@ -20,9 +20,10 @@
 //! frame renders) counts as a download *starting* until Chromium reports it (then the
 //! record above takes over), the page loads it after all (`loadingFinished`), or it fails
 //! (`loadingFailed`; an abort is given [`REPORT_AFTER_ABORT`] for Chromium's report, which
-//! follows the navigation's abort). Plain page navigations are never counted. Downloads
-//! Chromium starts without a navigation (a link with the `download` attribute) show no
-//! `Network` event in any tab, so they are seen only once Chromium reports them.
+//! follows the navigation's abort). Plain page navigations are never counted. A link with
+//! the `download` attribute is followed the same way: Chromium (156) requests it as a
+//! `Document` in the tab's session and reports it only after sniffing, as a plain link to a
+//! file (`faults.rs::a_download_attribute_link_…`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -260,17 +261,7 @@ impl Downloads {
         let session = tab.session_id().to_owned();
         // The session's navigations in flight: request id → URL.
         let documents: Mutex<HashMap<String, String>> = Mutex::default();
-        tab.add_raw_listener(Arc::new(move |message: &Value| {
-            let method = message.get("method").and_then(Value::as_str).unwrap_or("");
-            if !method.starts_with("Network.") {
-                return;
-            }
-            let Some(params) = message.get("params") else {
-                return;
-            };
-            let Some(id) = params.get("requestId").and_then(Value::as_str) else {
-                return;
-            };
+        super::events::on_network_request_event(tab, move |method, params, id| {
             let Some(downloads) = weak.upgrade() else {
                 return;
             };
@@ -306,7 +297,7 @@ impl Downloads {
                 }
                 _ => {}
             }
-        }));
+        });
     }
 
     /// Whether a navigation of CDP session `session` whose headers arrived at or after

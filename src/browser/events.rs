@@ -21,10 +21,40 @@ const LIFECYCLE_KEEP: usize = 256;
 /// Source of the per-tab keys that scope network requestIds in the capture buffers.
 static NEXT_CAPTURE_KEY: AtomicU64 = AtomicU64::new(1);
 
-/// A fresh key for the capture buffers: one per renderer whose events are observed (a tab, or
-/// an out-of-process iframe of it), since request ids are only unique per renderer.
-pub fn new_capture_key() -> u64 {
-    NEXT_CAPTURE_KEY.fetch_add(1, Ordering::Relaxed)
+/// The capture key of each CDP session that has one, by session id, with the session held
+/// weakly: an entry whose session is gone is dropped at the next registration.
+static CAPTURE_KEYS: Mutex<Vec<(String, Weak<Tab>, u64)>> = Mutex::new(Vec::new());
+
+/// The key that scopes `session`'s network requestIds in the capture buffers: one per
+/// renderer whose events are observed (a tab, an out-of-process iframe of it), since request
+/// ids are only unique per renderer. The same session always gets the same key.
+pub fn capture_key(session: &Arc<Tab>) -> u64 {
+    let mut keys = lock(&CAPTURE_KEYS);
+    let id = session.session_id();
+    if let Some((_, _, key)) = keys.iter().find(|(s, _, _)| s == id) {
+        return *key;
+    }
+    let key = NEXT_CAPTURE_KEY.fetch_add(1, Ordering::Relaxed);
+    register(&mut keys, session, key);
+    key
+}
+
+/// Gives `child` the capture key of `parent`: a dedicated worker runs in its parent's
+/// renderer, and one request of it can be reported in both sessions (its script's
+/// `Network.requestWillBeSent` in the parent's, the answer in the worker's; the reverse for
+/// its `fetch`'s extra info), so both must name it alike.
+pub fn share_capture_key(parent: &Arc<Tab>, child: &Arc<Tab>) {
+    let key = capture_key(parent);
+    register(&mut lock(&CAPTURE_KEYS), child, key);
+}
+
+fn register(keys: &mut Vec<(String, Weak<Tab>, u64)>, session: &Arc<Tab>, key: u64) {
+    keys.retain(|(_, s, _)| s.strong_count() > 0);
+    keys.push((
+        session.session_id().to_owned(),
+        Arc::downgrade(session),
+        key,
+    ));
 }
 
 /// The dialog policy: sticky and daemon-wide, accept by default.
@@ -77,7 +107,7 @@ impl PageEvents {
         let weak_tab: Weak<Tab> = Arc::downgrade(tab);
         let sink = Arc::clone(&events);
         // Network requestIds are only unique per renderer; the key keeps tabs apart.
-        let capture_key = new_capture_key();
+        let capture_key = capture_key(tab);
         tab.add_event_listener(Arc::new(move |event: &Event| {
             sink.record(event);
             capture::global().observe(capture_key, event);
@@ -273,6 +303,31 @@ pub fn wait_until_found<S, T>(
         }
     }
     found
+}
+
+/// Calls `handle(method, params, request_id)` for every `Network.*` event of `tab`'s session
+/// that names a request, raw (before the typed protocol could drop a field it does not know):
+/// the common start of the listeners that follow one session's requests (`bodies.rs`,
+/// `downloads.rs`). It runs on the session's event thread, so it only records.
+pub fn on_network_request_event(
+    tab: &Tab,
+    handle: impl Fn(&str, &serde_json::Value, &str) + Send + Sync + 'static,
+) {
+    tab.add_raw_listener(Arc::new(move |message: &serde_json::Value| {
+        let Some(method) = message
+            .get("method")
+            .and_then(serde_json::Value::as_str)
+            .filter(|m| m.starts_with("Network."))
+        else {
+            return;
+        };
+        let Some(params) = message.get("params") else {
+            return;
+        };
+        if let Some(id) = params.get("requestId").and_then(serde_json::Value::as_str) {
+            handle(method, params, id);
+        }
+    }));
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it.

@@ -157,6 +157,11 @@ impl Frames {
             .collect()
     }
 
+    /// The sessions of the tab's dedicated workers running now (see `workers.rs`).
+    pub fn worker_sessions(&self) -> Vec<Arc<Tab>> {
+        self.workers.sessions()
+    }
+
     fn watch(self: &Arc<Self>, session: &Arc<FrameSession>) {
         let frames: Weak<Frames> = Arc::downgrade(self);
         let owner: Weak<FrameSession> = Arc::downgrade(session);
@@ -552,22 +557,9 @@ pub(crate) fn auto_attach(tab: &Tab) -> anyhow::Result<()> {
 }
 
 /// The parameters of [`auto_attach`]'s `Target.setAutoAttach`, with or without the filter
-/// that keeps it to iframes.
+/// that keeps it to iframes and dedicated workers.
 pub(crate) fn auto_attach_params(filtered: bool) -> Value {
-    let mut params = json!({
-        "autoAttach": true,
-        "waitForDebuggerOnStart": true,
-        "flatten": true,
-        "filter": [
-            { "type": "iframe", "exclude": false },
-            { "type": "worker", "exclude": false },
-            { "exclude": true },
-        ],
-    });
-    if !filtered {
-        params.as_object_mut().map(|p| p.remove("filter"));
-    }
-    params
+    crate::cdp::held_auto_attach_params(filtered.then_some(&["iframe", "worker"]))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -133,26 +133,39 @@ impl Emulation {
     /// differ from Chromium's defaults: user agent, headers, geolocation, time zone, locale,
     /// media features, offline.
     pub fn apply_to_frame(&self, tab: &Tab) -> anyhow::Result<()> {
-        if self.user_agent.is_some() || self.locale.is_some() {
-            self.apply_user_agent(tab)?;
-        }
-        if !self.extra_headers.is_empty() {
-            self.apply_headers(tab)?;
-        }
+        self.apply_to_worker(tab)?;
         if self.geolocation.is_some() {
             self.apply_geolocation(tab)?;
-        }
-        if self.timezone.is_some() {
-            self.apply_timezone(tab)?;
-        }
-        if self.locale.is_some() {
-            self.apply_locale(tab)?;
         }
         if !self.media_features.is_empty() {
             self.apply_media(tab)?;
         }
         if self.offline {
             self.apply_offline(tab)?;
+        }
+        Ok(())
+    }
+
+    /// Applies what a dedicated worker's session takes of these settings, while it waits
+    /// to run, where they differ from Chromium's defaults: the user agent and
+    /// `Accept-Language`, extra headers, time zone and locale, as a page has them
+    /// (Playwright's `CRNetworkManager.addSession` gives a worker's session the extra
+    /// headers). Offline is not sent: a worker's `Network.emulateNetworkConditions` answers
+    /// "Not supported" (Chromium 156). A change made while a worker runs is sent to it too
+    /// (`commands/emulation.rs`): its later requests carry the new headers and user agent,
+    /// while its `navigator.userAgent` keeps the one it started with (Chromium).
+    pub fn apply_to_worker(&self, tab: &Tab) -> anyhow::Result<()> {
+        if self.user_agent.is_some() || self.locale.is_some() {
+            self.apply_user_agent(tab)?;
+        }
+        if !self.extra_headers.is_empty() {
+            self.apply_headers(tab)?;
+        }
+        if self.timezone.is_some() {
+            self.apply_timezone(tab)?;
+        }
+        if self.locale.is_some() {
+            self.apply_locale(tab)?;
         }
         Ok(())
     }
@@ -643,15 +656,16 @@ impl Session {
     }
 
     /// Saves the persistent cookies of `profile` to `file` before a graceful exit (see
-    /// `cookie_carry.rs`); how many. Errors name the CDP call or the file.
+    /// `cookie_carry.rs`); how many. Errors name the CDP call or the file. (The daemon reaches
+    /// Chromium only through the session, as `probe_browser` and `close_browser` do: the
+    /// DevTools connection stays the session's.)
     pub fn save_cookies(
         &self,
         profile: &std::path::Path,
         file: &std::path::Path,
         timeout: Duration,
     ) -> anyhow::Result<usize> {
-        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
-        super::cookie_carry::save(browser, profile, file, timeout)
+        super::cookie_carry::save(self.launched_browser()?, profile, file, timeout)
     }
 
     /// Takes the cookies a graceful exit saved for `profile` from `file` (removing it) and
@@ -662,8 +676,13 @@ impl Session {
         file: &std::path::Path,
         timeout: Duration,
     ) -> anyhow::Result<usize> {
-        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
-        super::cookie_carry::restore(browser, profile, file, timeout)
+        super::cookie_carry::restore(self.launched_browser()?, profile, file, timeout)
+    }
+
+    /// The browser's DevTools connection, for the daemon's own calls; an error in a daemon
+    /// without one (`BROWSE_TEST_NO_BROWSER=1`).
+    fn launched_browser(&self) -> anyhow::Result<&crate::cdp::Browser> {
+        anyhow::Context::context(self.browser.as_ref(), "no browser in this daemon")
     }
 
     /// Closes every page Chromium has open (CDP `Target.getTargets`, then

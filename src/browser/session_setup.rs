@@ -11,7 +11,8 @@
 //!
 //! A worker's session (`workers.rs`) is prepared the same way before it runs: a service or
 //! shared worker's gets the routes, a dedicated worker's the `Network` and `Runtime` events
-//! of the tab's logs.
+//! of the tab's logs and the emulation a worker holds (user agent, headers, time zone,
+//! locale: `Emulation::apply_to_worker`).
 //!
 //! Per session: the emulation a frame can hold (user agent and `Accept-Language`, extra HTTP
 //! headers, geolocation, time zone, locale, media features, offline; the viewport, touch and
@@ -72,8 +73,9 @@ impl SessionSetup {
     pub fn prepare(&self, cdp: &Arc<Tab>, kind: SessionKind) -> anyhow::Result<()> {
         if matches!(kind, SessionKind::Frame | SessionKind::Worker) {
             // The frame's console messages, uncaught errors and requests belong in the tab's
-            // logs; request ids are only unique per renderer, hence a key of its own.
-            let capture_key = super::events::new_capture_key();
+            // logs; request ids are only unique per renderer, hence a key of its own (a
+            // dedicated worker's is its parent's, see `Workers::on_attached`).
+            let capture_key = super::events::capture_key(cdp);
             let _ = cdp.add_event_listener(Arc::new(move |event: &Event| {
                 match event {
                     // A worker's requests name no frame; Playwright reports them as its
@@ -108,8 +110,9 @@ impl SessionSetup {
             match kind {
                 SessionKind::Tab => emulation.apply(cdp),
                 SessionKind::Frame => emulation.apply_to_frame(cdp),
-                // A worker has no `Emulation` domain; its requests are covered by the routes.
-                SessionKind::Worker | SessionKind::BrowserWorker => Ok(()),
+                SessionKind::Worker => emulation.apply_to_worker(cdp),
+                // Not a page's: Playwright gives a service worker none of a page's emulation.
+                SessionKind::BrowserWorker => Ok(()),
             }
         });
         if matches!(kind, SessionKind::Worker | SessionKind::BrowserWorker) {

@@ -53,7 +53,12 @@ impl Workers {
             return true;
         };
         match parent.child_session(session_id, target_id) {
-            Ok(cdp) => self.adopt(cdp, SessionKind::Worker),
+            Ok(cdp) => {
+                // It runs in its parent's renderer: one request of it may be reported in both
+                // sessions (its own script's answer comes on the worker's).
+                super::events::share_capture_key(parent, &cdp);
+                self.adopt(cdp, SessionKind::Worker);
+            }
             Err(e) => {
                 tracing::warn!("cannot attach to worker {target_id}: {e:#}");
                 // It waits for a debugger: detaching lets it run.
@@ -110,6 +115,11 @@ impl Workers {
         });
     }
 
+    /// The sessions of the workers running now, for a setting that changes while they run.
+    pub fn sessions(&self) -> Vec<Arc<Tab>> {
+        lock(&self.sessions).values().cloned().collect()
+    }
+
     /// Drops a worker's session once it is detached (the worker ended).
     pub fn forget(&self, session_id: &str) {
         if let Some(cdp) = lock(&self.sessions).remove(session_id) {
@@ -143,10 +153,5 @@ pub fn release(parent: &Arc<Tab>, session_id: &str) {
 /// `Target.setAutoAttach` parameters for a worker's session: its own dedicated workers,
 /// paused until prepared.
 pub fn nested_auto_attach_params() -> Value {
-    json!({
-        "autoAttach": true,
-        "waitForDebuggerOnStart": true,
-        "flatten": true,
-        "filter": [{ "type": "worker", "exclude": false }, { "exclude": true }],
-    })
+    crate::cdp::held_auto_attach_params(Some(&["worker"]))
 }

@@ -834,6 +834,27 @@ pub fn is_tab_page(info: &Value) -> bool {
             .is_none_or(str::is_empty)
 }
 
+/// `Target.setAutoAttach` parameters that attach new targets as flattened sessions, each held
+/// before it runs (`waitForDebuggerOnStart`) until `Runtime.runIfWaitingForDebugger`: of the
+/// target types in `only` (`TargetFilter` entries, every other type excluded), or of every
+/// type with `None` (for a browser too old for the filter).
+pub fn held_auto_attach_params(only: Option<&[&str]>) -> Value {
+    let mut params = serde_json::json!({
+        "autoAttach": true,
+        "waitForDebuggerOnStart": true,
+        "flatten": true,
+    });
+    if let Some(types) = only {
+        let mut filter: Vec<Value> = types
+            .iter()
+            .map(|t| serde_json::json!({ "type": t, "exclude": false }))
+            .collect();
+        filter.push(serde_json::json!({ "exclude": true }));
+        params["filter"] = Value::Array(filter);
+    }
+    params
+}
+
 /// One page target, attached through a flattened session.
 pub struct Tab {
     conn: Arc<Connection>,

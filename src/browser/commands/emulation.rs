@@ -110,7 +110,7 @@ pub(super) fn apply_to_every_session(
 }
 
 /// Applies `on_tab` to each tab's own session and `on_frame` (if any) to each of its
-/// out-of-process iframes' sessions, the lock released first so a tab or frame being set up
+/// out-of-process iframes' and running dedicated workers' sessions, the lock released first so a tab or frame being set up
 /// meanwhile is not held up (one that read the old settings finished sending them before the
 /// change was made, so this sends it the new ones after). The first failure is returned
 /// after every session was tried; a session that is gone (`frames::session_gone`) needs
@@ -141,6 +141,14 @@ fn apply_everywhere(
                 Err(e) if session_gone(&e) => tab.frames.forget_session(frame.session_id()),
                 Err(e) => tracing::warn!("cannot change emulation in a cross-site iframe: {e:#}"),
                 Ok(()) => {}
+            }
+        }
+        // A running dedicated worker takes the user agent, headers, time zone and locale
+        // (`Emulation::apply_to_worker`); it has no geolocation, media or network conditions
+        // of its own, and says so.
+        for worker in tab.frames.worker_sessions() {
+            if let Err(e) = on_frame(&settings, &worker) {
+                tracing::debug!("a worker did not take an emulation change: {e:#}");
             }
         }
     }

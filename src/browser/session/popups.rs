@@ -39,17 +39,7 @@ pub fn watch(session: &Arc<Session>) -> anyhow::Result<()> {
     if !session.remote {
         browser.call_raw(
             "Target.setAutoAttach",
-            json!({
-                "autoAttach": true,
-                "waitForDebuggerOnStart": true,
-                "flatten": true,
-                "filter": [
-                    { "type": "page", "exclude": false },
-                    { "type": "service_worker", "exclude": false },
-                    { "type": "shared_worker", "exclude": false },
-                    { "exclude": true },
-                ],
-            }),
+            crate::cdp::held_auto_attach_params(Some(&["page", "service_worker", "shared_worker"])),
             SETTLE_TIMEOUT * 5,
         )?;
     }
