@@ -520,7 +520,9 @@ fn cursor_scan_lists_cells_whatever_gives_them_a_pointer() {
                 "@c1 [cursor:pointer] \"Go cell\"\n"
             };
             assert!(
-                out.ends_with(&format!("── cursor-interactive (not in ARIA tree) ──\n{expected}")),
+                out.ends_with(&format!(
+                    "── cursor-interactive (not in ARIA tree) ──\n{expected}"
+                )),
                 "engine {name}, {path}: the cell's pointer was missed:\n{out}"
             );
         }
