@@ -453,3 +453,79 @@ fn accessibility_of_an_empty_page_is_an_empty_line_as_in_gstack() {
         ws.shut_down();
     }
 }
+
+/// The cursor scan skips the style of an element that only inherits its cursor (a cell of a
+/// table, with no author rule that sets `cursor` anywhere in the document): each page here
+/// sets a cell's cursor another way, and the cell must still be listed, by both engines (the
+/// accessibility-tree path runs the scan on its own). Without the per-document proof, a
+/// shortcut that trusted the UA sheet would miss every one of them.
+#[test]
+fn cursor_scan_lists_cells_whatever_gives_them_a_pointer() {
+    let _slot = chromium_slot();
+    let table = |cell: &str| {
+        format!(
+            "<table><tr><td>a</td>{cell}</tr><tr><td>b</td><td><b>c</b></td></tr></table>\
+             <p><a href=\"#x\">link <b>bold</b></a></p>"
+        )
+    };
+    let plain = table("<td class=\"go\">Go cell</td>");
+    let pages: Vec<(&str, String)> = vec![
+        ("/sheet.html", format!("<style>td.go {{ cursor: pointer }}</style>{plain}")),
+        (
+            "/nested.html",
+            format!(
+                "<style>@media screen {{ @supports (display: block) {{ .go {{ color: red; \
+                 & {{ cursor: pointer }} }} }} }}</style>{plain}"
+            ),
+        ),
+        ("/inline.html", table("<td style=\"cursor: pointer\">Go cell</td>")),
+        (
+            "/adopted.html",
+            format!(
+                "{plain}<script>const s = new CSSStyleSheet(); \
+                 s.replaceSync('.go {{ cursor: pointer }}'); document.adoptedStyleSheets = [s];</script>"
+            ),
+        ),
+        (
+            "/imported.html",
+            format!("<style>@import url(\"data:text/css,.go%7Bcursor:pointer%7D\");</style>{plain}"),
+        ),
+        (
+            "/animated.html",
+            format!(
+                "{plain}<script>document.querySelector('.go').animate([{{cursor: 'pointer'}}, \
+                 {{cursor: 'pointer'}}], {{duration: 1e9}});</script>"
+            ),
+        ),
+        // `all: initial` takes a cell out of its link's pointer: a child with onclick is
+        // then listed for its onclick only.
+        (
+            "/all.html",
+            "<style>.go { all: initial; display: table-cell }</style><a href=\"#x\"><table>\
+             <tr><td>a</td><td class=go><b onclick=\"1\">Go cell</b></td></tr>\
+             <tr><td>b</td><td>c</td></tr></table></a>"
+                .to_owned(),
+        ),
+    ];
+    let served: Vec<(&str, &str)> = pages.iter().map(|(p, h)| (*p, h.as_str())).collect();
+    let server = PageServer::start(&served);
+    for name in ["auto", "ax"] {
+        let ws = engine(name);
+        for (path, _) in &pages {
+            ws.ok(&["goto", &server.url(path)]);
+            let out = snapshot(&ws, &["-C"]);
+            let expected = if *path == "/all.html" {
+                "@c1 [onclick] \"Go cell\"\n"
+            } else {
+                "@c1 [cursor:pointer] \"Go cell\"\n"
+            };
+            assert!(
+                out.ends_with(&format!(
+                    "── cursor-interactive (not in ARIA tree) ──\n{expected}"
+                )),
+                "engine {name}, {path}: the cell's pointer was missed:\n{out}"
+            );
+        }
+        ws.shut_down();
+    }
+}

@@ -373,9 +373,9 @@ function (wantCursor, interactiveOnly) {
   const walkChildren = (node, ctx) => {
     const children = flatChildren(node);
     if (children === null) {
-      for (let c = node.firstChild; c !== null; c = c.nextSibling) visit(c, ctx);
+      for (let c = node.firstChild; c !== null; c = c.nextSibling) visit(c, ctx, node);
     } else {
-      for (const child of children) visit(child, ctx);
+      for (const child of children) visit(child, ctx, undefined);
     }
   };
 
@@ -391,7 +391,10 @@ function (wantCursor, interactiveOnly) {
     return false;
   };
 
-  const visit = (node, ctx) => {
+  // `parent`: the node's parent element when the caller walks that element's own children
+  // (known without a DOM read: in an isolated world every node read costs a wrapper lookup),
+  // undefined where it walks flat-tree children (the parent is then read).
+  const visit = (node, ctx, parent) => {
     if (node.nodeType === 3) {
       // Text -i cannot print, under a line it prints anyway: left out.
       if (ctx.mute) return;
@@ -418,7 +421,8 @@ function (wantCursor, interactiveOnly) {
     // An in-flow block inside a paragraph splits it into anonymous blocks; Chromium then folds
     // the paragraph differently. An empty paragraph is left out of Chromium's tree.
     // The parent first: it is rarely a paragraph, and float and position are style reads.
-    if (el.parentElement !== null && el.parentElement.localName === 'p'
+    if (parent === undefined) parent = el.parentElement;
+    if (parent !== null && parent.localName === 'p'
         && !d.startsWith('inline') && d !== 'contents' && s.cssFloat === 'none'
         && s.position !== 'absolute' && s.position !== 'fixed') {
       decline('<' + tag + '> laid out as ' + d + ' inside a paragraph');
@@ -448,7 +452,7 @@ function (wantCursor, interactiveOnly) {
     }
     if (d.startsWith('table') && tag !== 'table') decline('<' + tag + '> laid out as ' + d);
     if (Object.hasOwn(ROLES, tag)) {
-      if (tag === 'li' && !(el.parentElement && /^(ul|ol)$/.test(el.parentElement.localName))) {
+      if (tag === 'li' && !(parent && /^(ul|ol)$/.test(parent.localName))) {
         decline('a list item outside a list');
       }
       const name = LABELLABLE.has(tag) ? ariaLabel(el) ?? '' : '';
@@ -602,16 +606,13 @@ function (wantCursor, interactiveOnly) {
     let th = false, width = -1;
     for (const row of rows) {
       // Sibling links, not `row.children`: an HTMLCollection's iterator is slow per row.
+      // One pass over the cells (each node read is a wrapper lookup in an isolated world).
       let count = 0;
       for (let cell = row.firstElementChild; cell !== null; cell = cell.nextElementSibling) {
         const t = cell.localName;
         if (t !== 'td' && t !== 'th') decline('a row child <' + t + '>');
         count++;
-      }
-      if (width === -1) width = count;
-      if (count !== width || width < 2) decline('a ragged or one-column table');
-      for (let cell = row.firstElementChild; cell !== null; cell = cell.nextElementSibling) {
-        if (cell.localName === 'th') th = true;
+        if (t === 'th') th = true;
         if (!cell.hasAttributes()) continue;
         if (cell.colSpan !== 1 || cell.rowSpan !== 1) decline('spanning cells');
         for (const a of ['headers', 'abbr', 'axis', 'scope']) {
@@ -620,6 +621,8 @@ function (wantCursor, interactiveOnly) {
           }
         }
       }
+      if (width === -1) width = count;
+      if (count !== width || width < 2) decline('a ragged or one-column table');
     }
     const data = caption !== null || thead !== null || th || rows.length >= 20;
     if (!data) {
@@ -641,7 +644,7 @@ function (wantCursor, interactiveOnly) {
     const name = !names ? '' : ariaLabel(el) ?? (caption ? settle(contentText(caption)) : '');
     const ctx = { table: data ? 'data' : 'layout', thead: false };
     open(data ? 'table' : 'LayoutTable', name, data ? el : null, 0, null, 0, null);
-    for (const child of el.children) visit(child, ctx);
+    for (const child of el.children) visit(child, ctx, el);
     close();
   };
 
@@ -697,7 +700,7 @@ function (wantCursor, interactiveOnly) {
     checkAttributes(html, 'html');
     checkStyle(style(html));
     open('generic', '', null, 0, null, 0, null);
-    visit(document.body, {});
+    visit(document.body, {}, undefined);
     close();
     close();
     // Lone surrogates are not Unicode; Chromium's tree has U+FFFD in their place (one UTF-16
