@@ -653,7 +653,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .flags(&[
         switch("--errors", "only errors and warnings"),
-        switch("--clear", "print, then empty the buffer"),
+        switch("--clear", "empty the buffer without printing it (says \"Console buffer cleared.\")"),
     ])
     .doc("browse console --errors", "one \"[time] [level] text\" line per message"),
     c(
@@ -664,7 +664,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .words(0, 1)
     .flags(&[
-        switch("--clear", "print, then empty the buffer"),
+        switch("--clear", "empty the buffer without printing it (says \"Network buffer cleared.\")"),
         switch("--capture", "start keeping response bodies (--capture stop: stop)"),
         valued("--filter", "RE", "with --capture: only URLs matching this regular expression"),
         switch("--bodies", "list the captured responses"),
@@ -672,13 +672,13 @@ pub const COMMANDS: &[CommandInfo] = &[
     ])
     .doc("browse network", "one \"METHOD url → status (ms, bytes)\" line per request"),
     c("dialog", "Capture", "[--clear]", "Print captured dialogs")
-        .flags(&[switch("--clear", "print, then empty the buffer")])
+        .flags(&[switch("--clear", "empty the buffer without printing it (says \"Dialog buffer cleared.\")")])
     .doc("browse dialog", "one \"[time] [type] \\\"message\\\" → accepted|dismissed\" line per dialog"),
     // Network control (issue 13): routes, downloads.
     c(
         "route",
         "Network",
-        "<pattern> [--abort | --status N --body TEXT | --body-file F --content-type T]",
+        "<pattern> [--abort | --status N --body TEXT | --body-file F] [--content-type T]",
         "Mock or block every request whose URL matches a glob, on every tab",
     )
     .words(1, 1)

@@ -179,6 +179,36 @@ fn help_for_one_command_lists_its_flags() {
     assert!(!ws.state_dir().exists());
 }
 
+/// `console`/`network`/`dialog --clear` only empty their buffer and say so (gstack's
+/// `read-commands.ts`; `tests/commands_capture.rs` checks the answer): the help must not
+/// promise the entries first. `route --content-type` goes with `--body` as well as
+/// `--body-file`, so the usage line must not tie it to `--body-file`.
+#[test]
+fn help_says_what_clear_and_route_content_type_do() {
+    let ws = Workspace::with_chromium();
+    for (command, answer) in [
+        ("console", "Console buffer cleared."),
+        ("network", "Network buffer cleared."),
+        ("dialog", "Dialog buffer cleared."),
+    ] {
+        let help = ws.ok(&[command, "--help"]);
+        let clear = help
+            .lines()
+            .find(|l| l.trim_start().starts_with("--clear"))
+            .unwrap_or_else(|| panic!("{command} --help has no --clear line: {help}"));
+        assert!(!clear.contains("print, then"), "{command}: {clear}");
+        assert!(clear.contains(answer), "{command}: {clear}");
+    }
+    let route = ws.ok(&["route", "--help"]);
+    assert!(
+        route.starts_with(
+            "Usage: browse route <pattern> [--abort | --status N --body TEXT | --body-file F] [--content-type T]"
+        ),
+        "{route}"
+    );
+    assert!(!ws.state_dir().exists(), "help starts nothing");
+}
+
 #[test]
 fn relative_paths_are_the_callers_and_named_tabs_must_exist() {
     let _slot = chromium_slot();
