@@ -716,7 +716,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     )
     .words(0, 1)
     .flags(&[
-        switch("--wait", "first wait (default 30000 ms) for a download to begin and every one to end"),
+        switch("--wait", "first wait (default 30000 ms) for a download to begin, unless one began since the last listing, and for every one to end"),
         switch("--clear", "forget the list (the files stay)"),
     ])
     .doc("browse downloads --wait", "one \"[n] <path> (<KB>KB) ← <url>\" line per download"),

@@ -943,3 +943,60 @@ fn gated_download_is_starting_and_stop_saves_it_whole(ws: &Workspace, gated: &Ga
         ws.daemon_log_tail()
     );
 }
+
+/// `downloads --wait` right after a click waits for the download the click set off even when
+/// the record already lists an older one: the server here holds each answer's headers for
+/// 1.5 s (a slow server), and the page's own script clicks 300 ms later, so the command returns
+/// before the download begins.
+#[test]
+fn downloads_wait_after_a_click_waits_for_the_new_download_when_older_ones_are_listed() {
+    use std::io::{BufRead, Write};
+    let _slot = chromium_slot();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind slow server");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(&stream);
+                let mut first = String::new();
+                let _ = reader.read_line(&mut first);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let name = if first.contains("/second") {
+                    "second.txt"
+                } else {
+                    "first.txt"
+                };
+                // The slow server this fixture stands for.
+                std::thread::sleep(Duration::from_millis(1500));
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+                     Content-Disposition: attachment; filename=\"{name}\"\r\n\
+                     Content-Length: 2\r\nConnection: close\r\n\r\nok"
+                );
+                let _ = (&stream).write_all(head.as_bytes());
+            });
+        }
+    });
+    let page = format!(
+        r#"<a id="one" href="http://127.0.0.1:{port}/first">1</a> <a id="two" href="http://127.0.0.1:{port}/second">2</a>"#
+    );
+    let pages = PageServer::start(&[("/dl.html", &page)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/dl.html")]);
+    ws.ok(&["click", "#one"]);
+    let listed = ws.ok(&["downloads", "--wait", "20000"]);
+    assert!(listed.contains("first.txt"), "{listed}");
+    // A script's click, as a page's own button would do it: nothing waits for its request.
+    ws.ok(&[
+        "js",
+        "setTimeout(() => document.getElementById('two').click(), 300); 'clicking'",
+    ]);
+    let listed = ws.ok(&["downloads", "--wait", "20000"]);
+    assert!(
+        listed.contains("first.txt") && listed.contains("second.txt"),
+        "`downloads --wait` did not wait for the new download:\n{listed}"
+    );
+}

@@ -89,6 +89,9 @@ impl Starting {
 struct Log {
     dir: Option<PathBuf>,
     next_seq: u64,
+    /// `next_seq + 1` when `downloads` last listed the record (0: never): what began since
+    /// is what the caller has not seen.
+    listed_before: u64,
     items: Vec<Download>,
     by_guid: HashMap<String, usize>,
     starting: Vec<Starting>,
@@ -226,6 +229,24 @@ impl Downloads {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
+    }
+
+    /// Notes that `downloads` listed (or cleared) the record now: [`wait_new_or_busy`]
+    /// then looks for downloads that began after this.
+    ///
+    /// [`wait_new_or_busy`]: Self::wait_new_or_busy
+    pub fn mark_listed(&self) {
+        let mut log = lock(&self.log);
+        log.listed_before = log.next_seq + 1;
+    }
+
+    /// Waits until a download has begun since `downloads` last listed the record, or one is
+    /// in progress or starting; false at the deadline. A click returns before its download
+    /// begins, so `downloads --wait` right after it must not settle for older entries.
+    pub fn wait_new_or_busy(&self, deadline: Instant) -> bool {
+        self.wait_for(deadline, |log| {
+            log.next_seq >= log.listed_before.max(1) || log.in_progress().next().is_some()
+        })
     }
 
     /// Waits until a download numbered `seq` or later has begun; false at the deadline.

@@ -243,11 +243,14 @@ pub fn routes(session: &Session, _args: &[String]) -> CommandResult {
 }
 
 /// `downloads [--wait [ms]] [--clear]`: what the pages downloaded into the workspace's
-/// downloads folder. `--wait` first waits for downloads in progress to end (default 30000 ms).
+/// downloads folder. `--wait` first waits, unless a download began since the last listing
+/// or one is running, for one to begin, then for downloads in progress to end (default
+/// 30000 ms for both).
 pub fn downloads(session: &Session, args: &[String]) -> CommandResult {
     let store = &session.downloads;
     if args.iter().any(|a| a == "--clear") {
         let n = store.clear();
+        store.mark_listed();
         return Ok(format!(
             "Cleared {n} download record{} (the files stay)",
             if n == 1 { "" } else { "s" }
@@ -267,8 +270,9 @@ pub fn downloads(session: &Session, args: &[String]) -> CommandResult {
             .transpose()?
             .unwrap_or(DOWNLOAD_WAIT_MS);
         let deadline = Instant::now() + Duration::from_millis(ms);
-        // A click may return before its download has begun: give it the same time to begin.
-        if store.list().is_empty() && !store.wait_begun(1, deadline) {
+        // A click may return before its download has begun: unless one began since the
+        // record was last listed (or one is still running), give it the same time to begin.
+        if !store.wait_new_or_busy(deadline) {
             return Err(CommandError::failed_with_hint(
                 format!("No download began within {ms}ms"),
                 "Check that the click or navigation starts a download ('browse network' shows the request).",
@@ -282,6 +286,7 @@ pub fn downloads(session: &Session, args: &[String]) -> CommandResult {
         }
     }
     let list = store.list();
+    store.mark_listed();
     if list.is_empty() {
         let dir = store
             .dir()
