@@ -475,4 +475,11 @@ fn an_iframe_that_never_loads_is_left_bare_with_a_note() {
         err.contains("still loading after 1000ms") && err.contains("slow.html"),
         "no note naming the loading frame: {err}"
     );
+    // Choosing that frame says it is still loading, not that it is gone.
+    let chosen = ws.fails(&["frame", "iframe[src=\"/slow.html\"]"]);
+    assert!(
+        chosen.contains("has no document yet (its iframe is still loading)")
+            && !chosen.contains("gone"),
+        "{chosen}"
+    );
 }

@@ -187,7 +187,17 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(frame) = found else {
         return Err(frame_not_found(args, ""));
     };
-    let realm = ctx.tab.frames.realm_of(&frame)?;
+    // The iframe is there (just found), so no script context means no document yet: an
+    // iframe still loading, not one that went away.
+    let realm = ctx.tab.frames.realm_of(&frame).map_err(|_| {
+        CommandError::failed_with_hint(
+            format!(
+                "The frame {} has no document yet (its iframe is still loading)",
+                args.join(" ")
+            ),
+            "Wait for it ('browse wait --load', or 'browse wait <selector>' for the iframe's content to show), then run 'browse frame' again.",
+        )
+    })?;
     ctx.state.frame = Some(ActiveFrame {
         frame,
         navigations: ctx.tab.events.navigation_count(),
