@@ -723,8 +723,7 @@ impl Session {
     /// Waits, at most `timeout`, until the localStorage commits Chromium has started are on
     /// disk (see `cdp::Browser::wait_for_storage_commits`). Errors name the CDP call.
     pub fn wait_for_storage_commits(&self, timeout: Duration) -> anyhow::Result<()> {
-        let browser = anyhow::Context::context(self.browser.as_ref(), "no browser")?;
-        browser.wait_for_storage_commits(timeout)
+        self.launched_browser()?.wait_for_storage_commits(timeout)
     }
 
     /// Asks Chromium to close gracefully (CDP `Browser.close`), so that it writes cookies and

@@ -288,29 +288,43 @@ fn launch_args(profile_dir: &Path, build: Build) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    // Features off for both builds. BackForwardCache: see `--disable-back-forward-cache`.
+    // SpareRendererForSitePerProcess: no renderer started ahead for a next site (about 12 MB
+    // PSS idle). Pages cannot see which process they were given.
+    let mut disabled_features = vec!["BackForwardCache", "SpareRendererForSitePerProcess"];
     if full {
         args.extend(browser_layer.iter().map(|s| s.to_string()));
-        // SpareRendererForSitePerProcess: no renderer started ahead for a next site (about
-        // 12 MB PSS idle). Pages cannot see which process they were given.
-        // WebUIOmniboxPopup, WebUIOmniboxFullPopup, WebUIOmniboxAimPopup: the address bar's
-        // drop-down as preloaded web pages (`chrome://omnibox-popup.top-chrome/`, two
-        // `browser_ui` targets) in a renderer of their own, started with the browser even
-        // headless: about 44 MB PSS (40 MB private) and a renderer start during our own.
-        // Browser UI only; headed, the drop-down is drawn natively instead.
-        args.push("--disable-features=Translate,MediaRouter,OptimizationHints,BackForwardCache,SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup".into());
+        // Browser parts the shell lacks. WebUIOmniboxPopup, WebUIOmniboxFullPopup,
+        // WebUIOmniboxAimPopup: the address bar's drop-down as preloaded web pages
+        // (`chrome://omnibox-popup.top-chrome/`, two `browser_ui` targets) in a renderer of
+        // their own, started with the browser even headless: about 44 MB PSS (40 MB private)
+        // and a renderer start during our own. Browser UI only; headed, the drop-down is drawn
+        // natively instead.
+        disabled_features.extend([
+            "Translate",
+            "MediaRouter",
+            "OptimizationHints",
+            "WebUIOmniboxPopup",
+            "WebUIOmniboxFullPopup",
+            "WebUIOmniboxAimPopup",
+        ]);
         if !crate::settings::headed() {
             args.insert(0, "--headless=new".into());
         }
     } else {
         // The shell is headless by itself (`--headless` is not needed) and has no address bar,
         // translation, media router or optimization hints to turn off.
-        args.push("--disable-features=BackForwardCache,SpareRendererForSitePerProcess".into());
+        //
         // The full browser isolates every site in its own renderer process (Chrome's
         // desktop default, strict site isolation); the shell does not unless asked. Asked,
         // a cross-site iframe is out of process as in the browser: a page stuck in it does
         // not stop the page around it, and pages see the same process model.
         args.push("--site-per-process".into());
     }
+    args.push(format!(
+        "--disable-features={}",
+        disabled_features.join(",")
+    ));
     args.push(format!("--user-data-dir={}", profile_dir.display()));
     if nix::unistd::geteuid().is_root() || std::env::var_os("GSTACK_CHROMIUM_NO_SANDBOX").is_some()
     {

@@ -110,11 +110,11 @@ pub(super) fn apply_to_every_session(
 }
 
 /// Applies `on_tab` to each tab's own session and `on_frame` (if any) to each of its
-/// out-of-process iframes' and running dedicated workers' sessions, the lock released first so a tab or frame being set up
-/// meanwhile is not held up (one that read the old settings finished sending them before the
-/// change was made, so this sends it the new ones after). The first failure is returned
-/// after every session was tried; a session that is gone (`frames::session_gone`) needs
-/// nothing and is no failure.
+/// out-of-process iframes' and running dedicated workers' sessions, the lock released first
+/// so a tab or frame being set up meanwhile is not held up (one that read the old settings
+/// finished sending them before the change was made, so this sends it the new ones after).
+/// The first failure is returned after every session was tried; a session that is gone
+/// (`frames::session_gone`) needs nothing and is no failure.
 fn apply_everywhere(
     ctx: &Ctx,
     emulation: MutexGuard<'_, Emulation>,
