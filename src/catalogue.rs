@@ -457,7 +457,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         "viewport",
         "Interaction",
         "<W>x<H> [--scale N] | --device <name>",
-        "Set the viewport size for every tab",
+        "Set the viewport size for every tab (CSS px, each side 1-16384)",
     )
     .words(1, 1)
     .flags(&[

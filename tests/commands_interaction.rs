@@ -337,9 +337,29 @@ fn scroll_viewport_dialogs_cookie_and_upload() {
     // viewport
     assert_eq!(ws.ok(&["viewport", "400x300"]), "Viewport set to 400x300\n");
     shows(&ws, "size 400x300");
+    // gstack would set 1280x16384 (0 reads as its default, 99999 is clamped): a size nobody
+    // asked for. Each kind of bad side is an error naming the range, and changes nothing.
+    for (size, why) in [
+        ("0x500", "the width must be 1 to 16384 px, got 0"),
+        ("-5x500", "the width must be 1 to 16384 px, got -5"),
+        ("500x99999", "the height must be 1 to 16384 px, got 99999"),
+        ("500x", "the height is missing"),
+        ("wide x500", "the width 'wide ' is not a number"),
+        ("5x5x5", "expected two sides, got 3"),
+    ] {
+        assert_eq!(
+            ws.fails(&["viewport", size]),
+            format!(
+                "viewport: invalid size '{size}': {why}\nGive WIDTHxHEIGHT in CSS pixels, each \
+                 from 1 to 16384 (e.g. 375x812 or 1280x720); 'browse viewport --device <name>' \
+                 sets a device's size.\n"
+            )
+        );
+    }
+    shows(&ws, "size 400x300");
     assert_eq!(
-        ws.ok(&["viewport", "0x99999"]),
-        "Viewport set to 1280x16384\n"
+        ws.ok(&["viewport", "16384x1.4"]),
+        "Viewport set to 16384x1\n"
     );
     assert_eq!(
         ws.ok(&["viewport", "500x400", "--scale", "2"]),

@@ -305,6 +305,44 @@ fn upload_path(cwd: &Path, file: &str) -> Result<PathBuf, CommandError> {
     confine::input(cwd, file)
 }
 
+/// The largest viewport side `viewport` sets (CSS px): gstack's cap (`write-commands.ts`).
+const MAX_VIEWPORT_SIDE: f64 = 16384.0;
+
+/// `WxH` as whole CSS px, each 1 to [`MAX_VIEWPORT_SIDE`] (a fraction rounds, as gstack's
+/// `Math.round`). gstack clamps silently, and reads 0, an empty side or a word as its default
+/// (`0x500` sets 1280x500, `-5x500` sets 1x500, `99999x1` sets 16384x1); a size the user did
+/// not ask for is an error here instead, naming the valid range.
+fn viewport_size(size: &str) -> Result<(u32, u32), CommandError> {
+    let invalid = |why: String| {
+        CommandError::failed_with_hint(
+            format!("viewport: invalid size '{size}': {why}"),
+            "Give WIDTHxHEIGHT in CSS pixels, each from 1 to 16384 (e.g. 375x812 or 1280x720); \
+             'browse viewport --device <name>' sets a device's size.",
+        )
+    };
+    let parts: Vec<&str> = size.split('x').collect();
+    let [width, height] = parts[..] else {
+        return Err(invalid(format!("expected two sides, got {}", parts.len())));
+    };
+    let side = |name: &str, raw: &str| {
+        if raw.trim().is_empty() {
+            return Err(invalid(format!("the {name} is missing")));
+        }
+        let n = js_number(raw)
+            .filter(|n| n.is_finite())
+            .map(|n| (n + 0.5).floor())
+            .ok_or_else(|| invalid(format!("the {name} '{raw}' is not a number")))?;
+        if !(1.0..=MAX_VIEWPORT_SIDE).contains(&n) {
+            return Err(invalid(format!(
+                "the {name} must be 1 to 16384 px, got {}",
+                js_display(n)
+            )));
+        }
+        Ok(n as u32)
+    };
+    Ok((side("width", width)?, side("height", height)?))
+}
+
 /// `viewport [<W>x<H>] [--scale <n>]`, applied to every open tab and every later one.
 pub fn viewport(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let usage = "Usage: browse viewport [<WxH>] [--scale <n>]  (e.g. 375x812, or --scale 2 to keep current size)";
@@ -359,16 +397,7 @@ pub fn viewport(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                     "Usage: browse viewport [<WxH>] [--scale <n>] (e.g., 375x812)",
                 ));
             }
-            let mut parts = size.split('x');
-            let dim = |part: Option<&str>, default: u32| {
-                let n = part.and_then(js_number).map_or(0.0, |n| (n + 0.5).floor());
-                if n == 0.0 || n.is_nan() {
-                    default
-                } else {
-                    n.clamp(1.0, 16384.0) as u32
-                }
-            };
-            (dim(parts.next(), 1280), dim(parts.next(), 720))
+            viewport_size(size)?
         }
         None => match current {
             Some((w, h, _)) => (w, h),
