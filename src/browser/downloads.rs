@@ -76,6 +76,8 @@ struct Starting {
     download: Download,
     /// When its request was aborted (or `None` while it runs).
     aborted: Option<Instant>,
+    /// When its headers said download.
+    seen: Instant,
 }
 
 impl Starting {
@@ -178,6 +180,22 @@ impl Downloads {
             .filter(|s| s.counts())
             .map(|s| s.download.clone());
         log.items.iter().cloned().chain(starting).collect()
+    }
+
+    /// The downloads that began since `seq` was the next number and `since` (both read when
+    /// a command began): those Chromium reported, numbered `seq` or later, then those still
+    /// starting whose headers arrived at or after `since`. A click on a link to a file
+    /// returns once the headers say download, usually before Chromium reports it (it does
+    /// after the first bytes), so the command that set it off names it either way.
+    pub fn begun_since(&self, seq: u64, since: Instant) -> Vec<Download> {
+        let log = lock(&self.log);
+        let reported = log.items.iter().filter(|d| d.seq >= seq).cloned();
+        let starting = log
+            .starting
+            .iter()
+            .filter(|s| s.counts() && s.seen >= since)
+            .map(|s| s.download.clone());
+        reported.chain(starting).collect()
     }
 
     /// The number the next download will get: downloads with a `seq` at or above a value read
@@ -364,6 +382,7 @@ impl Downloads {
                 state: DownloadState::Starting,
             },
             aborted: None,
+            seen: Instant::now(),
         });
         drop(log);
         self.changed.notify_all();

@@ -49,6 +49,7 @@ impl Session {
     /// Runs one browser command; page content is enveloped here, centrally, when asked for.
     pub fn execute(&self, req: &CommandRequest) -> CommandResult {
         let downloads_before = self.downloads.next_seq();
+        let began = std::time::Instant::now();
         let mut result = self.dispatch(req)?;
         // `chain` and `tab-each` run commands that say it themselves.
         if !matches!(
@@ -56,19 +57,16 @@ impl Session {
             "downloads" | "download" | "chain" | "tab-each"
         ) {
             // A download the command set off is said, never lost silently.
-            let begun: Vec<_> = self
-                .downloads
-                .list()
-                .into_iter()
-                .filter(|d| d.seq >= downloads_before)
-                .collect();
+            let begun = self.downloads.begun_since(downloads_before, began);
             if !begun.is_empty() {
                 result.push('\n');
                 result.push_str(&network::download_lines(&begun));
-                if begun
-                    .iter()
-                    .any(|d| d.state == downloads::DownloadState::InProgress)
-                {
+                if begun.iter().any(|d| {
+                    matches!(
+                        d.state,
+                        downloads::DownloadState::InProgress | downloads::DownloadState::Starting
+                    )
+                }) {
                     result.push_str("\n(downloading: 'browse downloads --wait' waits for the end)");
                 }
             }
