@@ -475,6 +475,32 @@ fn an_iframe_that_never_loads_is_left_bare_with_a_note() {
         err.contains("still loading after 1000ms") && err.contains("slow.html"),
         "no note naming the loading frame: {err}"
     );
+    // The snapshot itself says why the iframe lines are empty.
+    let loading_lines = text
+        .lines()
+        .filter(|l| l.contains("[iframe] (still loading)"))
+        .count();
+    assert_eq!(loading_lines, 2, "{text}");
+    // The next snapshots look at the frames once and do not wait for them again: a page with
+    // an iframe that never loads must not make every snapshot wait BROWSE_FRAME_TIMEOUT.
+    for round in 0..2 {
+        let out = ws.run(&["snapshot", "-i"]);
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert!(
+            out.status.success(),
+            "round {round}: snapshot failed: {err}"
+        );
+        assert!(text.contains("TopBtn"), "round {round}: {text}");
+        assert!(
+            !err.contains("after 1000ms") && err.contains("not waited for again"),
+            "round {round}: the snapshot waited for the loading frame again: {err}"
+        );
+        assert_eq!(
+            err.matches("not waited for again").count(),
+            2,
+            "round {round}: {err}"
+        );
+    }
     // Choosing that frame says it is still loading, not that it is gone.
     let chosen = ws.fails(&["frame", "iframe[src=\"/slow.html\"]"]);
     assert!(

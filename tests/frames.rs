@@ -478,6 +478,14 @@ fn a_hung_out_of_process_frame_is_left_out_quickly_and_named_on_stderr() {
         note.contains("did not answer within 500ms") && note.contains(&hung_url),
         "stderr: {note}"
     );
+    // The next snapshot does not wait the whole limit for it again.
+    let out = ws.run(&["snapshot"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let note = stderr(&out);
+    assert!(
+        note.contains("still does not answer") && note.contains(&hung_url),
+        "stderr: {note}"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! contexts that exist are replayed once, on `Runtime.enable`). The frame a tab's commands act
 //! in (gstack's `frame` command, `tab-session.ts` `activeFrame`) is [`ActiveFrame`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -102,6 +102,9 @@ struct State {
     children: HashMap<String, Arc<FrameSession>>,
     /// Main-world execution context ids by (session id, frame id).
     contexts: HashMap<(String, String), i64>,
+    /// Frames whose document a snapshot waited for in vain (`BROWSE_FRAME_TIMEOUT`): later
+    /// snapshots look once and do not wait again, until the frame is seen loaded or detached.
+    stalled: HashSet<String>,
 }
 
 /// One tab's frame sessions and execution contexts.
@@ -137,6 +140,24 @@ impl Frames {
             tracing::warn!("cross-site iframes will not be reachable: {e:#}");
         }
         frames
+    }
+
+    /// Whether a snapshot already waited `BROWSE_FRAME_TIMEOUT` for frame `frame_id`'s
+    /// document in vain (and it has not been seen loaded since): a page with an iframe that
+    /// never loads must not make every snapshot wait that long.
+    pub fn stalled(&self, frame_id: &str) -> bool {
+        lock(&self.state).stalled.contains(frame_id)
+    }
+
+    /// Records whether frame `frame_id`'s document was still loading when a snapshot stopped
+    /// waiting for it (`true`), or has been seen loaded (`false`).
+    pub fn set_stalled(&self, frame_id: &str, stalled: bool) {
+        let mut state = lock(&self.state);
+        if stalled {
+            state.stalled.insert(frame_id.to_owned());
+        } else {
+            state.stalled.remove(frame_id);
+        }
     }
 
     /// The tab's own session.
@@ -209,9 +230,11 @@ impl Frames {
                 let Some(frame) = params["frameId"].as_str() else {
                     return;
                 };
-                lock(&self.state)
+                let mut state = lock(&self.state);
+                state
                     .contexts
                     .retain(|(s, f), _| !(*s == sid && f == frame));
+                state.stalled.remove(frame);
             }
             "Runtime.executionContextsCleared" => {
                 lock(&self.state).contexts.retain(|(s, _), _| *s != sid);

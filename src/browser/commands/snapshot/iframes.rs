@@ -23,7 +23,8 @@ const MAX_FRAME_NESTING: usize = 8;
 /// A frame whose document is still loading is waited for until its `DOMContentLoaded`, within
 /// `BROWSE_FRAME_TIMEOUT` ([`loaded_holder`]). A frame whose tree cannot be read (gone, or
 /// still loading at that limit) stays a bare `iframe` line, as Playwright's `snapshotForAI`
-/// leaves a frame it cannot reach; so does an out-of-process frame whose renderer does not
+/// leaves a frame it cannot reach (one still loading marked [`STILL_LOADING`], and not waited
+/// for again by later snapshots); so does an out-of-process frame whose renderer does not
 /// answer within `BROWSE_FRAME_TIMEOUT`; both with a note naming its URL.
 /// The frames' own lines are folded with `keep`, less its depth limit (their depths shift).
 pub(super) fn descend(frames: &Frames, realm: &Realm, lines: Vec<Line>, keep: Keep) -> Vec<Line> {
@@ -64,7 +65,15 @@ fn expand(
         let child = (line.role == "iframe" && nesting < MAX_FRAME_NESTING)
             .then_some(line.backend)
             .flatten()
-            .and_then(|backend| child_lines(walk, session, backend, nesting));
+            .map(|backend| child_lines(walk, session, backend, nesting));
+        let child = match child {
+            Some(Child::Lines(lines)) => Some(lines),
+            Some(Child::Loading) => {
+                line.props = append_prop(&line.props, STILL_LOADING);
+                None
+            }
+            Some(Child::Unread) | None => None,
+        };
         let depth = line.depth;
         out.push(line);
         for mut inner in child.into_iter().flatten() {
@@ -75,24 +84,47 @@ fn expand(
     out
 }
 
+/// What the snapshot shows under an `iframe` line.
+enum Child {
+    /// The lines of its document.
+    Lines(Vec<Line>),
+    /// Nothing: its document is still loading (the line says so, [`STILL_LOADING`]).
+    Loading,
+    /// Nothing: it is gone, or does not answer.
+    Unread,
+}
+
+/// What an `iframe` line whose document is still loading shows after its name, so that a
+/// reader of the snapshot sees why it is empty (gstack prints a bare `iframe` line).
+pub(crate) const STILL_LOADING: &str = "(still loading)";
+
+/// `props` with `prop` added after a space.
+fn append_prop(props: &str, prop: &str) -> String {
+    if props.is_empty() {
+        prop.to_owned()
+    } else {
+        format!("{props} {prop}")
+    }
+}
+
 /// The lines of the document the `<iframe>` `backend` (of `session`) shows, its own iframes
 /// expanded, at depth 0.
-fn child_lines(
-    walk: &Walk,
-    session: &Arc<FrameSession>,
-    backend: i64,
-    nesting: usize,
-) -> Option<Vec<Line>> {
-    let frame_id = frames::content_frame(&session.cdp, backend)?;
-    let holder = loaded_holder(walk, session, backend, &frame_id)?;
-    let lines = tree_lines(&holder.cdp, Some(&frame_id), None, walk.keep)
-        .ok()?
-        .lines;
+fn child_lines(walk: &Walk, session: &Arc<FrameSession>, backend: i64, nesting: usize) -> Child {
+    let Some(frame_id) = frames::content_frame(&session.cdp, backend) else {
+        return Child::Unread;
+    };
+    let holder = match loaded_holder(walk, session, backend, &frame_id) {
+        Ok(holder) => holder,
+        Err(left) => return left,
+    };
+    let Ok(tree) = tree_lines(&holder.cdp, Some(&frame_id), None, walk.keep) else {
+        return Child::Unread;
+    };
     let frame = FrameRef {
         session: Arc::clone(&holder),
         frame_id,
     };
-    Some(expand(walk, &holder, Some(&frame), lines, nesting + 1))
+    Child::Lines(expand(walk, &holder, Some(&frame), tree.lines, nesting + 1))
 }
 
 /// True (in a frame's main world) while its document is still loading: before
@@ -116,30 +148,45 @@ const LOADING_POLL: Duration = Duration::from_millis(50);
 /// (even a same-site one, read with `frameId` in `parent`): its tree would be empty or partial.
 /// A loaded frame costs one probe and no wait. The holder is looked up again each round, as a
 /// frame that navigates cross-site moves to its own session when it commits. A frame still
-/// loading at the deadline is left out, and the caller told which (by URL).
+/// loading at the deadline is left out ([`Child::Loading`]), the caller told which (by URL),
+/// and remembered as stalled ([`Frames::stalled`]): later snapshots look once, without
+/// waiting, until it is seen loaded, so that one iframe that never loads does not make every
+/// snapshot of the page wait `BROWSE_FRAME_TIMEOUT`. `Err(Child::Unread)`: the frame is gone
+/// or its renderer does not answer.
 fn loaded_holder(
     walk: &Walk,
     parent: &Arc<FrameSession>,
     backend: i64,
     frame_id: &str,
-) -> Option<Arc<FrameSession>> {
+) -> Result<Arc<FrameSession>, Child> {
     let frames = walk.frames;
     let limit = crate::settings::frame_timeout();
-    let deadline = walk.loading_deadline;
+    let stalled = frames.stalled(frame_id);
+    // A stalled frame gets one look (one probe's time), not another wait.
+    let deadline = if stalled {
+        Instant::now() + LOADING_POLL
+    } else {
+        walk.loading_deadline
+    };
     let mut seen_loading = false;
     loop {
-        let holder = frames.session_of(frame_id, parent)?;
+        let holder = frames.session_of(frame_id, parent).ok_or(Child::Unread)?;
         let holder = if Arc::ptr_eq(&holder, parent) {
             holder
         } else {
-            running_session(frames, parent, backend, frame_id)?
+            running_session(frames, parent, backend, frame_id).ok_or(Child::Unread)?
         };
         let state = loading(frames, &holder, frame_id, seen_loading, deadline)
             .or_else(|| pending_src(parent, backend));
         match state {
+            Some(false) => {
+                if stalled {
+                    frames.set_stalled(frame_id, false);
+                }
+                return Ok(holder);
+            }
             // No answer from a frame never seen loading: read it as it is (as before).
-            Some(false) => return Some(holder),
-            None if !seen_loading => return Some(holder),
+            None if !seen_loading && !stalled => return Ok(holder),
             _ => seen_loading = true,
         }
         if Instant::now() + LOADING_POLL >= deadline {
@@ -147,12 +194,25 @@ fn loaded_holder(
         }
         std::thread::sleep(LOADING_POLL);
     }
-    notes::say(format!(
-        "snapshot: the iframe {} was still loading after {}ms; its content is left out",
-        frame_url(parent, backend, frame_id),
-        limit.as_millis()
-    ));
-    None
+    let url = frame_url(parent, backend, frame_id);
+    if stalled {
+        tracing::info!("snapshot: iframe {url} still loading; not waited for again");
+        notes::say(format!(
+            "snapshot: the iframe {url} is still loading (an earlier snapshot waited {}ms for \
+             it; not waited for again); its content is left out: run `snapshot` again once it \
+             has loaded",
+            limit.as_millis()
+        ));
+    } else {
+        tracing::info!("snapshot: waited {}ms for iframe {url}", limit.as_millis());
+        frames.set_stalled(frame_id, true);
+        notes::say(format!(
+            "snapshot: the iframe {url} was still loading after {}ms; its content is left out \
+             (later snapshots do not wait for it again)",
+            limit.as_millis()
+        ));
+    }
+    Err(Child::Loading)
 }
 
 /// Whether `frame_id`'s document (held by `holder`) is still loading ([`LOADING`]); `None`
@@ -221,7 +281,8 @@ fn pending_src(parent: &FrameSession, backend: i64) -> Option<bool> {
 /// document's, not yet dropped) or still starting (attached paused while it gets the tab's
 /// settings, `session_setup.rs`): both are waited for. A renderer stuck in a page script (or
 /// hung) would hold every tree call until the tab's own limit; instead the frame is left
-/// out, and the caller told which (by URL).
+/// out, the caller told which (by URL), and the frame remembered as stalled: later snapshots
+/// give it [`STALLED_LOOK`], not the whole limit again, until it answers.
 fn running_session(
     frames: &Frames,
     parent: &FrameSession,
@@ -229,7 +290,13 @@ fn running_session(
     frame_id: &str,
 ) -> Option<Arc<FrameSession>> {
     let limit = crate::settings::frame_timeout();
-    let deadline = Instant::now() + limit;
+    let stalled = frames.stalled(frame_id);
+    let wait = if stalled {
+        limit.min(STALLED_LOOK)
+    } else {
+        limit
+    };
+    let deadline = Instant::now() + wait;
     let mut stale = None;
     while let Some(holder) = frames.frame_session(frame_id, deadline) {
         let frame = FrameRef {
@@ -250,7 +317,12 @@ fn running_session(
             .cdp
             .call_method_within(probe, left.max(Duration::from_millis(1)))
         {
-            Ok(_) => return Some(holder),
+            Ok(_) => {
+                if stalled {
+                    frames.set_stalled(frame_id, false);
+                }
+                return Some(holder);
+            }
             Err(e) if frames::session_gone(&e) => {
                 frames.forget_session(holder.cdp.session_id());
                 stale = None;
@@ -260,14 +332,34 @@ fn running_session(
             Err(_) => break,
         }
     }
-    notes::say(format!(
-        "snapshot: the iframe {} did not answer within {}ms (its page is busy or hung); \
-         its content is left out",
-        frame_url(parent, backend, frame_id),
-        limit.as_millis()
-    ));
+    let url = frame_url(parent, backend, frame_id);
+    tracing::info!(
+        "snapshot: waited {}ms for iframe {url} to answer",
+        wait.as_millis()
+    );
+    if stalled {
+        notes::say(format!(
+            "snapshot: the iframe {url} still does not answer (an earlier snapshot waited {}ms \
+             for it; this one {}ms); its content is left out",
+            limit.as_millis(),
+            wait.as_millis()
+        ));
+    } else {
+        frames.set_stalled(frame_id, true);
+        notes::say(format!(
+            "snapshot: the iframe {url} did not answer within {}ms (its page is busy or hung); \
+             its content is left out (later snapshots wait at most {}ms for it)",
+            limit.as_millis(),
+            limit.min(STALLED_LOOK).as_millis()
+        ));
+    }
     None
 }
+
+/// How long a snapshot waits for a frame that already made an earlier snapshot wait
+/// `BROWSE_FRAME_TIMEOUT` in vain (a hung renderer's frame): long enough for a renderer that
+/// has recovered to answer, short enough that the page does not make every snapshot slow.
+const STALLED_LOOK: Duration = Duration::from_millis(500);
 
 /// The URL to name a frame by: its target's (the browser process answers for targets,
 /// whatever the frame's renderer is doing), else its `<iframe>`'s `src`, else its id.
