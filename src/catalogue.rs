@@ -233,7 +233,7 @@ pub const COMMANDS: &[CommandInfo] = &[
         valued(
             "--url",
             "PATTERN",
-            "until the URL matches PATTERN (a glob with * and **, else a substring)",
+            "until the URL matches PATTERN (a glob over the whole URL: * any but /, ** any; else a substring)",
         ),
         valued("--fn", "EXPR", "until the JavaScript EXPR is truthy"),
         valued("--gone", "SEL", "until nothing visible matches SEL"),

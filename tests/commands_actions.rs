@@ -126,6 +126,19 @@ fn upload_refuses_two_files_for_a_single_file_input() {
         "Uploaded: a.txt (1B), b.txt (2B)\n"
     );
     shows(&ws, "many a.txt,b.txt");
+
+    // Not a file input: Playwright's line, then what the element is and what upload needs.
+    for (sel, what) in [("#out", "a <p>"), ("body", "a <body>")] {
+        let err = ws.fails(&["upload", sel, "a.txt"]);
+        assert_eq!(
+            err,
+            format!(
+                "Node is not an HTMLInputElement[type=file]\n{sel} is {what}. upload needs the \
+                 page's <input type=file>, often hidden behind a styled button: try 'browse \
+                 upload \"input[type=file]\" <file>'.\n"
+            )
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -320,7 +320,12 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
 
     // `download`: the page's cookies go along (the server refuses without them).
     let refused = ws.fails(&["download", &server.url("/secret.txt"), "out.txt"]);
-    assert!(refused.contains("Download failed: HTTP 403"), "{refused}");
+    // gstack's line (with the reason phrase), then a hint on a line of its own.
+    assert!(
+        refused.starts_with("Download failed: HTTP 403 Forbidden\nThe server refused")
+            && refused.contains("sign in first"),
+        "{refused}"
+    );
     ws.ok(&["js", "document.cookie = 'k=v; path=/'"]);
     assert_eq!(
         ws.ok(&["download", &server.url("/secret.txt"), "out.txt"]),
@@ -368,7 +373,11 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     let err = ws.fails(&["download", &server.url("/secret.txt"), "/etc/browse-x"]);
     assert!(err.contains("Path must be within"), "{err}");
     let err = ws.fails(&["download", &server.url("/missing"), "m.txt"]);
-    assert!(err.contains("Download failed: HTTP 404"), "{err}");
+    assert!(
+        err.starts_with("Download failed: HTTP 404 Not Found\nNothing is at ")
+            && err.contains("browse links"),
+        "{err}"
+    );
     assert!(!ws.path().join("m.txt").exists());
     ws.fails(&["download", &server.url("/missing"), "miss/m.txt"]);
     assert!(!ws.path().join("miss").exists());

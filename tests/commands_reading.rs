@@ -502,6 +502,16 @@ fn js_and_eval_results_files_and_errors() {
         "TypeError: nope\n"
     );
     assert_eq!(ws.fails(&["js", "throw 'plain'"]), "plain\n");
+    // A circular result names where the cycle closes, with a hint on how to return one that
+    // prints.
+    let circular = ws.fails(&["js", "const o = {a: {list: [1]}}; o.a.list.push(o.a); o"]);
+    let (first, hint) = circular.split_once('\n').unwrap_or((&circular, ""));
+    assert!(
+        first.ends_with(
+            "Converting circular structure to JSON: result.a.list[1] refers back to result.a"
+        ) && hint.contains("return the fields you need"),
+        "{circular}"
+    );
     assert_eq!(
         ws.usage_fails(&["js"]),
         "Usage: browse js <expression> [--out <file>] [--raw]\n"

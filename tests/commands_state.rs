@@ -203,10 +203,12 @@ fn state_save_and_load_cookies_storage_and_tabs() {
         ws.fails(&["state", "save", "../x"]),
         "State name must be alphanumeric (a-z, 0-9, _, -)\n"
     );
+    // gstack's line, then a hint naming the states saved here.
     assert_eq!(
         ws.fails(&["state", "load", "nope"]),
         format!(
-            "State not found: {}\n",
+            "State not found: {}\nSaved states: s1. Load one with 'browse state load <name>', \
+             or save this one first with 'browse state save <name>'.\n",
             file.with_file_name("nope.json").display()
         )
     );

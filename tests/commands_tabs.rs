@@ -48,7 +48,10 @@ fn tabs_open_switch_pin_and_close() {
     assert_eq!(ws.ok(&["url"]), format!("{a}\n"));
     assert_eq!(ws.fails(&["tab", "x"]), "Usage: browse tab <id>\n");
     assert_eq!(ws.usage_fails(&["tab"]), "Usage: browse tab <id>\n");
-    assert_eq!(ws.fails(&["tab", "99"]), "Tab 99 not found\n");
+    assert_eq!(
+        ws.fails(&["tab", "99"]),
+        "Tab 99 not found\nRun 'browse tabs' for the open tabs' ids.\n"
+    );
 
     // Pinning runs on tab 4 without making it active.
     assert_eq!(ws.ok(&["--tab-id", "4", "url"]), format!("{b}\n"));
@@ -73,7 +76,10 @@ fn tabs_open_switch_pin_and_close() {
     // Closing the active tab activates the last remaining one.
     assert_eq!(ws.ok(&["closetab"]), "Closed tab\n");
     assert_eq!(ws.ok(&["url"]), format!("{b}\n"));
-    assert_eq!(ws.fails(&["closetab", "2"]), "Tab 2 not found\n");
+    assert_eq!(
+        ws.fails(&["closetab", "2"]),
+        "Tab 2 not found\nRun 'browse tabs' for the open tabs' ids.\n"
+    );
     assert_eq!(
         ws.fails(&["closetab", "two"]),
         "Usage: browse closetab [id]\n"

@@ -72,6 +72,14 @@ fn wait_for_text_url_function_and_gone() {
         ws.ok(&["wait", "--url=/dashboard", "5000"]),
         format!("URL matched /dashboard: {dashboard}\n")
     );
+    // A glob misread (`*` stops at `/`, the glob must match the whole URL, query too): the
+    // hint says what globs match and a reading that matches the URL now.
+    let err = ws.fails(&["wait", "--url", "*/dashboard", "1000"]);
+    assert!(
+        err.contains("* matches any characters but /, ** any characters")
+            && err.contains("'**/dashboard**' would match the current URL"),
+        "{err}"
+    );
     assert_eq!(
         ws.ok(&["wait", "--fn", "window.ready === 42"]),
         "Condition met: window.ready === 42\n"

@@ -309,8 +309,22 @@ fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
     logged(&ws, "srcdoc clicked true");
 
     // What is not a frame, or no frame at all.
+    // gstack's line, then a hint saying what the element is and how to find the iframes.
     let error = ws.fails(&["frame", "h1"]);
     assert!(error.starts_with("Frame not found: h1\n"), "{error}");
+    assert!(
+        error.contains("h1 is a <h1>, not an <iframe>") && error.contains("browse snapshot"),
+        "{error}"
+    );
+    let (heading, _) = ref_of(&ws.ok(&["snapshot"]), "[heading] \"Top heading\"");
+    let error = ws.fails(&["frame", &heading]);
+    assert!(
+        error.starts_with(&format!(
+            "Frame not found: {heading}\n{heading} is a <h1> [heading] \"Top heading\", \
+             not an <iframe>."
+        )),
+        "{error}"
+    );
     // No target at all is a usage error (exit 2, gstack's usage line), answered by the CLI.
     assert!(
         ws.usage_fails(&["frame"])

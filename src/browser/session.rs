@@ -606,11 +606,12 @@ impl Session {
                     "Run 'browse tabs' for the open tabs' ids.",
                 )
             }),
-            None => tabs
-                .map
-                .get(&tabs.active)
-                .cloned()
-                .ok_or_else(|| CommandError::failed("no tab is open")),
+            None => tabs.map.get(&tabs.active).cloned().ok_or_else(|| {
+                CommandError::failed_with_hint(
+                    "no tab is open",
+                    "Open one with 'browse newtab [url]'.",
+                )
+            }),
         }
     }
 

@@ -245,11 +245,21 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         element.session(),
         &element.object_id,
         "function() { return { kind: this.tagName === 'INPUT' ? this.type : this.tagName.toLowerCase(), \
-         multiple: this.multiple === true }; }",
+         tag: this.tagName.toLowerCase(), multiple: this.multiple === true }; }",
     )?;
     if input.get("kind") != Some(&json!("file")) {
-        return Err(CommandError::failed(
+        // Playwright's words, then what the element is and where file inputs are found.
+        let text = |key: &str| input.get(key).and_then(Value::as_str).unwrap_or("element");
+        let what = match text("tag") {
+            "input" => format!("an <input type={}>", text("kind")),
+            tag => format!("a <{tag}>"),
+        };
+        return Err(CommandError::failed_with_hint(
             "Node is not an HTMLInputElement[type=file]",
+            format!(
+                "{sel} is {what}. upload needs the page's <input type=file>, often hidden \
+                 behind a styled button: try 'browse upload \"input[type=file]\" <file>'."
+            ),
         ));
     }
     // Chromium would keep only the first file and we would report them all (Playwright's

@@ -423,10 +423,14 @@ fn download_by_navigating(
     let _ = ctx.tab.cdp.call_raw("Page.navigate", json!({ "url": url }));
     let deadline = Instant::now() + NAVIGATE_WAIT;
     if !store.wait_begun(seq, deadline) {
-        return Err(CommandError::failed(format!(
-            "Download failed: no download began within {}s of loading {url}",
-            NAVIGATE_WAIT.as_secs()
-        )));
+        return Err(CommandError::failed_with_hint(
+            format!(
+                "Download failed: no download began within {}s of loading {url}",
+                NAVIGATE_WAIT.as_secs()
+            ),
+            "The URL loaded as a page (or an error page), not a file: 'browse text' shows what \
+             loaded; 'browse download <url>' without --navigate fetches the URL's body itself.",
+        ));
     }
     let Some(done) = store.wait_ended(seq, deadline) else {
         return Err(CommandError::failed_with_hint(
@@ -434,16 +438,25 @@ fn download_by_navigating(
             "'browse downloads --wait' waits for it to finish.",
         ));
     };
-    let (saved, size) = match &done.state {
-        DownloadState::Completed(path, size) => (path.clone(), *size),
-        DownloadState::Canceled => return Err(CommandError::failed("Download failed: canceled")),
-        DownloadState::Failed(why) => {
-            return Err(CommandError::failed(format!("Download failed: {why}")))
-        }
-        DownloadState::InProgress | DownloadState::Starting => {
-            return Err(CommandError::failed("Download failed: still in progress"))
-        }
-    };
+    let (saved, size) =
+        match &done.state {
+            DownloadState::Completed(path, size) => (path.clone(), *size),
+            DownloadState::Canceled => return Err(CommandError::failed_with_hint(
+                "Download failed: canceled",
+                "The browser canceled it (the page or the server ended it): 'browse downloads' \
+                 lists what was saved; try again, or 'browse download <url>' without --navigate.",
+            )),
+            DownloadState::Failed(why) => {
+                return Err(CommandError::failed_with_hint(
+                    format!("Download failed: {why}"),
+                    "The browser could not finish it: 'browse downloads' lists what was saved; \
+                 try again, or 'browse download <url>' without --navigate.",
+                ))
+            }
+            DownloadState::InProgress | DownloadState::Starting => {
+                return Err(CommandError::failed("Download failed: still in progress"))
+            }
+        };
     let mime = mime_for_name(&done.suggested_name);
     if base64 || destination.is_some() {
         let bytes = std::fs::read(&saved)
@@ -554,16 +567,20 @@ fn fetch_with_cookies(ctx: &Ctx, url: &str) -> Result<(Vec<u8>, String), Command
     let status = resource.get("httpStatusCode").and_then(Value::as_u64);
     // An HTTP error is also `success: false`; its status says more than the net error.
     if let Some(status) = status.filter(|s| *s >= 400) {
-        return Err(CommandError::failed(format!(
-            "Download failed: HTTP {status}"
-        )));
+        return Err(http_error(url, status));
     }
     if resource.get("success").and_then(Value::as_bool) != Some(true) {
         let why = resource
             .get("netErrorName")
             .and_then(Value::as_str)
             .unwrap_or("the request failed");
-        return Err(CommandError::failed(format!("Download failed: {why}")));
+        return Err(CommandError::failed_with_hint(
+            format!("Download failed: {why}"),
+            format!(
+                "No answer came from {url}: check the URL and that its server is up \
+                 ('browse goto {url}' shows the same error as a page would)."
+            ),
+        ));
     }
     let content_type = resource
         .get("headers")
@@ -583,6 +600,52 @@ fn fetch_with_cookies(ctx: &Ctx, url: &str) -> Result<(Vec<u8>, String), Command
     let _ = tab.call_raw("IO.close", json!({ "handle": stream }));
     result?;
     Ok((bytes, content_type))
+}
+
+/// gstack's `Download failed: HTTP <status> <reason>` (`write-commands.ts`, from Playwright's
+/// `response.statusText()`; `Network.loadNetworkResource` gives no reason phrase, so the
+/// standard one for the code, RFC 9110), with a hint for what the status means.
+fn http_error(url: &str, status: u64) -> CommandError {
+    let reason = match status {
+        400 => " Bad Request",
+        401 => " Unauthorized",
+        403 => " Forbidden",
+        404 => " Not Found",
+        405 => " Method Not Allowed",
+        406 => " Not Acceptable",
+        407 => " Proxy Authentication Required",
+        408 => " Request Timeout",
+        410 => " Gone",
+        429 => " Too Many Requests",
+        451 => " Unavailable For Legal Reasons",
+        500 => " Internal Server Error",
+        501 => " Not Implemented",
+        502 => " Bad Gateway",
+        503 => " Service Unavailable",
+        504 => " Gateway Timeout",
+        _ => "",
+    };
+    let hint = match status {
+        401 | 403 | 407 => format!(
+            "The server refused {url} to this browser: sign in first (log in on the site with \
+             'browse goto', or bring cookies with 'browse cookie-import' or 'browse state load'), \
+             then download again."
+        ),
+        404 | 410 => format!(
+            "Nothing is at {url}: check the URL ('browse links' lists the page's links). If a \
+             button starts the download, run 'browse click <sel>' then 'browse downloads --wait'."
+        ),
+        408 | 429 | 500.. => format!(
+            "The server of {url} failed or is busy (HTTP {status}): try again later, or \
+             'browse download --navigate {url}' to load it as the page would."
+        ),
+        _ => format!(
+            "The server refused the request for {url} (HTTP {status}): 'browse download \
+             --navigate {url}' loads it as a click on a link would (redirects, the page's \
+             headers), or 'browse goto {url}' shows what the server answers."
+        ),
+    };
+    CommandError::failed_with_hint(format!("Download failed: HTTP {status}{reason}"), hint)
 }
 
 /// Reads a CDP `IO` stream to its end into `out`, refusing more than gstack's 200 MB.

@@ -367,10 +367,13 @@ fn wrap_for_evaluate(code: &str) -> String {
 /// Error keeps only its `name` as an own property; an object with no own keys but a `toJSON`
 /// becomes what that returns; a Date or URL stays itself, so JSON quotes its ISO string or
 /// href; getters that throw are left out), then gstack applies `JSON.stringify(v, null, 2)` to objects and `String(v)` to the
-/// rest. Done in the page so key order is kept; a cycle throws as `JSON.stringify` would.
+/// rest. Done in the page so key order is kept; a cycle throws as `JSON.stringify` would,
+/// naming the property that closes it (`result.a.self refers back to result`).
 const STRINGIFY_OBJECT: &str = r#"function() {
   'use strict';
-  const path = new Set();
+  const path = new Map();
+  const trail = [];
+  const at = (n) => 'result' + trail.slice(0, n).join('');
   const plain = (v) => {
     if (v && typeof v === 'object') {
       if (typeof Window === 'function' && v instanceof Window) return 'ref: <Window>';
@@ -389,12 +392,18 @@ const STRINGIFY_OBJECT: &str = r#"function() {
     // Playwright carries these as themselves; JSON then quotes their ISO string or href.
     const tag = Object.prototype.toString.call(v);
     if (tag === '[object Date]' || tag === '[object URL]') return v;
-    if (path.has(v)) throw new TypeError('Converting circular structure to JSON');
-    path.add(v);
+    if (path.has(v)) {
+      throw new TypeError('Converting circular structure to JSON: ' + at(trail.length) +
+        ' refers back to ' + at(path.get(v)));
+    }
+    path.set(v, trail.length);
     try {
       if (Array.isArray(v)) {
         const out = [];
-        for (let i = 0; i < v.length; i++) out.push(plain(v[i]));
+        for (let i = 0; i < v.length; i++) {
+          trail.push('[' + i + ']');
+          try { out.push(plain(v[i])); } finally { trail.pop(); }
+        }
         return out;
       }
       const keys = Object.keys(v);
@@ -406,7 +415,12 @@ const STRINGIFY_OBJECT: &str = r#"function() {
         if (k === '__proto__') continue;
         let item;
         try { item = v[k]; } catch (e) { continue; }
-        out[k] = k === 'toJSON' && typeof item === 'function' ? {} : plain(item);
+        trail.push(/^[A-Za-z_$][\w$]*$/.test(k) ? '.' + k : '[' + JSON.stringify(k) + ']');
+        try {
+          out[k] = k === 'toJSON' && typeof item === 'function' ? {} : plain(item);
+        } finally {
+          trail.pop();
+        }
       }
       return out;
     } finally {
@@ -515,6 +529,20 @@ fn exception_message(details: Runtime::ExceptionDetails) -> String {
     }
 }
 
+/// The result could not be turned into text; a cycle (the message names where it closes)
+/// gets a hint saying what `js`/`eval` print and how to return something that prints.
+fn unprintable_result(message: String) -> CommandError {
+    if !message.contains("circular structure") {
+        return CommandError::failed(message);
+    }
+    CommandError::failed_with_hint(
+        message,
+        "js and eval print an object as JSON, which cannot hold a cycle (DOM-like graphs, \
+         parent links): return the fields you need, e.g. 'browse js \"({id: o.id, name: \
+         o.name})\"', or a string you build, e.g. JSON.stringify(o, ['id', 'name']).",
+    )
+}
+
 /// `String(v)` for primitives, `JSON.stringify(v, null, 2)` for objects and null (after
 /// Playwright's serialisation, see [`STRINGIFY_OBJECT`]), and an empty string for undefined,
 /// functions and symbols.
@@ -552,7 +580,7 @@ fn stringify_result(realm: &Realm, result: &Runtime::RemoteObject) -> Result<Str
             };
             let value =
                 selector::call_function_with(&realm.cdp, object_id, STRINGIFY_OBJECT, Vec::new())
-                    .map_err(|e| CommandError::failed(without_stack(&e.body.error)))?;
+                    .map_err(|e| unprintable_result(without_stack(&e.body.error)))?;
             Ok(value.as_str().unwrap_or_default().to_owned())
         }
     }

@@ -102,9 +102,9 @@ fn states_dir() -> Result<PathBuf, CommandError> {
 /// `State saved: <path> (<n> cookies, <m> pages)` and gstack's plaintext warning.
 fn save(session: &Session, path: &Path) -> CommandResult {
     let (active, tabs) = session.tab_list();
-    let first = tabs
-        .first()
-        .ok_or_else(|| CommandError::failed("no tab is open"))?;
+    let first = tabs.first().ok_or_else(|| {
+        CommandError::failed_with_hint("no tab is open", "Open one with 'browse newtab [url]'.")
+    })?;
     let cookies = first
         .cdp
         .call_method(Network::GetAllCookies(None))
@@ -205,9 +205,9 @@ fn load(session: &Session, path: &Path, cwd: &Path) -> CommandResult {
         ));
     }
     let (_, old_tabs) = session.tab_list();
-    let first = old_tabs
-        .first()
-        .ok_or_else(|| CommandError::failed("no tab is open"))?;
+    let first = old_tabs.first().ok_or_else(|| {
+        CommandError::failed_with_hint("no tab is open", "Open one with 'browse newtab [url]'.")
+    })?;
     if !params.is_empty() {
         first
             .cdp
@@ -282,6 +282,35 @@ fn load(session: &Session, path: &Path, cwd: &Path) -> CommandResult {
     Ok(text)
 }
 
+/// What to do when the state `missing` (a file in `browse-states/`) does not exist: the names
+/// saved there, or how to save one.
+fn saved_states_hint(missing: &Path) -> String {
+    let mut names: Vec<String> = missing
+        .parent()
+        .and_then(|dir| fs::read_dir(dir).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            Some(name.strip_suffix(".json")?.to_owned())
+        })
+        .filter(|name| !name.is_empty() && !name.starts_with('.'))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        "No state is saved in this workspace yet: 'browse state save <name>' saves the \
+         browser's cookies, the open tabs and their localStorage."
+            .to_owned()
+    } else {
+        format!(
+            "Saved states: {}. Load one with 'browse state load <name>', or save this one \
+             first with 'browse state save <name>'.",
+            names.join(", ")
+        )
+    }
+}
+
 /// The state file as JSON: a regular file (never through a symlink), at most
 /// [`MAX_STATE_FILE`] bytes.
 fn read_state_file(path: &Path) -> Result<Value, CommandError> {
@@ -290,9 +319,10 @@ fn read_state_file(path: &Path) -> Result<Value, CommandError> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                CommandError::failed(format!("State not found: {}", path.display()))
-            }
+            std::io::ErrorKind::NotFound => CommandError::failed_with_hint(
+                format!("State not found: {}", path.display()),
+                saved_states_hint(path),
+            ),
             _ => CommandError::failed(format!(
                 "Cannot read {} (a symlink is never followed): {e}",
                 path.display()

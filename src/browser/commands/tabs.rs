@@ -54,9 +54,7 @@ pub fn switch(session: &Session, args: &[String]) -> CommandResult {
         .first()
         .and_then(|a| parse_id(a))
         .ok_or_else(|| CommandError::usage("tab"))?;
-    let tab = session
-        .activate_tab(id)
-        .ok_or_else(|| CommandError::failed(format!("Tab {id} not found")))?;
+    let tab = session.activate_tab(id).ok_or_else(|| tab_not_found(id))?;
     bring_to_front(&tab);
     Ok(format!("Switched to tab {id}"))
 }
@@ -93,9 +91,7 @@ pub fn close(session: &Session, args: &[String]) -> CommandResult {
         Some(id) => id,
         None => session.tab_list().0,
     };
-    let tab = session
-        .forget_tab(id)
-        .ok_or_else(|| CommandError::failed(format!("Tab {id} not found")))?;
+    let tab = session.forget_tab(id).ok_or_else(|| tab_not_found(id))?;
     {
         // A command still running on the tab finishes before its target goes away.
         let _serial = lock(&tab.serial);
@@ -170,6 +166,7 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                 .map(|f| f.frame)
         }
         selector => match content_frame_of(ctx, selector) {
+            Ok(Shows::Other(what)) => return Err(not_an_iframe(args, selector, &what)),
             // Playwright's `elementHandle` timeout (gstack: `Operation timed out: …`) says
             // nothing of frames: no element is no frame.
             Err(e) if selector::is_timeout(&e) => {
@@ -181,7 +178,8 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                     ),
                 ))
             }
-            found => found?,
+            Ok(Shows::Frame(found)) => found,
+            Err(e) => return Err(e),
         },
     };
     let Some(frame) = found else {
@@ -206,6 +204,14 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     Ok(format!("Switched to frame: {}", frames::url_of(&realm)))
 }
 
+/// gstack's `Tab <id> not found`, with where the ids are.
+fn tab_not_found(id: u64) -> CommandError {
+    CommandError::failed_with_hint(
+        format!("Tab {id} not found"),
+        "Run 'browse tabs' for the open tabs' ids.",
+    )
+}
+
 /// gstack's `Frame not found: <target>` with `why` after it, and where to look instead.
 /// gstack names only the first word (`Frame not found: --name`); the value searched for is
 /// what the user needs to see.
@@ -217,8 +223,30 @@ fn frame_not_found(args: &[String], why: &str) -> CommandError {
     )
 }
 
-/// The frame an `<iframe>` element (a selector or ref) shows; `None` for another element.
-fn content_frame_of(ctx: &Ctx, selector: &str) -> Result<Option<FrameRef>, CommandError> {
+/// gstack's `Frame not found: <target>` for an element that is not an iframe, with a hint
+/// saying what it is (so that a ref from an old snapshot, or a selector matching the wrong
+/// element, is seen for what it is) and how to find the iframes.
+fn not_an_iframe(args: &[String], selector: &str, what: &str) -> CommandError {
+    CommandError::failed_with_hint(
+        format!("Frame not found: {}", args.join(" ")),
+        format!(
+            "{selector} is {what}, not an <iframe>. Run 'browse snapshot' to see the page's \
+             iframes ([iframe] lines), then 'browse frame <@ref>' on one of them, or \
+             'browse frame --name <exact name>' / 'browse frame --url <part of the URL>'."
+        ),
+    )
+}
+
+/// What the element a `frame` selector or ref found shows.
+enum Shows {
+    /// An iframe's frame (`None` when the iframe has no frame, for instance it was removed).
+    Frame(Option<FrameRef>),
+    /// Not an iframe: what the element is (`a <button> [button] "Save"`).
+    Other(String),
+}
+
+/// The frame an `<iframe>` element (a selector or ref) shows, or what the element is.
+fn content_frame_of(ctx: &Ctx, selector: &str) -> Result<Shows, CommandError> {
     let element = selector::find_one(ctx, selector, selector::action_timeout())?;
     let holder = match element.frame() {
         Some(frame) => std::sync::Arc::clone(&frame.session),
@@ -231,17 +259,39 @@ fn content_frame_of(ctx: &Ctx, selector: &str) -> Result<Option<FrameRef>, Comma
             serde_json::json!({ "objectId": element.object_id }),
         )
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
-    let Some(frame_id) = node["node"]["frameId"].as_str() else {
-        return Ok(None);
+    let node = &node["node"];
+    let tag = node["localName"].as_str().unwrap_or_default();
+    // Chromium gives `frameId` to frame owners (also `<object>`, `<embed>`).
+    let Some(frame_id) = node["frameId"].as_str() else {
+        if matches!(tag, "iframe" | "frame") {
+            return Ok(Shows::Frame(None));
+        }
+        let mut what = if tag.is_empty() {
+            "a node".to_owned()
+        } else {
+            format!("a <{tag}>")
+        };
+        // A ref also says what the snapshot printed for it.
+        if let Some(entry) = selector
+            .strip_prefix('@')
+            .and_then(|key| ctx.state.refs.entries.get(key))
+        {
+            what.push_str(&format!(" [{}]", entry.role));
+            if !entry.name.is_empty() {
+                what.push_str(&format!(" \"{}\"", entry.name));
+            }
+        }
+        return Ok(Shows::Other(what));
     };
-    Ok(ctx
-        .tab
-        .frames
-        .session_of(frame_id, &holder)
-        .map(|session| FrameRef {
-            session,
-            frame_id: frame_id.to_owned(),
-        }))
+    Ok(Shows::Frame(
+        ctx.tab
+            .frames
+            .session_of(frame_id, &holder)
+            .map(|session| FrameRef {
+                session,
+                frame_id: frame_id.to_owned(),
+            }),
+    ))
 }
 
 // `tab-each` (gstack's Tier B, issue 13).

@@ -65,6 +65,11 @@ pub fn wait_for(ctx: &Ctx, condition: &Condition, timeout: Duration) -> CommandR
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
+            let url = ctx.tab.events.url();
+            let glob = match condition {
+                Condition::Url(pattern) => glob_hint(pattern, &url),
+                _ => String::new(),
+            };
             return Err(CommandError::failed_with_hint(
                 format!(
                     "Operation timed out: waiting for {}: Timeout {}ms exceeded.",
@@ -72,8 +77,7 @@ pub fn wait_for(ctx: &Ctx, condition: &Condition, timeout: Duration) -> CommandR
                     timeout.as_millis()
                 ),
                 format!(
-                    "The tab is at {}. Wait longer with a last argument in ms (up to 300000), or check the page with 'browse text' / 'browse snapshot'.",
-                    ctx.tab.events.url()
+                    "The tab is at {url}.{glob} Wait longer with a last argument in ms (up to 300000), or check the page with 'browse text' / 'browse snapshot'.",
                 ),
             ));
         }
@@ -146,6 +150,54 @@ pub fn url_matches(pattern: &str, url: &str) -> bool {
     glob_match(pattern.as_bytes(), url.as_bytes())
 }
 
+/// For a `--url` glob that did not match `url`: what the glob matches (Playwright's rules,
+/// which users often misread: `*` stops at `/`, and the glob must match the whole URL), and
+/// the nearest reading of it that does match `url`, if one does. Empty for a substring
+/// pattern (no `*`).
+fn glob_hint(pattern: &str, url: &str) -> String {
+    if !pattern.contains('*') {
+        return String::new();
+    }
+    let mut text = " A pattern with * is a glob matched against the whole URL (scheme, host, \
+                    path, query): * matches any characters but /, ** any characters."
+        .to_owned();
+    // Each star as `**`, then a `**` at either end: the usual intents of a pattern that
+    // fails only by these rules.
+    let doubled = pattern.replace("**", "*").replace('*', "**");
+    let bare = pattern.trim_matches('*');
+    let open_end = |p: &str| {
+        if p.ends_with("**") {
+            p.to_owned()
+        } else {
+            format!("{p}**")
+        }
+    };
+    let open_start = |p: &str| {
+        if p.starts_with("**") {
+            p.to_owned()
+        } else {
+            format!("**{p}")
+        }
+    };
+    let readings = [
+        doubled.clone(),
+        open_end(&doubled),
+        open_start(&doubled),
+        open_start(&open_end(&doubled)),
+    ];
+    if let Some(reading) = readings
+        .iter()
+        .find(|reading| *reading != pattern && url_matches(reading, url))
+    {
+        text.push_str(&format!(" '{reading}' would match the current URL."));
+    } else if !bare.is_empty() && !bare.contains('*') && url.contains(bare) {
+        text.push_str(&format!(
+            " '{bare}' (no *) would match it as text the URL contains."
+        ));
+    }
+    text
+}
+
 /// Glob matching by dynamic programming over (pattern, text) positions: O(len²) whatever
 /// the pattern, so a pattern of many stars cannot take exponential time.
 fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
@@ -178,6 +230,21 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_glob_that_misses_is_explained_with_a_reading_that_matches() {
+        let url = "http://127.0.0.1:8080/app/dashboard?tab=1";
+        let hint = glob_hint("*/dashboard", url);
+        assert!(hint.contains("* matches any characters but /"), "{hint}");
+        assert!(
+            hint.contains("'**/dashboard**' would match the current URL"),
+            "{hint}"
+        );
+        let hint = glob_hint("http://127.0.0.1:*/app*", url);
+        assert!(hint.contains("'http://127.0.0.1:**/app**' would"), "{hint}");
+        assert!(glob_hint("/dashboard", url).is_empty());
+        assert!(!glob_hint("**/settings", url).contains("would match"));
+    }
 
     #[test]
     fn url_patterns_follow_playwright_globs_or_substrings() {
