@@ -206,7 +206,7 @@ pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let format = if req.base64 {
         Format::Png
     } else {
-        format_for(&req.path)
+        format_for(&req.path)?
     };
     let (bytes, label, scaled) = if let Some(sel) = &req.selector {
         (
@@ -251,14 +251,26 @@ fn clip_text(clip: Clip) -> String {
     )
 }
 
-fn format_for(path: &str) -> Format {
-    let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
-        Format::Jpeg
-    } else if lower.ends_with(".webp") {
-        Format::Webp
-    } else {
-        Format::Png
+/// The image format `path`'s extension names: `.jpg`/`.jpeg`, `.webp`, else PNG (no
+/// extension too). Any other extension is refused, as Playwright's `screenshot({path})` does
+/// (`path: unsupported mime type`), rather than writing PNG bytes under a name that says
+/// otherwise (`shot.gif`).
+fn format_for(path: &str) -> Result<Format, CommandError> {
+    let extension = std::path::Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match extension.as_deref() {
+        None | Some("png") => Ok(Format::Png),
+        Some("jpg" | "jpeg") => Ok(Format::Jpeg),
+        Some("webp") => Ok(Format::Webp),
+        Some(other) => Err(CommandError::failed_with_hint(
+            format!("Cannot save an image as .{other}: {path}"),
+            if other == "pdf" {
+                "The extension picks the format: .png, .jpg/.jpeg or .webp ('browse pdf' writes a PDF)."
+            } else {
+                "The extension picks the format: .png, .jpg/.jpeg or .webp."
+            },
+        )),
     }
 }
 
@@ -323,6 +335,12 @@ fn intersect(a: Clip, b: Clip) -> Option<Clip> {
     })
 }
 
+/// Refuses an output path whose extension names no image format we write (see
+/// [`format_for`]): for `snapshot -a`/`-H`, before they draw on the page.
+pub(crate) fn check_image_path(path: &str) -> Result<(), CommandError> {
+    format_for(path).map(|_| ())
+}
+
 /// A full-page capture in the format `path`'s extension names, scaled down as gstack's size
 /// guard does (longest side 2000 image px), for `snapshot -a`/`-H` (which write it with
 /// [`write_output`] once their overlays are gone). With the image, its [`ScaledSizes`] when
@@ -331,7 +349,7 @@ pub(crate) fn full_page_for(
     ctx: &Ctx,
     path: &str,
 ) -> Result<(Vec<u8>, Option<ScaledSizes>), CommandError> {
-    let (bytes, scaled) = full_page_shot(ctx, format_for(path), MAX_DIMENSION_PX)?;
+    let (bytes, scaled) = full_page_shot(ctx, format_for(path)?, MAX_DIMENSION_PX)?;
     let sizes = scaled.map(|s| s.sizes(&bytes));
     Ok((bytes, sizes))
 }
