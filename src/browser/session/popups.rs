@@ -137,7 +137,10 @@ fn attached(session: &Session, params: &Value) {
         }
         // Claimed under the lock: a tab we are opening is in already, and one adopted by
         // `reconcile` meanwhile is not adopted twice.
+        // Nor, once the daemon closes its pages to exit, a page it opens itself then (the
+        // storage fence's blank page, `daemon/server.rs`): it is let run, not made a tab.
         _ if crate::cdp::is_tab_page(info)
+            && !session.closing_pages()
             && lock(&session.known_targets).insert(target_id.to_owned()) =>
         {
             adopt_paused(session, browser, session_id, target_id);
