@@ -347,7 +347,9 @@ fn screenshots_and_pdf() {
             && err.contains(".png, .jpg/.jpeg or .webp"),
         "{err}"
     );
-    assert!(ws.fails(&["screenshot", "page.pdf"]).contains("'browse pdf'"));
+    assert!(ws
+        .fails(&["screenshot", "page.pdf"])
+        .contains("'browse pdf'"));
     for refused in ["shot.gif", "page.pdf"] {
         assert!(!ws.path().join(refused).exists(), "{refused} was written");
     }

@@ -248,8 +248,9 @@ fn a_downloads_folder_that_is_a_symlink_is_named_by_downloads() {
     for args in [&["downloads"][..], &["downloads", "--wait", "1000"][..]] {
         let err = ws.fails(args);
         assert!(
-            err.starts_with("Downloads are not kept in the workspace: cannot create the downloads folder")
-                && err.contains("symbolic link")
+            err.starts_with(
+                "Downloads are not kept in the workspace: cannot create the downloads folder"
+            ) && err.contains("symbolic link")
                 && err.contains("browse restart"),
             "{args:?}: {err}"
         );

@@ -1014,9 +1014,10 @@ fn stop_opens_no_tab_in_place_of_the_pages_it_closes() {
     ws.ok(&["js", "localStorage.setItem('k', 'v'); 1"]);
     assert_eq!(ws.ok(&["stop"]), "Server stopped\n");
     let log = fs::read_to_string(ws.state_dir().join("browse-daemon.log")).expect("daemon log");
-    let shutdown = log.split("shutting down").nth(1).unwrap_or_else(|| {
-        panic!("the daemon log does not show the shutdown:\n{log}")
-    });
+    let shutdown = log
+        .split("shutting down")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the daemon log does not show the shutdown:\n{log}"));
     assert!(
         shutdown.contains("pages closed"),
         "the pages were not closed:\n{log}"

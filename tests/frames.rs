@@ -502,7 +502,8 @@ fn frame_on_a_selector_that_matches_nothing_says_frame_not_found_with_a_hint() {
     ws.ok(&["frame", "#cross"]);
     let error = ws.fails(&["frame", "#child"]);
     assert!(
-        error.starts_with("Frame not found: #child (nothing matched it in the current frame within"),
+        error
+            .starts_with("Frame not found: #child (nothing matched it in the current frame within"),
         "{error}"
     );
     assert!(error.contains("'browse frame main' first"), "{error}");

@@ -273,7 +273,12 @@ mod tests {
             captured("http://127.0.0.1/index.html", 1_700_000_000.1),
             captured("http://127.0.0.1/font.woff2", 1_700_000_000.3),
         ]);
-        let urls: Vec<&str> = har.log.entries.iter().map(|e| e.request.url.as_str()).collect();
+        let urls: Vec<&str> = har
+            .log
+            .entries
+            .iter()
+            .map(|e| e.request.url.as_str())
+            .collect();
         assert_eq!(
             urls,
             [
