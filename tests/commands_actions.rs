@@ -255,6 +255,52 @@ fn element_shots_outside_the_page_fail_and_clips_below_the_viewport_show_the_pag
     );
 }
 
+/// An element or clip the viewport shows whole is captured as it is on screen: the page is
+/// not laid out at its full height for it (it sees no `resize`; before, every element shot
+/// and clip captured beyond the viewport, which on rustdoc's 150,000 px `Vec` page took 10 s
+/// or passed the 15 s call timeout), and the picture is the right part of the page, scrolled
+/// or not. One below the viewport is still captured.
+#[test]
+fn element_shots_and_clips_in_view_do_not_lay_out_the_whole_page() {
+    let _slot = chromium_slot();
+    let page = "<!DOCTYPE html><html><head><style>body { margin: 0 }
+#a { position: absolute; left: 10px; top: 10px; width: 80px; height: 40px; background: rgb(255, 0, 0) }
+#b { position: absolute; left: 10px; top: 900px; width: 80px; height: 40px; background: rgb(0, 0, 255) }
+#far { position: absolute; left: 0; top: 20000px; width: 30px; height: 20px; background: rgb(0, 255, 0) }
+</style></head><body><div id=a></div><div id=b></div><div id=far></div>
+<script>window.resizes = 0; addEventListener('resize', () => window.resizes++);</script>
+</body></html>";
+    let pages = PageServer::start(&[("/p.html", page)]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/p.html")]);
+    let read = |name: &str| Image::decode(&std::fs::read(ws.path().join(name)).expect(name));
+    ws.ok(&["screenshot", "#a", "a.png"]);
+    let a = read("a.png");
+    assert_eq!((a.width, a.height), (80, 40));
+    assert!(a.all([255, 0, 0]), "#a is red");
+    ws.ok(&["screenshot", "--clip", "20,20,30,20", "clip.png"]);
+    assert!(read("clip.png").all([255, 0, 0]), "the clip is inside #a");
+    assert_eq!(
+        ws.ok(&["js", "window.resizes"]),
+        "0\n",
+        "a shot in view resized the page"
+    );
+    // Scrolled so that #b is in view: page coordinates still name the right part.
+    ws.ok(&["js", "scrollTo(0, 800); scrollY"]);
+    ws.ok(&["screenshot", "#b", "b.png"]);
+    assert!(read("b.png").all([0, 0, 255]), "#b is blue");
+    ws.ok(&["screenshot", "--clip", "20,910,30,20", "clip-b.png"]);
+    assert!(read("clip-b.png").all([0, 0, 255]), "the clip is inside #b");
+    assert_eq!(
+        ws.ok(&["js", "window.resizes"]),
+        "0\n",
+        "a shot in view resized the page"
+    );
+    // Below the viewport: captured all the same.
+    ws.ok(&["screenshot", "#far", "far.png"]);
+    assert!(read("far.png").all([0, 255, 0]), "#far is green");
+}
+
 /// `… (scaled from WxH to wxh; --max-size 0 for full size)` → the four numbers.
 fn scaled_note(line: &str) -> (u32, u32, u32, u32) {
     let note = line

@@ -339,6 +339,21 @@ fn screenshots_and_pdf() {
         .fails(&["pdf", "/etc/browse-test.pdf"])
         .starts_with("Path must be within: "));
 
+    // An extension that names another format is refused, and nothing is written (before,
+    // PNG bytes were saved as shot.gif).
+    let err = ws.fails(&["screenshot", "shot.gif"]);
+    assert!(
+        err.starts_with("Cannot save an image as .gif: shot.gif\n")
+            && err.contains(".png, .jpg/.jpeg or .webp"),
+        "{err}"
+    );
+    assert!(ws
+        .fails(&["screenshot", "page.pdf"])
+        .contains("'browse pdf'"));
+    for refused in ["shot.gif", "page.pdf"] {
+        assert!(!ws.path().join(refused).exists(), "{refused} was written");
+    }
+
     // Atomic writes leave no temp files behind.
     let leftovers: Vec<_> = walk(ws.path())
         .into_iter()

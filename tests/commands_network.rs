@@ -230,6 +230,34 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
     assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
 }
 
+/// `.gstack/downloads` is a symlink (or a file): the daemon keeps no downloads, and
+/// `downloads` says why instead of listing nothing or waiting until "No download began";
+/// nothing is written where the link points.
+#[test]
+fn a_downloads_folder_that_is_a_symlink_is_named_by_downloads() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![("/page.html", html("<title>Files</title>"))]);
+    let ws = Workspace::with_chromium();
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(ws.state_dir()).expect("state dir");
+    std::fs::set_permissions(ws.state_dir(), std::fs::Permissions::from_mode(0o700))
+        .expect("chmod");
+    std::os::unix::fs::symlink(elsewhere.path(), ws.state_dir().join("downloads"))
+        .expect("symlink");
+    ws.ok(&["goto", &server.url("/page.html")]);
+    for args in [&["downloads"][..], &["downloads", "--wait", "1000"][..]] {
+        let err = ws.fails(args);
+        assert!(
+            err.starts_with(
+                "Downloads are not kept in the workspace: cannot create the downloads folder"
+            ) && err.contains("symbolic link")
+                && err.contains("browse restart"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(elsewhere.path()).expect("dir").count(), 0);
+}
+
 #[test]
 fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies() {
     let _slot = chromium_slot();
@@ -1015,6 +1043,29 @@ fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
     ws.ok(&["goto", &server.url("/shared.html")]);
     assert_eq!(ws.ok(&["js", "await started"]), "imported mocked-lib\n");
     routes_reach_a_running_worker(&ws, "sharedFetch");
+}
+
+/// A shared worker started while no route existed: a route added while it runs answers its
+/// requests, and so does one added again after `unroute` (Chromium pauses a shared worker's
+/// requests only when `Fetch` was on as it started; before, such routes never reached it).
+#[test]
+fn routes_added_later_reach_a_shared_worker_started_without_routes() {
+    let _slot = chromium_slot();
+    let server = Server::start(vec![
+        ("/shared.html", html(SHARED_WORKER_PAGE)),
+        ("/shared.js", script(SHARED_WORKER)),
+        ("/lib.js", script("self.libValue = 'real-lib';")),
+        ("/api/data", text("real")),
+        ("/api/other", text("other")),
+    ]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &server.url("/shared.html")]);
+    assert_eq!(ws.ok(&["js", "await started"]), "imported real-lib\n");
+    assert_eq!(answer_of(&ws, "sharedFetch", "/api/data"), "200:real");
+    ws.ok(&["route", "**/api/data", "--body", "mocked"]);
+    routes_reach_a_running_worker(&ws, "sharedFetch");
+    ws.ok(&["route", "**/api/data", "--body", "again"]);
+    assert_eq!(answer_of(&ws, "sharedFetch", "/api/data"), "200:again");
 }
 
 /// Settings changed while a dedicated worker runs reach its later requests: the extra

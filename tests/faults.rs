@@ -1000,3 +1000,32 @@ fn downloads_wait_after_a_click_waits_for_the_new_download_when_older_ones_are_l
         "`downloads --wait` did not wait for the new download:\n{listed}"
     );
 }
+
+/// `stop` closes the pages (so that their localStorage is written) without a blank tab
+/// taking the last one's place: before, the closing of the last tab opened a replacement
+/// that the exit then cut off in its set-up, logging "no tab left and none could be opened"
+/// and "runs before its set-up finished" on every stop.
+#[test]
+fn stop_opens_no_tab_in_place_of_the_pages_it_closes() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/p.html", "<title>p</title><p>p</p>")]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/p.html")]);
+    ws.ok(&["js", "localStorage.setItem('k', 'v'); 1"]);
+    assert_eq!(ws.ok(&["stop"]), "Server stopped\n");
+    let log = fs::read_to_string(ws.state_dir().join("browse-daemon.log")).expect("daemon log");
+    let shutdown = log
+        .split("shutting down")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the daemon log does not show the shutdown:\n{log}"));
+    assert!(
+        shutdown.contains("pages closed"),
+        "the pages were not closed:\n{log}"
+    );
+    for sign in ["no tab left", "runs before its set-up finished"] {
+        assert!(
+            !shutdown.contains(sign),
+            "the shutdown opened a tab ({sign:?}):\n{log}"
+        );
+    }
+}

@@ -519,4 +519,16 @@ fn frame_on_a_selector_that_matches_nothing_says_frame_not_found_with_a_hint() {
         error.contains("browse snapshot") && error.contains("--name"),
         "{error}"
     );
+    // From inside a frame, the page's other iframe is not found there (the selector is
+    // looked up in the current frame), and the hint says how to reach it.
+    ws.ok(&["frame", "#cross"]);
+    let error = ws.fails(&["frame", "#child"]);
+    assert!(
+        error
+            .starts_with("Frame not found: #child (nothing matched it in the current frame within"),
+        "{error}"
+    );
+    assert!(error.contains("'browse frame main' first"), "{error}");
+    ws.ok(&["frame", "main"]);
+    ws.ok(&["frame", "#child"]);
 }

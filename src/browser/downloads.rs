@@ -90,6 +90,8 @@ impl Starting {
 #[derive(Default)]
 struct Log {
     dir: Option<PathBuf>,
+    /// Why downloads are not kept in the workspace, when [`Downloads::watch`] failed.
+    off: Option<String>,
     next_seq: u64,
     /// `next_seq + 1` when `downloads` last listed the record (0: never): what began since
     /// is what the caller has not seen.
@@ -136,7 +138,16 @@ pub struct Downloads {
 impl Downloads {
     /// Creates `dir` (0700, refusing a symlink or a non-directory there), points Chromium's
     /// downloads at it, and follows them on a thread of their own.
+    /// Its error is also kept for [`off`](Self::off).
     pub fn watch(self: &Arc<Self>, browser: &Browser, dir: &Path) -> anyhow::Result<()> {
+        let watched = self.watch_in(browser, dir);
+        if let Err(e) = &watched {
+            lock(&self.log).off = Some(format!("{e:#}"));
+        }
+        watched
+    }
+
+    fn watch_in(self: &Arc<Self>, browser: &Browser, dir: &Path) -> anyhow::Result<()> {
         create_private_dir(dir).map_err(|e| {
             anyhow::anyhow!("cannot create the downloads folder {}: {e}", dir.display())
         })?;
@@ -168,6 +179,12 @@ impl Downloads {
     /// The downloads folder, once [`watch`](Self::watch) set it up.
     pub fn dir(&self) -> Option<PathBuf> {
         lock(&self.log).dir.clone()
+    }
+
+    /// Why downloads are not kept in the workspace (the error of [`watch`](Self::watch));
+    /// `None` when they are, or when nothing tried (a browser we did not launch).
+    pub fn off(&self) -> Option<String> {
+        lock(&self.log).off.clone()
     }
 
     /// Every download recorded, oldest first, then those still starting (state

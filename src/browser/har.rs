@@ -110,8 +110,13 @@ pub struct Timings {
     pub receive: f64,
 }
 
-/// The captured responses as a HAR 1.2 document.
+/// The captured responses as a HAR 1.2 document, its entries sorted by the time each request
+/// started (the spec's preferred order, DevTools' too): they are captured as each body ends,
+/// so a page's document, whose body often ends last, would otherwise follow its own
+/// subresources. Equal starts keep the capture order.
 pub fn from_captured(entries: &[CapturedResponse]) -> Har {
+    let mut by_start: Vec<&CapturedResponse> = entries.iter().collect();
+    by_start.sort_by(|a, b| a.detail.started_wall.total_cmp(&b.detail.started_wall));
     Har {
         log: Log {
             version: "1.2",
@@ -119,7 +124,7 @@ pub fn from_captured(entries: &[CapturedResponse]) -> Har {
                 name: "browse",
                 version: env!("CARGO_PKG_VERSION"),
             },
-            entries: entries.iter().map(entry).collect(),
+            entries: by_start.into_iter().map(entry).collect(),
         },
     }
 }
@@ -243,5 +248,44 @@ mod tests {
         let listed = pairs(&headers);
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[1].value, "b=2");
+    }
+
+    /// A document whose body ended after its stylesheet's was captured second; the HAR lists
+    /// it first, as its request started first.
+    #[test]
+    fn entries_are_in_the_order_their_requests_started() {
+        let captured = |url: &str, started_wall: f64| CapturedResponse {
+            url: url.to_owned(),
+            status: 200,
+            headers: serde_json::Map::new(),
+            body: String::new(),
+            content_type: "text/plain".to_owned(),
+            timestamp: 0,
+            size: 0,
+            body_truncated: false,
+            detail: crate::browser::bodies::Detail {
+                started_wall,
+                ..Default::default()
+            },
+        };
+        let har = from_captured(&[
+            captured("http://127.0.0.1/style.css", 1_700_000_000.2),
+            captured("http://127.0.0.1/index.html", 1_700_000_000.1),
+            captured("http://127.0.0.1/font.woff2", 1_700_000_000.3),
+        ]);
+        let urls: Vec<&str> = har
+            .log
+            .entries
+            .iter()
+            .map(|e| e.request.url.as_str())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "http://127.0.0.1/index.html",
+                "http://127.0.0.1/style.css",
+                "http://127.0.0.1/font.woff2"
+            ]
+        );
     }
 }

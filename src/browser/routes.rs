@@ -16,7 +16,8 @@
 //! (held by the browser-level auto-attach until routed, `session/popups.rs`), and each service
 //! or shared worker's (`workers.rs`). A dedicated worker has no `Fetch` domain: its requests
 //! pause in the session of the page that started it, which answers them here; it is held
-//! until set up all the same, so none of its requests comes first.
+//! until set up all the same, so none of its requests comes first. A shared worker's session
+//! intercepts from its start even with no routes ([`RouteTable::intercept_always`]).
 //!
 //! Limit: in a browser we did not launch (`--cdp-url`), new pages are not held for us, so a
 //! popup's first document there can load before the popup is adopted, and service and shared
@@ -87,6 +88,9 @@ pub struct RouteTable {
     /// Oldest first; the newest match wins (as in Playwright, a later route takes precedence).
     routes: Mutex<Vec<Arc<Route>>>,
     tabs: Mutex<Vec<Weak<Tab>>>,
+    /// Sessions that intercept from their start whether or not there are routes (see
+    /// [`RouteTable::intercept_always`]).
+    always: Mutex<Vec<Weak<Tab>>>,
 }
 
 impl RouteTable {
@@ -98,7 +102,7 @@ impl RouteTable {
             .iter()
             .any(|t| std::ptr::eq(t.as_ptr(), Arc::as_ptr(tab)));
         if known {
-            if !self.list().is_empty() {
+            if self.intercepts(tab) {
                 set_interception(tab, true)?;
             }
             return Ok(());
@@ -120,10 +124,29 @@ impl RouteTable {
         tabs.retain(|t| t.strong_count() > 0);
         tabs.push(Arc::downgrade(tab));
         drop(tabs);
-        if !self.list().is_empty() {
+        if self.intercepts(tab) {
             set_interception(tab, true)?;
         }
         Ok(())
+    }
+
+    /// Makes `tab` (a shared worker's session, before [`attach`](Self::attach)) intercept
+    /// from its start and never stop, every request it makes continuing unchanged while no
+    /// route matches. Chromium wraps a shared worker's network access for `Fetch` only when
+    /// the worker starts: a `Fetch.enable` sent to one already running pauses none of its
+    /// requests, so a route added while it runs would never reach it.
+    pub fn intercept_always(&self, tab: &Arc<Tab>) {
+        let mut always = lock(&self.always);
+        always.retain(|t| t.strong_count() > 0);
+        always.push(Arc::downgrade(tab));
+    }
+
+    /// Whether `tab` should intercept now: there are routes, or it always does.
+    fn intercepts(&self, tab: &Arc<Tab>) -> bool {
+        !self.list().is_empty()
+            || lock(&self.always)
+                .iter()
+                .any(|t| std::ptr::eq(t.as_ptr(), Arc::as_ptr(tab)))
     }
 
     /// Adds a route (replacing one with the same pattern) and makes every tab intercept.
@@ -160,7 +183,7 @@ impl RouteTable {
         let tabs: Vec<Arc<Tab>> = lock(&self.tabs).iter().filter_map(Weak::upgrade).collect();
         let mut first_error = None;
         for tab in tabs {
-            match set_interception(&tab, on) {
+            match set_interception(&tab, self.intercepts(&tab)) {
                 Ok(()) => {}
                 // A session that is gone (a closed tab, an iframe whose document was replaced,
                 // still referenced by old refs) needs nothing: forget it.

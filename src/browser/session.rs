@@ -340,6 +340,10 @@ pub struct Session {
     /// Service and shared workers: auto-attached at the browser level, given the routes
     /// before they run (see `workers.rs`, `session/popups.rs`).
     browser_workers: Arc<Workers>,
+    /// Set once the daemon closes its pages to exit ([`Session::close_pages`],
+    /// [`Session::close_own_tabs`]): the last tab closing then leaves no tab, instead of a
+    /// blank one taking its place (one more page, and renderer, for the exit to close).
+    closing_pages: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
@@ -372,6 +376,7 @@ impl Session {
             routes,
             downloads,
             browser_workers,
+            closing_pages: std::sync::atomic::AtomicBool::new(false),
         };
         if let Some(browser) = &session.browser {
             let tab = if remote {
@@ -393,6 +398,8 @@ impl Session {
     /// Closes every tab this session opened (`Target.closeTarget`): how a daemon driving a
     /// remote browser leaves it, since the browser itself is not ours to close. Best effort.
     pub fn close_own_tabs(&self) {
+        self.closing_pages
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let tabs: Vec<Arc<TabHandle>> = lock(&self.tabs).map.values().cloned().collect();
         for tab in tabs {
             let _ = tab.cdp.close_target();
@@ -500,6 +507,11 @@ impl Session {
             cdp
         };
         Ok(self.adopt(cdp)?)
+    }
+
+    /// True once the daemon is closing its pages to exit: no tab replaces the last one.
+    pub(crate) fn closing_pages(&self) -> bool {
+        self.closing_pages.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The active tab's id and every tab in creation order.
@@ -694,6 +706,8 @@ impl Session {
         let Some(browser) = &self.browser else {
             return 0;
         };
+        self.closing_pages
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let left = || deadline.saturating_duration_since(std::time::Instant::now());
         let Ok(targets) = browser.call_raw("Target.getTargets", serde_json::json!({}), left())
         else {

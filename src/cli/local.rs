@@ -66,10 +66,14 @@ pub fn status_no_start(paths: &StatePaths) -> ExitCode {
     };
     let h = &daemon.health;
     output::result(&format!(
-        "Status: {}\nMode: {}\nURL: (not asked: --no-start)\nTabs: {}\nPID: {}",
+        "Status: {}\nMode: {}\nURL: {URL_NOT_ASKED}\nTabs: {}\nPID: {}",
         h.status, h.mode, h.tabs, h.pid
     ))
 }
+
+/// What `status --no-start` prints for the URL, which only the page knows: `--json` gives
+/// `null` for it (`cli/structured.rs`).
+pub const URL_NOT_ASKED: &str = "(not asked: --no-start)";
 
 /// `browse logs [-n N] [-f]`: the last N lines (default 50) of the daemon log; `-f` keeps
 /// printing what is appended until interrupted.

@@ -45,6 +45,11 @@ fn status(text: &str) -> Value {
     let mut map = Map::new();
     for line in text.lines() {
         if let Some((key, value)) = line.split_once(": ") {
+            // `status --no-start` asks no page for its URL: no URL, not a placeholder string.
+            if key == "URL" && value == super::local::URL_NOT_ASKED {
+                map.insert("url".to_owned(), Value::Null);
+                continue;
+            }
             let value = value
                 .parse::<u64>()
                 .map_or_else(|_| Value::String(value.to_owned()), Value::from);
@@ -169,6 +174,15 @@ mod tests {
         );
         assert_eq!(status["pid"], 7);
         assert_eq!(status["status"], "healthy");
+        let unasked = result(
+            "status",
+            &format!(
+                "Status: healthy\nMode: launched\nURL: {}\nTabs: 1\nPID: 7",
+                super::super::local::URL_NOT_ASKED
+            ),
+        );
+        assert_eq!(unasked["url"], Value::Null, "{unasked}");
+        assert_eq!(unasked["tabs"], 1);
         let net = result("network", "GET http://a/b → 200 (12ms, ?B)");
         assert_eq!(net[0]["status"], 200);
         assert_eq!(net[0]["sizeBytes"], Value::Null);

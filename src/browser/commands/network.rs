@@ -248,6 +248,14 @@ pub fn routes(session: &Session, _args: &[String]) -> CommandResult {
 /// 30000 ms for both).
 pub fn downloads(session: &Session, args: &[String]) -> CommandResult {
     let store = &session.downloads;
+    if let Some(why) = store.off() {
+        // Said here, not only in the daemon log: a wait would otherwise time out as if the
+        // page had started nothing.
+        return Err(CommandError::failed_with_hint(
+            format!("Downloads are not kept in the workspace: {why}"),
+            "Fix that, then 'browse restart' (downloads are set up when the daemon starts).",
+        ));
+    }
     if args.iter().any(|a| a == "--clear") {
         let n = store.clear();
         store.mark_listed();
@@ -413,6 +421,11 @@ fn download_by_navigating(
         None => None,
     };
     let store = &ctx.session.downloads;
+    if let Some(why) = store.off() {
+        return Err(CommandError::failed(format!(
+            "download --navigate needs the downloads folder: {why}"
+        )));
+    }
     if store.dir().is_none() {
         return Err(CommandError::failed(
             "download --navigate needs the downloads folder, which this daemon does not have (a --cdp-url browser writes to its own disk)",

@@ -170,13 +170,29 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             // Playwright's `elementHandle` timeout (gstack: `Operation timed out: …`) says
             // nothing of frames: no element is no frame.
             Err(e) if selector::is_timeout(&e) => {
-                return Err(frame_not_found(
+                // Looked up in the active frame (gstack: always the page's): from inside one
+                // frame, a sibling iframe's selector matches nothing, and the way out is
+                // `frame main`, not another selector.
+                let within = if ctx.state.frame.is_some() {
+                    " in the current frame"
+                } else {
+                    ""
+                };
+                let error = frame_not_found(
                     args,
                     &format!(
-                        " (nothing matched it within {}ms)",
+                        " (nothing matched it{within} within {}ms)",
                         selector::action_timeout().as_millis()
                     ),
-                ))
+                );
+                return Err(if within.is_empty() {
+                    error
+                } else {
+                    CommandError::failed_with_hint(
+                        error.body.error,
+                        "A selector is looked up in the current frame, to step into nested iframes:                          run 'browse frame main' first for another of the page's iframes.",
+                    )
+                });
             }
             Ok(Shows::Frame(found)) => found,
             Err(e) => return Err(e),

@@ -119,11 +119,16 @@ fn attached(session: &Session, params: &Value) {
         return;
     };
     match info["type"].as_str() {
-        Some("service_worker" | "shared_worker") => {
+        Some(kind @ ("service_worker" | "shared_worker")) => {
             match browser.attached_session(session_id, target_id) {
-                Ok(cdp) => session
-                    .browser_workers
-                    .adopt(cdp, SessionKind::BrowserWorker),
+                Ok(cdp) => {
+                    if kind == "shared_worker" {
+                        session.routes.intercept_always(&cdp);
+                    }
+                    session
+                        .browser_workers
+                        .adopt(cdp, SessionKind::BrowserWorker)
+                }
                 Err(e) => {
                     tracing::warn!("cannot attach to worker {target_id}, let it run: {e:#}");
                     release(browser, session_id);
@@ -132,7 +137,10 @@ fn attached(session: &Session, params: &Value) {
         }
         // Claimed under the lock: a tab we are opening is in already, and one adopted by
         // `reconcile` meanwhile is not adopted twice.
+        // Nor, once the daemon closes its pages to exit, a page it opens itself then (the
+        // storage fence's blank page, `daemon/server.rs`): it is let run, not made a tab.
         _ if crate::cdp::is_tab_page(info)
+            && !session.closing_pages()
             && lock(&session.known_targets).insert(target_id.to_owned()) =>
         {
             adopt_paused(session, browser, session_id, target_id);
@@ -230,7 +238,9 @@ fn forget_closed(session: &Session, target_id: &str) {
         return;
     }
     tab.cdp.detach_events();
-    if session.tab_count() == 0 {
+    // Not while the daemon closes its pages to exit: the blank tab would be one more page
+    // for the exit to close, its renderer one more to wait for.
+    if session.tab_count() == 0 && !session.closing_pages() {
         if let Err(e) = session.open_tab() {
             tracing::warn!("no tab left and none could be opened: {}", e.body.error);
         }

@@ -702,6 +702,7 @@ fn shoot(ctx: &Ctx, overlays: &[Overlay], image: &Output) -> Result<Option<Strin
              `browse screenshot` for a plain capture",
         )
     };
+    screenshot::check_image_path(&image.shown)?;
     let drawn = if overlays.is_empty() {
         None
     } else {
