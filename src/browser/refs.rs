@@ -17,7 +17,9 @@ pub struct RefEntry {
     /// object id, alive while the ref map's [`HeldGroup`] is, shared by all the map's
     /// entries) and the index in it.
     pub held: Option<(Arc<str>, u32)>,
-    pub role: String,
+    /// Shared, not copied, where it is one of the roles the snapshot knows (a big table's
+    /// map holds 60,000 entries).
+    pub role: std::borrow::Cow<'static, str>,
     pub name: String,
     /// For `@c` refs: a CSS path kept as a fallback.
     pub css_path: Option<String>,

@@ -584,7 +584,7 @@ impl Session {
             .refs
             .entries
             .iter()
-            .map(|(key, e)| (format!("@{key}"), e.role.clone(), e.name.clone()))
+            .map(|(key, e)| (format!("@{key}"), e.role.to_string(), e.name.clone()))
             .collect();
         // e1, e2, …, e10 in number order; @c refs after the @e ones.
         refs.sort_by_key(|(key, _, _)| {

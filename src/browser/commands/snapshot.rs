@@ -7,6 +7,7 @@
 //! tree. Every ref is keyed on the node's backend DOM id, so duplicate names, unnamed nodes and
 //! names with quotes all resolve to the element that was printed.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -553,7 +554,7 @@ fn render(
                     RefEntry {
                         backend_node_id: c.backend,
                         held: None,
-                        role: "cursor-interactive".into(),
+                        role: Cow::Borrowed("cursor-interactive"),
                         name: c.label.clone(),
                         css_path: Some(c.path.clone()),
                         frame: cursor_frame.cloned(),
@@ -617,11 +618,12 @@ struct AxNode {
     #[serde(rename = "ignoredReasons", default)]
     ignored_reasons: Vec<AxProperty>,
     #[serde(default)]
-    role: Option<AxValue>,
+    role: AxRole,
     #[serde(default)]
     name: Option<AxValue>,
+    /// Boxed: most nodes have none, and a big table's tree holds 180,000 nodes.
     #[serde(default)]
-    value: Option<AxValue>,
+    value: Option<Box<AxValue>>,
     #[serde(default)]
     properties: Vec<AxProperty>,
     #[serde(rename = "childIds", default)]
@@ -629,6 +631,127 @@ struct AxNode {
     #[serde(rename = "backendDOMNodeId", default)]
     backend: Option<i64>,
 }
+
+/// A node's role (`Accessibility.AXNode.role`'s value). Chromium's role names are a closed
+/// set, so the known ones are shared `&'static str`s: a big table's tree has 180,000 nodes,
+/// and a `String` each was a tenth of the snapshot's allocations.
+#[derive(Debug, Default, Clone)]
+struct AxRole(Cow<'static, str>);
+
+impl AxRole {
+    fn new(role: &str) -> Self {
+        AxRole(match KNOWN_ROLES.iter().find(|&&known| known == role) {
+            Some(&known) => Cow::Borrowed(known),
+            None => Cow::Owned(role.to_owned()),
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `role` (this role, or one [`playwright_role`] made of it) as a shared string where it
+    /// is a known one, else a copy.
+    fn shared(&self, role: &str) -> Cow<'static, str> {
+        match (&self.0, role) {
+            (Cow::Borrowed(known), _) if *known == role => Cow::Borrowed(known),
+            (_, "iframe") => Cow::Borrowed("iframe"),
+            (_, "img") => Cow::Borrowed("img"),
+            _ => Cow::Owned(role.to_owned()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AxRole {
+    /// From an `AXValue` (`{"type": "role", "value": "button"}`); a value that is not a string
+    /// is no role (the empty one), as before.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = AxValue::deserialize(d)?;
+        Ok(AxRole::new(value.value.as_str().unwrap_or_default()))
+    }
+}
+
+/// The roles [`AxRole`] shares instead of copying: those a page's nodes mostly have (Chromium's
+/// `ax::mojom::Role` names as `getFullAXTree` and the page engine give them), most common
+/// first.
+const KNOWN_ROLES: &[&str] = &[
+    "StaticText",
+    "InlineTextBox",
+    "generic",
+    "cell",
+    "gridcell",
+    "row",
+    "textbox",
+    "checkbox",
+    "button",
+    "link",
+    "paragraph",
+    "listitem",
+    "ListMarker",
+    "none",
+    "LineBreak",
+    "LabelText",
+    "columnheader",
+    "rowheader",
+    "rowgroup",
+    "table",
+    "list",
+    "heading",
+    "radio",
+    "combobox",
+    "option",
+    "MenuListPopup",
+    "searchbox",
+    "spinbutton",
+    "slider",
+    "img",
+    "image",
+    "navigation",
+    "main",
+    "banner",
+    "contentinfo",
+    "complementary",
+    "region",
+    "form",
+    "group",
+    "article",
+    "section",
+    "strong",
+    "emphasis",
+    "code",
+    "Pre",
+    "separator",
+    "listbox",
+    "menuitem",
+    "tab",
+    "tablist",
+    "tabpanel",
+    "treeitem",
+    "Iframe",
+    "RootWebArea",
+    "presentation",
+    "blockquote",
+    "figure",
+    "caption",
+    "term",
+    "definition",
+    "DescriptionList",
+    "time",
+    "mark",
+    "subscript",
+    "superscript",
+    "insertion",
+    "deletion",
+    "Canvas",
+    "Abbr",
+    "Ruby",
+    "status",
+    "alert",
+    "dialog",
+    "switch",
+    "menuitemcheckbox",
+    "menuitemradio",
+];
 
 #[derive(Debug, Default, Deserialize)]
 struct AxValue {
@@ -866,7 +989,8 @@ fn full_ax_tree(tab: &Tab, frame_id: Option<&str>, smaller: &str) -> Result<AxTr
 #[derive(Debug, Clone, PartialEq)]
 struct Line {
     depth: usize,
-    role: String,
+    /// Shared where it is a known role ([`AxRole`]).
+    role: Cow<'static, str>,
     /// Empty when the node has no name.
     name: String,
     /// `[checked] [level=2]`…, empty when none.
@@ -890,7 +1014,9 @@ enum Item {
 
 #[derive(Debug)]
 struct Node {
-    role: String,
+    /// Shared where it is a known role ([`AxRole`]): a lean fold makes a node for each of
+    /// a big table's 100,000 rows and cells.
+    role: Cow<'static, str>,
     name: String,
     props: String,
     backend: Option<i64>,
@@ -904,9 +1030,71 @@ struct AxTree {
     nodes: Vec<AxNode>,
     /// Each node's children as indexes into `nodes` (its `child_ids` resolved once: a
     /// 50,000-node tree spent a tenth of its fold hashing id strings).
-    children: Vec<Vec<usize>>,
+    children: Children,
     /// Text of the DOM text nodes Chromium hides inside a label that names a control.
     label_texts: HashMap<i64, String>,
+}
+
+/// Every node's children in one list, node after node (compressed sparse rows): two
+/// allocations for a tree instead of one per parent (a big table has 100,000 parents).
+#[derive(Debug, Default)]
+struct Children {
+    /// The children of all nodes, node 0's first.
+    all: Vec<usize>,
+    /// Where each node's children end in `all`: node `i`'s are `ends[i - 1]..ends[i]`.
+    ends: Vec<usize>,
+}
+
+impl Children {
+    fn with_capacity(nodes: usize, children: usize) -> Self {
+        Children {
+            all: Vec::with_capacity(children),
+            ends: Vec::with_capacity(nodes),
+        }
+    }
+
+    /// Adds a child of the node being listed (the one after the last [`Children::end_node`]).
+    fn push_child(&mut self, child: usize) {
+        self.all.push(child);
+    }
+
+    /// Ends the list of the current node's children.
+    fn end_node(&mut self) {
+        self.ends.push(self.all.len());
+    }
+
+    /// Node `i`'s children (none for a node never listed).
+    fn of(&self, i: usize) -> &[usize] {
+        let start = match i.checked_sub(1) {
+            Some(before) => self.ends.get(before).copied().unwrap_or(self.all.len()),
+            None => 0,
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.all.get(start..end).unwrap_or_default()
+    }
+
+    /// From each node's parent (`None` for the roots), in node order: children keep the order
+    /// of their indexes.
+    fn from_parents(parents: &[Option<usize>]) -> Self {
+        let mut counts = vec![0usize; parents.len() + 1];
+        for &p in parents.iter().flatten() {
+            counts[p + 1] += 1;
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        // `counts[i]` is now where node i's children start; fill them in order.
+        let mut next = counts.clone();
+        let mut all = vec![0usize; counts[parents.len()]];
+        for (child, &p) in parents.iter().enumerate() {
+            if let Some(p) = p {
+                all[next[p]] = child;
+                next[p] += 1;
+            }
+        }
+        counts.remove(0);
+        Children { all, ends: counts }
+    }
 }
 
 impl AxTree {
@@ -916,20 +1104,21 @@ impl AxTree {
             .enumerate()
             .map(|(i, n)| (n.node_id.as_str(), i))
             .collect();
-        let children = nodes
-            .iter()
-            .map(|n| {
-                n.child_ids
-                    .iter()
-                    .filter_map(|c| index.get(c.as_str()).copied())
-                    .collect()
-            })
-            .collect();
+        let mut children = Children::with_capacity(nodes.len(), nodes.len());
+        for node in &nodes {
+            for c in &node.child_ids {
+                if let Some(&i) = index.get(c.as_str()) {
+                    children.push_child(i);
+                }
+            }
+            children.end_node();
+        }
+        drop(index);
         AxTree::with_children(nodes, children)
     }
 
     /// A tree whose children are already indexes into `nodes` (the page engine's).
-    fn with_children(nodes: Vec<AxNode>, children: Vec<Vec<usize>>) -> Self {
+    fn with_children(nodes: Vec<AxNode>, children: Children) -> Self {
         AxTree {
             nodes,
             children,
@@ -948,7 +1137,7 @@ impl AxTree {
                 continue;
             }
             if depth < MAX_TREE_DEPTH {
-                for &c in self.children[i].iter().rev() {
+                for &c in self.children.of(i).iter().rev() {
                     stack.push((c, depth + 1));
                 }
             }
@@ -972,7 +1161,7 @@ impl AxTree {
                 }
             }
             if depth < MAX_TREE_DEPTH {
-                for &c in &self.children[i] {
+                for &c in self.children.of(i) {
                     stack.push((c, in_label, depth + 1));
                 }
             }
@@ -1042,7 +1231,7 @@ impl AxTree {
         if depth > MAX_TREE_DEPTH {
             return;
         }
-        for &c in &self.children[i] {
+        for &c in self.children.of(i) {
             self.items(c, depth + 1, lean, out);
         }
     }
@@ -1111,12 +1300,12 @@ impl AxTree {
             return;
         };
         let mut children = Vec::new();
-        let childless = node.child_ids.is_empty() && self.children[i].is_empty();
+        let childless = node.child_ids.is_empty() && self.children.of(i).is_empty();
         if takes_value_as_text(role, childless) {
             // Playwright gives an input its value as its only child and ignores what Chromium
             // shows inside it (the placeholder, the editor's inner text).
             children.push(Item::Text {
-                text: string_of(node.value.as_ref()),
+                text: string_of(node.value.as_deref()),
                 backend: node.backend,
             });
         } else {
@@ -1126,7 +1315,7 @@ impl AxTree {
         let has_yaml_props = (role == "link" && node.properties.iter().any(|p| p.name == "url"))
             || (role == "textbox" && placeholder_of(node).is_some_and(|p| p != name));
         out.push(Item::Node(Node {
-            role: role.to_owned(),
+            role: node.role.shared(role),
             props: props_of(role, node),
             name,
             backend: node.backend,
@@ -1162,7 +1351,7 @@ impl AxTree {
                 let mut children = Vec::new();
                 self.children_items(i, depth, true, &mut children);
                 out.push(Item::Node(Node {
-                    role: role.to_owned(),
+                    role: node.role.shared(role),
                     name: String::new(),
                     props: String::new(),
                     backend: node.backend,
@@ -1187,10 +1376,7 @@ fn space() -> Item {
 }
 
 fn role_of(node: &AxNode) -> &str {
-    node.role
-        .as_ref()
-        .and_then(|r| r.value.as_str())
-        .unwrap_or_default()
+    node.role.as_str()
 }
 
 fn string_of(value: Option<&AxValue>) -> String {
@@ -1399,7 +1585,7 @@ fn emit(item: Item, depth: usize, keep: &Keep, folded: &mut Folded) {
             }
             lines.push(Line {
                 depth,
-                role: "text".into(),
+                role: Cow::Borrowed("text"),
                 name: String::new(),
                 props: String::new(),
                 text: Some(yaml_value_owned(text)),

@@ -195,7 +195,7 @@ fn held_attributes(
 fn yaml_props(holders: &[(i64, &Node)], attributes: Vec<PropAttributes>) -> Props {
     let mut props = Props::new();
     for ((backend, node), attributes) in holders.iter().zip(attributes) {
-        let found = match node.role.as_str() {
+        let found = match &*node.role {
             "link" => attributes
                 .href
                 .map(|href| ("url", truncate_data_url(&href))),
@@ -230,7 +230,7 @@ fn render(item: &Item, depth: usize, props: &Props, lines: &mut Vec<String>) {
         }
         Item::Node(node) => node,
     };
-    let mut key = node.role.clone();
+    let mut key = node.role.to_string();
     if !node.name.is_empty() && node.name.encode_utf16().count() <= MAX_NAME_UTF16 {
         key.push(' ');
         // A name that looks like a regular expression is printed bare, any other as JSON.
@@ -286,7 +286,7 @@ mod tests {
 
     fn node(role: &str, name: &str, props: &str, children: Vec<Item>) -> Item {
         Item::Node(Node {
-            role: role.into(),
+            role: role.to_owned().into(),
             name: name.into(),
             props: props.into(),
             backend: None,

@@ -73,8 +73,8 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::{
-    cdp_error, AxNode, AxProperty, AxTree, AxValue, AxValueSource, CursorScan, Evaluate,
-    CURSOR_SCAN,
+    cdp_error, AxNode, AxProperty, AxRole, AxTree, AxValue, AxValueSource, Children, CursorScan,
+    Evaluate, CURSOR_SCAN,
 };
 use crate::browser::frames::Realm;
 use crate::browser::page::CommandError;
@@ -371,18 +371,21 @@ impl<'a> Stream<'a> {
 /// The script's node stream as the CDP tree's nodes, and each node's children (as indexes
 /// into the nodes). A text run's DOM node is the next entry of the elements array; a
 /// whitespace run has none (see `page_engine.js`).
-fn ax_nodes(stream: &str) -> Result<(Vec<AxNode>, Vec<Vec<usize>>), CommandError> {
+fn ax_nodes(stream: &str) -> Result<(Vec<AxNode>, Children), CommandError> {
     read_nodes(stream)
         .ok_or_else(|| CommandError::failed("the snapshot script returned a malformed tree"))
 }
 
-fn read_nodes(stream: &str) -> Option<(Vec<AxNode>, Vec<Vec<usize>>)> {
+fn read_nodes(stream: &str) -> Option<(Vec<AxNode>, Children)> {
     let mut s = Stream {
         text: stream,
         at: 0,
     };
-    let mut nodes: Vec<AxNode> = Vec::new();
-    let mut children: Vec<Vec<usize>> = Vec::new();
+    // Sized for a big table's stream (~16 bytes a node): growing a vector of 180,000 nodes
+    // by doubling copied it whole several times.
+    let guess = stream.len() / 16;
+    let mut nodes: Vec<AxNode> = Vec::with_capacity(guess);
+    let mut parents: Vec<Option<usize>> = Vec::with_capacity(guess);
     // The open element nodes, innermost last.
     let mut open: Vec<usize> = Vec::new();
     let mut next_element: i64 = 0;
@@ -401,7 +404,7 @@ fn read_nodes(stream: &str) -> Option<(Vec<AxNode>, Vec<Vec<usize>>)> {
             }
             b'W' => text_node(s.string()?, None),
             b'E' => {
-                let role = s.until(b',')?.to_owned();
+                let role = AxRole::new(s.until(b',')?);
                 let mut backend = None;
                 if s.eat(b'@').is_some() {
                     let el: i64 = s.number()?;
@@ -434,23 +437,22 @@ fn read_nodes(stream: &str) -> Option<(Vec<AxNode>, Vec<Vec<usize>>)> {
             _ => return None,
         };
         match open.last() {
-            Some(&parent) => children[parent].push(index),
+            Some(&parent) => parents.push(Some(parent)),
             None if index != 0 => return None,
-            None => {}
+            None => parents.push(None),
         }
         nodes.push(node);
-        children.push(Vec::new());
         if kind == b'E' {
             open.push(index);
         }
     }
-    (open.is_empty() && !nodes.is_empty()).then_some((nodes, children))
+    (open.is_empty() && !nodes.is_empty()).then(|| (nodes, Children::from_parents(&parents)))
 }
 
 /// An element node of the stream as the CDP tree would report it: its states as
 /// properties, its placeholder as a name source.
 fn element_node(
-    role: String,
+    role: AxRole,
     name: String,
     backend: Option<i64>,
     flags: u64,
@@ -502,17 +504,16 @@ fn element_node(
         node_id: String::new(),
         ignored: false,
         ignored_reasons: Vec::new(),
-        role: Some(AxValue {
-            value: Value::String(role),
-            sources: Vec::new(),
-        }),
+        role,
         name: Some(AxValue {
             value: Value::String(name),
             sources,
         }),
-        value: value.map(|v| AxValue {
-            value: Value::String(v),
-            sources: Vec::new(),
+        value: value.map(|v| {
+            Box::new(AxValue {
+                value: Value::String(v),
+                sources: Vec::new(),
+            })
         }),
         properties,
         child_ids: Vec::new(),
@@ -525,10 +526,7 @@ fn text_node(text: String, backend: Option<i64>) -> AxNode {
         node_id: String::new(),
         ignored: false,
         ignored_reasons: Vec::new(),
-        role: Some(AxValue {
-            value: json!("StaticText"),
-            sources: Vec::new(),
-        }),
+        role: AxRole::new("StaticText"),
         name: Some(AxValue {
             value: Value::String(text),
             sources: Vec::new(),
@@ -558,8 +556,8 @@ mod tests {
                       Eheading,l2,n0:;)Etextbox,@2,v0:p3:a;b;))";
         let (nodes, children) = read_nodes(stream).expect("a well-formed stream");
         assert_eq!(nodes.len(), 6);
-        assert_eq!(children[0], vec![1, 3, 4, 5]);
-        assert_eq!(children[1], vec![2]);
+        assert_eq!(children.of(0), [1, 3, 4, 5]);
+        assert_eq!(children.of(1), [2]);
         assert_eq!(name(&nodes[1]), "é😀x");
         assert_eq!(nodes[1].backend, Some(0));
         let props: Vec<&str> = nodes[1]
@@ -577,7 +575,8 @@ mod tests {
             Some(json!(""))
         );
         assert_eq!(placeholder(&nodes[5]), Some("a;b"));
-        assert!(children[5].is_empty());
+        assert!(children.of(5).is_empty());
+        assert!(children.of(2).is_empty() && children.of(6).is_empty());
     }
 
     fn placeholder(node: &AxNode) -> Option<&str> {
