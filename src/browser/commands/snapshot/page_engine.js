@@ -194,21 +194,28 @@ function (wantCursor, interactiveOnly) {
     if (!uaDecides || displayed || styled || parent === undefined || parent !== ctx.box) {
       return null;
     }
-    let key;
     if (TABLE_PARTS.has(tag)) {
       if (el.hasAttributes()) return null;
-      key = tag;
     } else if (tag === 'input' || tag === 'button') {
       if (el.hasAttribute('hidden') || el.hasAttribute('align')) return null;
-      key = tag === 'input' ? 'input ' + el.type : tag;
     } else {
       return null;
     }
-    key += ' in ' + ctx.boxDisplay;
-    let d = uaDisplays.get(key);
+    // Keyed by the parent's display, then the tag, then an input's type: nested maps, as a
+    // key string built per element cost more than the lookups.
+    let kinds = uaDisplays.get(ctx.boxDisplay);
+    if (kinds === undefined) uaDisplays.set(ctx.boxDisplay, kinds = new Map());
+    let key = tag;
+    if (tag === 'input') {
+      let types = kinds.get(tag);
+      if (types === undefined) kinds.set(tag, types = new Map());
+      kinds = types;
+      key = el.type;
+    }
+    let d = kinds.get(key);
     if (d === undefined) {
       d = style(el).display;
-      uaDisplays.set(key, d);
+      kinds.set(key, d);
     }
     return d;
   };
