@@ -529,3 +529,145 @@ fn cursor_scan_lists_cells_whatever_gives_them_a_pointer() {
         ws.shut_down();
     }
 }
+
+/// The page engine skips the style read of a table part, and of an input or button in a cell,
+/// where the document proves the UA sheet decides its display (no author rule, inline style or
+/// animation sets `display`, `float` or `position`, no `hidden` or `align` attribute): each
+/// page here hides, floats or positions the third row's second cell (or its button) another
+/// way, after rows that taught the engine the UA's display, and the default engine must still
+/// print what the accessibility tree prints (the hidden button, "Gone", nowhere). Without the
+/// proof, a shortcut that trusted the UA sheet would print "Gone" on every hiding page.
+#[test]
+fn table_cells_hidden_or_moved_every_way_print_as_the_accessibility_tree() {
+    let _slot = chromium_slot();
+    let target = "tr:nth-child(3) > td:nth-child(2)";
+    let table = |second: &str| {
+        let rows: String = (1..=4)
+            .map(|i| {
+                let cell = if i == 3 {
+                    second.to_owned()
+                } else {
+                    format!("<td><button>B{i}</button><input aria-label=q{i}></td>")
+                };
+                format!("<tr><td>r{i}</td>{cell}</tr>")
+            })
+            .collect();
+        format!("<table><thead><tr><th>A</th><th>B</th></tr></thead><tbody>{rows}</tbody></table>")
+    };
+    let plain = table("<td><button>Gone</button><input aria-label=gone></td>");
+    // (path, page, whether the page engine models it: a hidden cell it must leave out)
+    let pages: Vec<(&str, String, bool)> = vec![
+        ("/plain.html", table("<td><button>Stay</button></td>"), true),
+        (
+            "/sheet.html",
+            format!("<style>{target} {{ display: none }}</style>{plain}"),
+            true,
+        ),
+        (
+            "/nested.html",
+            format!(
+                "<style>@media screen {{ @supports (display: block) {{ table {{ color: red; \
+                 & {target} {{ display: none }} }} }} }}</style>{plain}"
+            ),
+            true,
+        ),
+        (
+            "/control.html",
+            format!("<style>{target} > * {{ display: none }}</style>{plain}"),
+            true,
+        ),
+        (
+            "/inline.html",
+            table("<td><button style=\"display: none\">Gone</button></td>"),
+            true,
+        ),
+        (
+            "/hidden_attribute.html",
+            table("<td><button hidden>Gone</button><input hidden aria-label=gone></td>"),
+            true,
+        ),
+        (
+            "/adopted.html",
+            format!(
+                "{plain}<script>const s = new CSSStyleSheet(); \
+                 s.replaceSync('{target} {{ display: none }}'); \
+                 document.adoptedStyleSheets = [s];</script>"
+            ),
+            true,
+        ),
+        (
+            "/imported.html",
+            format!(
+                "<style>@import url(\"data:text/css,{}%7Bdisplay:none%7D\");</style>{plain}",
+                target.replace(' ', "%20").replace('>', "%3E")
+            ),
+            true,
+        ),
+        (
+            "/animated.html",
+            format!(
+                "{plain}<script>document.querySelector('{target}').animate(\
+                 [{{display: 'none'}}, {{display: 'none'}}], {{duration: 1e9}});</script>"
+            ),
+            true,
+        ),
+        (
+            "/shadow.html",
+            format!(
+                "<x-t></x-t><script>customElements.define('x-t', class extends HTMLElement {{ \
+                 constructor() {{ super(); this.attachShadow({{mode: 'open'}}).innerHTML = \
+                 '<style>{target} {{ display: none }}</style>{plain}'; }} }});</script>"
+            ),
+            true,
+        ),
+        // Blockified (floated, positioned) or reset cells are no longer table cells: the
+        // engine must see it and decline.
+        (
+            "/float.html",
+            format!("<style>{target} {{ float: left }}</style>{plain}"),
+            false,
+        ),
+        (
+            "/position.html",
+            format!("<style>{target} {{ position: absolute }}</style>{plain}"),
+            false,
+        ),
+        (
+            "/all.html",
+            format!("<style>{target} {{ all: unset }}</style>{plain}"),
+            false,
+        ),
+    ];
+    let served: Vec<(&str, &str)> = pages.iter().map(|(p, h, _)| (*p, h.as_str())).collect();
+    let server = PageServer::start(&served);
+    let ax = engine("ax");
+    let auto = engine("auto");
+    let page = engine("page");
+    let mut wrong = Vec::new();
+    for (path, _, modelled) in &pages {
+        let url = server.url(path);
+        for ws in [&ax, &auto, &page] {
+            ws.ok(&["goto", &url]);
+        }
+        let declined = String::from_utf8_lossy(&page.run(&["snapshot"]).stderr).into_owned();
+        if *modelled != declined.is_empty() {
+            wrong.push(format!(
+                "{path}: the page engine should {}, said: {declined}",
+                if *modelled { "model it" } else { "decline" }
+            ));
+        }
+        for flags in [&[][..], &["-i"][..]] {
+            let (ours, reference) = (snapshot(&auto, flags), snapshot(&ax, flags));
+            let hides = *modelled && *path != "/plain.html";
+            if ours != reference || (hides && ours.contains("Gone")) {
+                wrong.push(format!(
+                    "{path} {flags:?}:\n{ours}\n-- reference --\n{reference}"
+                ));
+            }
+        }
+    }
+    for ws in [&ax, &auto, &page] {
+        ws.shut_down();
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n====\n"));
+}

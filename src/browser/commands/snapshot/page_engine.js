@@ -117,10 +117,17 @@ function (wantCursor, interactiveOnly) {
   // walk on a big table).
   const STYLED = /visibility|text-transform|text-security|(^|[^-\w])content\s*:/i;
   let styled = false;
+  // Author CSS that could set `display`, or blockify an element (`float`, `position`), or
+  // reset all three (`all`): until some is seen, an element's display is the UA sheet's for
+  // its tag, attributes and parent's display (see `uaDisplay`).
+  const DISPLAYED = /(^|[^-\w])(display|float|position|all)\s*:/i;
+  let displayed = false;
   const checkInlineStyles = (root) => {
     if (styled) return;
     for (const el of root.querySelectorAll('[style]')) {
-      if (STYLED.test(el.getAttribute('style'))) { styled = true; return; }
+      const css = el.getAttribute('style');
+      if (DISPLAYED.test(css)) displayed = true;
+      if (STYLED.test(css)) { styled = true; return; }
     }
   };
   const checkRules = (rules) => {
@@ -128,6 +135,7 @@ function (wantCursor, interactiveOnly) {
       if (rule.styleSheet) checkSheets([rule.styleSheet]);
       if (rule.cssRules && rule.cssRules.length) checkRules(rule.cssRules);
       if (rule.style && STYLED.test(rule.style.cssText)) styled = true;
+      if (rule.style && DISPLAYED.test(rule.style.cssText)) displayed = true;
       if (rule.selectorText !== undefined && GENERATED.test(rule.selectorText)) {
         decline('a style sheet with generated content');
       }
@@ -165,6 +173,65 @@ function (wantCursor, interactiveOnly) {
     if (s.webkitTextSecurity && s.webkitTextSecurity !== 'none' && !password) {
       decline('text-security');
     }
+  };
+
+  // The display of a table part, or of an input or button in a cell, without a style read
+  // where the document proves what it is: no author rule, inline style or animation sets
+  // `display`, `float` or `position` (or `all`), so none can hide an element or blockify it;
+  // no check needs the style for anything else (`styled` unset); nothing is in fullscreen
+  // (the UA's `:fullscreen` rule sets `position`); the element has no attribute a UA rule or
+  // presentational hint could match for display (`hidden`, `align`; a table part none at
+  // all); and its parent, whose own children are being walked, is a table, table section,
+  // row or cell of known display (`ctx.box`), which blockifies nothing. The UA sheet then
+  // decides from the tag (an input's type) and the parent's display alone: the first element
+  // of each kind is read, the rest reuse its display. On a 5,000-row table that leaves a
+  // handful of 40,000 style reads (and as many style objects for the GC).
+  // `tests/snapshot_engines.rs` hides and blockifies cells every way the proof must see.
+  const TABLE_PARTS = new Set(['thead', 'tbody', 'tfoot', 'tr', 'td', 'th', 'caption']);
+  const uaDisplays = new Map();
+  let uaDecides = false;
+  const uaDisplay = (el, tag, ctx, parent) => {
+    if (!uaDecides || displayed || styled || parent === undefined || parent !== ctx.box) {
+      return null;
+    }
+    if (TABLE_PARTS.has(tag)) {
+      if (el.hasAttributes()) return null;
+    } else if (tag === 'input' || tag === 'button') {
+      if (el.hasAttribute('hidden') || el.hasAttribute('align')) return null;
+    } else {
+      return null;
+    }
+    // Keyed by the parent's display, then the tag, then an input's type: nested maps, as a
+    // key string built per element cost more than the lookups.
+    let kinds = uaDisplays.get(ctx.boxDisplay);
+    if (kinds === undefined) uaDisplays.set(ctx.boxDisplay, kinds = new Map());
+    let key = tag;
+    if (tag === 'input') {
+      let types = kinds.get(tag);
+      if (types === undefined) kinds.set(tag, types = new Map());
+      kinds = types;
+      key = el.type;
+    }
+    let d = kinds.get(key);
+    if (d === undefined) {
+      d = style(el).display;
+      kinds.set(key, d);
+    }
+    return d;
+  };
+  // Whether no running animation (CSS or Web Animations) animates a property `uaDisplay`
+  // relies on; any doubt says no.
+  const animationsLeaveDisplay = () => {
+    for (const a of document.getAnimations()) {
+      const effect = a.effect;
+      if (!effect || typeof effect.getKeyframes !== 'function') return false;
+      for (const k of effect.getKeyframes()) {
+        if ('display' in k || 'cssFloat' in k || 'float' in k || 'position' in k || 'all' in k) {
+          return false;
+        }
+      }
+    }
+    return true;
   };
 
   const ariaLabel = (el) => {
@@ -373,6 +440,14 @@ function (wantCursor, interactiveOnly) {
   const walkChildren = (node, ctx) => {
     const children = flatChildren(node);
     if (children === null) {
+      // Muted, `visit` leaves every node but elements out: those are all it need see (no
+      // wrapper made for each cell's text in a big table's rows).
+      if (ctx.mute) {
+        for (let c = node.firstElementChild; c !== null; c = c.nextElementSibling) {
+          visit(c, ctx, node);
+        }
+        return;
+      }
       for (let c = node.firstChild; c !== null; c = c.nextSibling) visit(c, ctx, node);
     } else {
       for (const child of children) visit(child, ctx, undefined);
@@ -411,20 +486,23 @@ function (wantCursor, interactiveOnly) {
     if (el.namespaceURI !== HTML_NS) decline('a non-HTML element (' + el.localName + ')');
     const tag = el.localName;
     if (SKIPPED.has(tag)) return;
-    const s = style(el);
-    if (s.display === 'none') return;
-    checkStyle(s, tag === 'input' && el.type === 'password');
+    const known = uaDisplay(el, tag, ctx, parent);
+    // Null where the UA's display was used: `uaDisplay` holds only while `styled` is unset,
+    // when `checkStyle` reads nothing.
+    const s = known === null ? style(el) : null;
+    const d = known ?? s.display;
+    if (d === 'none') return;
+    if (s !== null) checkStyle(s, tag === 'input' && el.type === 'password');
     checkAttributes(el, tag);
     checkClosedShadow(el, tag);
-    if (ctx.table) return tablePart(el, tag, s, ctx);
-    const d = s.display;
+    if (ctx.table) return tablePart(el, tag, d, ctx);
     // An in-flow block inside a paragraph splits it into anonymous blocks; Chromium then folds
     // the paragraph differently. An empty paragraph is left out of Chromium's tree.
     // The parent first: it is rarely a paragraph, and float and position are style reads.
     if (parent === undefined) parent = el.parentElement;
     if (parent !== null && parent.localName === 'p'
-        && !d.startsWith('inline') && d !== 'contents' && s.cssFloat === 'none'
-        && s.position !== 'absolute' && s.position !== 'fixed') {
+        && !d.startsWith('inline') && d !== 'contents' && (s ?? style(el)).cssFloat === 'none'
+        && (s ?? style(el)).position !== 'absolute' && (s ?? style(el)).position !== 'fixed') {
       decline('<' + tag + '> laid out as ' + d + ' inside a paragraph');
     }
     if (tag === 'p' && el.firstElementChild === null && el.shadowRoot === null
@@ -506,7 +584,7 @@ function (wantCursor, interactiveOnly) {
       case 'textarea': return textField(el, 'textbox', el.value, disabled());
       case 'input': return input(el, disabled());
       case 'select': return select(el, disabled());
-      case 'table': return table(el, s);
+      case 'table': return table(el, s ?? style(el));
     }
     decline('element <' + tag + '>');
   };
@@ -642,16 +720,17 @@ function (wantCursor, interactiveOnly) {
     }
     if (data && rows.length < 20 && rows.length < 2) decline('a one-row data table');
     const name = !names ? '' : ariaLabel(el) ?? (caption ? settle(contentText(caption)) : '');
-    const ctx = { table: data ? 'data' : 'layout', thead: false };
+    const ctx = { table: data ? 'data' : 'layout', thead: false, box: el, boxDisplay: 'table' };
     open(data ? 'table' : 'LayoutTable', name, data ? el : null, 0, null, 0, null);
     for (const child of el.children) visit(child, ctx, el);
     close();
   };
 
-  const tablePart = (el, tag, s, ctx) => {
+  // `d`: the element's display. Each child context names the element as the `box` whose
+  // children it walks (see `uaDisplay`).
+  const tablePart = (el, tag, d, ctx) => {
     const data = ctx.table === 'data';
-    const d = s.display;
-    const inner = { label: ctx.label, mute: ctx.mute };
+    const inner = { label: ctx.label, mute: ctx.mute, box: el, boxDisplay: d };
     switch (tag) {
       case 'caption':
         if (d !== 'table-caption') decline('a caption not laid out as one');
@@ -659,17 +738,19 @@ function (wantCursor, interactiveOnly) {
       case 'thead':
         if (d !== 'table-header-group') decline('a thead not laid out as one');
         if (!data) decline('a thead in a layout table');
-        return element('rowgroup', '', el, 0, null, 0, null, el, { ...ctx, thead: true });
+        return element('rowgroup', '', el, 0, null, 0, null, el,
+          { ...ctx, thead: true, box: el, boxDisplay: d });
       case 'tbody':
         if (d !== 'table-row-group') decline('a tbody not laid out as one');
-        return element('generic', '', null, 0, null, 0, null, el, ctx);
+        return element('generic', '', null, 0, null, 0, null, el,
+          { ...ctx, box: el, boxDisplay: d });
       case 'tr':
         if (d !== 'table-row') decline('a row not laid out as one');
         if (ctx.row) decline('a row in a row');
         // A data row is a line of its own: -i need not see the text inside it (a layout
         // row is folded away, and text could be all its table prints).
         return element(data ? 'row' : 'LayoutTableRow', '', data ? el : null, 0, null, 0, null,
-          el, { ...ctx, row: true, mute: data && interactiveOnly });
+          el, { ...ctx, row: true, mute: data && interactiveOnly, box: el, boxDisplay: d });
       case 'td': case 'th': {
         if (d !== 'table-cell') decline('a cell not laid out as one');
         if (!ctx.row) decline('a cell outside a row');
@@ -695,6 +776,7 @@ function (wantCursor, interactiveOnly) {
     checkSheets(document.styleSheets);
     checkSheets(document.adoptedStyleSheets || []);
     checkInlineStyles(document);
+    uaDecides = document.fullscreenElement === null && animationsLeaveDisplay();
     open('RootWebArea', '', null, 0, null, 0, null);
     const html = document.documentElement;
     checkAttributes(html, 'html');

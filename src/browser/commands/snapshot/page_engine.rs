@@ -42,7 +42,11 @@
 //! Costs kept off the walk: `el.labels` is replaced by one pass over each tree's labels
 //! (Chromium walks the whole document per control the first time: 13 s on 5,000 rows);
 //! the per-element style checks are skipped until some author CSS or inline style mentions a
-//! property they read; children are walked by sibling links, not NodeLists. For `-i` the
+//! property they read; a table part's `display` (and an input's or button's in a cell) is
+//! not read where no author rule, inline style or animation sets `display`, `float` or
+//! `position` and nothing is in fullscreen: the UA sheet then decides it from the tag and the
+//! parent's display, so the first element of each kind is read and the rest reuse it;
+//! children are walked by sibling links, not NodeLists. For `-i` the
 //! script does only what the printed lines need: names from content only for the roles
 //! `-i` prints (a cell's, a heading's name is neither computed nor can it decline), no text
 //! runs inside a data table's rows outside interactive elements, elements held only for
