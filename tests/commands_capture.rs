@@ -558,7 +558,7 @@ fn untrusted_envelope_on_and_off() {
     assert_eq!(ws.ok(&["--untrusted-envelope", "url"]), format!("{url}\n"));
     assert_eq!(
         ws.fails(&["--untrusted-envelope", "tab", "42"]),
-        "Tab 42 not found\n"
+        "Tab 42 not found\nRun 'browse tabs' for the open tabs' ids.\n"
     );
     ws.ok(&["console", "--clear"]);
     assert_eq!(
