@@ -308,17 +308,19 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
         .starts_with("(no downloads; they land in "));
 
     // A download the page starts: said by the command that started it, then listed.
-    // The click returns once the headers say download, before Chromium reports it: named
-    // all the same (reported, or still starting).
+    // When the click saw the navigation's headers say download, it names the download
+    // (reported, or still starting). Under heavy load the click can return before Chromium
+    // even starts the request (CI saw it at load ~8): then only `downloads` lists it.
     let clicked = ws.ok(&["click", "#dl"]);
     assert!(clicked.starts_with("Clicked #dl"), "{clicked}");
-    let named = clicked.lines().nth(1).unwrap_or_default();
-    assert!(
-        named.starts_with('[')
-            && named.contains("report.csv")
-            && named.ends_with(&format!("← {}", server.url("/report"))),
-        "the click did not name its download:\n{clicked}"
-    );
+    if let Some(named) = clicked.lines().nth(1) {
+        assert!(
+            named.starts_with('[')
+                && named.contains("report.csv")
+                && named.ends_with(&format!("← {}", server.url("/report"))),
+            "the click named its download wrongly:\n{clicked}"
+        );
+    }
     let listed = ws.ok(&["downloads", "--wait", "20000"]);
     let folder = ws.state_dir().join("downloads");
     // Chromium turns the suggested `../report.csv` into `_report.csv`; it stays in the folder.
