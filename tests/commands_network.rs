@@ -1021,16 +1021,21 @@ window.sharedFetch = path => started.then(() => new Promise(r => {
 }));
 </script>";
 
-#[test]
-fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
-    let _slot = chromium_slot();
-    let server = Server::start(vec![
+/// A server for [`SHARED_WORKER_PAGE`]: the worker, the script it imports and two APIs.
+fn shared_worker_server() -> Server {
+    Server::start(vec![
         ("/shared.html", html(SHARED_WORKER_PAGE)),
         ("/shared.js", script(SHARED_WORKER)),
         ("/lib.js", script("self.libValue = 'real-lib';")),
         ("/api/data", text("real")),
         ("/api/other", text("other")),
-    ]);
+    ])
+}
+
+#[test]
+fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
+    let _slot = chromium_slot();
+    let server = shared_worker_server();
     let ws = Workspace::with_chromium();
     // Set before the worker exists: its first requests are answered.
     ws.ok(&["route", "**/api/data", "--body", "mocked"]);
@@ -1053,13 +1058,7 @@ fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
 #[test]
 fn routes_added_later_reach_a_shared_worker_started_without_routes() {
     let _slot = chromium_slot();
-    let server = Server::start(vec![
-        ("/shared.html", html(SHARED_WORKER_PAGE)),
-        ("/shared.js", script(SHARED_WORKER)),
-        ("/lib.js", script("self.libValue = 'real-lib';")),
-        ("/api/data", text("real")),
-        ("/api/other", text("other")),
-    ]);
+    let server = shared_worker_server();
     let ws = Workspace::with_chromium();
     ws.ok(&["goto", &server.url("/shared.html")]);
     assert_eq!(ws.ok(&["js", "await started"]), "imported real-lib\n");
