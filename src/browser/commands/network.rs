@@ -451,25 +451,27 @@ fn download_by_navigating(
             "'browse downloads --wait' waits for it to finish.",
         ));
     };
-    let (saved, size) =
-        match &done.state {
-            DownloadState::Completed(path, size) => (path.clone(), *size),
-            DownloadState::Canceled => return Err(CommandError::failed_with_hint(
+    // What to do after the browser ended a download unfinished, whoever ended it.
+    const RETRY: &str = "'browse downloads' lists what was saved; try again, or 'browse \
+                         download <url>' without --navigate.";
+    let (saved, size) = match &done.state {
+        DownloadState::Completed(path, size) => (path.clone(), *size),
+        DownloadState::Canceled => {
+            return Err(CommandError::failed_with_hint(
                 "Download failed: canceled",
-                "The browser canceled it (the page or the server ended it): 'browse downloads' \
-                 lists what was saved; try again, or 'browse download <url>' without --navigate.",
-            )),
-            DownloadState::Failed(why) => {
-                return Err(CommandError::failed_with_hint(
-                    format!("Download failed: {why}"),
-                    "The browser could not finish it: 'browse downloads' lists what was saved; \
-                 try again, or 'browse download <url>' without --navigate.",
-                ))
-            }
-            DownloadState::InProgress | DownloadState::Starting => {
-                return Err(CommandError::failed("Download failed: still in progress"))
-            }
-        };
+                format!("The browser canceled it (the page or the server ended it): {RETRY}"),
+            ))
+        }
+        DownloadState::Failed(why) => {
+            return Err(CommandError::failed_with_hint(
+                format!("Download failed: {why}"),
+                format!("The browser could not finish it: {RETRY}"),
+            ))
+        }
+        DownloadState::InProgress | DownloadState::Starting => {
+            return Err(CommandError::failed("Download failed: still in progress"))
+        }
+    };
     let mime = mime_for_name(&done.suggested_name);
     if base64 || destination.is_some() {
         let bytes = std::fs::read(&saved)

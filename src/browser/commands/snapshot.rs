@@ -653,11 +653,9 @@ impl AxRole {
     /// `role` (this role, or one [`playwright_role`] made of it) as a shared string where it
     /// is a known one, else a copy.
     fn shared(&self, role: &str) -> Cow<'static, str> {
-        match (&self.0, role) {
-            (Cow::Borrowed(known), _) if *known == role => Cow::Borrowed(known),
-            (_, "iframe") => Cow::Borrowed("iframe"),
-            (_, "img") => Cow::Borrowed("img"),
-            _ => Cow::Owned(role.to_owned()),
+        match &self.0 {
+            Cow::Borrowed(known) if *known == role => Cow::Borrowed(known),
+            _ => AxRole::new(role).0,
         }
     }
 }
@@ -706,6 +704,7 @@ const KNOWN_ROLES: &[&str] = &[
     "slider",
     "img",
     "image",
+    "iframe",
     "navigation",
     "main",
     "banner",
