@@ -216,6 +216,12 @@ pub fn test_start_delay() -> Duration {
     millis("BROWSE_TEST_START_DELAY_MS", 0)
 }
 
+/// `BROWSE_TEST_WORKER_SETUP_DELAY_MS`: extra time before a service or shared worker's set-up
+/// starts, so tests can prove its first requests wait for it however slow it is.
+pub fn test_worker_setup_delay() -> Duration {
+    millis("BROWSE_TEST_WORKER_SETUP_DELAY_MS", 0)
+}
+
 /// `BROWSE_TEST_VERSION`: the version this binary reports (tests of version skew only).
 pub fn version() -> String {
     std::env::var("BROWSE_TEST_VERSION")

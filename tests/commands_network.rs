@@ -1036,7 +1036,9 @@ fn shared_worker_server() -> Server {
 fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
     let _slot = chromium_slot();
     let server = shared_worker_server();
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    // However slow its set-up, the worker's first requests wait for it.
+    ws.set("BROWSE_TEST_WORKER_SETUP_DELAY_MS", "300");
     // Set before the worker exists: its first requests are answered.
     ws.ok(&["route", "**/api/data", "--body", "mocked"]);
     ws.ok(&[
@@ -1055,11 +1057,14 @@ fn routes_fulfil_and_abort_the_requests_of_a_shared_worker() {
 /// A shared worker started while no route existed: a route added while it runs answers its
 /// requests, and so does one added again after `unroute` (Chromium pauses a shared worker's
 /// requests only when `Fetch` was on as it started; before, such routes never reached it).
+/// The worker's set-up is made slow (300 ms): its script must wait for it (before, a quick
+/// script won the race now and then under load, and the worker was never routed).
 #[test]
 fn routes_added_later_reach_a_shared_worker_started_without_routes() {
     let _slot = chromium_slot();
     let server = shared_worker_server();
-    let ws = Workspace::with_chromium();
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_TEST_WORKER_SETUP_DELAY_MS", "300");
     ws.ok(&["goto", &server.url("/shared.html")]);
     assert_eq!(ws.ok(&["js", "await started"]), "imported real-lib\n");
     assert_eq!(answer_of(&ws, "sharedFetch", "/api/data"), "200:real");

@@ -71,6 +71,18 @@ impl SessionSetup {
     /// worker's session (attached paused) is then let run, whatever failed. Errors name the CDP call that
     /// failed.
     pub fn prepare(&self, cdp: &Arc<Tab>, kind: SessionKind) -> anyhow::Result<()> {
+        self.prepare_then(cdp, kind, || {})
+    }
+
+    /// [`prepare`](Self::prepare), calling `routed` once the session's routes are in place
+    /// (whether that worked or not), before it is let run: a shared worker's main script is
+    /// held until then (`workers.rs`), and letting the worker run waits for that script.
+    pub fn prepare_then(
+        &self,
+        cdp: &Arc<Tab>,
+        kind: SessionKind,
+        routed: impl FnOnce(),
+    ) -> anyhow::Result<()> {
         if matches!(kind, SessionKind::Frame | SessionKind::Worker) {
             // The frame's console messages, uncaught errors and requests belong in the tab's
             // logs; request ids are only unique per renderer, hence a key of its own (a
@@ -98,12 +110,13 @@ impl SessionSetup {
         }
         // A dedicated worker has no `Fetch` domain: its requests pause in the session of the
         // page that started it, which answers them.
-        let routed = if kind == SessionKind::Worker {
+        let routes = if kind == SessionKind::Worker {
             Ok(())
         } else {
             self.routes.attach(cdp)
         };
-        let settings = routed.and_then(|()| {
+        routed();
+        let settings = routes.and_then(|()| {
             // Held while the settings are sent: a command changing one meanwhile waits, then
             // sends its change to this session too, so the newer value is the one that stays.
             let emulation = lock(&self.emulation);

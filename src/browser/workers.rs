@@ -14,9 +14,18 @@
 //! shared worker gets the routes on its own session (Playwright's `context.route` reaches
 //! service workers) and is not logged (Playwright reports a service worker's requests only
 //! behind an experimental flag).
+//!
+//! A shared worker's requests pause in its session only if `Fetch` was on there before
+//! Chromium built the worker's network access, which it does once the worker's main script has
+//! loaded, in the browser process, whether or not the worker waits for a debugger: a quick
+//! script would win the race against our set-up now and then, and the worker would never be
+//! routed. So the browser session pauses every request of type `Other` (the main scripts of
+//! shared and service workers, and little else: favicons), and [`hold_main_scripts`] lets each go
+//! once every browser worker attached before it has its routes in place.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
@@ -29,6 +38,10 @@ use crate::cdp::Tab;
 pub struct Workers {
     setup: Arc<SessionSetup>,
     sessions: Mutex<HashMap<String, Arc<Tab>>>,
+    /// Browser workers adopted whose routes are not in place yet.
+    unrouted: Mutex<usize>,
+    /// Notified when `unrouted` drops.
+    routed: Condvar,
 }
 
 impl Workers {
@@ -37,6 +50,8 @@ impl Workers {
         Arc::new(Workers {
             setup,
             sessions: Mutex::new(HashMap::new()),
+            unrouted: Mutex::new(0),
+            routed: Condvar::new(),
         })
     }
 
@@ -96,11 +111,16 @@ impl Workers {
             }
         }));
         lock(&self.sessions).insert(cdp.session_id().to_owned(), Arc::clone(&cdp));
+        // Counted now, before the main script's pause can be looked at (see `WorkerScripts`).
+        let pending = (kind == SessionKind::BrowserWorker).then(|| RoutesPending::new(self));
         let setup = Arc::clone(&self.setup);
         let workers = Arc::downgrade(self);
         std::thread::spawn(move || {
+            if pending.is_some() {
+                std::thread::sleep(crate::settings::test_worker_setup_delay());
+            }
             // Returns once the worker runs (it is let run whatever failed).
-            if let Err(e) = setup.prepare(&cdp, kind) {
+            if let Err(e) = setup.prepare_then(&cdp, kind, move || drop(pending)) {
                 if crate::browser::frames::session_gone(&e) {
                     if let Some(workers) = workers.upgrade() {
                         workers.forget(cdp.session_id());
@@ -113,6 +133,23 @@ impl Workers {
                 }
             }
         });
+    }
+
+    /// Waits until every browser worker adopted so far has its routes in place; false at
+    /// `deadline`.
+    pub fn wait_routed(&self, deadline: Instant) -> bool {
+        let mut unrouted = lock(&self.unrouted);
+        while *unrouted > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            unrouted = match self.routed.wait_timeout(unrouted, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
     }
 
     /// The sessions of the workers running now, for a setting that changes while they run.
@@ -136,6 +173,81 @@ impl Drop for Workers {
             cdp.detach_events();
         }
     }
+}
+
+/// One browser worker's routes not in place yet: counted in [`Workers::wait_routed`] until
+/// dropped, however its set-up ends.
+struct RoutesPending(Weak<Workers>);
+
+impl RoutesPending {
+    fn new(workers: &Arc<Workers>) -> Self {
+        *lock(&workers.unrouted) += 1;
+        RoutesPending(Arc::downgrade(workers))
+    }
+}
+
+impl Drop for RoutesPending {
+    fn drop(&mut self) {
+        if let Some(workers) = self.0.upgrade() {
+            let mut unrouted = lock(&workers.unrouted);
+            *unrouted = unrouted.saturating_sub(1);
+            workers.routed.notify_all();
+        }
+    }
+}
+
+/// The longest a request waits for a worker's set-up (a handful of CDP calls): bounds a stuck
+/// browser only.
+pub const HOLD_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The browser-level pause of workers' main scripts (see the module doc): every request of
+/// type `Other` pauses in `browser`'s session (`Fetch.enable` there: use it only in a browser
+/// we launched, it holds requests of every page) and goes on unchanged once the target events
+/// received before it were handled and every browser worker of `workers` attached so far has
+/// its routes, or after [`HOLD_LIMIT`] whatever happened. The pauses are answered on a thread
+/// of their own, which ends with the DevTools connection or `workers`. Errors name the CDP
+/// call that failed.
+pub fn hold_main_scripts(
+    browser: &crate::cdp::Browser,
+    workers: &Arc<Workers>,
+) -> anyhow::Result<()> {
+    let paused = browser.watch_events("Fetch.requestPaused");
+    browser.call_raw(
+        "Fetch.enable",
+        json!({ "patterns": [
+            { "urlPattern": "*", "resourceType": "Other", "requestStage": "Request" }
+        ] }),
+        HOLD_LIMIT * 5,
+    )?;
+    let weak: Weak<Workers> = Arc::downgrade(workers);
+    let browser = browser.clone();
+    std::thread::Builder::new()
+        .name("worker-scripts".into())
+        .spawn(move || {
+            for event in paused {
+                let Some(workers) = weak.upgrade() else {
+                    return;
+                };
+                let Some(request_id) = event.pointer("/params/requestId").and_then(Value::as_str)
+                else {
+                    continue;
+                };
+                let deadline = Instant::now() + HOLD_LIMIT;
+                if !(browser.wait_target_events(deadline) && workers.wait_routed(deadline)) {
+                    tracing::warn!(
+                        "a worker's set-up took over {HOLD_LIMIT:?}; its script goes on"
+                    );
+                }
+                if let Err(e) = browser.call_raw(
+                    "Fetch.continueRequest",
+                    json!({ "requestId": request_id }),
+                    HOLD_LIMIT,
+                ) {
+                    tracing::debug!("Fetch.continueRequest at the browser level: {e:#}");
+                }
+            }
+        })?;
+    Ok(())
 }
 
 /// Detaches `parent`'s child session `session_id` on another thread (the caller may be the

@@ -42,6 +42,7 @@ pub fn watch(session: &Arc<Session>) -> anyhow::Result<()> {
             crate::cdp::held_auto_attach_params(Some(&["page", "service_worker", "shared_worker"])),
             SETTLE_TIMEOUT * 5,
         )?;
+        crate::browser::workers::hold_main_scripts(browser, &session.browser_workers)?;
     }
     let weak: Weak<Session> = Arc::downgrade(session);
     std::thread::Builder::new()
