@@ -603,7 +603,7 @@ mod tests {
     fn kept(lines: Vec<Line>, empty: bool, keep: Keep) -> Kept {
         let iframes = lines
             .iter()
-            .filter(|l| l.role == "iframe" && !keep.depth.is_some_and(|max| l.depth > max))
+            .filter(|l| l.role == "iframe" && keep.depth.is_none_or(|max| l.depth <= max))
             .map(|l| (l.depth, l.backend))
             .collect();
         let printed = lines
