@@ -209,7 +209,7 @@ fn resolve_ref(
     match resolve_ref_if_present(ctx, selector, name, connected)? {
         Some(element) => Ok(element),
         None => {
-            let entry = ctx.state.refs.entries.get(name);
+            let entry = ctx.state.refs.get(name);
             Err(entry.map_or_else(|| unknown_ref_error(selector), |e| stale_error(selector, e)))
         }
     }
@@ -222,7 +222,7 @@ fn resolve_ref_if_present(
     name: &str,
     connected: Connected,
 ) -> Result<Option<Element>, CommandError> {
-    let Some(entry) = ctx.state.refs.entries.get(name) else {
+    let Some(entry) = ctx.state.refs.get(name) else {
         return Err(unknown_ref_error(selector));
     };
     if ctx.state.refs.document != ctx.tab.events.document_count() {

@@ -580,22 +580,12 @@ impl Session {
             return Vec::new();
         };
         let state = lock(&tab.serial);
-        let mut refs: Vec<(String, String, String)> = state
+        // e1, e2, …, e10 in number order; @c refs after the @e ones.
+        state
             .refs
-            .entries
             .iter()
             .map(|(key, e)| (format!("@{key}"), e.role.to_string(), e.name.clone()))
-            .collect();
-        // e1, e2, …, e10 in number order; @c refs after the @e ones.
-        refs.sort_by_key(|(key, _, _)| {
-            (
-                !key.starts_with("@e"),
-                key.get(2..)
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .unwrap_or(u64::MAX),
-            )
-        });
-        refs
+            .collect()
     }
 
     fn active_tab(&self) -> Option<Arc<TabHandle>> {

@@ -54,12 +54,7 @@ pub fn click(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 /// option has no box of its own to click.
 fn click_option_ref(ctx: &mut Ctx, sel: &str) -> Result<Option<String>, CommandError> {
     let key = sel.trim_start_matches('@');
-    let is_option = ctx
-        .state
-        .refs
-        .entries
-        .get(key)
-        .is_some_and(|e| e.role == "option");
+    let is_option = ctx.state.refs.get(key).is_some_and(|e| e.role == "option");
     if !sel.starts_with('@') || !is_option {
         return Ok(None);
     }

@@ -125,7 +125,7 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             );
             refs.held = held.map(|(_, group)| group);
             tracing::debug!(
-                refs = refs.entries.len(),
+                refs = refs.count(),
                 ms = rendering.elapsed().as_millis() as u64,
                 "snapshot render"
             );
@@ -159,7 +159,8 @@ pub fn snapshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
 
 /// Which lines get printed (`-i`, `-c`, `-d`; gstack's `snapshot.ts` filters). The fold asks
 /// too, so that it does not build the lines `render` would drop: a 5,000-row table folds
-/// 50,000 nodes of which `-i` prints 15,000.
+/// 50,000 nodes of which `-i` prints 15,000 (and `-i` builds no node for the others:
+/// [`AxTree::lean_lines`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct Keep {
     interactive: bool,
@@ -207,7 +208,7 @@ fn is_interactive(role: &str) -> bool {
 /// entries whose freeing the reply need not wait for.
 fn replace_refs(ctx: &mut Ctx, refs: RefMap) {
     let old = std::mem::replace(&mut ctx.state.refs, refs);
-    if old.entries.len() > 1_000 {
+    if old.count() > 1_000 {
         std::thread::spawn(move || drop(old));
     }
 }
@@ -487,7 +488,7 @@ fn render(
     // One string for the whole text, lines separated by '\n' (a big table prints tens of
     // thousands of lines: no String per line), sized for a typical line.
     let mut out = String::with_capacity(lines.len().saturating_mul(48));
-    refs.entries.reserve(lines.len());
+    refs.elements.reserve(lines.len());
     let mut printed = 0usize;
     let mut new_line = |out: &mut String| {
         if printed > 0 {
@@ -524,20 +525,18 @@ fn render(
             out.push_str(": ");
             out.push_str(text);
         }
-        refs.entries.insert(
-            format!("e{n}"),
-            RefEntry {
-                backend_node_id: line.backend.unwrap_or_default(),
-                held: elements
-                    .as_ref()
-                    .zip(line.element)
-                    .map(|(elements, i)| (Arc::clone(elements), i)),
-                role: line.role,
-                name: line.name,
-                css_path: None,
-                frame: line.frame,
-            },
-        );
+        // `@e{n}`: the n-th entry.
+        refs.elements.push(RefEntry {
+            backend_node_id: line.backend.unwrap_or_default(),
+            held: elements
+                .as_ref()
+                .zip(line.element)
+                .map(|(elements, i)| (Arc::clone(elements), i)),
+            role: line.role,
+            name: line.name,
+            css_path: None,
+            frame: line.frame,
+        });
     }
     match cursor {
         CursorScan::Found(found) if found.is_empty() => {}
@@ -546,20 +545,17 @@ fn render(
             new_line(&mut out);
             out.push_str(CURSOR_HEADER);
             for (i, c) in found.iter().enumerate() {
-                let key = format!("c{}", i + 1);
                 new_line(&mut out);
-                let _ = write!(out, "@{key} [{}] \"{}\"", c.reasons, c.label);
-                refs.entries.insert(
-                    key,
-                    RefEntry {
-                        backend_node_id: c.backend,
-                        held: None,
-                        role: Cow::Borrowed("cursor-interactive"),
-                        name: c.label.clone(),
-                        css_path: Some(c.path.clone()),
-                        frame: cursor_frame.cloned(),
-                    },
-                );
+                let _ = write!(out, "@c{} [{}] \"{}\"", i + 1, c.reasons, c.label);
+                // `@c{i + 1}`: the (i + 1)-th entry.
+                refs.cursor.push(RefEntry {
+                    backend_node_id: c.backend,
+                    held: None,
+                    role: Cow::Borrowed("cursor-interactive"),
+                    name: c.label.clone(),
+                    css_path: Some(c.path.clone()),
+                    frame: cursor_frame.cloned(),
+                });
             }
         }
         CursorScan::Failed => {
@@ -1013,8 +1009,8 @@ enum Item {
 
 #[derive(Debug)]
 struct Node {
-    /// Shared where it is a known role ([`AxRole`]): a lean fold makes a node for each of
-    /// a big table's 100,000 rows and cells.
+    /// Shared where it is a known role ([`AxRole`]): a full fold of a big table makes a node
+    /// for each of its 100,000 rows and cells.
     role: Cow<'static, str>,
     name: String,
     props: String,
@@ -1194,7 +1190,21 @@ impl AxTree {
             lines: Vec::new(),
             empty: true,
         };
-        for item in self.fold(roots, skip_root, keep.interactive) {
+        if keep.interactive {
+            for &root in roots {
+                if skip_root {
+                    self.lean_children(root, 0, 0, &keep, &mut folded);
+                } else {
+                    self.lean_lines(root, 0, 0, &keep, &mut folded);
+                }
+            }
+            if !folded.empty {
+                return folded;
+            }
+            // Nothing but text, perhaps: whether the tree is empty decides which message an
+            // empty `-i` prints, so that is answered by the full fold.
+        }
+        for item in self.fold(roots, skip_root) {
             emit(item, 0, &keep, &mut folded);
         }
         folded
@@ -1203,47 +1213,40 @@ impl AxTree {
     /// The tree Playwright's aria snapshot describes, for the subtrees at `roots` (see
     /// [`AxTree::lines`]), before it is turned into lines or YAML.
     fn normalised(&self, roots: &[usize], skip_root: bool) -> Vec<Item> {
-        self.fold(roots, skip_root, false)
+        self.fold(roots, skip_root)
     }
 
-    /// [`AxTree::normalised`]; `lean` (for `-i`) leaves out what no interactive line shows:
-    /// outside interactive nodes, the text and the names, states and YAML props of the other
-    /// nodes (they keep their place, which gives the lines below them their depth).
-    fn fold(&self, roots: &[usize], skip_root: bool, lean: bool) -> Vec<Item> {
+    /// [`AxTree::normalised`].
+    fn fold(&self, roots: &[usize], skip_root: bool) -> Vec<Item> {
         let mut items = Vec::new();
         for &root in roots {
             if skip_root {
-                self.children_items(root, 0, lean, &mut items);
+                self.children_items(root, 0, &mut items);
             } else {
-                self.items(root, 0, lean, &mut items);
+                self.items(root, 0, &mut items);
             }
-        }
-        if lean && items.is_empty() {
-            // Nothing but text, perhaps: whether the tree is empty decides which message an
-            // empty `-i` prints, so that is answered by the full fold.
-            return self.fold(roots, skip_root, false);
         }
         normalise_children(items, "")
     }
 
-    fn children_items(&self, i: usize, depth: usize, lean: bool, out: &mut Vec<Item>) {
+    fn children_items(&self, i: usize, depth: usize, out: &mut Vec<Item>) {
         if depth > MAX_TREE_DEPTH {
             return;
         }
         for &c in self.children.of(i) {
-            self.items(c, depth + 1, lean, out);
+            self.items(c, depth + 1, out);
         }
     }
 
     /// Appends what node `i` contributes to its parent: itself, its children moved up, a
-    /// piece of text, or nothing. `lean`: see [`AxTree::fold`].
-    fn items(&self, i: usize, depth: usize, lean: bool, out: &mut Vec<Item>) {
+    /// piece of text, or nothing.
+    fn items(&self, i: usize, depth: usize, out: &mut Vec<Item>) {
         let node = &self.nodes[i];
         let role = role_of(node);
         match role {
             "InlineTextBox" | "ListMarker" => return,
             "StaticText" => {
-                if !node.ignored && !lean {
+                if !node.ignored {
                     out.push(Item::Text {
                         text: string_of(node.name.as_ref()),
                         backend: node.backend,
@@ -1252,18 +1255,13 @@ impl AxTree {
                 return;
             }
             "LineBreak" => {
-                if !lean {
-                    out.push(Item::Text {
-                        text: "\n".into(),
-                        backend: node.backend,
-                    });
-                }
+                out.push(Item::Text {
+                    text: "\n".into(),
+                    backend: node.backend,
+                });
                 return;
             }
             _ => {}
-        }
-        if lean && self.lean_items(i, depth, out) {
-            return;
         }
         // After the text cases: a text run's name is its text, not normalised here.
         let name = match node.name.as_ref().map(|v| &v.value) {
@@ -1292,7 +1290,7 @@ impl AxTree {
             if block {
                 out.push(space());
             }
-            self.children_items(i, depth, false, out);
+            self.children_items(i, depth, out);
             if block {
                 out.push(space());
             }
@@ -1308,7 +1306,7 @@ impl AxTree {
                 backend: node.backend,
             });
         } else {
-            self.children_items(i, depth, false, &mut children);
+            self.children_items(i, depth, &mut children);
         }
         let children = normalise_children(children, &name);
         let has_yaml_props = (role == "link" && node.properties.iter().any(|p| p.name == "url"))
@@ -1325,15 +1323,28 @@ impl AxTree {
 }
 
 impl AxTree {
-    /// The lean form of [`AxTree::items`] for a node that is not text: `false` when the node
-    /// is interactive (it and its subtree are then folded in full). Decides the role as the
-    /// full fold does; a name matters there only by being empty or not.
-    fn lean_items(&self, i: usize, depth: usize, out: &mut Vec<Item>) -> bool {
+    /// The lines of `snapshot -i`, emitted straight from the tree: [`AxTree::items`] then
+    /// [`emit`] for the interactive nodes (their subtrees in full), and for the others only
+    /// what `emit` would do with them. Such a node prints no line of its own (unless `keep`
+    /// says so: an `iframe`, which the descent into frames needs), and nothing it holds can
+    /// change what an interactive line below it prints: its text and its name only reach its
+    /// own line, `normalise_children` only merges texts (a node's children are then nodes
+    /// only, kept as they are), and it gives the lines below it their depth (`at`). So no
+    /// node is built for the 100,000 rows and cells of a big table. `depth` is the depth in
+    /// the tree ([`MAX_TREE_DEPTH`]), `at` the line's.
+    fn lean_lines(&self, i: usize, depth: usize, at: usize, keep: &Keep, folded: &mut Folded) {
         let node = &self.nodes[i];
-        if node.ignored && node.child_ids.is_empty() {
-            // At most a label's text.
-            return true;
+        let role = role_of(node);
+        if matches!(
+            role,
+            "InlineTextBox" | "ListMarker" | "StaticText" | "LineBreak"
+        ) || (node.ignored && node.child_ids.is_empty())
+        {
+            // Text, or at most a label's text: no line of its own, and `-i` prints no text.
+            return;
         }
+        // The role as the full fold decides it; a name matters there only by being empty or
+        // not.
         let named = match node.name.as_ref().map(|v| &v.value) {
             Some(Value::String(text)) => text
                 .chars()
@@ -1342,31 +1353,51 @@ impl AxTree {
             _ => false,
         };
         let role = (!node.ignored)
-            .then(|| playwright_role(role_of(node), if named { "x" } else { "" }))
+            .then(|| playwright_role(role, if named { "x" } else { "" }))
             .flatten();
         match role {
-            Some(role) if is_interactive(role) => false,
+            Some(role) if is_interactive(role) => {
+                let mut items = Vec::with_capacity(1);
+                self.items(i, depth, &mut items);
+                for item in items {
+                    emit(item, at, keep, folded);
+                }
+            }
             Some(role) => {
-                let mut children = Vec::new();
-                self.children_items(i, depth, true, &mut children);
-                out.push(Item::Node(Node {
-                    role: node.role.shared(role),
-                    name: String::new(),
-                    props: String::new(),
-                    backend: node.backend,
-                    has_yaml_props: false,
-                    children,
-                }));
-                true
+                // As `emit` does with a node of no name, no props and nodes as children.
+                folded.empty = false;
+                if keep.depth.is_some_and(|max| at > max) {
+                    return;
+                }
+                if role == "iframe" || keep.prints(at, role, false, false) {
+                    folded.lines.push(Line {
+                        depth: at,
+                        role: node.role.shared(role),
+                        name: String::new(),
+                        props: String::new(),
+                        text: None,
+                        backend: node.backend,
+                        element: None,
+                        frame: None,
+                    });
+                }
+                self.lean_children(i, depth, at + 1, keep, folded);
             }
-            None => {
-                self.children_items(i, depth, true, out);
-                true
-            }
+            // Folded away: its children move up.
+            None => self.lean_children(i, depth, at, keep, folded),
+        }
+    }
+
+    /// [`AxTree::lean_lines`] of node `i`'s children, their lines `at` deep.
+    fn lean_children(&self, i: usize, depth: usize, at: usize, keep: &Keep, folded: &mut Folded) {
+        if depth > MAX_TREE_DEPTH {
+            return;
+        }
+        for &c in self.children.of(i) {
+            self.lean_lines(c, depth + 1, at, keep, folded);
         }
     }
 }
-
 fn space() -> Item {
     Item::Text {
         text: " ".into(),

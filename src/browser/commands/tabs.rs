@@ -290,7 +290,7 @@ fn content_frame_of(ctx: &Ctx, selector: &str) -> Result<Shows, CommandError> {
         // A ref also says what the snapshot printed for it.
         if let Some(entry) = selector
             .strip_prefix('@')
-            .and_then(|key| ctx.state.refs.entries.get(key))
+            .and_then(|key| ctx.state.refs.get(key))
         {
             what.push_str(&format!(" [{}]", entry.role));
             if !entry.name.is_empty() {

@@ -158,7 +158,11 @@ impl Plan {
             (Some(a), Some((h, _))) if a.target == h.target => Some(a.shown.clone()),
             _ => None,
         };
-        let refs = ordered_refs(ctx);
+        let keyed = ordered_refs(ctx);
+        let refs: Vec<(&str, &RefEntry)> = keyed
+            .iter()
+            .map(|(key, entry)| (key.as_str(), *entry))
+            .collect();
         let heatmap = match self.heatmap {
             None => None,
             Some((image, keys)) => Some((image, heatmap_refs(&refs, keys)?)),
@@ -238,19 +242,8 @@ fn named(refs: &[String]) -> String {
 }
 
 /// The snapshot's refs in the order it printed them: `@e1…` then `@c1…`.
-fn ordered_refs<'a>(ctx: &'a Ctx) -> Vec<(&'a str, &'a RefEntry)> {
-    let mut refs: Vec<(&str, &RefEntry)> = ctx
-        .state
-        .refs
-        .entries
-        .iter()
-        .map(|(name, entry)| (name.as_str(), entry))
-        .collect();
-    refs.sort_by_key(|(name, _)| {
-        let (kind, number) = name.split_at(1);
-        (kind != "e", number.parse::<u64>().unwrap_or(u64::MAX))
-    });
-    refs
+fn ordered_refs<'a>(ctx: &'a Ctx) -> Vec<(String, &'a RefEntry)> {
+    ctx.state.refs.iter().collect()
 }
 
 /// The heatmap's keys (`@e3` or `e3`, as gstack takes them) as refs of this snapshot.

@@ -57,6 +57,16 @@ fn expand(
     lines: Vec<Line>,
     nesting: usize,
 ) -> Vec<Line> {
+    if !lines.iter().any(|line| line.role == "iframe") {
+        // Nothing to expand (a big table's 60,000 lines): labelled in place, not moved.
+        let mut lines = lines;
+        if let Some(frame) = frame {
+            for line in lines.iter_mut().filter(|line| line.frame.is_none()) {
+                line.frame = Some(frame.clone());
+            }
+        }
+        return lines;
+    }
     let mut out = Vec::with_capacity(lines.len());
     for mut line in lines {
         if line.frame.is_none() {

@@ -544,6 +544,7 @@ fn text_node(text: String, backend: Option<i64>) -> AxNode {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Keep, Line};
     use super::*;
 
     fn name(node: &AxNode) -> &str {
@@ -592,6 +593,98 @@ mod tests {
             .as_ref()?
             .value
             .as_str()
+    }
+
+    /// What of a fold's lines matters: those `render` prints under `keep`, whole, and the
+    /// `iframe` lines the descent into frames expands (where they are and which element: under
+    /// `-i` their name is never printed), and whether the tree had any line.
+    type Kept = (Vec<Line>, Vec<(usize, Option<i64>)>, bool);
+
+    fn kept(lines: Vec<Line>, empty: bool, keep: Keep) -> Kept {
+        let iframes = lines
+            .iter()
+            .filter(|l| l.role == "iframe" && keep.depth.is_none_or(|max| l.depth <= max))
+            .map(|l| (l.depth, l.backend))
+            .collect();
+        let printed = lines
+            .into_iter()
+            .filter(|l| keep.prints(l.depth, &l.role, !l.name.is_empty(), l.text.is_some()))
+            .collect();
+        (printed, iframes, empty)
+    }
+
+    /// [`kept`] of the full fold's lines, as `render` and the frame descent would pick them.
+    fn kept_of_full(tree: &AxTree, keep: Keep) -> Kept {
+        let root: Vec<usize> = tree.root().into_iter().collect();
+        let full = tree.lines(&root, true, Keep::default());
+        kept(full.lines, full.empty, keep)
+    }
+
+    #[test]
+    fn interactive_lines_are_the_full_folds_lines_that_print() {
+        // Controls in a table, in landmarks named and not, in lists and folded-away generics;
+        // a link whose /url keeps its text off the line; text only; nothing; an iframe line.
+        let table = "ERootWebArea,;Eheading,l1,n4:Rows;T4:Rows)Etable,;\
+                     Erow,;Ecell,;T1:0)Ecell,;Echeckbox,@1,n6:pick 0;))Ecell,;\
+                     Etextbox,@2,n5:qty 0v1:0;))Ecell,;Ebutton,@3,n6:Edit 0;T6:Edit 0)))\
+                     Erow,;Ecell,;T1:1)Ecell,;Echeckbox,@5,f1,n6:pick 1;))Ecell,;\
+                     Ebutton,@6,f4,n0:;T3:Off))))W1: )";
+        let landmarks = "ERootWebArea,;Eform,n4:Sign;Elink,@0,f32,n4:Home;T4:Home))\
+                         Eregion,;Ebutton,@2,n2:Go;)Eparagraph,;T3:txt))Elist,;Elistitem,;\
+                         Elink,@4,n1:a;T1:a)T4: end))Egeneric,;Eslider,@6,n3:volv2:50;)\
+                         EIframe,@7,n2:fr;)Egeneric,;Egeneric,;Etextbox,@8,n0:p5:where;)))))";
+        // Within and beyond the depth the fold walks (`MAX_TREE_DEPTH`).
+        let deep = |n: usize| {
+            format!(
+                "ERootWebArea,;{}Ebutton,@0,n4:deep;){})",
+                "Egeneric,;Elist,;".repeat(n),
+                "))".repeat(n)
+            )
+        };
+        let (deep, deeper) = (deep(130), deep(260));
+        let streams = [
+            table,
+            landmarks,
+            &deep,
+            &deeper,
+            "ERootWebArea,;Eparagraph,;T5:hello))",
+            "ERootWebArea,;)",
+        ];
+        let keeps = [None, Some(0), Some(1), Some(2), Some(3), Some(5)]
+            .into_iter()
+            .flat_map(|depth| {
+                [false, true].map(|compact| Keep {
+                    interactive: true,
+                    compact,
+                    depth,
+                })
+            });
+        for stream in streams {
+            let (nodes, children) = read_nodes(stream).expect("a well-formed stream");
+            let tree = AxTree::with_children(nodes, children);
+            let root: Vec<usize> = tree.root().into_iter().collect();
+            for keep in keeps.clone() {
+                let lean = tree.lines(&root, true, keep);
+                assert_eq!(
+                    kept(lean.lines, lean.empty, keep),
+                    kept_of_full(&tree, keep),
+                    "{keep:?} of {stream:.80}"
+                );
+            }
+        }
+        // The comparisons compared something: five controls in the table, an iframe beside
+        // the landmarks' controls.
+        let interactive = Keep {
+            interactive: true,
+            ..Keep::default()
+        };
+        let of = |stream| {
+            let (nodes, children) = read_nodes(stream).expect("a well-formed stream");
+            kept_of_full(&AxTree::with_children(nodes, children), interactive)
+        };
+        assert_eq!(of(table).0.len(), 5);
+        let (printed, iframes, _) = of(landmarks);
+        assert_eq!((printed.len(), iframes), (5, vec![(0, Some(7))]));
     }
 
     #[test]
