@@ -93,7 +93,31 @@ function (wantCursor, interactiveOnly) {
     'spinbutton', 'switch', 'tab', 'treeitem']);
   // Names of non-interactive nodes are computed only when the output can print them.
   const names = !interactiveOnly;
-  let out = '';
+  // The stream is written as UTF-16 code units into a growing buffer and decoded once at the
+  // end: `out += piece` kept one cons string per piece alive until then (hundreds of
+  // thousands on a big table, all copied by every scavenge).
+  let buf = new Uint16Array(1 << 16);
+  let pos = 0;
+  const room = (n) => {
+    if (pos + n <= buf.length) return;
+    let size = buf.length * 2;
+    while (size < pos + n) size *= 2;
+    const grown = new Uint16Array(size);
+    grown.set(buf.subarray(0, pos));
+    buf = grown;
+  };
+  const put = (s) => {
+    const n = s.length;
+    room(n);
+    for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+  };
+  const putChar = (c) => { room(1); buf[pos++] = c; };
+  // A non-negative integer in decimal.
+  const putNumber = (n) => {
+    if (n < 10) { putChar(48 + n); return; }
+    put(String(n));
+  };
+  const putString = (s) => { putNumber(s.length); putChar(58); put(s); };
   const elements = [];
   const styles = new Map();
   const style = (el) => {
@@ -413,23 +437,23 @@ function (wantCursor, interactiveOnly) {
 
   // The node stream (see the top of this file).
   const text = (data, node) => {
-    out += 'T' + data.length + ':' + data;
+    putChar(84); putString(data);
     elements.push(node);
   };
   const open = (role, name, el, flags, value, level, placeholder) => {
-    out += 'E' + role + ',';
+    putChar(69); put(role); putChar(44);
     if (el !== null && (names || INTERACTIVE.has(role))) {
-      out += '@' + elements.length + ',';
+      putChar(64); putNumber(elements.length); putChar(44);
       elements.push(el);
     }
-    if (flags !== 0) out += 'f' + flags + ',';
-    if (level !== 0) out += 'l' + level + ',';
-    if (name !== '') out += 'n' + name.length + ':' + name;
-    if (value !== null) out += 'v' + value.length + ':' + value;
-    if (placeholder !== null) out += 'p' + placeholder.length + ':' + placeholder;
-    out += ';';
+    if (flags !== 0) { putChar(102); putNumber(flags); putChar(44); }
+    if (level !== 0) { putChar(108); putNumber(level); putChar(44); }
+    if (name !== '') { putChar(110); putString(name); }
+    if (value !== null) { putChar(118); putString(value); }
+    if (placeholder !== null) { putChar(112); putString(placeholder); }
+    putChar(59);
   };
-  const close = () => { out += ')'; };
+  const close = () => putChar(41);
   // A node and, when `parent` is given, the flat-tree children of that element under `ctx`.
   const element = (role, name, el, flags, value, level, placeholder, parent, ctx) => {
     open(role, name, el, flags, value, level, placeholder);
@@ -475,7 +499,7 @@ function (wantCursor, interactiveOnly) {
       if (ctx.mute) return;
       const data = node.data;
       if (/^\s*$/.test(data)) {
-        if (data !== '') out += 'W' + data.length + ':' + data;
+        if (data !== '') { putChar(87); putString(data); }
       } else {
         text(data, node);
       }
@@ -787,7 +811,8 @@ function (wantCursor, interactiveOnly) {
     close();
     // Lone surrogates are not Unicode; Chromium's tree has U+FFFD in their place (one UTF-16
     // unit for one: the lengths in the stream stay right).
-    tree = out.isWellFormed() ? out : out.toWellFormed();
+    // utf-16le decoding puts U+FFFD for each lone surrogate, as `toWellFormed` does.
+    tree = new TextDecoder('utf-16le', { ignoreBOM: true }).decode(buf.subarray(0, pos));
   } catch (e) {
     if (!(e instanceof Decline)) throw e;
     tree = 'B' + e.message;
