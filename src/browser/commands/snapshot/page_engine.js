@@ -114,8 +114,8 @@ function (wantCursor, interactiveOnly) {
   const putChar = (c) => { room(1); buf[pos++] = c; };
   // A non-negative integer in decimal.
   const putNumber = (n) => {
-    if (n < 10) { putChar(48 + n); return; }
-    put(String(n));
+    if (n >= 10) putNumber(Math.floor(n / 10));
+    putChar(48 + (n % 10));
   };
   const putString = (s) => { putNumber(s.length); putChar(58); put(s); };
   const elements = [];
@@ -170,9 +170,10 @@ function (wantCursor, interactiveOnly) {
     }
   };
 
-  const checkAttributes = (el, tag) => {
+  // `attributed`: `el.hasAttributes()`, when the caller has read it.
+  const checkAttributes = (el, tag, attributed = el.hasAttributes()) => {
     // Most cells and rows have no attributes: no name list to allocate.
-    if (!el.hasAttributes()) return;
+    if (!attributed) return;
     for (const n of el.getAttributeNames()) {
       if (n === 'role') decline('a role attribute');
       if (n.startsWith('aria-')) {
@@ -214,12 +215,12 @@ function (wantCursor, interactiveOnly) {
   const TABLE_PARTS = new Set(['thead', 'tbody', 'tfoot', 'tr', 'td', 'th', 'caption']);
   const uaDisplays = new Map();
   let uaDecides = false;
-  const uaDisplay = (el, tag, ctx, parent) => {
+  const uaDisplay = (el, tag, ctx, parent, attributed) => {
     if (!uaDecides || displayed || styled || parent === undefined || parent !== ctx.box) {
       return null;
     }
     if (TABLE_PARTS.has(tag)) {
-      if (el.hasAttributes()) return null;
+      if (attributed) return null;
     } else if (tag === 'input' || tag === 'button') {
       if (el.hasAttribute('hidden') || el.hasAttribute('align')) return null;
     } else {
@@ -280,11 +281,12 @@ function (wantCursor, interactiveOnly) {
           // `:host` rules style the host, whose style was checked before its sheets were seen.
           checkStyle(style(node), false);
         }
+        flat = true;
         return node.shadowRoot.childNodes;
       }
       if (tag === 'slot' && node.getRootNode() instanceof ShadowRoot) {
         const assigned = node.assignedNodes();
-        if (assigned.length) return assigned;
+        if (assigned.length) { flat = true; return assigned; }
       }
     }
     // Null: the node's own children (walked by sibling links, faster than a NodeList).
@@ -406,6 +408,7 @@ function (wantCursor, interactiveOnly) {
   // `el.labels`, from one pass over each tree's labels: Chromium computes `labels` by walking
   // the whole document for each control the first time, which is quadratic on a big form.
   const labelMaps = new Map();
+  const NO_LABELS = Object.freeze([]);
   const labelsOf = (el) => {
     const root = el.getRootNode();
     let map = labelMaps.get(root);
@@ -419,7 +422,7 @@ function (wantCursor, interactiveOnly) {
       }
       labelMaps.set(root, map);
     }
-    return map.get(el) || [];
+    return map.get(el) || NO_LABELS;
   };
 
   // The name of a labelable control from its <label>s (HTML-AAM), or null when none.
@@ -493,6 +496,38 @@ function (wantCursor, interactiveOnly) {
   // `parent`: the node's parent element when the caller walks that element's own children
   // (known without a DOM read: in an isolated world every node read costs a wrapper lookup),
   // undefined where it walks flat-tree children (the parent is then read).
+  // The cursor scan's candidates, gathered by the walk for `CURSOR_SCAN`'s `walked`: the
+  // light-DOM elements under the body in document order, less those the scan provably skips
+  // where the document is author-free: its own `skip` tags (never listed), and a table part
+  // whose parent is one (`ctx.table`: a table, table section or row), both of the scan's
+  // PASSIVE tags, without onclick or tabindex (it inherits its cursor from that parent). The
+  // list stands for the scan's selector pass only when it holds every element under the body:
+  // the walk ended, met no shadow root or slot (`flat`: the flat tree would add other
+  // elements and reorder), and visited as many elements as the body has.
+  // `tests/snapshot_engines.rs` (`cursor_scan_lists_what_the_walk_did_not_see`) hides
+  // listable elements from the walk every way the count must see.
+  const SCAN_SKIPS = new Set(['a', 'button', 'input', 'select', 'textarea', 'summary',
+    'details']);
+  const candidates = [];
+  let walked = 0;
+  let flat = false;
+  const candidate = (el, tag, ctx, attributed) => {
+    walked++;
+    if (SCAN_SKIPS.has(tag)) return;
+    if (ctx.table && TABLE_PARTS.has(tag) && !(attributed
+        && (el.hasAttribute('onclick') || el.hasAttribute('tabindex')))) {
+      return;
+    }
+    candidates.push(el);
+  };
+
+  // `:disabled` of a button, input, select or textarea the walk reached: its `disabled`
+  // attribute alone. The other way to it, a disabled fieldset ancestor (HTML's "actually
+  // disabled"), cannot be there: a fieldset declines, and the walk visits every ancestor of
+  // an element (light or flat tree) before the element. One attribute read, not a selector
+  // match per control (a tenth of the walk's time on a big table of controls).
+  const disabledFlag = (el) => (el.hasAttribute('disabled') ? DISABLED : 0);
+
   const visit = (node, ctx, parent) => {
     if (node.nodeType === 3) {
       // Text -i cannot print, under a line it prints anyway: left out.
@@ -509,15 +544,18 @@ function (wantCursor, interactiveOnly) {
     const el = node;
     if (el.namespaceURI !== HTML_NS) decline('a non-HTML element (' + el.localName + ')');
     const tag = el.localName;
+    // Read once: three checks below need it, and most cells and rows have none.
+    const attributed = el.hasAttributes();
+    candidate(el, tag, ctx, attributed);
     if (SKIPPED.has(tag)) return;
-    const known = uaDisplay(el, tag, ctx, parent);
+    const known = uaDisplay(el, tag, ctx, parent, attributed);
     // Null where the UA's display was used: `uaDisplay` holds only while `styled` is unset,
     // when `checkStyle` reads nothing.
     const s = known === null ? style(el) : null;
     const d = known ?? s.display;
     if (d === 'none') return;
     if (s !== null) checkStyle(s, tag === 'input' && el.type === 'password');
-    checkAttributes(el, tag);
+    checkAttributes(el, tag, attributed);
     checkClosedShadow(el, tag);
     if (ctx.table) return tablePart(el, tag, d, ctx);
     // An in-flow block inside a paragraph splits it into anonymous blocks; Chromium then folds
@@ -533,7 +571,6 @@ function (wantCursor, interactiveOnly) {
         && /^\s*$/.test(el.textContent)) {
       decline('an empty paragraph');
     }
-    const disabled = () => (el.matches(':disabled') ? DISABLED : 0);
 
     if (PLAIN.has(tag) || tag.includes('-') || (tag === 'a' && !el.hasAttribute('href'))) {
       // An element with no box (slots, display:contents) breaks words as a block does.
@@ -602,12 +639,12 @@ function (wantCursor, interactiveOnly) {
       case 'button': {
         if (labelsOf(el).length) decline('a button with a label');
         const name = ariaLabel(el) ?? settle(contentText(el));
-        return element('button', name, el, disabled(), null, 0, null, el,
+        return element('button', name, el, disabledFlag(el), null, 0, null, el,
           { ...ctx, mute: false });
       }
-      case 'textarea': return textField(el, 'textbox', el.value, disabled());
-      case 'input': return input(el, disabled());
-      case 'select': return select(el, disabled());
+      case 'textarea': return textField(el, 'textbox', el.value, disabledFlag(el));
+      case 'input': return input(el, disabledFlag(el));
+      case 'select': return select(el, disabledFlag(el));
       case 'table': return table(el, s ?? style(el));
     }
     decline('element <' + tag + '>');
@@ -668,6 +705,9 @@ function (wantCursor, interactiveOnly) {
     open('combobox', controlName(el) ?? '', el, flags, null, 0, null);
     open('MenuListPopup', '', null, 0, null, 0, null);
     for (const option of options) {
+      // A child of a select, which is not PASSIVE: always a candidate.
+      walked++;
+      candidates.push(option);
       const s = style(option);
       if (s.display === 'none') decline('a hidden option');
       checkStyle(s);
@@ -793,6 +833,7 @@ function (wantCursor, interactiveOnly) {
   };
 
   let tree;
+  let complete = false;
   try {
     if (document.contentType !== 'text/html') decline('a ' + document.contentType + ' document');
     if (document.documentElement === null || document.body === null) decline('no body');
@@ -809,6 +850,8 @@ function (wantCursor, interactiveOnly) {
     visit(document.body, {}, undefined);
     close();
     close();
+    // The body itself was counted, and is not a candidate.
+    complete = !flat && walked - 1 === document.body.getElementsByTagName('*').length;
     // Lone surrogates are not Unicode; Chromium's tree has U+FFFD in their place (one UTF-16
     // unit for one: the lengths in the stream stay right).
     // utf-16le decoding puts U+FFFD for each lone surrogate, as `toWellFormed` does.
@@ -819,7 +862,9 @@ function (wantCursor, interactiveOnly) {
   }
   let cursor = [null];
   if (wantCursor) {
-    try { cursor = __CURSOR_SCAN__.call(document.body, style); } catch (e) { cursor = [null]; }
+    try {
+      cursor = __CURSOR_SCAN__.call(document.body, style, complete ? candidates : null);
+    } catch (e) { cursor = [null]; }
   }
   return [tree, elements, cursor[0], cursor.slice(1), listened];
 }
