@@ -73,7 +73,10 @@
 //! is the CDP path's, which runs in the main world, and reads the same DOM and styles.
 //!
 //! The cursor scan (`-C`) runs in the same script call, after the walk, reusing its computed
-//! styles; it is the same scan the CDP path runs on its own.
+//! styles; it is the same scan the CDP path runs on its own. Where the walk provably saw every
+//! element under the body (it ended, met no shadow root, and counted as many elements as the
+//! body holds), it hands the scan its elements in document order in place of the scan's
+//! selector pass over the document (`page_engine.js`, `candidates`).
 
 use std::sync::Arc;
 
@@ -548,6 +551,40 @@ fn text_node(text: String, backend: Option<i64>) -> AxNode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tags of a JavaScript `new Set([...])` or comma-separated string that follows
+    /// `marker` in `source`.
+    fn tags_after(source: &str, marker: &str) -> Vec<String> {
+        let start = source.find(marker).expect("the marker is in the script") + marker.len();
+        let end = start + source[start..].find([']', ';']).expect("the list ends");
+        source[start..end]
+            .split([',', '\'', '+', '\n', ' '])
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The walk leaves out of the cursor scan's candidates only elements the scan's loop
+    /// skips: its skip tags, and table parts under table parts (`ctx.table`: a table, section
+    /// or row), which must all be PASSIVE there. An edit to either list that breaks that
+    /// would silently drop clickable elements from `snapshot -C`.
+    #[test]
+    fn the_walk_leaves_out_only_what_the_cursor_scan_skips() {
+        let passive = tags_after(CURSOR_SCAN, "const PASSIVE_TAGS = ");
+        let table_parts = tags_after(ENGINE, "const TABLE_PARTS = new Set([");
+        for tag in table_parts.iter().map(String::as_str).chain(["table"]) {
+            assert!(passive.iter().any(|p| p == tag), "{tag} is not PASSIVE");
+        }
+        let skips = tags_after(ENGINE, "const SCAN_SKIPS = new Set([");
+        let scan_skips = tags_after(CURSOR_SCAN, "const skip = new Set([");
+        for tag in &skips {
+            assert!(
+                scan_skips.contains(&tag.to_uppercase()),
+                "{tag} is not skipped by the scan"
+            );
+        }
+        assert!(table_parts.len() >= 6 && skips.len() >= 5 && passive.len() > 20);
+    }
 
     fn name(node: &AxNode) -> &str {
         node.name
