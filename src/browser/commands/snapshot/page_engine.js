@@ -342,7 +342,7 @@ function (wantCursor, interactiveOnly) {
   const embeddedText = (el, skip) => {
     if (el.namespaceURI !== HTML_NS) decline('a non-HTML element in a name');
     const tag = el.localName;
-    if (SKIPPED.has(tag)) return '';
+    if (SKIPPED.has(tag)) { checkHidden(el, tag); return ''; }
     const s = style(el);
     if (s.display === 'none') return '';
     checkStyle(s, tag === 'input' && el.type === 'password');
@@ -521,6 +521,15 @@ function (wantCursor, interactiveOnly) {
     candidates.push(el);
   };
 
+  // A script, style, title… is left out as the UA sheet hides it (`display: none`); author CSS
+  // or an animation can show one, and Chromium's tree then holds its text: decline. `wbr`
+  // has no box to show; `noscript`'s UA rule is `!important`.
+  const checkHidden = (el, tag) => {
+    if (tag !== 'wbr' && (displayed || !uaDecides) && style(el).display !== 'none') {
+      decline('<' + tag + '> laid out (author CSS shows it)');
+    }
+  };
+
   // `:disabled` of a button, input, select or textarea the walk reached: its `disabled`
   // attribute alone. The other way to it, a disabled fieldset ancestor (HTML's "actually
   // disabled"), cannot be there: a fieldset declines, and the walk visits every ancestor of
@@ -547,7 +556,7 @@ function (wantCursor, interactiveOnly) {
     // Read once: three checks below need it, and most cells and rows have none.
     const attributed = el.hasAttributes();
     candidate(el, tag, ctx, attributed);
-    if (SKIPPED.has(tag)) return;
+    if (SKIPPED.has(tag)) { checkHidden(el, tag); return; }
     const known = uaDisplay(el, tag, ctx, parent, attributed);
     // Null where the UA's display was used: `uaDisplay` holds only while `styled` is unset,
     // when `checkStyle` reads nothing.

@@ -32,6 +32,8 @@
 //!   with labels, names that would come from an unlabelled checkbox, a list box, a number or
 //!   password field, a link with no name, a label that is not rendered, an empty text field
 //!   with a label inside a name from content (an empty one gives its own name there);
+//! - a `<script>`, `<style>`, `<title>`… that author CSS or an animation shows (Chromium's tree
+//!   then holds its text; the walk leaves these tags out);
 //! - an in-flow block inside a `<p>` (anonymous blocks), an empty `<p>` (not in Chromium's
 //!   tree), an element with no box (slot, `display: contents`) whose content is only blank
 //!   (one holding text breaks words as a block does, in text and names);
