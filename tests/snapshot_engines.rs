@@ -162,6 +162,19 @@ const DECLINED: &[(&str, &str, &str)] = &[
         r#"<label><input type="checkbox"> I <b>agree</b></label>"#,
         "inside a label",
     ),
+    // A style element shown by author CSS: Chromium's tree holds its text.
+    (
+        "/style_shown.html",
+        r#"<p>before</p><style style="display:block">p { color: black }</style><p>after</p>"#,
+        "<style> laid out",
+    ),
+    // The engine reads a control's `:disabled` from its own attribute: a disabled fieldset
+    // ancestor, the other way, must keep declining.
+    (
+        "/fieldset.html",
+        r#"<fieldset disabled><button>Off</button><input aria-label="off"></fieldset>"#,
+        "fieldset",
+    ),
 ];
 
 /// Pages where the default engine once printed a wrong line: whether the in-page engine models
@@ -528,6 +541,101 @@ fn cursor_scan_lists_cells_whatever_gives_them_a_pointer() {
         }
         ws.shut_down();
     }
+}
+
+/// The page engine hands the cursor scan the elements its walk saw in place of the scan's
+/// selector pass over the document, where the walk saw every element under the body (it ended,
+/// met no shadow root, and counted as many elements as the body holds) and the document is
+/// author-free for `cursor`. Each page here hides a listable element from the walk, or lists
+/// one the walk would skip, another way; the scan inside the page engine (`auto`) must list
+/// what the scan run on its own (`ax`) lists. Without the shadow-root rule, the shadow tree's
+/// `<div>` (which the scan's selector cannot reach) is listed; without onclick on a cell, the
+/// clickable cells go missing. The `<b>` inside a rendered `<style>` (a tag the walk does not
+/// enter) went missing without the count until the engine learnt to decline a shown
+/// `<style>`; the page stays, declined, as the count's witness.
+#[test]
+fn cursor_scan_lists_what_the_walk_did_not_see() {
+    let _slot = chromium_slot();
+    let rows: String = (0..24)
+        .map(|i| {
+            let onclick = if i % 7 == 3 { " onclick=\"1\"" } else { "" };
+            format!(
+                "<tr><td{onclick}>cell {i}</td><td><input type=checkbox aria-label='pick {i}'>\
+                 </td><td><button>Edit {i}</button></td><td><div onclick=\"1\">div {i}</div> \
+                 <a href=\"#{i}\">link <b>bold</b></a></td></tr>"
+            )
+        })
+        .collect();
+    // (path, page, a line the cursor section must hold, or one it must not, whether the page
+    // engine models the page)
+    let pages: Vec<(&str, String, &str, bool, bool)> = vec![
+        (
+            "/style.html",
+            "<p>before</p><style id=s style=\"display:block\">/* */</style><p>after</p>\
+             <script>const b = document.createElement('b'); b.setAttribute('onclick', '1'); \
+             b.textContent = 'In style'; document.getElementById('s').appendChild(b);</script>"
+                .to_owned(),
+            "[onclick] \"In style\"",
+            true,
+            false,
+        ),
+        (
+            "/shadow.html",
+            "<p>x</p><x-h><div onclick=1>light, unslotted</div></x-h><script>\
+             customElements.define('x-h', class extends HTMLElement { constructor() { super(); \
+             this.attachShadow({mode: 'open'}).innerHTML = '<div onclick=1>in shadow</div>'; \
+             } });</script>"
+                .to_owned(),
+            "in shadow",
+            false,
+            true,
+        ),
+        (
+            "/cells.html",
+            format!("<h1>T</h1><div onclick=\"x\">clickable div</div><table>{rows}</table>"),
+            "[onclick] \"cell 17\"",
+            true,
+            true,
+        ),
+    ];
+    let served: Vec<(&str, &str)> = pages.iter().map(|(p, h, ..)| (*p, h.as_str())).collect();
+    let server = PageServer::start(&served);
+    let ax = engine("ax");
+    let auto = engine("auto");
+    let page = engine("page");
+    let cursor_lines = |out: String| -> String {
+        out.split_once("── cursor-interactive (not in ARIA tree) ──")
+            .map(|(_, lines)| lines.to_owned())
+            .unwrap_or_default()
+    };
+    let mut wrong = Vec::new();
+    for (path, _, line, listed, modelled) in &pages {
+        let url = server.url(path);
+        for ws in [&ax, &auto, &page] {
+            ws.ok(&["goto", &url]);
+        }
+        // Where the page engine models the page, the walk's list is what the scan used.
+        let declined = String::from_utf8_lossy(&page.run(&["snapshot"]).stderr).into_owned();
+        if *modelled != declined.is_empty() {
+            wrong.push(format!(
+                "{path}: the page engine should {}, said: {declined}",
+                if *modelled { "model it" } else { "decline" }
+            ));
+        }
+        for flags in [&["-C"][..], &["-i"][..]] {
+            let ours = cursor_lines(snapshot(&auto, flags));
+            let reference = cursor_lines(snapshot(&ax, flags));
+            if ours != reference || ours.contains(line) != *listed {
+                wrong.push(format!(
+                    "{path} {flags:?} (\"{line}\" listed: {listed}):\n{ours}\n-- the scan alone --\n{reference}"
+                ));
+            }
+        }
+    }
+    for ws in [&ax, &auto, &page] {
+        ws.shut_down();
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n====\n"));
 }
 
 /// The page engine skips the style read of a table part, and of an input or button in a cell,

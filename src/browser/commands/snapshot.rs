@@ -1818,7 +1818,11 @@ struct CursorMeta {
 /// a pointer alone. On a 5,000-row table that leaves 2 style reads of 25,000.
 /// `tests/snapshot_engines.rs` (`cursor_scan_lists_cells_whatever_gives_them_a_pointer`) sets
 /// a cell's cursor every way the proof must see.
-const CURSOR_SCAN: &str = r#"function (cachedStyle) {
+///
+/// `walked`, when the page engine gives it: every element under the body in document order,
+/// less some the loop skips anyway in an author-free document; it then replaces the selector
+/// pass (`cursor_scan_lists_what_the_walk_did_not_see` hides elements from that walk).
+const CURSOR_SCAN: &str = r#"function (cachedStyle, walked) {
   const getComputedStyle = cachedStyle || window.getComputedStyle;
   const root = this && this.nodeType === 1 ? this : document.body;
   if (!root) return ['[]'];
@@ -1884,6 +1888,9 @@ const CURSOR_SCAN: &str = r#"function (cachedStyle) {
   // namespace (type selectors would also match another namespace's `td`), a selector leaves
   // the followers without onclick or tabindex out natively; otherwise all of them.
   const candidates = () => {
+    // The page engine's walk of every element under the body, in document order, less
+    // elements the loop skips in an author-free document (page_engine.js, `candidates`).
+    if (free && walked) return walked;
     if (free && document.getElementsByTagName('*').length
         === document.getElementsByTagNameNS(HTML_NS, '*').length) {
       // The loop skips links and form controls themselves: they need not be matched either

@@ -93,7 +93,31 @@ function (wantCursor, interactiveOnly) {
     'spinbutton', 'switch', 'tab', 'treeitem']);
   // Names of non-interactive nodes are computed only when the output can print them.
   const names = !interactiveOnly;
-  let out = '';
+  // The stream is written as UTF-16 code units into a growing buffer and decoded once at the
+  // end: `out += piece` kept one cons string per piece alive until then (hundreds of
+  // thousands on a big table, all copied by every scavenge).
+  let buf = new Uint16Array(1 << 16);
+  let pos = 0;
+  const room = (n) => {
+    if (pos + n <= buf.length) return;
+    let size = buf.length * 2;
+    while (size < pos + n) size *= 2;
+    const grown = new Uint16Array(size);
+    grown.set(buf.subarray(0, pos));
+    buf = grown;
+  };
+  const put = (s) => {
+    const n = s.length;
+    room(n);
+    for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+  };
+  const putChar = (c) => { room(1); buf[pos++] = c; };
+  // A non-negative integer in decimal.
+  const putNumber = (n) => {
+    if (n >= 10) putNumber(Math.floor(n / 10));
+    putChar(48 + (n % 10));
+  };
+  const putString = (s) => { putNumber(s.length); putChar(58); put(s); };
   const elements = [];
   const styles = new Map();
   const style = (el) => {
@@ -146,9 +170,10 @@ function (wantCursor, interactiveOnly) {
     }
   };
 
-  const checkAttributes = (el, tag) => {
+  // `attributed`: `el.hasAttributes()`, when the caller has read it.
+  const checkAttributes = (el, tag, attributed = el.hasAttributes()) => {
     // Most cells and rows have no attributes: no name list to allocate.
-    if (!el.hasAttributes()) return;
+    if (!attributed) return;
     for (const n of el.getAttributeNames()) {
       if (n === 'role') decline('a role attribute');
       if (n.startsWith('aria-')) {
@@ -190,12 +215,12 @@ function (wantCursor, interactiveOnly) {
   const TABLE_PARTS = new Set(['thead', 'tbody', 'tfoot', 'tr', 'td', 'th', 'caption']);
   const uaDisplays = new Map();
   let uaDecides = false;
-  const uaDisplay = (el, tag, ctx, parent) => {
+  const uaDisplay = (el, tag, ctx, parent, attributed) => {
     if (!uaDecides || displayed || styled || parent === undefined || parent !== ctx.box) {
       return null;
     }
     if (TABLE_PARTS.has(tag)) {
-      if (el.hasAttributes()) return null;
+      if (attributed) return null;
     } else if (tag === 'input' || tag === 'button') {
       if (el.hasAttribute('hidden') || el.hasAttribute('align')) return null;
     } else {
@@ -256,11 +281,12 @@ function (wantCursor, interactiveOnly) {
           // `:host` rules style the host, whose style was checked before its sheets were seen.
           checkStyle(style(node), false);
         }
+        flat = true;
         return node.shadowRoot.childNodes;
       }
       if (tag === 'slot' && node.getRootNode() instanceof ShadowRoot) {
         const assigned = node.assignedNodes();
-        if (assigned.length) return assigned;
+        if (assigned.length) { flat = true; return assigned; }
       }
     }
     // Null: the node's own children (walked by sibling links, faster than a NodeList).
@@ -316,7 +342,7 @@ function (wantCursor, interactiveOnly) {
   const embeddedText = (el, skip) => {
     if (el.namespaceURI !== HTML_NS) decline('a non-HTML element in a name');
     const tag = el.localName;
-    if (SKIPPED.has(tag)) return '';
+    if (SKIPPED.has(tag)) { checkHidden(el, tag); return ''; }
     const s = style(el);
     if (s.display === 'none') return '';
     checkStyle(s, tag === 'input' && el.type === 'password');
@@ -382,6 +408,7 @@ function (wantCursor, interactiveOnly) {
   // `el.labels`, from one pass over each tree's labels: Chromium computes `labels` by walking
   // the whole document for each control the first time, which is quadratic on a big form.
   const labelMaps = new Map();
+  const NO_LABELS = Object.freeze([]);
   const labelsOf = (el) => {
     const root = el.getRootNode();
     let map = labelMaps.get(root);
@@ -395,7 +422,7 @@ function (wantCursor, interactiveOnly) {
       }
       labelMaps.set(root, map);
     }
-    return map.get(el) || [];
+    return map.get(el) || NO_LABELS;
   };
 
   // The name of a labelable control from its <label>s (HTML-AAM), or null when none.
@@ -413,23 +440,23 @@ function (wantCursor, interactiveOnly) {
 
   // The node stream (see the top of this file).
   const text = (data, node) => {
-    out += 'T' + data.length + ':' + data;
+    putChar(84); putString(data);
     elements.push(node);
   };
   const open = (role, name, el, flags, value, level, placeholder) => {
-    out += 'E' + role + ',';
+    putChar(69); put(role); putChar(44);
     if (el !== null && (names || INTERACTIVE.has(role))) {
-      out += '@' + elements.length + ',';
+      putChar(64); putNumber(elements.length); putChar(44);
       elements.push(el);
     }
-    if (flags !== 0) out += 'f' + flags + ',';
-    if (level !== 0) out += 'l' + level + ',';
-    if (name !== '') out += 'n' + name.length + ':' + name;
-    if (value !== null) out += 'v' + value.length + ':' + value;
-    if (placeholder !== null) out += 'p' + placeholder.length + ':' + placeholder;
-    out += ';';
+    if (flags !== 0) { putChar(102); putNumber(flags); putChar(44); }
+    if (level !== 0) { putChar(108); putNumber(level); putChar(44); }
+    if (name !== '') { putChar(110); putString(name); }
+    if (value !== null) { putChar(118); putString(value); }
+    if (placeholder !== null) { putChar(112); putString(placeholder); }
+    putChar(59);
   };
-  const close = () => { out += ')'; };
+  const close = () => putChar(41);
   // A node and, when `parent` is given, the flat-tree children of that element under `ctx`.
   const element = (role, name, el, flags, value, level, placeholder, parent, ctx) => {
     open(role, name, el, flags, value, level, placeholder);
@@ -469,13 +496,54 @@ function (wantCursor, interactiveOnly) {
   // `parent`: the node's parent element when the caller walks that element's own children
   // (known without a DOM read: in an isolated world every node read costs a wrapper lookup),
   // undefined where it walks flat-tree children (the parent is then read).
+  // The cursor scan's candidates, gathered by the walk for `CURSOR_SCAN`'s `walked`: the
+  // light-DOM elements under the body in document order, less those the scan provably skips
+  // where the document is author-free: its own `skip` tags (never listed), and a table part
+  // whose parent is one (`ctx.table`: a table, table section or row), both of the scan's
+  // PASSIVE tags, without onclick or tabindex (it inherits its cursor from that parent). The
+  // list stands for the scan's selector pass only when it holds every element under the body:
+  // the walk ended, met no shadow root or slot (`flat`: the flat tree would add other
+  // elements and reorder), and visited as many elements as the body has.
+  // `tests/snapshot_engines.rs` (`cursor_scan_lists_what_the_walk_did_not_see`) hides
+  // listable elements from the walk every way the count must see.
+  const SCAN_SKIPS = new Set(['a', 'button', 'input', 'select', 'textarea', 'summary',
+    'details']);
+  const candidates = [];
+  let walked = 0;
+  let flat = false;
+  const candidate = (el, tag, ctx, attributed) => {
+    walked++;
+    if (SCAN_SKIPS.has(tag)) return;
+    if (ctx.table && TABLE_PARTS.has(tag) && !(attributed
+        && (el.hasAttribute('onclick') || el.hasAttribute('tabindex')))) {
+      return;
+    }
+    candidates.push(el);
+  };
+
+  // A script, style, title… is left out as the UA sheet hides it (`display: none`); author CSS
+  // or an animation can show one, and Chromium's tree then holds its text: decline. `wbr`
+  // has no box to show; `noscript`'s UA rule is `!important`.
+  const checkHidden = (el, tag) => {
+    if (tag !== 'wbr' && (displayed || !uaDecides) && style(el).display !== 'none') {
+      decline('<' + tag + '> laid out (author CSS shows it)');
+    }
+  };
+
+  // `:disabled` of a button, input, select or textarea the walk reached: its `disabled`
+  // attribute alone. The other way to it, a disabled fieldset ancestor (HTML's "actually
+  // disabled"), cannot be there: a fieldset declines, and the walk visits every ancestor of
+  // an element (light or flat tree) before the element. One attribute read, not a selector
+  // match per control (a tenth of the walk's time on a big table of controls).
+  const disabledFlag = (el) => (el.hasAttribute('disabled') ? DISABLED : 0);
+
   const visit = (node, ctx, parent) => {
     if (node.nodeType === 3) {
       // Text -i cannot print, under a line it prints anyway: left out.
       if (ctx.mute) return;
       const data = node.data;
       if (/^\s*$/.test(data)) {
-        if (data !== '') out += 'W' + data.length + ':' + data;
+        if (data !== '') { putChar(87); putString(data); }
       } else {
         text(data, node);
       }
@@ -485,15 +553,18 @@ function (wantCursor, interactiveOnly) {
     const el = node;
     if (el.namespaceURI !== HTML_NS) decline('a non-HTML element (' + el.localName + ')');
     const tag = el.localName;
-    if (SKIPPED.has(tag)) return;
-    const known = uaDisplay(el, tag, ctx, parent);
+    // Read once: three checks below need it, and most cells and rows have none.
+    const attributed = el.hasAttributes();
+    candidate(el, tag, ctx, attributed);
+    if (SKIPPED.has(tag)) { checkHidden(el, tag); return; }
+    const known = uaDisplay(el, tag, ctx, parent, attributed);
     // Null where the UA's display was used: `uaDisplay` holds only while `styled` is unset,
     // when `checkStyle` reads nothing.
     const s = known === null ? style(el) : null;
     const d = known ?? s.display;
     if (d === 'none') return;
     if (s !== null) checkStyle(s, tag === 'input' && el.type === 'password');
-    checkAttributes(el, tag);
+    checkAttributes(el, tag, attributed);
     checkClosedShadow(el, tag);
     if (ctx.table) return tablePart(el, tag, d, ctx);
     // An in-flow block inside a paragraph splits it into anonymous blocks; Chromium then folds
@@ -509,7 +580,6 @@ function (wantCursor, interactiveOnly) {
         && /^\s*$/.test(el.textContent)) {
       decline('an empty paragraph');
     }
-    const disabled = () => (el.matches(':disabled') ? DISABLED : 0);
 
     if (PLAIN.has(tag) || tag.includes('-') || (tag === 'a' && !el.hasAttribute('href'))) {
       // An element with no box (slots, display:contents) breaks words as a block does.
@@ -578,12 +648,12 @@ function (wantCursor, interactiveOnly) {
       case 'button': {
         if (labelsOf(el).length) decline('a button with a label');
         const name = ariaLabel(el) ?? settle(contentText(el));
-        return element('button', name, el, disabled(), null, 0, null, el,
+        return element('button', name, el, disabledFlag(el), null, 0, null, el,
           { ...ctx, mute: false });
       }
-      case 'textarea': return textField(el, 'textbox', el.value, disabled());
-      case 'input': return input(el, disabled());
-      case 'select': return select(el, disabled());
+      case 'textarea': return textField(el, 'textbox', el.value, disabledFlag(el));
+      case 'input': return input(el, disabledFlag(el));
+      case 'select': return select(el, disabledFlag(el));
       case 'table': return table(el, s ?? style(el));
     }
     decline('element <' + tag + '>');
@@ -644,6 +714,9 @@ function (wantCursor, interactiveOnly) {
     open('combobox', controlName(el) ?? '', el, flags, null, 0, null);
     open('MenuListPopup', '', null, 0, null, 0, null);
     for (const option of options) {
+      // A child of a select, which is not PASSIVE: always a candidate.
+      walked++;
+      candidates.push(option);
       const s = style(option);
       if (s.display === 'none') decline('a hidden option');
       checkStyle(s);
@@ -769,6 +842,7 @@ function (wantCursor, interactiveOnly) {
   };
 
   let tree;
+  let complete = false;
   try {
     if (document.contentType !== 'text/html') decline('a ' + document.contentType + ' document');
     if (document.documentElement === null || document.body === null) decline('no body');
@@ -785,16 +859,21 @@ function (wantCursor, interactiveOnly) {
     visit(document.body, {}, undefined);
     close();
     close();
+    // The body itself was counted, and is not a candidate.
+    complete = !flat && walked - 1 === document.body.getElementsByTagName('*').length;
     // Lone surrogates are not Unicode; Chromium's tree has U+FFFD in their place (one UTF-16
     // unit for one: the lengths in the stream stay right).
-    tree = out.isWellFormed() ? out : out.toWellFormed();
+    // utf-16le decoding puts U+FFFD for each lone surrogate, as `toWellFormed` does.
+    tree = new TextDecoder('utf-16le', { ignoreBOM: true }).decode(buf.subarray(0, pos));
   } catch (e) {
     if (!(e instanceof Decline)) throw e;
     tree = 'B' + e.message;
   }
   let cursor = [null];
   if (wantCursor) {
-    try { cursor = __CURSOR_SCAN__.call(document.body, style); } catch (e) { cursor = [null]; }
+    try {
+      cursor = __CURSOR_SCAN__.call(document.body, style, complete ? candidates : null);
+    } catch (e) { cursor = [null]; }
   }
   return [tree, elements, cursor[0], cursor.slice(1), listened];
 }

@@ -32,6 +32,8 @@
 //!   with labels, names that would come from an unlabelled checkbox, a list box, a number or
 //!   password field, a link with no name, a label that is not rendered, an empty text field
 //!   with a label inside a name from content (an empty one gives its own name there);
+//! - a `<script>`, `<style>`, `<title>`… that author CSS or an animation shows (Chromium's tree
+//!   then holds its text; the walk leaves these tags out);
 //! - an in-flow block inside a `<p>` (anonymous blocks), an empty `<p>` (not in Chromium's
 //!   tree), an element with no box (slot, `display: contents`) whose content is only blank
 //!   (one holding text breaks words as a block does, in text and names);
@@ -53,7 +55,10 @@
 //! interactive nodes; the structure, and so each printed line's depth, is the full tree's.
 //! The reply is one string (a node stream, `page_engine.js`'s header), not JSON of nested
 //! arrays: no array per node for the page's GC, nothing to stringify or parse as JSON, and
-//! fewer bytes through `Runtime.getProperties`.
+//! fewer bytes through `Runtime.getProperties`. The script writes it as UTF-16 code units into
+//! one growing typed array, decoded once at the end: appending to a string kept a cons string
+//! per piece alive until then, and the scavenges that copied them were a third of the script
+//! on a 20,000-row table.
 //!
 //! `BROWSE_SNAPSHOT_ENGINE` picks the engine, as a debugging aid: `ax` (always the CDP tree),
 //! `page` (the page engine or an error saying why it declined), unset or `auto` (the page
@@ -70,7 +75,10 @@
 //! is the CDP path's, which runs in the main world, and reads the same DOM and styles.
 //!
 //! The cursor scan (`-C`) runs in the same script call, after the walk, reusing its computed
-//! styles; it is the same scan the CDP path runs on its own.
+//! styles; it is the same scan the CDP path runs on its own. Where the walk provably saw every
+//! element under the body (it ended, met no shadow root, and counted as many elements as the
+//! body holds), it hands the scan its elements in document order in place of the scan's
+//! selector pass over the document (`page_engine.js`, `candidates`).
 
 use std::sync::Arc;
 
@@ -546,6 +554,40 @@ fn text_node(text: String, backend: Option<i64>) -> AxNode {
 mod tests {
     use super::super::{Keep, Line};
     use super::*;
+
+    /// The tags of a JavaScript `new Set([...])` or comma-separated string that follows
+    /// `marker` in `source`.
+    fn tags_after(source: &str, marker: &str) -> Vec<String> {
+        let start = source.find(marker).expect("the marker is in the script") + marker.len();
+        let end = start + source[start..].find([']', ';']).expect("the list ends");
+        source[start..end]
+            .split([',', '\'', '+', '\n', ' '])
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The walk leaves out of the cursor scan's candidates only elements the scan's loop
+    /// skips: its skip tags, and table parts under table parts (`ctx.table`: a table, section
+    /// or row), which must all be PASSIVE there. An edit to either list that breaks that
+    /// would silently drop clickable elements from `snapshot -C`.
+    #[test]
+    fn the_walk_leaves_out_only_what_the_cursor_scan_skips() {
+        let passive = tags_after(CURSOR_SCAN, "const PASSIVE_TAGS = ");
+        let table_parts = tags_after(ENGINE, "const TABLE_PARTS = new Set([");
+        for tag in table_parts.iter().map(String::as_str).chain(["table"]) {
+            assert!(passive.iter().any(|p| p == tag), "{tag} is not PASSIVE");
+        }
+        let skips = tags_after(ENGINE, "const SCAN_SKIPS = new Set([");
+        let scan_skips = tags_after(CURSOR_SCAN, "const skip = new Set([");
+        for tag in &skips {
+            assert!(
+                scan_skips.contains(&tag.to_uppercase()),
+                "{tag} is not skipped by the scan"
+            );
+        }
+        assert!(table_parts.len() >= 6 && skips.len() >= 5 && passive.len() > 20);
+    }
 
     fn name(node: &AxNode) -> &str {
         node.name
