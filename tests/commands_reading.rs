@@ -278,7 +278,9 @@ fn reading_and_inspection_commands() {
     );
     assert_eq!(
         ws.fails(&["html", "#nope"]),
-        "Operation timed out: innerHTML: Timeout 5000ms exceeded.\n"
+        "Operation timed out: innerHTML: Timeout 5000ms exceeded.\n\
+         Nothing matched #nope within 5000 ms: check it with 'browse snapshot -i' (and use an \
+         @ref from it), or run 'browse wait #nope' first if it appears later.\n"
     );
 
     // links: trimmed text, absolute href, empty text dropped, cut to 120 UTF-16 units.

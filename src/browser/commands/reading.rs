@@ -57,20 +57,15 @@ pub fn html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         let value = page_script(ctx, DOCUMENT_HTML_SCRIPT)?;
         return Ok(value.as_str().unwrap_or_default().to_owned());
     };
-    let element = selector::find_one(ctx, sel, selector::action_timeout())
-        .map_err(|e| timed_out("innerHTML", e))?;
+    let element = selector::find_one(ctx, sel, selector::action_timeout()).map_err(|e| {
+        if selector::is_timeout(&e) {
+            selector::never_matched("innerHTML", sel, selector::action_timeout())
+        } else {
+            e
+        }
+    })?;
     let value = call_on(&element, "function() { return this.innerHTML; }", vec![])?;
     Ok(value.as_str().unwrap_or_default().to_owned())
-}
-
-/// Playwright reports a locator timeout as `<api>: Timeout <ms>ms exceeded.`, which gstack
-/// prefixes with `Operation timed out: `.
-fn timed_out(api: &str, error: CommandError) -> CommandError {
-    if selector::is_timeout(&error) {
-        CommandError::failed(format!("Operation timed out: {api}: {}", error.body.error))
-    } else {
-        error
-    }
 }
 
 /// Runs `function` on an element (in its own frame's session) and returns its result by value.

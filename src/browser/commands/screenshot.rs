@@ -456,10 +456,7 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
         let element = selector::find_one(ctx, sel, left).map_err(|e| {
             if selector::is_timeout(&e) {
                 // The whole wait, not what was left of it on the last lookup.
-                CommandError::failed(format!(
-                    "Operation timed out: screenshot: Timeout {}ms exceeded.",
-                    action_timeout().as_millis()
-                ))
+                selector::never_matched("screenshot", sel, action_timeout())
             } else {
                 e
             }
