@@ -227,6 +227,17 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
     assert!(err.contains("unclosed"), "{err}");
     let err = ws.fails(&["route", "**/x", "--body-file", "/etc/passwd"]);
     assert!(err.contains("Path must be within"), "{err}");
+    // A glob that can match no URL (a path, or nothing) would be listed and never hit.
+    assert_eq!(
+        ws.fails(&["route", "/api/*", "--abort"]),
+        "route: the glob /api/* can match no URL\n\
+         A glob is matched against the whole URL, scheme and host included (http://host/path): \
+         did you mean '**/api/*'?\n"
+    );
+    let err = ws.fails(&["route", "./api/data", "--abort"]);
+    assert!(err.contains("did you mean '**/api/data'?"), "{err}");
+    let err = ws.fails(&["route", "", "--status", "500"]);
+    assert!(err.starts_with("route: the URL glob is empty\n"), "{err}");
     assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
 }
 
