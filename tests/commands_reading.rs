@@ -542,9 +542,15 @@ fn js_and_eval_results_files_and_errors() {
         fs::read_to_string(ws.path().join("obj.json")).unwrap(),
         "{\n  \"k\": \"é\"\n}"
     );
+    // A refused path is refused before the page runs anything: no side effect is left.
     assert!(ws
-        .fails(&["js", "1", "--out", "/etc/browse-out"])
+        .fails(&["js", "window.ranAnyway = 1", "--out", "/etc/browse-out"])
         .starts_with("Path must be within: "));
+    fs::write(ws.path().join("side.js"), "window.ranAnyway = 2").unwrap();
+    assert!(ws
+        .fails(&["eval", "side.js", "--out", "/etc/browse-out"])
+        .starts_with("Path must be within: "));
+    assert_eq!(ws.ok(&["js", "typeof window.ranAnyway"]), "undefined\n");
     assert_eq!(
         ws.usage_fails(&["js", "1", "--out"]),
         "--out needs a value (FILE)\nUsage: browse js <expression> [--out <file>] [--raw]\n"
