@@ -359,6 +359,27 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
     );
     assert!(saved.exists());
 
+    // `goto` to the file: Playwright's ERR_ABORTED line, and a hint naming the download it
+    // set off (before, the user was told only that the navigation failed).
+    let report = server.url("/report");
+    let error = ws.fails(&["goto", &report]);
+    let (first, hint) = error.split_once('\n').unwrap_or((&error, ""));
+    assert_eq!(
+        first,
+        format!("goto: net::ERR_ABORTED at {report}"),
+        "{error}"
+    );
+    assert!(
+        hint.starts_with("It set off a download: [")
+            && hint.contains("report")
+            && hint.contains(&format!("← {report}"))
+            && hint.contains("'browse downloads --wait'"),
+        "{error}"
+    );
+    ws.ok(&["downloads", "--wait", "20000"]);
+    ws.ok(&["downloads", "--clear"]);
+    ws.ok(&["goto", &server.url("/page.html")]);
+
     // `download`: the page's cookies go along (the server refuses without them).
     let refused = ws.fails(&["download", &server.url("/secret.txt"), "out.txt"]);
     // gstack's line (with the reason phrase), then a hint on a line of its own.
