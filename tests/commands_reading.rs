@@ -182,6 +182,28 @@ fn navigation_history_reload_waits_and_url_errors() {
     held.release();
     assert_eq!(ws.ok(&["wait", "--networkidle"]), "Network idle\n");
 
+    // --load takes its ms too (it waited 15 s whatever was given), and its hint names what
+    // holds the load event: here an image whose server never answers.
+    let held_image = HeldServer::start();
+    let image_page = format!("<html><body><img src='{}'></body></html>", held_image.url);
+    let image_pages = PageServer::start(&[("/img.html", image_page.as_str())]);
+    ws.ok(&["goto", &image_pages.url("/img.html")]);
+    let timed_out = ws.fails(&["wait", "--load", "1500"]);
+    let mut lines = timed_out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Operation timed out: waitForLoadState: Timeout 1500ms exceeded."),
+        "{timed_out}"
+    );
+    assert!(
+        lines.next().is_some_and(|hint| hint
+            .starts_with("Waited 1500 ms for the page to reach 'Page loaded'")
+            && hint.contains("a resource still loading")),
+        "{timed_out}"
+    );
+    held_image.release();
+    assert_eq!(ws.ok(&["wait", "--load", "5000"]), "Page loaded\n");
+
     let late = pages.url("/late.html");
     assert_eq!(
         ws.ok(&["goto", &late]),

@@ -209,7 +209,7 @@ fn settle_after(tab: &TabHandle, navs: u64, docs: u64) -> Result<(), CommandErro
 }
 
 /// The load states `wait` knows, by their Chromium lifecycle event names.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum LoadState {
     DomContentLoaded,
     Load,
@@ -324,10 +324,12 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             wait_timeout(args.get(1)),
             "Network idle",
         ),
-        "--load" => (LoadState::Load, NAVIGATION_TIMEOUT, "Page loaded"),
+        // The ms apply here too (gstack ignores them for these two, leaving Playwright's
+        // default): `wait --load 2000` waiting 15 s surprised a user.
+        "--load" => (LoadState::Load, wait_timeout(args.get(1)), "Page loaded"),
         "--domcontentloaded" => (
             LoadState::DomContentLoaded,
-            NAVIGATION_TIMEOUT,
+            wait_timeout(args.get(1)),
             "DOM content loaded",
         ),
         selector => {
@@ -345,9 +347,14 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                 timeout.as_millis()
             ),
             format!(
-                "Waited {} ms for the page to reach '{done}' at {}; requests still open keep it from being idle ('browse network' lists them).",
+                "Waited {} ms for the page to reach '{done}' at {}; {} ('browse network' lists the requests).",
                 timeout.as_millis(),
-                ctx.tab.events.url()
+                ctx.tab.events.url(),
+                if state == LoadState::NetworkIdle {
+                    "requests still open keep it from being idle"
+                } else {
+                    "a resource still loading (a script, image, stylesheet or iframe) holds it back"
+                }
             ),
         ))
     }
