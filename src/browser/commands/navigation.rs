@@ -103,7 +103,7 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
 /// How often load-state and element waits look again when no event can wake them.
 const POLL: Duration = Duration::from_millis(100);
 
-/// `wait <sel> [ms]` and `wait --networkidle [ms]`: the default timeout and its clamp.
+/// `wait <sel> [ms]` and `wait --networkidle|--load|--domcontentloaded [ms]`: the default timeout and its clamp.
 const WAIT_DEFAULT_MS: u64 = 15_000;
 const WAIT_MIN_MS: u64 = 1_000;
 const WAIT_MAX_MS: u64 = 300_000;
@@ -309,7 +309,7 @@ fn parse_int_prefix(s: &str) -> Option<i64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// `wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded`, and the page
+/// `wait <sel> [ms] | --networkidle [ms] | --load [ms] | --domcontentloaded [ms]`, and the page
 /// conditions of `wait_for.rs` (`--text`, `--url`, `--fn`, `--gone`).
 pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(first) = args.first() else {
