@@ -103,7 +103,8 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
 /// How often load-state and element waits look again when no event can wake them.
 const POLL: Duration = Duration::from_millis(100);
 
-/// `wait <sel> [ms]` and `wait --networkidle|--load|--domcontentloaded [ms]`: the default timeout and its clamp.
+/// `wait <sel> [ms]` and `wait --networkidle|--load|--domcontentloaded [ms]`: the default
+/// timeout and its clamp.
 const WAIT_DEFAULT_MS: u64 = 15_000;
 const WAIT_MIN_MS: u64 = 1_000;
 const WAIT_MAX_MS: u64 = 300_000;
