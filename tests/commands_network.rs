@@ -247,7 +247,21 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
 #[test]
 fn a_downloads_folder_that_is_a_symlink_is_named_by_downloads() {
     let _slot = chromium_slot();
-    let server = Server::start(vec![("/page.html", html("<title>Files</title>"))]);
+    let server = Server::start(vec![
+        ("/page.html", html("<title>Files</title>")),
+        (
+            "/file.csv",
+            Fixture {
+                status: 200,
+                headers: vec![
+                    ("Content-Type", "text/csv"),
+                    ("Content-Disposition", "attachment; filename=\"file.csv\""),
+                ],
+                body: b"a,b\n".to_vec(),
+                needs_cookie: None,
+            },
+        ),
+    ]);
     let ws = Workspace::with_chromium();
     let elsewhere = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(ws.state_dir()).expect("state dir");
@@ -266,6 +280,17 @@ fn a_downloads_folder_that_is_a_symlink_is_named_by_downloads() {
             "{args:?}: {err}"
         );
     }
+    // goto to a file: Chromium aborts the navigation and saves nothing; the hint says why.
+    let file = server.url("/file.csv");
+    let err = ws.fails(&["goto", &file]);
+    let (first, hint) = err.split_once('\n').unwrap_or((&err, ""));
+    assert_eq!(first, format!("goto: net::ERR_ABORTED at {file}"), "{err}");
+    assert!(
+        hint.starts_with(
+            "If the URL is a file, it was not saved: cannot create the downloads folder"
+        ) && hint.contains("browse restart"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_dir(elsewhere.path()).expect("dir").count(), 0);
 }
 

@@ -59,13 +59,25 @@ impl Session {
         seq: u64,
         began: std::time::Instant,
     ) -> CommandError {
-        let begun = if error.body.error.contains("net::ERR_ABORTED") {
+        let aborted = error.body.error.contains("net::ERR_ABORTED");
+        let begun = if aborted {
             self.downloads
                 .wait_begun_since(seq, began, began + ABORTED_DOWNLOAD_WAIT)
         } else {
             self.downloads.begun_since(seq, began)
         };
         if begun.is_empty() {
+            // Chromium also aborts a navigation whose answer is a file when downloads are
+            // denied (`.gstack/downloads` unusable): then nothing is recorded, so say why.
+            if let Some(off) = self.downloads.off().filter(|_| aborted) {
+                let ours = format!(
+                    "If the URL is a file, it was not saved: {off} (then 'browse restart')."
+                );
+                error.body.hint = Some(match error.body.hint.take() {
+                    Some(hint) => format!("{hint} {ours}"),
+                    None => ours,
+                });
+            }
             return error;
         }
         let named = network::download_lines(&begun).replace('\n', "; ");
