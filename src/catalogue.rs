@@ -218,7 +218,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "wait",
         "Navigation",
-        "<sel> [ms] | --networkidle [ms] | --load | --domcontentloaded | --text T | --url PATTERN | --fn EXPR | --gone <sel> [ms]",
+        "<sel> [ms] | --networkidle [ms] | --load [ms] | --domcontentloaded [ms] | --text T | --url PATTERN | --fn EXPR | --gone <sel> [ms]",
         "Wait for an element to be visible, a load state, text, a URL, a JS condition, or an element to go",
     )
     .words(1, 2)

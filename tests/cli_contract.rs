@@ -293,6 +293,25 @@ fn chain_strict_stops_at_the_first_failure_and_the_pipe_form_keeps_quotes() {
         format!("{url}\n"),
         "step 3 must not have run"
     );
+    // A failing step's hint: on its own line without --strict; with it, the JSON error
+    // stays the step's one line and the hint leads with the step's own.
+    let out = ws.run(&["chain", "tab 99 | url"]);
+    assert!(
+        stdout(&out).starts_with(
+            "[tab] ERROR: Tab 99 not found\nRun 'browse tabs' for the open tabs' ids.\n\n[url] "
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = ws.run(&["--json", "chain", "--strict", "url | tab 99 | url"]);
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    assert_eq!(answer["error"], "[tab] ERROR: Tab 99 not found", "{answer}");
+    assert_eq!(
+        answer["hint"],
+        "Run 'browse tabs' for the open tabs' ids. chain --strict stopped at step 2 of 3 (tab); \
+         later steps did not run",
+        "{answer}"
+    );
 
     // Quotes inside a word stay; steps may come one per line on stdin.
     let mut child = ws

@@ -301,6 +301,34 @@ fn element_shots_and_clips_in_view_do_not_lay_out_the_whole_page() {
     assert!(read("far.png").all([0, 255, 0]), "#far is green");
 }
 
+/// A capture Chromium does not answer within the call timeout (seen: a full-size shot of
+/// rustdoc's 152,000 px `Vec` page, which the headless shell never finishes; here a page
+/// whose script never yields, with the hang check slowed so that nothing stops it) fails
+/// with Chromium's line and a hint saying how to capture less, and writes no file.
+#[test]
+fn a_capture_chromium_does_not_answer_fails_with_a_hint() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/long.html", &long_page(3000))]);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_HANG_CHECK", "600000");
+    ws.ok(&["goto", &pages.url("/long.html")]);
+    ws.ok(&["js", "setTimeout(() => { for (;;) {} }, 50); 1"]);
+    let error = ws.fails(&["screenshot", "--max-size", "0", "full.png"]);
+    let mut lines = error.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Page.captureScreenshot: Chromium did not answer within 15s"),
+        "{error}"
+    );
+    let hint = lines.next().unwrap_or_default();
+    assert!(
+        hint.contains("a 1280x3000 px image") && hint.contains("--clip x,y,w,h"),
+        "{error}"
+    );
+    assert_eq!(lines.next(), None, "{error}");
+    assert!(!ws.path().join("full.png").exists(), "a file was written");
+}
+
 /// `… (scaled from WxH to wxh; --max-size 0 for full size)` → the four numbers.
 fn scaled_note(line: &str) -> (u32, u32, u32, u32) {
     let note = line

@@ -396,6 +396,12 @@ fn chain_and_batch() {
         format!("[goto] Navigated to {a} (200)\n\n[text] alpha\n\n[goto] ERROR: {blocked}\n\n[url] {a}\n")
     );
 
+    // A failing step's hint follows its error line, as the command alone prints it.
+    assert_eq!(
+        ws.ok(&["chain", "tab 99 | url"]),
+        format!("[tab] ERROR: Tab 99 not found\nRun 'browse tabs' for the open tabs' ids.\n\n[url] {a}\n")
+    );
+
     // Pipe form with quotes, a nested chain and status.
     let piped = format!(r#"goto {b} | js "1 + 1" | chain x | text | status"#);
     let out = ws.ok(&["chain", &piped]);

@@ -227,6 +227,17 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
     assert!(err.contains("unclosed"), "{err}");
     let err = ws.fails(&["route", "**/x", "--body-file", "/etc/passwd"]);
     assert!(err.contains("Path must be within"), "{err}");
+    // A glob that can match no URL (a path, or nothing) would be listed and never hit.
+    assert_eq!(
+        ws.fails(&["route", "/api/*", "--abort"]),
+        "route: the glob /api/* can match no URL\n\
+         A glob is matched against the whole URL, scheme and host included (http://host/path): \
+         did you mean '**/api/*'?\n"
+    );
+    let err = ws.fails(&["route", "./api/data", "--abort"]);
+    assert!(err.contains("did you mean '**/api/data'?"), "{err}");
+    let err = ws.fails(&["route", "", "--status", "500"]);
+    assert!(err.starts_with("route: the URL glob is empty\n"), "{err}");
     assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
 }
 
@@ -236,7 +247,21 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
 #[test]
 fn a_downloads_folder_that_is_a_symlink_is_named_by_downloads() {
     let _slot = chromium_slot();
-    let server = Server::start(vec![("/page.html", html("<title>Files</title>"))]);
+    let server = Server::start(vec![
+        ("/page.html", html("<title>Files</title>")),
+        (
+            "/file.csv",
+            Fixture {
+                status: 200,
+                headers: vec![
+                    ("Content-Type", "text/csv"),
+                    ("Content-Disposition", "attachment; filename=\"file.csv\""),
+                ],
+                body: b"a,b\n".to_vec(),
+                needs_cookie: None,
+            },
+        ),
+    ]);
     let ws = Workspace::with_chromium();
     let elsewhere = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(ws.state_dir()).expect("state dir");
@@ -255,6 +280,17 @@ fn a_downloads_folder_that_is_a_symlink_is_named_by_downloads() {
             "{args:?}: {err}"
         );
     }
+    // goto to a file: Chromium aborts the navigation and saves nothing; the hint says why.
+    let file = server.url("/file.csv");
+    let err = ws.fails(&["goto", &file]);
+    let (first, hint) = err.split_once('\n').unwrap_or((&err, ""));
+    assert_eq!(first, format!("goto: net::ERR_ABORTED at {file}"), "{err}");
+    assert!(
+        hint.starts_with(
+            "If the URL is a file, it was not saved: cannot create the downloads folder"
+        ) && hint.contains("browse restart"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_dir(elsewhere.path()).expect("dir").count(), 0);
 }
 
@@ -347,6 +383,27 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
         "Cleared 2 download records (the files stay)\n"
     );
     assert!(saved.exists());
+
+    // `goto` to the file: Playwright's ERR_ABORTED line, and a hint naming the download it
+    // set off (before, the user was told only that the navigation failed).
+    let report = server.url("/report");
+    let error = ws.fails(&["goto", &report]);
+    let (first, hint) = error.split_once('\n').unwrap_or((&error, ""));
+    assert_eq!(
+        first,
+        format!("goto: net::ERR_ABORTED at {report}"),
+        "{error}"
+    );
+    assert!(
+        hint.starts_with("It set off a download: [")
+            && hint.contains("report")
+            && hint.contains(&format!("← {report}"))
+            && hint.contains("'browse downloads --wait'"),
+        "{error}"
+    );
+    ws.ok(&["downloads", "--wait", "20000"]);
+    ws.ok(&["downloads", "--clear"]);
+    ws.ok(&["goto", &server.url("/page.html")]);
 
     // `download`: the page's cookies go along (the server refuses without them).
     let refused = ws.fails(&["download", &server.url("/secret.txt"), "out.txt"]);

@@ -182,6 +182,28 @@ fn navigation_history_reload_waits_and_url_errors() {
     held.release();
     assert_eq!(ws.ok(&["wait", "--networkidle"]), "Network idle\n");
 
+    // --load takes its ms too (it waited 15 s whatever was given), and its hint names what
+    // holds the load event: here an image whose server never answers.
+    let held_image = HeldServer::start();
+    let image_page = format!("<html><body><img src='{}'></body></html>", held_image.url);
+    let image_pages = PageServer::start(&[("/img.html", image_page.as_str())]);
+    ws.ok(&["goto", &image_pages.url("/img.html")]);
+    let timed_out = ws.fails(&["wait", "--load", "1500"]);
+    let mut lines = timed_out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Operation timed out: waitForLoadState: Timeout 1500ms exceeded."),
+        "{timed_out}"
+    );
+    assert!(
+        lines.next().is_some_and(|hint| hint
+            .starts_with("Waited 1500 ms for the page to reach 'Page loaded'")
+            && hint.contains("a resource still loading")),
+        "{timed_out}"
+    );
+    held_image.release();
+    assert_eq!(ws.ok(&["wait", "--load", "5000"]), "Page loaded\n");
+
     let late = pages.url("/late.html");
     assert_eq!(
         ws.ok(&["goto", &late]),
@@ -278,7 +300,9 @@ fn reading_and_inspection_commands() {
     );
     assert_eq!(
         ws.fails(&["html", "#nope"]),
-        "Operation timed out: innerHTML: Timeout 5000ms exceeded.\n"
+        "Operation timed out: innerHTML: Timeout 5000ms exceeded.\n\
+         Nothing matched #nope within 5000 ms: check it with 'browse snapshot -i' (and use an \
+         @ref from it), or run 'browse wait #nope' first if it appears later.\n"
     );
 
     // links: trimmed text, absolute href, empty text dropped, cut to 120 UTF-16 units.
@@ -540,9 +564,15 @@ fn js_and_eval_results_files_and_errors() {
         fs::read_to_string(ws.path().join("obj.json")).unwrap(),
         "{\n  \"k\": \"é\"\n}"
     );
+    // A refused path is refused before the page runs anything: no side effect is left.
     assert!(ws
-        .fails(&["js", "1", "--out", "/etc/browse-out"])
+        .fails(&["js", "window.ranAnyway = 1", "--out", "/etc/browse-out"])
         .starts_with("Path must be within: "));
+    fs::write(ws.path().join("side.js"), "window.ranAnyway = 2").unwrap();
+    assert!(ws
+        .fails(&["eval", "side.js", "--out", "/etc/browse-out"])
+        .starts_with("Path must be within: "));
+    assert_eq!(ws.ok(&["js", "typeof window.ranAnyway"]), "undefined\n");
     assert_eq!(
         ws.usage_fails(&["js", "1", "--out"]),
         "--out needs a value (FILE)\nUsage: browse js <expression> [--out <file>] [--raw]\n"

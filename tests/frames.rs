@@ -298,9 +298,19 @@ fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
     );
     assert_eq!(ws.ok(&["js", "document.title"]), "Grand page\n");
     ws.ok(&["click", "text=Grand button"]);
-    // By URL: the srcdoc frame.
+    // By URL: two frames are about:srcdoc, and a pattern matching both is refused with the
+    // list (Playwright's strictness; page.frame() took the first silently), leaving the
+    // active frame as it was; a selector from the main frame then picks one.
+    let error = ws.fails(&["frame", "--url", "srcdoc"]);
+    assert!(
+        error.starts_with("frame --url srcdoc matches 2 frames: about:srcdoc (name \"sd\"), about:srcdoc (name \"veiled\")\n"),
+        "{error}"
+    );
+    assert!(error.contains("'browse frame <selector|@ref>'"), "{error}");
+    assert_eq!(ws.ok(&["js", "document.title"]), "Grand page\n");
+    ws.ok(&["frame", "main"]);
     assert_eq!(
-        ws.ok(&["frame", "--url", "srcdoc"]),
+        ws.ok(&["frame", "#sd"]),
         "Switched to frame: about:srcdoc\n"
     );
     ws.ok(&["click", "button"]);

@@ -154,3 +154,44 @@ fn a_renderer_that_dies_of_memory_is_reported_and_goto_recovers() {
     ws.ok(&["goto", &pages.url("/ok.html")]);
     assert_eq!(ws.ok(&["text"]), "fine\n");
 }
+
+/// A page's control characters (here `ESC [2J`, clear the screen, and `ESC ]0;…BEL`, set the
+/// window title) reach a terminal as pictures (`␛[2J`), never as the bytes a terminal acts
+/// on; a pipe gets the bytes as they are (gstack's output, for scripts). The terminal is a
+/// pseudo-terminal from util-linux `script`.
+#[test]
+fn control_characters_from_a_page_reach_a_terminal_as_pictures() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[("/ansi.html", "<p>a\u{1b}[2Jb\u{1b}]0;owned\u{7}c</p>")]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &pages.url("/ansi.html")]);
+    // A pipe: the page's bytes.
+    assert_eq!(ws.ok(&["text"]), "a\u{1b}[2Jb\u{1b}]0;owned\u{7}c\n");
+    // A terminal: stdout, and an error on stderr (a script error quoting page text).
+    let mut script = std::process::Command::new("script");
+    script
+        .args([
+            "-qec",
+            &format!("{BROWSE} text; {BROWSE} js 'throw new Error(document.body.innerText)'"),
+            "/dev/null",
+        ])
+        .current_dir(ws.path())
+        .env_remove("BROWSE_STATE_FILE")
+        .env_remove("BROWSE_TAB")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in &ws.env {
+        script.env(k, v);
+    }
+    let out = script.output().expect("util-linux script");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
+    assert_eq!(
+        shown.replace("\r\n", "\n"),
+        "a\u{241b}[2Jb\u{241b}]0;owned\u{2407}c\n\
+         Error: a\u{241b}[2Jb\u{241b}]0;owned\u{2407}c\n",
+        "{shown:?}"
+    );
+}

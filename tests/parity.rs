@@ -80,19 +80,32 @@ fn network_leaves_out_data_urls_and_the_favicon() {
 
 /// Item 6: Playwright 1.62 names the bare API in timeouts (`selectOption:`, `waitFor:`,
 /// `screenshot:`), not `locator.selectOption:`; and the element shot says 5000ms, not what
-/// was left of it.
+/// was left of it. A hint line follows when nothing matched.
 #[test]
 fn timeouts_name_the_bare_playwright_api() {
     let _slot = chromium_slot();
     let server = server();
     let ws = on_page(&server);
+    // gstack's line, then ours: nothing matched, and how to find the element (Playwright's
+    // line alone does not tell a missing element from one not ready).
+    let hint = "Nothing matched #nope within 5000 ms: check it with 'browse snapshot -i' \
+                (and use an @ref from it), or run 'browse wait #nope' first if it appears later.\n";
     assert_eq!(
         ws.fails(&["select", "#nope", "r"]),
-        "Operation timed out: selectOption: Timeout 5000ms exceeded.\n"
+        format!("Operation timed out: selectOption: Timeout 5000ms exceeded.\n{hint}")
     );
     assert_eq!(
         ws.fails(&["screenshot", "x.png", "#nope"]),
-        "Operation timed out: screenshot: Timeout 5000ms exceeded.\n"
+        format!("Operation timed out: screenshot: Timeout 5000ms exceeded.\n{hint}")
+    );
+    assert_eq!(
+        ws.fails(&["scroll", "#nope"]),
+        format!("Operation timed out: scrollIntoViewIfNeeded: Timeout 5000ms exceeded.\n{hint}")
+    );
+    std::fs::write(ws.path().join("up.txt"), "x").unwrap();
+    assert_eq!(
+        ws.fails(&["upload", "#nope", "up.txt"]),
+        format!("Operation timed out: setInputFiles: Timeout 5000ms exceeded.\n{hint}")
     );
     let wait = ws.fails(&["wait", "#nope", "1000"]);
     assert_eq!(

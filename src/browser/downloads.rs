@@ -215,6 +215,16 @@ impl Downloads {
         reported.chain(starting).collect()
     }
 
+    /// [`Downloads::begun_since`], waiting until `deadline` for one to begin when none has:
+    /// for a navigation Chromium aborted because its answer is a download, whose record the
+    /// event threads may not have written yet when the abort is seen.
+    pub fn wait_begun_since(&self, seq: u64, since: Instant, deadline: Instant) -> Vec<Download> {
+        self.wait_for(deadline, |log| {
+            log.next_seq >= seq || log.starting.iter().any(|s| s.counts() && s.seen >= since)
+        });
+        self.begun_since(seq, since)
+    }
+
     /// The number the next download will get: downloads with a `seq` at or above a value read
     /// before a command began were started during it.
     pub fn next_seq(&self) -> u64 {

@@ -45,17 +45,70 @@ pub use page::{CommandError, CommandResult, Ctx};
 pub use session::Session;
 use session::{TabHandle, TabState};
 
+/// How long a command failing with `net::ERR_ABORTED` (a navigation Chromium gave up on,
+/// as it does when the answer is a download) waits for that download's record.
+const ABORTED_DOWNLOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(2000);
+
 impl Session {
+    /// A failed command's error, with a hint naming the downloads it set off: `goto` to a
+    /// file served as an attachment fails with Playwright's `net::ERR_ABORTED` while the file
+    /// downloads, and the user must learn where it went, not only that the navigation failed.
+    fn name_downloads_in_error(
+        &self,
+        mut error: CommandError,
+        seq: u64,
+        began: std::time::Instant,
+    ) -> CommandError {
+        let aborted = error.body.error.contains("net::ERR_ABORTED");
+        let begun = if aborted {
+            self.downloads
+                .wait_begun_since(seq, began, began + ABORTED_DOWNLOAD_WAIT)
+        } else {
+            self.downloads.begun_since(seq, began)
+        };
+        if begun.is_empty() {
+            // Chromium also aborts a navigation whose answer is a file when downloads are
+            // denied (`.gstack/downloads` unusable): then nothing is recorded, so say why.
+            if let Some(off) = self.downloads.off().filter(|_| aborted) {
+                let ours = format!(
+                    "If the URL is a file, it was not saved: {off} (then 'browse restart')."
+                );
+                error.body.hint = Some(match error.body.hint.take() {
+                    Some(hint) => format!("{hint} {ours}"),
+                    None => ours,
+                });
+            }
+            return error;
+        }
+        let named = network::download_lines(&begun).replace('\n', "; ");
+        let ours = format!(
+            "It set off a download: {named} ('browse downloads --wait' waits for it to end; \
+             'browse download <url> [path]' fetches a file without navigating)."
+        );
+        error.body.hint = Some(match error.body.hint.take() {
+            Some(hint) => format!("{hint} {ours}"),
+            None => ours,
+        });
+        error
+    }
+
     /// Runs one browser command; page content is enveloped here, centrally, when asked for.
     pub fn execute(&self, req: &CommandRequest) -> CommandResult {
         let downloads_before = self.downloads.next_seq();
         let began = std::time::Instant::now();
-        let mut result = self.dispatch(req)?;
         // `chain` and `tab-each` run commands that say it themselves.
-        if !matches!(
+        let names_its_own = matches!(
             req.command.as_str(),
             "downloads" | "download" | "chain" | "tab-each"
-        ) {
+        );
+        let mut result = self.dispatch(req).map_err(|e| {
+            if names_its_own {
+                e
+            } else {
+                self.name_downloads_in_error(e, downloads_before, began)
+            }
+        })?;
+        if !names_its_own {
             // A download the command set off is said, never lost silently.
             let begun = self.downloads.begun_since(downloads_before, began);
             if !begun.is_empty() {

@@ -179,6 +179,24 @@ pub fn is_timeout(error: &CommandError) -> bool {
     error.body.error.starts_with("Timeout ") && error.body.error.ends_with("ms exceeded.")
 }
 
+/// gstack's line for a locator call (`api`: Playwright's name, `innerHTML`) whose selector
+/// matched nothing for `waited`, `Operation timed out: <api>: Timeout <ms>ms exceeded.`,
+/// with a hint saying that nothing matched and how to find the element: Playwright's line
+/// alone does not say whether the element was missing or not ready.
+pub fn never_matched(api: &str, sel: &str, waited: Duration) -> CommandError {
+    CommandError::failed_with_hint(
+        format!(
+            "Operation timed out: {api}: Timeout {}ms exceeded.",
+            waited.as_millis()
+        ),
+        format!(
+            "Nothing matched {sel} within {} ms: check it with 'browse snapshot -i' (and use \
+             an @ref from it), or run 'browse wait {sel}' first if it appears later.",
+            waited.as_millis()
+        ),
+    )
+}
+
 fn timeout_error(wait: Duration) -> CommandError {
     CommandError::failed(format!("Timeout {}ms exceeded.", wait.as_millis()))
 }

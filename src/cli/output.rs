@@ -7,8 +7,14 @@
 //!
 //! `result` is structured for the commands `structured` knows, else the text. Progress notes
 //! (`[browse] Starting server...`) stay on stderr in both modes.
+//!
+//! Page content (text, link names, titles, script errors) is the page's to choose, control
+//! characters too: printed to a terminal, `ESC [2J` clears it and `ESC ]0;…` retitles it. On a
+//! terminal, plain mode shows them as Unicode control pictures instead (`␛[2J`,
+//! [`visible_controls`]); a pipe or file gets the bytes as they are, as gstack prints them.
 
-use std::io::Write;
+use std::borrow::Cow;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
@@ -50,6 +56,7 @@ pub fn result(text: &str) -> ExitCode {
         });
         let _ = writeln!(out, "{value}");
     } else {
+        let text = for_stream(text, std::io::stdout().is_terminal());
         let _ = out.write_all(text.as_bytes());
         if !text.ends_with('\n') {
             let _ = out.write_all(b"\n");
@@ -70,6 +77,7 @@ pub fn partial(text: Option<&str>) {
         let _ = PARTIAL.set(text.to_owned());
         return;
     }
+    let text = for_stream(text, std::io::stdout().is_terminal());
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}\n");
     let _ = out.flush();
@@ -94,10 +102,59 @@ pub fn error(code: u8, error: &str, hint: Option<&str>, ours: bool) -> ExitCode 
         outln!("{value}");
     } else {
         let prefix = if ours { "[browse] " } else { "" };
-        errln!("{prefix}{error}");
+        let tty = std::io::stderr().is_terminal();
+        errln!("{prefix}{}", for_stream(error, tty));
         if let Some(hint) = hint {
-            errln!("{hint}");
+            errln!("{}", for_stream(hint, tty));
         }
     }
     ExitCode::from(code)
+}
+
+/// `text` as it may be written to a stream: unchanged unless the stream is a terminal.
+fn for_stream(text: &str, terminal: bool) -> Cow<'_, str> {
+    if terminal {
+        visible_controls(text)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// `text` with every control character a terminal would act on shown as a picture of it:
+/// C0 controls but line feed and tab as U+2400 + code (`ESC` as `␛`, `CR` as `␍`), `DEL` as
+/// `␡`, and the C1 controls (U+0080-U+009F, `CSI` among them) as `�`.
+fn visible_controls(text: &str) -> Cow<'_, str> {
+    let acts = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(acts) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                c if !acts(c) => c,
+                '\u{7f}' => '\u{2421}',
+                c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+                _ => '\u{fffd}',
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_a_terminal_acts_on_are_shown_not_sent() {
+        assert_eq!(
+            visible_controls("a\u{1b}[2Jb\u{1b}]0;t\u{7}c\rd\u{7f}\u{9b}e"),
+            "a\u{241b}[2Jb\u{241b}]0;t\u{2407}c\u{240d}d\u{2421}\u{fffd}e"
+        );
+        // Lines, tabs and text are left as they are, without a copy.
+        assert!(matches!(
+            visible_controls("é\tx\n→"),
+            Cow::Borrowed("é\tx\n→")
+        ));
+        assert_eq!(for_stream("\u{1b}[31m", false), "\u{1b}[31m");
+    }
 }

@@ -38,30 +38,41 @@ pub fn run(session: &Session, req: &CommandRequest) -> CommandResult {
     let mut blocks = Vec::with_capacity(total);
     for (step, words) in commands.into_iter().enumerate() {
         let name = words.first().cloned().unwrap_or_default();
-        let (block, ok) = run_one(session, req, words);
-        if strict && !ok {
-            // The steps that ran go to stdout, the failing one and why the chain stopped to
-            // stderr: a script keeps what succeeded.
-            let mut error = CommandError::failed_with_hint(
-                block,
-                format!(
+        let (block, failed) = run_one(session, req, words);
+        match failed {
+            Some(hint) if strict => {
+                // The steps that ran go to stdout, the failing one and why the chain stopped
+                // to stderr: a script keeps what succeeded. The step's own hint leads ours.
+                let stopped = format!(
                     "chain --strict stopped at step {} of {total} ({name}); later steps did not run",
                     step + 1
-                ),
-            );
-            error.body.output = (!blocks.is_empty()).then(|| blocks.join("\n\n"));
-            return Err(error);
+                );
+                let mut error = CommandError::failed_with_hint(
+                    block,
+                    hint.map_or(stopped.clone(), |h| format!("{h} {stopped}")),
+                );
+                error.body.output = (!blocks.is_empty()).then(|| blocks.join("\n\n"));
+                return Err(error);
+            }
+            // gstack's block is the error line; the hint, when there is one, follows it on
+            // a line of its own, as the command alone prints it.
+            Some(Some(hint)) => blocks.push(format!("{block}\n{hint}")),
+            _ => blocks.push(block),
         }
-        blocks.push(block);
     }
     Ok(blocks.join("\n\n"))
 }
 
-/// One step's `[label] result` block, and whether it succeeded.
-fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> (String, bool) {
+/// One step's `[label] result` block (`[label] ERROR: <error>` when it failed) and, when it
+/// failed, `Some` of the error's hint.
+fn run_one(
+    session: &Session,
+    parent: &CommandRequest,
+    words: Vec<String>,
+) -> (String, Option<Option<String>>) {
     let mut words = words.into_iter();
     let Some(name) = words.next() else {
-        return ("[] ERROR: empty command".into(), false);
+        return ("[] ERROR: empty command".into(), Some(None));
     };
     let args: Vec<String> = words.collect();
     let canonical = catalogue::lookup(&name).map(|c| c.name);
@@ -70,24 +81,27 @@ fn run_one(session: &Session, parent: &CommandRequest, words: Vec<String>) -> (S
         _ => name.clone(),
     };
     let outcome = match canonical {
-        Some("chain") => Err("Nested chain commands are not allowed".to_owned()),
-        Some("status") => Ok(session.status_text()),
-        Some(lifecycle @ ("stop" | "restart")) => Err(format!(
-            "'{lifecycle}' cannot run inside chain; run it on its own"
+        Some("chain") => Err(CommandError::failed(
+            "Nested chain commands are not allowed",
         )),
-        _ => session
-            .execute(&CommandRequest {
-                command: name,
-                args,
-                tab_id: parent.tab_id,
-                envelope: parent.envelope,
-                cwd: parent.cwd.clone(),
-            })
-            .map_err(|e| e.body.error),
+        Some("status") => Ok(session.status_text()),
+        Some(lifecycle @ ("stop" | "restart")) => Err(CommandError::failed(format!(
+            "'{lifecycle}' cannot run inside chain; run it on its own"
+        ))),
+        _ => session.execute(&CommandRequest {
+            command: name,
+            args,
+            tab_id: parent.tab_id,
+            envelope: parent.envelope,
+            cwd: parent.cwd.clone(),
+        }),
     };
     match outcome {
-        Ok(result) => (format!("[{label}] {result}"), true),
-        Err(message) => (format!("[{label}] ERROR: {message}"), false),
+        Ok(result) => (format!("[{label}] {result}"), None),
+        Err(e) => (
+            format!("[{label}] ERROR: {}", e.body.error),
+            Some(e.body.hint),
+        ),
     }
 }
 

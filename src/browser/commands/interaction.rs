@@ -74,7 +74,7 @@ fn click_option_ref(ctx: &mut Ctx, sel: &str) -> Result<Option<String>, CommandE
         .and_then(Value::as_str)
         .unwrap_or_default();
     let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
-    select_option(ctx, sel, value).map_err(|e| e.rewrite(&select_timeout()))?;
+    select_option(ctx, sel, value).map_err(|e| e.or_never_matched("selectOption", sel))?;
     watch.settle();
     Ok(Some(format!(
         "Selected \"{text}\" (auto-routed from click on <option>) → now at {}",
@@ -105,7 +105,7 @@ pub fn select(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Err(CommandError::usage("select"));
     }
     let watch = NavigationWatch::start(&ctx.tab.cdp, &ctx.session.downloads)?;
-    select_option(ctx, sel, &value).map_err(|e| e.rewrite(&select_timeout()))?;
+    select_option(ctx, sel, &value).map_err(|e| e.or_never_matched("selectOption", sel))?;
     watch.settle();
     Ok(format!("Selected \"{value}\" in {sel}"))
 }
@@ -231,7 +231,7 @@ pub fn upload(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
     let element = selector::find_one(ctx, sel, action_timeout()).map_err(|e| {
         if selector::is_timeout(&e) {
-            timed_out("setInputFiles")
+            selector::never_matched("setInputFiles", sel, action_timeout())
         } else {
             e
         }
@@ -549,6 +549,17 @@ impl ActionError {
             ActionError::TimedOut(None) => CommandError::failed(timeout_message),
         }
     }
+
+    /// The user-facing error of a Playwright locator call (`api`: its name, `selectOption`)
+    /// on `sel`: a timeout with a known cause names it; one without is gstack's
+    /// `Operation timed out: <api>: …` with a hint that nothing matched
+    /// ([`selector::never_matched`]).
+    pub(super) fn or_never_matched(self, api: &str, sel: &str) -> CommandError {
+        match self {
+            ActionError::Fatal(e) | ActionError::TimedOut(Some(e)) => e,
+            ActionError::TimedOut(None) => selector::never_matched(api, sel, action_timeout()),
+        }
+    }
 }
 
 /// What one attempt at an action came to.
@@ -584,18 +595,6 @@ impl<T> Attempt<T> {
         };
         Attempt::Blocked(why.to_owned())
     }
-}
-
-/// `Operation timed out: selectOption: Timeout 5000ms exceeded.`
-fn select_timeout() -> String {
-    timed_out("selectOption").body.error
-}
-
-pub(super) fn timed_out(api: &str) -> CommandError {
-    CommandError::failed(format!(
-        "Operation timed out: {api}: Timeout {}ms exceeded.",
-        action_timeout().as_millis()
-    ))
 }
 
 /// Looks `sel` up and runs `attempt` on it until it is done or [`action_timeout()`] passes.
@@ -1391,7 +1390,7 @@ fn scroll_into_view(ctx: &Ctx, sel: &str) -> Result<(), CommandError> {
             Attempt::Retry
         })
     })
-    .map_err(|e| e.rewrite(&timed_out("scrollIntoViewIfNeeded").body.error))
+    .map_err(|e| e.or_never_matched("scrollIntoViewIfNeeded", sel))
 }
 
 // ---------------------------------------------------------------------------------------

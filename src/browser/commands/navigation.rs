@@ -103,7 +103,8 @@ pub fn navigate(tab: &TabHandle, url: &str) -> Result<String, CommandError> {
 /// How often load-state and element waits look again when no event can wake them.
 const POLL: Duration = Duration::from_millis(100);
 
-/// `wait <sel> [ms]` and `wait --networkidle [ms]`: the default timeout and its clamp.
+/// `wait <sel> [ms]` and `wait --networkidle|--load|--domcontentloaded [ms]`: the default
+/// timeout and its clamp.
 const WAIT_DEFAULT_MS: u64 = 15_000;
 const WAIT_MIN_MS: u64 = 1_000;
 const WAIT_MAX_MS: u64 = 300_000;
@@ -209,7 +210,7 @@ fn settle_after(tab: &TabHandle, navs: u64, docs: u64) -> Result<(), CommandErro
 }
 
 /// The load states `wait` knows, by their Chromium lifecycle event names.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum LoadState {
     DomContentLoaded,
     Load,
@@ -309,7 +310,7 @@ fn parse_int_prefix(s: &str) -> Option<i64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// `wait <sel> [ms] | --networkidle [ms] | --load | --domcontentloaded`, and the page
+/// `wait <sel> [ms] | --networkidle [ms] | --load [ms] | --domcontentloaded [ms]`, and the page
 /// conditions of `wait_for.rs` (`--text`, `--url`, `--fn`, `--gone`).
 pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(first) = args.first() else {
@@ -324,10 +325,12 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             wait_timeout(args.get(1)),
             "Network idle",
         ),
-        "--load" => (LoadState::Load, NAVIGATION_TIMEOUT, "Page loaded"),
+        // The ms apply here too (gstack ignores them for these two, leaving Playwright's
+        // default): `wait --load 2000` waiting 15 s surprised a user.
+        "--load" => (LoadState::Load, wait_timeout(args.get(1)), "Page loaded"),
         "--domcontentloaded" => (
             LoadState::DomContentLoaded,
-            NAVIGATION_TIMEOUT,
+            wait_timeout(args.get(1)),
             "DOM content loaded",
         ),
         selector => {
@@ -345,9 +348,14 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                 timeout.as_millis()
             ),
             format!(
-                "Waited {} ms for the page to reach '{done}' at {}; requests still open keep it from being idle ('browse network' lists them).",
+                "Waited {} ms for the page to reach '{done}' at {}; {} ('browse network' lists the requests).",
                 timeout.as_millis(),
-                ctx.tab.events.url()
+                ctx.tab.events.url(),
+                if state == LoadState::NetworkIdle {
+                    "requests still open keep it from being idle"
+                } else {
+                    "a resource still loading (a script, image, stylesheet or iframe) holds it back"
+                }
             ),
         ))
     }

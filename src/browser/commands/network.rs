@@ -86,6 +86,7 @@ pub fn route(session: &Session, args: &[String], cwd: &std::path::Path) -> Comma
     let [pattern] = words.positional.as_slice() else {
         return Err(CommandError::usage("route"));
     };
+    refuse_unmatchable_glob(pattern)?;
     let fulfils = ["--status", "--body", "--body-file", "--content-type"]
         .iter()
         .any(|f| words.has(f));
@@ -117,6 +118,35 @@ pub fn route(session: &Session, args: &[String], cwd: &std::path::Path) -> Comma
         .add(route)
         .map_err(|e| CommandError::failed(format!("route: cannot intercept requests: {e:#}")))?;
     Ok(format!("Route added: {pattern} → {summary}"))
+}
+
+/// Refuses a glob that can match no request's URL, which would otherwise be added, listed
+/// and never hit: an empty one, and one starting with `/` or `.` (a path, where a URL starts
+/// with its scheme). A glob is matched against the whole URL, as Playwright's are when no
+/// `baseURL` is set (with one, Playwright resolves `/api/*` against it; we have none).
+fn refuse_unmatchable_glob(pattern: &str) -> Result<(), CommandError> {
+    if pattern.is_empty() {
+        return Err(CommandError::failed_with_hint(
+            "route: the URL glob is empty",
+            "'**' matches every request, '**/api/*' those whose path ends in /api/<one part>.",
+        ));
+    }
+    if pattern.starts_with('/') || pattern.starts_with('.') {
+        let tail = pattern.trim_start_matches('.');
+        let tail = if tail.starts_with('/') {
+            tail.to_owned()
+        } else {
+            format!("/{tail}")
+        };
+        return Err(CommandError::failed_with_hint(
+            format!("route: the glob {pattern} can match no URL"),
+            format!(
+                "A glob is matched against the whole URL, scheme and host included \
+                 (http://host/path): did you mean '**{tail}'?"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn fulfil_action(words: &Words, cwd: &std::path::Path) -> Result<RouteAction, CommandError> {

@@ -57,20 +57,15 @@ pub fn html(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         let value = page_script(ctx, DOCUMENT_HTML_SCRIPT)?;
         return Ok(value.as_str().unwrap_or_default().to_owned());
     };
-    let element = selector::find_one(ctx, sel, selector::action_timeout())
-        .map_err(|e| timed_out("innerHTML", e))?;
+    let element = selector::find_one(ctx, sel, selector::action_timeout()).map_err(|e| {
+        if selector::is_timeout(&e) {
+            selector::never_matched("innerHTML", sel, selector::action_timeout())
+        } else {
+            e
+        }
+    })?;
     let value = call_on(&element, "function() { return this.innerHTML; }", vec![])?;
     Ok(value.as_str().unwrap_or_default().to_owned())
-}
-
-/// Playwright reports a locator timeout as `<api>: Timeout <ms>ms exceeded.`, which gstack
-/// prefixes with `Operation timed out: `.
-fn timed_out(api: &str, error: CommandError) -> CommandError {
-    if selector::is_timeout(&error) {
-        CommandError::failed(format!("Operation timed out: {api}: {}", error.body.error))
-    } else {
-        error
-    }
 }
 
 /// Runs `function` on an element (in its own frame's session) and returns its result by value.
@@ -202,14 +197,22 @@ pub fn js(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if code.is_empty() {
         return Err(CommandError::usage("js"));
     }
+    // The output path is checked before the page runs anything: a refused path must not
+    // leave the script's side effects behind.
+    let target = out_target(ctx, parsed.out.as_deref())?;
     let result = run_script(ctx, &code)?;
-    match parsed.out {
-        Some(out) => {
-            let n = write_result(&ctx.cwd, &out, &result, parsed.raw)?;
+    match (parsed.out, target) {
+        (Some(out), Some(target)) => {
+            let n = write_result(&target, &out, &result, parsed.raw)?;
             Ok(format!("JS result written: {out} ({n} bytes)"))
         }
-        None => Ok(result),
+        _ => Ok(result),
     }
+}
+
+/// Where `--out` writes (see [`confine::output`]), checked before the script runs.
+fn out_target(ctx: &Ctx, out: Option<&str>) -> Result<Option<std::path::PathBuf>, CommandError> {
+    out.map(|out| confine::output(&ctx.cwd, out)).transpose()
 }
 
 /// `eval <file.js> [--out <f>] [--raw]`: as `js`, with the code read from a file.
@@ -221,13 +224,14 @@ pub fn eval(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let path = confine::input(&ctx.cwd, file)?;
     let code = fs::read_to_string(&path)
         .map_err(|e| CommandError::failed(format!("Cannot read {file}: {e}")))?;
+    let target = out_target(ctx, parsed.out.as_deref())?;
     let result = run_script(ctx, &code)?;
-    match parsed.out {
-        Some(out) => {
-            let n = write_result(&ctx.cwd, &out, &result, parsed.raw)?;
+    match (parsed.out, target) {
+        (Some(out), Some(target)) => {
+            let n = write_result(&target, &out, &result, parsed.raw)?;
             Ok(format!("Eval result written: {out} ({n} bytes)"))
         }
-        None => Ok(result),
+        _ => Ok(result),
     }
 }
 
@@ -588,14 +592,15 @@ fn stringify_result(realm: &Realm, result: &Runtime::RemoteObject) -> Result<Str
 
 /// Writes a `js`/`eval` result for `--out` and returns the byte count. A base64 data URL is
 /// decoded to its bytes unless `raw`.
-fn write_result(cwd: &Path, out: &str, text: &str, raw: bool) -> Result<usize, CommandError> {
-    let path = confine::output(cwd, out)?;
+fn write_result(path: &Path, out: &str, text: &str, raw: bool) -> Result<usize, CommandError> {
     let bytes = match (raw, decode_data_url(text)) {
         (false, Some(decoded)) => decoded?,
         _ => text.as_bytes().to_vec(),
     };
-    confine::create_parents(&path)?;
-    fs::write(&path, &bytes)
+    confine::create_parents(path)?;
+    // Atomically, as every output: a symlink planted since the check is replaced, not
+    // written through, and a failed write leaves no half file.
+    crate::atomic_file::write_atomic(path, &bytes, 0o644)
         .map_err(|e| CommandError::failed(format!("Cannot write {out}: {e}")))?;
     Ok(bytes.len())
 }

@@ -20,6 +20,7 @@ use crate::atomic_file::write_atomic;
 use crate::browser::confine;
 use crate::browser::page::{CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, action_timeout, call_function};
+use crate::cdp::NoAnswer;
 
 /// The default longest side, in image pixels, of a full-page capture: the vision-API limit
 /// gstack's `screenshot-size-guard.ts` enforces. `--max-size N` changes it; 0 turns it off.
@@ -456,10 +457,7 @@ fn element_shot(ctx: &Ctx, sel: &str, format: Format) -> Result<Vec<u8>, Command
         let element = selector::find_one(ctx, sel, left).map_err(|e| {
             if selector::is_timeout(&e) {
                 // The whole wait, not what was left of it on the last lookup.
-                CommandError::failed(format!(
-                    "Operation timed out: screenshot: Timeout {}ms exceeded.",
-                    action_timeout().as_millis()
-                ))
+                selector::never_matched("screenshot", sel, action_timeout())
             } else {
                 e
             }
@@ -677,6 +675,9 @@ fn capture(
     // Chromium composites only the front tab of a window: a capture of a popup's opener (or of
     // any tab behind another in its window) never answers. Failure leaves it to the capture.
     let _ = ctx.tab.cdp.activate();
+    let size = clip
+        .as_ref()
+        .map(|c| (c.width * c.scale, c.height * c.scale));
     let reply = ctx
         .tab
         .cdp
@@ -688,8 +689,31 @@ fn capture(
             capture_beyond_viewport: Some(beyond_viewport),
             optimize_for_speed: None,
         })
-        .map_err(cdp_error)?;
+        .map_err(|e| match e.downcast_ref::<NoAnswer>() {
+            Some(_) => capture_unanswered(&e, size),
+            None => cdp_error(e),
+        })?;
     decode(&reply.data)
+}
+
+/// A capture Chromium did not answer within the call timeout. Seen on rustdoc's 152,000 px
+/// `Vec` page with `--max-size 0`: the headless shell answers a 1280x32,769 px capture in
+/// about 7 s and a 1280x40,000 px one never (not within 5 minutes), so the hint says to
+/// capture less; the tab stays usable.
+fn capture_unanswered(error: &anyhow::Error, size: Option<(f64, f64)>) -> CommandError {
+    let what = size.map_or_else(
+        || "the capture".to_owned(),
+        |(w, h)| format!("a {}x{} px image", w.round(), h.round()),
+    );
+    CommandError::failed_with_hint(
+        format!("{error:#}"),
+        format!(
+            "Chromium did not finish {what} (a page tens of thousands of px tall may never \
+             finish) or the page is busy: capture less with --viewport, --clip x,y,w,h or an \
+             element ('browse screenshot <sel>'), or let --max-size scale it down (the \
+             default, 2000 px, does)."
+        ),
+    )
 }
 
 /// `pdf [path] [--format <size>] [--landscape] [--print-background]`: Letter by default.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::navigation;
 use crate::browser::events::lock;
-use crate::browser::frames::{self, ActiveFrame, FrameRef};
+use crate::browser::frames::{self, ActiveFrame, FrameInfo, FrameRef};
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
 use crate::browser::refs::RefMap;
 use crate::browser::selector;
@@ -130,7 +130,7 @@ fn bring_to_front(tab: &Arc<TabHandle>) {
 /// `snapshot`, selectors). The refs are cleared, as gstack does. A selector is looked up in
 /// the active frame, so `frame` can step into nested frames one at a time; `--name` (the
 /// frame's name, exactly) and `--url` (a substring of its URL) search every frame of the tab
-/// but the main one, in frame-tree order.
+/// but the main one, and fail when several match (see [`ambiguous_frame`]).
 pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     let Some(target) = args.first().filter(|t| !t.is_empty()) else {
         return Err(CommandError::usage("frame"));
@@ -152,18 +152,23 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                     }
                 )));
             };
-            ctx.tab
+            let mut matches: Vec<FrameInfo> = ctx
+                .tab
                 .frames
                 .list()
                 .into_iter()
-                .find(|f| {
+                .filter(|f| {
                     if target == "--name" {
                         f.name == *wanted
                     } else {
                         f.url.contains(wanted.as_str())
                     }
                 })
-                .map(|f| f.frame)
+                .collect();
+            if matches.len() > 1 {
+                return Err(ambiguous_frame(args, &matches));
+            }
+            matches.pop().map(|f| f.frame)
         }
         selector => match content_frame_of(ctx, selector) {
             Ok(Shows::Other(what)) => return Err(not_an_iframe(args, selector, &what)),
@@ -236,6 +241,33 @@ fn frame_not_found(args: &[String], why: &str) -> CommandError {
         format!("Frame not found: {}{why}", args.join(" ")),
         "Run 'browse snapshot' to see the page's iframes, then 'browse frame <selector|@ref>', \
          'browse frame --name <exact name>' or 'browse frame --url <part of the URL>'.",
+    )
+}
+
+/// `frame --name/--url` matching several frames. Playwright's `page.frame()` (so gstack)
+/// takes the first silently; we follow its locators' strictness instead, so that a command
+/// never acts in a frame the user did not mean: an error listing the frames, and how to
+/// pick one.
+fn ambiguous_frame(args: &[String], matches: &[FrameInfo]) -> CommandError {
+    let listed: Vec<String> = matches
+        .iter()
+        .map(|f| {
+            if f.name.is_empty() {
+                f.url.clone()
+            } else {
+                format!("{} (name \"{}\")", f.url, f.name)
+            }
+        })
+        .collect();
+    CommandError::failed_with_hint(
+        format!(
+            "frame {} matches {} frames: {}",
+            args.join(" "),
+            matches.len(),
+            listed.join(", ")
+        ),
+        "Pick one: a longer part of its URL, its exact --name, or 'browse frame <selector|@ref>' \
+         on its <iframe> ('browse snapshot' lists them as [iframe] lines).",
     )
 }
 
