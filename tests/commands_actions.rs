@@ -304,7 +304,10 @@ fn element_shots_and_clips_in_view_do_not_lay_out_the_whole_page() {
 /// A capture Chromium does not answer within the call timeout (seen: a full-size shot of
 /// rustdoc's 152,000 px `Vec` page, which the headless shell never finishes; here a page
 /// whose script never yields, with the hang check slowed so that nothing stops it) fails
-/// with Chromium's line and a hint saying how to capture less, and writes no file.
+/// with Chromium's line and a hint saying how to capture less, and writes no file. The page
+/// stops answering when the capture lays it out at full height (its `resize` event), so the
+/// capture is sure to be under way when it does (a timer raced the capture and lost on a
+/// quick machine).
 #[test]
 fn a_capture_chromium_does_not_answer_fails_with_a_hint() {
     let _slot = chromium_slot();
@@ -312,7 +315,7 @@ fn a_capture_chromium_does_not_answer_fails_with_a_hint() {
     let mut ws = Workspace::with_chromium();
     ws.set("BROWSE_HANG_CHECK", "600000");
     ws.ok(&["goto", &pages.url("/long.html")]);
-    ws.ok(&["js", "setTimeout(() => { for (;;) {} }, 50); 1"]);
+    ws.ok(&["js", "addEventListener('resize', () => { for (;;) {} }); 1"]);
     let error = ws.fails(&["screenshot", "--max-size", "0", "full.png"]);
     let mut lines = error.lines();
     assert_eq!(
