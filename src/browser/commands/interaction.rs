@@ -715,7 +715,8 @@ const POINTER_CHECK: &str = r#"async function(needEnabled) {
 /// auxclick, dblclick, contextmenu; `'move'`: pointermove, mousemove) check that the first one
 /// targets (`composedPath()[0]`) the element or something inside it; if not, that event and
 /// every later one are stopped (`preventDefault`, `stopImmediatePropagation`) and what was hit
-/// is recorded. Only the first event is checked, as in Playwright: a click on a `<label>`
+/// is recorded; any event at all marks the guard `seen` ([`HIT_GUARD_SEEN`]). Only the first
+/// event is checked, as in Playwright: a click on a `<label>`
 /// goes on to its control. Inside a closed shadow root the window sees only the host, which
 /// then counts as the element. The guard removes itself after 3 s if never read.
 const CLICK_POINT: &str = r#"function(quads, guard) {
@@ -765,9 +766,10 @@ const CLICK_POINT: &str = r#"function(quads, guard) {
     const types = guard === 'move' ? ['pointermove', 'mousemove']
       : ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click', 'auxclick', 'dblclick', 'contextmenu'];
     const hosts = own.filter((r) => r.mode === 'closed').map((r) => r.host);
-    const state = { target: this, verdict: undefined };
+    const state = { target: this, verdict: undefined, seen: false };
     const listener = (e) => {
       if (!e.isTrusted) return;
+      state.seen = true;
       if (state.verdict === undefined) {
         const at = e.composedPath()[0];
         state.verdict = inside(at) || hosts.includes(at) ? null : describe(at);
@@ -800,6 +802,57 @@ const HIT_GUARD_READ: &str = r#"function() {
   state.remove();
   return state.verdict || null;
 }"#;
+
+/// Resolves after the element's window has run two animation frames: it has then presented
+/// its layout, which the browser's input routing into an out-of-process frame needs (the
+/// same two `requestAnimationFrame`s Playwright's stability check waits for).
+const NEXT_FRAMES: &str = r#"function() {
+  const win = this.ownerDocument.defaultView || window;
+  return new Promise((done) => win.requestAnimationFrame(() => win.requestAnimationFrame(() => done(true))));
+}"#;
+
+/// [`NEXT_FRAMES`] for the tab's own document, which embeds the frame.
+const TOP_NEXT_FRAMES: &str =
+    "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))";
+
+/// Whether the hit-target guard [`CLICK_POINT`] armed for this element has seen any of the
+/// action's events yet (`true` too when no guard is left: the page navigated, or it timed
+/// out, and nothing more can be known).
+const HIT_GUARD_SEEN: &str = r#"function() {
+  const win = this.ownerDocument.defaultView;
+  const state = win && win[Symbol.for('browse.hitTargetGuard')];
+  return !state || state.target !== this || state.seen;
+}"#;
+
+/// Marks the guard's action as missed: any of its events arriving later is stopped, as one
+/// that hit another element would be, until the guard removes itself.
+const HIT_GUARD_MISSED: &str = r#"function() {
+  const win = this.ownerDocument.defaultView;
+  const state = win && win[Symbol.for('browse.hitTargetGuard')];
+  if (state && state.target === this && !state.seen) state.verdict = 'missed';
+}"#;
+
+/// How long the mouse events of a click into an out-of-process frame may take to reach it
+/// after the tab acknowledged them (ms).
+const PRESS_ARRIVAL_MS: u64 = 500;
+
+/// Whether the press events of a click reached the element's window (an out-of-process
+/// frame's, whose events the tab's session acknowledges before that renderer runs them):
+/// waits up to [`PRESS_ARRIVAL_MS`] for the guard to see one; when none came, marks the
+/// guard missed so that a late one cannot act after the command said it failed.
+fn press_reached(session: &Arc<Tab>, object_id: &str) -> Result<bool, CommandError> {
+    let deadline = Instant::now() + Duration::from_millis(PRESS_ARRIVAL_MS);
+    loop {
+        if call_function(session, object_id, HIT_GUARD_SEEN)? == Value::Bool(true) {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            call_function(session, object_id, HIT_GUARD_MISSED)?;
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 /// Scrolls into view and moves the mouse to the element's centre, then clicks if `click`.
 /// Returns where the mouse now is (viewport CSS px) and whether the page was already flushed
@@ -856,8 +909,26 @@ pub(super) fn pointer_act(
         HitGuard::Move
     };
     actionable_point_then(ctx, sel, clicks > 0, guard, |element, point| {
-        click_at(&ctx.tab.cdp, point, clicks, modifiers)?;
         let session = element.session();
+        let out_of_process = !Arc::ptr_eq(session, &ctx.tab.cdp);
+        if out_of_process {
+            // The browser routes the tab's mouse events into an out-of-process frame by its
+            // own hit-test data, which a frame that has not yet presented a frame lacks: the
+            // events then went nowhere (the test's cross-site checkbox, 5 in 10 under load).
+            call_function(session, &element.object_id, NEXT_FRAMES)?;
+            evaluate(&ctx.tab.cdp, TOP_NEXT_FRAMES, true)?;
+        }
+        click_at(&ctx.tab.cdp, point, clicks, modifiers)?;
+        if out_of_process && clicks > 0 && !press_reached(session, &element.object_id)? {
+            return Err(CommandError::failed_with_hint(
+                format!(
+                    "The mouse events for {sel} did not reach its frame (an out-of-process \
+                     frame): nothing was clicked"
+                ),
+                "The frame may still be loading or moving; try the command again, or \
+                 'browse frame <iframe>' and then act by selector.",
+            ));
+        }
         match call_function(session, &element.object_id, HIT_GUARD_READ) {
             Ok(Value::String(what)) => Ok(Attempt::Blocked(format!(
                 "is not stable: {what} intercepts pointer events (the page moved it between \
