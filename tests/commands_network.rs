@@ -238,6 +238,46 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
     assert!(err.contains("did you mean '**/api/data'?"), "{err}");
     let err = ws.fails(&["route", "", "--status", "500"]);
     assert!(err.starts_with("route: the URL glob is empty\n"), "{err}");
+    // Nor can a glob whose start no URL has: no scheme (a relative path, a bare `*`, a host
+    // without one), or a scheme in capitals. Each was added and never hit, the page
+    // reaching the real server; the hint's glob is one that routes the request.
+    let host = server
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let api = format!("{host}/api/*");
+    for (glob, better) in [
+        ("api/*", "**/api/*".to_owned()),
+        ("*", "**/*".to_owned()),
+        ("*data", "**/*data".to_owned()),
+        (api.as_str(), format!("*://{api}")),
+        ("HTTP://**", "http://**".to_owned()),
+    ] {
+        assert_eq!(
+            ws.fails(&["route", glob, "--status", "418"]),
+            format!(
+                "route: the glob {glob} can match no URL\n\
+                 A glob is matched against the whole URL, scheme and host included \
+                 (http://host/path): did you mean '{better}'?\n"
+            )
+        );
+        assert_eq!(ws.ok(&["routes"]), "(no routes)\n", "{glob} was added");
+        ws.ok(&["route", &better, "--status", "418"]);
+        assert_eq!(
+            page_fetch(&ws, "/api/data"),
+            "418:",
+            "{better} did not route"
+        );
+        ws.ok(&["unroute"]);
+    }
+    let err = ws.fails(&["route", "ftp://x/*", "--abort"]);
+    assert!(
+        err.ends_with(
+            "routed requests' URLs start with http://, https:// or file:/// (in lower case).\n"
+        ),
+        "{err}"
+    );
     assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
 }
 
