@@ -142,7 +142,9 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
     let found = match target.as_str() {
         "--name" | "--url" => {
-            let Some(wanted) = args.get(1) else {
+            // An empty value is gstack's usage error too: '' would match every frame's URL,
+            // and the name of every unnamed frame.
+            let Some(wanted) = args.get(1).filter(|w| !w.is_empty()) else {
                 return Err(CommandError::failed(format!(
                     "Usage: frame {target} <{}>",
                     if target == "--name" {
