@@ -285,6 +285,23 @@ fn screenshots_and_pdf() {
         "{}",
         stderr(&out)
     );
+    // A path ending in / names a folder: refused, where a file named after the folder was
+    // written (`screenshot shots/` made a file `shots`), for every command that writes one.
+    for args in [
+        &["screenshot", "shots/"][..],
+        &["pdf", "shots/"],
+        &["js", "1", "--out", "shots/"],
+        &["screenshot", "--viewport", "shots/."],
+    ] {
+        let error = ws.fails(args);
+        assert!(
+            error.starts_with("Not a file name: shots/")
+                && error.contains("names a folder\nName the file inside it, e.g. shots/<name>"),
+            "{args:?}: {error}"
+        );
+        assert!(!ws.path().join("shots").exists(), "{args:?} wrote shots");
+    }
+
     // What the warning suggests; with nothing dropped, nothing is said.
     let out = ws.run(&["screenshot", "--selector", "#box", "el3.png"]);
     assert_eq!(stderr(&out), "", "nothing dropped, nothing said");
