@@ -276,6 +276,14 @@ fn screenshots_and_pdf() {
          'whole.png', is the one written; to shoot the element div: --selector 'div'\n"
     );
     assert_eq!(png_size(&read("whole.png")), (w, h), "the whole page");
+    // Words in any script are named as they are (notes were ASCII: `text=?ber`).
+    let out = ws.run(&["screenshot", "text=Über", "whole.png"]);
+    assert!(
+        stderr(&out).starts_with("[browse] screenshot: ignored 'text=Über': ")
+            && stderr(&out).ends_with("--selector 'text=Über'\n"),
+        "{}",
+        stderr(&out)
+    );
     // The word that wins as a path without an extension is warned of too (a PNG named `div`).
     let out = ws.run(&["screenshot", "--viewport", "div"]);
     assert_eq!(stdout(&out), "Screenshot saved (viewport): div\n");
