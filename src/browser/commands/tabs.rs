@@ -69,7 +69,21 @@ pub fn open(session: &Session, args: &[String], cwd: &std::path::Path) -> Comman
     bring_to_front(&tab);
     if let Some(target) = &target {
         let _serial = lock(&tab.serial);
-        navigation::navigate(&tab, target)?;
+        // The tab stays (gstack's order: open, make active, then navigate), so a failed
+        // navigation says where the user now is: the error alone read as "no tab opened".
+        navigation::navigate(&tab, target).map_err(|mut e| {
+            let ours = format!(
+                "Tab {id} was opened and is the active tab, at {} ('browse closetab {id}' \
+                 closes it).",
+                tab.events.url(),
+                id = tab.id
+            );
+            e.body.hint = Some(match e.body.hint.take() {
+                Some(hint) => format!("{hint} {ours}"),
+                None => ours,
+            });
+            e
+        })?;
     }
     if json {
         return Ok(serde_json::json!({ "tabId": tab.id, "url": url }).to_string());
