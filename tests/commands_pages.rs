@@ -294,8 +294,8 @@ fn a_command_that_opens_a_tab_says_so() {
     assert_eq!(
         stderr(&out),
         format!(
-            "[browse] click opened a tab: [2] {}; tab 2 is now the active tab, where later \
-             commands act ('browse tab 1' goes back)\n",
+            "[browse] a page opened a tab while click ran: [2] {}; tab 2 is now the active \
+             tab, where later commands act ('browse tab 1' goes back)\n",
             pages.url("/popup.html")
         )
     );
@@ -315,7 +315,7 @@ fn a_command_that_opens_a_tab_says_so() {
     );
     assert!(
         stderr(&out).contains(&format!(
-            "js opened a tab: [3] {}; tab 3 is now the active tab",
+            "a page opened a tab while js ran: [3] {}; tab 3 is now the active tab",
             pages.url("/second.html")
         )),
         "{}",
@@ -324,7 +324,7 @@ fn a_command_that_opens_a_tab_says_so() {
     // The tab `--tab-id` pins is no "going back" either: it stays where it was.
     let out = ws.run(&["--tab-id", "1", "click", "#open"]);
     assert!(
-        stderr(&out).contains("click opened a tab: [4] ")
+        stderr(&out).contains("a page opened a tab while click ran: [4] ")
             && stderr(&out).contains("tab 4 is now the active tab")
             && stderr(&out).contains("('browse tab 3' goes back)"),
         "{}",

@@ -121,9 +121,12 @@ impl Session {
         } else {
             String::new()
         };
+        // "A page": usually the one the command acted on, but a timer of any page may have
+        // fired meanwhile.
         notes::say(format!(
-            "{command} opened {} {}; tab {active} is now the active tab, where later commands act{back}",
-            if opened.len() == 1 { "a tab:" } else { "tabs:" },
+            "a page opened {} while {command} ran: {}; tab {active} is now the active tab, \
+             where later commands act{back}",
+            if opened.len() == 1 { "a tab" } else { "tabs" },
             opened.join(", ")
         ));
     }
