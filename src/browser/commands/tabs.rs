@@ -391,7 +391,7 @@ pub fn each(session: &Session, req: &crate::wire::CommandRequest) -> CommandResu
         )));
     }
     let args: Vec<String> = req.args[1..].to_vec();
-    let (_, tabs) = session.tab_list();
+    let (original_active, tabs) = session.tab_list();
     let mut results = Vec::with_capacity(tabs.len());
     for tab in &tabs {
         let url = tab.events.url();
@@ -423,6 +423,17 @@ pub fn each(session: &Session, req: &crate::wire::CommandRequest) -> CommandResu
             status,
             output,
         });
+    }
+    // gstack restores the tab that was active before; a page a command opened made its tab
+    // the active one (the command's note says so), and the user's view must not move.
+    if session.tab_list().0 != original_active {
+        if let Some(tab) = session.activate_tab(original_active) {
+            bring_to_front(&tab);
+            crate::browser::notes::say(format!(
+                "tab-each: tab {original_active} is the active tab again, as before it ran \
+                 (tabs its commands' pages opened stay open: 'browse tabs')"
+            ));
+        }
     }
     #[derive(serde::Serialize)]
     struct Report<'a> {
