@@ -385,16 +385,27 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
 
     // A download the page starts: said by the command that started it, then listed.
     // When the click saw the navigation's headers say download, it names the download
-    // (reported, or still starting). Under heavy load the click can return before Chromium
-    // even starts the request (CI saw it at load ~8): then only `downloads` lists it.
-    let clicked = ws.ok(&["click", "#dl"]);
-    assert!(clicked.starts_with("Clicked #dl"), "{clicked}");
-    if let Some(named) = clicked.lines().nth(1) {
+    // (reported, or still starting) in a note on stderr: its answer stays gstack's one line,
+    // which `--json` and scripts read (the names were appended to it, so `js`'s value or
+    // `click`'s line grew lines depending on when the download began). Under heavy load the
+    // click can return before Chromium even starts the request (CI saw it at load ~8): then
+    // only `downloads` lists it.
+    let out = ws.run(&["--json", "click", "#dl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{{\"command\":\"click\",\"ok\":true,\"result\":\"Clicked #dl → now at {}\"}}\n",
+            server.url("/page.html")
+        )
+    );
+    let notes = stderr(&out);
+    if let Some(named) = notes.lines().find(|l| l.contains("download")) {
         assert!(
-            named.starts_with('[')
+            named.starts_with("[browse] a download began while click ran: [")
                 && named.contains("report.csv")
-                && named.ends_with(&format!("← {}", server.url("/report"))),
-            "the click named its download wrongly:\n{clicked}"
+                && named.contains(&format!("← {}", server.url("/report"))),
+            "the click named its download wrongly:\n{notes}"
         );
     }
     let listed = ws.ok(&["downloads", "--wait", "20000"]);

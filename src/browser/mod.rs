@@ -145,7 +145,7 @@ impl Session {
             req.command.as_str(),
             "downloads" | "download" | "chain" | "tab-each"
         );
-        let mut result = self.dispatch(req).map_err(|e| {
+        let result = self.dispatch(req).map_err(|e| {
             if names_its_own {
                 e
             } else {
@@ -162,19 +162,24 @@ impl Session {
             self.name_opened_tabs(&req.command, first_new_tab, was_active);
         }
         if !names_its_own {
-            // A download the command set off is said, never lost silently.
-            let begun = self.downloads.begun_since(downloads_before, began);
-            if !begun.is_empty() {
-                result.push('\n');
-                result.push_str(&network::download_lines(&begun));
-                if begun.iter().any(|d| {
-                    matches!(
-                        d.state,
-                        downloads::DownloadState::InProgress | downloads::DownloadState::Starting
-                    )
-                }) {
-                    result.push_str("\n(downloading: 'browse downloads --wait' waits for the end)");
-                }
+            // A download the command set off is said, never lost silently; in a note (stderr),
+            // since the answer is gstack's: `js`'s value or `click`'s line, which scripts and
+            // `--json` read, must not grow lines depending on when a download began.
+            for download in self.downloads.begun_since(downloads_before, began) {
+                let running = matches!(
+                    download.state,
+                    downloads::DownloadState::InProgress | downloads::DownloadState::Starting
+                );
+                notes::say(format!(
+                    "a download began while {} ran: {}{}",
+                    req.command,
+                    network::download_lines(std::slice::from_ref(&download)),
+                    if running {
+                        " ('browse downloads --wait' waits for the end)"
+                    } else {
+                        ""
+                    }
+                ));
             }
         }
         if !envelope::enabled(req.envelope) {
