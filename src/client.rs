@@ -110,7 +110,7 @@ impl DaemonClient {
                 let notes = resp
                     .all(crate::wire::NOTE_HEADER)
                     .into_iter()
-                    .map(str::to_owned)
+                    .map(crate::wire::decode_note)
                     .collect();
                 Ok(Reply::Ok(read_body(resp)?, notes))
             }

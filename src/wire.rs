@@ -16,8 +16,59 @@ pub const CALLER_HEADER: &str = "x-browse-caller";
 
 /// A header of a successful `/command` answer, once per note: something the command left out
 /// or could not do that the caller should know (`snapshot`: an iframe that did not answer).
-/// The CLI prints each on stderr; gstack's CLI ignores it. Printable ASCII only.
+/// The CLI prints each on stderr; gstack's CLI ignores it. Its value is [`encode_note`]'s
+/// printable ASCII (the CLI's HTTP client drops a header value with any other byte).
 pub const NOTE_HEADER: &str = "x-browse-note";
+
+/// A note as a header value: printable ASCII as it is, `\` as `\\`, every other character
+/// as `\u{<hex>}`, so a page's or user's words in any script survive the trip (they became
+/// `?`: `text=Über` read `text=?ber`). [`decode_note`] reverses it.
+pub fn encode_note(note: &str) -> String {
+    let mut out = String::with_capacity(note.len());
+    for c in note.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            other => out.push_str(&format!("\\u{{{:x}}}", other as u32)),
+        }
+    }
+    out
+}
+
+/// The note [`encode_note`] encoded. Lenient: a `\` that starts no escape, or a malformed
+/// one, is kept as it is (a daemon before the encoding sent plain ASCII).
+pub fn decode_note(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("\\\\") {
+            out.push('\\');
+            rest = after;
+            continue;
+        }
+        let decoded = tail
+            .strip_prefix("\\u{")
+            .and_then(|t| t.split_once('}'))
+            .and_then(|(hex, after)| {
+                let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)?;
+                Some((c, after))
+            });
+        match decoded {
+            Some((c, after)) => {
+                out.push(c);
+                rest = after;
+            }
+            None => {
+                out.push('\\');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
 
 /// How long a health check counts as "a command is about to follow" for `stop --if-idle`
 /// (ms). Longer than any CLI's gap between the two on a loaded machine.
@@ -210,6 +261,29 @@ pub struct BatchReply {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn notes_keep_every_character_through_a_header() {
+        for note in [
+            "plain ascii: @e1 'x' ~",
+            "text=Über 💾 שלום e\u{301}",
+            "a \\ backslash, a \\u{41} lookalike, a trailing \\",
+            "control \u{1b}[2J and \u{7f}",
+            "",
+        ] {
+            let encoded = super::encode_note(note);
+            assert!(
+                encoded.bytes().all(|b| (b' '..=b'~').contains(&b)),
+                "{encoded}"
+            );
+            assert_eq!(super::decode_note(&encoded), note);
+        }
+        // A daemon before the encoding: its ASCII notes read as they are.
+        assert_eq!(
+            super::decode_note("C:\\x \\u{zz} \\u{41"),
+            "C:\\x \\u{zz} \\u{41"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -264,6 +264,57 @@ fn screenshots_and_pdf() {
     );
     assert_eq!(png_size(&read("el2.png")), (120, 80));
 
+    // gstack's rule (spec §5.5) reads a bare word as a path and the last path wins, so
+    // `screenshot div x.png` shoots the whole page and drops `div`: stdout stays gstack's,
+    // a stderr line names the dropped word and how to shoot that element.
+    let out = ws.run(&["screenshot", "div", "whole.png"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("Screenshot saved: whole.png{note}"));
+    assert_eq!(
+        stderr(&out),
+        "[browse] screenshot: ignored 'div': taken as an output path, and the last path, \
+         'whole.png', is the one written; to shoot the element div: --selector 'div'\n"
+    );
+    assert_eq!(png_size(&read("whole.png")), (w, h), "the whole page");
+    // Words in any script are named as they are (notes were ASCII: `text=?ber`).
+    let out = ws.run(&["screenshot", "text=Über", "whole.png"]);
+    assert!(
+        stderr(&out).starts_with("[browse] screenshot: ignored 'text=Über': ")
+            && stderr(&out).ends_with("--selector 'text=Über'\n"),
+        "{}",
+        stderr(&out)
+    );
+    // The word that wins as a path without an extension is warned of too (a PNG named `div`).
+    let out = ws.run(&["screenshot", "--viewport", "div"]);
+    assert_eq!(stdout(&out), "Screenshot saved (viewport): div\n");
+    assert!(
+        stderr(&out).contains("'div' is the output path")
+            && stderr(&out).ends_with("; to shoot the element div: --selector 'div'\n"),
+        "{}",
+        stderr(&out)
+    );
+    // A path ending in / names a folder: refused, where a file named after the folder was
+    // written (`screenshot shots/` made a file `shots`), for every command that writes one.
+    for args in [
+        &["screenshot", "shots/"][..],
+        &["pdf", "shots/"],
+        &["js", "1", "--out", "shots/"],
+        &["screenshot", "--viewport", "shots/."],
+    ] {
+        let error = ws.fails(args);
+        assert!(
+            error.starts_with("Not a file name: shots/")
+                && error.contains("names a folder\nName the file inside it, e.g. shots/<name>"),
+            "{args:?}: {error}"
+        );
+        assert!(!ws.path().join("shots").exists(), "{args:?} wrote shots");
+    }
+
+    // What the warning suggests; with nothing dropped, nothing is said.
+    let out = ws.run(&["screenshot", "--selector", "#box", "el3.png"]);
+    assert_eq!(stderr(&out), "", "nothing dropped, nothing said");
+    assert_eq!(png_size(&read("el3.png")), (120, 80));
+
     assert_eq!(
         ws.ok(&["screenshot", "--clip", "10,20,50,40", "clip.png"]),
         "Screenshot saved (clip 10,20,50,40): clip.png\n"

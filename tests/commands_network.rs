@@ -238,6 +238,46 @@ fn routes_mock_and_block_requests_on_every_tab_until_unrouted() {
     assert!(err.contains("did you mean '**/api/data'?"), "{err}");
     let err = ws.fails(&["route", "", "--status", "500"]);
     assert!(err.starts_with("route: the URL glob is empty\n"), "{err}");
+    // Nor can a glob whose start no URL has: no scheme (a relative path, a bare `*`, a host
+    // without one), or a scheme in capitals. Each was added and never hit, the page
+    // reaching the real server; the hint's glob is one that routes the request.
+    let host = server
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let api = format!("{host}/api/*");
+    for (glob, better) in [
+        ("api/*", "**/api/*".to_owned()),
+        ("*", "**/*".to_owned()),
+        ("*data", "**/*data".to_owned()),
+        (api.as_str(), format!("*://{api}")),
+        ("HTTP://**", "http://**".to_owned()),
+    ] {
+        assert_eq!(
+            ws.fails(&["route", glob, "--status", "418"]),
+            format!(
+                "route: the glob {glob} can match no URL\n\
+                 A glob is matched against the whole URL, scheme and host included \
+                 (http://host/path): did you mean '{better}'?\n"
+            )
+        );
+        assert_eq!(ws.ok(&["routes"]), "(no routes)\n", "{glob} was added");
+        ws.ok(&["route", &better, "--status", "418"]);
+        assert_eq!(
+            page_fetch(&ws, "/api/data"),
+            "418:",
+            "{better} did not route"
+        );
+        ws.ok(&["unroute"]);
+    }
+    let err = ws.fails(&["route", "ftp://x/*", "--abort"]);
+    assert!(
+        err.ends_with(
+            "routed requests' URLs start with http://, https:// or file:/// (in lower case).\n"
+        ),
+        "{err}"
+    );
     assert_eq!(ws.ok(&["routes"]), "(no routes)\n");
 }
 
@@ -345,16 +385,27 @@ fn page_downloads_land_in_the_workspace_folder_and_download_fetches_with_cookies
 
     // A download the page starts: said by the command that started it, then listed.
     // When the click saw the navigation's headers say download, it names the download
-    // (reported, or still starting). Under heavy load the click can return before Chromium
-    // even starts the request (CI saw it at load ~8): then only `downloads` lists it.
-    let clicked = ws.ok(&["click", "#dl"]);
-    assert!(clicked.starts_with("Clicked #dl"), "{clicked}");
-    if let Some(named) = clicked.lines().nth(1) {
+    // (reported, or still starting) in a note on stderr: its answer stays gstack's one line,
+    // which `--json` and scripts read (the names were appended to it, so `js`'s value or
+    // `click`'s line grew lines depending on when the download began). Under heavy load the
+    // click can return before Chromium even starts the request (CI saw it at load ~8): then
+    // only `downloads` lists it.
+    let out = ws.run(&["--json", "click", "#dl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{{\"command\":\"click\",\"ok\":true,\"result\":\"Clicked #dl → now at {}\"}}\n",
+            server.url("/page.html")
+        )
+    );
+    let notes = stderr(&out);
+    if let Some(named) = notes.lines().find(|l| l.contains("download")) {
         assert!(
-            named.starts_with('[')
+            named.starts_with("[browse] a download began while click ran: [")
                 && named.contains("report.csv")
-                && named.ends_with(&format!("← {}", server.url("/report"))),
-            "the click named its download wrongly:\n{clicked}"
+                && named.contains(&format!("← {}", server.url("/report"))),
+            "the click named its download wrongly:\n{notes}"
         );
     }
     let listed = ws.ok(&["downloads", "--wait", "20000"]);

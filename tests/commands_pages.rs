@@ -266,6 +266,72 @@ fn popups_become_tabs_and_no_tab_is_throttled() {
     assert_eq!(tab_titles(&ws), ["  [1] Opener", "→ [2] Popup"]);
 }
 
+/// A command whose page opened a tab says so on stderr, naming the tab and that later
+/// commands act there: its own line ("Clicked … → now at <opener>") names the page it ran
+/// on, and without the note the next `snapshot` or `click` silently acted on the popup.
+/// stdout keeps gstack's line; a command that opens nothing says nothing.
+#[test]
+fn a_command_that_opens_a_tab_says_so() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[
+        ("/opener.html", OPENER),
+        (
+            "/popup.html",
+            "<html><head><title>Popup</title></head><body>popup body</body></html>",
+        ),
+        (
+            "/second.html",
+            "<html><head><title>Second</title></head><body>second body</body></html>",
+        ),
+    ]);
+    let ws = Workspace::with_chromium();
+    let opener = pages.url("/opener.html");
+    ws.ok(&["goto", &opener]);
+
+    let out = ws.run(&["click", "#blank"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("Clicked #blank → now at {opener}\n"));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "[browse] a page opened a tab while click ran: [2] {}; tab 2 is now the active \
+             tab, where later commands act ('browse tab 1' goes back)\n",
+            pages.url("/popup.html")
+        )
+    );
+    assert_eq!(ws.ok(&["text"]), "popup body\n");
+
+    ws.ok(&["tab", "1"]);
+    let out = ws.run(&["click", "#count"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "a click that opens nothing has no note");
+
+    // Any command: a script's window.open, in --json mode (stdout stays one JSON object).
+    let out = ws.run(&["--json", "js", "window.open('/second.html'); 'opened'"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "{\"command\":\"js\",\"ok\":true,\"result\":\"opened\"}\n"
+    );
+    assert!(
+        stderr(&out).contains(&format!(
+            "a page opened a tab while js ran: [3] {}; tab 3 is now the active tab",
+            pages.url("/second.html")
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // The tab `--tab-id` pins is no "going back" either: it stays where it was.
+    let out = ws.run(&["--tab-id", "1", "click", "#open"]);
+    assert!(
+        stderr(&out).contains("a page opened a tab while click ran: [4] ")
+            && stderr(&out).contains("tab 4 is now the active tab")
+            && stderr(&out).contains("('browse tab 3' goes back)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// Every tab starts at gstack's 1280x720: the first page of a fresh daemon and a `newtab`.
 #[test]
 fn every_tab_starts_at_1280_by_720() {

@@ -187,6 +187,27 @@ fn navigation_history_reload_waits_and_url_errors() {
     let held_image = HeldServer::start();
     let image_page = format!("<html><body><img src='{}'></body></html>", held_image.url);
     let image_pages = PageServer::start(&[("/img.html", image_page.as_str())]);
+    // A document whose loading was stopped (window.stop(), or a goto that timed out) never
+    // fires its load event: said at once, where the wait ran out its whole time and blamed
+    // a resource still loading.
+    ws.ok(&["goto", &image_pages.url("/img.html")]);
+    ws.ok(&["js", "window.stop(); 'stopped'"]);
+    let stopped = ws.fails(&["wait", "--load", "3000"]);
+    assert_eq!(
+        stopped.lines().next().unwrap_or_default(),
+        format!(
+            "waitForLoadState: the page at {} stopped loading before its load event; \
+             it will not fire now",
+            image_pages.url("/img.html")
+        ),
+        "{stopped}"
+    );
+    assert!(stopped.contains("'browse reload'"), "{stopped}");
+    // Its DOMContentLoaded came before the stop.
+    assert_eq!(
+        ws.ok(&["wait", "--domcontentloaded"]),
+        "DOM content loaded\n"
+    );
     ws.ok(&["goto", &image_pages.url("/img.html")]);
     let timed_out = ws.fails(&["wait", "--load", "1500"]);
     let mut lines = timed_out.lines();

@@ -96,6 +96,20 @@ fn tabs_open_switch_pin_and_close() {
         "→ [5] (untitled) — about:blank\n  [6] (untitled) — about:blank\n"
     );
     assert!(ws.ok(&["status"]).contains("\nTabs: 2\n"));
+
+    // A newtab whose navigation fails leaves its tab open and active (gstack's order): the
+    // error says so, where it read as if no tab had opened.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let error = ws.fails(&["newtab", &format!("http://127.0.0.1:{closed_port}/")]);
+    assert!(
+        error.contains("Tab 7 was opened and is the active tab, at ")
+            && error.ends_with("('browse closetab 7' closes it).\n"),
+        "{error}"
+    );
+    assert!(ws.ok(&["tabs"]).contains("→ [7] "));
 }
 
 /// Commands for different tabs run in parallel: a slow `wait` on tab 1 does not hold up a

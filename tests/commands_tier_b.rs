@@ -237,6 +237,26 @@ fn diff_compares_two_pages_and_tab_each_runs_on_every_tab() {
         .as_str()
         .is_some_and(|o| !o.is_empty()));
     assert!(ws.ok(&["tabs"]).contains("→ [2]"));
+    // A page a command opens does not move the active tab either (gstack restores it); the
+    // new tab stays open, and the notes say both.
+    let out = ws.run(&["tab-each", "js", "window.open(location.href); 'opened'"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).ends_with(
+            "[browse] tab-each: tab 2 is the active tab again, as before it ran (tabs its \
+             commands' pages opened stay open: 'browse tabs')\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let listing = ws.ok(&["tabs"]);
+    assert!(
+        listing.contains("→ [2]") && listing.lines().count() == 4,
+        "{listing}"
+    );
+    ws.ok(&["closetab", "3"]);
+    ws.ok(&["closetab", "4"]);
+    assert!(ws.ok(&["tabs"]).contains("→ [2]"));
     let err = ws.fails(&["tab-each", "closetab"]);
     assert!(err.contains("tab-each cannot run 'closetab'"), "{err}");
     assert!(ws.ok(&["tabs"]).contains("[1]"));

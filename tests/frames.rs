@@ -341,6 +341,19 @@ fn frame_moves_text_html_js_and_selectors_into_a_frame_and_main_returns() {
             .contains("Usage: frame <selector|@ref|--name name|--url pattern|main>"),
         "frame alone"
     );
+    // An empty name or URL part is gstack's usage error (it matched every unnamed frame, or
+    // every frame), and the active frame stays.
+    ws.ok(&["frame", "#sd"]);
+    assert_eq!(
+        ws.fails(&["frame", "--name", ""]),
+        "Usage: frame --name <name>\n"
+    );
+    assert_eq!(
+        ws.fails(&["frame", "--url", ""]),
+        "Usage: frame --url <pattern>\n"
+    );
+    assert_eq!(ws.ok(&["js", "location.href"]), "about:srcdoc\n");
+    ws.ok(&["frame", "main"]);
     let error = ws.fails(&["frame", "--name", "nothing-here"]);
     assert!(
         error.starts_with("Frame not found: --name nothing-here\n"),

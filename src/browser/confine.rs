@@ -67,8 +67,24 @@ pub fn input(cwd: &Path, raw: &str) -> Result<PathBuf, CommandError> {
 
 /// Where to write `raw` (relative to `cwd`): the deepest existing ancestor is resolved by the
 /// filesystem, the rest are plain names. The path itself must not be a symlink or anything but
-/// a regular file.
+/// a regular file, and must name a file: an empty path, or one ending in `/` or `/.` (a
+/// folder), is refused; the path's own parsing drops that ending, so `shots/` was written as
+/// a file named `shots`.
 pub fn output(cwd: &Path, raw: &str) -> Result<PathBuf, CommandError> {
+    if raw.is_empty() {
+        return Err(CommandError::failed_with_hint(
+            "The output path is empty",
+            "Name the file to write, e.g. out.png.",
+        ));
+    }
+    if raw.ends_with('/') || raw.ends_with("/.") || raw == "." {
+        let folder = raw.trim_end_matches('.').trim_end_matches('/');
+        let folder = if folder.is_empty() { "." } else { folder };
+        return Err(CommandError::failed_with_hint(
+            format!("Not a file name: {raw} names a folder"),
+            format!("Name the file inside it, e.g. {folder}/<name> (missing folders are created)."),
+        ));
+    }
     let joined = cwd.join(raw);
     if let Ok(meta) = std::fs::symlink_metadata(&joined) {
         if meta.file_type().is_symlink() {
@@ -136,6 +152,14 @@ mod tests {
             err(output(cwd.path(), "link.png")),
             "Refusing to write through a symlink: link.png"
         );
+        for folder in ["new/", "new/.", "./", ".", "/tmp/"] {
+            assert!(
+                err(output(cwd.path(), folder)).starts_with("Not a file name: "),
+                "{folder}"
+            );
+        }
+        assert!(!cwd.path().join("new").exists());
+        assert_eq!(err(output(cwd.path(), "")), "The output path is empty");
         std::fs::create_dir(cwd.path().join("d.png")).unwrap();
         assert_eq!(
             err(output(cwd.path(), "d.png")),

@@ -92,8 +92,52 @@ impl Session {
         error
     }
 
+    /// Leaves a note naming the tabs opened while a command ran (`target=_blank`,
+    /// `window.open`): the newest became the active tab (gstack's rule), so the commands after
+    /// it act there, while the command's own line names the page it ran on. Without the note a
+    /// `click` that opened a popup looked like any other, and the next `snapshot` or `click`
+    /// acted on a page the user never chose.
+    fn name_opened_tabs(&self, command: &str, first_new: u64, was_active: u64) {
+        // A page opened by the command's last input is a tab once its target events are in.
+        self.settle_popups();
+        let (active, tabs) = self.tab_list();
+        let opened: Vec<String> = tabs
+            .iter()
+            .filter(|t| t.id >= first_new)
+            .map(|t| {
+                let url = t.events.url();
+                if url.is_empty() || url == "about:blank" {
+                    format!("[{}]", t.id)
+                } else {
+                    format!("[{}] {url}", t.id)
+                }
+            })
+            .collect();
+        if opened.is_empty() {
+            return;
+        }
+        let back = if was_active != active && tabs.iter().any(|t| t.id == was_active) {
+            format!(" ('browse tab {was_active}' goes back)")
+        } else {
+            String::new()
+        };
+        // "A page": usually the one the command acted on, but a timer of any page may have
+        // fired meanwhile.
+        notes::say(format!(
+            "a page opened {} while {command} ran: {}; tab {active} is now the active tab, \
+             where later commands act{back}",
+            if opened.len() == 1 { "a tab" } else { "tabs" },
+            opened.join(", ")
+        ));
+    }
+
     /// Runs one browser command; page content is enveloped here, centrally, when asked for.
     pub fn execute(&self, req: &CommandRequest) -> CommandResult {
+        // Pages opened before this command are tabs before it starts, so that only those it
+        // opened are named after it.
+        self.settle_popups();
+        let first_new_tab = self.next_tab_id();
+        let was_active = self.tab_list().0;
         let downloads_before = self.downloads.next_seq();
         let began = std::time::Instant::now();
         // `chain` and `tab-each` run commands that say it themselves.
@@ -101,27 +145,41 @@ impl Session {
             req.command.as_str(),
             "downloads" | "download" | "chain" | "tab-each"
         );
-        let mut result = self.dispatch(req).map_err(|e| {
+        let result = self.dispatch(req).map_err(|e| {
             if names_its_own {
                 e
             } else {
                 self.name_downloads_in_error(e, downloads_before, began)
             }
         })?;
+        // Those that open or list tabs say so themselves; `chain` and `tab-each` steps too.
+        let canonical = catalogue::lookup(&req.command).map_or(req.command.as_str(), |c| c.name);
+        let opens_tabs_itself = matches!(
+            canonical,
+            "newtab" | "tabs" | "tab" | "closetab" | "state" | "chain" | "tab-each"
+        );
+        if !opens_tabs_itself {
+            self.name_opened_tabs(&req.command, first_new_tab, was_active);
+        }
         if !names_its_own {
-            // A download the command set off is said, never lost silently.
-            let begun = self.downloads.begun_since(downloads_before, began);
-            if !begun.is_empty() {
-                result.push('\n');
-                result.push_str(&network::download_lines(&begun));
-                if begun.iter().any(|d| {
-                    matches!(
-                        d.state,
-                        downloads::DownloadState::InProgress | downloads::DownloadState::Starting
-                    )
-                }) {
-                    result.push_str("\n(downloading: 'browse downloads --wait' waits for the end)");
-                }
+            // A download the command set off is said, never lost silently; in a note (stderr),
+            // since the answer is gstack's: `js`'s value or `click`'s line, which scripts and
+            // `--json` read, must not grow lines depending on when a download began.
+            for download in self.downloads.begun_since(downloads_before, began) {
+                let running = matches!(
+                    download.state,
+                    downloads::DownloadState::InProgress | downloads::DownloadState::Starting
+                );
+                notes::say(format!(
+                    "a download began while {} ran: {}{}",
+                    req.command,
+                    network::download_lines(std::slice::from_ref(&download)),
+                    if running {
+                        " ('browse downloads --wait' waits for the end)"
+                    } else {
+                        ""
+                    }
+                ));
             }
         }
         if !envelope::enabled(req.envelope) {

@@ -16,18 +16,14 @@ pub fn say(note: impl Into<String>) {
     NOTES.with(|notes| notes.borrow_mut().push(note.into()));
 }
 
-/// The notes said on this thread since the last call, as header-safe text (characters
-/// outside printable ASCII become `?`).
+/// The notes said on this thread since the last call, as header-safe text
+/// ([`crate::wire::encode_note`]; the CLI decodes them).
 pub fn take() -> Vec<String> {
     NOTES.with(|notes| {
         notes
             .borrow_mut()
             .drain(..)
-            .map(|note| {
-                note.chars()
-                    .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-                    .collect()
-            })
+            .map(|note| crate::wire::encode_note(&note))
             .collect()
     })
 }

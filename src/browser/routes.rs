@@ -324,6 +324,131 @@ pub fn glob_regex(glob: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(&out).map_err(|e| format!("the glob {glob:?} is not usable: {e}"))
 }
 
+/// One piece of a Playwright URL glob, for [`glob_can_match_a_request`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum GlobPiece {
+    Literal(char),
+    /// `*`: any run of characters but `/`.
+    Star,
+    /// `**`: any run at all.
+    AnyRun,
+}
+
+/// How a routed request's URL starts: every request that reaches `Fetch.requestPaused` is
+/// fetched over one of these schemes, lower case (the URL is normalised).
+const REQUEST_URL_STARTS: [&str; 3] = ["http://", "https://", "file:///"];
+
+/// Most alternatives `{a,b}` groups may expand to before the check gives up (says "can match").
+const MAX_GLOB_ALTERNATIVES: usize = 256;
+
+/// Whether `glob` (Playwright's syntax, as [`glob_regex`] reads it) can match some request
+/// URL, which always starts with `http://`, `https://` or `file:///`: `api/*`, `*`,
+/// `localhost:3000/api/*`, `*.png` and `/api/*` cannot (a route with one is never hit). Only
+/// the start is checked: a glob that can get past it can match some URL. A glob too branchy
+/// to check, or one [`glob_regex`] refuses, counts as matching (that error is said elsewhere).
+pub fn glob_can_match_a_request(glob: &str) -> bool {
+    let Some(alternatives) = glob_alternatives(glob) else {
+        return true;
+    };
+    alternatives.iter().any(|pieces| {
+        REQUEST_URL_STARTS
+            .iter()
+            .any(|start| can_start_with(pieces, start))
+    })
+}
+
+/// The glob's `{a,b}` groups expanded: each alternative as pieces; `None` when malformed or
+/// above [`MAX_GLOB_ALTERNATIVES`].
+fn glob_alternatives(glob: &str) -> Option<Vec<Vec<GlobPiece>>> {
+    let mut done: Vec<Vec<GlobPiece>> = vec![Vec::new()];
+    // Inside a group: each option's pieces so far.
+    let mut group: Option<Vec<Vec<GlobPiece>>> = None;
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        let piece = match c {
+            '\\' => GlobPiece::Literal(chars.next()?),
+            '*' if chars.peek() == Some(&'*') => {
+                while chars.peek() == Some(&'*') {
+                    chars.next();
+                }
+                GlobPiece::AnyRun
+            }
+            '*' => GlobPiece::Star,
+            '{' if group.is_none() => {
+                group = Some(vec![Vec::new()]);
+                continue;
+            }
+            ',' if group.is_some() => {
+                group.as_mut()?.push(Vec::new());
+                continue;
+            }
+            '}' if group.is_some() => {
+                let options = group.take()?;
+                if done.len().saturating_mul(options.len()) > MAX_GLOB_ALTERNATIVES {
+                    return None;
+                }
+                done = done
+                    .iter()
+                    .flat_map(|head| {
+                        options.iter().map(move |option| {
+                            let mut joined = head.clone();
+                            joined.extend_from_slice(option);
+                            joined
+                        })
+                    })
+                    .collect();
+                continue;
+            }
+            other => GlobPiece::Literal(other),
+        };
+        match group.as_mut() {
+            Some(options) => options.last_mut()?.push(piece),
+            None => done.iter_mut().for_each(|d| d.push(piece)),
+        }
+    }
+    group.is_none().then_some(done)
+}
+
+/// Whether `pieces` can match some text that starts with `start`.
+fn can_start_with(pieces: &[GlobPiece], start: &str) -> bool {
+    // The positions in `pieces` reachable after the text read so far; a wildcard may match
+    // nothing, so the position after it is reachable too.
+    let close = |positions: &mut Vec<usize>| {
+        let mut i = 0;
+        while i < positions.len() {
+            let p = positions[i];
+            if matches!(pieces.get(p), Some(GlobPiece::Star | GlobPiece::AnyRun))
+                && !positions.contains(&(p + 1))
+            {
+                positions.push(p + 1);
+            }
+            i += 1;
+        }
+    };
+    let mut positions = vec![0];
+    close(&mut positions);
+    for c in start.chars() {
+        let mut next = Vec::new();
+        for &p in &positions {
+            let to = match pieces.get(p) {
+                Some(GlobPiece::Literal(l)) if *l == c => Some(p + 1),
+                Some(GlobPiece::Star) if c != '/' => Some(p),
+                Some(GlobPiece::AnyRun) => Some(p),
+                _ => None,
+            };
+            if let Some(to) = to.filter(|to| !next.contains(to)) {
+                next.push(to);
+            }
+        }
+        close(&mut next);
+        if next.is_empty() {
+            return false;
+        }
+        positions = next;
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +473,51 @@ mod tests {
         assert!(!m("http://x/\\*", "http://x/y"));
         assert!(glob_regex("**/{a,b").is_err());
         assert!(glob_regex("x\\").is_err());
+    }
+
+    #[test]
+    fn globs_that_can_match_no_request_url_are_told_apart() {
+        for never in [
+            "",
+            "api/*",
+            "*",
+            "?",
+            "*api*",
+            "*.png",
+            "/api/*",
+            "./api",
+            "localhost:3000/api/*",
+            "127.0.0.1:8080/**",
+            "example.com/**",
+            "*.example.com/**",
+            "HTTP://x/**",
+            "ftp://x/**",
+            "{/a,/b}",
+            "http:/x",
+        ] {
+            assert!(
+                !glob_can_match_a_request(never),
+                "{never:?} was let through"
+            );
+        }
+        for can in [
+            "**",
+            "**/api/*",
+            "**api**",
+            "http://x/**",
+            "https://x/a",
+            "*://x/**",
+            "*/**",
+            "{http,https}://x/*",
+            "{ftp,http}://x/*",
+            "**.png",
+            "file:///tmp/**",
+            "http\\://x/*",
+            // Malformed ones are refused by `glob_regex`, with their own message.
+            "{http",
+        ] {
+            assert!(glob_can_match_a_request(can), "{can:?} was refused");
+        }
     }
 
     #[test]

@@ -514,6 +514,11 @@ impl Session {
         self.closing_pages.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// The id the next tab will get: tabs with this id or a higher one were opened later.
+    pub(crate) fn next_tab_id(&self) -> u64 {
+        lock(&self.tabs).next_id
+    }
+
     /// The active tab's id and every tab in creation order.
     pub(crate) fn tab_list(&self) -> (u64, Vec<Arc<TabHandle>>) {
         let tabs = lock(&self.tabs);

@@ -124,7 +124,7 @@ fn stop_daemon(paths: &StatePaths, globals: &Globals) -> Result<Stopped, ExitCod
     {
         Ok(Reply::Ok(_, notes)) => {
             for note in notes {
-                errln!("[browse] {note}");
+                output::note(&note);
             }
             wait_gone(paths, &record, deadline)?;
             Ok(Stopped::Graceful)

@@ -529,7 +529,7 @@ pub fn launch_failure(e: &LaunchError) -> ExitCode {
 /// The answer on stdout, after the daemon's notes on stderr (both modes: notes are not data).
 fn print_result(text: &str, notes: &[String]) -> ExitCode {
     for note in notes {
-        errln!("[browse] {note}");
+        output::note(note);
     }
     output::result(text)
 }

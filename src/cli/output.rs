@@ -111,6 +111,16 @@ pub fn error(code: u8, error: &str, hint: Option<&str>, ours: bool) -> ExitCode 
     ExitCode::from(code)
 }
 
+/// A note the daemon left besides its answer, on stderr as `[browse] <note>` (both modes:
+/// notes are not data). A note may quote a page's words, so a terminal gets its control
+/// characters as pictures, as it does the answer's.
+pub fn note(note: &str) {
+    errln!(
+        "[browse] {}",
+        for_stream(note, std::io::stderr().is_terminal())
+    );
+}
+
 /// `text` as it may be written to a stream: unchanged unless the stream is a terminal.
 fn for_stream(text: &str, terminal: bool) -> Cow<'_, str> {
     if terminal {

@@ -218,6 +218,25 @@ enum LoadState {
 }
 
 impl LoadState {
+    /// A script true when the main document's loading was stopped before this state's event
+    /// (a `goto` or `reload` that timed out stops it, as does the page's `window.stop()`):
+    /// its parsing is over (`readyState` is `complete`) and the event never fired, so it never
+    /// will. `None` for network idleness, which a stopped document can still reach.
+    fn stopped_check(self) -> Option<&'static str> {
+        match self {
+            LoadState::DomContentLoaded => Some(
+                "(() => { const n = performance.getEntriesByType('navigation')[0]; \
+                 return !!n && document.readyState === 'complete' \
+                 && n.domContentLoadedEventStart === 0; })()",
+            ),
+            LoadState::Load => Some(
+                "(() => { const n = performance.getEntriesByType('navigation')[0]; \
+                 return !!n && document.readyState === 'complete' && n.loadEventStart === 0; })()",
+            ),
+            LoadState::NetworkIdle => None,
+        }
+    }
+
     fn lifecycle_name(self) -> &'static str {
         match self {
             LoadState::DomContentLoaded => "DOMContentLoaded",
@@ -248,6 +267,11 @@ fn main_loader(tab: &TabHandle) -> Result<String, CommandError> {
         .call_method(Page::GetFrameTree(None))
         .map_err(|e| CommandError::failed(format!("{e:#}")))?;
     Ok(tree.frame_tree.frame.loader_id)
+}
+
+/// Whether the main frame's current document already reached `state` (no wait).
+fn tab_reached(tab: &TabHandle, state: LoadState) -> bool {
+    reach_load_state(tab, state, Instant::now()).unwrap_or(false)
 }
 
 /// Waits until the main frame's current document reached `state`. True at once when it
@@ -339,6 +363,24 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
             return Ok(format!("Element {selector} appeared"));
         }
     };
+    if !tab_reached(ctx.tab, state) {
+        if let Some(check) = state.stopped_check() {
+            // Waiting would only run out the clock: say so at once.
+            if let Ok(serde_json::Value::Bool(true)) = evaluate(&ctx.tab.cdp, check, false) {
+                return Err(CommandError::failed_with_hint(
+                    format!(
+                        "waitForLoadState: the page at {} stopped loading before its {} event; \
+                         it will not fire now",
+                        ctx.tab.events.url(),
+                        state.lifecycle_name()
+                    ),
+                    "Its loading was stopped (a goto or reload that timed out stops it, so does \
+                     the page's window.stop()). Load it again with 'browse reload', or wait for \
+                     what you need: 'browse wait <selector>', 'browse wait --text <text>'.",
+                ));
+            }
+        }
+    }
     if reach_load_state(ctx.tab, state, Instant::now() + timeout)? {
         Ok(done.to_owned())
     } else {

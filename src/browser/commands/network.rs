@@ -12,7 +12,7 @@ use crate::atomic_file::write_atomic;
 use crate::browser::confine;
 use crate::browser::downloads::{Download, DownloadState};
 use crate::browser::page::{evaluate, CommandError, CommandResult, Ctx};
-use crate::browser::routes::{Route, RouteAction, MAX_BODY};
+use crate::browser::routes::{self, Route, RouteAction, MAX_BODY};
 use crate::browser::selector;
 use crate::browser::session::Session;
 use crate::browser::url_policy;
@@ -121,9 +121,11 @@ pub fn route(session: &Session, args: &[String], cwd: &std::path::Path) -> Comma
 }
 
 /// Refuses a glob that can match no request's URL, which would otherwise be added, listed
-/// and never hit: an empty one, and one starting with `/` or `.` (a path, where a URL starts
-/// with its scheme). A glob is matched against the whole URL, as Playwright's are when no
-/// `baseURL` is set (with one, Playwright resolves `/api/*` against it; we have none).
+/// and never hit, the page reaching the real server: an empty one, a path (`/api/*`,
+/// `./api`), and any other that cannot match the start of a URL (`api/*`, `*`, `*.png`,
+/// `localhost:3000/api/*`, `HTTP://…`; [`routes::glob_can_match_a_request`]). A glob is
+/// matched against the whole URL, as Playwright's are when no `baseURL` is set (with one,
+/// Playwright resolves `/api/*` against it; we have none). The hint suggests a glob that can.
 fn refuse_unmatchable_glob(pattern: &str) -> Result<(), CommandError> {
     if pattern.is_empty() {
         return Err(CommandError::failed_with_hint(
@@ -131,22 +133,47 @@ fn refuse_unmatchable_glob(pattern: &str) -> Result<(), CommandError> {
             "'**' matches every request, '**/api/*' those whose path ends in /api/<one part>.",
         ));
     }
-    if pattern.starts_with('/') || pattern.starts_with('.') {
-        let tail = pattern.trim_start_matches('.');
-        let tail = if tail.starts_with('/') {
-            tail.to_owned()
-        } else {
-            format!("/{tail}")
-        };
-        return Err(CommandError::failed_with_hint(
-            format!("route: the glob {pattern} can match no URL"),
-            format!(
-                "A glob is matched against the whole URL, scheme and host included \
-                 (http://host/path): did you mean '**{tail}'?"
-            ),
-        ));
+    if routes::glob_can_match_a_request(pattern) {
+        return Ok(());
     }
-    Ok(())
+    let mut hint = String::from(
+        "A glob is matched against the whole URL, scheme and host included (http://host/path)",
+    );
+    match suggest_glob(pattern) {
+        Some(better) => hint.push_str(&format!(": did you mean '{better}'?")),
+        None => hint.push_str(
+            ", and routed requests' URLs start with http://, https:// or file:/// (in lower case).",
+        ),
+    }
+    Err(CommandError::failed_with_hint(
+        format!("route: the glob {pattern} can match no URL"),
+        hint,
+    ))
+}
+
+/// A glob that can match what `pattern` probably meant: `**` before a path (`/api/*` →
+/// `**/api/*`, `api/*` → `**/api/*`, `*.png` → `**/*.png`), any scheme before a host
+/// (`localhost:3000/api/*` → `*://localhost:3000/api/*`), a scheme in lower case; `None`
+/// when nothing simple can match.
+fn suggest_glob(pattern: &str) -> Option<String> {
+    let first_part = pattern.split('/').next().unwrap_or_default();
+    let candidate = if let Some((scheme, rest)) = pattern.split_once("://") {
+        format!("{}://{rest}", scheme.to_ascii_lowercase())
+    } else if pattern.starts_with('/') || pattern.starts_with('.') {
+        let tail = pattern.trim_start_matches('.');
+        if tail.starts_with('/') {
+            format!("**{tail}")
+        } else {
+            format!("**/{tail}")
+        }
+    } else if pattern.contains('/')
+        && (first_part.contains(['.', ':']) || first_part == "localhost")
+    {
+        format!("*://{pattern}")
+    } else {
+        format!("**/{pattern}")
+    };
+    routes::glob_can_match_a_request(&candidate).then_some(candidate)
 }
 
 fn fulfil_action(words: &Words, cwd: &std::path::Path) -> Result<RouteAction, CommandError> {
@@ -791,6 +818,25 @@ mod tests {
         assert!(w.has("--abort"));
         let args = vec!["--body".to_string()];
         assert!(Words::parse("route", &args, &["--body"]).is_err());
+    }
+
+    #[test]
+    fn an_unmatchable_glob_gets_one_that_matches() {
+        for (glob, better) in [
+            ("/api/*", Some("**/api/*")),
+            ("./api", Some("**/api")),
+            ("api/*", Some("**/api/*")),
+            ("*", Some("**/*")),
+            ("*.png", Some("**/*.png")),
+            ("localhost:3000/api/*", Some("*://localhost:3000/api/*")),
+            ("example.com/**", Some("*://example.com/**")),
+            ("HTTP://x/**", Some("http://x/**")),
+            ("ftp://x/**", None),
+        ] {
+            assert_eq!(suggest_glob(glob).as_deref(), better, "{glob}");
+            assert!(refuse_unmatchable_glob(glob).is_err(), "{glob}");
+        }
+        assert!(refuse_unmatchable_glob("**/api/*").is_ok());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::atomic_file::write_atomic;
 use crate::browser::confine;
+use crate::browser::notes;
 use crate::browser::page::{CommandError, CommandResult, Ctx};
 use crate::browser::selector::{self, action_timeout, call_function};
 use crate::cdp::NoAnswer;
@@ -54,6 +55,9 @@ struct Request {
     base64: bool,
     /// The guard's longest side in image pixels; 0 = no guard.
     max_size: u32,
+    /// One line each for words gstack's rules dropped or read as a path where an element
+    /// was likely meant ([`classification_warnings`]); said on stderr, stdout stays gstack's.
+    warnings: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Request, CommandError> {
@@ -107,17 +111,21 @@ fn parse(args: &[String]) -> Result<Request, CommandError> {
             _ => positional.push(arg.clone()),
         }
     }
-    let mut path = String::new();
-    let mut selector = None;
+    let mut paths = Vec::new();
+    let mut selectors = Vec::new();
     for arg in positional {
         if is_image_path(&arg) {
-            path = arg;
+            paths.push(arg);
         } else if ["@e", "@c", ".", "#"].iter().any(|p| arg.starts_with(p)) || arg.contains('[') {
-            selector = Some(arg);
+            selectors.push(arg);
         } else {
-            path = arg;
+            paths.push(arg);
         }
     }
+    let warnings = classification_warnings(&paths, &selectors);
+    // When there are several of a kind, the last one wins (gstack).
+    let path = paths.pop().unwrap_or_default();
+    let mut selector = selectors.pop();
     if let Some(flag) = flag_selector {
         if selector.is_some() {
             return Err(CommandError::failed(
@@ -133,7 +141,54 @@ fn parse(args: &[String]) -> Result<Request, CommandError> {
         viewport,
         base64,
         max_size,
+        warnings,
     })
+}
+
+/// Warnings for what gstack's classification (spec §5.5) does silently: a word it dropped
+/// because a later word of the same kind won (`screenshot h1 x.png` shot the whole page into
+/// `x.png`, `h1` unseen), and a path without an image extension, which is a word meant as an
+/// element more often than a file name (`screenshot h1` wrote a PNG named `h1`). Where an
+/// element was likely meant, the line says how to shoot it: `--selector`.
+fn classification_warnings(paths: &[String], selectors: &[String]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let shoot = |word: &str| format!("; to shoot the element {word}: --selector '{word}'");
+    if let Some((used, dropped)) = paths.split_last() {
+        for word in dropped {
+            let element = if has_image_extension(word) {
+                String::new()
+            } else {
+                shoot(word)
+            };
+            warnings.push(format!(
+                "screenshot: ignored '{word}': taken as an output path, and the last path, \
+                 '{used}', is the one written{element}"
+            ));
+        }
+        if Path::new(used).extension().is_none() {
+            warnings.push(format!(
+                "screenshot: '{used}' is the output path (a word that does not start with @e, \
+                 @c, . or # nor holds [ is a path), written as a PNG without an extension{}",
+                shoot(used)
+            ));
+        }
+    }
+    if let Some((used, dropped)) = selectors.split_last() {
+        for word in dropped {
+            warnings.push(format!(
+                "screenshot: ignored '{word}': the last selector, '{used}', is the element shot"
+            ));
+        }
+    }
+    warnings
+}
+
+/// A name ending in an extension `screenshot` or gstack's path rule knows (case-insensitive).
+fn has_image_extension(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    [".png", ".jpg", ".jpeg", ".webp", ".pdf"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 /// Checks gstack makes after validating the output path.
@@ -153,11 +208,7 @@ fn check_conflicts(req: &Request) -> Result<(), CommandError> {
 
 /// A word with a `/` and an image or pdf extension is a path, never a selector.
 fn is_image_path(arg: &str) -> bool {
-    let lower = arg.to_ascii_lowercase();
-    arg.contains('/')
-        && [".png", ".jpg", ".jpeg", ".webp", ".pdf"]
-            .iter()
-            .any(|ext| lower.ends_with(ext))
+    arg.contains('/') && has_image_extension(arg)
 }
 
 fn parse_clip(value: &str) -> Result<Clip, CommandError> {
@@ -237,6 +288,9 @@ pub fn screenshot(ctx: &mut Ctx, args: &[String]) -> CommandResult {
         return Ok(format!("data:image/png;base64,{encoded}"));
     }
     write_output(&target, &bytes, &req.path)?;
+    for warning in &req.warnings {
+        notes::say(warning.as_str());
+    }
     let note = scaled.map_or_else(String::new, |s| s.note(&bytes));
     Ok(format!("Screenshot saved{label}: {}{note}", req.path))
 }
@@ -969,9 +1023,57 @@ mod tests {
         let r = parse(&words("@e3 a[href] x.png y.png")).unwrap();
         assert_eq!(r.selector.as_deref(), Some("a[href]"));
         assert_eq!(r.path, "y.png");
+        assert_eq!(r.warnings, ["screenshot: ignored 'x.png': taken as an output path, and the last path, 'y.png', is the one written", "screenshot: ignored '@e3': the last selector, 'a[href]', is the element shot"]);
         let r = parse(&words("--viewport --base64")).unwrap();
         assert!(r.viewport && r.base64);
         assert_eq!(r.path, "", "no path: screenshot picks a fresh one");
+    }
+
+    #[test]
+    fn words_read_as_paths_where_an_element_was_likely_meant_are_warned_of() {
+        let shoot = |w: &str| format!("; to shoot the element {w}: --selector '{w}'");
+        let r = parse(&words("h1 x.png")).unwrap();
+        assert_eq!((r.path.as_str(), r.selector), ("x.png", None));
+        assert_eq!(
+            r.warnings,
+            [format!(
+                "screenshot: ignored 'h1': taken as an output path, and the last path, \
+                 'x.png', is the one written{}",
+                shoot("h1")
+            )]
+        );
+        let r = parse(&words("x.png h1")).unwrap();
+        assert_eq!(r.path, "h1");
+        assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+        assert!(r.warnings[0].starts_with("screenshot: ignored 'x.png': "));
+        assert!(!r.warnings[0].contains("--selector"));
+        assert_eq!(
+            r.warnings[1],
+            format!(
+                "screenshot: 'h1' is the output path (a word that does not start with @e, @c, \
+                 . or # nor holds [ is a path), written as a PNG without an extension{}",
+                shoot("h1")
+            )
+        );
+        let r = parse(&words("xpath=//h1")).unwrap();
+        assert!(
+            r.warnings[0].ends_with(&shoot("xpath=//h1")),
+            "{:?}",
+            r.warnings
+        );
+        for quiet in [
+            "shot.png",
+            "#main out/a.JPG",
+            "--selector h1 x.png",
+            "@e3",
+            "",
+        ] {
+            assert_eq!(
+                parse(&words(quiet)).unwrap().warnings,
+                Vec::<String>::new(),
+                "{quiet}"
+            );
+        }
     }
 
     #[test]

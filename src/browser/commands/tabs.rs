@@ -69,7 +69,21 @@ pub fn open(session: &Session, args: &[String], cwd: &std::path::Path) -> Comman
     bring_to_front(&tab);
     if let Some(target) = &target {
         let _serial = lock(&tab.serial);
-        navigation::navigate(&tab, target)?;
+        // The tab stays (gstack's order: open, make active, then navigate), so a failed
+        // navigation says where the user now is: the error alone read as "no tab opened".
+        navigation::navigate(&tab, target).map_err(|mut e| {
+            let ours = format!(
+                "Tab {id} was opened and is the active tab, at {} ('browse closetab {id}' \
+                 closes it).",
+                tab.events.url(),
+                id = tab.id
+            );
+            e.body.hint = Some(match e.body.hint.take() {
+                Some(hint) => format!("{hint} {ours}"),
+                None => ours,
+            });
+            e
+        })?;
     }
     if json {
         return Ok(serde_json::json!({ "tabId": tab.id, "url": url }).to_string());
@@ -142,7 +156,9 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     }
     let found = match target.as_str() {
         "--name" | "--url" => {
-            let Some(wanted) = args.get(1) else {
+            // An empty value is gstack's usage error too: '' would match every frame's URL,
+            // and the name of every unnamed frame.
+            let Some(wanted) = args.get(1).filter(|w| !w.is_empty()) else {
                 return Err(CommandError::failed(format!(
                     "Usage: frame {target} <{}>",
                     if target == "--name" {
@@ -375,7 +391,7 @@ pub fn each(session: &Session, req: &crate::wire::CommandRequest) -> CommandResu
         )));
     }
     let args: Vec<String> = req.args[1..].to_vec();
-    let (_, tabs) = session.tab_list();
+    let (original_active, tabs) = session.tab_list();
     let mut results = Vec::with_capacity(tabs.len());
     for tab in &tabs {
         let url = tab.events.url();
@@ -407,6 +423,17 @@ pub fn each(session: &Session, req: &crate::wire::CommandRequest) -> CommandResu
             status,
             output,
         });
+    }
+    // gstack restores the tab that was active before; a page a command opened made its tab
+    // the active one (the command's note says so), and the user's view must not move.
+    if session.tab_list().0 != original_active {
+        if let Some(tab) = session.activate_tab(original_active) {
+            bring_to_front(&tab);
+            crate::browser::notes::say(format!(
+                "tab-each: tab {original_active} is the active tab again, as before it ran \
+                 (tabs its commands' pages opened stay open: 'browse tabs')"
+            ));
+        }
     }
     #[derive(serde::Serialize)]
     struct Report<'a> {
