@@ -20,54 +20,21 @@ pub const CALLER_HEADER: &str = "x-browse-caller";
 /// printable ASCII (the CLI's HTTP client drops a header value with any other byte).
 pub const NOTE_HEADER: &str = "x-browse-note";
 
-/// A note as a header value: printable ASCII as it is, `\` as `\\`, every other character
-/// as `\u{<hex>}`, so a page's or user's words in any script survive the trip (they became
-/// `?`: `text=Über` read `text=?ber`). [`decode_note`] reverses it.
+/// The bytes [`encode_note`] escapes besides every non-ASCII one: controls, and `%` itself.
+const NOTE_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
+
+/// A note as a header value: UTF-8 percent-encoded (RFC 3986 `%XX`) where a byte is not
+/// printable ASCII, and `%` itself, so a page's or user's words in any script survive the
+/// trip (they became `?`: `text=Über` read `text=?ber`). [`decode_note`] reverses it.
 pub fn encode_note(note: &str) -> String {
-    let mut out = String::with_capacity(note.len());
-    for c in note.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ' '..='~' => out.push(c),
-            other => out.push_str(&format!("\\u{{{:x}}}", other as u32)),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(note, NOTE_ESCAPED).to_string()
 }
 
-/// The note [`encode_note`] encoded. Lenient: a `\` that starts no escape, or a malformed
-/// one, is kept as it is (a daemon before the encoding sent plain ASCII).
+/// The note [`encode_note`] encoded; bytes that are not UTF-8 after decoding become U+FFFD.
 pub fn decode_note(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        if let Some(after) = tail.strip_prefix("\\\\") {
-            out.push('\\');
-            rest = after;
-            continue;
-        }
-        let decoded = tail
-            .strip_prefix("\\u{")
-            .and_then(|t| t.split_once('}'))
-            .and_then(|(hex, after)| {
-                let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)?;
-                Some((c, after))
-            });
-        match decoded {
-            Some((c, after)) => {
-                out.push(c);
-                rest = after;
-            }
-            None => {
-                out.push('\\');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// How long a health check counts as "a command is about to follow" for `stop --if-idle`
@@ -266,7 +233,7 @@ mod tests {
         for note in [
             "plain ascii: @e1 'x' ~",
             "text=Über 💾 שלום e\u{301}",
-            "a \\ backslash, a \\u{41} lookalike, a trailing \\",
+            "a \\ backslash, a %41 lookalike, 100% and a trailing %",
             "control \u{1b}[2J and \u{7f}",
             "",
         ] {
@@ -277,11 +244,9 @@ mod tests {
             );
             assert_eq!(super::decode_note(&encoded), note);
         }
-        // A daemon before the encoding: its ASCII notes read as they are.
-        assert_eq!(
-            super::decode_note("C:\\x \\u{zz} \\u{41"),
-            "C:\\x \\u{zz} \\u{41"
-        );
+        // A daemon before the encoding: its ASCII notes read as they are unless they hold
+        // a `%` and two hex digits.
+        assert_eq!(super::decode_note("C:\\x 50% done"), "C:\\x 50% done");
     }
 
     use super::*;
