@@ -600,9 +600,6 @@ function (wantCursor, interactiveOnly) {
     }
     if (d.startsWith('table') && tag !== 'table') decline('<' + tag + '> laid out as ' + d);
     if (Object.hasOwn(ROLES, tag)) {
-      if (tag === 'li' && !(parent && /^(ul|ol)$/.test(parent.localName))) {
-        decline('a list item outside a list');
-      }
       const name = LABELLABLE.has(tag) ? ariaLabel(el) ?? '' : '';
       return element(ROLES[tag], name, el, 0, null, 0, null, el, ctx);
     }
