@@ -289,6 +289,9 @@ const MISC: &str = r#"<!DOCTYPE html><html><body>
 <p id="out">
 start
 </p>
+<p id="scrolled">
+not scrolled
+</p>
 <p id="size">
 size unknown
 </p>
@@ -302,7 +305,9 @@ Footer
 </p>
 <script>
 window.addEventListener('scroll', () => {
-  document.getElementById('out').textContent = 'scrolled ' + (window.scrollY > 1000);
+  // Its own line: a scroll event comes at the next frame, which may be after a click that
+  // followed the scroll has written its line.
+  document.getElementById('scrolled').textContent = 'scrolled ' + (window.scrollY > 1000);
 });
 const size = () => {
   document.getElementById('size').textContent = 'size ' + innerWidth + 'x' + innerHeight;
