@@ -459,9 +459,10 @@ pub fn kill_daemon(paths: &StatePaths, rec: &StateRecord) -> bool {
 
 /// Waits until the daemon of `rec` and its Chromium are gone (or no longer provably this
 /// workspace's), then removes what they left. Returns false if they were still there at
-/// `deadline`.
+/// `deadline`. Looks every [`EXIT_POLL`] at most: a daemon's own shutdown takes ~60 ms, and a
+/// look costs a few `/proc` reads, where a 50 ms cap let `stop` return up to 50 ms late.
 pub fn wait_for_exit(paths: &StatePaths, rec: &StateRecord, deadline: Instant) -> bool {
-    let mut backoff = Duration::from_millis(2);
+    let mut backoff = Duration::from_millis(1);
     loop {
         let daemon_gone = !is_alive(paths, rec);
         let chrome_gone = identity::prove_chromium(paths, rec).is_none_or(|c| {
@@ -479,9 +480,12 @@ pub fn wait_for_exit(paths: &StatePaths, rec: &StateRecord, deadline: Instant) -
             return false;
         }
         std::thread::sleep(backoff);
-        backoff = (backoff * 2).min(Duration::from_millis(50));
+        backoff = (backoff * 2).min(EXIT_POLL);
     }
 }
+
+/// The longest gap between two looks of [`wait_for_exit`].
+const EXIT_POLL: Duration = Duration::from_millis(5);
 
 /// Outcome of cleaning a record that no live daemon answers for (`stop` on a dead daemon).
 pub enum StaleOutcome {
