@@ -39,7 +39,7 @@ function (wantCursor, interactiveOnly) {
   // Elements with a role, as Chromium names it (HTML-AAM).
   const ROLES = {
     p: 'paragraph', em: 'emphasis', strong: 'strong', code: 'code', article: 'article',
-    nav: 'navigation', main: 'main', ul: 'list', ol: 'list', li: 'listitem',
+    nav: 'navigation', main: 'main', ul: 'list', ol: 'list', menu: 'list', li: 'listitem',
     blockquote: 'blockquote', hr: 'separator', mark: 'mark', time: 'time', sub: 'subscript',
     sup: 'superscript', del: 'deletion', s: 'deletion', ins: 'insertion', dl: 'DescriptionList',
     dd: 'definition', figure: 'figure', figcaption: 'Figcaption', abbr: 'Abbr',
