@@ -171,13 +171,9 @@ fn tab_titles(ws: &Workspace) -> Vec<String> {
         .collect()
 }
 
-/// Pages the page opens (`target=_blank` links and forms, `window.open`) become tabs, the
-/// newest active (gstack's rule for pages it adopts), and no tab is throttled as hidden: the
-/// opener stays `visible`, a click on it is fast and animation frames still run.
-#[test]
-fn popups_become_tabs_and_no_tab_is_throttled() {
-    let _slot = chromium_slot();
-    let pages = PageServer::start(&[
+/// The opener page and the pages it opens.
+fn opener_site() -> PageServer {
+    PageServer::start(&[
         ("/opener.html", OPENER),
         (
             "/popup.html",
@@ -191,7 +187,16 @@ fn popups_become_tabs_and_no_tab_is_throttled() {
             "/posted.html",
             "<html><head><title>Posted</title></head><body>posted body</body></html>",
         ),
-    ]);
+    ])
+}
+
+/// Pages the page opens (`target=_blank` links and forms, `window.open`) become tabs, the
+/// newest active (gstack's rule for pages it adopts), and no tab is throttled as hidden: the
+/// opener stays `visible`, a click on it is fast and animation frames still run.
+#[test]
+fn popups_become_tabs_and_no_tab_is_throttled() {
+    let _slot = chromium_slot();
+    let pages = opener_site();
     let ws = Workspace::with_chromium();
     ws.ok(&["goto", &pages.url("/opener.html")]);
 
@@ -273,17 +278,7 @@ fn popups_become_tabs_and_no_tab_is_throttled() {
 #[test]
 fn a_command_that_opens_a_tab_says_so() {
     let _slot = chromium_slot();
-    let pages = PageServer::start(&[
-        ("/opener.html", OPENER),
-        (
-            "/popup.html",
-            "<html><head><title>Popup</title></head><body>popup body</body></html>",
-        ),
-        (
-            "/second.html",
-            "<html><head><title>Second</title></head><body>second body</body></html>",
-        ),
-    ]);
+    let pages = opener_site();
     let ws = Workspace::with_chromium();
     let opener = pages.url("/opener.html");
     ws.ok(&["goto", &opener]);

@@ -198,6 +198,28 @@ const AGREE: &[(&str, &str, Option<&str>)] = &[
     ("/empty_ul.html", "<ul></ul><p>\n</p>", Some("empty paragraph")),
 ];
 
+/// Opens `url` in the `ax`, `auto` and `page` workspaces, then checks that the page engine
+/// (the last) models the page when `modelled` and declines it otherwise; a wrong verdict is
+/// added to `wrong`.
+fn open_and_check_verdict(
+    url: &str,
+    path: &str,
+    modelled: bool,
+    workspaces: [&Workspace; 3],
+    wrong: &mut Vec<String>,
+) {
+    for ws in workspaces {
+        ws.ok(&["goto", url]);
+    }
+    let declined = String::from_utf8_lossy(&workspaces[2].run(&["snapshot"]).stderr).into_owned();
+    if modelled != declined.is_empty() {
+        wrong.push(format!(
+            "{path}: the page engine should {}, said: {declined}",
+            if modelled { "model it" } else { "decline" }
+        ));
+    }
+}
+
 fn snapshot(ws: &Workspace, flags: &[&str]) -> String {
     let mut args = vec!["snapshot"];
     args.extend_from_slice(flags);
@@ -611,17 +633,8 @@ fn cursor_scan_lists_what_the_walk_did_not_see() {
     let mut wrong = Vec::new();
     for (path, _, line, listed, modelled) in &pages {
         let url = server.url(path);
-        for ws in [&ax, &auto, &page] {
-            ws.ok(&["goto", &url]);
-        }
         // Where the page engine models the page, the walk's list is what the scan used.
-        let declined = String::from_utf8_lossy(&page.run(&["snapshot"]).stderr).into_owned();
-        if *modelled != declined.is_empty() {
-            wrong.push(format!(
-                "{path}: the page engine should {}, said: {declined}",
-                if *modelled { "model it" } else { "decline" }
-            ));
-        }
+        open_and_check_verdict(&url, path, *modelled, [&ax, &auto, &page], &mut wrong);
         for flags in [&["-C"][..], &["-i"][..]] {
             let ours = cursor_lines(snapshot(&auto, flags));
             let reference = cursor_lines(snapshot(&ax, flags));
@@ -754,16 +767,7 @@ fn table_cells_hidden_or_moved_every_way_print_as_the_accessibility_tree() {
     let mut wrong = Vec::new();
     for (path, _, modelled) in &pages {
         let url = server.url(path);
-        for ws in [&ax, &auto, &page] {
-            ws.ok(&["goto", &url]);
-        }
-        let declined = String::from_utf8_lossy(&page.run(&["snapshot"]).stderr).into_owned();
-        if *modelled != declined.is_empty() {
-            wrong.push(format!(
-                "{path}: the page engine should {}, said: {declined}",
-                if *modelled { "model it" } else { "decline" }
-            ));
-        }
+        open_and_check_verdict(&url, path, *modelled, [&ax, &auto, &page], &mut wrong);
         for flags in [&[][..], &["-i"][..]] {
             let (ours, reference) = (snapshot(&auto, flags), snapshot(&ax, flags));
             let hides = *modelled && *path != "/plain.html";
