@@ -555,3 +555,54 @@ fn frame_on_a_selector_that_matches_nothing_says_frame_not_found_with_a_hint() {
     ws.ok(&["frame", "main"]);
     ws.ok(&["frame", "#child"]);
 }
+
+/// A cross-site frame whose window stops every press event at capture, before any listener
+/// of browse's (the checkbox still toggles: that is the press's default action), and a button
+/// that navigates the frame away on its mousedown.
+const GUARDED: &str = r#"<!DOCTYPE html><html><head><title>Guarded page</title></head><body>
+<script>
+addEventListener('mousedown', (e) => { if (e.target.id === 'away') location.href = '/gone.html'; }, true);
+for (const type of ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click']) {
+  addEventListener(type, (e) => e.stopImmediatePropagation(), true);
+}
+</script>
+<input type="checkbox" id="gc" aria-label="Guarded check">
+<button id="away">Away</button>
+</body></html>"#;
+
+#[test]
+fn a_click_that_reached_an_out_of_process_frame_is_reported_done_whatever_the_frame_does_with_it() {
+    let _slot = chromium_slot();
+    let cross = PageServer::start(&[
+        ("/guarded.html", GUARDED),
+        (
+            "/gone.html",
+            "<!DOCTYPE html><html><body><p>Gone page</p></body></html>",
+        ),
+    ]);
+    let url = cross.url("/guarded.html").replace("127.0.0.1", "localhost");
+    let top = PageServer::start(&[(
+        "/top.html",
+        &format!(
+            "<!DOCTYPE html><html><body><iframe id=\"g\" src=\"{url}\"></iframe></body></html>"
+        ),
+    )]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &top.url("/top.html")]);
+    ws.ok(&["frame", "#g"]);
+    // The page's own capture listener keeps the events from browse's listener, not from the
+    // frame: the box is checked, so 'nothing was clicked' (old code) was false, and a retry
+    // would have unchecked it.
+    assert_eq!(ws.ok(&["check", "#gc"]), "Checked #gc\n");
+    assert_eq!(
+        ws.ok(&["js", "document.getElementById('gc').checked"]),
+        "true\n"
+    );
+    // The press navigated the frame: the click acted (old code: 'Runtime.callFunctionOn:
+    // Cannot find context with specified id', exit 1).
+    let out = ws.ok(&["click", "#away"]);
+    assert!(out.starts_with("Clicked #away"), "{out}");
+    wait_until("the frame's navigation", Duration::from_secs(5), || {
+        ws.ok(&["js", "location.pathname"]) == "/gone.html\n"
+    });
+}

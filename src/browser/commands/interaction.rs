@@ -766,7 +766,13 @@ const CLICK_POINT: &str = r#"function(quads, guard) {
     const types = guard === 'move' ? ['pointermove', 'mousemove']
       : ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click', 'auxclick', 'dblclick', 'contextmenu'];
     const hosts = own.filter((r) => r.mode === 'closed').map((r) => r.host);
-    const state = { target: this, verdict: undefined, seen: false };
+    // The window's count of trusted events dispatched into it (Event Timing's eventCounts),
+    // whatever the page's listeners do: a page listener at window capture that stops them
+    // keeps them from the guard's listener, not from this count.
+    const pressed = () => { const c = win.performance && win.performance.eventCounts;
+      return c ? ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click']
+        .reduce((n, t) => n + (c.get(t) || 0), 0) : 0; };
+    const state = { target: this, verdict: undefined, seen: false, pressed, before: pressed() };
     const listener = (e) => {
       if (!e.isTrusted) return;
       state.seen = true;
@@ -816,12 +822,13 @@ const TOP_NEXT_FRAMES: &str =
     "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))";
 
 /// Whether the hit-target guard [`CLICK_POINT`] armed for this element has seen any of the
-/// action's events yet (`true` too when no guard is left: the page navigated, or it timed
-/// out, and nothing more can be known).
+/// action's events yet, by its listener or, when a page listener stopped them before it, by
+/// the window's `performance.eventCounts` (`true` too when no guard is left: the page
+/// navigated, or it timed out, and nothing more can be known).
 const HIT_GUARD_SEEN: &str = r#"function() {
   const win = this.ownerDocument.defaultView;
   const state = win && win[Symbol.for('browse.hitTargetGuard')];
-  return !state || state.target !== this || state.seen;
+  return !state || state.target !== this || state.seen || state.pressed() > state.before;
 }"#;
 
 /// Marks the guard's action as missed: any of its events arriving later is stopped, as one
@@ -843,11 +850,15 @@ const PRESS_ARRIVAL_MS: u64 = 500;
 fn press_reached(session: &Arc<Tab>, object_id: &str) -> Result<bool, CommandError> {
     let deadline = Instant::now() + Duration::from_millis(PRESS_ARRIVAL_MS);
     loop {
-        if call_function(session, object_id, HIT_GUARD_SEEN)? == Value::Bool(true) {
-            return Ok(true);
+        match call_function(session, object_id, HIT_GUARD_SEEN) {
+            Ok(Value::Bool(false)) => {}
+            // Seen; or the element's window is gone (the press navigated or removed its frame,
+            // which is the page acting on it): nothing more can be known, as HIT_GUARD_READ.
+            Ok(_) | Err(_) => return Ok(true),
         }
         if Instant::now() >= deadline {
-            call_function(session, object_id, HIT_GUARD_MISSED)?;
+            // A window gone by now went with its guard: no late event can act.
+            let _ = call_function(session, object_id, HIT_GUARD_MISSED);
             return Ok(false);
         }
         std::thread::sleep(Duration::from_millis(20));

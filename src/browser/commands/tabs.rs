@@ -211,7 +211,7 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                 } else {
                     CommandError::failed_with_hint(
                         error.body.error,
-                        "A selector is looked up in the current frame, to step into nested iframes:                          run 'browse frame main' first for another of the page's iframes.",
+                        "A selector is looked up in the current frame, to step into nested iframes: run 'browse frame main' first for another of the page's iframes.",
                     )
                 });
             }
