@@ -606,3 +606,44 @@ fn a_click_that_reached_an_out_of_process_frame_is_reported_done_whatever_the_fr
         ws.ok(&["js", "location.pathname"]) == "/gone.html\n"
     });
 }
+
+#[test]
+fn a_pointer_action_into_an_out_of_process_frame_that_never_renders_fails_within_its_timeout() {
+    let _slot = chromium_slot();
+    // A stylesheet whose server never answers (the kernel's backlog takes the connection):
+    // the frame's document is parsed, its button laid out, but it never renders, so its
+    // animation frames never come and the browser has no hit-test data to route a click by.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind held server");
+    let sheet = format!("http://{}/never.css", held.local_addr().expect("addr"));
+    let blocked = format!(
+        "<!DOCTYPE html><html><head><link rel=\"stylesheet\" href=\"{sheet}\"></head><body>\
+         <button id=\"b\" onclick=\"window.clicked = true\">Blocked</button></body></html>"
+    );
+    let cross = PageServer::start(&[("/blocked.html", &blocked)]);
+    let url = cross.url("/blocked.html").replace("127.0.0.1", "localhost");
+    let top = PageServer::start(&[(
+        "/top.html",
+        &format!(
+            "<!DOCTYPE html><html><body><iframe id=\"f\" src=\"{url}\"></iframe></body></html>"
+        ),
+    )]);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_ACTION_TIMEOUT", "1500");
+    ws.ok(&["goto", &top.url("/top.html")]);
+    ws.ok(&["frame", "#f"]);
+    // Old code: the command waited for an animation frame for Chromium's 15 s call limit,
+    // then said 'Runtime.callFunctionOn: Chromium did not answer within 15s'.
+    for (verb, done) in [("click", "clicked"), ("hover", "hovered")] {
+        let error = ws.fails(&[verb, "#b"]);
+        assert!(
+            error.starts_with(&format!(
+                "#b is in an out-of-process frame that has not drawn anything within 1500ms, \
+                 so the mouse cannot reach it: nothing was {done}\n"
+            )),
+            "{verb}: {error}"
+        );
+        assert!(error.contains("stylesheet"), "{error}");
+    }
+    assert_eq!(ws.ok(&["js", "String(window.clicked)"]), "undefined\n");
+    drop(held);
+}

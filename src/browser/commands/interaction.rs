@@ -809,17 +809,22 @@ const HIT_GUARD_READ: &str = r#"function() {
   return state.verdict || null;
 }"#;
 
-/// Resolves after the element's window has run two animation frames: it has then presented
-/// its layout, which the browser's input routing into an out-of-process frame needs (the
-/// same two `requestAnimationFrame`s Playwright's stability check waits for).
-const NEXT_FRAMES: &str = r#"function() {
+/// Resolves `true` after the element's window has run two animation frames: it has then
+/// presented its layout, which the browser's input routing into an out-of-process frame needs
+/// (the same two `requestAnimationFrame`s Playwright's stability check waits for); `false`
+/// when they did not come within `ms` (a page that never renders: a stylesheet it waits for
+/// never loads; its timers still run).
+const NEXT_FRAMES: &str = r#"function(ms) {
   const win = this.ownerDocument.defaultView || window;
-  return new Promise((done) => win.requestAnimationFrame(() => win.requestAnimationFrame(() => done(true))));
+  return new Promise((done) => {
+    win.setTimeout(() => done(false), ms);
+    win.requestAnimationFrame(() => win.requestAnimationFrame(() => done(true)));
+  });
 }"#;
 
-/// [`NEXT_FRAMES`] for the tab's own document, which embeds the frame.
-const TOP_NEXT_FRAMES: &str =
-    "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))";
+/// [`NEXT_FRAMES`] for the tab's own document, which embeds the frame (`{ms}` is the limit).
+const TOP_NEXT_FRAMES: &str = "new Promise((done) => { setTimeout(() => done(false), {ms}); \
+     requestAnimationFrame(() => requestAnimationFrame(() => done(true))); })";
 
 /// Whether the hit-target guard [`CLICK_POINT`] armed for this element has seen any of the
 /// action's events yet, by its listener or, when a page listener stopped them before it, by
@@ -926,8 +931,28 @@ pub(super) fn pointer_act(
             // The browser routes the tab's mouse events into an out-of-process frame by its
             // own hit-test data, which a frame that has not yet presented a frame lacks: the
             // events then went nowhere (the test's cross-site checkbox, 5 in 10 under load).
-            call_function(session, &element.object_id, NEXT_FRAMES)?;
-            evaluate(&ctx.tab.cdp, TOP_NEXT_FRAMES, true)?;
+            let ms = action_timeout().as_millis();
+            let drawn =
+                call_function_with(session, &element.object_id, NEXT_FRAMES, vec![json!(ms)])?
+                    == Value::Bool(true)
+                    && evaluate(
+                        &ctx.tab.cdp,
+                        &TOP_NEXT_FRAMES.replace("{ms}", &ms.to_string()),
+                        true,
+                    )? == Value::Bool(true);
+            if !drawn {
+                // Its events would go nowhere: fail before sending any (a rAF that never came
+                // held the command for Chromium's 15 s call limit, then blamed Chromium).
+                return Err(CommandError::failed_with_hint(
+                    format!(
+                        "{sel} is in an out-of-process frame that has not drawn anything within \
+                         {ms}ms, so the mouse cannot reach it: nothing was {}",
+                        if clicks > 0 { "clicked" } else { "hovered" }
+                    ),
+                    "Its page may be waiting for a stylesheet or font that does not load; \
+                     'browse wait --load' or a wait for what it shows, then try again.",
+                ));
+            }
         }
         click_at(&ctx.tab.cdp, point, clicks, modifiers)?;
         if out_of_process && clicks > 0 && !press_reached(session, &element.object_id)? {
