@@ -647,3 +647,41 @@ fn a_pointer_action_into_an_out_of_process_frame_that_never_renders_fails_within
     assert_eq!(ws.ok(&["js", "String(window.clicked)"]), "undefined\n");
     drop(held);
 }
+
+#[test]
+fn a_click_by_ref_whose_listener_in_an_out_of_process_frame_never_returns_is_stopped() {
+    let _slot = chromium_slot();
+    let cross = PageServer::start(&[(
+        "/loop.html",
+        "<button id=\"b\" onmousedown=\"document.title = 'pressed'; for (;;) {}\">Loop</button>",
+    )]);
+    let url = cross.url("/loop.html").replace("127.0.0.1", "localhost");
+    let top = PageServer::start(&[(
+        "/top.html",
+        &format!(
+            "<!DOCTYPE html><html><body><iframe id=\"f\" src=\"{url}\"></iframe></body></html>"
+        ),
+    )]);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_HANG_CHECK", "300");
+    ws.ok(&["goto", &top.url("/top.html")]);
+    let (button, _) = ref_of(&ws.ok(&["snapshot", "-i"]), "[button] \"Loop\"");
+    // The watchdog watched the active frame (the top page), which kept answering: the click
+    // waited until the CLI gave up ('Command timed out after 30s', old code).
+    let out = ws.run(&["click", &button]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("Clicked {button}")),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "[browse] the JavaScript of {button}'s frame was stuck (an endless loop?) and was \
+             stopped: the frame may be half-updated\n"
+        )
+    );
+    ws.ok(&["frame", "#f"]);
+    assert_eq!(ws.ok(&["js", "document.title"]), "pressed\n");
+}

@@ -927,6 +927,24 @@ pub(super) fn pointer_act(
     actionable_point_then(ctx, sel, clicks > 0, guard, |element, point| {
         let session = element.session();
         let out_of_process = !Arc::ptr_eq(session, &ctx.tab.cdp);
+        // The command's watchdog watches the active frame's renderer; a ref into another
+        // out-of-process frame runs that frame's listeners, which it must watch too (a
+        // mousedown that never returned held the command until the CLI gave up at 30 s).
+        let watched = frames::watched_session(ctx.tab, ctx.state);
+        let frame_watch = (out_of_process && !Arc::ptr_eq(session, &watched)).then(|| {
+            crate::browser::watchdog::HangWatch::arm(
+                Arc::clone(session),
+                crate::settings::hang_check(),
+            )
+        });
+        let said = |watch: &Option<crate::browser::watchdog::HangWatch>| {
+            if watch.as_ref().is_some_and(|w| w.fired()) {
+                crate::browser::notes::say(format!(
+                    "the JavaScript of {sel}'s frame was stuck (an endless loop?) and was \
+                     stopped: the frame may be half-updated"
+                ));
+            }
+        };
         if out_of_process {
             // The browser routes the tab's mouse events into an out-of-process frame by its
             // own hit-test data, which a frame that has not yet presented a frame lacks: the
@@ -954,8 +972,15 @@ pub(super) fn pointer_act(
                 ));
             }
         }
-        click_at(&ctx.tab.cdp, point, clicks, modifiers)?;
-        if out_of_process && clicks > 0 && !press_reached(session, &element.object_id)? {
+        let sent = click_at(&ctx.tab.cdp, point, clicks, modifiers);
+        let reached = match sent {
+            Ok(()) if out_of_process && clicks > 0 => press_reached(session, &element.object_id),
+            Ok(()) => Ok(true),
+            Err(e) => Err(e),
+        };
+        said(&frame_watch);
+        drop(frame_watch);
+        if !reached? {
             return Err(CommandError::failed_with_hint(
                 format!(
                     "The mouse events for {sel} did not reach its frame (an out-of-process \
