@@ -293,6 +293,15 @@ fn screenshots_and_pdf() {
         "{}",
         stderr(&out)
     );
+    // An empty word is no path: the default one is written, and nothing says '' was
+    // (old code: "'' is the output path …; to shoot the element : --selector ''").
+    let out = ws.run(&["screenshot", "--viewport", ""]);
+    assert!(
+        stdout(&out).starts_with("Screenshot saved (viewport): /"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(stderr(&out), "");
     // A path ending in / names a folder: refused, where a file named after the folder was
     // written (`screenshot shots/` made a file `shots`), for every command that writes one.
     for args in [

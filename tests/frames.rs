@@ -555,3 +555,133 @@ fn frame_on_a_selector_that_matches_nothing_says_frame_not_found_with_a_hint() {
     ws.ok(&["frame", "main"]);
     ws.ok(&["frame", "#child"]);
 }
+
+/// A cross-site frame whose window stops every press event at capture, before any listener
+/// of browse's (the checkbox still toggles: that is the press's default action), and a button
+/// that navigates the frame away on its mousedown.
+const GUARDED: &str = r#"<!DOCTYPE html><html><head><title>Guarded page</title></head><body>
+<script>
+addEventListener('mousedown', (e) => { if (e.target.id === 'away') location.href = '/gone.html'; }, true);
+for (const type of ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click']) {
+  addEventListener(type, (e) => e.stopImmediatePropagation(), true);
+}
+</script>
+<input type="checkbox" id="gc" aria-label="Guarded check">
+<button id="away">Away</button>
+</body></html>"#;
+
+#[test]
+fn a_click_that_reached_an_out_of_process_frame_is_reported_done_whatever_the_frame_does_with_it() {
+    let _slot = chromium_slot();
+    let cross = PageServer::start(&[
+        ("/guarded.html", GUARDED),
+        (
+            "/gone.html",
+            "<!DOCTYPE html><html><body><p>Gone page</p></body></html>",
+        ),
+    ]);
+    let url = cross.url("/guarded.html").replace("127.0.0.1", "localhost");
+    let top = PageServer::start(&[(
+        "/top.html",
+        &format!(
+            "<!DOCTYPE html><html><body><iframe id=\"g\" src=\"{url}\"></iframe></body></html>"
+        ),
+    )]);
+    let ws = Workspace::with_chromium();
+    ws.ok(&["goto", &top.url("/top.html")]);
+    ws.ok(&["frame", "#g"]);
+    // The page's own capture listener keeps the events from browse's listener, not from the
+    // frame: the box is checked, so 'nothing was clicked' (old code) was false, and a retry
+    // would have unchecked it.
+    assert_eq!(ws.ok(&["check", "#gc"]), "Checked #gc\n");
+    assert_eq!(
+        ws.ok(&["js", "document.getElementById('gc').checked"]),
+        "true\n"
+    );
+    // The press navigated the frame: the click acted (old code: 'Runtime.callFunctionOn:
+    // Cannot find context with specified id', exit 1).
+    let out = ws.ok(&["click", "#away"]);
+    assert!(out.starts_with("Clicked #away"), "{out}");
+    wait_until("the frame's navigation", Duration::from_secs(5), || {
+        ws.ok(&["js", "location.pathname"]) == "/gone.html\n"
+    });
+}
+
+#[test]
+fn a_pointer_action_into_an_out_of_process_frame_that_never_renders_fails_within_its_timeout() {
+    let _slot = chromium_slot();
+    // A stylesheet whose server never answers (the kernel's backlog takes the connection):
+    // the frame's document is parsed, its button laid out, but it never renders, so its
+    // animation frames never come and the browser has no hit-test data to route a click by.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind held server");
+    let sheet = format!("http://{}/never.css", held.local_addr().expect("addr"));
+    let blocked = format!(
+        "<!DOCTYPE html><html><head><link rel=\"stylesheet\" href=\"{sheet}\"></head><body>\
+         <button id=\"b\" onclick=\"window.clicked = true\">Blocked</button></body></html>"
+    );
+    let cross = PageServer::start(&[("/blocked.html", &blocked)]);
+    let url = cross.url("/blocked.html").replace("127.0.0.1", "localhost");
+    let top = PageServer::start(&[(
+        "/top.html",
+        &format!(
+            "<!DOCTYPE html><html><body><iframe id=\"f\" src=\"{url}\"></iframe></body></html>"
+        ),
+    )]);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_ACTION_TIMEOUT", "1500");
+    ws.ok(&["goto", &top.url("/top.html")]);
+    ws.ok(&["frame", "#f"]);
+    // Old code: the command waited for an animation frame for Chromium's 15 s call limit,
+    // then said 'Runtime.callFunctionOn: Chromium did not answer within 15s'.
+    for (verb, done) in [("click", "clicked"), ("hover", "hovered")] {
+        let error = ws.fails(&[verb, "#b"]);
+        assert!(
+            error.starts_with(&format!(
+                "#b is in an out-of-process frame that has not drawn anything within 1500ms, \
+                 so the mouse cannot reach it: nothing was {done}\n"
+            )),
+            "{verb}: {error}"
+        );
+        assert!(error.contains("stylesheet"), "{error}");
+    }
+    assert_eq!(ws.ok(&["js", "String(window.clicked)"]), "undefined\n");
+    drop(held);
+}
+
+#[test]
+fn a_click_by_ref_whose_listener_in_an_out_of_process_frame_never_returns_is_stopped() {
+    let _slot = chromium_slot();
+    let cross = PageServer::start(&[(
+        "/loop.html",
+        "<button id=\"b\" onmousedown=\"document.title = 'pressed'; for (;;) {}\">Loop</button>",
+    )]);
+    let url = cross.url("/loop.html").replace("127.0.0.1", "localhost");
+    let top = PageServer::start(&[(
+        "/top.html",
+        &format!(
+            "<!DOCTYPE html><html><body><iframe id=\"f\" src=\"{url}\"></iframe></body></html>"
+        ),
+    )]);
+    let mut ws = Workspace::with_chromium();
+    ws.set("BROWSE_HANG_CHECK", "300");
+    ws.ok(&["goto", &top.url("/top.html")]);
+    let (button, _) = ref_of(&ws.ok(&["snapshot", "-i"]), "[button] \"Loop\"");
+    // The watchdog watched the active frame (the top page), which kept answering: the click
+    // waited until the CLI gave up ('Command timed out after 30s', old code).
+    let out = ws.run(&["click", &button]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("Clicked {button}")),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "[browse] the JavaScript of {button}'s frame was stuck (an endless loop?) and was \
+             stopped: the frame may be half-updated\n"
+        )
+    );
+    ws.ok(&["frame", "#f"]);
+    assert_eq!(ws.ok(&["js", "document.title"]), "pressed\n");
+}

@@ -38,6 +38,30 @@ fn an_endless_script_is_stopped_and_the_tab_keeps_working() {
 }
 
 #[test]
+fn a_click_whose_listener_never_returns_is_stopped_and_said() {
+    let _slot = chromium_slot();
+    let pages = PageServer::start(&[(
+        "/loop.html",
+        "<button id=\"b\" onmousedown=\"document.title = 'pressed'; for (;;) {}\">Loop</button>",
+    )]);
+    let ws = hostile_workspace();
+    ws.ok(&["goto", &pages.url("/loop.html")]);
+    // The mouse events' answer waits for the page's listener: the watchdog did not count
+    // that as page JavaScript, so the tab stayed stuck and the CLI gave up after 30 s
+    // ('Command timed out after 30s', old code). The click happened: it says so, and a note
+    // says the listener was stopped.
+    let out = ws.run(&["click", "#b"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Clicked #b"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("[browse] the page's JavaScript was stuck (an endless loop?) while click ran, and was stopped"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(ws.ok(&["js", "document.title"]), "pressed\n");
+}
+
+#[test]
 fn endless_dialogs_do_not_block_the_page() {
     let _slot = chromium_slot();
     let pages = PageServer::start(&[

@@ -196,6 +196,9 @@ const AGREE: &[(&str, &str, Option<&str>)] = &[
     // Empty paragraphs and lists: nothing to print, by either message rule.
     ("/empty_p.html", "<p></p><p> </p>", Some("empty paragraph")),
     ("/empty_ul.html", "<ul></ul><p>\n</p>", Some("empty paragraph")),
+    // Any element laid out as a list item is a listitem in Chromium's tree, not only an <li>
+    // (the engine printed the span as text, the divs' text on their list's line).
+    ("/display_list_item.html", "<span style=display:list-item>Span item</span><ul><div style=display:list-item>Div item</div></ul><ol><div style=\"display:list-item\"><a href=#q>Linked item</a></div></ol><li>Plain stray</li>", Some("list-item")),
 ];
 
 /// Opens `url` in the `ax`, `auto` and `page` workspaces, then checks that the page engine

@@ -252,6 +252,14 @@ impl Session {
             .run_on_tab(info.name, &tab, &mut state, args, cwd)
             .map_err(|e| with_playwright_api(info.name, args, e));
         if watch.fired() {
+            if result.is_ok() {
+                // The command did its part (a click whose listener then never returned).
+                notes::say(format!(
+                    "the page's JavaScript was stuck (an endless loop?) while {} ran, and was \
+                     stopped: the page may be half-updated",
+                    info.name
+                ));
+            }
             if let Err(mut e) = result {
                 e.body.error = format!(
                     "The page's JavaScript was stuck (an endless loop?) and was stopped; {} did not complete: {}. Run it again, or goto another page.",

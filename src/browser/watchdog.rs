@@ -62,14 +62,20 @@ impl HangWatch {
     }
 }
 
-/// The calls that run page JavaScript. Any other call of ours still waiting when the probe
-/// fails is what keeps the page (or its navigation) busy: Chromium building a large
-/// accessibility tree, a screenshot, a navigation waiting on the network. That is not a stuck
-/// page script, and stopping scripts would not help.
+/// The calls that run page JavaScript: script calls, and input events, whose answer waits
+/// for the page's listeners (a click on a button whose mousedown handler never returns held
+/// its tab until the CLI gave up at 30 s, the next command waiting behind it). Any other call
+/// of ours still waiting when the probe fails is what keeps the page (or its navigation)
+/// busy: Chromium building a large accessibility tree, a screenshot, a navigation waiting on
+/// the network. That is not a stuck page script, and stopping scripts would not help.
 const SCRIPT_METHODS: &[&str] = &[
     "Runtime.evaluate",
     "Runtime.callFunctionOn",
     "Runtime.awaitPromise",
+    "Input.dispatchMouseEvent",
+    "Input.dispatchKeyEvent",
+    "Input.insertText",
+    "Input.dispatchTouchEvent",
 ];
 
 fn busy_with_our_call(tab: &Tab) -> bool {

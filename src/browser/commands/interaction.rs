@@ -766,7 +766,13 @@ const CLICK_POINT: &str = r#"function(quads, guard) {
     const types = guard === 'move' ? ['pointermove', 'mousemove']
       : ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click', 'auxclick', 'dblclick', 'contextmenu'];
     const hosts = own.filter((r) => r.mode === 'closed').map((r) => r.host);
-    const state = { target: this, verdict: undefined, seen: false };
+    // The window's count of trusted events dispatched into it (Event Timing's eventCounts),
+    // whatever the page's listeners do: a page listener at window capture that stops them
+    // keeps them from the guard's listener, not from this count.
+    const pressed = () => { const c = win.performance && win.performance.eventCounts;
+      return c ? ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click']
+        .reduce((n, t) => n + (c.get(t) || 0), 0) : 0; };
+    const state = { target: this, verdict: undefined, seen: false, pressed, before: pressed() };
     const listener = (e) => {
       if (!e.isTrusted) return;
       state.seen = true;
@@ -803,25 +809,31 @@ const HIT_GUARD_READ: &str = r#"function() {
   return state.verdict || null;
 }"#;
 
-/// Resolves after the element's window has run two animation frames: it has then presented
-/// its layout, which the browser's input routing into an out-of-process frame needs (the
-/// same two `requestAnimationFrame`s Playwright's stability check waits for).
-const NEXT_FRAMES: &str = r#"function() {
+/// Resolves `true` after the element's window has run two animation frames: it has then
+/// presented its layout, which the browser's input routing into an out-of-process frame needs
+/// (the same two `requestAnimationFrame`s Playwright's stability check waits for); `false`
+/// when they did not come within `ms` (a page that never renders: a stylesheet it waits for
+/// never loads; its timers still run).
+const NEXT_FRAMES: &str = r#"function(ms) {
   const win = this.ownerDocument.defaultView || window;
-  return new Promise((done) => win.requestAnimationFrame(() => win.requestAnimationFrame(() => done(true))));
+  return new Promise((done) => {
+    win.setTimeout(() => done(false), ms);
+    win.requestAnimationFrame(() => win.requestAnimationFrame(() => done(true)));
+  });
 }"#;
 
-/// [`NEXT_FRAMES`] for the tab's own document, which embeds the frame.
-const TOP_NEXT_FRAMES: &str =
-    "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))";
+/// [`NEXT_FRAMES`] for the tab's own document, which embeds the frame (`{ms}` is the limit).
+const TOP_NEXT_FRAMES: &str = "new Promise((done) => { setTimeout(() => done(false), {ms}); \
+     requestAnimationFrame(() => requestAnimationFrame(() => done(true))); })";
 
 /// Whether the hit-target guard [`CLICK_POINT`] armed for this element has seen any of the
-/// action's events yet (`true` too when no guard is left: the page navigated, or it timed
-/// out, and nothing more can be known).
+/// action's events yet, by its listener or, when a page listener stopped them before it, by
+/// the window's `performance.eventCounts` (`true` too when no guard is left: the page
+/// navigated, or it timed out, and nothing more can be known).
 const HIT_GUARD_SEEN: &str = r#"function() {
   const win = this.ownerDocument.defaultView;
   const state = win && win[Symbol.for('browse.hitTargetGuard')];
-  return !state || state.target !== this || state.seen;
+  return !state || state.target !== this || state.seen || state.pressed() > state.before;
 }"#;
 
 /// Marks the guard's action as missed: any of its events arriving later is stopped, as one
@@ -843,11 +855,15 @@ const PRESS_ARRIVAL_MS: u64 = 500;
 fn press_reached(session: &Arc<Tab>, object_id: &str) -> Result<bool, CommandError> {
     let deadline = Instant::now() + Duration::from_millis(PRESS_ARRIVAL_MS);
     loop {
-        if call_function(session, object_id, HIT_GUARD_SEEN)? == Value::Bool(true) {
-            return Ok(true);
+        match call_function(session, object_id, HIT_GUARD_SEEN) {
+            Ok(Value::Bool(false)) => {}
+            // Seen; or the element's window is gone (the press navigated or removed its frame,
+            // which is the page acting on it): nothing more can be known, as HIT_GUARD_READ.
+            Ok(_) | Err(_) => return Ok(true),
         }
         if Instant::now() >= deadline {
-            call_function(session, object_id, HIT_GUARD_MISSED)?;
+            // A window gone by now went with its guard: no late event can act.
+            let _ = call_function(session, object_id, HIT_GUARD_MISSED);
             return Ok(false);
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -911,15 +927,60 @@ pub(super) fn pointer_act(
     actionable_point_then(ctx, sel, clicks > 0, guard, |element, point| {
         let session = element.session();
         let out_of_process = !Arc::ptr_eq(session, &ctx.tab.cdp);
+        // The command's watchdog watches the active frame's renderer; a ref into another
+        // out-of-process frame runs that frame's listeners, which it must watch too (a
+        // mousedown that never returned held the command until the CLI gave up at 30 s).
+        let watched = frames::watched_session(ctx.tab, ctx.state);
+        let frame_watch = (out_of_process && !Arc::ptr_eq(session, &watched)).then(|| {
+            crate::browser::watchdog::HangWatch::arm(
+                Arc::clone(session),
+                crate::settings::hang_check(),
+            )
+        });
+        let said = |watch: &Option<crate::browser::watchdog::HangWatch>| {
+            if watch.as_ref().is_some_and(|w| w.fired()) {
+                crate::browser::notes::say(format!(
+                    "the JavaScript of {sel}'s frame was stuck (an endless loop?) and was \
+                     stopped: the frame may be half-updated"
+                ));
+            }
+        };
         if out_of_process {
             // The browser routes the tab's mouse events into an out-of-process frame by its
             // own hit-test data, which a frame that has not yet presented a frame lacks: the
             // events then went nowhere (the test's cross-site checkbox, 5 in 10 under load).
-            call_function(session, &element.object_id, NEXT_FRAMES)?;
-            evaluate(&ctx.tab.cdp, TOP_NEXT_FRAMES, true)?;
+            let ms = action_timeout().as_millis();
+            let drawn =
+                call_function_with(session, &element.object_id, NEXT_FRAMES, vec![json!(ms)])?
+                    == Value::Bool(true)
+                    && evaluate(
+                        &ctx.tab.cdp,
+                        &TOP_NEXT_FRAMES.replace("{ms}", &ms.to_string()),
+                        true,
+                    )? == Value::Bool(true);
+            if !drawn {
+                // Its events would go nowhere: fail before sending any (a rAF that never came
+                // held the command for Chromium's 15 s call limit, then blamed Chromium).
+                return Err(CommandError::failed_with_hint(
+                    format!(
+                        "{sel} is in an out-of-process frame that has not drawn anything within \
+                         {ms}ms, so the mouse cannot reach it: nothing was {}",
+                        if clicks > 0 { "clicked" } else { "hovered" }
+                    ),
+                    "Its page may be waiting for a stylesheet or font that does not load; \
+                     'browse wait --load' or a wait for what it shows, then try again.",
+                ));
+            }
         }
-        click_at(&ctx.tab.cdp, point, clicks, modifiers)?;
-        if out_of_process && clicks > 0 && !press_reached(session, &element.object_id)? {
+        let sent = click_at(&ctx.tab.cdp, point, clicks, modifiers);
+        let reached = match sent {
+            Ok(()) if out_of_process && clicks > 0 => press_reached(session, &element.object_id),
+            Ok(()) => Ok(true),
+            Err(e) => Err(e),
+        };
+        said(&frame_watch);
+        drop(frame_watch);
+        if !reached? {
             return Err(CommandError::failed_with_hint(
                 format!(
                     "The mouse events for {sel} did not reach its frame (an out-of-process \

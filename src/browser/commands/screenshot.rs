@@ -154,18 +154,24 @@ fn classification_warnings(paths: &[String], selectors: &[String]) -> Vec<String
     let mut warnings = Vec::new();
     let shoot = |word: &str| format!("; to shoot the element {word}: --selector '{word}'");
     if let Some((used, dropped)) = paths.split_last() {
+        // An empty word is no path: the default one is written (stdout names it).
+        let written = if used.is_empty() {
+            "'' (empty), is no path: the default one is written".to_owned()
+        } else {
+            format!("'{used}', is the one written")
+        };
         for word in dropped {
-            let element = if has_image_extension(word) {
+            let element = if has_image_extension(word) || word.is_empty() {
                 String::new()
             } else {
                 shoot(word)
             };
             warnings.push(format!(
                 "screenshot: ignored '{word}': taken as an output path, and the last path, \
-                 '{used}', is the one written{element}"
+                 {written}{element}"
             ));
         }
-        if Path::new(used).extension().is_none() {
+        if !used.is_empty() && Path::new(used).extension().is_none() {
             warnings.push(format!(
                 "screenshot: '{used}' is the output path (a word that does not start with @e, \
                  @c, . or # nor holds [ is a path), written as a PNG without an extension{}",
@@ -1060,6 +1066,24 @@ mod tests {
             r.warnings[0].ends_with(&shoot("xpath=//h1")),
             "{:?}",
             r.warnings
+        );
+        // An empty word is no path (the default is written): nothing to shoot as `''`.
+        let r = parse(&[String::new()]).unwrap();
+        assert_eq!(
+            (r.path.as_str(), r.warnings.len()),
+            ("", 0),
+            "{:?}",
+            r.warnings
+        );
+        let r = parse(&words("h1.png")).unwrap();
+        assert!(r.warnings.is_empty());
+        let r = parse(&["a.png".to_owned(), String::new()]).unwrap();
+        assert_eq!(
+            r.warnings,
+            [
+                "screenshot: ignored 'a.png': taken as an output path, and the last path, '' \
+              (empty), is no path: the default one is written"
+            ]
         );
         for quiet in [
             "shot.png",

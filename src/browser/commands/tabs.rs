@@ -71,11 +71,11 @@ pub fn open(session: &Session, args: &[String], cwd: &std::path::Path) -> Comman
         let _serial = lock(&tab.serial);
         // The tab stays (gstack's order: open, make active, then navigate), so a failed
         // navigation says where the user now is: the error alone read as "no tab opened".
+        // Not at which URL: read now, it was about:blank while Chromium went on to commit
+        // its error page (chrome-error://chromewebdata/, what 'url' and 'tabs' then print).
         navigation::navigate(&tab, target).map_err(|mut e| {
             let ours = format!(
-                "Tab {id} was opened and is the active tab, at {} ('browse closetab {id}' \
-                 closes it).",
-                tab.events.url(),
+                "Tab {id} was opened and is the active tab ('browse closetab {id}' closes it).",
                 id = tab.id
             );
             e.body.hint = Some(match e.body.hint.take() {
@@ -211,7 +211,7 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                 } else {
                     CommandError::failed_with_hint(
                         error.body.error,
-                        "A selector is looked up in the current frame, to step into nested iframes:                          run 'browse frame main' first for another of the page's iframes.",
+                        "A selector is looked up in the current frame, to step into nested iframes: run 'browse frame main' first for another of the page's iframes.",
                     )
                 });
             }

@@ -563,6 +563,9 @@ function (wantCursor, interactiveOnly) {
     const s = known === null ? style(el) : null;
     const d = known ?? s.display;
     if (d === 'none') return;
+    // Chromium's tree gives any element laid out as a list item the listitem role (a <span>,
+    // a <div> in a <ul>); the engine gives an element its tag's role.
+    if (tag !== 'li' && d.includes('list-item')) decline('<' + tag + '> laid out as ' + d);
     if (s !== null) checkStyle(s, tag === 'input' && el.type === 'password');
     checkAttributes(el, tag, attributed);
     checkClosedShadow(el, tag);
