@@ -273,7 +273,7 @@ fn screenshots_and_pdf() {
     assert_eq!(
         stderr(&out),
         "[browse] screenshot: ignored 'div': taken as an output path, and the last path, \
-         'whole.png', is the one written; to shoot the element div: --selector 'div'\n"
+         'whole.png', is the one written; to shoot the element div: --selector div\n"
     );
     assert_eq!(png_size(&read("whole.png")), (w, h), "the whole page");
     // Words in any script are named as they are (notes were ASCII: `text=?ber`).
@@ -289,7 +289,7 @@ fn screenshots_and_pdf() {
     assert_eq!(stdout(&out), "Screenshot saved (viewport): div\n");
     assert!(
         stderr(&out).contains("'div' is the output path")
-            && stderr(&out).ends_with("; to shoot the element div: --selector 'div'\n"),
+            && stderr(&out).ends_with("; to shoot the element div: --selector div\n"),
         "{}",
         stderr(&out)
     );

@@ -984,10 +984,11 @@ pub(super) fn pointer_act(
             return Err(CommandError::failed_with_hint(
                 format!(
                     "The mouse events for {sel} did not reach its frame (an out-of-process \
-                     frame): nothing was clicked"
+                     frame): {sel} was not clicked"
                 ),
-                "The frame may still be loading or moving; try the command again, or \
-                 'browse frame <iframe>' and then act by selector.",
+                "The frame may still be loading or moving, and the click may have gone to the \
+                 page around it; check the page, then try again, or 'browse frame <iframe>' \
+                 and act by selector.",
             ));
         }
         match call_function(session, &element.object_id, HIT_GUARD_READ) {

@@ -152,7 +152,11 @@ fn parse(args: &[String]) -> Result<Request, CommandError> {
 /// element was likely meant, the line says how to shoot it: `--selector`.
 fn classification_warnings(paths: &[String], selectors: &[String]) -> Vec<String> {
     let mut warnings = Vec::new();
-    let shoot = |word: &str| format!("; to shoot the element {word}: --selector '{word}'");
+    // Quoted for a POSIX shell (`shlex`), so that the suggestion can be pasted as it is.
+    let shoot = |word: &str| {
+        let quoted = shlex::try_quote(word).map_or_else(|_| word.into(), |q| q.into_owned());
+        format!("; to shoot the element {word}: --selector {quoted}")
+    };
     if let Some((used, dropped)) = paths.split_last() {
         // An empty word is no path: the default one is written (stdout names it).
         let written = if used.is_empty() {
@@ -1037,7 +1041,17 @@ mod tests {
 
     #[test]
     fn words_read_as_paths_where_an_element_was_likely_meant_are_warned_of() {
-        let shoot = |w: &str| format!("; to shoot the element {w}: --selector '{w}'");
+        let shoot = |w: &str| format!("; to shoot the element {w}: --selector {w}");
+        // A word a shell would split or expand is quoted so that it comes back whole.
+        for word in ["it's", "text=Über uns", "$HOME", "a;b"] {
+            let r = parse(&[word.to_owned()]).unwrap();
+            let suggested = r.warnings[0].rsplit_once("--selector ").unwrap().1;
+            assert_eq!(
+                shlex::split(suggested),
+                Some(vec![word.to_owned()]),
+                "{suggested}"
+            );
+        }
         let r = parse(&words("h1 x.png")).unwrap();
         assert_eq!((r.path.as_str(), r.selector), ("x.png", None));
         assert_eq!(
@@ -1063,7 +1077,7 @@ mod tests {
         );
         let r = parse(&words("xpath=//h1")).unwrap();
         assert!(
-            r.warnings[0].ends_with(&shoot("xpath=//h1")),
+            r.warnings[0].ends_with("--selector 'xpath=//h1'"),
             "{:?}",
             r.warnings
         );
