@@ -464,7 +464,7 @@ pub fn kill_daemon(paths: &StatePaths, rec: &StateRecord) -> bool {
 pub fn wait_for_exit(paths: &StatePaths, rec: &StateRecord, deadline: Instant) -> bool {
     let mut backoff = Duration::from_millis(1);
     loop {
-        let daemon_gone = !is_alive(paths, rec);
+        let daemon_gone = !is_alive(paths, rec) && !still_exiting(rec);
         let chrome_gone = identity::prove_chromium(paths, rec).is_none_or(|c| {
             rec.chrome_start_time
                 .is_none_or(|start| !identity::is_same_live_process(c.leader(), start))
@@ -482,6 +482,15 @@ pub fn wait_for_exit(paths: &StatePaths, rec: &StateRecord, deadline: Instant) -
         std::thread::sleep(backoff);
         backoff = (backoff * 2).min(EXIT_POLL);
     }
+}
+
+/// Whether the record's daemon process still runs after letting go of the lock (which its
+/// shutdown does before the process has exited): the same pid and start time, still a
+/// `browse __daemon`. "Gone" must mean gone (`stop`'s promise); this only waits, never signals.
+fn still_exiting(rec: &StateRecord) -> bool {
+    !rec.peer
+        && identity::is_same_live_process(rec.pid, rec.pid_start_time)
+        && identity::cmdline(rec.pid).get(1).map(String::as_str) == Some(spawn::DAEMON_ARG)
 }
 
 /// The longest gap between two looks of [`wait_for_exit`].
