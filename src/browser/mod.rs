@@ -55,7 +55,7 @@ impl Session {
     /// downloads, and the user must learn where it went, not only that the navigation failed.
     fn name_downloads_in_error(
         &self,
-        mut error: CommandError,
+        error: CommandError,
         seq: u64,
         began: std::time::Instant,
     ) -> CommandError {
@@ -69,27 +69,18 @@ impl Session {
         if begun.is_empty() {
             // Chromium also aborts a navigation whose answer is a file when downloads are
             // denied (`.gstack/downloads` unusable): then nothing is recorded, so say why.
-            if let Some(off) = self.downloads.off().filter(|_| aborted) {
-                let ours = format!(
+            return match self.downloads.off().filter(|_| aborted) {
+                Some(off) => error.add_hint(&format!(
                     "If the URL is a file, it was not saved: {off} (then 'browse restart')."
-                );
-                error.body.hint = Some(match error.body.hint.take() {
-                    Some(hint) => format!("{hint} {ours}"),
-                    None => ours,
-                });
-            }
-            return error;
+                )),
+                None => error,
+            };
         }
         let named = network::download_lines(&begun).replace('\n', "; ");
-        let ours = format!(
+        error.add_hint(&format!(
             "It set off a download: {named} ('browse downloads --wait' waits for it to end; \
              'browse download <url> [path]' fetches a file without navigating)."
-        );
-        error.body.hint = Some(match error.body.hint.take() {
-            Some(hint) => format!("{hint} {ours}"),
-            None => ours,
-        });
-        error
+        ))
     }
 
     /// Leaves a note naming the tabs opened while a command ran (`target=_blank`,

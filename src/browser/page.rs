@@ -42,6 +42,17 @@ impl CommandError {
         }
     }
 
+    /// This error with `more` added after its hint (or as its hint when it has none): for a
+    /// caller that knows something the failing call could not (a download it set off, a tab
+    /// it left open).
+    pub fn add_hint(mut self, more: &str) -> Self {
+        self.body.hint = Some(match self.body.hint.take() {
+            Some(hint) => format!("{hint} {more}"),
+            None => more.to_owned(),
+        });
+        self
+    }
+
     /// The command's usage line from the catalogue: gstack's own words where it has them
     /// (`Usage: browse click <selector>`), else `Usage: browse <name> <synopsis>`. The CLI
     /// prints the same line for the usage errors it catches first.

@@ -73,16 +73,11 @@ pub fn open(session: &Session, args: &[String], cwd: &std::path::Path) -> Comman
         // navigation says where the user now is: the error alone read as "no tab opened".
         // Not at which URL: read now, it was about:blank while Chromium went on to commit
         // its error page (chrome-error://chromewebdata/, what 'url' and 'tabs' then print).
-        navigation::navigate(&tab, target).map_err(|mut e| {
-            let ours = format!(
+        navigation::navigate(&tab, target).map_err(|e| {
+            e.add_hint(&format!(
                 "Tab {id} was opened and is the active tab ('browse closetab {id}' closes it).",
                 id = tab.id
-            );
-            e.body.hint = Some(match e.body.hint.take() {
-                Some(hint) => format!("{hint} {ours}"),
-                None => ours,
-            });
-            e
+            ))
         })?;
     }
     if json {
