@@ -766,12 +766,12 @@ const CLICK_POINT: &str = r#"function(quads, guard) {
     const types = guard === 'move' ? ['pointermove', 'mousemove']
       : ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click', 'auxclick', 'dblclick', 'contextmenu'];
     const hosts = own.filter((r) => r.mode === 'closed').map((r) => r.host);
-    // The window's count of trusted events dispatched into it (Event Timing's eventCounts),
-    // whatever the page's listeners do: a page listener at window capture that stops them
-    // keeps them from the guard's listener, not from this count.
+    // The window's count of the action's trusted events dispatched into it (Event Timing's
+    // eventCounts, which counts presses, not moves: only a press guard reads it), whatever the
+    // page's listeners do: one at window capture that stops them keeps them from the guard's
+    // listener, not from this count.
     const pressed = () => { const c = win.performance && win.performance.eventCounts;
-      return c ? ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click']
-        .reduce((n, t) => n + (c.get(t) || 0), 0) : 0; };
+      return c ? types.reduce((n, t) => n + (c.get(t) || 0), 0) : 0; };
     const state = { target: this, verdict: undefined, seen: false, pressed, before: pressed() };
     const listener = (e) => {
       if (!e.isTrusted) return;
@@ -821,10 +821,6 @@ const NEXT_FRAMES: &str = r#"function(ms) {
     win.requestAnimationFrame(() => win.requestAnimationFrame(() => done(true)));
   });
 }"#;
-
-/// [`NEXT_FRAMES`] for the tab's own document, which embeds the frame (`{ms}` is the limit).
-const TOP_NEXT_FRAMES: &str = "new Promise((done) => { setTimeout(() => done(false), {ms}); \
-     requestAnimationFrame(() => requestAnimationFrame(() => done(true))); })";
 
 /// Whether the hit-target guard [`CLICK_POINT`] armed for this element has seen any of the
 /// action's events yet, by its listener or, when a page listener stopped them before it, by
@@ -950,12 +946,12 @@ pub(super) fn pointer_act(
             // own hit-test data, which a frame that has not yet presented a frame lacks: the
             // events then went nowhere (the test's cross-site checkbox, 5 in 10 under load).
             let ms = action_timeout().as_millis();
-            let drawn =
-                call_function_with(session, &element.object_id, NEXT_FRAMES, vec![json!(ms)])?
+            let drawn = call_function_with(session, &element.object_id, NEXT_FRAMES, vec![json!(ms)])?
                     == Value::Bool(true)
+                    // The same wait in the tab's own document, which embeds the frame.
                     && evaluate(
                         &ctx.tab.cdp,
-                        &TOP_NEXT_FRAMES.replace("{ms}", &ms.to_string()),
+                        &format!("({NEXT_FRAMES}).call(document.documentElement, {ms})"),
                         true,
                     )? == Value::Bool(true);
             if !drawn {
