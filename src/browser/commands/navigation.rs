@@ -222,19 +222,17 @@ impl LoadState {
     /// (a `goto` or `reload` that timed out stops it, as does the page's `window.stop()`):
     /// its parsing is over (`readyState` is `complete`) and the event never fired, so it never
     /// will. `None` for network idleness, which a stopped document can still reach.
-    fn stopped_check(self) -> Option<&'static str> {
-        match self {
-            LoadState::DomContentLoaded => Some(
-                "(() => { const n = performance.getEntriesByType('navigation')[0]; \
-                 return !!n && document.readyState === 'complete' \
-                 && n.domContentLoadedEventStart === 0; })()",
-            ),
-            LoadState::Load => Some(
-                "(() => { const n = performance.getEntriesByType('navigation')[0]; \
-                 return !!n && document.readyState === 'complete' && n.loadEventStart === 0; })()",
-            ),
-            LoadState::NetworkIdle => None,
-        }
+    fn stopped_check(self) -> Option<String> {
+        // The Navigation Timing field that is 0 until the event fires.
+        let event_start = match self {
+            LoadState::DomContentLoaded => "domContentLoadedEventStart",
+            LoadState::Load => "loadEventStart",
+            LoadState::NetworkIdle => return None,
+        };
+        Some(format!(
+            "(() => {{ const n = performance.getEntriesByType('navigation')[0]; \
+             return !!n && document.readyState === 'complete' && n.{event_start} === 0; }})()"
+        ))
     }
 
     fn lifecycle_name(self) -> &'static str {
@@ -366,7 +364,7 @@ pub fn wait(ctx: &mut Ctx, args: &[String]) -> CommandResult {
     if !tab_reached(ctx.tab, state) {
         if let Some(check) = state.stopped_check() {
             // Waiting would only run out the clock: say so at once.
-            if let Ok(serde_json::Value::Bool(true)) = evaluate(&ctx.tab.cdp, check, false) {
+            if let Ok(serde_json::Value::Bool(true)) = evaluate(&ctx.tab.cdp, &check, false) {
                 return Err(CommandError::failed_with_hint(
                     format!(
                         "waitForLoadState: the page at {} stopped loading before its {} event; \
