@@ -138,18 +138,12 @@ impl Workers {
     /// Waits until every browser worker adopted so far has its routes in place; false at
     /// `deadline`.
     pub fn wait_routed(&self, deadline: Instant) -> bool {
-        let mut unrouted = lock(&self.unrouted);
-        while *unrouted > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            unrouted = match self.routed.wait_timeout(unrouted, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        true
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (unrouted, _) = self
+            .routed
+            .wait_timeout_while(lock(&self.unrouted), left, |unrouted| *unrouted > 0)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *unrouted == 0
     }
 
     /// The sessions of the workers running now, for a setting that changes while they run.
