@@ -47,10 +47,12 @@ pub fn run(session: &Session, req: &CommandRequest) -> CommandResult {
                     "chain --strict stopped at step {} of {total} ({name}); later steps did not run",
                     step + 1
                 );
-                let mut error = CommandError::failed_with_hint(
-                    block,
-                    hint.map_or(stopped.clone(), |h| format!("{h} {stopped}")),
-                );
+                let failed = CommandError::failed(block);
+                let mut error = match hint {
+                    Some(hint) => failed.add_hint(&hint),
+                    None => failed,
+                }
+                .add_hint(&stopped);
                 error.body.output = (!blocks.is_empty()).then(|| blocks.join("\n\n"));
                 return Err(error);
             }
