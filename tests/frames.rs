@@ -685,3 +685,54 @@ fn a_click_by_ref_whose_listener_in_an_out_of_process_frame_never_returns_is_sto
     ws.ok(&["frame", "#f"]);
     assert_eq!(ws.ok(&["js", "document.title"]), "pressed\n");
 }
+
+/// A frame covered by another `<iframe>` (scaled over it) is covered like by any element:
+/// the mouse would land in the iframe on top, so `click` and `hover` of an element in the
+/// frame below fail with what covers it and send no event (they clicked the frame on top
+/// and said they had clicked the element below). Same-process and cross-site frames below.
+#[test]
+fn a_frame_under_another_iframe_is_covered() {
+    let _slot = chromium_slot();
+    const BIG: &str = "<!DOCTYPE html><html><body style=\"margin: 0\">\
+        <button id=\"big\" style=\"width: 400px; height: 200px\" \
+        onclick=\"this.textContent = 'BIG CLICKED ' + (++window.n || (window.n = 1))\">Big</button>\
+        </body></html>";
+    const BELOW: &str = "<!DOCTYPE html><html><body><button id=\"press\" \
+        onclick=\"this.textContent = 'pressed'\">Press me</button></body></html>";
+    let cross = PageServer::start(&[("/below.html", BELOW)]);
+    let cross_below = cross.url("/below.html").replace("127.0.0.1", "localhost");
+    for below in ["/below.html".to_owned(), cross_below] {
+        let top = format!(
+            "<!DOCTYPE html><html><body style=\"margin: 0\">\
+             <iframe id=\"g\" src=\"{below}\" width=\"400\" height=\"200\" \
+             style=\"position: absolute; left: 0; top: 0; border: 0\"></iframe>\
+             <iframe id=\"f\" src=\"/big.html\" width=\"400\" height=\"200\" \
+             style=\"position: absolute; left: 0; top: 0; border: 0; transform: scale(1.5); \
+             transform-origin: 0 0\"></iframe></body></html>"
+        );
+        let pages = PageServer::start(&[
+            ("/top.html", &top),
+            ("/big.html", BIG),
+            ("/below.html", BELOW),
+        ]);
+        let mut ws = Workspace::with_chromium();
+        ws.set("BROWSE_ACTION_TIMEOUT", "1500");
+        ws.ok(&["goto", &pages.url("/top.html")]);
+        let snapshot = ws.ok(&["snapshot", "-i"]);
+        let (press, _) = ref_of(&snapshot, "[button] \"Press me\"");
+        for verb in ["click", "hover"] {
+            let error = ws.fails(&[verb, &press]);
+            assert!(
+                error.starts_with(&format!(
+                    "Element {press} is covered: <iframe id=\"f\"> intercepts pointer events"
+                )),
+                "{below} {verb}: {error}"
+            );
+        }
+        let now = ws.ok(&["snapshot", "-i"]);
+        assert!(
+            now.contains("[button] \"Big\"") && now.contains("[button] \"Press me\""),
+            "{below}: an element was clicked: {now}"
+        );
+    }
+}

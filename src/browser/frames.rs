@@ -610,6 +610,26 @@ pub fn session_offset(session: &FrameSession) -> Result<(f64, f64), CommandError
     Ok((x + px, y + py))
 }
 
+/// The `<iframe>` of the tab's own session through which `frame` is reached (its backend node
+/// id): the owner of `frame` itself when the tab's renderer holds it, else of the root frame
+/// of its top-most out-of-process ancestor (`DOM.getFrameOwner`). That `<iframe>` lies in the
+/// tab's document unless the frame is nested in a same-process iframe. Errors name the call.
+pub fn owner_in_tab(frame: &FrameRef) -> Result<i64, CommandError> {
+    let mut session = &frame.session;
+    let mut frame_id = &frame.frame_id;
+    while let Some(parent) = &session.parent {
+        frame_id = &session.root_frame;
+        session = parent;
+    }
+    let owner = session
+        .cdp
+        .call_raw("DOM.getFrameOwner", json!({ "frameId": frame_id }))
+        .map_err(|e| CommandError::failed(format!("{e:#}")))?;
+    owner["backendNodeId"]
+        .as_i64()
+        .ok_or_else(|| CommandError::failed("DOM.getFrameOwner returned no node"))
+}
+
 /// The top-left corner of the content box of the `<iframe>` that holds `frame_id`, asked of
 /// the session that holds the `<iframe>`.
 fn owner_content_origin(holder: &Tab, frame_id: &str) -> Result<(f64, f64), CommandError> {

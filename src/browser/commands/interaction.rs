@@ -1106,7 +1106,9 @@ fn actionable_point_then<T>(
                 .unwrap_or(Value::Null);
                 let offset = (frame_x + root_x, frame_y + root_y);
                 point_or_block(&point, offset, |(x, y)| {
-                    element.frame().and_then(|_| covered_at_top(ctx, x, y))
+                    element
+                        .frame()
+                        .and_then(|frame| covered_at_top(ctx, frame, x, y))
                 })
             }
         };
@@ -1147,9 +1149,11 @@ fn point_or_block(
     }
 }
 
-/// What the tab's own document has at (x, y) when it is not an iframe: for an element in a
-/// frame, the hit test in its frame cannot see what the page above covers it with.
-const TOP_HIT: &str = r#"(x, y) => {
+/// What the tab's own document has at (x, y), described, when it is not an iframe; the
+/// `<iframe>` itself (a remote object) when it is: for an element in a frame, the hit test in
+/// its frame cannot see what the page above covers it with.
+/// `describe` is [`DESCRIBE_HIT`].
+const TOP_HIT: &str = r#"((x, y, describe) => {
   let hit = document.elementFromPoint(x, y);
   while (hit && hit.shadowRoot) {
     const inner = hit.shadowRoot.elementFromPoint(x, y);
@@ -1157,17 +1161,78 @@ const TOP_HIT: &str = r#"(x, y) => {
     hit = inner;
   }
   if (!hit) return 'nothing (the point is outside the page)';
-  if (hit.localName === 'iframe' || hit.localName === 'frame') return null;
-  let out = '<' + hit.localName;
-  if (hit.id) out += ' id="' + hit.id.slice(0, 40) + '"';
+  if (hit.localName === 'iframe' || hit.localName === 'frame') return hit;
+  return describe.call(hit);
+})"#;
+
+/// True when this `<iframe>` lies in the tab's own document (not in a nested frame's).
+const IN_TOP_DOCUMENT: &str =
+    "function() { return this.ownerDocument.defaultView === window.top; }";
+
+/// What covers `frame`'s element at (x, y) in the tab's document, or `None`. Another
+/// `<iframe>` over the frame covers it too (a frame scaled over its neighbour took the
+/// click, and `click` said it clicked the element below): the `<iframe>` hit must be the one
+/// the frame is reached through ([`frames::owner_in_tab`]). When that one is inside a nested
+/// same-process frame, any `<iframe>` hit counts as the way in, as before.
+fn covered_at_top(ctx: &Ctx, frame: &frames::FrameRef, x: f64, y: f64) -> Option<String> {
+    let hit = ctx
+        .tab
+        .cdp
+        .call_raw(
+            "Runtime.evaluate",
+            json!({
+                "expression": format!("{TOP_HIT}({x}, {y}, {DESCRIBE_HIT})"),
+                "objectGroup": HIT_GROUP,
+            }),
+        )
+        .ok()?;
+    let covered = (|| {
+        let result = &hit["result"];
+        if let Some(what) = result["value"].as_str() {
+            return Some(what.to_owned());
+        }
+        let iframe = result["objectId"].as_str()?;
+        let hit_node = ctx
+            .tab
+            .cdp
+            .call_raw("DOM.describeNode", json!({ "objectId": iframe }))
+            .ok()?;
+        let owner = frames::owner_in_tab(frame).ok()?;
+        if hit_node["node"]["backendNodeId"].as_i64() == Some(owner) {
+            return None;
+        }
+        let owner_object = ctx
+            .tab
+            .cdp
+            .call_raw(
+                "DOM.resolveNode",
+                json!({ "backendNodeId": owner, "objectGroup": HIT_GROUP }),
+            )
+            .ok()?;
+        let owner_id = owner_object["object"]["objectId"].as_str()?;
+        if call_function(&ctx.tab.cdp, owner_id, IN_TOP_DOCUMENT).ok()? != Value::Bool(true) {
+            return None;
+        }
+        call_function(&ctx.tab.cdp, iframe, DESCRIBE_HIT)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    })();
+    let _ = ctx.tab.cdp.call_raw(
+        "Runtime.releaseObjectGroup",
+        json!({ "objectGroup": HIT_GROUP }),
+    );
+    covered
+}
+
+/// The object group of [`covered_at_top`]'s remote objects, released when it is done.
+const HIT_GROUP: &str = "browse-top-hit";
+
+/// `<tag id="…">`: how [`TOP_HIT`] and [`covered_at_top`] name what covers a frame.
+const DESCRIBE_HIT: &str = r#"function() {
+  let out = '<' + this.localName;
+  if (this.id) out += ' id="' + this.id.slice(0, 40) + '"';
   return out + '>';
 }"#;
-
-fn covered_at_top(ctx: &Ctx, x: f64, y: f64) -> Option<String> {
-    evaluate(&ctx.tab.cdp, &format!("({TOP_HIT})({x}, {y})"), false)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-}
 
 /// For an element in an iframe: where its frame's viewport sits in its session's root frame's
 /// viewport, and where that root frame's viewport sits in the tab's (CSS px). Zero for the
