@@ -611,7 +611,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     c(
         "screenshot",
         "Capture",
-        "[path] [--full|--viewport] [sel] [--clip x,y,w,h] [--base64] [--max-size px]",
+        "[path] [--full|--viewport] [sel] [--selector sel] [--clip x,y,w,h] [--base64] [--max-size px]",
         "Save a screenshot (PNG, or JPEG for .jpg); full pages over 2000 px are scaled down and say so",
     )
     .words(0, 2)
