@@ -188,7 +188,8 @@ pub fn navigation_timeout() -> Duration {
 /// to reach `DOMContentLoaded`, and for an out-of-process iframe's renderer to answer (3 s),
 /// before it leaves that frame's content out and says so on stderr; well under
 /// the command's own limit, so one hung frame never holds up the page's snapshot. Paid once
-/// per frame: later snapshots do not wait again for a frame that used it up.
+/// per frame: later snapshots do not wait again for a frame that used it up. Also how long
+/// `frame --name/--url` looks for a matching frame before it says none is there.
 pub fn frame_timeout() -> Duration {
     millis("BROWSE_FRAME_TIMEOUT", 3_000).max(Duration::from_millis(1))
 }

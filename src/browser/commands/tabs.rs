@@ -163,19 +163,29 @@ pub fn frame(ctx: &mut Ctx, args: &[String]) -> CommandResult {
                     }
                 )));
             };
-            let mut matches: Vec<FrameInfo> = ctx
-                .tab
-                .frames
-                .list()
-                .into_iter()
-                .filter(|f| {
-                    if target == "--name" {
-                        f.name == *wanted
-                    } else {
-                        f.url.contains(wanted.as_str())
-                    }
-                })
-                .collect();
+            let matching = || -> Vec<FrameInfo> {
+                ctx.tab
+                    .frames
+                    .list()
+                    .into_iter()
+                    .filter(|f| {
+                        if target == "--name" {
+                            f.name == *wanted
+                        } else {
+                            f.url.contains(wanted.as_str())
+                        }
+                    })
+                    .collect()
+            };
+            // A frame the page has is known once its attach event is handled, which on a
+            // loaded machine can come after the `goto` that loaded it returned (CI: `frame
+            // --url` right after `goto` said "Frame not found"): look again for a while.
+            let deadline = std::time::Instant::now() + crate::settings::frame_timeout();
+            let mut matches = matching();
+            while matches.is_empty() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                matches = matching();
+            }
             if matches.len() > 1 {
                 return Err(ambiguous_frame(args, &matches));
             }
